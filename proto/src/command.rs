@@ -1,0 +1,220 @@
+//! Commands a client asks the hub to carry out, and their results.
+//!
+//! Each command travels in a [`crate::ClientFrame::Cmd`] with a
+//! client-minted [`crate::CommandId`]. [`Command::validate`] holds the
+//! protocol's field rules so that client and hub agree on them.
+
+use crate::error::FieldError;
+use crate::ids::{PageId, StaffId, TaskId, WardId};
+use crate::limits::*;
+use crate::model::*;
+use crate::Millis;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Who a page goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PageTarget {
+    /// One named member of staff.
+    Staff(StaffId),
+    /// Everyone on shift in this role (a team call).
+    Role(Role),
+}
+
+/// A command, tagged by `op`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "op", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Command {
+    /// Raise a task on a ward. Any member of staff on shift may raise.
+    RaiseTask {
+        ward: WardId,
+        bed: String,
+        patient: String,
+        category: Category,
+        priority: Priority,
+        requirement: Requirement,
+        sbar: Sbar,
+    },
+    /// Take an offered task (offered candidates only).
+    Accept { task: TaskId },
+    /// Turn an offer down, with a reason.
+    Decline { task: TaskId, reason: String },
+    /// Start work on a task you hold.
+    Start { task: TaskId },
+    /// Finish a task you hold.
+    Complete {
+        task: TaskId,
+        #[serde(default)]
+        outcome: String,
+    },
+    /// Give a task you hold back: it is offered again.
+    HandBack { task: TaskId, reason: String },
+    /// Cancel a task (its raiser, or a coordinator).
+    Cancel { task: TaskId, reason: String },
+    /// Give a task to a named person, skipping the offer, or move it to
+    /// someone else (coordinator only).
+    Assign { task: TaskId, staff: StaffId },
+    /// Change a task's priority (coordinator only); its targets are recomputed.
+    SetPriority { task: TaskId, priority: Priority },
+    /// Page a person or a role.
+    SendPage {
+        target: PageTarget,
+        priority: Priority,
+        callback: String,
+        message: String,
+    },
+    /// The page was shown on screen.
+    PageRead { page: PageId },
+    /// A person acknowledges the page.
+    PageAck { page: PageId },
+    /// Start (or replace) a shift (coordinator or admin).
+    StartShift {
+        staff: StaffId,
+        role: Role,
+        wards: Vec<WardId>,
+        #[ts(type = "number")]
+        ends_at: Millis,
+    },
+    /// End a shift now (coordinator, admin, or the member of staff themself).
+    EndShift { staff: StaffId },
+    /// Open tasks and pages this user may see, and the cursor they reflect.
+    Snapshot {},
+    /// Wards, and staff with their current shifts.
+    Directory {},
+}
+
+impl Command {
+    /// The command's name on the wire (its `op`).
+    pub fn op(&self) -> &'static str {
+        match self {
+            Command::RaiseTask { .. } => "raise_task",
+            Command::Accept { .. } => "accept",
+            Command::Decline { .. } => "decline",
+            Command::Start { .. } => "start",
+            Command::Complete { .. } => "complete",
+            Command::HandBack { .. } => "hand_back",
+            Command::Cancel { .. } => "cancel",
+            Command::Assign { .. } => "assign",
+            Command::SetPriority { .. } => "set_priority",
+            Command::SendPage { .. } => "send_page",
+            Command::PageRead { .. } => "page_read",
+            Command::PageAck { .. } => "page_ack",
+            Command::StartShift { .. } => "start_shift",
+            Command::EndShift { .. } => "end_shift",
+            Command::Snapshot {} => "snapshot",
+            Command::Directory {} => "directory",
+        }
+    }
+
+    /// Whether the command only reads (it changes nothing and needs no commit).
+    pub fn is_read_only(&self) -> bool {
+        matches!(self, Command::Snapshot {} | Command::Directory {})
+    }
+
+    /// Checks the protocol's field rules: lengths, required text, ward code
+    /// shape. It knows nothing of which wards or staff exist.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        match self {
+            Command::RaiseTask {
+                ward,
+                bed,
+                patient,
+                sbar,
+                ..
+            } => {
+                ward_ok("ward", ward)?;
+                text("bed", bed, 1, MAX_BED_CHARS)?;
+                text("patient", patient, 1, MAX_PATIENT_CHARS)?;
+                text("sbar.situation", &sbar.situation, 1, MAX_SBAR_CHARS)?;
+                text("sbar.background", &sbar.background, 0, MAX_SBAR_CHARS)?;
+                text("sbar.assessment", &sbar.assessment, 0, MAX_SBAR_CHARS)?;
+                text("sbar.recommendation", &sbar.recommendation, 0, MAX_SBAR_CHARS)
+            }
+            Command::Decline { reason, .. }
+            | Command::HandBack { reason, .. }
+            | Command::Cancel { reason, .. } => text("reason", reason, 1, MAX_REASON_CHARS),
+            Command::Complete { outcome, .. } => text("outcome", outcome, 0, MAX_REASON_CHARS),
+            Command::SendPage {
+                callback, message, ..
+            } => {
+                text("callback", callback, 1, MAX_CALLBACK_CHARS)?;
+                text("message", message, 0, MAX_MESSAGE_CHARS)
+            }
+            Command::StartShift { wards, .. } => {
+                if wards.is_empty() || wards.len() > MAX_WARDS_PER_SHIFT {
+                    return Err(FieldError::new(
+                        "wards",
+                        format!("must list 1 to {MAX_WARDS_PER_SHIFT} wards"),
+                    ));
+                }
+                wards.iter().try_for_each(|w| ward_ok("wards", w))
+            }
+            Command::Accept { .. }
+            | Command::Start { .. }
+            | Command::Assign { .. }
+            | Command::SetPriority { .. }
+            | Command::PageRead { .. }
+            | Command::PageAck { .. }
+            | Command::EndShift { .. }
+            | Command::Snapshot {}
+            | Command::Directory {} => Ok(()),
+        }
+    }
+}
+
+fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), FieldError> {
+    let trimmed = value.trim();
+    if trimmed.chars().count() < min {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(FieldError::new(field, format!("longer than {max} characters")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldError::new(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+fn ward_ok(field: &'static str, ward: &WardId) -> Result<(), FieldError> {
+    if ward.is_well_formed() {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            "ward codes are 1 to 32 lower-case letters, digits or '-'",
+        ))
+    }
+}
+
+/// What an `ok` reply carries, tagged by `kind`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export)]
+pub enum CommandResult {
+    /// The task as it stands after the command.
+    Task { task: TaskView },
+    /// The page as it stands after the command.
+    Page { page: PageView },
+    /// The shift as it stands after the command (`null` once ended).
+    Shift {
+        staff: StaffId,
+        shift: Option<ShiftView>,
+    },
+    /// Open tasks and pages visible to the user. `cursor` is the user's
+    /// stream position the snapshot reflects: events after it are newer.
+    Snapshot {
+        #[ts(type = "number")]
+        cursor: u64,
+        tasks: Vec<TaskView>,
+        pages: Vec<PageView>,
+    },
+    /// The hospital's wards and staff.
+    Directory {
+        wards: Vec<WardView>,
+        staff: Vec<StaffView>,
+    },
+}

@@ -1,0 +1,65 @@
+//! Events the hub pushes. Each reaches a recipient inside a numbered
+//! [`crate::ServerFrame::Event`]; the numbers form that recipient's
+//! gap-free stream.
+
+use crate::model::*;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What happened to a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum TaskChange {
+    /// Raised and offered to its candidates (the recipient may be one).
+    Raised,
+    /// A candidate declined (others may still accept).
+    Declined,
+    /// Every candidate declined, or there was none: a coordinator must act.
+    NoOneAccepted,
+    Accepted,
+    /// A coordinator gave the task to someone (first time or again).
+    Assigned,
+    Started,
+    Completed,
+    Cancelled,
+    /// The holder gave it back; it is offered again.
+    HandedBack,
+    PriorityChanged,
+}
+
+/// What happened to a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PageChange {
+    Sent,
+    Delivered,
+    Read,
+    Acknowledged,
+}
+
+/// An event body, tagged by `kind`. Views are whole: replace, do not patch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Event {
+    Task {
+        change: TaskChange,
+        task: TaskView,
+        /// Who caused the change (`null` for the hub itself).
+        by: Option<StaffRef>,
+    },
+    Page {
+        change: PageChange,
+        page: PageView,
+        by: Option<StaffRef>,
+    },
+    /// A shift started, changed or ended (sent to coordinators and to the
+    /// member of staff concerned).
+    Shift {
+        staff: StaffRef,
+        shift: Option<ShiftView>,
+        by: Option<StaffRef>,
+    },
+}

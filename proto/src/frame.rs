@@ -1,0 +1,209 @@
+//! The frames themselves: the outermost JSON objects, tagged by `type`.
+
+use crate::command::{Command, CommandResult};
+use crate::error::ErrorCode;
+use crate::event::Event;
+use crate::ids::CommandId;
+use crate::model::StaffView;
+use crate::Millis;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// A frame from a client to the hub.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
+pub enum ClientFrame {
+    /// Must be the first frame. `cursor` is the highest event `seq` the
+    /// client has processed (0 for a fresh device).
+    Hello {
+        version: u32,
+        token: String,
+        #[ts(type = "number")]
+        cursor: u64,
+    },
+    /// Carry out a command. The reply names `id`.
+    Cmd { id: CommandId, cmd: Command },
+    /// Every event up to and including `seq` has been received (cumulative).
+    Ack {
+        #[ts(type = "number")]
+        seq: u64,
+    },
+    /// Application heartbeat; the hub answers `pong`.
+    Ping {},
+}
+
+/// A frame from the hub to a client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
+pub enum ServerFrame {
+    /// The answer to a good hello. Events after the client's cursor follow.
+    Welcome {
+        version: u32,
+        me: StaffView,
+        #[ts(type = "number")]
+        server_time: Millis,
+        /// The newest `seq` in the user's stream.
+        #[ts(type = "number")]
+        cursor: u64,
+        /// The client's cursor could not be honoured (history it asked for
+        /// is gone, or it is ahead of the hub): drop local state, ask for a
+        /// snapshot, and continue from `cursor`.
+        resync: bool,
+        /// The hub pings at this interval and drops a peer silent for three of them.
+        heartbeat_secs: u32,
+    },
+    /// A command succeeded (now, or the first time this id was sent).
+    Ok { id: CommandId, result: CommandResult },
+    /// A frame or command was refused; nothing changed. `id` is `null` when
+    /// the frame had no readable command id.
+    Error {
+        id: Option<CommandId>,
+        code: ErrorCode,
+        message: String,
+    },
+    /// One event in the user's stream. `seq` is gap-free per user.
+    Event {
+        #[ts(type = "number")]
+        seq: u64,
+        #[ts(type = "number")]
+        at: Millis,
+        event: Event,
+    },
+    /// The answer to `ping`.
+    Pong {
+        #[ts(type = "number")]
+        server_time: Millis,
+    },
+}
+
+/// Why a client frame could not be read, with the wire code to answer.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct FrameError {
+    pub code: ErrorCode,
+    /// The command id, when the frame was readable far enough to have one.
+    pub id: Option<CommandId>,
+    pub message: String,
+}
+
+impl ClientFrame {
+    /// Reads a text frame, telling bad JSON, unknown types and bad fields
+    /// apart, and applying the protocol's field rules to commands.
+    pub fn parse(text: &str) -> Result<ClientFrame, FrameError> {
+        if text.len() > crate::limits::MAX_FRAME_BYTES {
+            return Err(FrameError {
+                code: ErrorCode::TooLarge,
+                id: None,
+                message: format!(
+                    "frame is {} bytes; the limit is {}",
+                    text.len(),
+                    crate::limits::MAX_FRAME_BYTES
+                ),
+            });
+        }
+        match serde_json::from_str::<ClientFrame>(text) {
+            Ok(frame) => {
+                if let ClientFrame::Cmd { id, cmd } = &frame {
+                    cmd.validate().map_err(|e| FrameError {
+                        code: ErrorCode::InvalidField,
+                        id: Some(*id),
+                        message: e.to_string(),
+                    })?;
+                }
+                Ok(frame)
+            }
+            Err(err) => Err(classify(text, err)),
+        }
+    }
+}
+
+/// The slow path: work out which rule the frame broke.
+fn classify(text: &str, err: serde_json::Error) -> FrameError {
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(_) => {
+            return FrameError {
+                code: ErrorCode::BadJson,
+                id: None,
+                message: format!("not valid JSON: {err}"),
+            }
+        }
+    };
+    let id = value
+        .get("id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse().ok());
+    let Some(obj) = value.as_object() else {
+        return FrameError {
+            code: ErrorCode::BadJson,
+            id,
+            message: "a frame must be a JSON object".into(),
+        };
+    };
+    const TYPES: [&str; 4] = ["hello", "cmd", "ack", "ping"];
+    match obj.get("type").and_then(|t| t.as_str()) {
+        None => FrameError {
+            code: ErrorCode::UnknownType,
+            id,
+            message: "missing string field `type`".into(),
+        },
+        Some(t) if !TYPES.contains(&t) => FrameError {
+            code: ErrorCode::UnknownType,
+            id,
+            message: format!("unknown frame type `{t}`"),
+        },
+        Some("cmd") => {
+            let op = obj.get("cmd").and_then(|c| c.get("op"));
+            let known = op
+                .and_then(|o| o.as_str())
+                .map(|o| serde_json::from_value::<Command>(serde_json::json!({ "op": o })))
+                .map(|r| match r {
+                    Ok(_) => true,
+                    // A known op complains about a missing field, not an unknown variant.
+                    Err(e) => !e.to_string().contains("unknown variant"),
+                });
+            match known {
+                Some(true) => FrameError {
+                    code: ErrorCode::InvalidField,
+                    id,
+                    message: err.to_string(),
+                },
+                Some(false) => FrameError {
+                    code: ErrorCode::UnknownType,
+                    id,
+                    message: format!("unknown command op {}", op.map(|o| o.to_string()).unwrap_or_default()),
+                },
+                None => FrameError {
+                    code: if obj.get("cmd").is_some() {
+                        ErrorCode::UnknownType
+                    } else {
+                        ErrorCode::InvalidField
+                    },
+                    id,
+                    message: if obj.get("cmd").is_some() {
+                        "missing string field `cmd.op`".into()
+                    } else {
+                        err.to_string()
+                    },
+                },
+            }
+        }
+        Some(_) => FrameError {
+            code: ErrorCode::InvalidField,
+            id,
+            message: err.to_string(),
+        },
+    }
+}
+
+impl ServerFrame {
+    /// Serialises the frame. Serialising these types cannot fail (no maps
+    /// with non-string keys, no non-finite floats), so this returns a string.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!(r#"{{"type":"error","id":null,"code":"internal","message":"serialise: {e}"}}"#)
+        })
+    }
+}

@@ -1,0 +1,83 @@
+//! Identifiers. Tasks, pages, staff and commands are UUIDs (tasks and pages
+//! minted by the hub, command ids minted by the client so that a re-sent
+//! command is recognised); wards are short human codes such as `w7`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use ts_rs::TS;
+use uuid::Uuid;
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+        #[ts(export, type = "string")]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A fresh random (v4) id.
+            pub fn new_random() -> Self {
+                Self(Uuid::new_v4())
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A task, minted by the hub when it is raised.
+    TaskId
+);
+uuid_id!(
+    /// A page, minted by the hub when it is sent.
+    PageId
+);
+uuid_id!(
+    /// A member of staff (an account).
+    StaffId
+);
+uuid_id!(
+    /// A command, minted by the client. It is the idempotency key: the hub
+    /// applies a command id once and answers a repeat with the first answer.
+    CommandId
+);
+
+/// A ward's short code, e.g. `w7` or `amu`: lower-case letters, digits and
+/// `-`, 1 to 32 characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[ts(export, type = "string")]
+pub struct WardId(pub String);
+
+impl WardId {
+    /// Whether the code has the allowed shape.
+    pub fn is_well_formed(&self) -> bool {
+        let s = self.0.as_str();
+        !s.is_empty()
+            && s.len() <= 32
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }
+}
+
+impl fmt::Display for WardId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for WardId {
+    fn from(s: &str) -> Self {
+        WardId(s.to_owned())
+    }
+}

@@ -1,0 +1,370 @@
+//! The hospital's vocabulary as it appears on the wire: roles, skills,
+//! priorities, task and page views.
+
+use crate::ids::{PageId, StaffId, TaskId, WardId};
+use crate::Millis;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// A role held on a shift. Permissions follow from it: `coordinator` and
+/// `admin` see and steer everything; `nurse_in_charge` sees every task on
+/// the wards the shift covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Role {
+    Nurse,
+    HealthcareAssistant,
+    NurseInCharge,
+    Phlebotomist,
+    NursePractitioner,
+    Fy1,
+    Sho,
+    Registrar,
+    Consultant,
+    Coordinator,
+    Admin,
+}
+
+impl Role {
+    /// Every role, in the order the hub lists them.
+    pub const ALL: [Role; 11] = [
+        Role::Nurse,
+        Role::HealthcareAssistant,
+        Role::NurseInCharge,
+        Role::Phlebotomist,
+        Role::NursePractitioner,
+        Role::Fy1,
+        Role::Sho,
+        Role::Registrar,
+        Role::Consultant,
+        Role::Coordinator,
+        Role::Admin,
+    ];
+
+    /// The snake_case name used on the wire and in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Nurse => "nurse",
+            Role::HealthcareAssistant => "healthcare_assistant",
+            Role::NurseInCharge => "nurse_in_charge",
+            Role::Phlebotomist => "phlebotomist",
+            Role::NursePractitioner => "nurse_practitioner",
+            Role::Fy1 => "fy1",
+            Role::Sho => "sho",
+            Role::Registrar => "registrar",
+            Role::Consultant => "consultant",
+            Role::Coordinator => "coordinator",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Roles that oversee the whole hospital: they receive every task event.
+    pub fn oversees_all(self) -> bool {
+        matches!(self, Role::Coordinator | Role::Admin)
+    }
+
+    /// Ward-based roles: they see every task raised on the wards they cover.
+    pub fn is_ward_based(self) -> bool {
+        matches!(self, Role::Nurse | Role::HealthcareAssistant | Role::NurseInCharge)
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role `{s}`"))
+    }
+}
+
+/// A clinical skill a member of staff holds, independent of role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Skill {
+    Cannulation,
+    Bloods,
+    BloodCultures,
+    Ecg,
+    IvDrugs,
+    Catheterisation,
+    Prescribing,
+}
+
+impl Skill {
+    /// Every skill.
+    pub const ALL: [Skill; 7] = [
+        Skill::Cannulation,
+        Skill::Bloods,
+        Skill::BloodCultures,
+        Skill::Ecg,
+        Skill::IvDrugs,
+        Skill::Catheterisation,
+        Skill::Prescribing,
+    ];
+
+    /// The snake_case name used on the wire and in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Skill::Cannulation => "cannulation",
+            Skill::Bloods => "bloods",
+            Skill::BloodCultures => "blood_cultures",
+            Skill::Ecg => "ecg",
+            Skill::IvDrugs => "iv_drugs",
+            Skill::Catheterisation => "catheterisation",
+            Skill::Prescribing => "prescribing",
+        }
+    }
+}
+
+impl std::str::FromStr for Skill {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Skill::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown skill `{s}`"))
+    }
+}
+
+/// What kind of work a task is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Category {
+    Cannula,
+    Bloods,
+    BloodCultures,
+    MedicalReview,
+    DrugChart,
+    Fluids,
+    Ecg,
+    Catheter,
+    IvDrugs,
+    Other,
+}
+
+/// How soon a task needs doing. Each priority has accept-by and
+/// complete-by targets from the hub's config.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Priority {
+    Routine,
+    Soon,
+    Urgent,
+    Emergency,
+}
+
+/// Who may take a task: anyone on shift covering the ward who holds this
+/// role (on their current shift) or this skill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Requirement {
+    Role(Role),
+    Skill(Skill),
+}
+
+/// Situation, background, assessment, recommendation: the structured
+/// handover a nurse gives a doctor. Empty strings are allowed except for
+/// `situation`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Sbar {
+    pub situation: String,
+    #[serde(default)]
+    pub background: String,
+    #[serde(default)]
+    pub assessment: String,
+    #[serde(default)]
+    pub recommendation: String,
+}
+
+/// A task's place in its lifecycle. `completed` and `cancelled` are terminal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum TaskState {
+    /// Offered to every candidate at once; the first to accept takes it.
+    Offering,
+    /// Nobody can take it (every candidate declined, or there was no
+    /// candidate): it waits for a coordinator.
+    NoOneAccepted,
+    Accepted,
+    Started,
+    Completed,
+    Cancelled,
+}
+
+impl TaskState {
+    /// Terminal states are final: no command moves a task out of them.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, TaskState::Completed | TaskState::Cancelled)
+    }
+}
+
+/// Why a task is in `no_one_accepted`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum UnassignedReason {
+    /// Every offered candidate declined.
+    AllDeclined,
+    /// Nobody on shift covers the ward with the required role or skill.
+    NoCandidates,
+}
+
+/// A member of staff as named in views: enough to show and address them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct StaffRef {
+    pub id: StaffId,
+    pub name: String,
+}
+
+/// Where an offer to one candidate stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum OfferState {
+    Offered,
+    Declined,
+    /// The task was taken by someone else, assigned, or cancelled.
+    Withdrawn,
+}
+
+/// One candidate's offer of a task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Offer {
+    pub staff: StaffRef,
+    pub state: OfferState,
+    /// The decline reason, when declined.
+    pub reason: Option<String>,
+}
+
+/// A task as every client sees it. Events carry the whole view, so a client
+/// replaces what it had (newer `version` wins) and never patches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TaskView {
+    pub id: TaskId,
+    /// Increases by one with every change; a client ignores a view older
+    /// than the one it holds.
+    pub version: u32,
+    pub ward: WardId,
+    pub bed: String,
+    pub patient: String,
+    pub category: Category,
+    pub priority: Priority,
+    pub requirement: Requirement,
+    pub sbar: Sbar,
+    pub state: TaskState,
+    pub unassigned_reason: Option<UnassignedReason>,
+    pub raised_by: StaffRef,
+    pub offers: Vec<Offer>,
+    pub assignee: Option<StaffRef>,
+    #[ts(type = "number")]
+    pub raised_at: Millis,
+    #[ts(type = "number")]
+    pub updated_at: Millis,
+    /// Accept-by target, from the priority's config at raise (or re-prioritise) time.
+    #[ts(type = "number")]
+    pub accept_by: Millis,
+    /// Complete-by target.
+    #[ts(type = "number")]
+    pub complete_by: Millis,
+    #[ts(type = "number | null")]
+    pub accepted_at: Option<Millis>,
+    #[ts(type = "number | null")]
+    pub started_at: Option<Millis>,
+    #[ts(type = "number | null")]
+    pub closed_at: Option<Millis>,
+    /// The completion outcome or the cancel reason.
+    pub closing_note: Option<String>,
+}
+
+/// One recipient's receipts for a page: three separate facts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PageReceipt {
+    pub staff: StaffRef,
+    /// The recipient's device acknowledged the event carrying the page.
+    #[ts(type = "number | null")]
+    pub delivered_at: Option<Millis>,
+    /// The page was shown to the recipient.
+    #[ts(type = "number | null")]
+    pub read_at: Option<Millis>,
+    /// The recipient, a person, acknowledged it.
+    #[ts(type = "number | null")]
+    pub acked_at: Option<Millis>,
+}
+
+/// Whether a page still waits for a human acknowledgement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PageState {
+    /// No recipient has acknowledged yet.
+    Open,
+    /// At least one recipient acknowledged.
+    Acknowledged,
+    /// Nobody was on shift to receive it: the coordinator is told.
+    Undeliverable,
+}
+
+/// A page: "call me now" to a person or to everyone holding a role.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PageView {
+    pub id: PageId,
+    pub version: u32,
+    pub from: StaffRef,
+    pub target: crate::command::PageTarget,
+    pub priority: Priority,
+    pub callback: String,
+    pub message: String,
+    pub state: PageState,
+    #[ts(type = "number")]
+    pub sent_at: Millis,
+    pub recipients: Vec<PageReceipt>,
+}
+
+/// A shift: who is working now, in which role, covering which wards.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ShiftView {
+    pub role: Role,
+    pub wards: Vec<WardId>,
+    #[ts(type = "number")]
+    pub starts_at: Millis,
+    #[ts(type = "number")]
+    pub ends_at: Millis,
+}
+
+/// A member of staff as the directory shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct StaffView {
+    pub id: StaffId,
+    pub login: String,
+    pub name: String,
+    /// Their substantive role (grade).
+    pub role: Role,
+    pub skills: Vec<Skill>,
+    /// Their shift, while they are on one.
+    pub shift: Option<ShiftView>,
+}
+
+/// A ward and its beds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WardView {
+    pub id: WardId,
+    pub name: String,
+    pub beds: Vec<String>,
+}
