@@ -1,0 +1,82 @@
+//! wardpage's hub: the overnight ward task and paging server.
+//!
+//! [`run`] is the one entry point: the binary parses flags and calls it, and
+//! tests call it on port 0. There is no global state.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod hub;
+pub mod metrics;
+pub mod roster;
+pub mod store;
+
+use config::Config;
+use hub::registry::Registry;
+use hub::writer::Writer;
+use hub::Hub;
+use metrics::Metrics;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use store::sqlite::SqliteStore;
+use store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::info;
+
+/// Opens the store named by `config`.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = SqliteStore::open(&config.database).await?;
+    Ok(Arc::new(store))
+}
+
+/// Serves the hub on `listener` until `shutdown` resolves, then closes
+/// connections, commits whatever is in flight, and returns.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<dyn Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let registry = Arc::new(Registry::default());
+    let metrics = Arc::new(Metrics::new());
+    let (writer, writer_task) = Writer::start(
+        store.clone(),
+        registry.clone(),
+        metrics.clone(),
+        config.priorities.to_targets(),
+        config.command_retention_hours,
+    )
+    .await?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let hub = Arc::new(Hub {
+        store,
+        writer: writer.clone(),
+        registry,
+        metrics: metrics.clone(),
+        config,
+        shutdown: stop_rx,
+    });
+    let app = http::router(hub.clone());
+    let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        info!("shutting down: closing connections");
+        let _ = stop_tx.send(true);
+    });
+    serving.await?;
+    // Give connections a moment to pass on replies to commands in flight.
+    for _ in 0..50 {
+        if metrics.connections_open.get() <= 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(hub);
+    writer.shutdown().await;
+    writer_task.await??;
+    info!("stopped");
+    Ok(())
+}

@@ -1,1 +1,206 @@
-fn main(){}
+//! The `wardpage` binary: runs the hub and manages accounts and rosters.
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::path::PathBuf;
+use tracing_subscriber::EnvFilter;
+use wardpage_proto::{Role, Skill};
+use wardpage_server::config::Config;
+use wardpage_server::domain::Staff;
+use wardpage_server::roster::{RosterFile, DEMO_PASSWORD, DEMO_ROSTER};
+use wardpage_server::{auth, clock, open_store, run};
+
+#[derive(Parser)]
+#[command(name = "wardpage", version, about = "Overnight ward task and paging hub")]
+struct Cli {
+    /// TOML config file (see wardpage.example.toml).
+    #[arg(long, global = true, env = "WARDPAGE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database file (overrides the config's `database`).
+    #[arg(long, global = true)]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the hub.
+    Serve {
+        /// Address to listen on (overrides the config's `listen`).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Load the demo hospital (password "night-shift" for every login)
+        /// and put its night team on shift now. Without --db or a config,
+        /// uses wardpage-demo.db in the current folder.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCmd,
+    },
+    /// Import wards, staff and tonight's shifts.
+    Roster {
+        #[command(subcommand)]
+        action: RosterCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add an account (or update it, by login). Reads the password from stdin.
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: Role,
+        /// Comma-separated, e.g. cannulation,bloods
+        #[arg(long, value_delimiter = ',')]
+        skills: Vec<Skill>,
+    },
+    /// Set a password, read from stdin.
+    Passwd {
+        #[arg(long)]
+        login: String,
+    },
+    /// List accounts.
+    List,
+}
+
+#[derive(Subcommand)]
+enum RosterCmd {
+    /// Import a roster TOML file (see server/demo/hospital.toml).
+    Import {
+        file: PathBuf,
+        /// Give new accounts this password, read from stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    eprintln!("password (one line on stdin):");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let pw = line.trim_end_matches(['\r', '\n']).to_owned();
+    if pw.chars().count() < 8 {
+        bail!("passwords must have at least 8 characters");
+    }
+    Ok(pw)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(db) = cli.db {
+        config.database = db;
+    } else if matches!(cli.command, Cmd::Serve { demo: true, .. })
+        && cli.config.is_none()
+        && std::env::var_os("WARDPAGE_DATABASE").is_none()
+    {
+        config.database = PathBuf::from("wardpage-demo.db");
+    }
+    let store = open_store(&config)
+        .await
+        .with_context(|| format!("opening {}", config.database.display()))?;
+    match cli.command {
+        Cmd::Serve { listen, demo } => {
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            if demo {
+                let roster = RosterFile::parse(DEMO_ROSTER)?;
+                let s = roster.import(&*store, clock::now_ms(), Some(DEMO_PASSWORD)).await?;
+                eprintln!(
+                    "demo hospital: {} wards, {} staff, {} on shift for 12 hours; every password is \"{DEMO_PASSWORD}\"",
+                    s.wards, s.staff, s.shifts
+                );
+                eprintln!("  nurse: nurse.okafor   doctor: fy1.patel   coordinator: coord.hale   (see server/demo/hospital.toml)");
+            }
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("binding {}", config.listen))?;
+            let addr = listener.local_addr()?;
+            // Tests and scripts read this line to find the port.
+            println!("wardpage listening on http://{addr}");
+            run(listener, config, store, shutdown_signal()).await
+        }
+        Cmd::User { action } => match action {
+            UserCmd::Add { login, name, role, skills } => {
+                let password = read_password()?;
+                let hash = auth::hash_password(&password)?;
+                let id = match store.staff_by_login(&login).await? {
+                    Some(s) => s.id,
+                    None => wardpage_proto::StaffId::new_random(),
+                };
+                store
+                    .upsert_staff(&Staff { id, login: login.clone(), name, role, skills, active: true }, Some(&hash))
+                    .await?;
+                println!("saved {login} ({id})");
+                Ok(())
+            }
+            UserCmd::Passwd { login } => {
+                let password = read_password()?;
+                let hash = auth::hash_password(&password)?;
+                if !store.set_password(&login, &hash).await? {
+                    bail!("no account with login {login}");
+                }
+                println!("password changed for {login}");
+                Ok(())
+            }
+            UserCmd::List => {
+                for s in store.list_staff().await? {
+                    let skills: Vec<&str> = s.skills.iter().map(|k| k.as_str()).collect();
+                    println!(
+                        "{:<20} {:<28} {:<20} {}{}",
+                        s.login,
+                        s.name,
+                        s.role.as_str(),
+                        skills.join(","),
+                        if s.active { "" } else { " (inactive)" }
+                    );
+                }
+                Ok(())
+            }
+        },
+        Cmd::Roster { action: RosterCmd::Import { file, password_stdin } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let roster = RosterFile::parse(&text)?;
+            let password = if password_stdin { Some(read_password()?) } else { None };
+            let s = roster.import(&*store, clock::now_ms(), password.as_deref()).await?;
+            println!("imported {} wards, {} staff, {} shifts", s.wards, s.staff, s.shifts);
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

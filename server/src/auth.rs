@@ -1,0 +1,74 @@
+//! Passwords and session tokens. Passwords are stored as argon2id PHC
+//! strings; tokens are 256 random bits handed to the client once and stored
+//! only as their SHA-256.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+/// Hashes a password with argon2id (the crate's default parameters:
+/// 19 MiB, 2 passes, the OWASP baseline).
+pub fn hash_password(password: &str) -> Result<String, HashError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| HashError(e.to_string()))
+}
+
+/// Whether `password` matches the stored PHC string. A malformed stored
+/// hash never matches.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// A fresh session token: 32 random bytes, base64url without padding.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the store keeps of a token.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A hash to verify against when the login does not exist, so that a
+/// missing account takes as long to refuse as a wrong password.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password").unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_when_right() {
+        let h = hash_password("night-shift").expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("night-shift", &h));
+        assert!(!verify_password("Night-shift", &h));
+        assert!(!verify_password("night-shift", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_long_random_and_hashed() {
+        let a = new_token();
+        assert_eq!(a.len(), 43, "256 bits in base64url");
+        assert_ne!(a, new_token());
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+}

@@ -1,0 +1,209 @@
+//! The hub's configuration: a TOML file, then `WARDPAGE_*` environment
+//! variables over it, then command-line flags over both.
+
+use crate::domain::{Target, Targets};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Accept-by and complete-by targets for one priority, in minutes.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityTarget {
+    pub accept_within_mins: u32,
+    pub complete_within_mins: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityTargets {
+    pub routine: PriorityTarget,
+    pub soon: PriorityTarget,
+    pub urgent: PriorityTarget,
+    pub emergency: PriorityTarget,
+}
+
+impl Default for PriorityTargets {
+    fn default() -> Self {
+        let t = |a, c| PriorityTarget {
+            accept_within_mins: a,
+            complete_within_mins: c,
+        };
+        PriorityTargets {
+            routine: t(240, 720),
+            soon: t(60, 240),
+            urgent: t(15, 60),
+            emergency: t(2, 30),
+        }
+    }
+}
+
+impl PriorityTargets {
+    pub fn to_targets(&self) -> Targets {
+        let t = |p: &PriorityTarget| Target {
+            accept_within: i64::from(p.accept_within_mins) * 60_000,
+            complete_within: i64::from(p.complete_within_mins) * 60_000,
+        };
+        Targets {
+            routine: t(&self.routine),
+            soon: t(&self.soon),
+            urgent: t(&self.urgent),
+            emergency: t(&self.emergency),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the HTTP and WebSocket server listens on.
+    pub listen: SocketAddr,
+    /// The SQLite database file.
+    pub database: PathBuf,
+    /// Browser origins allowed to open the WebSocket, e.g.
+    /// `https://wardpage.trust.nhs.uk`. The hub's own origin (same host) is
+    /// always allowed; clients that send no Origin (native apps) are too.
+    pub allowed_origins: Vec<String>,
+    /// How long a login lasts.
+    pub session_hours: u32,
+    /// How long command ids are remembered for idempotent re-sends.
+    pub command_retention_hours: u32,
+    pub priorities: PriorityTargets,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: PathBuf::from("wardpage.db"),
+            allowed_origins: Vec::new(),
+            session_hours: 16,
+            command_retention_hours: 24,
+            priorities: PriorityTargets::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` (if given), then applies environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut cfg = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.to_owned(),
+                    source,
+                })?;
+                Self::parse(&text).map_err(|source| ConfigError::Parse {
+                    path: p.to_owned(),
+                    source,
+                })?
+            }
+            None => Config::default(),
+        };
+        cfg.apply_env(|k| std::env::var(k).ok())?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn parse(text: &str) -> Result<Config, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// `WARDPAGE_LISTEN`, `WARDPAGE_DATABASE`, `WARDPAGE_ALLOWED_ORIGINS`
+    /// (comma-separated), `WARDPAGE_SESSION_HOURS`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = var("WARDPAGE_LISTEN") {
+            self.listen = v
+                .parse()
+                .map_err(|e| ConfigError::Invalid(format!("WARDPAGE_LISTEN={v}: {e}")))?;
+        }
+        if let Some(v) = var("WARDPAGE_DATABASE") {
+            self.database = PathBuf::from(v);
+        }
+        if let Some(v) = var("WARDPAGE_ALLOWED_ORIGINS") {
+            self.allowed_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = var("WARDPAGE_SESSION_HOURS") {
+            self.session_hours = v
+                .parse()
+                .map_err(|e| ConfigError::Invalid(format!("WARDPAGE_SESSION_HOURS={v}: {e}")))?;
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.session_hours == 0 || self.session_hours > 24 * 7 {
+            return Err(ConfigError::Invalid(
+                "session_hours must be between 1 and 168".into(),
+            ));
+        }
+        let p = &self.priorities;
+        for (name, t) in [
+            ("routine", p.routine),
+            ("soon", p.soon),
+            ("urgent", p.urgent),
+            ("emergency", p.emergency),
+        ] {
+            if t.accept_within_mins == 0 || t.complete_within_mins < t.accept_within_mins {
+                return Err(ConfigError::Invalid(format!(
+                    "priorities.{name}: accept_within_mins must be at least 1 and no more than complete_within_mins"
+                )));
+            }
+        }
+        for o in &self.allowed_origins {
+            if !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/') {
+                return Err(ConfigError::Invalid(format!(
+                    "allowed_origins: `{o}` must look like https://host[:port] with no trailing slash"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses_and_env_overrides_it() {
+        let mut cfg = Config::parse(include_str!("../../wardpage.example.toml")).expect("parse");
+        assert_eq!(cfg.priorities.emergency.accept_within_mins, 2);
+        cfg.apply_env(|k| (k == "WARDPAGE_LISTEN").then(|| "127.0.0.1:9999".to_string()))
+            .expect("env");
+        assert_eq!(cfg.listen.port(), 9999);
+        cfg.validate().expect("valid");
+    }
+
+    #[test]
+    fn bad_configs_are_refused_with_a_reason() {
+        assert!(Config::parse("listen = 5").is_err());
+        assert!(Config::parse("lisen = \"127.0.0.1:1\"").is_err(), "typos are refused");
+        let cfg = Config {
+            allowed_origins: vec!["wardpage.example".into()],
+            ..Config::default()
+        };
+        assert!(cfg.validate().unwrap_err().to_string().contains("allowed_origins"));
+    }
+}

@@ -1,0 +1,714 @@
+//! The whole hospital's live state and the one entry point that changes it:
+//! [`Hospital::apply`]. It checks permissions, runs the state machine, picks
+//! the recipients of each event and numbers every recipient's stream.
+
+use super::page::Page;
+use super::roster::{Roster, Shift};
+use super::task::{state_name, Task};
+use super::{AuditRecord, DomainError, Targets};
+use std::collections::{BTreeSet, HashMap};
+use wardpage_proto::{
+    Command, CommandResult, Event, Millis, PageChange, PageId, PageReceipt, PageState,
+    PageTarget, PageView, Priority, StaffId, TaskChange, TaskId, TaskState, TaskView,
+};
+
+/// Something the store must write because of a command.
+#[derive(Debug, Clone)]
+pub enum Write {
+    Task(Box<Task>),
+    Page(Box<Page>),
+    /// A shift started, replaced (`Some`) or ended (`None`).
+    Shift(StaffId, Option<Shift>),
+}
+
+/// One event and the stream position it takes in each recipient's stream.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub at: Millis,
+    pub event: Event,
+    pub recipients: Vec<(StaffId, u64)>,
+}
+
+/// What a successful command changed. Nothing of it may reach anyone before
+/// the store has committed it.
+#[derive(Debug, Clone, Default)]
+pub struct Effects {
+    /// The `ok` result for the command's sender (`None` for the hub's own changes).
+    pub result: Option<CommandResult>,
+    pub writes: Vec<Write>,
+    pub audit: Vec<AuditRecord>,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// The live state of the hospital.
+#[derive(Debug, Clone, Default)]
+pub struct Hospital {
+    pub roster: Roster,
+    pub tasks: HashMap<TaskId, Task>,
+    pub pages: HashMap<PageId, Page>,
+    /// Last sequence number used in each member of staff's stream.
+    pub streams: HashMap<StaffId, u64>,
+    pub targets: Targets,
+}
+
+impl Hospital {
+    /// The newest `seq` in this member of staff's stream (0 when empty).
+    pub fn cursor(&self, staff: StaffId) -> u64 {
+        self.streams.get(&staff).copied().unwrap_or(0)
+    }
+
+    /// Carries out `cmd` for `actor` at time `now`. On error nothing changed.
+    pub fn apply(
+        &mut self,
+        actor: StaffId,
+        cmd: &Command,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        if !self.roster.staff.get(&actor).is_some_and(|s| s.active) {
+            return Err(DomainError::Forbidden("account is not active".into()));
+        }
+        match cmd {
+            Command::RaiseTask {
+                ward,
+                bed,
+                patient,
+                category,
+                priority,
+                requirement,
+                sbar,
+            } => {
+                let oversees = self.roster.oversees(actor, now);
+                if self.roster.on_shift(actor, now).is_none() && !oversees {
+                    return Err(DomainError::Forbidden(
+                        "only staff on shift may raise tasks".into(),
+                    ));
+                }
+                let w = self
+                    .roster
+                    .wards
+                    .get(ward)
+                    .ok_or_else(|| DomainError::NotFound(format!("no ward `{ward}`")))?;
+                if !w.beds.is_empty() && !w.beds.iter().any(|b| b == bed) {
+                    return Err(DomainError::NotFound(format!(
+                        "{} has no bed `{bed}`",
+                        w.name
+                    )));
+                }
+                let target = self.targets.for_priority(*priority);
+                let mut task = Task {
+                    view: TaskView {
+                        id: TaskId::new_random(),
+                        version: 1,
+                        ward: ward.clone(),
+                        bed: bed.clone(),
+                        patient: patient.clone(),
+                        category: *category,
+                        priority: *priority,
+                        requirement: *requirement,
+                        sbar: sbar.clone(),
+                        state: TaskState::Offering,
+                        unassigned_reason: None,
+                        raised_by: self.roster.staff_ref(actor),
+                        offers: Vec::new(),
+                        assignee: None,
+                        raised_at: now,
+                        updated_at: now,
+                        accept_by: now + target.accept_within,
+                        complete_by: now + target.complete_within,
+                        accepted_at: None,
+                        started_at: None,
+                        closed_at: None,
+                        closing_note: None,
+                    },
+                    involved: BTreeSet::from([actor]),
+                };
+                let candidates = self.roster.candidates(ward, *requirement, actor, now);
+                task.offer_to(candidates.into_iter().map(|c| self.roster.staff_ref(c)).collect());
+                let change = if task.state() == TaskState::Offering {
+                    TaskChange::Raised
+                } else {
+                    TaskChange::NoOneAccepted
+                };
+                let mut fx = Effects::default();
+                self.audit_task(&mut fx, actor, &task, "raise", None, String::new(), now);
+                self.finish_task(fx, actor, task, change, now)
+            }
+            Command::Accept { task } => {
+                let who = self.roster.staff_ref(actor);
+                self.change_task(actor, *task, now, "accept", |t, _| {
+                    t.accept(who, now).map(|_| (TaskChange::Accepted, String::new()))
+                })
+            }
+            Command::Decline { task, reason } => {
+                self.change_task(actor, *task, now, "decline", |t, _| {
+                    let none_left = t.decline(actor, reason, now)?;
+                    let change = if none_left {
+                        TaskChange::NoOneAccepted
+                    } else {
+                        TaskChange::Declined
+                    };
+                    Ok((change, reason.clone()))
+                })
+            }
+            Command::Start { task } => self.change_task(actor, *task, now, "start", |t, _| {
+                t.start(actor, now).map(|_| (TaskChange::Started, String::new()))
+            }),
+            Command::Complete { task, outcome } => {
+                self.change_task(actor, *task, now, "complete", |t, _| {
+                    t.complete(actor, outcome, now)
+                        .map(|_| (TaskChange::Completed, outcome.clone()))
+                })
+            }
+            Command::HandBack { task, reason } => {
+                self.change_task(actor, *task, now, "hand_back", |t, roster| {
+                    t.hand_back(actor, now)?;
+                    let candidates = roster.candidates(&t.view.ward, t.view.requirement, actor, now);
+                    let candidates = candidates
+                        .into_iter()
+                        .filter(|c| *c != t.view.raised_by.id)
+                        .map(|c| roster.staff_ref(c))
+                        .collect();
+                    t.offer_to(candidates);
+                    Ok((TaskChange::HandedBack, reason.clone()))
+                })
+            }
+            Command::Cancel { task, reason } => {
+                let oversees = self.roster.oversees(actor, now);
+                self.change_task(actor, *task, now, "cancel", |t, _| {
+                    if t.view.raised_by.id != actor && !oversees {
+                        return Err(DomainError::Forbidden(
+                            "only the raiser or a coordinator may cancel a task".into(),
+                        ));
+                    }
+                    t.cancel(reason, now)
+                        .map(|_| (TaskChange::Cancelled, reason.clone()))
+                })
+            }
+            Command::Assign { task, staff } => {
+                self.require_overseer(actor, now, "assign tasks")?;
+                if !self.roster.staff.contains_key(staff) {
+                    return Err(DomainError::NotFound(format!("no member of staff {staff}")));
+                }
+                let to = self.roster.staff_ref(*staff);
+                if self.roster.on_shift(*staff, now).is_none() {
+                    return Err(DomainError::InvalidState(format!(
+                        "{} is not on shift",
+                        to.name
+                    )));
+                }
+                let detail = format!("to {}", to.name);
+                self.change_task(actor, *task, now, "assign", |t, _| {
+                    t.assign(to, now).map(|_| (TaskChange::Assigned, detail))
+                })
+            }
+            Command::SetPriority { task, priority } => {
+                self.require_overseer(actor, now, "change priorities")?;
+                let target = self.targets.for_priority(*priority);
+                self.change_task(actor, *task, now, "set_priority", |t, _| {
+                    if t.view.state.is_terminal() {
+                        return Err(DomainError::InvalidState("task is closed".into()));
+                    }
+                    if t.view.priority == *priority {
+                        return Err(DomainError::InvalidState(format!(
+                            "task is already {}",
+                            priority_name(*priority)
+                        )));
+                    }
+                    let from = priority_name(t.view.priority);
+                    t.view.priority = *priority;
+                    t.view.accept_by = t.view.raised_at + target.accept_within;
+                    t.view.complete_by = t.view.raised_at + target.complete_within;
+                    t.view.version += 1;
+                    t.view.updated_at = now;
+                    Ok((
+                        TaskChange::PriorityChanged,
+                        format!("{from} -> {}", priority_name(*priority)),
+                    ))
+                })
+            }
+            Command::SendPage {
+                target,
+                priority,
+                callback,
+                message,
+            } => self.send_page(actor, *target, *priority, callback, message, now),
+            Command::PageRead { page } => self.change_page(actor, *page, now, |p| {
+                p.mark_read(actor, now).map(|c| c.then_some(PageChange::Read))
+            }),
+            Command::PageAck { page } => self.change_page(actor, *page, now, |p| {
+                p.acknowledge(actor, now)
+                    .map(|c| c.then_some(PageChange::Acknowledged))
+            }),
+            Command::StartShift {
+                staff,
+                role,
+                wards,
+                ends_at,
+            } => {
+                self.require_overseer(actor, now, "manage shifts")?;
+                if !self.roster.staff.contains_key(staff) {
+                    return Err(DomainError::NotFound(format!("no member of staff {staff}")));
+                }
+                if let Some(w) = wards.iter().find(|w| !self.roster.wards.contains_key(*w)) {
+                    return Err(DomainError::NotFound(format!("no ward `{w}`")));
+                }
+                if *ends_at <= now {
+                    return Err(DomainError::InvalidState("a shift must end in the future".into()));
+                }
+                let shift = Shift {
+                    role: *role,
+                    wards: wards.clone(),
+                    starts_at: now,
+                    ends_at: *ends_at,
+                };
+                Ok(self.set_shift(actor, *staff, Some(shift), now))
+            }
+            Command::EndShift { staff } => {
+                if *staff != actor {
+                    self.require_overseer(actor, now, "end another person's shift")?;
+                }
+                if !self.roster.staff.contains_key(staff) {
+                    return Err(DomainError::NotFound(format!("no member of staff {staff}")));
+                }
+                if self.roster.on_shift(*staff, now).is_none() {
+                    return Err(DomainError::InvalidState("not on shift".into()));
+                }
+                Ok(self.set_shift(actor, *staff, None, now))
+            }
+            Command::Snapshot {} => Ok(Effects {
+                result: Some(self.snapshot(actor, now)),
+                ..Effects::default()
+            }),
+            Command::Directory {} => Ok(Effects {
+                result: Some(self.directory(now)),
+                ..Effects::default()
+            }),
+        }
+    }
+
+    /// The hub's own change: `staff`'s device has every event up to `seq`,
+    /// so pages carried by those events are delivered to them.
+    pub fn acknowledge_transport(&mut self, staff: StaffId, seq: u64, now: Millis) -> Effects {
+        let mut fx = Effects::default();
+        let due: Vec<PageId> = self
+            .pages
+            .iter()
+            .filter(|(_, p)| {
+                p.delivery_seq.get(&staff).is_some_and(|s| *s <= seq)
+                    && p
+                        .view
+                        .recipients
+                        .iter()
+                        .any(|r| r.staff.id == staff && r.delivered_at.is_none())
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            let Some(mut page) = self.pages.remove(&id) else {
+                continue;
+            };
+            if page.mark_delivered(staff, now) {
+                fx.audit.push(AuditRecord {
+                    at: now,
+                    actor: None,
+                    entity: "page",
+                    entity_id: id.to_string(),
+                    action: "delivered",
+                    from_state: None,
+                    to_state: None,
+                    detail: format!("to {}", self.roster.staff_ref(staff).name),
+                });
+                let recipients = self.page_audience(&page, now, false);
+                self.deliver(
+                    &mut fx,
+                    now,
+                    Event::Page {
+                        change: PageChange::Delivered,
+                        page: page.view.clone(),
+                        by: Some(self.roster.staff_ref(staff)),
+                    },
+                    recipients,
+                );
+                fx.writes.push(Write::Page(Box::new(page.clone())));
+            }
+            self.pages.insert(id, page);
+        }
+        fx
+    }
+
+    /// Open tasks and pages `who` may see.
+    pub fn snapshot(&self, who: StaffId, now: Millis) -> CommandResult {
+        let oversees = self.roster.oversees(who, now);
+        let mut tasks: Vec<TaskView> = self
+            .tasks
+            .values()
+            .filter(|t| !t.state().is_terminal() && (oversees || self.task_visible_to(t, who, now)))
+            .map(|t| t.view.clone())
+            .collect();
+        tasks.sort_by_key(|t| (t.raised_at, t.id));
+        let mut pages: Vec<PageView> = self
+            .pages
+            .values()
+            .filter(|p| {
+                p.is_open()
+                    && (oversees
+                        || p.view.from.id == who
+                        || p.view.recipients.iter().any(|r| r.staff.id == who))
+            })
+            .map(|p| p.view.clone())
+            .collect();
+        pages.sort_by_key(|p| (p.sent_at, p.id));
+        CommandResult::Snapshot {
+            cursor: self.cursor(who),
+            tasks,
+            pages,
+        }
+    }
+
+    /// Whether `who` may see this task (coordinators see all; checked separately).
+    pub fn task_visible_to(&self, t: &Task, who: StaffId, now: Millis) -> bool {
+        t.involved.contains(&who)
+            || self
+                .roster
+                .on_shift(who, now)
+                .is_some_and(|s| s.role.is_ward_based() && s.covers(&t.view.ward))
+    }
+
+    pub fn directory(&self, now: Millis) -> CommandResult {
+        let mut staff: Vec<_> = self
+            .roster
+            .staff
+            .values()
+            .filter(|s| s.active)
+            .filter_map(|s| self.roster.staff_view(s.id, now))
+            .collect();
+        staff.sort_by(|a, b| a.name.cmp(&b.name));
+        CommandResult::Directory {
+            wards: self.roster.ward_views(),
+            staff,
+        }
+    }
+
+    fn require_overseer(&self, actor: StaffId, now: Millis, what: &str) -> Result<(), DomainError> {
+        if self.roster.oversees(actor, now) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden(format!(
+                "only a coordinator may {what}"
+            )))
+        }
+    }
+
+    /// Runs `f` on a copy of the task; stores it only if `f` succeeds, so a
+    /// refused command leaves the task exactly as it was.
+    fn change_task(
+        &mut self,
+        actor: StaffId,
+        id: TaskId,
+        now: Millis,
+        action: &'static str,
+        f: impl FnOnce(&mut Task, &Roster) -> Result<(TaskChange, String), DomainError>,
+    ) -> Result<Effects, DomainError> {
+        let before = self
+            .tasks
+            .get(&id)
+            .ok_or_else(|| DomainError::NotFound(format!("no task {id}")))?;
+        if !self.roster.oversees(actor, now) && !self.task_visible_to(before, actor, now) {
+            // Do not reveal other wards' tasks: it reads as not found.
+            return Err(DomainError::NotFound(format!("no task {id}")));
+        }
+        let from = before.state();
+        let mut task = before.clone();
+        let (change, detail) = f(&mut task, &self.roster)?;
+        let mut fx = Effects::default();
+        self.audit_task(&mut fx, actor, &task, action, Some(from), detail, now);
+        self.finish_task(fx, actor, task, change, now)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn audit_task(
+        &self,
+        fx: &mut Effects,
+        actor: StaffId,
+        task: &Task,
+        action: &'static str,
+        from: Option<TaskState>,
+        detail: String,
+        now: Millis,
+    ) {
+        fx.audit.push(AuditRecord {
+            at: now,
+            actor: Some(actor),
+            entity: "task",
+            entity_id: task.view.id.to_string(),
+            action,
+            from_state: from.map(|s| state_name(s).to_owned()),
+            to_state: Some(state_name(task.state()).to_owned()),
+            detail,
+        });
+    }
+
+    fn finish_task(
+        &mut self,
+        mut fx: Effects,
+        actor: StaffId,
+        task: Task,
+        change: TaskChange,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        let mut recipients: BTreeSet<StaffId> = task.involved.clone();
+        recipients.extend(self.roster.ward_team(&task.view.ward, now));
+        recipients.extend(self.roster.overseers(now));
+        self.deliver(
+            &mut fx,
+            now,
+            Event::Task {
+                change,
+                task: task.view.clone(),
+                by: Some(self.roster.staff_ref(actor)),
+            },
+            recipients,
+        );
+        fx.result = Some(CommandResult::Task {
+            task: task.view.clone(),
+        });
+        fx.writes.push(Write::Task(Box::new(task.clone())));
+        self.tasks.insert(task.view.id, task);
+        Ok(fx)
+    }
+
+    fn send_page(
+        &mut self,
+        actor: StaffId,
+        target: PageTarget,
+        priority: Priority,
+        callback: &str,
+        message: &str,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        if self.roster.on_shift(actor, now).is_none() && !self.roster.oversees(actor, now) {
+            return Err(DomainError::Forbidden(
+                "only staff on shift may send pages".into(),
+            ));
+        }
+        let to: Vec<StaffId> = match target {
+            PageTarget::Staff(id) => {
+                if !self.roster.staff.get(&id).is_some_and(|s| s.active) {
+                    return Err(DomainError::NotFound(format!("no member of staff {id}")));
+                }
+                vec![id]
+            }
+            PageTarget::Role(role) => self
+                .roster
+                .on_shift_in_role(role, now)
+                .into_iter()
+                .filter(|id| *id != actor)
+                .collect(),
+        };
+        let mut page = Page {
+            view: PageView {
+                id: PageId::new_random(),
+                version: 1,
+                from: self.roster.staff_ref(actor),
+                target,
+                priority,
+                callback: callback.to_owned(),
+                message: message.to_owned(),
+                state: if to.is_empty() {
+                    PageState::Undeliverable
+                } else {
+                    PageState::Open
+                },
+                sent_at: now,
+                recipients: to
+                    .iter()
+                    .map(|id| PageReceipt {
+                        staff: self.roster.staff_ref(*id),
+                        delivered_at: None,
+                        read_at: None,
+                        acked_at: None,
+                    })
+                    .collect(),
+            },
+            delivery_seq: Default::default(),
+        };
+        let mut fx = Effects::default();
+        fx.audit.push(AuditRecord {
+            at: now,
+            actor: Some(actor),
+            entity: "page",
+            entity_id: page.view.id.to_string(),
+            action: "send",
+            from_state: None,
+            to_state: Some(page_state_name(page.view.state).into()),
+            detail: message.to_owned(),
+        });
+        let audience = self.page_audience(&page, now, true);
+        let delivery = self.deliver_only(
+            now,
+            Event::Page {
+                change: PageChange::Sent,
+                page: page.view.clone(),
+                by: Some(self.roster.staff_ref(actor)),
+            },
+            audience,
+        );
+        for (staff, seq) in &delivery.recipients {
+            if to.contains(staff) {
+                page.delivery_seq.insert(*staff, *seq);
+            }
+        }
+        fx.deliveries.push(delivery);
+        fx.result = Some(CommandResult::Page {
+            page: page.view.clone(),
+        });
+        fx.writes.push(Write::Page(Box::new(page.clone())));
+        self.pages.insert(page.view.id, page);
+        Ok(fx)
+    }
+
+    fn change_page(
+        &mut self,
+        actor: StaffId,
+        id: PageId,
+        now: Millis,
+        f: impl FnOnce(&mut Page) -> Result<Option<PageChange>, DomainError>,
+    ) -> Result<Effects, DomainError> {
+        let before = self
+            .pages
+            .get(&id)
+            .ok_or_else(|| DomainError::NotFound(format!("no page {id}")))?;
+        let from = before.view.state;
+        let mut page = before.clone();
+        let mut fx = Effects::default();
+        if let Some(change) = f(&mut page)? {
+            fx.audit.push(AuditRecord {
+                at: now,
+                actor: Some(actor),
+                entity: "page",
+                entity_id: id.to_string(),
+                action: match change {
+                    PageChange::Read => "read",
+                    PageChange::Acknowledged => "acknowledge",
+                    PageChange::Delivered => "delivered",
+                    PageChange::Sent => "send",
+                },
+                from_state: Some(page_state_name(from).into()),
+                to_state: Some(page_state_name(page.view.state).into()),
+                detail: String::new(),
+            });
+            let everyone = change == PageChange::Acknowledged;
+            let audience = self.page_audience(&page, now, everyone);
+            let delivery = self.deliver_only(
+                now,
+                Event::Page {
+                    change,
+                    page: page.view.clone(),
+                    by: Some(self.roster.staff_ref(actor)),
+                },
+                audience,
+            );
+            fx.deliveries.push(delivery);
+            fx.writes.push(Write::Page(Box::new(page.clone())));
+            self.pages.insert(id, page.clone());
+        }
+        // A repeat read or ack changes nothing and answers with the page as it is.
+        fx.result = Some(CommandResult::Page { page: page.view });
+        Ok(fx)
+    }
+
+    /// Sender and coordinators always; every recipient when `everyone`.
+    fn page_audience(&self, page: &Page, now: Millis, everyone: bool) -> BTreeSet<StaffId> {
+        let mut to = BTreeSet::from([page.view.from.id]);
+        to.extend(self.roster.overseers(now));
+        if everyone {
+            to.extend(page.view.recipients.iter().map(|r| r.staff.id));
+        }
+        to
+    }
+
+    fn set_shift(&mut self, actor: StaffId, staff: StaffId, shift: Option<Shift>, now: Millis) -> Effects {
+        let mut fx = Effects::default();
+        let from = self.roster.on_shift(staff, now).map(|s| s.role.as_str().to_owned());
+        fx.audit.push(AuditRecord {
+            at: now,
+            actor: Some(actor),
+            entity: "shift",
+            entity_id: staff.to_string(),
+            action: if shift.is_some() { "start_shift" } else { "end_shift" },
+            from_state: from,
+            to_state: shift.as_ref().map(|s| s.role.as_str().to_owned()),
+            detail: shift
+                .as_ref()
+                .map(|s| s.wards.iter().map(|w| w.0.as_str()).collect::<Vec<_>>().join(","))
+                .unwrap_or_default(),
+        });
+        // Tell coordinators on shift before the change as well as after it.
+        let mut audience: BTreeSet<StaffId> = self.roster.overseers(now).collect();
+        audience.insert(staff);
+        match &shift {
+            Some(s) => self.roster.shifts.insert(staff, s.clone()),
+            None => self.roster.shifts.remove(&staff),
+        };
+        audience.extend(self.roster.overseers(now));
+        let view = shift.as_ref().map(Shift::view);
+        self.deliver(
+            &mut fx,
+            now,
+            Event::Shift {
+                staff: self.roster.staff_ref(staff),
+                shift: view.clone(),
+                by: Some(self.roster.staff_ref(actor)),
+            },
+            audience,
+        );
+        fx.writes.push(Write::Shift(staff, shift));
+        fx.result = Some(CommandResult::Shift { staff, shift: view });
+        fx
+    }
+
+    /// Numbers the event in each recipient's stream and adds it to `fx`.
+    fn deliver(
+        &mut self,
+        fx: &mut Effects,
+        at: Millis,
+        event: Event,
+        recipients: BTreeSet<StaffId>,
+    ) {
+        let d = self.deliver_only(at, event, recipients);
+        fx.deliveries.push(d);
+    }
+
+    fn deliver_only(&mut self, at: Millis, event: Event, recipients: BTreeSet<StaffId>) -> Delivery {
+        let recipients = recipients
+            .into_iter()
+            .map(|r| {
+                let seq = self.streams.entry(r).or_insert(0);
+                *seq += 1;
+                (r, *seq)
+            })
+            .collect();
+        Delivery {
+            at,
+            event,
+            recipients,
+        }
+    }
+}
+
+fn priority_name(p: Priority) -> &'static str {
+    match p {
+        Priority::Routine => "routine",
+        Priority::Soon => "soon",
+        Priority::Urgent => "urgent",
+        Priority::Emergency => "emergency",
+    }
+}
+
+fn page_state_name(s: PageState) -> &'static str {
+    match s {
+        PageState::Open => "open",
+        PageState::Acknowledged => "acknowledged",
+        PageState::Undeliverable => "undeliverable",
+    }
+}

@@ -1,0 +1,118 @@
+//! The hub's rules, free of I/O: who may do what to a task or a page, where a
+//! task is routed, who hears about each change, and the numbering of every
+//! recipient's event stream.
+//!
+//! Architecture invariant: nothing in `domain` touches a socket, a file, a
+//! database or the clock. The caller passes `now`; [`Hospital::apply`] either
+//! refuses a command and leaves the state untouched, or changes the state and
+//! returns [`Effects`] (what to store, what to audit, whom to tell) which
+//! the writer commits before anyone hears of them.
+
+mod hospital;
+mod page;
+mod roster;
+mod task;
+
+pub use hospital::{Delivery, Effects, Hospital, Write};
+pub use page::Page;
+pub use roster::{Roster, Shift, Staff, Ward};
+pub use task::{state_name as task_state_name, Task};
+
+use wardpage_proto::{ErrorCode, Millis, Priority};
+
+/// Why the domain refused a command. Each maps to one wire code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("{0}")]
+    AlreadyTaken(String),
+}
+
+impl DomainError {
+    /// The wire code for this refusal.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DomainError::NotFound(_) => ErrorCode::NotFound,
+            DomainError::Forbidden(_) => ErrorCode::Forbidden,
+            DomainError::InvalidState(_) => ErrorCode::InvalidState,
+            DomainError::AlreadyTaken(_) => ErrorCode::AlreadyTaken,
+        }
+    }
+}
+
+/// Accept-by and complete-by targets for one priority, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub accept_within: Millis,
+    pub complete_within: Millis,
+}
+
+/// Targets for every priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Targets {
+    pub routine: Target,
+    pub soon: Target,
+    pub urgent: Target,
+    pub emergency: Target,
+}
+
+impl Targets {
+    pub fn for_priority(&self, p: Priority) -> Target {
+        match p {
+            Priority::Routine => self.routine,
+            Priority::Soon => self.soon,
+            Priority::Urgent => self.urgent,
+            Priority::Emergency => self.emergency,
+        }
+    }
+}
+
+impl Default for Targets {
+    /// UK Hospital at Night defaults: emergency accepted within 2 minutes,
+    /// urgent 15, soon 60, routine 240.
+    fn default() -> Self {
+        const MIN: Millis = 60_000;
+        Targets {
+            routine: Target {
+                accept_within: 240 * MIN,
+                complete_within: 720 * MIN,
+            },
+            soon: Target {
+                accept_within: 60 * MIN,
+                complete_within: 240 * MIN,
+            },
+            urgent: Target {
+                accept_within: 15 * MIN,
+                complete_within: 60 * MIN,
+            },
+            emergency: Target {
+                accept_within: 2 * MIN,
+                complete_within: 30 * MIN,
+            },
+        }
+    }
+}
+
+/// One row of the audit trail: who changed what, when, from which state to which.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub at: Millis,
+    /// `None` when the hub itself acted (e.g. a delivery receipt).
+    pub actor: Option<wardpage_proto::StaffId>,
+    /// `task`, `page` or `shift`.
+    pub entity: &'static str,
+    pub entity_id: String,
+    pub action: &'static str,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    /// A reason, outcome or other free text; empty when there is none.
+    pub detail: String,
+}
+
+#[cfg(test)]
+mod tests;

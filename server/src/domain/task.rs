@@ -1,0 +1,210 @@
+//! A task and its state machine. Each transition checks the state it starts
+//! from and refuses otherwise; terminal states admit no transition.
+
+use super::DomainError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use wardpage_proto::{
+    Millis, Offer, OfferState, StaffId, StaffRef, TaskState, TaskView, UnassignedReason,
+};
+
+/// A task as the hub keeps it: the view everyone sees, plus everyone who has
+/// been involved (they keep hearing about it after the offer moves on).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub view: TaskView,
+    pub involved: BTreeSet<StaffId>,
+}
+
+impl Task {
+    pub fn state(&self) -> TaskState {
+        self.view.state
+    }
+
+    fn ensure_open(&self) -> Result<(), DomainError> {
+        if self.view.state.is_terminal() {
+            Err(DomainError::InvalidState(format!(
+                "task is {}; it is closed",
+                state_name(self.view.state)
+            )))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn touch(&mut self, now: Millis) {
+        self.view.version += 1;
+        self.view.updated_at = now;
+    }
+
+    /// Replace the offer round with `candidates` (may be empty).
+    pub fn offer_to(&mut self, candidates: Vec<StaffRef>) {
+        self.involved.extend(candidates.iter().map(|c| c.id));
+        self.view.offers = candidates
+            .into_iter()
+            .map(|staff| Offer {
+                staff,
+                state: OfferState::Offered,
+                reason: None,
+            })
+            .collect();
+        if self.view.offers.is_empty() {
+            self.view.state = TaskState::NoOneAccepted;
+            self.view.unassigned_reason = Some(UnassignedReason::NoCandidates);
+        } else {
+            self.view.state = TaskState::Offering;
+            self.view.unassigned_reason = None;
+        }
+    }
+
+    fn open_offer(&self, who: StaffId) -> Option<usize> {
+        self.view
+            .offers
+            .iter()
+            .position(|o| o.staff.id == who && o.state == OfferState::Offered)
+    }
+
+    fn withdraw_offers(&mut self, except: Option<StaffId>) {
+        for o in &mut self.view.offers {
+            if o.state == OfferState::Offered && Some(o.staff.id) != except {
+                o.state = OfferState::Withdrawn;
+            }
+        }
+    }
+
+    pub fn accept(&mut self, who: StaffRef, now: Millis) -> Result<(), DomainError> {
+        self.ensure_open()?;
+        if let Some(owner) = &self.view.assignee {
+            return Err(if owner.id == who.id {
+                DomainError::InvalidState("you already hold this task".into())
+            } else {
+                DomainError::AlreadyTaken(format!("task already taken by {}", owner.name))
+            });
+        }
+        if self.view.state != TaskState::Offering {
+            return Err(DomainError::InvalidState(format!(
+                "task is {}, not offering",
+                state_name(self.view.state)
+            )));
+        }
+        if self.open_offer(who.id).is_none() {
+            return Err(DomainError::Forbidden(
+                "this task is not offered to you".into(),
+            ));
+        }
+        self.withdraw_offers(Some(who.id));
+        self.view.state = TaskState::Accepted;
+        self.view.assignee = Some(who);
+        self.view.accepted_at = Some(now);
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Returns whether every offer is now declined (or withdrawn).
+    pub fn decline(&mut self, who: StaffId, reason: &str, now: Millis) -> Result<bool, DomainError> {
+        self.ensure_open()?;
+        if self.view.state != TaskState::Offering {
+            return Err(DomainError::InvalidState(format!(
+                "task is {}, not offering",
+                state_name(self.view.state)
+            )));
+        }
+        let Some(i) = self.open_offer(who) else {
+            return Err(DomainError::Forbidden(
+                "this task is not offered to you".into(),
+            ));
+        };
+        self.view.offers[i].state = OfferState::Declined;
+        self.view.offers[i].reason = Some(reason.to_owned());
+        let none_left = self.view.offers.iter().all(|o| o.state != OfferState::Offered);
+        if none_left {
+            self.view.state = TaskState::NoOneAccepted;
+            self.view.unassigned_reason = Some(UnassignedReason::AllDeclined);
+        }
+        self.touch(now);
+        Ok(none_left)
+    }
+
+    fn ensure_holder(&self, who: StaffId) -> Result<(), DomainError> {
+        self.ensure_open()?;
+        match &self.view.assignee {
+            Some(a) if a.id == who => Ok(()),
+            _ => Err(DomainError::Forbidden("you do not hold this task".into())),
+        }
+    }
+
+    pub fn start(&mut self, who: StaffId, now: Millis) -> Result<(), DomainError> {
+        self.ensure_holder(who)?;
+        if self.view.state != TaskState::Accepted {
+            return Err(DomainError::InvalidState(format!(
+                "task is {}, not accepted",
+                state_name(self.view.state)
+            )));
+        }
+        self.view.state = TaskState::Started;
+        self.view.started_at = Some(now);
+        self.touch(now);
+        Ok(())
+    }
+
+    pub fn complete(&mut self, who: StaffId, outcome: &str, now: Millis) -> Result<(), DomainError> {
+        self.ensure_holder(who)?;
+        self.view.state = TaskState::Completed;
+        self.view.closed_at = Some(now);
+        self.view.closing_note = Some(outcome.to_owned());
+        self.touch(now);
+        Ok(())
+    }
+
+    /// The holder gives the task back; the caller re-offers it.
+    pub fn hand_back(&mut self, who: StaffId, now: Millis) -> Result<(), DomainError> {
+        self.ensure_holder(who)?;
+        self.view.assignee = None;
+        self.view.accepted_at = None;
+        self.view.started_at = None;
+        self.touch(now);
+        Ok(())
+    }
+
+    pub fn cancel(&mut self, reason: &str, now: Millis) -> Result<(), DomainError> {
+        self.ensure_open()?;
+        self.withdraw_offers(None);
+        self.view.state = TaskState::Cancelled;
+        self.view.closed_at = Some(now);
+        self.view.closing_note = Some(reason.to_owned());
+        self.touch(now);
+        Ok(())
+    }
+
+    /// A coordinator gives the task to `to`, from any open state.
+    pub fn assign(&mut self, to: StaffRef, now: Millis) -> Result<(), DomainError> {
+        self.ensure_open()?;
+        if self.view.assignee.as_ref().is_some_and(|a| a.id == to.id) {
+            return Err(DomainError::InvalidState(format!(
+                "{} already holds this task",
+                to.name
+            )));
+        }
+        self.withdraw_offers(None);
+        self.involved.insert(to.id);
+        self.view.state = TaskState::Accepted;
+        self.view.unassigned_reason = None;
+        self.view.assignee = Some(to);
+        self.view.accepted_at = Some(now);
+        self.view.started_at = None;
+        self.touch(now);
+        Ok(())
+    }
+}
+
+/// The wire name of a state, for messages and the audit trail.
+pub fn state_name(s: TaskState) -> &'static str {
+    match s {
+        TaskState::Offering => "offering",
+        TaskState::NoOneAccepted => "no_one_accepted",
+        TaskState::Accepted => "accepted",
+        TaskState::Started => "started",
+        TaskState::Completed => "completed",
+        TaskState::Cancelled => "cancelled",
+    }
+}

@@ -1,0 +1,1 @@
+//! Domain unit tests live here.

@@ -1,0 +1,23 @@
+//! The live hub: the writer that owns the hospital's state, the registry of
+//! open connections, and the per-connection protocol handler.
+
+pub mod connection;
+pub mod registry;
+pub mod writer;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::Store;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Everything a request handler needs, shared by all connections.
+pub struct Hub {
+    pub store: Arc<dyn Store>,
+    pub writer: writer::WriterHandle,
+    pub registry: Arc<registry::Registry>,
+    pub metrics: Arc<Metrics>,
+    pub config: Config,
+    /// Flips to `true` when the hub starts shutting down.
+    pub shutdown: watch::Receiver<bool>,
+}

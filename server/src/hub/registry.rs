@@ -1,0 +1,161 @@
+//! Live connections by member of staff. The writer pushes committed events
+//! into each connection's bounded queue without ever waiting; a full queue
+//! kicks that connection (it resumes from the store). Entries leave the
+//! registry when their [`Registration`] is dropped, so a connection that
+//! ends by any path, panic included, leaves no ghost.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, Notify};
+use wardpage_proto::{Millis, StaffId};
+
+/// Frames queued per connection before it counts as a slow consumer.
+pub const OUTBOUND_QUEUE: usize = 1024;
+
+/// An event ready to send: its body is serialised once for all recipients.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    pub seq: u64,
+    pub at: Millis,
+    pub body: Arc<str>,
+}
+
+impl Outbound {
+    /// The `event` frame for this recipient.
+    pub fn frame(&self) -> String {
+        format!(
+            r#"{{"type":"event","seq":{},"at":{},"event":{}}}"#,
+            self.seq, self.at, self.body
+        )
+    }
+}
+
+/// Why the hub is closing a connection from outside its task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kick {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+/// The registry's handle on one connection.
+pub struct ConnEntry {
+    pub id: u64,
+    pub staff: StaffId,
+    pub session: String,
+    tx: mpsc::Sender<Outbound>,
+    kick: Mutex<Option<Kick>>,
+    kicked: Notify,
+}
+
+impl ConnEntry {
+    pub fn kick(&self, k: Kick) {
+        if let Ok(mut slot) = self.kick.lock() {
+            slot.get_or_insert(k);
+        }
+        self.kicked.notify_one();
+    }
+
+    /// Waits until the connection is kicked, and says why.
+    pub async fn kicked(&self) -> Kick {
+        loop {
+            self.kicked.notified().await;
+            if let Some(k) = self.kick.lock().ok().and_then(|s| *s) {
+                return k;
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Registry {
+    conns: Mutex<HashMap<StaffId, Vec<Arc<ConnEntry>>>>,
+    next_id: AtomicU64,
+}
+
+/// A connection's place in the registry; dropping it removes the entry.
+pub struct Registration {
+    registry: Arc<Registry>,
+    pub entry: Arc<ConnEntry>,
+    pub rx: mpsc::Receiver<Outbound>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.registry.conns.lock() {
+            if let Some(list) = map.get_mut(&self.entry.staff) {
+                list.retain(|c| c.id != self.entry.id);
+                if list.is_empty() {
+                    map.remove(&self.entry.staff);
+                }
+            }
+        }
+    }
+}
+
+impl Registry {
+    pub fn register(self: &Arc<Self>, staff: StaffId, session: String) -> Registration {
+        let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
+        let entry = Arc::new(ConnEntry {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            staff,
+            session,
+            tx,
+            kick: Mutex::new(None),
+            kicked: Notify::new(),
+        });
+        if let Ok(mut map) = self.conns.lock() {
+            map.entry(staff).or_default().push(entry.clone());
+        }
+        Registration {
+            registry: self.clone(),
+            entry,
+            rx,
+        }
+    }
+
+    /// Queues one event to every live connection of each recipient. Never
+    /// waits; returns how many frames were queued.
+    pub fn publish(&self, at: Millis, body: &Arc<str>, recipients: &[(StaffId, u64)]) -> u64 {
+        let Ok(map) = self.conns.lock() else {
+            return 0;
+        };
+        let mut queued = 0;
+        for (staff, seq) in recipients {
+            for conn in map.get(staff).into_iter().flatten() {
+                let out = Outbound {
+                    seq: *seq,
+                    at,
+                    body: body.clone(),
+                };
+                match conn.tx.try_send(out) {
+                    Ok(()) => queued += 1,
+                    Err(mpsc::error::TrySendError::Full(_)) => conn.kick(Kick {
+                        code: 1013,
+                        reason: "slow consumer: resume from your cursor",
+                    }),
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                }
+            }
+        }
+        queued
+    }
+
+    /// Closes every connection opened with this session (logout).
+    pub fn kick_session(&self, session: &str, k: Kick) {
+        if let Ok(map) = self.conns.lock() {
+            map.values()
+                .flatten()
+                .filter(|c| c.session == session)
+                .for_each(|c| c.kick(k));
+        }
+    }
+
+    /// Who is connected now, for the directory and metrics.
+    pub fn connected(&self) -> Vec<StaffId> {
+        self.conns
+            .lock()
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,493 @@
+//! The writer: the one task that changes the hospital. It owns the domain
+//! state, applies queued commands in order, commits each batch in one
+//! transaction (group commit), and only then replies and publishes events.
+//!
+//! Architecture invariant: a reply or event leaves this task only after
+//! `Store::commit` returned `Ok` for the batch that produced it. If a commit
+//! fails, every command in the batch is answered `internal`, the in-memory
+//! state is reloaded from the store, and nobody hears of the lost batch.
+
+use super::registry::Registry;
+use crate::clock::now_ms;
+use crate::domain::{Effects, Hospital, Targets, Write};
+use crate::metrics::{CommandLabels, Metrics, StateLabels};
+use crate::store::{Batch, CommandRecord, EventRow, Store, StoreError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{error, info, warn};
+use wardpage_proto::{
+    Command, CommandId, ErrorCode, Millis, ServerFrame, StaffId, StaffView, TaskState,
+};
+
+/// Most commands folded into one transaction.
+const MAX_BATCH: usize = 512;
+/// How often the writer flushes transport acks and checks for roster edits.
+const TICK: Duration = Duration::from_millis(500);
+
+pub enum WriterMsg {
+    /// A client command; the reply is the whole `ok` or `error` frame.
+    Command {
+        actor: StaffId,
+        id: CommandId,
+        cmd: Command,
+        reply: oneshot::Sender<String>,
+    },
+    /// Who is this, and where does their stream stand?
+    Whois {
+        staff: StaffId,
+        reply: oneshot::Sender<Option<(StaffView, u64)>>,
+    },
+    /// A device has every event up to `seq`.
+    Acked { staff: StaffId, seq: u64 },
+    /// Tasks by state, for `/metrics`.
+    Stats { reply: oneshot::Sender<()> },
+    /// Finish what is queued, commit it, and stop.
+    Shutdown,
+}
+
+/// A cheap, clonable way to talk to the writer.
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: mpsc::Sender<WriterMsg>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriterGone {
+    #[error("the hub is shutting down")]
+    Closed,
+}
+
+impl WriterHandle {
+    pub async fn command(&self, actor: StaffId, id: CommandId, cmd: Command) -> Result<String, WriterGone> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(WriterMsg::Command { actor, id, cmd, reply })
+            .await
+            .map_err(|_| WriterGone::Closed)?;
+        rx.await.map_err(|_| WriterGone::Closed)
+    }
+
+    /// Queues a command and returns the receiver for its reply, so a
+    /// connection can keep reading while the command commits.
+    pub async fn submit(
+        &self,
+        actor: StaffId,
+        id: CommandId,
+        cmd: Command,
+    ) -> Result<oneshot::Receiver<String>, WriterGone> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(WriterMsg::Command { actor, id, cmd, reply })
+            .await
+            .map_err(|_| WriterGone::Closed)?;
+        Ok(rx)
+    }
+
+    pub async fn whois(&self, staff: StaffId) -> Result<Option<(StaffView, u64)>, WriterGone> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(WriterMsg::Whois { staff, reply })
+            .await
+            .map_err(|_| WriterGone::Closed)?;
+        rx.await.map_err(|_| WriterGone::Closed)
+    }
+
+    /// Best effort: acks are cumulative, a lost one is repaired by the next.
+    pub fn acked(&self, staff: StaffId, seq: u64) {
+        let _ = self.tx.try_send(WriterMsg::Acked { staff, seq });
+    }
+
+    pub async fn refresh_stats(&self) {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(WriterMsg::Stats { reply }).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    pub async fn shutdown(&self) {
+        let _ = self.tx.send(WriterMsg::Shutdown).await;
+    }
+}
+
+pub struct Writer {
+    hospital: Hospital,
+    store: Arc<dyn Store>,
+    registry: Arc<Registry>,
+    metrics: Arc<Metrics>,
+    commands: HashMap<CommandId, CommandRecord>,
+    command_retention: Millis,
+    next_event_id: i64,
+    acked: HashMap<StaffId, u64>,
+    dirty_acks: HashMap<StaffId, u64>,
+    roster_version: i64,
+}
+
+/// A read that waits until the batch before it is committed.
+enum Read {
+    Command(StaffId, CommandId, Command, oneshot::Sender<String>),
+    Whois(StaffId, oneshot::Sender<Option<(StaffView, u64)>>),
+    Stats(oneshot::Sender<()>),
+}
+
+impl Writer {
+    /// Loads the hospital from the store and starts the writer task.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        registry: Arc<Registry>,
+        metrics: Arc<Metrics>,
+        targets: Targets,
+        command_retention_hours: u32,
+    ) -> Result<(WriterHandle, tokio::task::JoinHandle<Result<(), StoreError>>), StoreError> {
+        let command_retention = i64::from(command_retention_hours) * 3_600_000;
+        let started = Instant::now();
+        let mut writer = Writer {
+            hospital: Hospital {
+                targets,
+                ..Hospital::default()
+            },
+            store,
+            registry,
+            metrics,
+            commands: HashMap::new(),
+            command_retention,
+            next_event_id: 1,
+            acked: HashMap::new(),
+            dirty_acks: HashMap::new(),
+            roster_version: 0,
+        };
+        writer.reload().await?;
+        info!(
+            tasks = writer.hospital.tasks.len(),
+            pages = writer.hospital.pages.len(),
+            staff = writer.hospital.roster.staff.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "state loaded"
+        );
+        writer.update_task_gauges();
+        let (tx, rx) = mpsc::channel(8192);
+        let task = tokio::spawn(writer.run(rx));
+        Ok((WriterHandle { tx }, task))
+    }
+
+    async fn reload(&mut self) -> Result<(), StoreError> {
+        let now = now_ms();
+        let loaded = self.store.load(now - 24 * 3_600_000, now - self.command_retention).await?;
+        self.roster_version = self.store.roster_version().await?;
+        self.hospital.roster = loaded.roster;
+        self.hospital.tasks = loaded.tasks.into_iter().map(|t| (t.view.id, t)).collect();
+        self.hospital.pages = loaded.pages.into_iter().map(|p| (p.view.id, p)).collect();
+        self.hospital.streams = loaded.streams.iter().map(|(s, last, _)| (*s, *last)).collect();
+        self.acked = loaded.streams.iter().map(|(s, _, acked)| (*s, *acked)).collect();
+        self.dirty_acks.clear();
+        self.commands = loaded.commands.into_iter().map(|c| (c.id, c)).collect();
+        self.next_event_id = loaded.max_event_id + 1;
+        Ok(())
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<WriterMsg>) -> Result<(), StoreError> {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut msgs = Vec::with_capacity(MAX_BATCH);
+        let mut stopping = false;
+        loop {
+            tokio::select! {
+                msg = rx.recv() => match msg {
+                    Some(m) => msgs.push(m),
+                    None => stopping = true,
+                },
+                _ = tick.tick() => {
+                    self.maintain().await;
+                }
+            }
+            while msgs.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(m) => msgs.push(m),
+                    Err(_) => break,
+                }
+            }
+            if msgs.iter().any(|m| matches!(m, WriterMsg::Shutdown)) {
+                stopping = true;
+                // Commit what is already queued behind the shutdown too.
+                while let Ok(m) = rx.try_recv() {
+                    msgs.push(m);
+                }
+            }
+            if !msgs.is_empty() {
+                self.process(std::mem::take(&mut msgs)).await?;
+            }
+            if stopping {
+                self.flush_acks().await;
+                info!("writer stopped after its last commit");
+                return Ok(());
+            }
+        }
+    }
+
+    async fn maintain(&mut self) {
+        self.flush_acks().await;
+        match self.store.roster_version().await {
+            Ok(v) if v != self.roster_version => match self.store.load_roster().await {
+                Ok(roster) => {
+                    info!(version = v, "roster changed outside the hub; reloaded");
+                    self.hospital.roster = roster;
+                    self.roster_version = v;
+                }
+                Err(e) => warn!(error = %e, "roster reload failed"),
+            },
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "roster version check failed"),
+        }
+        let horizon = now_ms() - self.command_retention;
+        self.commands.retain(|_, c| c.at >= horizon);
+    }
+
+    async fn flush_acks(&mut self) {
+        if self.dirty_acks.is_empty() {
+            return;
+        }
+        let batch = Batch {
+            acks: self.dirty_acks.drain().collect(),
+            ..Batch::default()
+        };
+        if let Err(e) = self.store.commit(&batch).await {
+            // Harmless: acks only save re-sends after a restart.
+            warn!(error = %e, "could not store transport acks");
+        }
+    }
+
+    async fn process(&mut self, msgs: Vec<WriterMsg>) -> Result<(), StoreError> {
+        let now = now_ms();
+        let mut batch = Batch::default();
+        let mut replies: Vec<(oneshot::Sender<String>, String, Option<CommandId>)> = Vec::new();
+        let mut reads: Vec<Read> = Vec::new();
+        let mut publish: Vec<(Millis, Arc<str>, Vec<(StaffId, u64)>)> = Vec::new();
+        let mut stream_tops: HashMap<StaffId, u64> = HashMap::new();
+        let mut commands = 0usize;
+        let mut tasks: HashMap<wardpage_proto::TaskId, usize> = HashMap::new();
+        let mut pages: HashMap<wardpage_proto::PageId, usize> = HashMap::new();
+
+        for msg in msgs {
+            match msg {
+                WriterMsg::Command { actor, id, cmd, reply } => {
+                    commands += 1;
+                    let op = cmd.op();
+                    if let Some(rec) = self.commands.get(&id) {
+                        let text = if rec.actor == actor && rec.op == op {
+                            rec.reply.to_string()
+                        } else {
+                            error_frame(Some(id), ErrorCode::IdReused, "this command id was already used for another command")
+                        };
+                        self.count(op, "repeat");
+                        // Answer after the commit: the first may be in this very batch.
+                        replies.push((reply, text, None));
+                        continue;
+                    }
+                    if cmd.is_read_only() {
+                        reads.push(Read::Command(actor, id, cmd, reply));
+                        continue;
+                    }
+                    let text = match self.hospital.apply(actor, &cmd, now) {
+                        Ok(fx) => {
+                            self.count(op, "ok");
+                            let text = fx
+                                .result
+                                .clone()
+                                .map(|result| ServerFrame::Ok { id, result }.to_text())
+                                .unwrap_or_default();
+                            self.absorb(fx, &mut batch, &mut publish, &mut stream_tops, &mut tasks, &mut pages);
+                            text
+                        }
+                        Err(e) => {
+                            self.count(op, e.code().as_str());
+                            error_frame(Some(id), e.code(), &e.to_string())
+                        }
+                    };
+                    let rec = CommandRecord {
+                        id,
+                        actor,
+                        op: op.to_owned(),
+                        at: now,
+                        reply: Arc::from(text.as_str()),
+                    };
+                    self.commands.insert(id, rec.clone());
+                    batch.commands.push(rec);
+                    replies.push((reply, text, Some(id)));
+                }
+                WriterMsg::Acked { staff, seq } => {
+                    let known = self.acked.entry(staff).or_insert(0);
+                    let top = self.hospital.cursor(staff);
+                    if seq > *known && seq <= top {
+                        *known = seq;
+                        self.dirty_acks.insert(staff, seq);
+                        let fx = self.hospital.acknowledge_transport(staff, seq, now);
+                        self.absorb(fx, &mut batch, &mut publish, &mut stream_tops, &mut tasks, &mut pages);
+                    }
+                }
+                WriterMsg::Whois { staff, reply } => reads.push(Read::Whois(staff, reply)),
+                WriterMsg::Stats { reply } => reads.push(Read::Stats(reply)),
+                WriterMsg::Shutdown => {}
+            }
+        }
+        batch.streams = stream_tops.into_iter().collect();
+
+        if !batch.is_empty() {
+            let started = Instant::now();
+            let result = self.store.commit(&batch).await;
+            self.metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+            self.metrics.batch_size.observe(commands as f64);
+            if let Err(e) = result {
+                error!(error = %e, commands, "group commit failed; answering internal and reloading state");
+                for (reply, _, id) in replies {
+                    if let Some(id) = id {
+                        self.commands.remove(&id);
+                    }
+                    let _ = reply.send(error_frame(id, ErrorCode::Internal, "the hub could not store this; nothing changed, retry with the same id"));
+                }
+                self.reload().await?;
+                return Ok(());
+            }
+            if !batch.tasks.is_empty() {
+                self.update_task_gauges();
+            }
+        }
+        for (reply, text, _) in replies {
+            let _ = reply.send(text);
+        }
+        for (at, body, recipients) in &publish {
+            let n = self.registry.publish(*at, body, recipients);
+            self.metrics.events_sent.inc_by(n);
+        }
+        for read in reads {
+            self.answer(read, now).await;
+        }
+        Ok(())
+    }
+
+    /// Folds a command's effects into the batch, numbering event rows.
+    fn absorb(
+        &mut self,
+        fx: Effects,
+        batch: &mut Batch,
+        publish: &mut Vec<(Millis, Arc<str>, Vec<(StaffId, u64)>)>,
+        stream_tops: &mut HashMap<StaffId, u64>,
+        tasks: &mut HashMap<wardpage_proto::TaskId, usize>,
+        pages: &mut HashMap<wardpage_proto::PageId, usize>,
+    ) {
+        for w in fx.writes {
+            match w {
+                // A task changed twice in one batch is written once, as it ends up.
+                Write::Task(t) => match tasks.get(&t.view.id) {
+                    Some(i) => batch.tasks[*i] = *t,
+                    None => {
+                        tasks.insert(t.view.id, batch.tasks.len());
+                        batch.tasks.push(*t);
+                    }
+                },
+                Write::Page(p) => match pages.get(&p.view.id) {
+                    Some(i) => batch.pages[*i] = *p,
+                    None => {
+                        pages.insert(p.view.id, batch.pages.len());
+                        batch.pages.push(*p);
+                    }
+                },
+                Write::Shift(staff, shift) => batch.shifts.push((staff, shift)),
+            }
+        }
+        batch.audit.extend(fx.audit);
+        for d in fx.deliveries {
+            let id = self.next_event_id;
+            self.next_event_id += 1;
+            let body: Arc<str> = Arc::from(serde_json::to_string(&d.event).unwrap_or_default());
+            for (staff, seq) in &d.recipients {
+                batch.inbox.push((*staff, *seq, id));
+                let top = stream_tops.entry(*staff).or_insert(0);
+                *top = (*top).max(*seq);
+            }
+            batch.events.push(EventRow {
+                id,
+                at: d.at,
+                body: body.clone(),
+            });
+            publish.push((d.at, body, d.recipients));
+        }
+    }
+
+    async fn answer(&mut self, read: Read, now: Millis) {
+        match read {
+            Read::Command(actor, id, cmd, reply) => {
+                let text = match self.hospital.apply(actor, &cmd, now) {
+                    Ok(fx) => {
+                        self.count(cmd.op(), "ok");
+                        fx.result
+                            .map(|result| ServerFrame::Ok { id, result }.to_text())
+                            .unwrap_or_default()
+                    }
+                    Err(e) => {
+                        self.count(cmd.op(), e.code().as_str());
+                        error_frame(Some(id), e.code(), &e.to_string())
+                    }
+                };
+                let _ = reply.send(text);
+            }
+            Read::Whois(staff, reply) => {
+                if !self.hospital.roster.staff.contains_key(&staff) {
+                    // Added since the last roster check (e.g. `wardpage user add`).
+                    if let Ok(roster) = self.store.load_roster().await {
+                        self.hospital.roster = roster;
+                    }
+                }
+                let known = self
+                    .hospital
+                    .roster
+                    .staff
+                    .get(&staff)
+                    .filter(|s| s.active)
+                    .and_then(|_| self.hospital.roster.staff_view(staff, now));
+                let _ = reply.send(known.map(|v| (v, self.hospital.cursor(staff))));
+            }
+            Read::Stats(reply) => {
+                self.update_task_gauges();
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    fn count(&self, op: &'static str, outcome: &'static str) {
+        self.metrics
+            .commands
+            .get_or_create(&CommandLabels { op, outcome })
+            .inc();
+    }
+
+    fn update_task_gauges(&self) {
+        let mut counts: HashMap<&'static str, i64> = HashMap::new();
+        for s in [
+            TaskState::Offering,
+            TaskState::NoOneAccepted,
+            TaskState::Accepted,
+            TaskState::Started,
+            TaskState::Completed,
+            TaskState::Cancelled,
+        ] {
+            counts.insert(crate::domain::task_state_name(s), 0);
+        }
+        for t in self.hospital.tasks.values() {
+            *counts.entry(crate::domain::task_state_name(t.state())).or_insert(0) += 1;
+        }
+        for (state, n) in counts {
+            self.metrics.tasks.get_or_create(&StateLabels { state }).set(n);
+        }
+    }
+}
+
+/// An `error` frame.
+pub fn error_frame(id: Option<CommandId>, code: ErrorCode, message: &str) -> String {
+    ServerFrame::Error {
+        id,
+        code,
+        message: message.to_owned(),
+    }
+    .to_text()
+}

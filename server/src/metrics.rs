@@ -1,0 +1,80 @@
+//! Prometheus metrics, one registry per hub (no global state, so tests can
+//! run several hubs in one process).
+
+use prometheus_client::encoding::{text::encode, EncodeLabelSet};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CommandLabels {
+    pub op: &'static str,
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabels {
+    pub state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: &'static str,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub connections_open: Gauge,
+    pub connections_total: Counter,
+    pub disconnects: Family<ReasonLabels, Counter>,
+    pub commands: Family<CommandLabels, Counter>,
+    pub tasks: Family<StateLabels, Gauge>,
+    pub events_sent: Counter,
+    pub commit_seconds: Histogram,
+    pub batch_size: Histogram,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("wardpage");
+        let m = Metrics {
+            connections_open: Gauge::default(),
+            connections_total: Counter::default(),
+            disconnects: Family::default(),
+            commands: Family::default(),
+            tasks: Family::default(),
+            events_sent: Counter::default(),
+            commit_seconds: Histogram::new(
+                [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0].into_iter(),
+            ),
+            batch_size: Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0].into_iter()),
+            registry: Registry::default(),
+        };
+        registry.register("connections_open", "WebSocket connections open now", m.connections_open.clone());
+        registry.register("connections", "WebSocket connections accepted", m.connections_total.clone());
+        registry.register("disconnects", "Connections closed by the hub, by reason", m.disconnects.clone());
+        registry.register("commands", "Commands handled, by op and outcome", m.commands.clone());
+        registry.register("tasks", "Tasks held in memory, by state", m.tasks.clone());
+        registry.register("events_sent", "Event frames queued to connections", m.events_sent.clone());
+        registry.register("commit_seconds", "Group commit latency", m.commit_seconds.clone());
+        registry.register("commit_batch_commands", "Commands per group commit", m.batch_size.clone());
+        Metrics { registry, ..m }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

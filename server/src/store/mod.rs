@@ -1,0 +1,149 @@
+//! Storage: the hub's source of truth, behind the [`Store`] trait so that a
+//! PostgreSQL backend can sit beside SQLite without the domain noticing.
+//!
+//! Architecture invariant: the hub never tells anyone about a change that
+//! [`Store::commit`] has not returned `Ok` for.
+
+pub mod sqlite;
+
+use crate::domain::{AuditRecord, Page, Roster, Shift, Staff, Task, Ward};
+use async_trait::async_trait;
+use std::sync::Arc;
+use wardpage_proto::{CommandId, Millis, StaffId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One command's remembered answer, for idempotent re-sends.
+#[derive(Debug, Clone)]
+pub struct CommandRecord {
+    pub id: CommandId,
+    pub actor: StaffId,
+    pub op: String,
+    pub at: Millis,
+    /// The full reply frame as first sent.
+    pub reply: Arc<str>,
+}
+
+/// An event body stored once, referenced from each recipient's inbox.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub id: i64,
+    pub at: Millis,
+    pub body: Arc<str>,
+}
+
+/// Everything one group commit writes, in one transaction.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub tasks: Vec<Task>,
+    pub pages: Vec<Page>,
+    pub shifts: Vec<(StaffId, Option<Shift>)>,
+    pub audit: Vec<AuditRecord>,
+    pub events: Vec<EventRow>,
+    /// (recipient, seq, event id)
+    pub inbox: Vec<(StaffId, u64, i64)>,
+    /// (staff, last seq) for every stream the batch touched.
+    pub streams: Vec<(StaffId, u64)>,
+    /// (staff, acked seq) transport acknowledgements to persist.
+    pub acks: Vec<(StaffId, u64)>,
+    pub commands: Vec<CommandRecord>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+            && self.pages.is_empty()
+            && self.shifts.is_empty()
+            && self.audit.is_empty()
+            && self.events.is_empty()
+            && self.acks.is_empty()
+            && self.commands.is_empty()
+    }
+}
+
+/// What the hub needs in memory at start.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub roster: Roster,
+    pub tasks: Vec<Task>,
+    pub pages: Vec<Page>,
+    /// (staff, last seq, acked seq)
+    pub streams: Vec<(StaffId, u64, u64)>,
+    pub commands: Vec<CommandRecord>,
+    pub max_event_id: i64,
+}
+
+/// A stored event in one recipient's stream.
+#[derive(Debug, Clone)]
+pub struct StreamEvent {
+    pub seq: u64,
+    pub at: Millis,
+    pub body: String,
+}
+
+/// An account as login needs it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: StaffId,
+    pub password_hash: Option<String>,
+    pub active: bool,
+}
+
+/// One audit row as read back.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: Millis,
+    pub actor: Option<String>,
+    pub entity: String,
+    pub entity_id: String,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub detail: String,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Roster, open tasks and pages (and those closed after `closed_since`),
+    /// streams, and command answers newer than `commands_since`.
+    async fn load(&self, closed_since: Millis, commands_since: Millis) -> StoreResult<Loaded>;
+    /// Writes the batch atomically and durably.
+    async fn commit(&self, batch: &Batch) -> StoreResult<()>;
+    /// Events in `staff`'s stream after `after`, oldest first, at most `limit`.
+    async fn replay(&self, staff: StaffId, after: u64, limit: u32) -> StoreResult<Vec<StreamEvent>>;
+    /// Roster data only (wards, staff, shifts), for a live reload.
+    async fn load_roster(&self) -> StoreResult<Roster>;
+    /// Changes whenever wards, staff or shifts were changed outside the hub.
+    async fn roster_version(&self) -> StoreResult<i64>;
+
+    async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
+    async fn create_session(&self, token_hash: &str, staff: StaffId, now: Millis, expires: Millis) -> StoreResult<()>;
+    /// The session's member of staff, if the session exists and has not expired.
+    async fn session(&self, token_hash: &str, now: Millis) -> StoreResult<Option<StaffId>>;
+    /// Returns whether a session was removed.
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<bool>;
+
+    /// Adds or updates a member of staff (by login); `None` keeps the password.
+    async fn upsert_staff(&self, staff: &Staff, password_hash: Option<&str>) -> StoreResult<()>;
+    async fn upsert_ward(&self, ward: &Ward) -> StoreResult<()>;
+    /// Sets a shift from outside the hub (roster import).
+    async fn put_shift(&self, staff: StaffId, shift: &Shift) -> StoreResult<()>;
+    async fn staff_by_login(&self, login: &str) -> StoreResult<Option<Staff>>;
+    async fn set_password(&self, login: &str, password_hash: &str) -> StoreResult<bool>;
+    async fn list_staff(&self) -> StoreResult<Vec<Staff>>;
+
+    async fn audit_for(&self, entity_id: &str) -> StoreResult<Vec<AuditRow>>;
+    /// Cheap liveness check for `/healthz`.
+    async fn ping(&self) -> StoreResult<()>;
+}
