@@ -1,0 +1,99 @@
+// What a member of staff can do to a task or a page, as one place shared by
+// the alert overlay and the lists: each verb asks for what the hub needs (a
+// reason, an outcome), queues the command with a fresh id (sent now or on
+// reconnect) and quietens the alert it answers, since the user has acted.
+
+import { askText } from './views/dialog.js';
+
+/** @typedef {import('./types.js').TaskView} TaskView */
+/** @typedef {import('./types.js').PageView} PageView */
+/** @typedef {import('./store.js').Store} Store */
+/** @typedef {import('./connection.js').Link} Link */
+
+const DECLINE_REASONS = ['With a sick patient', 'In resus / at an arrest', 'Not my ward or skill', 'Going off shift'];
+const HAND_BACK_REASONS = ['Called to an emergency', 'Needs a more senior review', 'Could not do it (skill)'];
+
+/** @param {TaskView} t */
+const where = (t) => `${t.ward} bed ${t.bed}`;
+
+/** @param {{store: Store, link: Link}} deps */
+export function createActions({ store, link }) {
+  return {
+    /** @param {TaskView} t */
+    accept(t) {
+      store.silence(`offer:${t.id}`);
+      link.send({ op: 'accept', task: t.id }, `Accept ${where(t)}`);
+    },
+    /** @param {TaskView} t */
+    async decline(t) {
+      const reason = await askText({
+        title: `Decline ${where(t)}`,
+        label: 'Reason (the nurse and coordinator see it)',
+        submit: 'Decline',
+        required: true,
+        max: 500,
+        suggestions: DECLINE_REASONS,
+      });
+      if (reason === null) return;
+      store.silence(`offer:${t.id}`);
+      link.send({ op: 'decline', task: t.id, reason }, `Decline ${where(t)}`);
+    },
+    /** @param {TaskView} t */
+    start(t) {
+      link.send({ op: 'start', task: t.id }, `Start ${where(t)}`);
+    },
+    /** @param {TaskView} t */
+    async complete(t) {
+      const outcome = await askText({
+        title: `Complete ${where(t)}`,
+        label: 'Outcome note (optional)',
+        submit: 'Complete',
+        required: false,
+        max: 500,
+      });
+      if (outcome === null) return;
+      link.send({ op: 'complete', task: t.id, outcome }, `Complete ${where(t)}`);
+    },
+    /** @param {TaskView} t */
+    async handBack(t) {
+      const reason = await askText({
+        title: `Hand back ${where(t)}`,
+        label: 'Reason',
+        submit: 'Hand back',
+        required: true,
+        max: 500,
+        suggestions: HAND_BACK_REASONS,
+      });
+      if (reason === null) return;
+      link.send({ op: 'hand_back', task: t.id, reason }, `Hand back ${where(t)}`);
+    },
+    /** @param {TaskView} t */
+    async cancel(t) {
+      const reason = await askText({
+        title: `Cancel ${where(t)}`,
+        label: 'Reason',
+        submit: 'Cancel task',
+        required: true,
+        max: 500,
+        suggestions: ['No longer needed', 'Raised in error', 'Done by the ward team'],
+      });
+      if (reason === null) return;
+      link.send({ op: 'cancel', task: t.id, reason }, `Cancel ${where(t)}`);
+    },
+    /** @param {PageView} p */
+    ackPage(p) {
+      store.silence(`page:${p.id}`);
+      link.send({ op: 'page_ack', page: p.id }, `Acknowledge page from ${p.from.name}`);
+    },
+    /** @param {PageView} p */
+    readPage(p) {
+      link.send({ op: 'page_read', page: p.id }, `Read page from ${p.from.name}`);
+    },
+    /** Stop ringing for a non-emergency alert; the item stays in the lists. @param {string} key */
+    silence(key) {
+      store.silence(key);
+    },
+  };
+}
+
+/** @typedef {ReturnType<typeof createActions>} Actions */

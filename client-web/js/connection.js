@@ -1,0 +1,297 @@
+// The live link to the hub: one WebSocket at a time, `hello` with the saved
+// cursor, events into the store (deduplicated there by seq), cumulative acks,
+// our own heartbeat (the browser cannot see the hub's pings, and a phone must
+// notice a dead hub quickly), reconnect with jittered backoff, immediate
+// reconnect on `online` / `visibilitychange`, and the outbox sent on every
+// (re)connect.
+
+import { newId } from './outbox.js';
+
+/** @typedef {import('./types.js').ServerFrame} ServerFrame */
+/** @typedef {import('./types.js').ClientFrame} ClientFrame */
+/** @typedef {import('./types.js').Command} Command */
+/** @typedef {import('./types.js').WelcomeFrame} WelcomeFrame */
+/** @typedef {import('./store.js').Store} Store */
+/** @typedef {import('./outbox.js').Outbox} Outbox */
+/** @typedef {import('./outbox.js').OutboxEntry} OutboxEntry */
+
+export const PROTOCOL_VERSION = 1;
+const BACKOFF_FIRST_MS = 1000;
+const BACKOFF_MAX_MS = 30000;
+/** Acks are batched: a replay of 300 events sends one ack, not 300. */
+const ACK_DELAY_MS = 150;
+/** If a ping gets no answer within this, the socket is presumed dead. */
+const PONG_TIMEOUT_MS = 8000;
+/** Errors after which the same command id is worth sending again. */
+const RETRYABLE = new Set(['internal', 'unavailable']);
+
+/**
+ * @typedef {'connecting' | 'online' | 'offline' | 'ended'} LinkStatus
+ *
+ * Events dispatched (CustomEvent detail):
+ * - `status`: nothing; read `link.status`, `link.offlineSince`
+ * - `frame`: an event frame that was new to the store
+ * - `result`: `{entry, result}` for an `ok` to one of our outbox commands
+ * - `cmd-error`: `{entry, code, message}` for a refused outbox command
+ * - `ended`: `{code, message}`: the hub refused the session; do not retry
+ */
+export class Link extends EventTarget {
+  /** @param {{token: string, store: Store, outbox: Outbox, url?: string}} opts */
+  constructor({ token, store, outbox, url }) {
+    super();
+    this.token = token;
+    this.store = store;
+    this.outbox = outbox;
+    this.url = url ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+    /** @type {LinkStatus} */
+    this.status = 'offline';
+    /** @type {number | null} */
+    this.offlineSince = Date.now();
+    /** @type {WebSocket | null} */
+    this.ws = null;
+    this.welcomed = false;
+    this.attempt = 0;
+    this.heartbeatMs = 15000;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */ this.retryTimer = undefined;
+    /** @type {ReturnType<typeof setInterval> | undefined} */ this.pingTimer = undefined;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */ this.pongTimer = undefined;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */ this.ackTimer = undefined;
+    /** Ids of our own bookkeeping commands (snapshot, directory), not in the outbox. @type {Set<string>} */
+    this.internal = new Set();
+    this.acked = store.cursor;
+    this.onOnline = () => this.reconnectNow();
+    this.onOffline = () => this.drop('the device went offline');
+    this.onVisible = () => {
+      if (document.visibilityState !== 'visible') return;
+      // A sleeping phone's socket may be dead without having closed: probe it.
+      if (this.ws && this.welcomed) this.ping();
+      else this.reconnectNow();
+    };
+  }
+
+  start() {
+    addEventListener('online', this.onOnline);
+    addEventListener('offline', this.onOffline);
+    document.addEventListener('visibilitychange', this.onVisible);
+    this.connect();
+  }
+
+  stop() {
+    removeEventListener('online', this.onOnline);
+    removeEventListener('offline', this.onOffline);
+    document.removeEventListener('visibilitychange', this.onVisible);
+    clearTimeout(this.retryTimer);
+    this.flushAck();
+    this.detach();
+    this.setStatus('ended');
+  }
+
+  /**
+   * Queue a user's command (persisted) and send it now if the link is up.
+   * @param {Command} cmd
+   * @param {string} label
+   * @returns {OutboxEntry}
+   */
+  send(cmd, label) {
+    const entry = this.outbox.add(cmd, label);
+    if (this.welcomed) this.write({ type: 'cmd', id: entry.id, cmd });
+    this.dispatchEvent(new Event('status'));
+    return entry;
+  }
+
+  /** Number of user commands not yet answered by the hub. */
+  get queued() {
+    return this.outbox.size;
+  }
+
+  connect() {
+    clearTimeout(this.retryTimer);
+    if (this.status === 'ended') return;
+    if (!navigator.onLine) {
+      this.setStatus('offline');
+      this.scheduleRetry();
+      return;
+    }
+    this.detach();
+    this.setStatus('connecting');
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.write({ type: 'hello', version: PROTOCOL_VERSION, token: this.token, cursor: this.store.cursor });
+    };
+    ws.onmessage = (msg) => this.receive(msg.data);
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.detach();
+      this.setStatus('offline');
+      this.scheduleRetry();
+    };
+  }
+
+  reconnectNow() {
+    if (this.status === 'ended') return;
+    if (this.ws && this.status !== 'offline') return;
+    this.attempt = 0;
+    this.connect();
+  }
+
+  /** @param {string} why */
+  drop(why) {
+    if (this.status === 'ended') return;
+    console.info('wardpage: link dropped:', why);
+    this.detach();
+    this.setStatus('offline');
+    this.scheduleRetry();
+  }
+
+  /** Forget the current socket without waiting for its close handshake. */
+  detach() {
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongTimer);
+    const ws = this.ws;
+    this.ws = null;
+    this.welcomed = false;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      try {
+        ws.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  /** Exponential backoff with jitter, so a ward full of phones does not reconnect in step. */
+  scheduleRetry() {
+    clearTimeout(this.retryTimer);
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.attempt += 1;
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** @param {LinkStatus} status */
+  setStatus(status) {
+    if (status === 'online') this.offlineSince = null;
+    else if (this.offlineSince === null && status !== 'ended') this.offlineSince = Date.now();
+    this.status = status;
+    this.dispatchEvent(new Event('status'));
+  }
+
+  /** @param {ClientFrame} frame */
+  write(frame) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+  }
+
+  ping() {
+    this.write({ type: 'ping' });
+    clearTimeout(this.pongTimer);
+    this.pongTimer = setTimeout(() => this.drop('no answer to ping'), PONG_TIMEOUT_MS);
+  }
+
+  /** @param {unknown} data */
+  receive(data) {
+    clearTimeout(this.pongTimer); // any frame proves the link is alive
+    /** @type {ServerFrame} */
+    let frame;
+    try {
+      frame = JSON.parse(String(data));
+    } catch {
+      return;
+    }
+    switch (frame.type) {
+      case 'welcome':
+        this.welcome(frame);
+        break;
+      case 'event':
+        if (this.store.applyEvent(frame)) {
+          this.dispatchEvent(new CustomEvent('frame', { detail: frame }));
+        }
+        this.scheduleAck();
+        break;
+      case 'ok': {
+        this.store.applyResult(frame.result);
+        if (this.internal.delete(frame.id)) break;
+        const entry = this.outbox.take(frame.id);
+        if (entry) this.dispatchEvent(new CustomEvent('result', { detail: { entry, result: frame.result } }));
+        this.dispatchEvent(new Event('status'));
+        this.store.save();
+        break;
+      }
+      case 'error':
+        this.refused(frame.id, frame.code, frame.message);
+        break;
+      case 'pong':
+        this.store.skew = frame.server_time - Date.now();
+        break;
+    }
+  }
+
+  /** @param {WelcomeFrame} frame */
+  welcome(frame) {
+    this.welcomed = true;
+    this.attempt = 0;
+    this.store.skew = frame.server_time - Date.now();
+    this.store.setMe(frame.me);
+    if (frame.resync) {
+      // The hub cannot replay from our cursor: start again from a snapshot.
+      this.store.reset(frame.cursor);
+      this.acked = frame.cursor;
+      this.request({ op: 'snapshot' });
+    }
+    this.request({ op: 'directory' });
+    for (const entry of this.outbox.entries()) this.write({ type: 'cmd', id: entry.id, cmd: entry.cmd });
+    this.heartbeatMs = Math.max(5, frame.heartbeat_secs) * 1000;
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => this.ping(), this.heartbeatMs);
+    this.setStatus('online');
+  }
+
+  /** @param {Command} cmd */
+  request(cmd) {
+    const id = newId();
+    this.internal.add(id);
+    this.write({ type: 'cmd', id, cmd });
+  }
+
+  /**
+   * @param {string | null} id
+   * @param {import('./types.js').ErrorCode} code
+   * @param {string} message
+   */
+  refused(id, code, message) {
+    if (id === null) {
+      if (code === 'unauthorized' || code === 'unsupported_version') {
+        this.stop();
+        this.dispatchEvent(new CustomEvent('ended', { detail: { code, message } }));
+      }
+      return;
+    }
+    if (this.internal.delete(id)) return;
+    if (RETRYABLE.has(code)) {
+      // Same id again later: the hub applies it at most once.
+      const entry = this.outbox.entries().find((e) => e.id === id);
+      if (entry) setTimeout(() => this.welcomed && this.write({ type: 'cmd', id: entry.id, cmd: entry.cmd }), 3000);
+      return;
+    }
+    const entry = this.outbox.take(id);
+    if (entry) this.dispatchEvent(new CustomEvent('cmd-error', { detail: { entry, code, message } }));
+    this.dispatchEvent(new Event('status'));
+  }
+
+  scheduleAck() {
+    if (this.ackTimer !== undefined) return;
+    this.ackTimer = setTimeout(() => this.flushAck(), ACK_DELAY_MS);
+  }
+
+  /** Save first, then ack: the hub may prune what we ack, so it must be on disk. */
+  flushAck() {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.store.cursor <= this.acked) return;
+    this.store.save();
+    if (!this.welcomed) return;
+    this.write({ type: 'ack', seq: this.store.cursor });
+    this.acked = this.store.cursor;
+  }
+}

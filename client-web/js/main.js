@@ -1,0 +1,158 @@
+// Entry point: registers the service worker, shows the login screen or resumes
+// the stored session, and wires the state, the link, the alerts and the
+// screens together. Everything below it is a small module with one job.
+
+import { loadSession, logout, forgetSession } from './session.js';
+import { Store } from './store.js';
+import { Outbox } from './outbox.js';
+import { Link } from './connection.js';
+import { createActions } from './actions.js';
+import { AlertController } from './alerts.js';
+import { keepAwake } from './device.js';
+import * as sound from './sound.js';
+import { h } from './dom.js';
+import { loginView } from './views/login.js';
+import { createShell, currentTab } from './views/shell.js';
+import { renderStatus } from './views/status.js';
+import { alertOverlay } from './views/alert-overlay.js';
+import { workView } from './views/work.js';
+import { raiseView } from './views/raise.js';
+import { raisedView } from './views/raised.js';
+import { pagesView } from './views/pages.js';
+import { wardNamer } from './views/context.js';
+import { toast } from './views/toast.js';
+import { confirmDialog } from './views/dialog.js';
+import { routineNotice } from './notices.js';
+
+/** @typedef {import('./types.js').Session} Session */
+
+/** Ages and targets on screen are re-rendered this often. */
+const TICK_MS = 30000;
+
+/** @type {(() => void) | null} the running app's teardown */
+let teardown = null;
+
+/** @param {string} [notice] */
+function showLogin(notice) {
+  teardown?.();
+  teardown = null;
+  const view = loginView({ onLogin: startApp, notice });
+  document.body.replaceChildren(view.el);
+  view.focus();
+}
+
+/** @param {Session} session */
+function startApp(session) {
+  const owner = session.staff.login;
+  const store = new Store(owner);
+  if (!store.me) store.me = session.staff;
+  const outbox = new Outbox(owner);
+  const link = new Link({ token: session.token, store, outbox });
+  const actions = createActions({ store, link });
+  const ctx = { store, link, outbox, actions, wardName: wardNamer(store) };
+  const views = { work: workView(ctx), raise: raiseView(ctx), raised: raisedView(ctx), pages: pagesView(ctx) };
+  const overlay = alertOverlay({ actions, store, wardName: ctx.wardName });
+  const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p) });
+  let tab = currentTab();
+
+  const shell = createShell({
+    onLogout: () => void endSession(),
+    onTab: (next) => {
+      tab = next;
+      show();
+    },
+  });
+
+  function show() {
+    shell.main.replaceChildren(views[tab].el);
+    views[tab].update();
+    badges();
+    shell.main.scrollTop = 0;
+  }
+
+  function badges() {
+    const me = store.me?.id;
+    const offers = store.myWork().length;
+    const pages = store.pagesToMe().filter((p) => p.recipients.some((r) => r.staff.id === me && r.acked_at === null)).length;
+    shell.updateTabs(tab, { work: offers, pages });
+  }
+
+  function refresh() {
+    shell.updateHeader(store);
+    views[tab].update();
+    badges();
+    alerts.update();
+    void keepAwake(store.me?.shift != null);
+  }
+
+  async function endSession() {
+    if (outbox.size) {
+      const go = await confirmDialog({
+        title: 'Log out?',
+        text: `${outbox.size} action${outbox.size === 1 ? ' has' : 's have'} not reached the hub yet and will be lost.`,
+        yes: 'Log out anyway',
+        no: 'Stay',
+      });
+      if (!go) return;
+    }
+    link.stop();
+    const revoked = await logout(session);
+    store.destroy();
+    outbox.clear();
+    showLogin(revoked ? 'Logged out.' : 'Logged out on this phone. The hub could not be reached, so the session stays valid there until it expires.');
+  }
+
+  store.addEventListener('change', refresh);
+  link.addEventListener('status', () => {
+    renderStatus(shell.status, link);
+    views[tab].update();
+  });
+  link.addEventListener('frame', (e) => {
+    const text = routineNotice(/** @type {CustomEvent} */ (e).detail, store.me?.id);
+    if (text) toast(text);
+  });
+  link.addEventListener('cmd-error', (e) => {
+    const { entry, message } = /** @type {CustomEvent} */ (e).detail;
+    toast(`${entry.label}: ${message}`, 'error');
+  });
+  link.addEventListener('ended', (e) => {
+    const { code } = /** @type {CustomEvent} */ (e).detail;
+    forgetSession();
+    showLogin(code === 'unauthorized' ? 'Your session has ended. Please log in again.' : 'This app is out of date for the hub. Reload the page.');
+  });
+  // After a reload, the first tap anywhere unlocks sound (browsers insist).
+  const onTap = () => {
+    sound.unlock();
+    setTimeout(() => renderStatus(shell.status, link), 200);
+  };
+  document.addEventListener('pointerdown', onTap);
+  const tick = setInterval(() => views[tab].update(), TICK_MS);
+
+  document.body.replaceChildren(shell.el, overlay.el);
+  document.body.append(h('div', { class: 'toasts-anchor' }));
+  renderStatus(shell.status, link);
+  show();
+  refresh();
+  link.start();
+
+  teardown = () => {
+    clearInterval(tick);
+    document.removeEventListener('pointerdown', onTap);
+    link.stop();
+    alerts.stop();
+    void keepAwake(false);
+  };
+  // Exposed for the browser tests and for debugging on a ward phone.
+  /** @type {any} */ (window).wardpage = { store, link, outbox, alerts, sound };
+}
+
+function registerServiceWorker() {
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js').catch((err) => console.warn('wardpage: no service worker:', err));
+  }
+}
+
+registerServiceWorker();
+const session = loadSession();
+if (session) startApp(session);
+else showLogin();

@@ -1,0 +1,39 @@
+// Routine updates worth a silent toast: what the people I asked are doing
+// with my tasks and pages. These never ring; sound is kept for alerts.
+
+/** @typedef {import('./types.js').EventFrame} EventFrame */
+
+/** Older events (a replay after a long gap or a fresh login) are history, not news. */
+const FRESH_MS = 2 * 60 * 1000;
+
+/**
+ * @param {EventFrame} frame
+ * @param {string | undefined} me
+ * @returns {string | null}
+ */
+export function routineNotice(frame, me) {
+  const ev = frame.event;
+  if (!me || ev.by?.id === me || Date.now() - frame.at > FRESH_MS) return null;
+  if (ev.kind === 'task' && ev.task.raised_by.id === me) {
+    const where = `${ev.task.ward} bed ${ev.task.bed}`;
+    switch (ev.change) {
+      case 'accepted':
+      case 'assigned':
+        return `${where}: accepted by ${ev.task.assignee?.name ?? 'someone'}`;
+      case 'declined':
+        return `${where}: declined by ${ev.by?.name ?? 'someone'}`;
+      case 'no_one_accepted':
+        return `${where}: no one accepted; the coordinator is told`;
+      case 'completed':
+        return `${where}: completed by ${ev.by?.name ?? 'someone'}`;
+      case 'handed_back':
+        return `${where}: handed back by ${ev.by?.name ?? 'someone'}`;
+      default:
+        return null;
+    }
+  }
+  if (ev.kind === 'page' && ev.page.from.id === me && ev.change === 'acknowledged') {
+    return `${ev.by?.name ?? 'Someone'} acknowledged your page`;
+  }
+  return null;
+}

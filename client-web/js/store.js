@@ -1,0 +1,237 @@
+// The device's copy of what the hub told this user: tasks and pages (whole
+// views, newest `version` wins), the directory, and the cursor (highest event
+// `seq` processed). It is persisted as one localStorage record so that the
+// cursor never runs ahead of the state it describes: a reload resumes from
+// exactly where the saved state ends.
+
+/** @typedef {import('./types.js').TaskView} TaskView */
+/** @typedef {import('./types.js').PageView} PageView */
+/** @typedef {import('./types.js').StaffView} StaffView */
+/** @typedef {import('./types.js').WardView} WardView */
+/** @typedef {import('./types.js').EventFrame} EventFrame */
+/** @typedef {import('./types.js').CommandResult} CommandResult */
+
+/** Closed tasks and finished pages are kept this long for the "done" lists. */
+const KEEP_CLOSED_MS = 12 * 3600 * 1000;
+
+/**
+ * @typedef {object} Persisted
+ * @property {number} cursor
+ * @property {TaskView[]} tasks
+ * @property {PageView[]} pages
+ * @property {StaffView | null} me
+ * @property {{wards: WardView[], staff: StaffView[]} | null} directory
+ * @property {string[]} quiet alert keys the user silenced or acted on
+ * @property {Notice[]} notices
+ */
+
+/**
+ * Something an event told us that the views alone cannot show later, e.g. that
+ * a coordinator assigned me a task (the task view does not say who chose the
+ * assignee). Escalations will be noted the same way.
+ * @typedef {{key: string, kind: 'assigned', task: string, by: string}} Notice
+ */
+
+export class Store extends EventTarget {
+  /** @param {string} owner login of the user this state belongs to */
+  constructor(owner) {
+    super();
+    this.key = `wardpage.state.${owner}`;
+    this.cursor = 0;
+    /** @type {Map<string, TaskView>} */
+    this.tasks = new Map();
+    /** @type {Map<string, PageView>} */
+    this.pages = new Map();
+    /** @type {StaffView | null} */
+    this.me = null;
+    /** @type {{wards: WardView[], staff: StaffView[]} | null} */
+    this.directory = null;
+    /** Alert keys not to ring for (silenced, or acted on while offline). @type {Set<string>} */
+    this.quiet = new Set();
+    /** @type {Notice[]} */
+    this.notices = [];
+    /** Hub clock minus ours, so ages are right on a phone with a wrong clock. */
+    this.skew = 0;
+    this.scheduled = false;
+    this.load();
+  }
+
+  now() {
+    return Date.now() + this.skew;
+  }
+
+  load() {
+    try {
+      const raw = localStorage.getItem(this.key);
+      if (!raw) return;
+      /** @type {Persisted} */
+      const saved = JSON.parse(raw);
+      this.cursor = saved.cursor;
+      this.tasks = new Map(saved.tasks.map((t) => [t.id, t]));
+      this.pages = new Map(saved.pages.map((p) => [p.id, p]));
+      this.me = saved.me;
+      this.directory = saved.directory;
+      this.quiet = new Set(saved.quiet);
+      this.notices = saved.notices ?? [];
+    } catch {
+      this.reset(0);
+    }
+  }
+
+  save() {
+    this.prune();
+    /** @type {Persisted} */
+    const data = {
+      cursor: this.cursor,
+      tasks: [...this.tasks.values()],
+      pages: [...this.pages.values()],
+      me: this.me,
+      directory: this.directory,
+      quiet: [...this.quiet],
+      notices: this.notices,
+    };
+    localStorage.setItem(this.key, JSON.stringify(data));
+  }
+
+  /** Forget everything (hub said resync, or logout). @param {number} cursor */
+  reset(cursor) {
+    this.cursor = cursor;
+    this.tasks.clear();
+    this.pages.clear();
+    this.quiet.clear();
+    this.notices = [];
+    this.changed();
+  }
+
+  destroy() {
+    localStorage.removeItem(this.key);
+  }
+
+  prune() {
+    const cutoff = this.now() - KEEP_CLOSED_MS;
+    this.notices = this.notices.filter((n) => !this.quiet.has(n.key) && this.tasks.has(n.task));
+    for (const [id, t] of this.tasks) {
+      if (t.closed_at !== null && t.closed_at < cutoff) this.tasks.delete(id);
+    }
+    for (const [id, p] of this.pages) {
+      if (p.state !== 'open' && p.sent_at < cutoff) this.pages.delete(id);
+    }
+  }
+
+  /**
+   * Apply an event frame unless it was already processed (delivery is at
+   * least once; a replay after reconnect may repeat events).
+   * @param {EventFrame} frame
+   * @returns {boolean} whether it was new
+   */
+  applyEvent(frame) {
+    if (frame.seq <= this.cursor) return false;
+    this.cursor = frame.seq;
+    const ev = frame.event;
+    if (ev.kind === 'task') {
+      // A re-offer must ring again even if the first offer was silenced.
+      if (ev.change === 'handed_back' || ev.change === 'raised') this.quiet.delete(`offer:${ev.task.id}`);
+      const me = this.me?.id;
+      if (ev.change === 'assigned' && ev.task.assignee?.id === me && ev.by?.id !== me) {
+        this.notices.push({ key: `assigned:${ev.task.id}:${ev.task.version}`, kind: 'assigned', task: ev.task.id, by: ev.by?.name ?? 'the hub' });
+      }
+      this.putTask(ev.task);
+    } else if (ev.kind === 'page') {
+      this.putPage(ev.page);
+    } else if (ev.kind === 'shift') {
+      if (this.me && ev.staff.id === this.me.id) this.me = { ...this.me, shift: ev.shift };
+    }
+    this.changed();
+    return true;
+  }
+
+  /** @param {CommandResult} result */
+  applyResult(result) {
+    switch (result.kind) {
+      case 'task':
+        this.putTask(result.task);
+        break;
+      case 'page':
+        this.putPage(result.page);
+        break;
+      case 'snapshot':
+        for (const t of result.tasks) this.putTask(t);
+        for (const p of result.pages) this.putPage(p);
+        break;
+      case 'directory':
+        this.directory = { wards: result.wards, staff: result.staff };
+        break;
+      case 'shift':
+        if (this.me && result.staff === this.me.id) this.me = { ...this.me, shift: result.shift };
+        break;
+    }
+    this.changed();
+  }
+
+  /** @param {StaffView} me */
+  setMe(me) {
+    this.me = me;
+    this.changed();
+  }
+
+  /** Never replace a view with an older one. @param {TaskView} task */
+  putTask(task) {
+    const held = this.tasks.get(task.id);
+    if (!held || held.version < task.version) this.tasks.set(task.id, task);
+  }
+
+  /** @param {PageView} page */
+  putPage(page) {
+    const held = this.pages.get(page.id);
+    if (!held || held.version < page.version) this.pages.set(page.id, page);
+  }
+
+  /** @param {string} key */
+  silence(key) {
+    this.quiet.add(key);
+    this.changed();
+    this.save();
+  }
+
+  /** Coalesce the many changes of a replay into one re-render. */
+  changed() {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.dispatchEvent(new Event('change'));
+    });
+  }
+
+  // Queries the views share.
+
+  /** Tasks offered to me (still open to me), accepted or started by me. */
+  myWork() {
+    const me = this.me?.id;
+    return [...this.tasks.values()].filter(
+      (t) =>
+        (t.state === 'offering' && t.offers.some((o) => o.staff.id === me && o.state === 'offered')) ||
+        ((t.state === 'accepted' || t.state === 'started') && t.assignee?.id === me),
+    );
+  }
+
+  /** Tasks I raised, newest first. */
+  raisedByMe() {
+    const me = this.me?.id;
+    return [...this.tasks.values()].filter((t) => t.raised_by.id === me).sort((a, b) => b.raised_at - a.raised_at);
+  }
+
+  /** Pages addressed to me, newest first. */
+  pagesToMe() {
+    const me = this.me?.id;
+    return [...this.pages.values()]
+      .filter((p) => p.recipients.some((r) => r.staff.id === me))
+      .sort((a, b) => b.sent_at - a.sent_at);
+  }
+
+  /** Pages I sent, newest first. */
+  pagesFromMe() {
+    const me = this.me?.id;
+    return [...this.pages.values()].filter((p) => p.from.id === me).sort((a, b) => b.sent_at - a.sent_at);
+  }
+}

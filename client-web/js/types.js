@@ -1,0 +1,37 @@
+// Type names for the JSDoc annotations of the other modules. The wire types are
+// generated from the hub's Rust types (../types/, do not edit), so a protocol
+// change that breaks this client fails `tsc --checkJs` in tests/web.
+// This module holds no code; it only exports types.
+
+/** @typedef {import('../types/ServerFrame').ServerFrame} ServerFrame */
+/** @typedef {import('../types/ClientFrame').ClientFrame} ClientFrame */
+/** @typedef {import('../types/Command').Command} Command */
+/** @typedef {import('../types/CommandResult').CommandResult} CommandResult */
+/** @typedef {import('../types/ErrorCode').ErrorCode} ErrorCode */
+/** @typedef {import('../types/Event').Event} WireEvent */
+/** @typedef {import('../types/TaskView').TaskView} TaskView */
+/** @typedef {import('../types/PageView').PageView} PageView */
+/** @typedef {import('../types/PageTarget').PageTarget} PageTarget */
+/** @typedef {import('../types/PageReceipt').PageReceipt} PageReceipt */
+/** @typedef {import('../types/StaffView').StaffView} StaffView */
+/** @typedef {import('../types/StaffRef').StaffRef} StaffRef */
+/** @typedef {import('../types/ShiftView').ShiftView} ShiftView */
+/** @typedef {import('../types/WardView').WardView} WardView */
+/** @typedef {import('../types/Priority').Priority} Priority */
+/** @typedef {import('../types/Category').Category} Category */
+/** @typedef {import('../types/Role').Role} Role */
+/** @typedef {import('../types/Skill').Skill} Skill */
+/** @typedef {import('../types/Requirement').Requirement} Requirement */
+/** @typedef {import('../types/TaskState').TaskState} TaskState */
+/** @typedef {import('../types/TaskChange').TaskChange} TaskChange */
+/** @typedef {import('../types/PageChange').PageChange} PageChange */
+
+/** A `{"type":"event"}` frame. @typedef {Extract<ServerFrame, {type: 'event'}>} EventFrame */
+/** A `{"type":"welcome"}` frame. @typedef {Extract<ServerFrame, {type: 'welcome'}>} WelcomeFrame */
+
+/**
+ * What `POST /api/login` answers, kept in localStorage so a reload stays logged in.
+ * @typedef {{token: string, expires_at: number, staff: StaffView}} Session
+ */
+
+export {};

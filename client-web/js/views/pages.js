@@ -1,0 +1,164 @@
+// "Pages": send a page to a person or to everyone holding a role, with a
+// callback and a message; pages to me with their acknowledge button; pages I
+// sent with each recipient's three receipts (delivered, read, acknowledged),
+// which are different facts and are shown separately.
+
+import { h, replaceChildren } from '../dom.js';
+import { PRIORITIES, PRIORITY_LABEL, ROLE_LABEL, clock } from '../format.js';
+import { button } from './task-card.js';
+
+/** @typedef {import('../types.js').PageView} PageView */
+/** @typedef {import('../types.js').PageReceipt} PageReceipt */
+/** @typedef {import('../types.js').PageTarget} PageTarget */
+/** @typedef {import('../types.js').Priority} Priority */
+/** @typedef {import('../types.js').Role} Role */
+/** @typedef {import('./context.js').ViewContext} ViewContext */
+
+/** @type {Role[]} */
+const PAGEABLE_ROLES = ['fy1', 'sho', 'registrar', 'consultant', 'nurse_practitioner', 'phlebotomist', 'nurse_in_charge', 'coordinator'];
+
+/** @param {PageReceipt} r */
+function receipts(r) {
+  /** @param {string} label @param {number | null} at */
+  const mark = (label, at) =>
+    h('span', { class: `receipt ${at !== null ? 'yes' : 'no'}`, text: at !== null ? `${label} ${clock(at)}` : `not ${label.toLowerCase()}` });
+  return h(
+    'li',
+    { class: 'recipient' },
+    h('span', { class: 'name', text: r.staff.name }),
+    h('span', { class: 'receipts' }, mark('Delivered', r.delivered_at), mark('Read', r.read_at), mark('Acknowledged', r.acked_at)),
+  );
+}
+
+/** @param {ViewContext} ctx */
+export function pagesView(ctx) {
+  const { store, link } = ctx;
+  const kindPerson = h('input', { type: 'radio', name: 'target-kind', value: 'staff', id: 'page-kind-staff', checked: true });
+  const kindRole = h('input', { type: 'radio', name: 'target-kind', value: 'role', id: 'page-kind-role' });
+  const person = h('select', { id: 'page-person', name: 'person' });
+  const role = h('select', { id: 'page-role', name: 'role', disabled: true }, PAGEABLE_ROLES.map((r) => h('option', { value: r, text: ROLE_LABEL[r] })));
+  const priority = h('select', { id: 'page-priority', name: 'priority' }, PRIORITIES.map((p) => h('option', { value: p, text: PRIORITY_LABEL[p], selected: p === 'urgent' })));
+  const callback = h('input', { id: 'page-callback', name: 'callback', required: true, maxLength: 64, autocomplete: 'off' });
+  const message = h('textarea', { id: 'page-message', name: 'message', rows: 2, maxLength: 500 });
+  const outcome = h('div', { class: 'form-outcome', role: 'status', 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', class: 'btn primary wide', text: 'Send page' });
+  /** @type {string | null} */
+  let waiting = null;
+  const syncKind = () => {
+    person.disabled = !kindPerson.checked;
+    role.disabled = !kindRole.checked;
+  };
+  kindPerson.addEventListener('change', syncKind);
+  kindRole.addEventListener('change', syncKind);
+
+  /** @param {string} id @param {string} label @param {HTMLElement} control */
+  const field = (id, label, control) => h('div', { class: 'field' }, h('label', { for: id, text: label }), control);
+  const form = h(
+    'form',
+    { class: 'page-form' },
+    h(
+      'fieldset',
+      { class: 'segmented' },
+      h('legend', { text: 'Page' }),
+      h('label', { for: kindPerson.id }, kindPerson, h('span', { text: 'A person' })),
+      h('label', { for: kindRole.id }, kindRole, h('span', { text: 'A role' })),
+    ),
+    field(person.id, 'Person on shift', person),
+    field(role.id, 'Everyone on shift as', role),
+    field(priority.id, 'Priority', priority),
+    field(callback.id, 'Call back on', callback),
+    field(message.id, 'Message', message),
+    outcome,
+    submit,
+  );
+  const compose = h('details', { class: 'compose' }, h('summary', { class: 'btn secondary wide', text: 'Send a page' }), form);
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!form.reportValidity()) return;
+    /** @type {PageTarget} */
+    const target = kindPerson.checked ? { staff: person.value } : { role: /** @type {Role} */ (role.value) };
+    const to = kindPerson.checked ? person.selectedOptions[0]?.textContent ?? '' : ROLE_LABEL[/** @type {Role} */ (role.value)];
+    const entry = link.send(
+      { op: 'send_page', target, priority: /** @type {Priority} */ (priority.value), callback: callback.value.trim(), message: message.value.trim() },
+      `Page ${to}`,
+    );
+    waiting = entry.id;
+    submit.disabled = true;
+    say(link.status === 'online' ? 'Sending…' : 'No connection: queued, NOT sent yet.', 'pending');
+  });
+  /** @param {string} text @param {'pending' | 'ok' | 'error'} tone */
+  const say = (text, tone) => replaceChildren(outcome, h('p', { class: `notice ${tone}`, text }));
+  link.addEventListener('result', (e) => {
+    const { entry, result } = /** @type {CustomEvent} */ (e).detail;
+    if (entry.id !== waiting || result.kind !== 'page') return;
+    waiting = null;
+    submit.disabled = false;
+    /** @type {PageView} */
+    const page = result.page;
+    say(
+      page.recipients.length ? `Page sent to ${page.recipients.map((r) => r.staff.name).join(', ')}.` : 'The hub took the page but no one on shift can receive it.',
+      page.recipients.length ? 'ok' : 'error',
+    );
+    message.value = '';
+  });
+  link.addEventListener('cmd-error', (e) => {
+    const { entry, message: why } = /** @type {CustomEvent} */ (e).detail;
+    if (entry.id !== waiting) return;
+    waiting = null;
+    submit.disabled = false;
+    say(`Not sent: ${why}`, 'error');
+  });
+
+  const inbox = h('div', { class: 'list', id: 'pages-in' });
+  const sent = h('div', { class: 'list', id: 'pages-out' });
+  const el = h(
+    'section',
+    { class: 'view', 'aria-labelledby': 'pages-title' },
+    h('h2', { id: 'pages-title', class: 'view-title', text: 'Pages' }),
+    compose,
+    h('h3', { class: 'subhead', text: 'To me' }),
+    inbox,
+    h('h3', { class: 'subhead', text: 'Sent by me' }),
+    sent,
+  );
+
+  /** @param {PageView} p @param {boolean} mine */
+  function card(p, mine) {
+    const me = store.me?.id;
+    const receipt = p.recipients.find((r) => r.staff.id === me);
+    const pending = ctx.outbox.pendingFor(p.id).filter((e) => e.cmd.op === 'page_ack');
+    const to = 'staff' in p.target ? p.recipients.map((r) => r.staff.name).join(', ') || 'unknown' : `every ${ROLE_LABEL[p.target.role]}`;
+    return h(
+      'article',
+      { class: `card prio-${p.priority}`, 'data-page': p.id },
+      h('header', { class: 'card-head' }, h('span', { class: `prio-chip ${p.priority}`, text: PRIORITY_LABEL[p.priority] }), h('span', { class: 'state', text: p.state === 'open' ? 'Open' : p.state === 'acknowledged' ? 'Acknowledged' : 'Undeliverable' })),
+      h('h3', { class: 'where', text: mine ? `To ${to}` : `From ${p.from.name}` }),
+      h('p', { class: 'callback' }, 'Call back: ', h('strong', { text: p.callback })),
+      p.message ? h('p', { class: 'situation', text: p.message }) : null,
+      h('p', { class: 'meta', text: `Sent ${clock(p.sent_at)}` }),
+      mine ? h('ul', { class: 'recipients', 'aria-label': 'Receipts' }, p.recipients.map(receipts)) : null,
+      !mine && receipt && receipt.acked_at !== null ? h('p', { class: 'who done', text: `You acknowledged at ${clock(/** @type {number} */ (receipt.acked_at))}` }) : null,
+      pending.length ? h('p', { class: 'pending', text: 'Queued: acknowledgement (waiting for the hub)' }) : null,
+      !mine && receipt && receipt.acked_at === null && !pending.length ? h('div', { class: 'actions' }, button('Acknowledge', () => ctx.actions.ackPage(p), 'primary')) : null,
+    );
+  }
+
+  function update() {
+    const dir = store.directory;
+    const me = store.me;
+    const onShift = (dir?.staff ?? []).filter((s) => s.shift !== null && s.id !== me?.id).sort((a, b) => a.name.localeCompare(b.name));
+    if (person.options.length !== onShift.length) {
+      const keep = person.value;
+      replaceChildren(person, onShift.map((s) => h('option', { value: s.id, text: `${s.name} (${ROLE_LABEL[s.shift?.role ?? s.role]})` })));
+      if (keep) person.value = keep;
+    }
+    if (!callback.value && me?.shift?.wards.length) callback.value = `${ctx.wardName(me.shift.wards[0])} desk`;
+    const toMe = store.pagesToMe();
+    const fromMe = store.pagesFromMe();
+    replaceChildren(inbox, toMe.length ? toMe.map((p) => card(p, false)) : h('p', { class: 'empty', text: 'No pages to you.' }));
+    replaceChildren(sent, fromMe.length ? fromMe.map((p) => card(p, true)) : h('p', { class: 'empty', text: 'You have not sent a page.' }));
+  }
+
+  return { el, update };
+}

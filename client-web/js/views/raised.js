@@ -1,0 +1,72 @@
+// "Raised": what I asked for and where it stands: offered to whom, declined by
+// whom and why, accepted/started by whom, done, or no one accepted (the
+// coordinator is told). Open tasks first; the raiser may cancel.
+
+import { h, replaceChildren } from '../dom.js';
+import { clock } from '../format.js';
+import { taskCard, button } from './task-card.js';
+
+/** @typedef {import('../types.js').TaskView} TaskView */
+/** @typedef {import('./context.js').ViewContext} ViewContext */
+
+const OPEN = new Set(['offering', 'no_one_accepted', 'accepted', 'started']);
+
+/** @param {TaskView} t */
+function progress(t) {
+  const lines = [];
+  const offered = t.offers.filter((o) => o.state === 'offered').map((o) => o.staff.name);
+  if (t.state === 'offering') {
+    lines.push(h('p', { class: 'who' }, h('strong', { text: 'Offered to: ' }), offered.join(', ') || 'no one yet'));
+  }
+  for (const o of t.offers.filter((x) => x.state === 'declined')) {
+    lines.push(h('p', { class: 'who declined', text: `Declined by ${o.staff.name}${o.reason ? `: “${o.reason}”` : ''}` }));
+  }
+  if (t.assignee && (t.state === 'accepted' || t.state === 'started' || t.state === 'completed')) {
+    const at = t.accepted_at !== null ? ` at ${clock(t.accepted_at)}` : '';
+    lines.push(h('p', { class: 'who accepted', text: `Accepted by ${t.assignee.name}${at}` }));
+  }
+  if (t.started_at !== null && t.state !== 'offering') lines.push(h('p', { class: 'who', text: `Started ${clock(t.started_at)}` }));
+  if (t.state === 'no_one_accepted') {
+    const why = t.unassigned_reason === 'no_candidates' ? 'No one on shift can take it' : 'Everyone declined';
+    lines.push(h('p', { class: 'who escalated', text: `${why}: the coordinator has been told.` }));
+  }
+  if (t.state === 'completed') lines.push(h('p', { class: 'who done', text: `Completed ${t.closed_at !== null ? clock(t.closed_at) : ''}${t.closing_note ? `: ${t.closing_note}` : ''}` }));
+  if (t.state === 'cancelled') lines.push(h('p', { class: 'who', text: `Cancelled${t.closing_note ? `: ${t.closing_note}` : ''}` }));
+  return lines;
+}
+
+/** @param {ViewContext} ctx */
+export function raisedView(ctx) {
+  const list = h('div', { class: 'list' });
+  const el = h('section', { class: 'view', 'aria-labelledby': 'raised-title' }, h('h2', { id: 'raised-title', class: 'view-title', text: 'Tasks I raised' }), list);
+
+  function update() {
+    const { store, actions, outbox } = ctx;
+    const now = store.now();
+    const all = store.raisedByMe();
+    const open = all.filter((t) => OPEN.has(t.state));
+    const closed = all.filter((t) => !OPEN.has(t.state));
+    /** @param {TaskView} t */
+    const card = (t) => {
+      const pending = outbox.pendingFor(t.id).map((e) => e.label);
+      return taskCard(t, {
+        now,
+        wardName: ctx.wardName,
+        extra: progress(t),
+        pending,
+        actions: OPEN.has(t.state) ? [button('Cancel task', () => void actions.cancel(t), 'secondary', pending.length > 0)] : [],
+      });
+    };
+    const queued = outbox.entries().filter((e) => e.cmd.op === 'raise_task');
+    replaceChildren(
+      list,
+      queued.map((e) => h('p', { class: 'pending', text: `Queued, not raised yet: ${e.label}` })),
+      all.length === 0 && queued.length === 0 ? h('p', { class: 'empty', text: 'You have not raised a task this shift.' }) : null,
+      open.map(card),
+      closed.length ? h('h3', { class: 'subhead', text: 'Closed' }) : null,
+      closed.map(card),
+    );
+  }
+
+  return { el, update };
+}
