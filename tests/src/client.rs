@@ -1,0 +1,296 @@
+//! A protocol v1 client: login over HTTP, hello/welcome, commands that wait
+//! for their own reply, and an event stream de-duplicated by `seq`.
+
+use anyhow::{anyhow, bail, Context};
+use futures_util::{SinkExt, StreamExt};
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use wardpage_proto::{
+    ClientFrame, Command, CommandId, CommandResult, ErrorCode, Event, ServerFrame, StaffView,
+    PROTOCOL_VERSION,
+};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A command the hub refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct CommandError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// How long helpers wait for a frame before calling it lost.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub struct Client {
+    ws: Ws,
+    pub base: String,
+    pub token: String,
+    pub me: StaffView,
+    /// The welcome frame's fields.
+    pub welcome_cursor: u64,
+    pub resync: bool,
+    /// Highest `seq` processed; events at or below it are duplicates.
+    pub cursor: u64,
+    /// Events received but not yet taken by [`Client::next_event`].
+    events: VecDeque<(u64, Event)>,
+    replies: HashMap<CommandId, ServerFrame>,
+    /// Events that arrived twice (allowed on the wire, never shown twice).
+    pub duplicates: u64,
+    /// Error frames without a command id (protocol errors).
+    pub errors: VecDeque<(ErrorCode, String)>,
+}
+
+/// Logs in and returns the token.
+pub async fn login(base: &str, username: &str, password: &str) -> anyhow::Result<String> {
+    let res = reqwest::Client::new()
+        .post(format!("{base}/api/login"))
+        .json(&serde_json::json!({ "username": username, "password": password }))
+        .send()
+        .await?;
+    if !res.status().is_success() {
+        bail!("login {username}: HTTP {}", res.status());
+    }
+    let body: serde_json::Value = res.json().await?;
+    body["token"]
+        .as_str()
+        .map(String::from)
+        .context("login answer has no token")
+}
+
+/// Opens a raw WebSocket to the hub, optionally with an Origin header.
+pub async fn open_socket(base: &str, origin: Option<&str>) -> anyhow::Result<Ws> {
+    let url = format!("{}/ws", base.replacen("http", "ws", 1));
+    let mut req = url.into_client_request()?;
+    if let Some(o) = origin {
+        req.headers_mut().insert("Origin", HeaderValue::from_str(o)?);
+    }
+    let (ws, _) = tokio_tungstenite::connect_async(req).await?;
+    Ok(ws)
+}
+
+impl Client {
+    /// Logs in as `username` (demo password) and connects from a fresh device.
+    pub async fn login_connect(base: &str, username: &str) -> anyhow::Result<Client> {
+        let token = login(base, username, crate::DEMO_PASSWORD).await?;
+        Client::connect(base, &token, 0).await
+    }
+
+    /// Says hello with `token` and `cursor`; returns once welcomed.
+    pub async fn connect(base: &str, token: &str, cursor: u64) -> anyhow::Result<Client> {
+        let mut ws = open_socket(base, None).await?;
+        let hello = ClientFrame::Hello {
+            version: PROTOCOL_VERSION,
+            token: token.to_owned(),
+            cursor,
+        };
+        ws.send(Message::Text(serde_json::to_string(&hello)?.into())).await?;
+        let frame = tokio::time::timeout(WAIT, next_frame(&mut ws))
+            .await
+            .context("no welcome")??;
+        match frame {
+            ServerFrame::Welcome {
+                me,
+                cursor: top,
+                resync,
+                ..
+            } => Ok(Client {
+                ws,
+                base: base.to_owned(),
+                token: token.to_owned(),
+                me,
+                welcome_cursor: top,
+                resync,
+                cursor: if resync { top } else { cursor },
+                events: VecDeque::new(),
+                replies: HashMap::new(),
+                duplicates: 0,
+                errors: VecDeque::new(),
+            }),
+            ServerFrame::Error { code, message, .. } => Err(anyhow!(CommandError { code, message })),
+            other => bail!("expected welcome, got {other:?}"),
+        }
+    }
+
+    /// Reconnects with the same token from the current cursor.
+    pub async fn reconnect(self) -> anyhow::Result<Client> {
+        let (base, token, cursor, dups) = (self.base.clone(), self.token.clone(), self.cursor, self.duplicates);
+        drop(self);
+        let mut c = Client::connect(&base, &token, cursor).await?;
+        c.duplicates = dups;
+        Ok(c)
+    }
+
+    pub fn id(&self) -> wardpage_proto::StaffId {
+        self.me.id
+    }
+
+    /// Sends a command frame with a fresh id; does not wait.
+    pub async fn send(&mut self, cmd: Command) -> anyhow::Result<CommandId> {
+        let id = CommandId::new_random();
+        self.send_with_id(id, cmd).await?;
+        Ok(id)
+    }
+
+    pub async fn send_with_id(&mut self, id: CommandId, cmd: Command) -> anyhow::Result<()> {
+        let frame = ClientFrame::Cmd { id, cmd };
+        self.send_text(serde_json::to_string(&frame)?).await
+    }
+
+    pub async fn send_text(&mut self, text: String) -> anyhow::Result<()> {
+        self.ws.send(Message::Text(text.into())).await?;
+        Ok(())
+    }
+
+    /// Waits for the reply to `id`, buffering events that come first.
+    pub async fn reply(&mut self, id: CommandId) -> anyhow::Result<Result<CommandResult, CommandError>> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(frame) = self.replies.remove(&id) {
+                return Ok(match frame {
+                    ServerFrame::Ok { result, .. } => Ok(result),
+                    ServerFrame::Error { code, message, .. } => Err(CommandError { code, message }),
+                    other => bail!("unexpected reply {other:?}"),
+                });
+            }
+            tokio::time::timeout_at(deadline, self.pump())
+                .await
+                .with_context(|| format!("no reply to command {id}"))??;
+        }
+    }
+
+    /// Sends `cmd` and waits for its reply.
+    pub async fn command(&mut self, cmd: Command) -> anyhow::Result<Result<CommandResult, CommandError>> {
+        let id = self.send(cmd).await?;
+        self.reply(id).await
+    }
+
+    /// Like [`Client::command`] but a refusal is an error.
+    pub async fn ok(&mut self, cmd: Command) -> anyhow::Result<CommandResult> {
+        let op = cmd.op();
+        self.command(cmd).await?.map_err(|e| anyhow!("{op} refused: {e}"))
+    }
+
+    /// The next new event (duplicates skipped), or `None` after `within`.
+    pub async fn next_event_within(&mut self, within: Duration) -> anyhow::Result<Option<(u64, Event)>> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(e) = self.events.pop_front() {
+                return Ok(Some(e));
+            }
+            match tokio::time::timeout_at(deadline, self.pump()).await {
+                Err(_) => return Ok(None),
+                Ok(r) => r?,
+            }
+        }
+    }
+
+    /// The next new event; an error if none arrives in time.
+    pub async fn next_event(&mut self) -> anyhow::Result<(u64, Event)> {
+        self.next_event_within(WAIT)
+            .await?
+            .context("no event arrived in time")
+    }
+
+    /// Takes events until one satisfies `pred`, returning it.
+    pub async fn wait_for(&mut self, mut pred: impl FnMut(&Event) -> bool) -> anyhow::Result<Event> {
+        loop {
+            let (_, e) = self.next_event().await?;
+            if pred(&e) {
+                return Ok(e);
+            }
+        }
+    }
+
+    /// Events already received and not yet taken.
+    pub fn buffered(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Acknowledges everything processed so far.
+    pub async fn ack(&mut self) -> anyhow::Result<()> {
+        let frame = ClientFrame::Ack { seq: self.cursor };
+        self.send_text(serde_json::to_string(&frame)?).await
+    }
+
+    /// Reads one frame and files it. Returns an error when the socket closes.
+    pub async fn pump(&mut self) -> anyhow::Result<()> {
+        let frame = next_frame(&mut self.ws).await?;
+        match frame {
+            ServerFrame::Event { seq, event, .. } => {
+                if seq <= self.cursor {
+                    self.duplicates += 1;
+                } else {
+                    if seq != self.cursor + 1 {
+                        bail!("gap in stream: had {}, got {seq}", self.cursor);
+                    }
+                    self.cursor = seq;
+                    self.events.push_back((seq, event));
+                }
+            }
+            ServerFrame::Ok { id, .. } => {
+                self.replies.insert(id, frame);
+            }
+            ServerFrame::Error { id: Some(id), .. } => {
+                self.replies.insert(id, frame);
+            }
+            ServerFrame::Error { id: None, code, message } => self.errors.push_back((code, message)),
+            ServerFrame::Pong { .. } | ServerFrame::Welcome { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Reads frames until the hub closes the socket; returns its close code and reason.
+    pub async fn closed(&mut self) -> anyhow::Result<(u16, String)> {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next()).await.context("socket stayed open")? {
+                None => return Ok((1006, String::new())),
+                Some(Err(_)) => return Ok((1006, String::new())),
+                Some(Ok(Message::Close(Some(f)))) => return Ok((f.code.into(), f.reason.to_string())),
+                Some(Ok(Message::Close(None))) => return Ok((1005, String::new())),
+                Some(Ok(Message::Text(t))) => {
+                    if let Ok(ServerFrame::Error { id: None, code, message }) = serde_json::from_str(t.as_str()) {
+                        self.errors.push_back((code, message));
+                    }
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    /// The next protocol error without a command id.
+    pub async fn next_error(&mut self) -> anyhow::Result<(ErrorCode, String)> {
+        loop {
+            if let Some(e) = self.errors.pop_front() {
+                return Ok(e);
+            }
+            tokio::time::timeout(WAIT, self.pump()).await.context("no error frame")??;
+        }
+    }
+
+    /// Closes the socket politely.
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+/// Reads the next server frame, skipping control frames.
+pub async fn next_frame(ws: &mut Ws) -> anyhow::Result<ServerFrame> {
+    loop {
+        match ws.next().await {
+            None => bail!("socket closed"),
+            Some(Err(e)) => bail!("socket error: {e}"),
+            Some(Ok(Message::Text(t))) => {
+                return serde_json::from_str(t.as_str()).with_context(|| format!("unreadable frame: {t}"));
+            }
+            Some(Ok(Message::Close(f))) => bail!("socket closed by hub: {f:?}"),
+            Some(Ok(_)) => {}
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Starting real hubs for tests: [`TestHub`] runs one inside the test
+//! process on port 0 with a fresh SQLite file; [`HubProcess`] runs the
+//! `wardpage` binary so that a test can kill it with SIGKILL and restart it
+//! on the same database.
+
+use anyhow::{bail, Context};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::oneshot;
+use wardpage_server::config::Config;
+use wardpage_server::roster::{RosterFile, DEMO_PASSWORD, DEMO_ROSTER};
+use wardpage_server::store::Store;
+
+/// A hub running in this process with the demo hospital loaded.
+pub struct TestHub {
+    pub addr: SocketAddr,
+    pub store: Arc<dyn Store>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub dir: TempDir,
+}
+
+impl TestHub {
+    /// A hub with the demo hospital and default config.
+    pub async fn start() -> anyhow::Result<TestHub> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A hub with the demo hospital; `tweak` may change the config.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> anyhow::Result<TestHub> {
+        let dir = tempfile::tempdir()?;
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse()?,
+            database: dir.path().join("hub.db"),
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let store = wardpage_server::open_store(&config).await?;
+        RosterFile::parse(DEMO_ROSTER)?
+            .import(&*store, wardpage_server::clock::now_ms(), Some(DEMO_PASSWORD))
+            .await?;
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(wardpage_server::run(listener, config, store.clone(), async move {
+            let _ = stopped.await;
+        }));
+        Ok(TestHub {
+            addr,
+            store,
+            stop: Some(stop),
+            task: Some(task),
+            dir,
+        })
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Graceful shutdown; returns the hub's own result.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        match self.task.take() {
+            Some(t) => t.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Where the `wardpage` binary is: `$WARDPAGE_BIN`, or beside the test
+/// executable's `deps` folder in the cargo target dir.
+pub fn wardpage_bin() -> anyhow::Result<PathBuf> {
+    if let Some(p) = std::env::var_os("WARDPAGE_BIN") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("test executable has no parent folder")?;
+    let bin = dir.join(format!("wardpage{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        bail!(
+            "{} not found: build it first (cargo build -p wardpage-server) or set WARDPAGE_BIN",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+/// A `wardpage serve --demo` process on its own database file.
+pub struct HubProcess {
+    child: tokio::process::Child,
+    pub addr: SocketAddr,
+    pub db: PathBuf,
+}
+
+impl HubProcess {
+    /// Starts the binary on `db`, listening on `listen` (port 0 for any).
+    pub async fn start(db: &Path, listen: SocketAddr, extra_env: &[(&str, &str)]) -> anyhow::Result<HubProcess> {
+        let mut cmd = tokio::process::Command::new(wardpage_bin()?);
+        cmd.args(["serve", "--demo", "--listen"])
+            .arg(listen.to_string())
+            .arg("--db")
+            .arg(db)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().context("spawning wardpage")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+            .await
+            .context("hub did not start within 30 s")??
+            .context("hub exited before listening")?;
+        let url = line
+            .strip_prefix("wardpage listening on http://")
+            .with_context(|| format!("unexpected first line: {line}"))?;
+        let addr = url.parse()?;
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(HubProcess {
+            child,
+            addr,
+            db: db.to_owned(),
+        })
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// SIGKILL: no chance to flush or say goodbye.
+    pub async fn kill9(mut self) -> anyhow::Result<()> {
+        self.child.start_kill()?;
+        self.child.wait().await?;
+        Ok(())
+    }
+
+    /// SIGTERM and wait: the graceful path.
+    pub async fn terminate(mut self) -> anyhow::Result<std::process::ExitStatus> {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+        }
+        Ok(self.child.wait().await?)
+    }
+}

@@ -1,0 +1,66 @@
+//! Building blocks for tests that read as a night on the ward.
+
+use crate::Client;
+use wardpage_proto::{
+    Category, Command, CommandResult, Event, Priority, Requirement, Role, Sbar, Skill, TaskChange,
+    TaskId, TaskView, WardId,
+};
+
+/// A raise command for `ward`, bed 12, needing `requirement`.
+pub fn raise(ward: &str, requirement: Requirement, priority: Priority) -> Command {
+    Command::RaiseTask {
+        ward: WardId(ward.into()),
+        bed: "12".into(),
+        patient: "RX1234567".into(),
+        category: Category::Cannula,
+        priority,
+        requirement,
+        sbar: Sbar {
+            situation: "Tissued cannula, IV antibiotics due".into(),
+            background: "Day 2 IV co-amoxiclav".into(),
+            assessment: "Obs stable".into(),
+            recommendation: "Re-site cannula".into(),
+        },
+    }
+}
+
+/// "Cannula, Ward 7 bed 12, urgent".
+pub fn cannula_w7() -> Command {
+    raise("w7", Requirement::Skill(Skill::Cannulation), Priority::Urgent)
+}
+
+pub fn needs_role(ward: &str, role: Role) -> Command {
+    raise(ward, Requirement::Role(role), Priority::Soon)
+}
+
+/// The task in an `ok` result.
+pub fn task_of(r: &CommandResult) -> &TaskView {
+    match r {
+        CommandResult::Task { task } => task,
+        other => panic!("expected a task result, got {other:?}"),
+    }
+}
+
+/// Raises and returns the task as the hub stored it.
+pub async fn raise_ok(nurse: &mut Client, cmd: Command) -> anyhow::Result<TaskView> {
+    Ok(task_of(&nurse.ok(cmd).await?).clone())
+}
+
+/// Waits for an event about `task` with `change`.
+pub async fn task_event(c: &mut Client, task: TaskId, change: TaskChange) -> anyhow::Result<TaskView> {
+    let e = c
+        .wait_for(|e| matches!(e, Event::Task { task: t, change: ch, .. } if t.id == task && *ch == change))
+        .await?;
+    match e {
+        Event::Task { task, .. } => Ok(task),
+        _ => unreachable!("filtered above"),
+    }
+}
+
+/// The user's stream position and visible open tasks, per the hub.
+pub async fn snapshot(c: &mut Client) -> anyhow::Result<(u64, Vec<TaskView>)> {
+    match c.ok(Command::Snapshot {}).await? {
+        CommandResult::Snapshot { cursor, tasks, .. } => Ok((cursor, tasks)),
+        other => anyhow::bail!("expected snapshot, got {other:?}"),
+    }
+}

@@ -1,0 +1,95 @@
+// Driving the web client as a member of staff would: open it on a phone,
+// log in, look at a screen (axe-core accessibility scan, screenshot into
+// artifacts/screenshots/ at the repo root), and collect page errors so a
+// broken module fails the test instead of going unnoticed.
+
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { phoneContext } from './browser.js';
+import { REPO } from './hub.js';
+import { PASSWORD } from './protocol.js';
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = require('axe-core').source;
+export const SCREENSHOTS = path.join(REPO, 'artifacts', 'screenshots');
+
+/**
+ * A phone with the app open on the login screen.
+ * @param {import('playwright-core').Browser} browser
+ * @param {string} baseURL
+ */
+export async function openPhone(browser, baseURL) {
+  const context = await phoneContext(browser, baseURL);
+  const page = await context.newPage();
+  /** @type {string[]} */
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/Failed to load resource|ERR_INTERNET_DISCONNECTED|WebSocket connection/.test(msg.text())) errors.push(msg.text());
+  });
+  await page.goto('/');
+  await page.locator('#login-user').waitFor();
+  return { context, page, errors };
+}
+
+/**
+ * Log in through the form and wait until the link is up.
+ * @param {import('playwright-core').Page} page
+ * @param {string} username
+ */
+export async function logIn(page, username) {
+  await page.fill('#login-user', username);
+  await page.fill('#login-pass', PASSWORD);
+  await page.click('button[type=submit]');
+  await waitOnline(page);
+}
+
+/** @param {import('playwright-core').Page} page */
+export async function waitOnline(page) {
+  await page.locator('#link-status[data-state="online"]').waitFor({ timeout: 15000 });
+}
+
+/**
+ * Scan the page with axe-core (WCAG 2.x A/AA and best practices) and fail on
+ * any violation, listing what and where.
+ * @param {import('playwright-core').Page} page
+ * @param {string} screen
+ */
+export async function expectAccessible(page, screen) {
+  const injected = await page.evaluate(() => 'axe' in window);
+  if (!injected) await page.addScriptTag({ content: AXE_SOURCE });
+  const result = await page.evaluate(async () => {
+    // @ts-ignore injected above
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((/** @type {any} */ v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((/** @type {any} */ n) => `${n.target.join(' ')}: ${n.failureSummary}`),
+    }));
+  });
+  assert.deepEqual(result, [], `axe violations on the ${screen} screen:\n${JSON.stringify(result, null, 2)}`);
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} name file name without extension
+ */
+export async function screenshot(page, name) {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** Look at a screen both ways: accessibility and a picture. @param {import('playwright-core').Page} page @param {string} name */
+export async function inspect(page, name) {
+  await screenshot(page, name);
+  await expectAccessible(page, name);
+}
+
+/** @param {import('playwright-core').Page} page @param {'work' | 'raise' | 'raised' | 'pages'} tab */
+export async function goTab(page, tab) {
+  await page.click(`a.tab[data-tab="${tab}"]`);
+  await page.locator(`a.tab[data-tab="${tab}"][aria-current="page"]`).waitFor();
+}
