@@ -40,7 +40,7 @@ pub struct Client {
     pub cursor: u64,
     /// Events received but not yet taken by [`Client::next_event`].
     events: VecDeque<(u64, Event)>,
-    replies: HashMap<CommandId, ServerFrame>,
+    replies: HashMap<CommandId, VecDeque<ServerFrame>>,
     /// Events that arrived twice (allowed on the wire, never shown twice).
     pub duplicates: u64,
     /// Error frames without a command id (protocol errors).
@@ -152,7 +152,7 @@ impl Client {
     pub async fn reply(&mut self, id: CommandId) -> anyhow::Result<Result<CommandResult, CommandError>> {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            if let Some(frame) = self.replies.remove(&id) {
+            if let Some(frame) = self.replies.get_mut(&id).and_then(VecDeque::pop_front) {
                 return Ok(match frame {
                     ServerFrame::Ok { result, .. } => Ok(result),
                     ServerFrame::Error { code, message, .. } => Err(CommandError { code, message }),
@@ -168,6 +168,12 @@ impl Client {
     /// Sends `cmd` and waits for its reply.
     pub async fn command(&mut self, cmd: Command) -> anyhow::Result<Result<CommandResult, CommandError>> {
         let id = self.send(cmd).await?;
+        self.reply(id).await
+    }
+
+    /// Sends `cmd` under a chosen id and waits for its reply.
+    pub async fn command_with_id(&mut self, id: CommandId, cmd: Command) -> anyhow::Result<Result<CommandResult, CommandError>> {
+        self.send_with_id(id, cmd).await?;
         self.reply(id).await
     }
 
@@ -234,11 +240,8 @@ impl Client {
                     self.events.push_back((seq, event));
                 }
             }
-            ServerFrame::Ok { id, .. } => {
-                self.replies.insert(id, frame);
-            }
-            ServerFrame::Error { id: Some(id), .. } => {
-                self.replies.insert(id, frame);
+            ServerFrame::Ok { id, .. } | ServerFrame::Error { id: Some(id), .. } => {
+                self.replies.entry(id).or_default().push_back(frame);
             }
             ServerFrame::Error { id: None, code, message } => self.errors.push_back((code, message)),
             ServerFrame::Pong { .. } | ServerFrame::Welcome { .. } => {}

@@ -59,6 +59,9 @@ pub async fn serve(hub: Arc<Hub>, mut ws: WebSocket, conn_id: u64) {
     hub.metrics.connections_open.dec();
 }
 
+/// Sends a close frame and waits briefly for the peer's, discarding what it
+/// still sends: dropping a socket with unread input resets the TCP
+/// connection, and the peer would never see our reason.
 async fn close(ws: &mut WebSocket, code: u16, reason: &'static str) {
     let _ = ws
         .send(Message::Close(Some(CloseFrame {
@@ -66,6 +69,14 @@ async fn close(ws: &mut WebSocket, code: u16, reason: &'static str) {
             reason: Utf8Bytes::from_static(reason),
         })))
         .await;
+    let drain = async {
+        while let Some(Ok(m)) = ws.recv().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
 }
 
 async fn send_text(ws: &mut WebSocket, text: String) -> bool {

@@ -1,0 +1,184 @@
+//! Nothing the hub said "ok" to is ever lost: not across a dropped
+//! connection, not across a SIGKILL. Resumed streams have every missed
+//! event exactly once after de-duplication.
+
+use std::collections::BTreeSet;
+use wardpage_proto::{Command, Event, TaskChange};
+use wardpage_tests::client::login;
+use wardpage_tests::story::*;
+use wardpage_tests::{Client, HubProcess, TestHub, DEMO_PASSWORD};
+
+#[tokio::test]
+async fn a_dropped_connection_resumes_with_every_missed_event() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let mut nurse = Client::login_connect(&hub.base(), "nurse.okafor").await?;
+    let mut doctor = Client::login_connect(&hub.base(), "fy1.patel").await?;
+    let first = raise_ok(&mut nurse, cannula_w7()).await?;
+    task_event(&mut doctor, first.id, TaskChange::Raised).await?;
+    doctor.ack().await?;
+    let cursor = doctor.cursor;
+
+    // The doctor walks into a stairwell.
+    let token = doctor.token.clone();
+    drop(doctor);
+    let mut raised = Vec::new();
+    for _ in 0..25 {
+        raised.push(raise_ok(&mut nurse, cannula_w7()).await?.id);
+    }
+
+    let mut doctor = Client::connect(&hub.base(), &token, cursor).await?;
+    assert!(!doctor.resync);
+    let mut got = Vec::new();
+    while got.len() < raised.len() {
+        let (_, e) = doctor.next_event().await?;
+        if let Event::Task { task, change: TaskChange::Raised, .. } = e {
+            got.push(task.id);
+        }
+    }
+    assert_eq!(got, raised, "every missed raise, in order");
+
+    // Reconnecting with an older cursor re-sends; the client drops the repeats.
+    let old = doctor.cursor;
+    drop(doctor);
+    let mut doctor = Client::connect(&hub.base(), &token, cursor).await?;
+    doctor.cursor = old; // what the device had processed
+    let newest = raise_ok(&mut nurse, cannula_w7()).await?;
+    let t = task_event(&mut doctor, newest.id, TaskChange::Raised).await?;
+    assert_eq!(t.id, newest.id);
+    assert_eq!(doctor.duplicates, raised.len() as u64, "the replayed events were seen as duplicates");
+    hub.stop().await
+}
+
+#[tokio::test]
+async fn a_cursor_ahead_of_the_hub_gets_resync() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let token = login(&hub.base(), "fy1.patel", DEMO_PASSWORD).await?;
+    let mut c = Client::connect(&hub.base(), &token, 999).await?;
+    assert!(c.resync, "a device from another database must start over");
+    assert_eq!(c.welcome_cursor, 0);
+    let (cursor, _) = snapshot(&mut c).await?;
+    assert_eq!(cursor, 0);
+    hub.stop().await
+}
+
+#[tokio::test]
+async fn the_same_command_id_applies_once() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let mut nurse = Client::login_connect(&hub.base(), "nurse.okafor").await?;
+    let id = wardpage_proto::CommandId::new_random();
+    nurse.send_with_id(id, cannula_w7()).await?;
+    let first = nurse.reply(id).await?.expect("raised");
+    // The nurse's phone lost the reply and re-sends on a new connection.
+    let mut nurse = nurse.reconnect().await?;
+    nurse.send_with_id(id, cannula_w7()).await?;
+    let second = nurse.reply(id).await?.expect("same answer");
+    assert_eq!(task_of(&first).id, task_of(&second).id, "one task, not two");
+    // Twice in the same instant (one batch) as well.
+    let id2 = wardpage_proto::CommandId::new_random();
+    nurse.send_with_id(id2, cannula_w7()).await?;
+    nurse.send_with_id(id2, cannula_w7()).await?;
+    let a = nurse.reply(id2).await?.expect("first");
+    let b = nurse.reply(id2).await?.expect("second");
+    assert_eq!(task_of(&a).id, task_of(&b).id);
+    let mut coord = Client::login_connect(&hub.base(), "coord.hale").await?;
+    let (_, tasks) = snapshot(&mut coord).await?;
+    assert_eq!(tasks.len(), 2, "two ids, two tasks");
+    // The same id for a different command, or by someone else, is refused.
+    let e = nurse.command_with_id(id, Command::Snapshot {}).await?.expect_err("another command");
+    assert_eq!(e.code, wardpage_proto::ErrorCode::IdReused);
+    let e = coord.command_with_id(id, cannula_w7()).await?.expect_err("someone else's id");
+    assert_eq!(e.code, wardpage_proto::ErrorCode::IdReused);
+    // A first-time refusal is remembered too.
+    let id3 = wardpage_proto::CommandId::new_random();
+    let e1 = nurse.command_with_id(id3, Command::Accept { task: task_of(&a).id }).await?.expect_err("not offered to a nurse");
+    let e2 = nurse.command_with_id(id3, Command::Accept { task: task_of(&a).id }).await?.expect_err("same answer");
+    assert_eq!(e1, e2);
+    hub.stop().await
+}
+
+/// Raises a burst, kills the hub with SIGKILL right after the last "ok",
+/// restarts it on the same file: every acknowledged task is there, and a
+/// doctor who was offline resumes and is offered every one of them.
+#[tokio::test]
+async fn sigkill_after_a_burst_loses_nothing() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("hub.db");
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let base = hub.base();
+    let doctor_token = login(&base, "fy1.patel", DEMO_PASSWORD).await?;
+    let mut nurses = Vec::new();
+    for login_name in ["nurse.okafor", "hca.brown", "nic.grant"] {
+        nurses.push(Client::login_connect(&base, login_name).await?);
+    }
+    let mut acknowledged = BTreeSet::new();
+    for round in 0..20 {
+        let mut ids = Vec::new();
+        for n in nurses.iter_mut() {
+            for _ in 0..10 {
+                ids.push((n.send(cannula_w7()).await?, round));
+            }
+        }
+        let mut k = 0;
+        for n in nurses.iter_mut() {
+            for _ in 0..10 {
+                let (id, _) = ids[k];
+                k += 1;
+                acknowledged.insert(task_of(&n.reply(id).await?.expect("raised")).id);
+            }
+        }
+    }
+    assert_eq!(acknowledged.len(), 600);
+    hub.kill9().await?;
+
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let base = hub.base();
+    let mut coord = Client::login_connect(&base, "coord.hale").await?;
+    let (_, tasks) = snapshot(&mut coord).await?;
+    let stored: BTreeSet<_> = tasks.iter().map(|t| t.id).collect();
+    assert_eq!(stored, acknowledged, "every acknowledged raise survived SIGKILL");
+    // The doctor, offline throughout, resumes from 0 and is offered all of them.
+    let mut doctor = Client::connect(&base, &doctor_token, 0).await?;
+    let mut offered = BTreeSet::new();
+    while offered.len() < acknowledged.len() {
+        let (_, e) = doctor.next_event().await?;
+        if let Event::Task { task, change: TaskChange::Raised, .. } = e {
+            offered.insert(task.id);
+        }
+    }
+    assert_eq!(offered, acknowledged);
+    assert_eq!(doctor.cursor, 600, "gap-free: one event per raise");
+    hub.terminate().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_in_flight_commits() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("hub.db");
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let base = hub.base();
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let mut sent = Vec::new();
+    for _ in 0..50 {
+        sent.push(nurse.send(cannula_w7()).await?);
+    }
+    let status = hub.terminate().await?;
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    // Whatever got an ok must be there after restart.
+    let mut oks = BTreeSet::new();
+    for id in sent {
+        match nurse.reply(id).await {
+            Ok(Ok(r)) => {
+                oks.insert(task_of(&r).id);
+            }
+            _ => break,
+        }
+    }
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let mut coord = Client::login_connect(&hub.base(), "coord.hale").await?;
+    let (_, tasks) = snapshot(&mut coord).await?;
+    let stored: BTreeSet<_> = tasks.iter().map(|t| t.id).collect();
+    assert!(oks.is_subset(&stored), "acknowledged {} but stored {}", oks.len(), stored.len());
+    hub.terminate().await?;
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! Pages: "call me now" to a person or a team. Delivered, read and
+//! acknowledged are three facts, each seen live by the sender.
+
+use wardpage_proto::{Command, CommandResult, Event, PageChange, PageState, PageTarget, PageView, Priority, Role};
+use wardpage_tests::{Client, TestHub};
+
+fn page_of(r: &CommandResult) -> &PageView {
+    match r {
+        CommandResult::Page { page } => page,
+        other => panic!("expected a page, got {other:?}"),
+    }
+}
+
+async fn page_event(c: &mut Client, change: PageChange) -> anyhow::Result<PageView> {
+    let e = c.wait_for(|e| matches!(e, Event::Page { change: ch, .. } if *ch == change)).await?;
+    match e {
+        Event::Page { page, .. } => Ok(page),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn a_page_is_delivered_read_and_acknowledged() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let mut doctor = Client::login_connect(&base, "fy1.patel").await?;
+    let mut coord = Client::login_connect(&base, "coord.hale").await?;
+    let sent = nurse
+        .ok(Command::SendPage {
+            target: PageTarget::Staff(doctor.id()),
+            priority: Priority::Urgent,
+            callback: "ext 4471".into(),
+            message: "Bed 12 NEWS 7, please come".into(),
+        })
+        .await?;
+    let page = page_of(&sent).clone();
+    assert_eq!(page.state, PageState::Open);
+    assert!(page.recipients[0].delivered_at.is_none());
+
+    let got = page_event(&mut doctor, PageChange::Sent).await?;
+    assert_eq!(got.id, page.id);
+    doctor.ack().await?; // the phone has it
+    let p = page_event(&mut nurse, PageChange::Delivered).await?;
+    assert!(p.recipients[0].delivered_at.is_some() && p.recipients[0].read_at.is_none());
+
+    doctor.ok(Command::PageRead { page: page.id }).await?;
+    let p = page_event(&mut nurse, PageChange::Read).await?;
+    assert!(p.recipients[0].read_at.is_some() && p.recipients[0].acked_at.is_none());
+
+    let acked = doctor.ok(Command::PageAck { page: page.id }).await?;
+    assert_eq!(page_of(&acked).state, PageState::Acknowledged);
+    let p = page_event(&mut nurse, PageChange::Acknowledged).await?;
+    assert!(p.recipients[0].acked_at.is_some());
+    page_event(&mut coord, PageChange::Acknowledged).await?;
+
+    // Only a recipient may acknowledge; a repeat ack changes nothing.
+    let e = coord.command(Command::PageAck { page: page.id }).await?.expect_err("not a recipient");
+    assert_eq!(e.code, wardpage_proto::ErrorCode::Forbidden);
+    let again = doctor.ok(Command::PageAck { page: page.id }).await?;
+    assert_eq!(page_of(&again).version, page_of(&acked).version);
+    let audit = hub.store.audit_for(&page.id.to_string()).await?;
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, ["send", "delivered", "read", "acknowledge"]);
+    hub.stop().await
+}
+
+#[tokio::test]
+async fn a_team_call_reaches_everyone_in_the_role_and_one_ack_closes_it() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nurse = Client::login_connect(&base, "nurse.lee").await?;
+    let mut patel = Client::login_connect(&base, "fy1.patel").await?;
+    let mut ruiz = Client::login_connect(&base, "fy1.ruiz").await?;
+    let sent = nurse
+        .ok(Command::SendPage {
+            target: PageTarget::Role(Role::Fy1),
+            priority: Priority::Emergency,
+            callback: "Ward 8 bay 2".into(),
+            message: "Peri-arrest".into(),
+        })
+        .await?;
+    assert_eq!(page_of(&sent).recipients.len(), 2);
+    page_event(&mut patel, PageChange::Sent).await?;
+    page_event(&mut ruiz, PageChange::Sent).await?;
+    ruiz.ok(Command::PageAck { page: page_of(&sent).id }).await?;
+    // Patel's alert clears because she hears of Ruiz's acknowledgement.
+    let p = page_event(&mut patel, PageChange::Acknowledged).await?;
+    assert_eq!(p.state, PageState::Acknowledged);
+
+    // A team call to a role nobody holds tonight is undeliverable, and says so.
+    let none = nurse
+        .ok(Command::SendPage {
+            target: PageTarget::Role(Role::Consultant),
+            priority: Priority::Urgent,
+            callback: "x".into(),
+            message: String::new(),
+        })
+        .await?;
+    assert_eq!(page_of(&none).state, PageState::Undeliverable);
+    hub.stop().await
+}
