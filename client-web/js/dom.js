@@ -24,7 +24,12 @@ export function h(tag, attrs, ...children) {
     else if (key.startsWith('on') && typeof value === 'function') {
       el.addEventListener(key.slice(2), value);
     } else if (key in el && !key.includes('-')) {
-      /** @type {any} */ (el)[key] = value;
+      try {
+        /** @type {any} */ (el)[key] = value;
+      } catch {
+        // Read-only reflections (e.g. input.list) can only be set as attributes.
+        el.setAttribute(key, String(value));
+      }
     } else {
       el.setAttribute(key, value === true ? '' : String(value));
     }

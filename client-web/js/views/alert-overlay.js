@@ -37,7 +37,7 @@ export function alertOverlay({ actions, store, wardName }) {
     shownVersion = version;
     el.className = `alert ${item.priority}`;
     const emergency = item.priority === 'emergency';
-    const later = emergency ? null : h('button', { type: 'button', class: 'btn ghost', text: 'Later (stop ringing)', onclick: () => actions.silence(item.key) });
+    const later = emergency ? null : h('button', { type: 'button', class: 'btn ghost', text: 'Later', 'aria-label': 'Later: stop ringing, keep it in my list', onclick: () => actions.silence(item.key) });
     const kicker = item.kind === 'offer' ? 'New task offered to you' : item.kind === 'assigned' ? `Assigned to you by ${item.by}` : 'Page for you';
     /** @type {import('../dom.js').Child[]} */
     let body;

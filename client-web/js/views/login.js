@@ -31,12 +31,16 @@ export function loginView({ onLogin, notice }) {
     askNotificationPermission();
     submit.disabled = true;
     error.textContent = '';
+    /** @type {Session} */
+    let session;
     try {
-      onLogin(await login(username.value.trim(), password.value));
+      session = await login(username.value.trim(), password.value);
     } catch (err) {
       error.textContent = err instanceof LoginRefused ? err.message : 'Cannot reach the hub. Check the Wi-Fi and try again.';
       submit.disabled = false;
+      return;
     }
+    onLogin(session);
   });
   const el = h(
     'main',

@@ -157,6 +157,7 @@ export function raiseView(ctx) {
   /** @param {string} text @param {'pending' | 'ok' | 'error'} tone */
   function say(text, tone) {
     replaceChildren(outcome, h('p', { class: `notice ${tone}`, text }));
+    outcome.scrollIntoView({ block: 'nearest' });
   }
 
   link.addEventListener('result', (e) => {
@@ -168,12 +169,14 @@ export function raiseView(ctx) {
     const offered = t.offers.map((/** @type {{staff: {name: string}}} */ o) => o.staff.name);
     say(
       t.state === 'offering'
-        ? `Raised ${t.ward} bed ${t.bed}. Offered to ${offered.join(', ')}.`
-        : `Raised ${t.ward} bed ${t.bed}, but no one on shift can take it: the coordinator has been told.`,
+        ? `Raised ${ctx.wardName(t.ward)} bed ${t.bed}. Offered to ${offered.join(', ')}.`
+        : `Raised ${ctx.wardName(t.ward)} bed ${t.bed}, but no one on shift can take it: the coordinator has been told.`,
       t.state === 'offering' ? 'ok' : 'error',
     );
-    for (const f of [patient, situation.area, background.area, assessment.area, recommendation.area]) f.value = '';
-    bed.value = '';
+    for (const f of [bed, patient, situation.area, background.area, assessment.area, recommendation.area]) {
+      f.value = '';
+      f.dispatchEvent(new Event('input')); // resets the character counters
+    }
   });
   link.addEventListener('cmd-error', (e) => {
     const { entry, message } = /** @type {CustomEvent} */ (e).detail;

@@ -37,7 +37,7 @@ export function createShell({ onLogout, onTab }) {
     'nav',
     { class: 'tabs', 'aria-label': 'Screens' },
     TABS.map((t) => {
-      const badge = h('span', { class: 'badge', 'aria-hidden': 'true' });
+      const badge = h('span', { class: 'badge' });
       const label = h('span', { class: 'tab-label', text: t.label });
       const button = h('a', { href: `#${t.id}`, class: 'tab', 'data-tab': t.id }, h('span', { class: 'tab-icon', 'aria-hidden': 'true', text: t.icon }), label, badge);
       tabs.set(t.id, { button, badge });
@@ -49,8 +49,9 @@ export function createShell({ onLogout, onTab }) {
     { class: 'top' },
     h('div', { class: 'me' }, name, shift),
     h('button', { type: 'button', class: 'btn ghost small', text: 'Log out', onclick: onLogout }),
+    status,
   );
-  const el = h('div', { class: 'shell' }, header, status, main, nav);
+  const el = h('div', { class: 'shell' }, header, main, nav);
   addEventListener('hashchange', () => onTab(currentTab()));
 
   /** @param {Store} store */
@@ -70,8 +71,8 @@ export function createShell({ onLogout, onTab }) {
       if (id === active) button.setAttribute('aria-current', 'page');
       else button.removeAttribute('aria-current');
       const n = counts[id] ?? 0;
+      // The count is read out with the tab's name ("Pages 2").
       badge.textContent = n ? String(n) : '';
-      button.setAttribute('aria-label', `${TABS.find((t) => t.id === id)?.label}${n ? `, ${n}` : ''}`);
     }
   }
 

@@ -28,6 +28,8 @@ export function taskCard(task, { now, wardName, extra = [], actions = [], pendin
       h('span', { class: 'state', text: STATE_LABEL[task.state] }),
     ),
     h('h3', { class: 'where', text: `${wardName(task.ward)} · Bed ${task.bed}` }),
+    // Who has it matters most to the raiser, so it comes before the detail.
+    extra,
     h('p', { class: 'what' }, `${CATEGORY_LABEL[task.category]} · needs ${requirementLabel(task.requirement)} · `, h('span', { class: 'patient', text: task.patient })),
     h('p', { class: 'situation', text: s.situation }),
     s.background || s.assessment || s.recommendation
@@ -35,7 +37,7 @@ export function taskCard(task, { now, wardName, extra = [], actions = [], pendin
           'details',
           { class: 'sbar', open: sbarOpen },
           h('summary', { text: 'SBAR' }),
-          h('dl', null, sbarRow('Situation', s.situation), sbarRow('Background', s.background), sbarRow('Assessment', s.assessment), sbarRow('Recommendation', s.recommendation)),
+          h('dl', null, sbarRow('Background', s.background), sbarRow('Assessment', s.assessment), sbarRow('Recommendation', s.recommendation)),
         )
       : null,
     h(
@@ -44,7 +46,6 @@ export function taskCard(task, { now, wardName, extra = [], actions = [], pendin
       `Raised ${clock(task.raised_at)} by ${task.raised_by.name} · ${duration(now - task.raised_at)} ago`,
     ),
     target ? h('p', { class: `target${target.overdue ? ' overdue' : ''}`, text: target.text }) : null,
-    extra,
     pending.map((label) => h('p', { class: 'pending', text: `Queued: ${label} (waiting for the hub)` })),
     actions.length ? h('div', { class: 'actions' }, actions) : null,
   );

@@ -59,7 +59,9 @@ export async function waitOnline(page) {
  */
 export async function expectAccessible(page, screen) {
   const injected = await page.evaluate(() => 'axe' in window);
-  if (!injected) await page.addScriptTag({ content: AXE_SOURCE });
+  // Evaluated through the debugging protocol, not a <script> tag, so the
+  // hub's Content-Security-Policy stays in force for the app itself.
+  if (!injected) await page.evaluate(AXE_SOURCE);
   const result = await page.evaluate(async () => {
     // @ts-ignore injected above
     const r = await window.axe.run(document, { resultTypes: ['violations'] });
