@@ -24,6 +24,7 @@ const ACK_DELAY_MS = 150;
 const PONG_TIMEOUT_MS = 8000;
 /** Errors after which the same command id is worth sending again. */
 const RETRYABLE = new Set(['internal', 'unavailable']);
+const OFFLINE_SINCE_KEY = 'wardpage.offlineSince';
 
 /**
  * @typedef {'connecting' | 'online' | 'offline' | 'ended'} LinkStatus
@@ -45,8 +46,8 @@ export class Link extends EventTarget {
     this.url = url ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
     /** @type {LinkStatus} */
     this.status = 'offline';
-    /** @type {number | null} */
-    this.offlineSince = Date.now();
+    /** When the link was last lost; kept across reloads so the status line stays true. @type {number | null} */
+    this.offlineSince = Number(localStorage.getItem(OFFLINE_SINCE_KEY)) || Date.now();
     /** @type {WebSocket | null} */
     this.ws = null;
     this.welcomed = false;
@@ -172,8 +173,13 @@ export class Link extends EventTarget {
 
   /** @param {LinkStatus} status */
   setStatus(status) {
-    if (status === 'online') this.offlineSince = null;
-    else if (this.offlineSince === null && status !== 'ended') this.offlineSince = Date.now();
+    if (status === 'online') {
+      this.offlineSince = null;
+      localStorage.removeItem(OFFLINE_SINCE_KEY);
+    } else if (this.offlineSince === null && status !== 'ended') {
+      this.offlineSince = Date.now();
+      localStorage.setItem(OFFLINE_SINCE_KEY, String(this.offlineSince));
+    }
     this.status = status;
     this.dispatchEvent(new Event('status'));
   }

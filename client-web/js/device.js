@@ -19,7 +19,9 @@ let buzzing;
 /** Vibrate in the priority's rhythm until `stopVibrating()`. @param {Priority} priority */
 export function vibrate(priority) {
   stopVibrating();
-  if (!('vibrate' in navigator)) return;
+  // Before the first tap (e.g. just after a reload) the browser refuses and
+  // complains; the sound and the screen still alert.
+  if (!('vibrate' in navigator) || navigator.userActivation?.hasBeenActive === false) return;
   const pattern = VIBRATION[priority];
   const total = pattern.reduce((a, b) => a + b, 0);
   navigator.vibrate(pattern);
@@ -27,9 +29,10 @@ export function vibrate(priority) {
 }
 
 export function stopVibrating() {
+  if (buzzing === undefined) return;
   clearInterval(buzzing);
   buzzing = undefined;
-  if ('vibrate' in navigator) navigator.vibrate(0);
+  navigator.vibrate(0);
 }
 
 /** Ask once, from a user gesture (the login tap). */

@@ -47,12 +47,18 @@ export function pagesView(ctx) {
   const syncKind = () => {
     person.disabled = !kindPerson.checked;
     role.disabled = !kindRole.checked;
+    // Only the picker in use is shown: one thumb, one choice.
+    personField.hidden = person.disabled;
+    roleField.hidden = role.disabled;
   };
   kindPerson.addEventListener('change', syncKind);
   kindRole.addEventListener('change', syncKind);
 
   /** @param {string} id @param {string} label @param {HTMLElement} control */
   const field = (id, label, control) => h('div', { class: 'field' }, h('label', { for: id, text: label }), control);
+  const personField = field(person.id, 'Person on shift', person);
+  const roleField = field(role.id, 'Everyone on shift as', role);
+  roleField.hidden = true;
   const form = h(
     'form',
     { class: 'page-form' },
@@ -63,12 +69,11 @@ export function pagesView(ctx) {
       h('label', { for: kindPerson.id }, kindPerson, h('span', { text: 'A person' })),
       h('label', { for: kindRole.id }, kindRole, h('span', { text: 'A role' })),
     ),
-    field(person.id, 'Person on shift', person),
-    field(role.id, 'Everyone on shift as', role),
+    personField,
+    roleField,
     field(priority.id, 'Priority', priority),
     field(callback.id, 'Call back on', callback),
     field(message.id, 'Message', message),
-    outcome,
     submit,
   );
   const compose = h('details', { class: 'compose' }, h('summary', { class: 'btn secondary wide', text: 'Send a page' }), form);
@@ -101,6 +106,9 @@ export function pagesView(ctx) {
       page.recipients.length ? 'ok' : 'error',
     );
     message.value = '';
+    // Fold the form away so the receipts of the page just sent are in view.
+    compose.open = false;
+    requestAnimationFrame(() => sent.firstElementChild?.scrollIntoView({ block: 'nearest' }));
   });
   link.addEventListener('cmd-error', (e) => {
     const { entry, message: why } = /** @type {CustomEvent} */ (e).detail;
@@ -117,6 +125,7 @@ export function pagesView(ctx) {
     { class: 'view', 'aria-labelledby': 'pages-title' },
     h('h2', { id: 'pages-title', class: 'view-title', text: 'Pages' }),
     compose,
+    outcome,
     h('h3', { class: 'subhead', text: 'To me' }),
     inbox,
     h('h3', { class: 'subhead', text: 'Sent by me' }),

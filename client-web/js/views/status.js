@@ -36,7 +36,7 @@ export function statusText(link) {
 export function renderStatus(el, link) {
   el.dataset.state = link.status;
   const text = statusText(link);
-  const hint = sound.unlocked() ? '' : ' · tap to enable sound';
+  const hint = sound.unlocked() ? '' : ' · tap for sound';
   const full = text + hint;
   if (el.textContent !== full) el.textContent = full;
 }

@@ -1,0 +1,107 @@
+// Dr Patel walks into a Wi-Fi not-spot with a task in hand: she completes it
+// while the phone is offline (the command is queued and persisted), even
+// reloads the app there (the service worker opens it from its cache, with the
+// queued action still waiting), then comes back into coverage. The hub must
+// record the completion exactly once, as the coordinator's view shows.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHub } from './helpers/hub.js';
+import { launchBrowser } from './helpers/browser.js';
+import { openPhone, logIn, inspect, goTab, waitOnline } from './helpers/app.js';
+import { connectAs } from './helpers/protocol.js';
+
+describe('completing a task while offline', () => {
+  /** @type {Awaited<ReturnType<typeof startHub>>} */ let hub;
+  /** @type {import('playwright-core').Browser} */ let browser;
+  /** @type {Awaited<ReturnType<typeof openPhone>>} */ let doctor;
+  /** @type {import('./helpers/protocol.js').ProtocolClient} */ let nurse;
+  /** @type {import('./helpers/protocol.js').ProtocolClient} */ let coordinator;
+  /** @type {string} */ let taskId;
+
+  before(async () => {
+    hub = await startHub();
+    browser = await launchBrowser();
+    coordinator = await connectAs(hub.url, 'coord.hale');
+    nurse = await connectAs(hub.url, 'nurse.okafor');
+  });
+  after(async () => {
+    nurse?.close();
+    coordinator?.close();
+    await browser?.close();
+    await hub?.stop();
+  });
+
+  it('gives the doctor a task (raised by the nurse, accepted on the phone)', async () => {
+    doctor = await openPhone(browser, hub.url);
+    await logIn(doctor.page, 'fy1.patel');
+    const raised = await nurse.command({
+      op: 'raise_task', ward: 'w8', bed: '3', patient: 'RX7654321', category: 'bloods', priority: 'soon',
+      requirement: { skill: 'bloods' }, sbar: { situation: 'Repeat potassium due, last 6.1', background: '', assessment: '', recommendation: '' },
+    });
+    assert.equal(raised.type, 'ok', JSON.stringify(raised));
+    taskId = raised.result.task.id;
+    await doctor.page.locator('section.alert.soon:not([hidden])').waitFor();
+    await doctor.page.click('section.alert button:text-is("Accept")');
+    await doctor.page.locator(`article[data-task="${taskId}"] .state`, { hasText: 'Accepted' }).waitFor();
+  });
+
+  it('queues the completion while offline and says so', async () => {
+    const { page, context } = doctor;
+    // Make sure the service worker controls the page before the network goes.
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready.then(() => true));
+    await context.setOffline(true);
+    await page.locator('#link-status[data-state="offline"]').waitFor({ timeout: 5000 });
+    const card = page.locator(`article[data-task="${taskId}"]`);
+    await card.locator('button', { hasText: 'Complete' }).click();
+    await page.fill('dialog.ask textarea', 'Sent U&E and FBC, K+ result to follow');
+    await inspect(page, '10-complete-dialog');
+    await page.click('dialog.ask button[type=submit]');
+    await card.locator('.pending', { hasText: 'Queued: Complete' }).waitFor();
+    const status = await page.textContent('#link-status');
+    assert.match(status ?? '', /^Offline since \d\d:\d\d, 1 action queued/);
+    await inspect(page, '11-offline-queued');
+  });
+
+  it('reopens from the service worker cache while offline, action still queued', async () => {
+    const { page } = doctor;
+    // A ready service worker must be controlling the page for an offline reload.
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.reload();
+    await page.locator('.me-name', { hasText: 'Dr Asha Patel' }).waitFor();
+    await page.locator('#link-status[data-state="offline"]').waitFor();
+    assert.match((await page.textContent('#link-status')) ?? '', /1 action queued/);
+    await page.locator(`article[data-task="${taskId}"] .pending`, { hasText: 'Queued: Complete' }).waitFor();
+    await inspect(page, '12-offline-reloaded');
+  });
+
+  it('sends the queued completion on reconnect, exactly once at the hub', async () => {
+    const { page, context } = doctor;
+    await context.setOffline(false);
+    await waitOnline(page);
+    await page.locator(`article[data-task="${taskId}"]`).waitFor({ state: 'detached', timeout: 10000 });
+    assert.equal((await page.textContent('#link-status'))?.startsWith('Online'), true);
+    await coordinator.until(
+      (evs) => evs.some((e) => e.event.kind === 'task' && e.event.task.id === taskId && e.event.change === 'completed'),
+      10000,
+      'completion seen by the coordinator',
+    );
+    // Give any duplicate a moment to show up before counting.
+    await new Promise((r) => setTimeout(r, 1500));
+    const completions = coordinator.events.filter((e) => e.event.kind === 'task' && e.event.task.id === taskId && e.event.change === 'completed');
+    assert.equal(completions.length, 1, 'one completion event');
+    const done = completions[0].event.task;
+    assert.equal(done.state, 'completed');
+    assert.equal(done.closing_note, 'Sent U&E and FBC, K+ result to follow');
+    assert.equal(done.assignee.name, 'Dr Asha Patel');
+    const snapshot = await coordinator.command({ op: 'snapshot' });
+    assert.equal(snapshot.type, 'ok');
+    assert.equal(snapshot.result.tasks.some((/** @type {any} */ t) => t.id === taskId), false, 'no longer an open task');
+    await goTab(page, 'work');
+    await inspect(page, '13-back-online');
+  });
+
+  it('had no script errors', () => {
+    assert.deepEqual(doctor.errors, []);
+  });
+});

@@ -1,0 +1,111 @@
+// Paging, the bleep's replacement: Nurse Okafor pages Dr Patel from her phone
+// with a callback and a message; the doctor's phone takes over the screen;
+// the nurse watches the three receipts arrive (delivered when the phone has
+// the page, read when it was on screen, acknowledged when the doctor tapped).
+// An emergency page cannot be put off: its alert has no "Later".
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHub } from './helpers/hub.js';
+import { launchBrowser } from './helpers/browser.js';
+import { openPhone, logIn, inspect, goTab } from './helpers/app.js';
+import { connectAs } from './helpers/protocol.js';
+
+describe('pages with receipts', () => {
+  /** @type {Awaited<ReturnType<typeof startHub>>} */ let hub;
+  /** @type {import('playwright-core').Browser} */ let browser;
+  /** @type {Awaited<ReturnType<typeof openPhone>>} */ let nurse;
+  /** @type {Awaited<ReturnType<typeof openPhone>>} */ let doctor;
+  /** @type {import('./helpers/protocol.js').ProtocolClient} */ let charge;
+
+  before(async () => {
+    hub = await startHub();
+    browser = await launchBrowser();
+    charge = await connectAs(hub.url, 'nic.grant');
+  });
+  after(async () => {
+    charge?.close();
+    await browser?.close();
+    await hub?.stop();
+  });
+
+  it('sends a page to a person from the Pages screen', async () => {
+    nurse = await openPhone(browser, hub.url);
+    await logIn(nurse.page, 'nurse.okafor');
+    doctor = await openPhone(browser, hub.url);
+    await logIn(doctor.page, 'fy1.patel');
+    const { page } = nurse;
+    await goTab(page, 'pages');
+    await inspect(page, '20-pages-empty');
+    await page.click('details.compose > summary');
+    await page.locator('#page-person option', { hasText: 'Dr Asha Patel' }).waitFor({ state: 'attached' });
+    const patel = await page.locator('#page-person option', { hasText: 'Dr Asha Patel' }).getAttribute('value');
+    await page.selectOption('#page-person', patel);
+    await page.selectOption('#page-priority', 'urgent');
+    assert.equal(await page.inputValue('#page-callback'), 'Ward 7 (Medicine) desk', 'callback pre-filled from the shift');
+    await page.fill('#page-callback', 'ext 4471, Ward 7 desk');
+    await page.fill('#page-message', 'Bed 12 NEWS 7, please come');
+    await inspect(page, '21-page-compose');
+    await page.click('form.page-form button[type=submit]');
+    await page.locator('.form-outcome .notice.ok', { hasText: 'Page sent to Dr Asha Patel' }).waitFor();
+  });
+
+  it('takes over the doctor’s screen', async () => {
+    const { page } = doctor;
+    const alert = page.locator('section.alert.urgent:not([hidden])');
+    await alert.waitFor();
+    const text = (await alert.textContent()) ?? '';
+    assert.match(text, /From Nurse Sam Okafor/);
+    assert.match(text, /ext 4471, Ward 7 desk/);
+    assert.match(text, /Bed 12 NEWS 7, please come/);
+    assert.equal(await page.evaluate(() => /** @type {any} */ (window).wardpage.sound.nowPlaying()), 'urgent');
+    await inspect(page, '22-alert-page');
+  });
+
+  it('shows the sender delivered and read before any acknowledgement', async () => {
+    const card = nurse.page.locator('#pages-out article.card').first();
+    await card.locator('.receipt.yes', { hasText: 'Delivered' }).waitFor();
+    await card.locator('.receipt.yes', { hasText: 'Read' }).waitFor();
+    assert.equal(await card.locator('.receipt.no', { hasText: 'not acknowledged' }).count(), 1);
+    await inspect(nurse.page, '23-pages-sender-read');
+  });
+
+  it('acknowledges, silences the alert and shows the sender', async () => {
+    await doctor.page.click('section.alert button:text-is("Acknowledge")');
+    await doctor.page.locator('section.alert').waitFor({ state: 'hidden' });
+    assert.equal(await doctor.page.evaluate(() => /** @type {any} */ (window).wardpage.sound.nowPlaying()), null);
+    const card = nurse.page.locator('#pages-out article.card').first();
+    await card.locator('.receipt.yes', { hasText: 'Acknowledged' }).waitFor();
+    await card.locator('.state', { hasText: 'Acknowledged' }).waitFor();
+    await inspect(nurse.page, '24-pages-sender-acked');
+    await goTab(doctor.page, 'pages');
+    await doctor.page.locator('#pages-in .who.done', { hasText: 'You acknowledged at' }).waitFor();
+    await inspect(doctor.page, '25-pages-recipient');
+  });
+
+  it('rings an emergency page that cannot be put off', async () => {
+    const me = await doctor.page.evaluate(() => /** @type {any} */ (window).wardpage.store.me.id);
+    const sent = await charge.command({ op: 'send_page', target: { staff: me }, priority: 'emergency', callback: 'Ward 7 bay 2', message: 'Peri-arrest, bed 4' });
+    assert.equal(sent.type, 'ok', JSON.stringify(sent));
+    const { page } = doctor;
+    const alert = page.locator('section.alert.emergency:not([hidden])');
+    await alert.waitFor();
+    assert.equal(await page.evaluate(() => /** @type {any} */ (window).wardpage.sound.nowPlaying()), 'emergency');
+    assert.equal(await alert.locator('button', { hasText: 'Later' }).count(), 0, 'no way to put an emergency off');
+    await page.keyboard.press('Escape');
+    assert.equal(await alert.isVisible(), true, 'Escape does not dismiss it');
+    await inspect(page, '26-alert-emergency');
+    await page.click('section.alert button:text-is("Acknowledge")');
+    await page.locator('section.alert').waitFor({ state: 'hidden' });
+    await charge.until(
+      (evs) => evs.some((e) => e.event.kind === 'page' && e.event.page.id === sent.result.page.id && e.event.change === 'acknowledged'),
+      5000,
+      'the charge nurse sees the acknowledgement',
+    );
+  });
+
+  it('had no script errors', () => {
+    assert.deepEqual(nurse.errors, []);
+    assert.deepEqual(doctor.errors, []);
+  });
+});
