@@ -131,7 +131,12 @@ impl Command {
                 text("sbar.situation", &sbar.situation, 1, MAX_SBAR_CHARS)?;
                 text("sbar.background", &sbar.background, 0, MAX_SBAR_CHARS)?;
                 text("sbar.assessment", &sbar.assessment, 0, MAX_SBAR_CHARS)?;
-                text("sbar.recommendation", &sbar.recommendation, 0, MAX_SBAR_CHARS)
+                text(
+                    "sbar.recommendation",
+                    &sbar.recommendation,
+                    0,
+                    MAX_SBAR_CHARS,
+                )
             }
             Command::Decline { reason, .. }
             | Command::HandBack { reason, .. }
@@ -171,9 +176,15 @@ fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), 
         return Err(FieldError::new(field, "must not be empty"));
     }
     if value.chars().count() > max {
-        return Err(FieldError::new(field, format!("longer than {max} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("longer than {max} characters"),
+        ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(FieldError::new(field, "contains control characters"));
     }
     Ok(())
@@ -194,6 +205,9 @@ fn ward_ok(field: &'static str, ward: &WardId) -> Result<(), FieldError> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[ts(export)]
+// Wire messages live briefly and are built once per reply or event;
+// boxing the large view would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum CommandResult {
     /// The task as it stands after the command.
     Task { task: TaskView },

@@ -43,6 +43,9 @@ pub enum PageChange {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[ts(export)]
+// Wire messages live briefly and are built once per reply or event;
+// boxing the large view would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     Task {
         change: TaskChange,

@@ -55,7 +55,10 @@ pub enum ServerFrame {
         heartbeat_secs: u32,
     },
     /// A command succeeded (now, or the first time this id was sent).
-    Ok { id: CommandId, result: CommandResult },
+    Ok {
+        id: CommandId,
+        result: CommandResult,
+    },
     /// A frame or command was refused; nothing changed. `id` is `null` when
     /// the frame had no readable command id.
     Error {
@@ -173,7 +176,10 @@ fn classify(text: &str, err: serde_json::Error) -> FrameError {
                 Some(false) => FrameError {
                     code: ErrorCode::UnknownType,
                     id,
-                    message: format!("unknown command op {}", op.map(|o| o.to_string()).unwrap_or_default()),
+                    message: format!(
+                        "unknown command op {}",
+                        op.map(|o| o.to_string()).unwrap_or_default()
+                    ),
                 },
                 None => FrameError {
                     code: if obj.get("cmd").is_some() {

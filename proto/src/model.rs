@@ -66,7 +66,10 @@ impl Role {
 
     /// Ward-based roles: they see every task raised on the wards they cover.
     pub fn is_ward_based(self) -> bool {
-        matches!(self, Role::Nurse | Role::HealthcareAssistant | Role::NurseInCharge)
+        matches!(
+            self,
+            Role::Nurse | Role::HealthcareAssistant | Role::NurseInCharge
+        )
     }
 }
 

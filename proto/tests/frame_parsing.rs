@@ -22,19 +22,32 @@ fn not_json_is_bad_json() {
 
 #[test]
 fn unknown_types_and_ops() {
-    assert_eq!(code(r#"{"type":"launch_missiles"}"#), ErrorCode::UnknownType);
+    assert_eq!(
+        code(r#"{"type":"launch_missiles"}"#),
+        ErrorCode::UnknownType
+    );
     assert_eq!(code(r#"{"no_type":1}"#), ErrorCode::UnknownType);
     assert_eq!(code(r#"{"type":5}"#), ErrorCode::UnknownType);
     let frame = format!(r#"{{"type":"cmd","id":"{ID}","cmd":{{"op":"delete_everything"}}}}"#);
     let err = ClientFrame::parse(&frame).expect_err("unknown op");
     assert_eq!(err.code, ErrorCode::UnknownType);
-    assert_eq!(err.id.map(|i| i.to_string()), Some(ID.to_string()), "the reply names the id");
+    assert_eq!(
+        err.id.map(|i| i.to_string()),
+        Some(ID.to_string()),
+        "the reply names the id"
+    );
 }
 
 #[test]
 fn missing_and_wrong_typed_fields() {
-    assert_eq!(code(r#"{"type":"hello","version":1}"#), ErrorCode::InvalidField);
-    assert_eq!(code(r#"{"type":"ack","seq":"twelve"}"#), ErrorCode::InvalidField);
+    assert_eq!(
+        code(r#"{"type":"hello","version":1}"#),
+        ErrorCode::InvalidField
+    );
+    assert_eq!(
+        code(r#"{"type":"ack","seq":"twelve"}"#),
+        ErrorCode::InvalidField
+    );
     assert_eq!(code(r#"{"type":"ack","seq":-1}"#), ErrorCode::InvalidField);
     let no_task = format!(r#"{{"type":"cmd","id":"{ID}","cmd":{{"op":"accept"}}}}"#);
     assert_eq!(code(&no_task), ErrorCode::InvalidField);
@@ -44,7 +57,10 @@ fn missing_and_wrong_typed_fields() {
         r#"{{"type":"cmd","id":"{ID}","cmd":{{"op":"set_priority","task":"{TASK}","priority":"whenever"}}}}"#
     );
     assert_eq!(code(&bad_priority), ErrorCode::InvalidField);
-    assert_eq!(code(r#"{"type":"cmd","id":"not-a-uuid","cmd":{"op":"snapshot"}}"#), ErrorCode::InvalidField);
+    assert_eq!(
+        code(r#"{"type":"cmd","id":"not-a-uuid","cmd":{"op":"snapshot"}}"#),
+        ErrorCode::InvalidField
+    );
 }
 
 #[test]
@@ -54,7 +70,9 @@ fn field_rules_apply() {
         r#"{{"type":"cmd","id":"{ID}","cmd":{{"op":"decline","task":"{TASK}","reason":"{long}"}}}}"#
     );
     assert_eq!(code(&decline), ErrorCode::InvalidField);
-    let empty = format!(r#"{{"type":"cmd","id":"{ID}","cmd":{{"op":"cancel","task":"{TASK}","reason":"  "}}}}"#);
+    let empty = format!(
+        r#"{{"type":"cmd","id":"{ID}","cmd":{{"op":"cancel","task":"{TASK}","reason":"  "}}}}"#
+    );
     assert_eq!(code(&empty), ErrorCode::InvalidField);
     let bad_ward = format!(
         r#"{{"type":"cmd","id":"{ID}","cmd":{{"op":"raise_task","ward":"Ward 7; DROP TABLE","bed":"1","patient":"p","category":"ecg","priority":"routine","requirement":{{"skill":"ecg"}},"sbar":{{"situation":"s"}}}}}}"#
@@ -74,7 +92,10 @@ fn oversized_frames_are_too_large() {
 
 #[test]
 fn good_frames_parse() {
-    assert!(matches!(ClientFrame::parse(r#"{"type":"ping"}"#), Ok(ClientFrame::Ping {})));
+    assert!(matches!(
+        ClientFrame::parse(r#"{"type":"ping"}"#),
+        Ok(ClientFrame::Ping {})
+    ));
     let raise = format!(
         r#"{{"type":"cmd","id":"{ID}","cmd":{{"op":"raise_task","ward":"w7","bed":"12","patient":"RX1","category":"cannula","priority":"urgent","requirement":{{"skill":"cannulation"}},"sbar":{{"situation":"Tissued cannula"}}}}}}"#
     );

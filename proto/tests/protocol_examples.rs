@@ -21,7 +21,11 @@ fn examples(tag: &str) -> Vec<String> {
 #[test]
 fn client_examples_round_trip() {
     let all = examples("client");
-    assert!(all.len() >= 8, "expected the client examples, found {}", all.len());
+    assert!(
+        all.len() >= 8,
+        "expected the client examples, found {}",
+        all.len()
+    );
     for text in all {
         let frame = ClientFrame::parse(&text)
             .unwrap_or_else(|e| panic!("example does not parse: {e}\n{text}"));
@@ -40,7 +44,11 @@ fn client_examples_round_trip() {
 #[test]
 fn server_examples_round_trip() {
     let all = examples("server");
-    assert!(all.len() >= 8, "expected the server examples, found {}", all.len());
+    assert!(
+        all.len() >= 8,
+        "expected the server examples, found {}",
+        all.len()
+    );
     for text in all {
         let frame: ServerFrame = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("example does not parse: {e}\n{text}"));

@@ -199,11 +199,18 @@ mod tests {
     #[test]
     fn bad_configs_are_refused_with_a_reason() {
         assert!(Config::parse("listen = 5").is_err());
-        assert!(Config::parse("lisen = \"127.0.0.1:1\"").is_err(), "typos are refused");
+        assert!(
+            Config::parse("lisen = \"127.0.0.1:1\"").is_err(),
+            "typos are refused"
+        );
         let cfg = Config {
             allowed_origins: vec!["wardpage.example".into()],
             ..Config::default()
         };
-        assert!(cfg.validate().unwrap_err().to_string().contains("allowed_origins"));
+        assert!(cfg
+            .validate()
+            .expect_err("refused")
+            .to_string()
+            .contains("allowed_origins"));
     }
 }

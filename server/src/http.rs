@@ -60,7 +60,11 @@ async fn login(State(hub): State<Arc<Hub>>, body: Bytes) -> Response {
         );
     };
     if req.username.len() > 64 || req.password.len() > 256 {
-        return api_error(StatusCode::UNAUTHORIZED, "unauthorized", "wrong username or password");
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "wrong username or password",
+        );
     }
     let account = match hub.store.account_by_login(req.username.trim()).await {
         Ok(a) => a,
@@ -80,7 +84,11 @@ async fn login(State(hub): State<Arc<Hub>>, body: Bytes) -> Response {
         .unwrap_or(false);
     let Some(account) = account.filter(|a| matches && a.active && a.password_hash.is_some()) else {
         info!(login = %req.username, "login refused");
-        return api_error(StatusCode::UNAUTHORIZED, "unauthorized", "wrong username or password");
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "wrong username or password",
+        );
     };
     let token = auth::new_token();
     let now = now_ms();
@@ -112,7 +120,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
     let Some(token) = bearer(&headers) else {
-        return api_error(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <token>");
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send Authorization: Bearer <token>",
+        );
     };
     let hash = auth::token_hash(token);
     match hub.store.delete_session(&hash).await {
@@ -126,7 +138,11 @@ async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
             );
             StatusCode::NO_CONTENT.into_response()
         }
-        Ok(false) => api_error(StatusCode::UNAUTHORIZED, "unauthorized", "token unknown or already revoked"),
+        Ok(false) => api_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "token unknown or already revoked",
+        ),
         Err(e) => {
             warn!(error = %e, "logout failed");
             api_error(StatusCode::SERVICE_UNAVAILABLE, "internal", "try again")
@@ -152,13 +168,21 @@ fn origin_allowed(hub: &Hub, headers: &HeaderMap) -> bool {
 
 static CONN_IDS: AtomicU64 = AtomicU64::new(1);
 
-async fn websocket(State(hub): State<Arc<Hub>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+async fn websocket(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     if !origin_allowed(&hub, &headers) {
         warn!(origin = ?headers.get(header::ORIGIN), "WebSocket refused: origin not allowed");
         return api_error(StatusCode::FORBIDDEN, "forbidden", "origin not allowed");
     }
     if *hub.shutdown.borrow() {
-        return api_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the hub is shutting down");
+        return api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the hub is shutting down",
+        );
     }
     let id = CONN_IDS.fetch_add(1, Ordering::Relaxed);
     ws.max_message_size(WS_MAX_MESSAGE)
@@ -173,7 +197,11 @@ async fn websocket(State(hub): State<Arc<Hub>>, headers: HeaderMap, ws: WebSocke
 async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
     match hub.store.ping().await {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable: {e}\n")).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("store unavailable: {e}\n"),
+        )
+            .into_response(),
     }
 }
 
@@ -208,8 +236,14 @@ async fn static_file(uri: Uri) -> Response {
     // The service worker keeps the shell for offline use; the network copy
     // must always be checked so that updates arrive.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(

@@ -12,7 +12,11 @@ use wardpage_server::roster::{RosterFile, DEMO_PASSWORD, DEMO_ROSTER};
 use wardpage_server::{auth, clock, open_store, run};
 
 #[derive(Parser)]
-#[command(name = "wardpage", version, about = "Overnight ward task and paging hub")]
+#[command(
+    name = "wardpage",
+    version,
+    about = "Overnight ward task and paging hub"
+)]
 struct Cli {
     /// TOML config file (see wardpage.example.toml).
     #[arg(long, global = true, env = "WARDPAGE_CONFIG")]
@@ -97,7 +101,9 @@ fn read_password() -> anyhow::Result<String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -120,7 +126,9 @@ async fn main() -> anyhow::Result<()> {
             }
             if demo {
                 let roster = RosterFile::parse(DEMO_ROSTER)?;
-                let s = roster.import(&*store, clock::now_ms(), Some(DEMO_PASSWORD)).await?;
+                let s = roster
+                    .import(&*store, clock::now_ms(), Some(DEMO_PASSWORD))
+                    .await?;
                 eprintln!(
                     "demo hospital: {} wards, {} staff, {} on shift for 12 hours; every password is \"{DEMO_PASSWORD}\"",
                     s.wards, s.staff, s.shifts
@@ -136,7 +144,12 @@ async fn main() -> anyhow::Result<()> {
             run(listener, config, store, shutdown_signal()).await
         }
         Cmd::User { action } => match action {
-            UserCmd::Add { login, name, role, skills } => {
+            UserCmd::Add {
+                login,
+                name,
+                role,
+                skills,
+            } => {
                 let password = read_password()?;
                 let hash = auth::hash_password(&password)?;
                 let id = match store.staff_by_login(&login).await? {
@@ -144,7 +157,17 @@ async fn main() -> anyhow::Result<()> {
                     None => wardpage_proto::StaffId::new_random(),
                 };
                 store
-                    .upsert_staff(&Staff { id, login: login.clone(), name, role, skills, active: true }, Some(&hash))
+                    .upsert_staff(
+                        &Staff {
+                            id,
+                            login: login.clone(),
+                            name,
+                            role,
+                            skills,
+                            active: true,
+                        },
+                        Some(&hash),
+                    )
                     .await?;
                 println!("saved {login} ({id})");
                 Ok(())
@@ -173,12 +196,28 @@ async fn main() -> anyhow::Result<()> {
                 Ok(())
             }
         },
-        Cmd::Roster { action: RosterCmd::Import { file, password_stdin } } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        Cmd::Roster {
+            action:
+                RosterCmd::Import {
+                    file,
+                    password_stdin,
+                },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
             let roster = RosterFile::parse(&text)?;
-            let password = if password_stdin { Some(read_password()?) } else { None };
-            let s = roster.import(&*store, clock::now_ms(), password.as_deref()).await?;
-            println!("imported {} wards, {} staff, {} shifts", s.wards, s.staff, s.shifts);
+            let password = if password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
+            let s = roster
+                .import(&*store, clock::now_ms(), password.as_deref())
+                .await?;
+            println!(
+                "imported {} wards, {} staff, {} shifts",
+                s.wards, s.staff, s.shifts
+            );
             Ok(())
         }
     }

@@ -46,20 +46,48 @@ impl Metrics {
             commands: Family::default(),
             tasks: Family::default(),
             events_sent: Counter::default(),
-            commit_seconds: Histogram::new(
-                [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0].into_iter(),
-            ),
-            batch_size: Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0].into_iter()),
+            commit_seconds: Histogram::new([
+                0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0,
+            ]),
+            batch_size: Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]),
             registry: Registry::default(),
         };
-        registry.register("connections_open", "WebSocket connections open now", m.connections_open.clone());
-        registry.register("connections", "WebSocket connections accepted", m.connections_total.clone());
-        registry.register("disconnects", "Connections closed by the hub, by reason", m.disconnects.clone());
-        registry.register("commands", "Commands handled, by op and outcome", m.commands.clone());
+        registry.register(
+            "connections_open",
+            "WebSocket connections open now",
+            m.connections_open.clone(),
+        );
+        registry.register(
+            "connections",
+            "WebSocket connections accepted",
+            m.connections_total.clone(),
+        );
+        registry.register(
+            "disconnects",
+            "Connections closed by the hub, by reason",
+            m.disconnects.clone(),
+        );
+        registry.register(
+            "commands",
+            "Commands handled, by op and outcome",
+            m.commands.clone(),
+        );
         registry.register("tasks", "Tasks held in memory, by state", m.tasks.clone());
-        registry.register("events_sent", "Event frames queued to connections", m.events_sent.clone());
-        registry.register("commit_seconds", "Group commit latency", m.commit_seconds.clone());
-        registry.register("commit_batch_commands", "Commands per group commit", m.batch_size.clone());
+        registry.register(
+            "events_sent",
+            "Event frames queued to connections",
+            m.events_sent.clone(),
+        );
+        registry.register(
+            "commit_seconds",
+            "Group commit latency",
+            m.commit_seconds.clone(),
+        );
+        registry.register(
+            "commit_batch_commands",
+            "Commands per group commit",
+            m.batch_size.clone(),
+        );
         Metrics { registry, ..m }
     }
 

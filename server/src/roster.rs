@@ -92,23 +92,37 @@ impl RosterFile {
                 )));
             }
             if !wards.insert(w.id.as_str()) {
-                return Err(RosterError::Invalid(format!("ward `{}` is listed twice", w.id)));
+                return Err(RosterError::Invalid(format!(
+                    "ward `{}` is listed twice",
+                    w.id
+                )));
             }
         }
         let mut logins = HashSet::new();
         for s in &self.staff {
             if s.login.trim().is_empty() || s.login.len() > 64 {
-                return Err(RosterError::Invalid("every staff entry needs a login of 1-64 characters".into()));
+                return Err(RosterError::Invalid(
+                    "every staff entry needs a login of 1-64 characters".into(),
+                ));
             }
             if !logins.insert(s.login.as_str()) {
-                return Err(RosterError::Invalid(format!("login `{}` is listed twice", s.login)));
+                return Err(RosterError::Invalid(format!(
+                    "login `{}` is listed twice",
+                    s.login
+                )));
             }
             if let Some(shift) = &s.shift {
                 if shift.wards.is_empty() {
-                    return Err(RosterError::Invalid(format!("{}: a shift must cover at least one ward", s.login)));
+                    return Err(RosterError::Invalid(format!(
+                        "{}: a shift must cover at least one ward",
+                        s.login
+                    )));
                 }
                 if let Some(w) = shift.wards.iter().find(|w| !wards.contains(w.as_str())) {
-                    return Err(RosterError::Invalid(format!("{}: shift names unknown ward `{w}`", s.login)));
+                    return Err(RosterError::Invalid(format!(
+                        "{}: shift names unknown ward `{w}`",
+                        s.login
+                    )));
                 }
             }
         }
@@ -142,7 +156,10 @@ impl RosterFile {
         let hash = password.map(crate::auth::hash_password).transpose()?;
         for s in &self.staff {
             let existing = store.staff_by_login(&s.login).await?;
-            let id = existing.as_ref().map(|e| e.id).unwrap_or_else(StaffId::new_random);
+            let id = existing
+                .as_ref()
+                .map(|e| e.id)
+                .unwrap_or_else(StaffId::new_random);
             let staff = Staff {
                 id,
                 login: s.login.clone(),
@@ -186,7 +203,10 @@ mod tests {
     fn demo_roster_is_valid() {
         let r = RosterFile::parse(DEMO_ROSTER).expect("demo roster parses");
         assert_eq!(r.wards.len(), 4);
-        assert!(r.staff.iter().any(|s| s.role == Role::Coordinator && s.shift.is_some()));
+        assert!(r
+            .staff
+            .iter()
+            .any(|s| s.role == Role::Coordinator && s.shift.is_some()));
     }
 
     #[test]

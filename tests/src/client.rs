@@ -69,7 +69,8 @@ pub async fn open_socket(base: &str, origin: Option<&str>) -> anyhow::Result<Ws>
     let url = format!("{}/ws", base.replacen("http", "ws", 1));
     let mut req = url.into_client_request()?;
     if let Some(o) = origin {
-        req.headers_mut().insert("Origin", HeaderValue::from_str(o)?);
+        req.headers_mut()
+            .insert("Origin", HeaderValue::from_str(o)?);
     }
     let (ws, _) = tokio_tungstenite::connect_async(req).await?;
     Ok(ws)
@@ -90,7 +91,8 @@ impl Client {
             token: token.to_owned(),
             cursor,
         };
-        ws.send(Message::Text(serde_json::to_string(&hello)?.into())).await?;
+        ws.send(Message::Text(serde_json::to_string(&hello)?.into()))
+            .await?;
         let frame = tokio::time::timeout(WAIT, next_frame(&mut ws))
             .await
             .context("no welcome")??;
@@ -113,14 +115,21 @@ impl Client {
                 duplicates: 0,
                 errors: VecDeque::new(),
             }),
-            ServerFrame::Error { code, message, .. } => Err(anyhow!(CommandError { code, message })),
+            ServerFrame::Error { code, message, .. } => {
+                Err(anyhow!(CommandError { code, message }))
+            }
             other => bail!("expected welcome, got {other:?}"),
         }
     }
 
     /// Reconnects with the same token from the current cursor.
     pub async fn reconnect(self) -> anyhow::Result<Client> {
-        let (base, token, cursor, dups) = (self.base.clone(), self.token.clone(), self.cursor, self.duplicates);
+        let (base, token, cursor, dups) = (
+            self.base.clone(),
+            self.token.clone(),
+            self.cursor,
+            self.duplicates,
+        );
         drop(self);
         let mut c = Client::connect(&base, &token, cursor).await?;
         c.duplicates = dups;
@@ -149,7 +158,10 @@ impl Client {
     }
 
     /// Waits for the reply to `id`, buffering events that come first.
-    pub async fn reply(&mut self, id: CommandId) -> anyhow::Result<Result<CommandResult, CommandError>> {
+    pub async fn reply(
+        &mut self,
+        id: CommandId,
+    ) -> anyhow::Result<Result<CommandResult, CommandError>> {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             if let Some(frame) = self.replies.get_mut(&id).and_then(VecDeque::pop_front) {
@@ -166,13 +178,20 @@ impl Client {
     }
 
     /// Sends `cmd` and waits for its reply.
-    pub async fn command(&mut self, cmd: Command) -> anyhow::Result<Result<CommandResult, CommandError>> {
+    pub async fn command(
+        &mut self,
+        cmd: Command,
+    ) -> anyhow::Result<Result<CommandResult, CommandError>> {
         let id = self.send(cmd).await?;
         self.reply(id).await
     }
 
     /// Sends `cmd` under a chosen id and waits for its reply.
-    pub async fn command_with_id(&mut self, id: CommandId, cmd: Command) -> anyhow::Result<Result<CommandResult, CommandError>> {
+    pub async fn command_with_id(
+        &mut self,
+        id: CommandId,
+        cmd: Command,
+    ) -> anyhow::Result<Result<CommandResult, CommandError>> {
         self.send_with_id(id, cmd).await?;
         self.reply(id).await
     }
@@ -180,11 +199,16 @@ impl Client {
     /// Like [`Client::command`] but a refusal is an error.
     pub async fn ok(&mut self, cmd: Command) -> anyhow::Result<CommandResult> {
         let op = cmd.op();
-        self.command(cmd).await?.map_err(|e| anyhow!("{op} refused: {e}"))
+        self.command(cmd)
+            .await?
+            .map_err(|e| anyhow!("{op} refused: {e}"))
     }
 
     /// The next new event (duplicates skipped), or `None` after `within`.
-    pub async fn next_event_within(&mut self, within: Duration) -> anyhow::Result<Option<(u64, Event)>> {
+    pub async fn next_event_within(
+        &mut self,
+        within: Duration,
+    ) -> anyhow::Result<Option<(u64, Event)>> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             if let Some(e) = self.events.pop_front() {
@@ -205,7 +229,10 @@ impl Client {
     }
 
     /// Takes events until one satisfies `pred`, returning it.
-    pub async fn wait_for(&mut self, mut pred: impl FnMut(&Event) -> bool) -> anyhow::Result<Event> {
+    pub async fn wait_for(
+        &mut self,
+        mut pred: impl FnMut(&Event) -> bool,
+    ) -> anyhow::Result<Event> {
         loop {
             let (_, e) = self.next_event().await?;
             if pred(&e) {
@@ -243,7 +270,11 @@ impl Client {
             ServerFrame::Ok { id, .. } | ServerFrame::Error { id: Some(id), .. } => {
                 self.replies.entry(id).or_default().push_back(frame);
             }
-            ServerFrame::Error { id: None, code, message } => self.errors.push_back((code, message)),
+            ServerFrame::Error {
+                id: None,
+                code,
+                message,
+            } => self.errors.push_back((code, message)),
             ServerFrame::Pong { .. } | ServerFrame::Welcome { .. } => {}
         }
         Ok(())
@@ -252,13 +283,23 @@ impl Client {
     /// Reads frames until the hub closes the socket; returns its close code and reason.
     pub async fn closed(&mut self) -> anyhow::Result<(u16, String)> {
         loop {
-            match tokio::time::timeout(WAIT, self.ws.next()).await.context("socket stayed open")? {
+            match tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .context("socket stayed open")?
+            {
                 None => return Ok((1006, String::new())),
                 Some(Err(_)) => return Ok((1006, String::new())),
-                Some(Ok(Message::Close(Some(f)))) => return Ok((f.code.into(), f.reason.to_string())),
+                Some(Ok(Message::Close(Some(f)))) => {
+                    return Ok((f.code.into(), f.reason.to_string()))
+                }
                 Some(Ok(Message::Close(None))) => return Ok((1005, String::new())),
                 Some(Ok(Message::Text(t))) => {
-                    if let Ok(ServerFrame::Error { id: None, code, message }) = serde_json::from_str(t.as_str()) {
+                    if let Ok(ServerFrame::Error {
+                        id: None,
+                        code,
+                        message,
+                    }) = serde_json::from_str(t.as_str())
+                    {
                         self.errors.push_back((code, message));
                     }
                 }
@@ -273,7 +314,9 @@ impl Client {
             if let Some(e) = self.errors.pop_front() {
                 return Ok(e);
             }
-            tokio::time::timeout(WAIT, self.pump()).await.context("no error frame")??;
+            tokio::time::timeout(WAIT, self.pump())
+                .await
+                .context("no error frame")??;
         }
     }
 
@@ -290,7 +333,8 @@ pub async fn next_frame(ws: &mut Ws) -> anyhow::Result<ServerFrame> {
             None => bail!("socket closed"),
             Some(Err(e)) => bail!("socket error: {e}"),
             Some(Ok(Message::Text(t))) => {
-                return serde_json::from_str(t.as_str()).with_context(|| format!("unreadable frame: {t}"));
+                return serde_json::from_str(t.as_str())
+                    .with_context(|| format!("unreadable frame: {t}"));
             }
             Some(Ok(Message::Close(f))) => bail!("socket closed by hub: {f:?}"),
             Some(Ok(_)) => {}

@@ -41,14 +41,23 @@ impl TestHub {
         tweak(&mut config);
         let store = wardpage_server::open_store(&config).await?;
         RosterFile::parse(DEMO_ROSTER)?
-            .import(&*store, wardpage_server::clock::now_ms(), Some(DEMO_PASSWORD))
+            .import(
+                &*store,
+                wardpage_server::clock::now_ms(),
+                Some(DEMO_PASSWORD),
+            )
             .await?;
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(wardpage_server::run(listener, config, store.clone(), async move {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(wardpage_server::run(
+            listener,
+            config,
+            store.clone(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         Ok(TestHub {
             addr,
             store,
@@ -104,7 +113,11 @@ pub struct HubProcess {
 
 impl HubProcess {
     /// Starts the binary on `db`, listening on `listen` (port 0 for any).
-    pub async fn start(db: &Path, listen: SocketAddr, extra_env: &[(&str, &str)]) -> anyhow::Result<HubProcess> {
+    pub async fn start(
+        db: &Path,
+        listen: SocketAddr,
+        extra_env: &[(&str, &str)],
+    ) -> anyhow::Result<HubProcess> {
         let mut cmd = tokio::process::Command::new(wardpage_bin()?);
         cmd.args(["serve", "--demo", "--listen"])
             .arg(listen.to_string())
@@ -151,7 +164,10 @@ impl HubProcess {
     /// SIGTERM and wait: the graceful path.
     pub async fn terminate(mut self) -> anyhow::Result<std::process::ExitStatus> {
         if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
         }
         Ok(self.child.wait().await?)
     }

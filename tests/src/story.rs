@@ -26,7 +26,11 @@ pub fn raise(ward: &str, requirement: Requirement, priority: Priority) -> Comman
 
 /// "Cannula, Ward 7 bed 12, urgent".
 pub fn cannula_w7() -> Command {
-    raise("w7", Requirement::Skill(Skill::Cannulation), Priority::Urgent)
+    raise(
+        "w7",
+        Requirement::Skill(Skill::Cannulation),
+        Priority::Urgent,
+    )
 }
 
 pub fn needs_role(ward: &str, role: Role) -> Command {
@@ -47,7 +51,11 @@ pub async fn raise_ok(nurse: &mut Client, cmd: Command) -> anyhow::Result<TaskVi
 }
 
 /// Waits for an event about `task` with `change`.
-pub async fn task_event(c: &mut Client, task: TaskId, change: TaskChange) -> anyhow::Result<TaskView> {
+pub async fn task_event(
+    c: &mut Client,
+    task: TaskId,
+    change: TaskChange,
+) -> anyhow::Result<TaskView> {
     let e = c
         .wait_for(|e| matches!(e, Event::Task { task: t, change: ch, .. } if t.id == task && *ch == change))
         .await?;

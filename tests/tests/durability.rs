@@ -31,7 +31,12 @@ async fn a_dropped_connection_resumes_with_every_missed_event() -> anyhow::Resul
     let mut got = Vec::new();
     while got.len() < raised.len() {
         let (_, e) = doctor.next_event().await?;
-        if let Event::Task { task, change: TaskChange::Raised, .. } = e {
+        if let Event::Task {
+            task,
+            change: TaskChange::Raised,
+            ..
+        } = e
+        {
             got.push(task.id);
         }
     }
@@ -45,7 +50,11 @@ async fn a_dropped_connection_resumes_with_every_missed_event() -> anyhow::Resul
     let newest = raise_ok(&mut nurse, cannula_w7()).await?;
     let t = task_event(&mut doctor, newest.id, TaskChange::Raised).await?;
     assert_eq!(t.id, newest.id);
-    assert_eq!(doctor.duplicates, raised.len() as u64, "the replayed events were seen as duplicates");
+    assert_eq!(
+        doctor.duplicates,
+        raised.len() as u64,
+        "the replayed events were seen as duplicates"
+    );
     hub.stop().await
 }
 
@@ -84,14 +93,36 @@ async fn the_same_command_id_applies_once() -> anyhow::Result<()> {
     let (_, tasks) = snapshot(&mut coord).await?;
     assert_eq!(tasks.len(), 2, "two ids, two tasks");
     // The same id for a different command, or by someone else, is refused.
-    let e = nurse.command_with_id(id, Command::Snapshot {}).await?.expect_err("another command");
+    let e = nurse
+        .command_with_id(id, Command::Snapshot {})
+        .await?
+        .expect_err("another command");
     assert_eq!(e.code, wardpage_proto::ErrorCode::IdReused);
-    let e = coord.command_with_id(id, cannula_w7()).await?.expect_err("someone else's id");
+    let e = coord
+        .command_with_id(id, cannula_w7())
+        .await?
+        .expect_err("someone else's id");
     assert_eq!(e.code, wardpage_proto::ErrorCode::IdReused);
     // A first-time refusal is remembered too.
     let id3 = wardpage_proto::CommandId::new_random();
-    let e1 = nurse.command_with_id(id3, Command::Accept { task: task_of(&a).id }).await?.expect_err("not offered to a nurse");
-    let e2 = nurse.command_with_id(id3, Command::Accept { task: task_of(&a).id }).await?.expect_err("same answer");
+    let e1 = nurse
+        .command_with_id(
+            id3,
+            Command::Accept {
+                task: task_of(&a).id,
+            },
+        )
+        .await?
+        .expect_err("not offered to a nurse");
+    let e2 = nurse
+        .command_with_id(
+            id3,
+            Command::Accept {
+                task: task_of(&a).id,
+            },
+        )
+        .await?
+        .expect_err("same answer");
     assert_eq!(e1, e2);
     hub.stop().await
 }
@@ -135,13 +166,21 @@ async fn sigkill_after_a_burst_loses_nothing() -> anyhow::Result<()> {
     let mut coord = Client::login_connect(&base, "coord.hale").await?;
     let (_, tasks) = snapshot(&mut coord).await?;
     let stored: BTreeSet<_> = tasks.iter().map(|t| t.id).collect();
-    assert_eq!(stored, acknowledged, "every acknowledged raise survived SIGKILL");
+    assert_eq!(
+        stored, acknowledged,
+        "every acknowledged raise survived SIGKILL"
+    );
     // The doctor, offline throughout, resumes from 0 and is offered all of them.
     let mut doctor = Client::connect(&base, &doctor_token, 0).await?;
     let mut offered = BTreeSet::new();
     while offered.len() < acknowledged.len() {
         let (_, e) = doctor.next_event().await?;
-        if let Event::Task { task, change: TaskChange::Raised, .. } = e {
+        if let Event::Task {
+            task,
+            change: TaskChange::Raised,
+            ..
+        } = e
+        {
             offered.insert(task.id);
         }
     }
@@ -178,7 +217,12 @@ async fn graceful_shutdown_finishes_in_flight_commits() -> anyhow::Result<()> {
     let mut coord = Client::login_connect(&hub.base(), "coord.hale").await?;
     let (_, tasks) = snapshot(&mut coord).await?;
     let stored: BTreeSet<_> = tasks.iter().map(|t| t.id).collect();
-    assert!(oks.is_subset(&stored), "acknowledged {} but stored {}", oks.len(), stored.len());
+    assert!(
+        oks.is_subset(&stored),
+        "acknowledged {} but stored {}",
+        oks.len(),
+        stored.len()
+    );
     hub.terminate().await?;
     Ok(())
 }

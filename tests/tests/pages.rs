@@ -1,7 +1,9 @@
 //! Pages: "call me now" to a person or a team. Delivered, read and
 //! acknowledged are three facts, each seen live by the sender.
 
-use wardpage_proto::{Command, CommandResult, Event, PageChange, PageState, PageTarget, PageView, Priority, Role};
+use wardpage_proto::{
+    Command, CommandResult, Event, PageChange, PageState, PageTarget, PageView, Priority, Role,
+};
 use wardpage_tests::{Client, TestHub};
 
 fn page_of(r: &CommandResult) -> &PageView {
@@ -12,7 +14,9 @@ fn page_of(r: &CommandResult) -> &PageView {
 }
 
 async fn page_event(c: &mut Client, change: PageChange) -> anyhow::Result<PageView> {
-    let e = c.wait_for(|e| matches!(e, Event::Page { change: ch, .. } if *ch == change)).await?;
+    let e = c
+        .wait_for(|e| matches!(e, Event::Page { change: ch, .. } if *ch == change))
+        .await?;
     match e {
         Event::Page { page, .. } => Ok(page),
         _ => unreachable!(),
@@ -55,7 +59,10 @@ async fn a_page_is_delivered_read_and_acknowledged() -> anyhow::Result<()> {
     page_event(&mut coord, PageChange::Acknowledged).await?;
 
     // Only a recipient may acknowledge; a repeat ack changes nothing.
-    let e = coord.command(Command::PageAck { page: page.id }).await?.expect_err("not a recipient");
+    let e = coord
+        .command(Command::PageAck { page: page.id })
+        .await?
+        .expect_err("not a recipient");
     assert_eq!(e.code, wardpage_proto::ErrorCode::Forbidden);
     let again = doctor.ok(Command::PageAck { page: page.id }).await?;
     assert_eq!(page_of(&again).version, page_of(&acked).version);
@@ -83,7 +90,10 @@ async fn a_team_call_reaches_everyone_in_the_role_and_one_ack_closes_it() -> any
     assert_eq!(page_of(&sent).recipients.len(), 2);
     page_event(&mut patel, PageChange::Sent).await?;
     page_event(&mut ruiz, PageChange::Sent).await?;
-    ruiz.ok(Command::PageAck { page: page_of(&sent).id }).await?;
+    ruiz.ok(Command::PageAck {
+        page: page_of(&sent).id,
+    })
+    .await?;
     // Patel's alert clears because she hears of Ruiz's acknowledgement.
     let p = page_event(&mut patel, PageChange::Acknowledged).await?;
     assert_eq!(p.state, PageState::Acknowledged);

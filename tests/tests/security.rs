@@ -27,7 +27,10 @@ async fn bad_logins_are_refused_alike() -> anyhow::Result<()> {
     assert_eq!((s, body["code"].as_str()), (401, Some("unauthorized")));
     let (s2, body2) = login_status(&base, r#"{"username":"nobody","password":"wrong"}"#).await?;
     assert_eq!(s2, 401);
-    assert_eq!(body["message"], body2["message"], "no hint whether the login exists");
+    assert_eq!(
+        body["message"], body2["message"],
+        "no hint whether the login exists"
+    );
     let (s, body) = login_status(&base, r#"{"username":"fy1.patel"}"#).await?;
     assert_eq!((s, body["code"].as_str()), (400, Some("invalid_field")));
     let (s, _) = login_status(&base, "not json").await?;
@@ -39,17 +42,32 @@ async fn bad_logins_are_refused_alike() -> anyhow::Result<()> {
 async fn expired_revoked_and_unknown_tokens_are_refused() -> anyhow::Result<()> {
     let hub = TestHub::start().await?;
     let base = hub.base();
-    let err = Client::connect(&base, "made-up-token", 0).await.err().expect("refused");
+    let err = Client::connect(&base, "made-up-token", 0)
+        .await
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("unauthorized"), "{err}");
 
     // An expired session (written as the hub would, with its expiry past).
-    let staff = hub.store.staff_by_login("fy1.patel").await?.expect("demo staff");
+    let staff = hub
+        .store
+        .staff_by_login("fy1.patel")
+        .await?
+        .expect("demo staff");
     let token = "an-expired-token-for-this-test";
     let now = wardpage_server::clock::now_ms();
     hub.store
-        .create_session(&wardpage_server::auth::token_hash(token), staff.id, now - 1000, now - 1)
+        .create_session(
+            &wardpage_server::auth::token_hash(token),
+            staff.id,
+            now - 1000,
+            now - 1,
+        )
         .await?;
-    let err = Client::connect(&base, token, 0).await.err().expect("expired");
+    let err = Client::connect(&base, token, 0)
+        .await
+        .err()
+        .expect("expired");
     assert!(err.to_string().contains("unauthorized"), "{err}");
 
     // Logout revokes the token and closes its live connections.
@@ -63,7 +81,10 @@ async fn expired_revoked_and_unknown_tokens_are_refused() -> anyhow::Result<()> 
     assert_eq!(res.status().as_u16(), 204);
     let (code, reason) = live.closed().await?;
     assert_eq!((code, reason.as_str()), (1008, "logged out"));
-    let err = Client::connect(&base, &token, 0).await.err().expect("revoked");
+    let err = Client::connect(&base, &token, 0)
+        .await
+        .err()
+        .expect("revoked");
     assert!(err.to_string().contains("unauthorized"), "{err}");
     let again = reqwest::Client::new()
         .post(format!("{base}/api/logout"))
@@ -76,9 +97,14 @@ async fn expired_revoked_and_unknown_tokens_are_refused() -> anyhow::Result<()> 
 
 #[tokio::test]
 async fn a_foreign_origin_cannot_open_the_socket() -> anyhow::Result<()> {
-    let hub = TestHub::start_with(|c| c.allowed_origins = vec!["https://wardpage.example-trust.nhs.uk".into()]).await?;
+    let hub = TestHub::start_with(|c| {
+        c.allowed_origins = vec!["https://wardpage.example-trust.nhs.uk".into()]
+    })
+    .await?;
     let base = hub.base();
-    let err = open_socket(&base, Some("https://evil.example")).await.err().expect("refused");
+    let err = open_socket(&base, Some("https://evil.example"))
+        .await
+        .expect_err("refused");
     assert!(err.to_string().contains("403"), "{err}");
     open_socket(&base, Some("https://wardpage.example-trust.nhs.uk")).await?;
     open_socket(&base, Some(&base)).await?; // the hub's own pages
@@ -96,9 +122,19 @@ async fn roles_are_checked_at_the_hub() -> anyhow::Result<()> {
     let task = raise_ok(&mut nurse, cannula_w7()).await?;
     let someone = StaffId::new_random();
     let forbidden = [
-        Command::Assign { task: task.id, staff: nurse.id() },
-        Command::StartShift { staff: nurse.id(), role: Role::Coordinator, wards: vec!["w7".into()], ends_at: i64::MAX },
-        Command::EndShift { staff: w8_nurse.id() },
+        Command::Assign {
+            task: task.id,
+            staff: nurse.id(),
+        },
+        Command::StartShift {
+            staff: nurse.id(),
+            role: Role::Coordinator,
+            wards: vec!["w7".into()],
+            ends_at: i64::MAX,
+        },
+        Command::EndShift {
+            staff: w8_nurse.id(),
+        },
         Command::Accept { task: task.id },
         Command::Start { task: task.id },
     ];
@@ -108,12 +144,28 @@ async fn roles_are_checked_at_the_hub() -> anyhow::Result<()> {
         assert_eq!(e.code, ErrorCode::Forbidden, "{op}: {e}");
     }
     // Another ward's nurse cannot see or touch Ward 7's task.
-    let e = w8_nurse.command(Command::Cancel { task: task.id, reason: "x".into() }).await?.expect_err("cross-ward");
+    let e = w8_nurse
+        .command(Command::Cancel {
+            task: task.id,
+            reason: "x".into(),
+        })
+        .await?
+        .expect_err("cross-ward");
     assert_eq!(e.code, ErrorCode::NotFound);
     let (cursor, tasks) = snapshot(&mut w8_nurse).await?;
-    assert_eq!((cursor, tasks.len()), (0, 0), "no Ward 7 task leaks to Ward 8");
+    assert_eq!(
+        (cursor, tasks.len()),
+        (0, 0),
+        "no Ward 7 task leaks to Ward 8"
+    );
     // Admin (not on shift) can steer; unknown staff is not_found.
-    let e = admin.command(Command::Assign { task: task.id, staff: someone }).await?.expect_err("unknown");
+    let e = admin
+        .command(Command::Assign {
+            task: task.id,
+            staff: someone,
+        })
+        .await?
+        .expect_err("unknown");
     assert_eq!(e.code, ErrorCode::NotFound);
     hub.stop().await
 }
@@ -124,7 +176,11 @@ async fn refusal(c: &mut Client, text: &str) -> anyhow::Result<ErrorCode> {
     c.send_text(text.to_owned()).await?;
     let id = serde_json::from_str::<serde_json::Value>(text)
         .ok()
-        .and_then(|v| v.get("id").and_then(|i| i.as_str()).and_then(|i| i.parse().ok()));
+        .and_then(|v| {
+            v.get("id")
+                .and_then(|i| i.as_str())
+                .and_then(|i| i.parse().ok())
+        });
     match id {
         Some(id) => Ok(c.reply(id).await?.expect_err("refused").code),
         None => Ok(c.next_error().await?.0),
@@ -143,10 +199,19 @@ async fn malformed_frames_get_clear_errors_and_change_nothing() -> anyhow::Resul
         ("{not json", ErrorCode::BadJson),
         ("[]", ErrorCode::BadJson),
         (r#"{"type":"teleport"}"#, ErrorCode::UnknownType),
-        (r#"{"type":"cmd","id":"c0ffee00-0000-4000-8000-000000000001","cmd":{"op":"drop_tables"}}"#, ErrorCode::UnknownType),
-        (r#"{"type":"cmd","id":"c0ffee00-0000-4000-8000-000000000001","cmd":{"op":"accept"}}"#, ErrorCode::InvalidField),
+        (
+            r#"{"type":"cmd","id":"c0ffee00-0000-4000-8000-000000000001","cmd":{"op":"drop_tables"}}"#,
+            ErrorCode::UnknownType,
+        ),
+        (
+            r#"{"type":"cmd","id":"c0ffee00-0000-4000-8000-000000000001","cmd":{"op":"accept"}}"#,
+            ErrorCode::InvalidField,
+        ),
         (r#"{"type":"ack","seq":"lots"}"#, ErrorCode::InvalidField),
-        (r#"{"type":"hello","version":1,"token":"x","cursor":0}"#, ErrorCode::HelloRequired),
+        (
+            r#"{"type":"hello","version":1,"token":"x","cursor":0}"#,
+            ErrorCode::HelloRequired,
+        ),
     ];
     for (text, want) in cases {
         assert_eq!(refusal(&mut nurse, text).await?, want, "{text}");
@@ -163,26 +228,46 @@ async fn malformed_frames_get_clear_errors_and_change_nothing() -> anyhow::Resul
     let big = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(20_000));
     assert_eq!(refusal(&mut nurse, &big).await?, ErrorCode::TooLarge);
     // Unknown ward and bed, wrong state: not_found / invalid_state.
-    let e = nurse.command(raise("w99", wardpage_proto::Requirement::Role(Role::Fy1), wardpage_proto::Priority::Soon)).await?.expect_err("no such ward");
+    let e = nurse
+        .command(raise(
+            "w99",
+            wardpage_proto::Requirement::Role(Role::Fy1),
+            wardpage_proto::Priority::Soon,
+        ))
+        .await?
+        .expect_err("no such ward");
     assert_eq!(e.code, ErrorCode::NotFound);
     let mut bad_bed = cannula_w7();
     if let Command::RaiseTask { bed, .. } = &mut bad_bed {
         *bed = "99".into();
     }
-    assert_eq!(nurse.command(bad_bed).await?.expect_err("no bed 99").code, ErrorCode::NotFound);
+    assert_eq!(
+        nurse.command(bad_bed).await?.expect_err("no bed 99").code,
+        ErrorCode::NotFound
+    );
     let mut patel = Client::login_connect(&base, "fy1.patel").await?;
     let task = raise_ok(&mut nurse, cannula_w7()).await?;
-    let e = patel.command(Command::Start { task: task.id }).await?.expect_err("not accepted yet");
+    let e = patel
+        .command(Command::Start { task: task.id })
+        .await?
+        .expect_err("not accepted yet");
     assert_eq!(e.code, ErrorCode::Forbidden);
     patel.ok(Command::Accept { task: task.id }).await?;
     patel.ok(Command::Start { task: task.id }).await?;
-    let e = patel.command(Command::Start { task: task.id }).await?.expect_err("already started");
+    let e = patel
+        .command(Command::Start { task: task.id })
+        .await?
+        .expect_err("already started");
     assert_eq!(e.code, ErrorCode::InvalidState);
 
     // The only change in the coordinator's stream is the one good raise and its accept/start.
     let (after, tasks) = snapshot(&mut coord).await?;
     assert_eq!(tasks.len(), 1);
-    assert_eq!(after - before, 3, "raise, accept, start: nothing else changed");
+    assert_eq!(
+        after - before,
+        3,
+        "raise, accept, start: nothing else changed"
+    );
     task_event(&mut coord, task.id, TaskChange::Started).await?;
     hub.stop().await
 }
@@ -210,7 +295,10 @@ async fn garbage_floods_and_huge_frames_close_the_connection() -> anyhow::Result
     let mut c = Client::login_connect(&base, "nurse.okafor").await?;
     let _ = c.send_text("x".repeat(200_000)).await;
     let (code, _) = c.closed().await?;
-    assert!(code == 1009 || code == 1006, "huge frame closes the socket, got {code}");
+    assert!(
+        code == 1009 || code == 1006,
+        "huge frame closes the socket, got {code}"
+    );
 
     // A hello that is not first, or never comes, or names another version.
     let mut ws = open_socket(&base, None).await?;
@@ -218,8 +306,14 @@ async fn garbage_floods_and_huge_frames_close_the_connection() -> anyhow::Result
     let reply = ws.next().await.expect("frame")?;
     assert!(reply.to_text()?.contains("hello_required"), "{reply:?}");
     let mut ws = open_socket(&base, None).await?;
-    ws.send(Message::Text(r#"{"type":"hello","version":2,"token":"x","cursor":0}"#.into())).await?;
+    ws.send(Message::Text(
+        r#"{"type":"hello","version":2,"token":"x","cursor":0}"#.into(),
+    ))
+    .await?;
     let reply = ws.next().await.expect("frame")?;
-    assert!(reply.to_text()?.contains("unsupported_version"), "{reply:?}");
+    assert!(
+        reply.to_text()?.contains("unsupported_version"),
+        "{reply:?}"
+    );
     hub.stop().await
 }

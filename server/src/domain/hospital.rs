@@ -8,8 +8,8 @@ use super::task::{state_name, Task};
 use super::{AuditRecord, DomainError, Targets};
 use std::collections::{BTreeSet, HashMap};
 use wardpage_proto::{
-    Command, CommandResult, Event, Millis, PageChange, PageId, PageReceipt, PageState,
-    PageTarget, PageView, Priority, StaffId, TaskChange, TaskId, TaskState, TaskView,
+    Command, CommandResult, Event, Millis, PageChange, PageId, PageReceipt, PageState, PageTarget,
+    PageView, Priority, StaffId, TaskChange, TaskId, TaskState, TaskView,
 };
 
 /// Something the store must write because of a command.
@@ -123,7 +123,12 @@ impl Hospital {
                     involved: BTreeSet::from([actor]),
                 };
                 let candidates = self.roster.candidates(ward, *requirement, actor, now);
-                task.offer_to(candidates.into_iter().map(|c| self.roster.staff_ref(c)).collect());
+                task.offer_to(
+                    candidates
+                        .into_iter()
+                        .map(|c| self.roster.staff_ref(c))
+                        .collect(),
+                );
                 let change = if task.state() == TaskState::Offering {
                     TaskChange::Raised
                 } else {
@@ -136,7 +141,8 @@ impl Hospital {
             Command::Accept { task } => {
                 let who = self.roster.staff_ref(actor);
                 self.change_task(actor, *task, now, "accept", |t, _| {
-                    t.accept(who, now).map(|_| (TaskChange::Accepted, String::new()))
+                    t.accept(who, now)
+                        .map(|_| (TaskChange::Accepted, String::new()))
                 })
             }
             Command::Decline { task, reason } => {
@@ -151,7 +157,8 @@ impl Hospital {
                 })
             }
             Command::Start { task } => self.change_task(actor, *task, now, "start", |t, _| {
-                t.start(actor, now).map(|_| (TaskChange::Started, String::new()))
+                t.start(actor, now)
+                    .map(|_| (TaskChange::Started, String::new()))
             }),
             Command::Complete { task, outcome } => {
                 self.change_task(actor, *task, now, "complete", |t, _| {
@@ -162,7 +169,8 @@ impl Hospital {
             Command::HandBack { task, reason } => {
                 self.change_task(actor, *task, now, "hand_back", |t, roster| {
                     t.hand_back(actor, now)?;
-                    let candidates = roster.candidates(&t.view.ward, t.view.requirement, actor, now);
+                    let candidates =
+                        roster.candidates(&t.view.ward, t.view.requirement, actor, now);
                     let candidates = candidates
                         .into_iter()
                         .filter(|c| *c != t.view.raised_by.id)
@@ -233,7 +241,8 @@ impl Hospital {
                 message,
             } => self.send_page(actor, *target, *priority, callback, message, now),
             Command::PageRead { page } => self.change_page(actor, *page, now, |p| {
-                p.mark_read(actor, now).map(|c| c.then_some(PageChange::Read))
+                p.mark_read(actor, now)
+                    .map(|c| c.then_some(PageChange::Read))
             }),
             Command::PageAck { page } => self.change_page(actor, *page, now, |p| {
                 p.acknowledge(actor, now)
@@ -253,7 +262,9 @@ impl Hospital {
                     return Err(DomainError::NotFound(format!("no ward `{w}`")));
                 }
                 if *ends_at <= now {
-                    return Err(DomainError::InvalidState("a shift must end in the future".into()));
+                    return Err(DomainError::InvalidState(
+                        "a shift must end in the future".into(),
+                    ));
                 }
                 let shift = Shift {
                     role: *role,
@@ -295,8 +306,7 @@ impl Hospital {
             .iter()
             .filter(|(_, p)| {
                 p.delivery_seq.get(&staff).is_some_and(|s| *s <= seq)
-                    && p
-                        .view
+                    && p.view
                         .recipients
                         .iter()
                         .any(|r| r.staff.id == staff && r.delivered_at.is_none())
@@ -627,20 +637,39 @@ impl Hospital {
         to
     }
 
-    fn set_shift(&mut self, actor: StaffId, staff: StaffId, shift: Option<Shift>, now: Millis) -> Effects {
+    fn set_shift(
+        &mut self,
+        actor: StaffId,
+        staff: StaffId,
+        shift: Option<Shift>,
+        now: Millis,
+    ) -> Effects {
         let mut fx = Effects::default();
-        let from = self.roster.on_shift(staff, now).map(|s| s.role.as_str().to_owned());
+        let from = self
+            .roster
+            .on_shift(staff, now)
+            .map(|s| s.role.as_str().to_owned());
         fx.audit.push(AuditRecord {
             at: now,
             actor: Some(actor),
             entity: "shift",
             entity_id: staff.to_string(),
-            action: if shift.is_some() { "start_shift" } else { "end_shift" },
+            action: if shift.is_some() {
+                "start_shift"
+            } else {
+                "end_shift"
+            },
             from_state: from,
             to_state: shift.as_ref().map(|s| s.role.as_str().to_owned()),
             detail: shift
                 .as_ref()
-                .map(|s| s.wards.iter().map(|w| w.0.as_str()).collect::<Vec<_>>().join(","))
+                .map(|s| {
+                    s.wards
+                        .iter()
+                        .map(|w| w.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
                 .unwrap_or_default(),
         });
         // Tell coordinators on shift before the change as well as after it.
@@ -679,7 +708,12 @@ impl Hospital {
         fx.deliveries.push(d);
     }
 
-    fn deliver_only(&mut self, at: Millis, event: Event, recipients: BTreeSet<StaffId>) -> Delivery {
+    fn deliver_only(
+        &mut self,
+        at: Millis,
+        event: Event,
+        recipients: BTreeSet<StaffId>,
+    ) -> Delivery {
         let recipients = recipients
             .into_iter()
             .map(|r| {

@@ -68,7 +68,9 @@ impl Roster {
     /// Whether the member of staff oversees the whole hospital (coordinator
     /// or admin by grade, or on a coordinator shift).
     pub fn oversees(&self, staff: StaffId, now: Millis) -> bool {
-        self.staff.get(&staff).is_some_and(|s| s.role.oversees_all())
+        self.staff
+            .get(&staff)
+            .is_some_and(|s| s.role.oversees_all())
             || self
                 .on_shift(staff, now)
                 .is_some_and(|s| s.role.oversees_all())
@@ -104,7 +106,9 @@ impl Roster {
     pub fn overseers(&self, now: Millis) -> impl Iterator<Item = StaffId> + '_ {
         self.shifts
             .iter()
-            .filter(move |(id, s)| s.is_on(now) && (s.role.oversees_all() || self.oversees(**id, now)))
+            .filter(move |(id, s)| {
+                s.is_on(now) && (s.role.oversees_all() || self.oversees(**id, now))
+            })
             .map(|(id, _)| *id)
     }
 

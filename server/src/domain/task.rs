@@ -101,7 +101,12 @@ impl Task {
     }
 
     /// Returns whether every offer is now declined (or withdrawn).
-    pub fn decline(&mut self, who: StaffId, reason: &str, now: Millis) -> Result<bool, DomainError> {
+    pub fn decline(
+        &mut self,
+        who: StaffId,
+        reason: &str,
+        now: Millis,
+    ) -> Result<bool, DomainError> {
         self.ensure_open()?;
         if self.view.state != TaskState::Offering {
             return Err(DomainError::InvalidState(format!(
@@ -116,7 +121,11 @@ impl Task {
         };
         self.view.offers[i].state = OfferState::Declined;
         self.view.offers[i].reason = Some(reason.to_owned());
-        let none_left = self.view.offers.iter().all(|o| o.state != OfferState::Offered);
+        let none_left = self
+            .view
+            .offers
+            .iter()
+            .all(|o| o.state != OfferState::Offered);
         if none_left {
             self.view.state = TaskState::NoOneAccepted;
             self.view.unassigned_reason = Some(UnassignedReason::AllDeclined);
@@ -147,7 +156,12 @@ impl Task {
         Ok(())
     }
 
-    pub fn complete(&mut self, who: StaffId, outcome: &str, now: Millis) -> Result<(), DomainError> {
+    pub fn complete(
+        &mut self,
+        who: StaffId,
+        outcome: &str,
+        now: Millis,
+    ) -> Result<(), DomainError> {
         self.ensure_holder(who)?;
         self.view.state = TaskState::Completed;
         self.view.closed_at = Some(now);

@@ -104,7 +104,11 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
     let refuse = |code: ErrorCode, message: String| (code, message);
     let outcome = match first {
         Message::Text(t) => match ClientFrame::parse(t.as_str()) {
-            Ok(ClientFrame::Hello { version, token, cursor }) => {
+            Ok(ClientFrame::Hello {
+                version,
+                token,
+                cursor,
+            }) => {
                 if version != PROTOCOL_VERSION {
                     Err(refuse(
                         ErrorCode::UnsupportedVersion,
@@ -114,10 +118,16 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
                     Ok((token, cursor))
                 }
             }
-            Ok(_) => Err(refuse(ErrorCode::HelloRequired, "the first frame must be a hello".into())),
+            Ok(_) => Err(refuse(
+                ErrorCode::HelloRequired,
+                "the first frame must be a hello".into(),
+            )),
             Err(e) => Err(refuse(e.code, e.message)),
         },
-        _ => Err(refuse(ErrorCode::HelloRequired, "the first frame must be a text hello".into())),
+        _ => Err(refuse(
+            ErrorCode::HelloRequired,
+            "the first frame must be a text hello".into(),
+        )),
     };
     let (token, cursor) = match outcome {
         Ok(v) => v,
@@ -131,13 +141,29 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
     let staff = match hub.store.session(&hash, now_ms()).await {
         Ok(Some(s)) => s,
         Ok(None) => {
-            send_text(ws, error_frame(None, ErrorCode::Unauthorized, "token unknown, expired or revoked; log in again")).await;
+            send_text(
+                ws,
+                error_frame(
+                    None,
+                    ErrorCode::Unauthorized,
+                    "token unknown, expired or revoked; log in again",
+                ),
+            )
+            .await;
             close(ws, POLICY, "unauthorized").await;
             return Err("unauthorized");
         }
         Err(e) => {
             warn!(error = %e, "session lookup failed");
-            send_text(ws, error_frame(None, ErrorCode::Internal, "could not check the token; retry")).await;
+            send_text(
+                ws,
+                error_frame(
+                    None,
+                    ErrorCode::Internal,
+                    "could not check the token; retry",
+                ),
+            )
+            .await;
             close(ws, 1011, "internal").await;
             return Err("internal");
         }
@@ -147,12 +173,20 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
     let (me, top) = match hub.writer.whois(staff).await {
         Ok(Some(v)) => v,
         Ok(None) => {
-            send_text(ws, error_frame(None, ErrorCode::Unauthorized, "account is not active")).await;
+            send_text(
+                ws,
+                error_frame(None, ErrorCode::Unauthorized, "account is not active"),
+            )
+            .await;
             close(ws, POLICY, "unauthorized").await;
             return Err("inactive account");
         }
         Err(_) => {
-            send_text(ws, error_frame(None, ErrorCode::Unavailable, "the hub is shutting down")).await;
+            send_text(
+                ws,
+                error_frame(None, ErrorCode::Unavailable, "the hub is shutting down"),
+            )
+            .await;
             close(ws, 1001, "shutting down").await;
             return Err("shutting down");
         }
@@ -177,7 +211,11 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
     };
     // Replay everything committed after the cursor, page by page.
     loop {
-        let page = match hub.store.replay(staff, session.last_sent, REPLAY_PAGE).await {
+        let page = match hub
+            .store
+            .replay(staff, session.last_sent, REPLAY_PAGE)
+            .await
+        {
             Ok(p) => p,
             Err(e) => {
                 warn!(error = %e, "replay failed");

@@ -60,10 +60,20 @@ pub enum WriterGone {
 }
 
 impl WriterHandle {
-    pub async fn command(&self, actor: StaffId, id: CommandId, cmd: Command) -> Result<String, WriterGone> {
+    pub async fn command(
+        &self,
+        actor: StaffId,
+        id: CommandId,
+        cmd: Command,
+    ) -> Result<String, WriterGone> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(WriterMsg::Command { actor, id, cmd, reply })
+            .send(WriterMsg::Command {
+                actor,
+                id,
+                cmd,
+                reply,
+            })
             .await
             .map_err(|_| WriterGone::Closed)?;
         rx.await.map_err(|_| WriterGone::Closed)
@@ -79,7 +89,12 @@ impl WriterHandle {
     ) -> Result<oneshot::Receiver<String>, WriterGone> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(WriterMsg::Command { actor, id, cmd, reply })
+            .send(WriterMsg::Command {
+                actor,
+                id,
+                cmd,
+                reply,
+            })
             .await
             .map_err(|_| WriterGone::Closed)?;
         Ok(rx)
@@ -124,6 +139,13 @@ pub struct Writer {
     roster_version: i64,
 }
 
+/// An event committed in this batch, to publish once the commit returns.
+struct Publication {
+    at: Millis,
+    body: Arc<str>,
+    recipients: Vec<(StaffId, u64)>,
+}
+
 /// A read that waits until the batch before it is committed.
 enum Read {
     Command(StaffId, CommandId, Command, oneshot::Sender<String>),
@@ -139,7 +161,13 @@ impl Writer {
         metrics: Arc<Metrics>,
         targets: Targets,
         command_retention_hours: u32,
-    ) -> Result<(WriterHandle, tokio::task::JoinHandle<Result<(), StoreError>>), StoreError> {
+    ) -> Result<
+        (
+            WriterHandle,
+            tokio::task::JoinHandle<Result<(), StoreError>>,
+        ),
+        StoreError,
+    > {
         let command_retention = i64::from(command_retention_hours) * 3_600_000;
         let started = Instant::now();
         let mut writer = Writer {
@@ -173,13 +201,24 @@ impl Writer {
 
     async fn reload(&mut self) -> Result<(), StoreError> {
         let now = now_ms();
-        let loaded = self.store.load(now - 24 * 3_600_000, now - self.command_retention).await?;
+        let loaded = self
+            .store
+            .load(now - 24 * 3_600_000, now - self.command_retention)
+            .await?;
         self.roster_version = self.store.roster_version().await?;
         self.hospital.roster = loaded.roster;
         self.hospital.tasks = loaded.tasks.into_iter().map(|t| (t.view.id, t)).collect();
         self.hospital.pages = loaded.pages.into_iter().map(|p| (p.view.id, p)).collect();
-        self.hospital.streams = loaded.streams.iter().map(|(s, last, _)| (*s, *last)).collect();
-        self.acked = loaded.streams.iter().map(|(s, _, acked)| (*s, *acked)).collect();
+        self.hospital.streams = loaded
+            .streams
+            .iter()
+            .map(|(s, last, _)| (*s, *last))
+            .collect();
+        self.acked = loaded
+            .streams
+            .iter()
+            .map(|(s, _, acked)| (*s, *acked))
+            .collect();
         self.dirty_acks.clear();
         self.commands = loaded.commands.into_iter().map(|c| (c.id, c)).collect();
         self.next_event_id = loaded.max_event_id + 1;
@@ -260,9 +299,10 @@ impl Writer {
     async fn process(&mut self, msgs: Vec<WriterMsg>) -> Result<(), StoreError> {
         let now = now_ms();
         let mut batch = Batch::default();
-        let mut replies: Vec<(oneshot::Sender<String>, String, Option<CommandId>)> = Vec::new();
+        // (reply channel, frame, command id, whether this batch recorded it)
+        let mut replies: Vec<(oneshot::Sender<String>, String, CommandId, bool)> = Vec::new();
         let mut reads: Vec<Read> = Vec::new();
-        let mut publish: Vec<(Millis, Arc<str>, Vec<(StaffId, u64)>)> = Vec::new();
+        let mut publish: Vec<Publication> = Vec::new();
         let mut stream_tops: HashMap<StaffId, u64> = HashMap::new();
         let mut commands = 0usize;
         let mut tasks: HashMap<wardpage_proto::TaskId, usize> = HashMap::new();
@@ -270,18 +310,27 @@ impl Writer {
 
         for msg in msgs {
             match msg {
-                WriterMsg::Command { actor, id, cmd, reply } => {
+                WriterMsg::Command {
+                    actor,
+                    id,
+                    cmd,
+                    reply,
+                } => {
                     commands += 1;
                     let op = cmd.op();
                     if let Some(rec) = self.commands.get(&id) {
                         let text = if rec.actor == actor && rec.op == op {
                             rec.reply.to_string()
                         } else {
-                            error_frame(Some(id), ErrorCode::IdReused, "this command id was already used for another command")
+                            error_frame(
+                                Some(id),
+                                ErrorCode::IdReused,
+                                "this command id was already used for another command",
+                            )
                         };
                         self.count(op, "repeat");
                         // Answer after the commit: the first may be in this very batch.
-                        replies.push((reply, text, None));
+                        replies.push((reply, text, id, false));
                         continue;
                     }
                     if cmd.is_read_only() {
@@ -296,7 +345,14 @@ impl Writer {
                                 .clone()
                                 .map(|result| ServerFrame::Ok { id, result }.to_text())
                                 .unwrap_or_default();
-                            self.absorb(fx, &mut batch, &mut publish, &mut stream_tops, &mut tasks, &mut pages);
+                            self.absorb(
+                                fx,
+                                &mut batch,
+                                &mut publish,
+                                &mut stream_tops,
+                                &mut tasks,
+                                &mut pages,
+                            );
                             text
                         }
                         Err(e) => {
@@ -313,7 +369,7 @@ impl Writer {
                     };
                     self.commands.insert(id, rec.clone());
                     batch.commands.push(rec);
-                    replies.push((reply, text, Some(id)));
+                    replies.push((reply, text, id, true));
                 }
                 WriterMsg::Acked { staff, seq } => {
                     let known = self.acked.entry(staff).or_insert(0);
@@ -322,7 +378,14 @@ impl Writer {
                         *known = seq;
                         self.dirty_acks.insert(staff, seq);
                         let fx = self.hospital.acknowledge_transport(staff, seq, now);
-                        self.absorb(fx, &mut batch, &mut publish, &mut stream_tops, &mut tasks, &mut pages);
+                        self.absorb(
+                            fx,
+                            &mut batch,
+                            &mut publish,
+                            &mut stream_tops,
+                            &mut tasks,
+                            &mut pages,
+                        );
                     }
                 }
                 WriterMsg::Whois { staff, reply } => reads.push(Read::Whois(staff, reply)),
@@ -335,15 +398,21 @@ impl Writer {
         if !batch.is_empty() {
             let started = Instant::now();
             let result = self.store.commit(&batch).await;
-            self.metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+            self.metrics
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
             self.metrics.batch_size.observe(commands as f64);
             if let Err(e) = result {
                 error!(error = %e, commands, "group commit failed; answering internal and reloading state");
-                for (reply, _, id) in replies {
-                    if let Some(id) = id {
+                for (reply, _, id, recorded) in replies {
+                    if recorded {
                         self.commands.remove(&id);
                     }
-                    let _ = reply.send(error_frame(id, ErrorCode::Internal, "the hub could not store this; nothing changed, retry with the same id"));
+                    let _ = reply.send(error_frame(
+                        Some(id),
+                        ErrorCode::Internal,
+                        "the hub could not store this; nothing changed, retry with the same id",
+                    ));
                 }
                 self.reload().await?;
                 return Ok(());
@@ -352,11 +421,11 @@ impl Writer {
                 self.update_task_gauges();
             }
         }
-        for (reply, text, _) in replies {
+        for (reply, text, _, _) in replies {
             let _ = reply.send(text);
         }
-        for (at, body, recipients) in &publish {
-            let n = self.registry.publish(*at, body, recipients);
+        for p in &publish {
+            let n = self.registry.publish(p.at, &p.body, &p.recipients);
             self.metrics.events_sent.inc_by(n);
         }
         for read in reads {
@@ -370,7 +439,7 @@ impl Writer {
         &mut self,
         fx: Effects,
         batch: &mut Batch,
-        publish: &mut Vec<(Millis, Arc<str>, Vec<(StaffId, u64)>)>,
+        publish: &mut Vec<Publication>,
         stream_tops: &mut HashMap<StaffId, u64>,
         tasks: &mut HashMap<wardpage_proto::TaskId, usize>,
         pages: &mut HashMap<wardpage_proto::PageId, usize>,
@@ -410,7 +479,11 @@ impl Writer {
                 at: d.at,
                 body: body.clone(),
             });
-            publish.push((d.at, body, d.recipients));
+            publish.push(Publication {
+                at: d.at,
+                body,
+                recipients: d.recipients,
+            });
         }
     }
 
@@ -474,10 +547,15 @@ impl Writer {
             counts.insert(crate::domain::task_state_name(s), 0);
         }
         for t in self.hospital.tasks.values() {
-            *counts.entry(crate::domain::task_state_name(t.state())).or_insert(0) += 1;
+            *counts
+                .entry(crate::domain::task_state_name(t.state()))
+                .or_insert(0) += 1;
         }
         for (state, n) in counts {
-            self.metrics.tasks.get_or_create(&StateLabels { state }).set(n);
+            self.metrics
+                .tasks
+                .get_or_create(&StateLabels { state })
+                .set(n);
         }
     }
 }

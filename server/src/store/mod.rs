@@ -121,14 +121,21 @@ pub trait Store: Send + Sync + 'static {
     /// Writes the batch atomically and durably.
     async fn commit(&self, batch: &Batch) -> StoreResult<()>;
     /// Events in `staff`'s stream after `after`, oldest first, at most `limit`.
-    async fn replay(&self, staff: StaffId, after: u64, limit: u32) -> StoreResult<Vec<StreamEvent>>;
+    async fn replay(&self, staff: StaffId, after: u64, limit: u32)
+        -> StoreResult<Vec<StreamEvent>>;
     /// Roster data only (wards, staff, shifts), for a live reload.
     async fn load_roster(&self) -> StoreResult<Roster>;
     /// Changes whenever wards, staff or shifts were changed outside the hub.
     async fn roster_version(&self) -> StoreResult<i64>;
 
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
-    async fn create_session(&self, token_hash: &str, staff: StaffId, now: Millis, expires: Millis) -> StoreResult<()>;
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        staff: StaffId,
+        now: Millis,
+        expires: Millis,
+    ) -> StoreResult<()>;
     /// The session's member of staff, if the session exists and has not expired.
     async fn session(&self, token_hash: &str, now: Millis) -> StoreResult<Option<StaffId>>;
     /// Returns whether a session was removed.

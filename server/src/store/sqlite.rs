@@ -34,7 +34,9 @@ impl SqliteStore {
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-32000");
         let mut writer = SqliteConnection::connect_with(&opts).await?;
-        sqlx::migrate!("./migrations/sqlite").run(&mut writer).await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&mut writer)
+            .await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
@@ -85,7 +87,10 @@ fn staff_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<Staff> {
 
 async fn read_roster(db: &SqlitePool) -> StoreResult<Roster> {
     let mut roster = Roster::default();
-    for r in sqlx::query("SELECT id, name, beds FROM wards").fetch_all(db).await? {
+    for r in sqlx::query("SELECT id, name, beds FROM wards")
+        .fetch_all(db)
+        .await?
+    {
         let id = WardId(r.try_get("id")?);
         roster.wards.insert(
             id.clone(),
@@ -131,7 +136,7 @@ async fn insert_rows<'r, T>(
 ) -> StoreResult<()> {
     for chunk in rows.chunks((MAX_PARAMS / columns).max(1)) {
         let mut qb: QueryBuilder<'r, Sqlite> = QueryBuilder::new(head);
-        qb.push_values(chunk, |b, row| bind(b, row));
+        qb.push_values(chunk, bind);
         qb.push(tail);
         qb.build().execute(&mut *tx).await?;
     }
@@ -223,7 +228,11 @@ impl Store for SqliteStore {
              updated_at = excluded.updated_at, data = excluded.data",
             &tasks,
             |mut q, t| {
-                q.push_bind(&t.0).push_bind(t.1).push_bind(&t.2).push_bind(t.3).push_bind(&t.4);
+                q.push_bind(&t.0)
+                    .push_bind(t.1)
+                    .push_bind(&t.2)
+                    .push_bind(t.3)
+                    .push_bind(&t.4);
             },
         )
         .await?;
@@ -258,7 +267,10 @@ impl Store for SqliteStore {
              updated_at = excluded.updated_at, data = excluded.data",
             &pages,
             |mut q, p| {
-                q.push_bind(&p.0).push_bind(p.1).push_bind(p.2).push_bind(&p.3);
+                q.push_bind(&p.0)
+                    .push_bind(p.1)
+                    .push_bind(p.2)
+                    .push_bind(&p.3);
             },
         )
         .await?;
@@ -357,7 +369,15 @@ impl Store for SqliteStore {
         let commands: Vec<(String, String, &str, Millis, &str)> = b
             .commands
             .iter()
-            .map(|c| (c.id.to_string(), c.actor.to_string(), c.op.as_str(), c.at, &*c.reply))
+            .map(|c| {
+                (
+                    c.id.to_string(),
+                    c.actor.to_string(),
+                    c.op.as_str(),
+                    c.at,
+                    &*c.reply,
+                )
+            })
             .collect();
         insert_rows(
             &mut tx,
@@ -366,7 +386,11 @@ impl Store for SqliteStore {
             "",
             &commands,
             |mut q, c| {
-                q.push_bind(&c.0).push_bind(&c.1).push_bind(c.2).push_bind(c.3).push_bind(c.4);
+                q.push_bind(&c.0)
+                    .push_bind(&c.1)
+                    .push_bind(c.2)
+                    .push_bind(c.3)
+                    .push_bind(c.4);
             },
         )
         .await?;
@@ -374,7 +398,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn replay(&self, staff: StaffId, after: u64, limit: u32) -> StoreResult<Vec<StreamEvent>> {
+    async fn replay(
+        &self,
+        staff: StaffId,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<StreamEvent>> {
         let rows = sqlx::query(
             "SELECT i.seq, e.at, e.body FROM inbox i JOIN events e ON e.id = i.event \
              WHERE i.staff = ? AND i.seq > ? ORDER BY i.seq LIMIT ?",
@@ -422,15 +451,23 @@ impl Store for SqliteStore {
         .transpose()
     }
 
-    async fn create_session(&self, token_hash: &str, staff: StaffId, now: Millis, expires: Millis) -> StoreResult<()> {
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        staff: StaffId,
+        now: Millis,
+        expires: Millis,
+    ) -> StoreResult<()> {
         let mut conn = self.writer.lock().await;
-        sqlx::query("INSERT INTO sessions (token_hash, staff, created_at, expires_at) VALUES (?, ?, ?, ?)")
-            .bind(token_hash)
-            .bind(staff.to_string())
-            .bind(now)
-            .bind(expires)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, staff, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(staff.to_string())
+        .bind(now)
+        .bind(expires)
+        .execute(&mut *conn)
+        .await?;
         // Expired sessions are of no use to anyone; sweep them as we go.
         sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
             .bind(now)
@@ -440,12 +477,13 @@ impl Store for SqliteStore {
     }
 
     async fn session(&self, token_hash: &str, now: Millis) -> StoreResult<Option<StaffId>> {
-        let id: Option<String> =
-            sqlx::query_scalar("SELECT staff FROM sessions WHERE token_hash = ? AND expires_at > ?")
-                .bind(token_hash)
-                .bind(now)
-                .fetch_optional(&self.readers)
-                .await?;
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT staff FROM sessions WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.readers)
+        .await?;
         id.map(|s| parse_id(&s)).transpose()
     }
 
@@ -512,10 +550,11 @@ impl Store for SqliteStore {
     }
 
     async fn staff_by_login(&self, login: &str) -> StoreResult<Option<Staff>> {
-        let row = sqlx::query("SELECT id, login, name, role, skills, active FROM staff WHERE login = ?")
-            .bind(login)
-            .fetch_optional(&self.readers)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, login, name, role, skills, active FROM staff WHERE login = ?")
+                .bind(login)
+                .fetch_optional(&self.readers)
+                .await?;
         row.map(|r| staff_from_row(&r)).transpose()
     }
 
