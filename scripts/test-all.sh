@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs wardpage's whole test suite on a fresh machine, installing what it
+# needs first: the Rust suites (unit, property, end-to-end against real
+# hubs), then the web client's type-check and browser tests against a real
+# hub in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Headless Chromium from the distribution for the browser tests (the test
+# tools never download a browser of their own).
+if [ -f tests/web/package.json ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing chromium"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "== building the hub"
+cargo build --workspace --bins
+export WARDPAGE_BIN="$CARGO_TARGET_DIR/debug/wardpage"
+
+echo "== Rust tests"
+cargo test --workspace
+
+if [ -f tests/web/package.json ]; then
+  echo "== web client: type-check and browser tests"
+  (cd tests/web && npm ci --no-audit --no-fund --loglevel=error && npm test)
+fi
+echo "== all tests passed"
