@@ -8,7 +8,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHub } from './helpers/hub.js';
 import { launchBrowser } from './helpers/browser.js';
-import { openPhone, logIn, inspect, goTab } from './helpers/app.js';
+import { openPhone, logIn, inspect, goTab, watchLayoutShift, layoutShift } from './helpers/app.js';
 import { connectAs } from './helpers/protocol.js';
 
 describe('raise a task, get it accepted', () => {
@@ -43,6 +43,7 @@ describe('raise a task, get it accepted', () => {
     await logIn(doctor.page, 'fy1.patel');
     await assert.doesNotReject(doctor.page.locator('.me-name', { hasText: 'Dr Asha Patel' }).waitFor());
     await inspect(doctor.page, '02-work-empty');
+    await watchLayoutShift(doctor.page);
   });
 
   it('raises a task with the ward pre-filled from the nurse’s shift', async () => {
@@ -78,6 +79,7 @@ describe('raise a task, get it accepted', () => {
     assert.match((await alert.textContent()) ?? '', /Tissued cannula/);
     assert.equal(await page.evaluate(() => /** @type {any} */ (window).wardpage.sound.nowPlaying()), 'urgent', 'the urgent sound loops');
     assert.equal(await page.locator('section.alert button', { hasText: 'Later' }).count(), 1, 'a non-emergency offer can be silenced');
+    assert.equal(await layoutShift(page), 0, 'the alert arrives without moving anything');
     await inspect(page, '05-alert-offer');
   });
 

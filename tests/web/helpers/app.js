@@ -84,10 +84,54 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }
 
-/** Look at a screen both ways: accessibility and a picture. @param {import('playwright-core').Page} page @param {string} name */
+/**
+ * Every visible control must be a comfortable thumb target (48x48 CSS px).
+ * Radio buttons count through the label that wraps them.
+ * @param {import('playwright-core').Page} page
+ * @param {string} screen
+ */
+export async function expectTouchTargets(page, screen) {
+  const small = await page.evaluate(() => {
+    const selector = 'button, a[href], select, textarea, summary, input:not([type=radio]):not([type=checkbox]):not([type=hidden]), label:has(> input[type=radio])';
+    return [...document.querySelectorAll(selector)]
+      .filter((el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden')
+      .map((el) => ({ el, box: el.getBoundingClientRect() }))
+      .filter(({ box }) => box.width < 47.5 || box.height < 47.5)
+      .map(({ el, box }) => `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 30)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
+  });
+  assert.deepEqual(small, [], `touch targets under 48 px on the ${screen} screen`);
+}
+
+/**
+ * Look at a screen every way a test can: a picture, an accessibility scan,
+ * and the size of its touch targets.
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ */
 export async function inspect(page, name) {
   await screenshot(page, name);
   await expectAccessible(page, name);
+  await expectTouchTargets(page, name);
+}
+
+/**
+ * Start counting layout shifts (Layout Instability API); read the total with
+ * `layoutShift(page)`.
+ * @param {import('playwright-core').Page} page
+ */
+export async function watchLayoutShift(page) {
+  await page.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.__shift = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__shift += /** @type {any} */ (e).value;
+    }).observe({ type: 'layout-shift', buffered: false });
+  });
+}
+
+/** @param {import('playwright-core').Page} page @returns {Promise<number>} */
+export function layoutShift(page) {
+  return page.evaluate(() => /** @type {any} */ (window).__shift);
 }
 
 /** @param {import('playwright-core').Page} page @param {'work' | 'raise' | 'raised' | 'pages'} tab */
