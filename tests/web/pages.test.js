@@ -104,6 +104,40 @@ describe('pages with receipts', () => {
     );
   });
 
+  it('uses a system notification while the app is in the background, and only then marks read', async () => {
+    const { page, context } = doctor;
+    await context.grantPermissions(['notifications'], { origin: hub.url });
+    // A headless tab cannot be sent to the background, so the page is told it
+    // is hidden; the notification path (service worker) is the real one.
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const me = await page.evaluate(() => /** @type {any} */ (window).wardpage.store.me.id);
+    const sent = await charge.command({ op: 'send_page', target: { staff: me }, priority: 'soon', callback: 'ext 2210', message: 'Family asking for an update, bed 9' });
+    assert.equal(sent.type, 'ok', JSON.stringify(sent));
+    const pageId = sent.result.page.id;
+    const shown = await page.waitForFunction(async (tag) => {
+      const reg = await navigator.serviceWorker.ready;
+      const list = await reg.getNotifications({ tag });
+      return list.length ? { title: list[0].title, body: list[0].body } : null;
+    }, `page:${pageId}`, { timeout: 10000 });
+    const note = await shown.jsonValue();
+    assert.equal(note?.title, 'Page from Charge Nurse Ian Grant');
+    assert.match(note?.body ?? '', /Family asking for an update, bed 9/);
+    await charge.until((evs) => evs.some((e) => e.event.kind === 'page' && e.event.page.id === pageId && e.event.change === 'delivered'), 5000, 'delivered');
+    await new Promise((r) => setTimeout(r, 500));
+    const read = () => charge.events.filter((e) => e.event.kind === 'page' && e.event.page.id === pageId && e.event.change === 'read');
+    assert.equal(read().length, 0, 'not read while nobody could see it');
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await charge.until(() => read().length === 1, 5000, 'read once it is on screen');
+    await page.click('section.alert button:text-is("Acknowledge")');
+    await page.locator('section.alert').waitFor({ state: 'hidden' });
+  });
+
   it('had no script errors', () => {
     assert.deepEqual(nurse.errors, []);
     assert.deepEqual(doctor.errors, []);

@@ -19,15 +19,22 @@ export function hubBinary() {
 }
 
 /**
- * @returns {Promise<{url: string, stop: () => Promise<void>, log: () => string}>}
+ * @typedef {{url: string, dir: string, stop: (opts?: {keepData?: boolean}) => Promise<void>, log: () => string}} Hub
  */
-export async function startHub() {
+
+/**
+ * @param {{dir?: string, listen?: string}} [opts] reuse a database folder and
+ *   address to restart "the same" hub
+ * @returns {Promise<Hub>}
+ */
+export async function startHub(opts = {}) {
   const bin = hubBinary();
   if (!existsSync(bin)) {
     throw new Error(`hub binary not found at ${bin}: build it (cargo build -p wardpage-server) or set WARDPAGE_BIN`);
   }
-  const dir = await mkdtemp(path.join(tmpdir(), 'wardpage-web-'));
-  const child = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'hub.db')], {
+  const dir = opts.dir ?? (await mkdtemp(path.join(tmpdir(), 'wardpage-web-')));
+  const listen = opts.listen ?? '127.0.0.1:0';
+  const child = spawn(bin, ['serve', '--demo', '--listen', listen, '--db', path.join(dir, 'hub.db')], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
@@ -55,8 +62,9 @@ export async function startHub() {
   });
   return {
     url,
+    dir,
     log: () => output,
-    async stop() {
+    async stop({ keepData = false } = {}) {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
@@ -64,7 +72,7 @@ export async function startHub() {
         await Promise.race([exited, timeout]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
-      await rm(dir, { recursive: true, force: true });
+      if (!keepData) await rm(dir, { recursive: true, force: true });
     },
   };
 }
