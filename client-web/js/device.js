@@ -89,6 +89,11 @@ export async function keepAwake(on) {
   }
 }
 
+/** Whether the screen is being kept on right now. */
+export function isAwake() {
+  return lock !== null && !lock.released;
+}
+
 document.addEventListener('visibilitychange', () => {
   if (wanted) void keepAwake(true);
 });

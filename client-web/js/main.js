@@ -8,7 +8,7 @@ import { Outbox } from './outbox.js';
 import { Link } from './connection.js';
 import { createActions } from './actions.js';
 import { AlertController } from './alerts.js';
-import { keepAwake } from './device.js';
+import { keepAwake, isAwake } from './device.js';
 import * as sound from './sound.js';
 import { h } from './dom.js';
 import { loginView } from './views/login.js';
@@ -143,7 +143,7 @@ function startApp(session) {
     void keepAwake(false);
   };
   // Exposed for the browser tests and for debugging on a ward phone.
-  /** @type {any} */ (window).wardpage = { store, link, outbox, alerts, sound };
+  /** @type {any} */ (window).wardpage = { store, link, outbox, alerts, sound, isAwake };
 }
 
 function registerServiceWorker() {

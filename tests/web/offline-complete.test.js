@@ -46,6 +46,38 @@ describe('completing a task while offline', () => {
     await doctor.page.locator(`article[data-task="${taskId}"] .state`, { hasText: 'Accepted' }).waitFor();
   });
 
+  it('declines another offer from the alert with a quick reason', async () => {
+    const { page } = doctor;
+    const raised = await nurse.command({
+      op: 'raise_task', ward: 'w7', bed: '20', patient: 'RX1112223', category: 'ecg', priority: 'urgent',
+      requirement: { skill: 'ecg' }, sbar: { situation: 'Chest pain, ECG needed', background: '', assessment: '', recommendation: '' },
+    });
+    assert.equal(raised.type, 'ok', JSON.stringify(raised));
+    const other = raised.result.task.id;
+    await page.locator('section.alert.urgent:not([hidden])', { hasText: 'Chest pain' }).waitFor();
+    await page.click('section.alert button:text-is("Decline…")');
+    await page.click('dialog.ask button.chip:text-is("With a sick patient")');
+    await inspect(page, '09-decline-dialog');
+    await page.click('dialog.ask button[type=submit]');
+    await page.locator('section.alert').waitFor({ state: 'hidden' });
+    const declined = await coordinator.until(
+      (evs) => evs.find((e) => e.event.kind === 'task' && e.event.task.id === other && e.event.change === 'declined'),
+      5000,
+      'the decline',
+    );
+    const offer = declined.event.task.offers.find((/** @type {any} */ o) => o.staff.name === 'Dr Asha Patel');
+    assert.equal(offer.state, 'declined');
+    assert.equal(offer.reason, 'With a sick patient');
+    assert.equal(await page.locator(`article[data-task="${other}"]`).count(), 0, 'a declined task leaves My work');
+  });
+
+  it('starts the task', async () => {
+    const card = doctor.page.locator(`article[data-task="${taskId}"]`);
+    await card.locator('button', { hasText: 'Start' }).click();
+    await card.locator('.state', { hasText: 'Started' }).waitFor();
+    assert.equal(await card.locator('button.primary').textContent(), 'Complete', 'completing is now the next step');
+  });
+
   it('queues the completion while offline and says so', async () => {
     const { page, context } = doctor;
     // Make sure the service worker controls the page before the network goes.

@@ -46,6 +46,10 @@ describe('session, logout and install', () => {
     assert.match((await page.textContent('.me-shift')) ?? '', /Nurse · W8 · until \d\d:\d\d/);
   });
 
+  it('keeps the screen awake while on shift', async () => {
+    await phone.page.waitForFunction(() => /** @type {any} */ (window).wardpage.isAwake(), null, { timeout: 5000 });
+  });
+
   it('logs out, revoking the token at the hub', async () => {
     const { page } = phone;
     const token = await page.evaluate(() => JSON.parse(localStorage.getItem('wardpage.session') ?? '{}').token);
@@ -67,6 +71,17 @@ describe('session, logout and install', () => {
     // A reload stays logged out.
     await page.reload();
     await page.locator('#login-user').waitFor();
+  });
+
+  it('returns to the login screen when the session is revoked elsewhere', async () => {
+    const { page } = phone;
+    await logIn(page, 'nurse.lee');
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('wardpage.session') ?? '{}').token);
+    // E.g. logged out from another device, or by IT after a lost phone.
+    const res = await fetch(`${hub.url}/api/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 204);
+    await page.locator('.login-screen .notice', { hasText: 'Your session has ended' }).waitFor({ timeout: 15000 });
+    assert.equal(await page.evaluate(() => localStorage.getItem('wardpage.session')), null);
   });
 
   it('is installable: manifest and its icons are served', async () => {
