@@ -58,6 +58,23 @@ pub enum Event {
         page: PageView,
         by: Option<StaffRef>,
     },
+    /// Nobody acted on a task in time: the hub alerted more people. Sent
+    /// to those alerted (who should see a full-screen alert with `reason`),
+    /// the raiser, everyone involved, and coordinators.
+    TaskEscalated {
+        task: TaskView,
+        level: u32,
+        /// Why, for people: "not accepted in 15 min (urgent) on Ward 7 ...".
+        reason: String,
+        alerted: Vec<StaffRef>,
+    },
+    /// Nobody acknowledged a page in time: the hub alerted more people.
+    PageEscalated {
+        page: PageView,
+        level: u32,
+        reason: String,
+        alerted: Vec<StaffRef>,
+    },
     /// A shift started, changed or ended (sent to coordinators and to the
     /// member of staff concerned).
     Shift {

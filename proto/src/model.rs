@@ -289,6 +289,11 @@ pub struct TaskView {
     pub closed_at: Option<Millis>,
     /// The completion outcome or the cancel reason.
     pub closing_note: Option<String>,
+    /// How many times the hub has escalated this task (0: never).
+    pub escalation_level: u32,
+    /// When the hub will escalate next unless someone acts (`null`: nothing pending).
+    #[ts(type = "number | null")]
+    pub next_escalation_at: Option<Millis>,
 }
 
 /// One recipient's receipts for a page: three separate facts.
@@ -335,6 +340,11 @@ pub struct PageView {
     #[ts(type = "number")]
     pub sent_at: Millis,
     pub recipients: Vec<PageReceipt>,
+    /// How many times the hub has escalated this page (0: never).
+    pub escalation_level: u32,
+    /// When the hub will escalate next unless someone acknowledges.
+    #[ts(type = "number | null")]
+    pub next_escalation_at: Option<Millis>,
 }
 
 /// A shift: who is working now, in which role, covering which wards.

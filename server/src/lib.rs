@@ -48,6 +48,7 @@ pub async fn run(
         registry.clone(),
         metrics.clone(),
         config.priorities.to_targets(),
+        config.escalation.to_policies()?,
         config.command_retention_hours,
     )
     .await?;

@@ -34,6 +34,8 @@ pub struct Metrics {
     pub events_sent: Counter,
     pub commit_seconds: Histogram,
     pub batch_size: Histogram,
+    pub escalations: Counter,
+    pub escalation_lateness: Histogram,
 }
 
 impl Metrics {
@@ -50,6 +52,10 @@ impl Metrics {
                 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0,
             ]),
             batch_size: Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]),
+            escalations: Counter::default(),
+            escalation_lateness: Histogram::new([
+                0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0,
+            ]),
             registry: Registry::default(),
         };
         registry.register(
@@ -87,6 +93,12 @@ impl Metrics {
             "commit_batch_commands",
             "Commands per group commit",
             m.batch_size.clone(),
+        );
+        registry.register("escalations", "Escalations fired", m.escalations.clone());
+        registry.register(
+            "escalation_lateness_seconds",
+            "How long after its due time each escalation fired",
+            m.escalation_lateness.clone(),
         );
         Metrics { registry, ..m }
     }

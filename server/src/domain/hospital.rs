@@ -2,6 +2,7 @@
 //! [`Hospital::apply`]. It checks permissions, runs the state machine, picks
 //! the recipients of each event and numbers every recipient's stream.
 
+use super::escalation::{self, Action, Ladder, Phase, Policies};
 use super::page::Page;
 use super::roster::{Roster, Shift};
 use super::task::{state_name, Task};
@@ -9,7 +10,7 @@ use super::{AuditRecord, DomainError, Targets};
 use std::collections::{BTreeSet, HashMap};
 use wardpage_proto::{
     Command, CommandResult, Event, Millis, PageChange, PageId, PageReceipt, PageState, PageTarget,
-    PageView, Priority, StaffId, TaskChange, TaskId, TaskState, TaskView,
+    PageView, Priority, Requirement, Role, StaffId, TaskChange, TaskId, TaskState, TaskView,
 };
 
 /// Something the store must write because of a command.
@@ -40,6 +41,25 @@ pub struct Effects {
     pub deliveries: Vec<Delivery>,
 }
 
+/// Something that can escalate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    Task(TaskId),
+    Page(PageId),
+}
+
+impl Effects {
+    /// Appends `other`'s writes, audit rows and deliveries; its result wins.
+    pub fn merge(&mut self, other: Effects) {
+        if other.result.is_some() {
+            self.result = other.result;
+        }
+        self.writes.extend(other.writes);
+        self.audit.extend(other.audit);
+        self.deliveries.extend(other.deliveries);
+    }
+}
+
 /// The live state of the hospital.
 #[derive(Debug, Clone, Default)]
 pub struct Hospital {
@@ -49,6 +69,7 @@ pub struct Hospital {
     /// Last sequence number used in each member of staff's stream.
     pub streams: HashMap<StaffId, u64>,
     pub targets: Targets,
+    pub policies: Policies,
 }
 
 impl Hospital {
@@ -119,8 +140,11 @@ impl Hospital {
                         started_at: None,
                         closed_at: None,
                         closing_note: None,
+                        escalation_level: 0,
+                        next_escalation_at: None,
                     },
                     involved: BTreeSet::from([actor]),
+                    escalation: Default::default(),
                 };
                 let candidates = self.roster.candidates(ward, *requirement, actor, now);
                 task.offer_to(
@@ -135,8 +159,10 @@ impl Hospital {
                     TaskChange::NoOneAccepted
                 };
                 let mut fx = Effects::default();
+                let id = task.view.id;
                 self.audit_task(&mut fx, actor, &task, "raise", None, String::new(), now);
-                self.finish_task(fx, actor, task, change, now)
+                let fx = self.finish_task(fx, actor, task, change, now)?;
+                Ok(self.escalate_at_once(fx, id, now))
             }
             Command::Accept { task } => {
                 let who = self.roster.staff_ref(actor);
@@ -146,7 +172,7 @@ impl Hospital {
                 })
             }
             Command::Decline { task, reason } => {
-                self.change_task(actor, *task, now, "decline", |t, _| {
+                let fx = self.change_task(actor, *task, now, "decline", |t, _| {
                     let none_left = t.decline(actor, reason, now)?;
                     let change = if none_left {
                         TaskChange::NoOneAccepted
@@ -154,7 +180,9 @@ impl Hospital {
                         TaskChange::Declined
                     };
                     Ok((change, reason.clone()))
-                })
+                })?;
+                // Every candidate said no: do not wait for the timer.
+                Ok(self.escalate_at_once(fx, *task, now))
             }
             Command::Start { task } => self.change_task(actor, *task, now, "start", |t, _| {
                 t.start(actor, now)
@@ -462,10 +490,11 @@ impl Hospital {
         &mut self,
         mut fx: Effects,
         actor: StaffId,
-        task: Task,
+        mut task: Task,
         change: TaskChange,
         now: Millis,
     ) -> Result<Effects, DomainError> {
+        self.schedule_task(&mut task, now);
         let mut recipients: BTreeSet<StaffId> = task.involved.clone();
         recipients.extend(self.roster.ward_team(&task.view.ward, now));
         recipients.extend(self.roster.overseers(now));
@@ -539,9 +568,20 @@ impl Hospital {
                         acked_at: None,
                     })
                     .collect(),
+                escalation_level: 0,
+                next_escalation_at: None,
             },
             delivery_seq: Default::default(),
+            escalation_step: 0,
         };
+        if page.view.state == PageState::Open {
+            page.view.next_escalation_at = self
+                .policies
+                .pages
+                .steps
+                .first()
+                .map(|s| now + s.after.unwrap_or(0));
+        }
         let mut fx = Effects::default();
         fx.audit.push(AuditRecord {
             at: now,
@@ -573,7 +613,18 @@ impl Hospital {
             page: page.view.clone(),
         });
         fx.writes.push(Write::Page(Box::new(page.clone())));
-        self.pages.insert(page.view.id, page);
+        let id = page.view.id;
+        let undeliverable = page.view.state == PageState::Undeliverable;
+        self.pages.insert(id, page);
+        if undeliverable {
+            // Nobody holds the role tonight: tell someone now.
+            if let Some(more) = self.escalate_page(id, now, true) {
+                fx.merge(Effects {
+                    result: None,
+                    ..more
+                });
+            }
+        }
         Ok(fx)
     }
 
@@ -694,6 +745,424 @@ impl Hospital {
         fx.writes.push(Write::Shift(staff, shift));
         fx.result = Some(CommandResult::Shift { staff, shift: view });
         fx
+    }
+
+    /// Every pending escalation and when it is due.
+    pub fn deadlines(&self) -> impl Iterator<Item = (Millis, Subject)> + '_ {
+        let tasks = self.tasks.values().filter_map(|t| {
+            t.view
+                .next_escalation_at
+                .map(|d| (d, Subject::Task(t.view.id)))
+        });
+        let pages = self.pages.values().filter_map(|p| {
+            p.view
+                .next_escalation_at
+                .map(|d| (d, Subject::Page(p.view.id)))
+        });
+        tasks.chain(pages)
+    }
+
+    /// Fires the subject's escalation if it is due at `now`; `None` if it is
+    /// not (it was accepted, acknowledged or closed in the meantime).
+    pub fn escalate(&mut self, subject: Subject, now: Millis) -> Option<Effects> {
+        match subject {
+            Subject::Task(id) => self.escalate_task(id, now, false),
+            Subject::Page(id) => self.escalate_page(id, now, false),
+        }
+    }
+
+    /// After a command that left a task with nobody to take it: escalate now.
+    fn escalate_at_once(&mut self, mut fx: Effects, id: TaskId, now: Millis) -> Effects {
+        let unassigned = self
+            .tasks
+            .get(&id)
+            .is_some_and(|t| t.state() == TaskState::NoOneAccepted);
+        if unassigned {
+            if let Some(more) = self.escalate_task(id, now, true) {
+                fx.merge(more);
+            }
+        }
+        fx
+    }
+
+    fn task_ladder(&self, t: &Task) -> Option<&Ladder> {
+        let policy = self
+            .policies
+            .for_task(t.view.priority, t.view.category, &t.view.ward)?;
+        match t.escalation.phase {
+            Phase::Accept => Some(&policy.accept),
+            Phase::Complete => Some(&policy.complete),
+            Phase::Done => None,
+        }
+    }
+
+    /// Puts the task on the ladder its state calls for and sets when it
+    /// next escalates. Entering a new phase starts its ladder again.
+    fn schedule_task(&self, t: &mut Task, now: Millis) {
+        let phase = match t.state() {
+            TaskState::Offering | TaskState::NoOneAccepted => Phase::Accept,
+            TaskState::Accepted | TaskState::Started => Phase::Complete,
+            TaskState::Completed | TaskState::Cancelled => Phase::Done,
+        };
+        if phase != t.escalation.phase || t.view.version == 1 {
+            t.escalation = escalation::EscalationState {
+                phase,
+                step: 0,
+                started_at: now,
+            };
+        } else if t.escalation.step > 0 {
+            return; // mid-ladder: the time set by the last firing stands
+        }
+        let first = self.task_ladder(t).and_then(|l| l.steps.first());
+        t.view.next_escalation_at = match (phase, first) {
+            (Phase::Done, _) | (_, None) => None,
+            (_, Some(s)) => Some(match (s.after, phase) {
+                (Some(after), _) => t.escalation.started_at + after,
+                (None, Phase::Accept) => t.view.accept_by,
+                (None, _) => t.view.complete_by,
+            }),
+        };
+    }
+
+    fn escalate_task(&mut self, id: TaskId, now: Millis, force: bool) -> Option<Effects> {
+        let t = self.tasks.get(&id)?;
+        let due = t.view.next_escalation_at.is_some_and(|d| d <= now);
+        if !(due || force) || t.state().is_terminal() {
+            return None;
+        }
+        let ladder = self.task_ladder(t)?.clone();
+        let mut task = t.clone();
+        let n = ladder.steps.len();
+        let mut i = task.escalation.step.min(n);
+        let mut alerted = BTreeSet::new();
+        let mut done: Vec<String> = Vec::new();
+        let repeating = i == n;
+        loop {
+            let idx = i.min(n - 1);
+            let who = self.perform_task(&mut task, &ladder.steps[idx].action, now);
+            done.push(ladder.steps[idx].action.name().to_owned());
+            let found = !who.is_empty();
+            alerted.extend(who);
+            if i < n {
+                i += 1;
+            }
+            if repeating || idx == n - 1 {
+                break;
+            }
+            // Steps with no delay fire together; an empty step falls through.
+            if found && ladder.steps[i].after != Some(0) {
+                break;
+            }
+        }
+        if alerted.is_empty() {
+            alerted = escalation::last_resort(&self.roster, now);
+            done.push("last_resort".into());
+        }
+        task.escalation.step = i;
+        task.view.escalation_level += 1;
+        task.view.version += 1;
+        task.view.updated_at = now;
+        task.view.next_escalation_at = Some(
+            now + if i < n {
+                ladder.steps[i].after.unwrap_or(0)
+            } else {
+                ladder.repeat_every
+            },
+        );
+        let reason = self.task_reason(&task, now, &done);
+        let mut fx = Effects::default();
+        fx.audit.push(AuditRecord {
+            at: now,
+            actor: None,
+            entity: "task",
+            entity_id: id.to_string(),
+            action: "escalate",
+            from_state: Some(state_name(t.state()).to_owned()),
+            to_state: Some(state_name(task.state()).to_owned()),
+            detail: format!("{reason}; alerted {}", self.names(&alerted)),
+        });
+        let mut recipients: BTreeSet<StaffId> = task.involved.clone();
+        recipients.extend(alerted.iter().copied());
+        recipients.extend(self.roster.ward_team(&task.view.ward, now));
+        recipients.extend(self.roster.overseers(now));
+        let event = Event::TaskEscalated {
+            task: task.view.clone(),
+            level: task.view.escalation_level,
+            reason,
+            alerted: alerted.iter().map(|a| self.roster.staff_ref(*a)).collect(),
+        };
+        self.deliver(&mut fx, now, event, recipients);
+        fx.result = Some(CommandResult::Task {
+            task: task.view.clone(),
+        });
+        fx.writes.push(Write::Task(Box::new(task.clone())));
+        self.tasks.insert(id, task);
+        Some(fx)
+    }
+
+    /// Carries out one step for a task; returns whom it alerted.
+    fn perform_task(&self, task: &mut Task, action: &Action, now: Millis) -> BTreeSet<StaffId> {
+        let r = &self.roster;
+        let ward = task.view.ward.clone();
+        match action {
+            Action::Realert => match task.escalation.phase {
+                Phase::Accept => task
+                    .view
+                    .offers
+                    .iter()
+                    .filter(|o| o.state == wardpage_proto::OfferState::Offered)
+                    .map(|o| o.staff.id)
+                    .collect(),
+                _ => task.view.assignee.iter().map(|a| a.id).collect(),
+            },
+            Action::Widen { roles } => {
+                let roles: Vec<Role> = if roles.is_empty() {
+                    let base = match task.view.requirement {
+                        Requirement::Role(role) => role,
+                        Requirement::Skill(_) => Role::Fy1,
+                    };
+                    escalation::next_grade(base).into_iter().collect()
+                } else {
+                    roles.clone()
+                };
+                let mut found = self.on_shift_in(&roles, Some(&ward), now);
+                if found.is_empty() {
+                    // Seniors often cover the whole site without listing wards.
+                    found = self.on_shift_in(&roles, None, now);
+                }
+                if task.escalation.phase != Phase::Accept {
+                    return found;
+                }
+                let already: BTreeSet<StaffId> =
+                    task.view.offers.iter().map(|o| o.staff.id).collect();
+                let new: Vec<StaffId> = found
+                    .into_iter()
+                    .filter(|s| !already.contains(s) && *s != task.view.raised_by.id)
+                    .collect();
+                for s in &new {
+                    task.view.offers.push(wardpage_proto::Offer {
+                        staff: r.staff_ref(*s),
+                        state: wardpage_proto::OfferState::Offered,
+                        reason: None,
+                    });
+                    task.involved.insert(*s);
+                }
+                if !new.is_empty() && task.view.state == TaskState::NoOneAccepted {
+                    task.view.state = TaskState::Offering;
+                    task.view.unassigned_reason = None;
+                }
+                new.into_iter().collect()
+            }
+            Action::Coordinator => r.overseers(now).collect(),
+            Action::NurseInCharge => self.on_shift_in(&[Role::NurseInCharge], Some(&ward), now),
+            Action::PageRole { roles } => self.on_shift_in(roles, None, now),
+        }
+    }
+
+    fn on_shift_in(
+        &self,
+        roles: &[Role],
+        ward: Option<&wardpage_proto::WardId>,
+        now: Millis,
+    ) -> BTreeSet<StaffId> {
+        self.roster
+            .shifts
+            .iter()
+            .filter(|(id, s)| {
+                s.is_on(now)
+                    && roles.contains(&s.role)
+                    && ward.is_none_or(|w| s.covers(w))
+                    && self.roster.staff.get(id).is_some_and(|st| st.active)
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn names(&self, who: &BTreeSet<StaffId>) -> String {
+        if who.is_empty() {
+            return "nobody (no one is on shift)".into();
+        }
+        who.iter()
+            .map(|s| self.roster.staff_ref(*s).name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn task_reason(&self, t: &Task, now: Millis, done: &[String]) -> String {
+        let ward = self
+            .roster
+            .wards
+            .get(&t.view.ward)
+            .map(|w| w.name.clone())
+            .unwrap_or_else(|| t.view.ward.0.clone());
+        let mins = |since: Millis| (now - since).max(0) / 60_000;
+        let what = match t.view.requirement {
+            Requirement::Role(r) => r.as_str().to_uppercase().replace('_', " "),
+            Requirement::Skill(s) => s.as_str().replace('_', " "),
+        };
+        let base = match (t.escalation.phase, &t.view.assignee) {
+            (Phase::Complete, Some(a)) => format!(
+                "not completed {} min after {} accepted it ({}, {ward}, bed {})",
+                mins(t.view.accepted_at.unwrap_or(t.view.raised_at)),
+                a.name,
+                priority_name(t.view.priority),
+                t.view.bed
+            ),
+            _ => format!(
+                "not accepted in {} min by {what} on {ward} ({}, bed {})",
+                mins(t.view.raised_at),
+                priority_name(t.view.priority),
+                t.view.bed
+            ),
+        };
+        format!("{base}: {}", done.join(" + "))
+    }
+
+    fn escalate_page(&mut self, id: PageId, now: Millis, force: bool) -> Option<Effects> {
+        let p = self.pages.get(&id)?;
+        let due = p.view.next_escalation_at.is_some_and(|d| d <= now);
+        if !(due || force) || p.view.state == PageState::Acknowledged {
+            return None;
+        }
+        let ladder = self.policies.pages.clone();
+        let n = ladder.steps.len();
+        let mut page = p.clone();
+        let mut i = page.escalation_step.min(n);
+        let repeating = i == n;
+        let mut alerted = BTreeSet::new();
+        let mut done = Vec::new();
+        loop {
+            let idx = i.min(n - 1);
+            let who = self.perform_page(&page, &ladder.steps[idx].action, now);
+            done.push(ladder.steps[idx].action.name());
+            let found = !who.is_empty();
+            alerted.extend(who);
+            if i < n {
+                i += 1;
+            }
+            if repeating || idx == n - 1 || (found && ladder.steps[i].after != Some(0)) {
+                break;
+            }
+        }
+        if alerted.is_empty() {
+            alerted = escalation::last_resort(&self.roster, now);
+            done.push("last_resort");
+        }
+        // Whoever is alerted about a page can acknowledge it.
+        for s in &alerted {
+            if !page.view.recipients.iter().any(|r| r.staff.id == *s) {
+                page.view.recipients.push(PageReceipt {
+                    staff: self.roster.staff_ref(*s),
+                    delivered_at: None,
+                    read_at: None,
+                    acked_at: None,
+                });
+            }
+        }
+        if page.view.state == PageState::Undeliverable && !alerted.is_empty() {
+            page.view.state = PageState::Open;
+        }
+        page.escalation_step = i;
+        page.view.escalation_level += 1;
+        page.view.version += 1;
+        page.view.next_escalation_at = Some(
+            now + if i < n {
+                ladder.steps[i].after.unwrap_or(0)
+            } else {
+                ladder.repeat_every
+            },
+        );
+        let reason = format!(
+            "page from {} not acknowledged after {} s: {}",
+            page.view.from.name,
+            (now - page.view.sent_at).max(0) / 1000,
+            done.join(" + ")
+        );
+        let mut fx = Effects::default();
+        fx.audit.push(AuditRecord {
+            at: now,
+            actor: None,
+            entity: "page",
+            entity_id: id.to_string(),
+            action: "escalate",
+            from_state: Some(page_state_name(p.view.state).into()),
+            to_state: Some(page_state_name(page.view.state).into()),
+            detail: format!("{reason}; alerted {}", self.names(&alerted)),
+        });
+        let mut recipients = self.page_audience(&page, now, true);
+        recipients.extend(alerted.iter().copied());
+        let delivery = self.deliver_only(
+            now,
+            Event::PageEscalated {
+                page: page.view.clone(),
+                level: page.view.escalation_level,
+                reason,
+                alerted: alerted.iter().map(|a| self.roster.staff_ref(*a)).collect(),
+            },
+            recipients,
+        );
+        for (staff, seq) in &delivery.recipients {
+            if alerted.contains(staff) {
+                page.delivery_seq.insert(*staff, *seq);
+            }
+        }
+        fx.deliveries.push(delivery);
+        fx.result = Some(CommandResult::Page {
+            page: page.view.clone(),
+        });
+        fx.writes.push(Write::Page(Box::new(page.clone())));
+        self.pages.insert(id, page);
+        Some(fx)
+    }
+
+    fn perform_page(&self, page: &Page, action: &Action, now: Millis) -> BTreeSet<StaffId> {
+        let sender_wards: Vec<wardpage_proto::WardId> = self
+            .roster
+            .on_shift(page.view.from.id, now)
+            .map(|s| s.wards.clone())
+            .unwrap_or_default();
+        match action {
+            Action::Realert => page
+                .view
+                .recipients
+                .iter()
+                .filter(|r| r.acked_at.is_none())
+                .map(|r| r.staff.id)
+                .collect(),
+            Action::Widen { roles } => {
+                let roles: Vec<Role> = if roles.is_empty() {
+                    // The deputy: the next grade up from whoever was paged.
+                    let mut base: Vec<Role> = match page.view.target {
+                        PageTarget::Role(r) => vec![r],
+                        PageTarget::Staff(s) => self
+                            .roster
+                            .on_shift(s, now)
+                            .map(|sh| sh.role)
+                            .or_else(|| self.roster.staff.get(&s).map(|st| st.role))
+                            .into_iter()
+                            .collect(),
+                    };
+                    base.dedup();
+                    base.into_iter()
+                        .filter_map(escalation::next_grade)
+                        .collect()
+                } else {
+                    roles.clone()
+                };
+                let already: BTreeSet<StaffId> =
+                    page.view.recipients.iter().map(|r| r.staff.id).collect();
+                self.on_shift_in(&roles, None, now)
+                    .into_iter()
+                    .filter(|s| !already.contains(s) && *s != page.view.from.id)
+                    .collect()
+            }
+            Action::Coordinator => self.roster.overseers(now).collect(),
+            Action::NurseInCharge => sender_wards
+                .iter()
+                .flat_map(|w| self.on_shift_in(&[Role::NurseInCharge], Some(w), now))
+                .collect(),
+            Action::PageRole { roles } => self.on_shift_in(roles, None, now),
+        }
     }
 
     /// Numbers the event in each recipient's stream and adds it to `fx`.

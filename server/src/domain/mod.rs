@@ -8,12 +8,14 @@
 //! returns [`Effects`] (what to store, what to audit, whom to tell) which
 //! the writer commits before anyone hears of them.
 
+pub mod escalation;
 mod hospital;
 mod page;
 mod roster;
 mod task;
 
-pub use hospital::{Delivery, Effects, Hospital, Write};
+pub use escalation::Policies;
+pub use hospital::{Delivery, Effects, Hospital, Subject, Write};
 pub use page::Page;
 pub use roster::{Roster, Shift, Staff, Ward};
 pub use task::{state_name as task_state_name, Task};

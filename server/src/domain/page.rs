@@ -12,6 +12,9 @@ use wardpage_proto::{Millis, PageState, PageView, StaffId};
 pub struct Page {
     pub view: PageView,
     pub delivery_seq: BTreeMap<StaffId, u64>,
+    /// Index of the next escalation step to fire.
+    #[serde(default)]
+    pub escalation_step: usize,
 }
 
 impl Page {
@@ -69,6 +72,7 @@ impl Page {
         r.read_at.get_or_insert(now);
         r.delivered_at.get_or_insert(now);
         self.view.state = PageState::Acknowledged;
+        self.view.next_escalation_at = None;
         self.touch();
         Ok(true)
     }

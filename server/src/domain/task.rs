@@ -14,6 +14,9 @@ use wardpage_proto::{
 pub struct Task {
     pub view: TaskView,
     pub involved: BTreeSet<StaffId>,
+    /// Where the task stands on its escalation ladder.
+    #[serde(default)]
+    pub escalation: super::escalation::EscalationState,
 }
 
 impl Task {

@@ -9,9 +9,10 @@
 
 use super::registry::Registry;
 use crate::clock::now_ms;
-use crate::domain::{Effects, Hospital, Targets, Write};
+use crate::domain::{Effects, Hospital, Policies, Subject, Targets, Write};
 use crate::metrics::{CommandLabels, Metrics, StateLabels};
 use crate::store::{Batch, CommandRecord, EventRow, Store, StoreError};
+use std::collections::BTreeSet;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,6 +46,8 @@ pub enum WriterMsg {
     Stats { reply: oneshot::Sender<()> },
     /// Finish what is queued, commit it, and stop.
     Shutdown,
+    /// Internal: the earliest escalation deadline has passed.
+    EscalateDue,
 }
 
 /// A cheap, clonable way to talk to the writer.
@@ -137,7 +140,13 @@ pub struct Writer {
     acked: HashMap<StaffId, u64>,
     dirty_acks: HashMap<StaffId, u64>,
     roster_version: i64,
+    /// Pending escalations in due order, mirrored from the committed state.
+    deadlines: BTreeSet<(Millis, Subject)>,
+    due_of: HashMap<Subject, Millis>,
 }
+
+/// Escalations claimed per wake-up.
+const ESCALATION_BATCH: u32 = 256;
 
 /// An event committed in this batch, to publish once the commit returns.
 struct Publication {
@@ -160,6 +169,7 @@ impl Writer {
         registry: Arc<Registry>,
         metrics: Arc<Metrics>,
         targets: Targets,
+        policies: Policies,
         command_retention_hours: u32,
     ) -> Result<
         (
@@ -173,6 +183,7 @@ impl Writer {
         let mut writer = Writer {
             hospital: Hospital {
                 targets,
+                policies,
                 ..Hospital::default()
             },
             store,
@@ -184,6 +195,8 @@ impl Writer {
             acked: HashMap::new(),
             dirty_acks: HashMap::new(),
             roster_version: 0,
+            deadlines: BTreeSet::new(),
+            due_of: HashMap::new(),
         };
         writer.reload().await?;
         info!(
@@ -222,7 +235,30 @@ impl Writer {
         self.dirty_acks.clear();
         self.commands = loaded.commands.into_iter().map(|c| (c.id, c)).collect();
         self.next_event_id = loaded.max_event_id + 1;
+        self.due_of = self.hospital.deadlines().map(|(d, s)| (s, d)).collect();
+        self.deadlines = self.due_of.iter().map(|(s, d)| (*d, *s)).collect();
         Ok(())
+    }
+
+    fn set_deadline(&mut self, subject: Subject, due: Option<Millis>) {
+        if let Some(old) = self.due_of.remove(&subject) {
+            self.deadlines.remove(&(old, subject));
+        }
+        if let Some(d) = due {
+            self.due_of.insert(subject, d);
+            self.deadlines.insert((d, subject));
+        }
+    }
+
+    /// Sleeps until the earliest escalation is due (forever if none is).
+    async fn next_deadline(earliest: Option<Millis>) {
+        match earliest {
+            Some(due) => {
+                let wait = (due - now_ms()).max(0) as u64;
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+            }
+            None => std::future::pending::<()>().await,
+        }
     }
 
     async fn run(mut self, mut rx: mpsc::Receiver<WriterMsg>) -> Result<(), StoreError> {
@@ -231,6 +267,7 @@ impl Writer {
         let mut msgs = Vec::with_capacity(MAX_BATCH);
         let mut stopping = false;
         loop {
+            let earliest = self.deadlines.first().map(|(d, _)| *d);
             tokio::select! {
                 msg = rx.recv() => match msg {
                     Some(m) => msgs.push(m),
@@ -239,6 +276,7 @@ impl Writer {
                 _ = tick.tick() => {
                     self.maintain().await;
                 }
+                _ = Self::next_deadline(earliest) => msgs.push(WriterMsg::EscalateDue),
             }
             while msgs.len() < MAX_BATCH {
                 match rx.try_recv() {
@@ -391,6 +429,47 @@ impl Writer {
                 WriterMsg::Whois { staff, reply } => reads.push(Read::Whois(staff, reply)),
                 WriterMsg::Stats { reply } => reads.push(Read::Stats(reply)),
                 WriterMsg::Shutdown => {}
+                WriterMsg::EscalateDue => {
+                    let due = match self.store.due_escalations(now, ESCALATION_BATCH).await {
+                        Ok(d) => d,
+                        Err(e) => {
+                            warn!(error = %e, "could not claim due escalations; retrying shortly");
+                            Vec::new()
+                        }
+                    };
+                    for (at, subject) in due {
+                        if let Some(fx) = self.hospital.escalate(subject, now) {
+                            self.metrics
+                                .escalation_lateness
+                                .observe((now - at).max(0) as f64 / 1000.0);
+                            self.metrics.escalations.inc();
+                            self.absorb(
+                                fx,
+                                &mut batch,
+                                &mut publish,
+                                &mut stream_tops,
+                                &mut tasks,
+                                &mut pages,
+                            );
+                        } else {
+                            // Acted on since it was stored: its new deadline (if
+                            // any) is written with that change.
+                            let current = match subject {
+                                Subject::Task(id) => self
+                                    .hospital
+                                    .tasks
+                                    .get(&id)
+                                    .and_then(|t| t.view.next_escalation_at),
+                                Subject::Page(id) => self
+                                    .hospital
+                                    .pages
+                                    .get(&id)
+                                    .and_then(|p| p.view.next_escalation_at),
+                            };
+                            self.set_deadline(subject, current);
+                        }
+                    }
+                }
             }
         }
         batch.streams = stream_tops.into_iter().collect();
@@ -419,6 +498,12 @@ impl Writer {
             }
             if !batch.tasks.is_empty() {
                 self.update_task_gauges();
+            }
+            for t in &batch.tasks {
+                self.set_deadline(Subject::Task(t.view.id), t.view.next_escalation_at);
+            }
+            for p in &batch.pages {
+                self.set_deadline(Subject::Page(p.view.id), p.view.next_escalation_at);
             }
         }
         for (reply, text, _, _) in replies {

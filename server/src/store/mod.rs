@@ -6,7 +6,7 @@
 
 pub mod sqlite;
 
-use crate::domain::{AuditRecord, Page, Roster, Shift, Staff, Task, Ward};
+use crate::domain::{AuditRecord, Page, Roster, Shift, Staff, Subject, Task, Ward};
 use async_trait::async_trait;
 use std::sync::Arc;
 use wardpage_proto::{CommandId, Millis, StaffId};
@@ -123,6 +123,12 @@ pub trait Store: Send + Sync + 'static {
     /// Events in `staff`'s stream after `after`, oldest first, at most `limit`.
     async fn replay(&self, staff: StaffId, after: u64, limit: u32)
         -> StoreResult<Vec<StreamEvent>>;
+    /// Claims tasks and pages whose escalation is due at `now`, oldest
+    /// first. With one hub per database this is a read; a backend shared by
+    /// several hubs claims rows with a lock (`FOR UPDATE SKIP LOCKED`) so
+    /// each escalation fires on exactly one of them.
+    async fn due_escalations(&self, now: Millis, limit: u32)
+        -> StoreResult<Vec<(Millis, Subject)>>;
     /// Roster data only (wards, staff, shifts), for a live reload.
     async fn load_roster(&self) -> StoreResult<Roster>;
     /// Changes whenever wards, staff or shifts were changed outside the hub.

@@ -49,6 +49,16 @@ impl SqliteStore {
     }
 }
 
+/// A task as its row is written.
+struct TaskRow {
+    id: String,
+    state: &'static str,
+    ward: String,
+    updated_at: Millis,
+    next_escalation_at: Option<Millis>,
+    data: String,
+}
+
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
@@ -207,36 +217,37 @@ impl Store for SqliteStore {
     async fn commit(&self, b: &Batch) -> StoreResult<()> {
         let mut conn = self.writer.lock().await;
         let mut tx = conn.begin().await?;
-        let tasks: Vec<(String, &'static str, String, Millis, String)> = b
+        let tasks: Vec<TaskRow> = b
             .tasks
             .iter()
-            .map(|t| {
-                (
-                    t.view.id.to_string(),
-                    crate::domain::task_state_name(t.view.state),
-                    t.view.ward.0.clone(),
-                    t.view.updated_at,
-                    to_json(t),
-                )
+            .map(|t| TaskRow {
+                id: t.view.id.to_string(),
+                state: crate::domain::task_state_name(t.view.state),
+                ward: t.view.ward.0.clone(),
+                updated_at: t.view.updated_at,
+                next_escalation_at: t.view.next_escalation_at,
+                data: to_json(t),
             })
             .collect();
         insert_rows(
             &mut tx,
-            "INSERT INTO tasks (id, state, ward, updated_at, data) ",
-            5,
+            "INSERT INTO tasks (id, state, ward, updated_at, next_escalation_at, data) ",
+            6,
             " ON CONFLICT (id) DO UPDATE SET state = excluded.state, ward = excluded.ward, \
-             updated_at = excluded.updated_at, data = excluded.data",
+             updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
+             data = excluded.data",
             &tasks,
             |mut q, t| {
-                q.push_bind(&t.0)
-                    .push_bind(t.1)
-                    .push_bind(&t.2)
-                    .push_bind(t.3)
-                    .push_bind(&t.4);
+                q.push_bind(&t.id)
+                    .push_bind(t.state)
+                    .push_bind(&t.ward)
+                    .push_bind(t.updated_at)
+                    .push_bind(t.next_escalation_at)
+                    .push_bind(&t.data);
             },
         )
         .await?;
-        let pages: Vec<(String, &'static str, Millis, String)> = b
+        let pages: Vec<(String, &'static str, Millis, Option<Millis>, String)> = b
             .pages
             .iter()
             .map(|p| {
@@ -255,22 +266,25 @@ impl Store for SqliteStore {
                             .max()
                             .unwrap_or(0),
                     ),
+                    p.view.next_escalation_at,
                     to_json(p),
                 )
             })
             .collect();
         insert_rows(
             &mut tx,
-            "INSERT INTO pages (id, state, updated_at, data) ",
-            4,
+            "INSERT INTO pages (id, state, updated_at, next_escalation_at, data) ",
+            5,
             " ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
-             updated_at = excluded.updated_at, data = excluded.data",
+             updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
+             data = excluded.data",
             &pages,
             |mut q, p| {
                 q.push_bind(&p.0)
                     .push_bind(p.1)
                     .push_bind(p.2)
-                    .push_bind(&p.3);
+                    .push_bind(p.3)
+                    .push_bind(&p.4);
             },
         )
         .await?;
@@ -420,6 +434,38 @@ impl Store for SqliteStore {
                     at: r.try_get(1)?,
                     body: r.try_get(2)?,
                 })
+            })
+            .collect()
+    }
+
+    async fn due_escalations(
+        &self,
+        now: Millis,
+        limit: u32,
+    ) -> StoreResult<Vec<(Millis, Subject)>> {
+        // One writer per SQLite file, so reading the due rows is the claim.
+        let rows = sqlx::query(
+            "SELECT next_escalation_at, 't', id FROM tasks WHERE next_escalation_at <= ?1 \
+             UNION ALL SELECT next_escalation_at, 'p', id FROM pages WHERE next_escalation_at <= ?1 \
+             ORDER BY 1 LIMIT ?2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let at: Millis = r.try_get(0)?;
+                let kind: &str = r.try_get(1)?;
+                let id: &str = r.try_get(2)?;
+                Ok((
+                    at,
+                    if kind == "t" {
+                        Subject::Task(parse_id(id)?)
+                    } else {
+                        Subject::Page(parse_id(id)?)
+                    },
+                ))
             })
             .collect()
     }

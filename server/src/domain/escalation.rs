@@ -1,0 +1,307 @@
+//! Escalation policy: what the hub does when nobody accepts, completes or
+//! acknowledges in time, and the rules that make a policy safe (it can never
+//! end with nobody alerted).
+//!
+//! A task has two ladders: `accept` (while offered or unassigned) and
+//! `complete` (while held). A page has one. Each ladder is an ordered list
+//! of steps; each step waits `after` from the step before it (the first
+//! step of a task ladder, when `after` is absent, fires at the priority's
+//! accept-by or complete-by target) and then alerts someone. The last step
+//! repeats every `repeat_every` until someone acts.
+
+use super::roster::Roster;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use wardpage_proto::{Category, Millis, Priority, Role, StaffId, WardId};
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Alert again whoever holds the open offers (or the task, or the page).
+    Realert,
+    /// Offer the task also to staff on shift in these roles (empty: the
+    /// next grade up from the task's required role). For pages: the
+    /// deputy, the next grade up from the recipients' roles.
+    Widen {
+        #[serde(default)]
+        roles: Vec<Role>,
+    },
+    /// Alert every coordinator on shift.
+    Coordinator,
+    /// Alert the nurse in charge of the task's ward.
+    NurseInCharge,
+    /// Alert everyone on shift in these roles.
+    PageRole { roles: Vec<Role> },
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Realert => "realert",
+            Action::Widen { .. } => "widen",
+            Action::Coordinator => "coordinator",
+            Action::NurseInCharge => "nurse_in_charge",
+            Action::PageRole { .. } => "page_role",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Delay from the previous step (or from the ladder's start).
+    pub after: Option<Millis>,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ladder {
+    pub steps: Vec<Step>,
+    pub repeat_every: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskPolicy {
+    pub name: String,
+    /// Empty: any.
+    pub priorities: Vec<Priority>,
+    pub categories: Vec<Category>,
+    pub wards: Vec<WardId>,
+    pub accept: Ladder,
+    pub complete: Ladder,
+}
+
+impl TaskPolicy {
+    fn matches(&self, p: Priority, c: Category, w: &WardId) -> bool {
+        (self.priorities.is_empty() || self.priorities.contains(&p))
+            && (self.categories.is_empty() || self.categories.contains(&c))
+            && (self.wards.is_empty() || self.wards.contains(w))
+    }
+
+    fn is_catch_all_for(&self, p: Priority) -> bool {
+        (self.priorities.is_empty() || self.priorities.contains(&p))
+            && self.categories.is_empty()
+            && self.wards.is_empty()
+    }
+}
+
+/// All escalation policies: tasks (first match wins) and pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policies {
+    pub tasks: Vec<TaskPolicy>,
+    pub pages: Ladder,
+}
+
+/// Why a policy set was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("escalation policy `{policy}`: {problem}")]
+pub struct PolicyError {
+    pub policy: String,
+    pub problem: String,
+}
+
+const MIN: Millis = 60_000;
+
+fn step(after: Option<Millis>, action: Action) -> Step {
+    Step { after, action }
+}
+
+impl Default for Policies {
+    /// UK Hospital at Night defaults. Not accepted by the priority's target:
+    /// re-alert the candidates and widen to the next grade; then the
+    /// coordinator; then the coordinator and the ward's nurse in charge,
+    /// repeating. Not completed by target: re-alert the holder, then the
+    /// coordinator, repeating. Pages: re-alert after a minute, then the
+    /// deputy, then the coordinator, repeating every two minutes.
+    fn default() -> Self {
+        let accept = |gap: Millis| Ladder {
+            steps: vec![
+                step(None, Action::Realert),
+                step(Some(0), Action::Widen { roles: vec![] }),
+                step(Some(gap), Action::Coordinator),
+                step(Some(gap), Action::NurseInCharge),
+                step(Some(0), Action::Coordinator),
+            ],
+            repeat_every: gap,
+        };
+        let complete = |gap: Millis| Ladder {
+            steps: vec![
+                step(None, Action::Realert),
+                step(Some(gap), Action::Coordinator),
+            ],
+            repeat_every: gap,
+        };
+        Policies {
+            tasks: vec![
+                TaskPolicy {
+                    name: "emergency".into(),
+                    priorities: vec![Priority::Emergency],
+                    categories: vec![],
+                    wards: vec![],
+                    accept: accept(MIN),
+                    complete: complete(5 * MIN),
+                },
+                TaskPolicy {
+                    name: "default".into(),
+                    priorities: vec![],
+                    categories: vec![],
+                    wards: vec![],
+                    accept: accept(5 * MIN),
+                    complete: complete(15 * MIN),
+                },
+            ],
+            pages: Ladder {
+                steps: vec![
+                    step(Some(MIN), Action::Realert),
+                    step(Some(MIN), Action::Widen { roles: vec![] }),
+                    step(Some(MIN), Action::Coordinator),
+                ],
+                repeat_every: 2 * MIN,
+            },
+        }
+    }
+}
+
+impl Policies {
+    /// The policy for a task: the first that matches. [`Policies::validate`]
+    /// guarantees one does.
+    pub fn for_task(&self, p: Priority, c: Category, w: &WardId) -> Option<&TaskPolicy> {
+        self.tasks.iter().find(|t| t.matches(p, c, w))
+    }
+
+    /// Refuses any policy set in which some path could end with nobody to alert.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let err = |policy: &str, problem: String| PolicyError {
+            policy: policy.to_owned(),
+            problem,
+        };
+        let mut names = BTreeSet::new();
+        for t in &self.tasks {
+            if !names.insert(t.name.as_str()) {
+                return Err(err(&t.name, "two policies have this name".into()));
+            }
+            check_ladder(&t.accept, true)
+                .map_err(|p| err(&t.name, format!("accept steps: {p}")))?;
+            check_ladder(&t.complete, true)
+                .map_err(|p| err(&t.name, format!("complete steps: {p}")))?;
+        }
+        for p in [
+            Priority::Routine,
+            Priority::Soon,
+            Priority::Urgent,
+            Priority::Emergency,
+        ] {
+            if !self.tasks.iter().any(|t| t.is_catch_all_for(p)) {
+                return Err(err(
+                    "(all)",
+                    format!(
+                        "no policy without ward or category filters covers {} tasks, so some would never escalate",
+                        format!("{p:?}").to_lowercase()
+                    ),
+                ));
+            }
+        }
+        check_ladder(&self.pages, false).map_err(|p| err("pages", p))
+    }
+}
+
+fn check_ladder(l: &Ladder, first_may_wait_for_target: bool) -> Result<(), String> {
+    let Some(last) = l.steps.last() else {
+        return Err("there must be at least one step".into());
+    };
+    for (i, s) in l.steps.iter().enumerate() {
+        match s.after {
+            None if i == 0 && first_may_wait_for_target => {}
+            None => {
+                return Err(format!(
+                    "step {} needs a delay (after_secs or after_mins)",
+                    i + 1
+                ))
+            }
+            Some(ms) if ms < 0 => {
+                return Err(format!("step {}: the delay cannot be negative", i + 1))
+            }
+            Some(_) => {}
+        }
+        if let Action::PageRole { roles } = &s.action {
+            if roles.is_empty() {
+                return Err(format!("step {}: page_role needs at least one role", i + 1));
+            }
+        }
+    }
+    if last.action != Action::Coordinator {
+        return Err(format!(
+            "the last step is `{}`, which may find nobody on shift; end with `coordinator` so the repeat always reaches someone",
+            last.action.name()
+        ));
+    }
+    if l.repeat_every < 1000 {
+        return Err("repeat_every must be at least one second".into());
+    }
+    Ok(())
+}
+
+/// The next grade up, for widening: FY1 → SHO → registrar → consultant.
+pub fn next_grade(r: Role) -> Option<Role> {
+    match r {
+        Role::Fy1 | Role::Phlebotomist | Role::HealthcareAssistant => Some(Role::Sho),
+        Role::Sho | Role::NursePractitioner => Some(Role::Registrar),
+        Role::Registrar => Some(Role::Consultant),
+        Role::Nurse => Some(Role::NurseInCharge),
+        Role::NurseInCharge => Some(Role::Coordinator),
+        Role::Consultant | Role::Coordinator | Role::Admin => None,
+    }
+}
+
+/// Who is alerted when every step found nobody: coordinators on shift;
+/// failing that every senior on shift (nurse in charge, registrar,
+/// consultant, admin); failing that everyone on shift. Empty only when
+/// nobody at all is on shift.
+pub fn last_resort(roster: &Roster, now: Millis) -> BTreeSet<StaffId> {
+    let coordinators: BTreeSet<StaffId> = roster.overseers(now).collect();
+    if !coordinators.is_empty() {
+        return coordinators;
+    }
+    let seniors: BTreeSet<StaffId> = roster
+        .shifts
+        .iter()
+        .filter(|(_, s)| {
+            s.is_on(now)
+                && matches!(
+                    s.role,
+                    Role::NurseInCharge | Role::Registrar | Role::Consultant | Role::Admin
+                )
+        })
+        .map(|(id, _)| *id)
+        .collect();
+    if !seniors.is_empty() {
+        return seniors;
+    }
+    roster
+        .shifts
+        .iter()
+        .filter(|(_, s)| s.is_on(now))
+        .map(|(id, _)| *id)
+        .collect()
+}
+
+/// Which ladder a task is on, and how far up it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EscalationState {
+    pub phase: Phase,
+    /// Index of the next step to fire (== steps.len() once repeating).
+    pub step: usize,
+    /// When this ladder started (raise, hand back, accept).
+    #[serde(default)]
+    pub started_at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    #[default]
+    Accept,
+    Complete,
+    /// Closed, or a page that was acknowledged: nothing pending.
+    Done,
+}
