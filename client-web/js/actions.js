@@ -21,7 +21,7 @@ export function createActions({ store, link }) {
   return {
     /** @param {TaskView} t */
     accept(t) {
-      store.silence(`offer:${t.id}`);
+      store.silenceAbout(t.id);
       link.send({ op: 'accept', task: t.id }, `Accept ${where(t)}`);
     },
     /** @param {TaskView} t */
@@ -35,7 +35,7 @@ export function createActions({ store, link }) {
         suggestions: DECLINE_REASONS,
       });
       if (reason === null) return;
-      store.silence(`offer:${t.id}`);
+      store.silenceAbout(t.id);
       link.send({ op: 'decline', task: t.id, reason }, `Decline ${where(t)}`);
     },
     /** @param {TaskView} t */
@@ -82,7 +82,7 @@ export function createActions({ store, link }) {
     },
     /** @param {PageView} p */
     ackPage(p) {
-      store.silence(`page:${p.id}`);
+      store.silenceAbout(p.id);
       link.send({ op: 'page_ack', page: p.id }, `Acknowledge page from ${p.from.name}`);
     },
     /** @param {PageView} p */

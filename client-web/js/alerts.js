@@ -3,8 +3,9 @@
 // not yet acknowledged, an assignment I have not seen) rather than from single
 // events, so a replay after a reconnect, a snapshot after a resync or a reload
 // all ring for exactly what is still outstanding, and an alert stops by itself
-// when someone else takes the task. Escalations will be one more `kind` here,
-// shown by the same overlay.
+// when someone else takes the task. An escalation to me is one more kind,
+// shown by the same overlay with the hub's reason; it stands in for the plain
+// offer or page alert of the same task or page.
 
 import { priorityRank } from './format.js';
 import * as sound from './sound.js';
@@ -19,7 +20,9 @@ import { vibrate, stopVibrating, notify } from './device.js';
  * @typedef {{key: string, priority: Priority, since: number} & (
  *   {kind: 'offer', task: TaskView} |
  *   {kind: 'assigned', task: TaskView, by: string} |
- *   {kind: 'page', page: PageView}
+ *   {kind: 'page', page: PageView} |
+ *   {kind: 'task-escalated', task: TaskView, level: number, reason: string, offered: boolean} |
+ *   {kind: 'page-escalated', page: PageView, level: number, reason: string, recipient: boolean}
  * )} AlertItem
  */
 
@@ -31,14 +34,36 @@ import { vibrate, stopVibrating, notify } from './device.js';
 export function wantedAlerts(store) {
   const me = store.me?.id;
   if (!me) return [];
+  /** @param {TaskView} t */
+  const offeredToMe = (t) => t.state === 'offering' && t.offers.some((o) => o.staff.id === me && o.state === 'offered');
+  /** @param {PageView} p */
+  const awaitsMyAck = (p) => p.state === 'open' && p.recipients.some((r) => r.staff.id === me && r.acked_at === null);
   /** @type {AlertItem[]} */
   const items = [];
+  /** Tasks and pages already ringing as an escalation. @type {Set<string>} */
+  const escalated = new Set();
+  // Newest escalation first, so a second level replaces the first on screen.
+  for (const notice of [...store.notices].reverse()) {
+    if (notice.kind !== 'escalated' || store.quiet.has(notice.key) || escalated.has(notice.id)) continue;
+    if (notice.about === 'task') {
+      const task = store.tasks.get(notice.id);
+      // Nothing has moved since the hub escalated: it still needs someone.
+      if (!task || task.state !== notice.state) continue;
+      escalated.add(task.id);
+      items.push({ key: notice.key, kind: 'task-escalated', priority: task.priority, since: task.updated_at, task, level: notice.level, reason: notice.reason, offered: offeredToMe(task) });
+    } else {
+      const page = store.pages.get(notice.id);
+      if (!page || page.state !== 'open') continue;
+      escalated.add(page.id);
+      items.push({ key: notice.key, kind: 'page-escalated', priority: page.priority, since: page.sent_at, page, level: notice.level, reason: notice.reason, recipient: awaitsMyAck(page) });
+    }
+  }
   for (const task of store.tasks.values()) {
     const key = `offer:${task.id}`;
-    const open = task.state === 'offering' && task.offers.some((o) => o.staff.id === me && o.state === 'offered');
-    if (open && !store.quiet.has(key)) items.push({ key, kind: 'offer', priority: task.priority, since: task.updated_at, task });
+    if (offeredToMe(task) && !escalated.has(task.id) && !store.quiet.has(key)) items.push({ key, kind: 'offer', priority: task.priority, since: task.updated_at, task });
   }
   for (const notice of store.notices) {
+    if (notice.kind !== 'assigned') continue;
     const task = store.tasks.get(notice.task);
     const mine = task && task.assignee?.id === me && (task.state === 'accepted' || task.state === 'started');
     if (task && mine && !store.quiet.has(notice.key)) {
@@ -47,8 +72,7 @@ export function wantedAlerts(store) {
   }
   for (const page of store.pages.values()) {
     const key = `page:${page.id}`;
-    const mine = page.recipients.find((r) => r.staff.id === me);
-    if (page.state === 'open' && mine && mine.acked_at === null && !store.quiet.has(key)) {
+    if (awaitsMyAck(page) && !escalated.has(page.id) && !store.quiet.has(key)) {
       items.push({ key, kind: 'page', priority: page.priority, since: page.sent_at, page });
     }
   }
@@ -57,12 +81,18 @@ export function wantedAlerts(store) {
 
 /** @param {AlertItem} item */
 export function describe(item) {
-  if (item.kind === 'page') {
-    return { title: `Page from ${item.page.from.name}`, body: `${item.page.message} — call ${item.page.callback}`.trim() };
+  switch (item.kind) {
+    case 'page':
+      return { title: `Page from ${item.page.from.name}`, body: `${item.page.message} — call ${item.page.callback}`.trim() };
+    case 'page-escalated':
+      return { title: `Escalated page from ${item.page.from.name}`, body: `${item.reason} — call ${item.page.callback}` };
+    case 'task-escalated':
+      return { title: `Escalated: ${item.task.ward} bed ${item.task.bed}`, body: item.reason };
+    case 'offer':
+      return { title: `New task: ${item.task.ward} bed ${item.task.bed}`, body: item.task.sbar.situation };
+    case 'assigned':
+      return { title: `Assigned to you by ${item.by}: ${item.task.ward} bed ${item.task.bed}`, body: item.task.sbar.situation };
   }
-  const t = item.task;
-  const what = item.kind === 'offer' ? 'New task' : `Assigned to you by ${item.by}`;
-  return { title: `${what}: ${t.ward} bed ${t.bed}`, body: t.sbar.situation };
 }
 
 /**
@@ -109,7 +139,7 @@ export class AlertController {
       }
     }
     // "Read" means a person could see it: only while the page is on screen.
-    if (visible && top.kind === 'page' && !this.readSent.has(top.page.id)) {
+    if (visible && (top.kind === 'page' || top.kind === 'page-escalated') && !this.readSent.has(top.page.id)) {
       const me = this.store.me?.id;
       const receipt = top.page.recipients.find((r) => r.staff.id === me);
       if (receipt && receipt.read_at === null) {

@@ -10,7 +10,6 @@ import { createActions } from './actions.js';
 import { AlertController } from './alerts.js';
 import { keepAwake, isAwake } from './device.js';
 import * as sound from './sound.js';
-import { h } from './dom.js';
 import { loginView } from './views/login.js';
 import { createShell, currentTab } from './views/shell.js';
 import { renderStatus } from './views/status.js';
@@ -129,7 +128,6 @@ function startApp(session) {
   const tick = setInterval(() => views[tab].update(), TICK_MS);
 
   document.body.replaceChildren(shell.el, overlay.el);
-  document.body.append(h('div', { class: 'toasts-anchor' }));
   renderStatus(shell.status, link);
   show();
   refresh();

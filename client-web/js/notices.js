@@ -13,7 +13,15 @@ const FRESH_MS = 2 * 60 * 1000;
  */
 export function routineNotice(frame, me) {
   const ev = frame.event;
-  if (!me || ev.by?.id === me || Date.now() - frame.at > FRESH_MS) return null;
+  if (!me || Date.now() - frame.at > FRESH_MS) return null;
+  if (ev.kind === 'task_escalated' && ev.task.raised_by.id === me && !ev.alerted.some((s) => s.id === me)) {
+    return `${ev.task.ward} bed ${ev.task.bed} escalated: ${ev.reason}`;
+  }
+  if (ev.kind === 'page_escalated' && ev.page.from.id === me && !ev.alerted.some((s) => s.id === me)) {
+    return `Your page was escalated: ${ev.reason}`;
+  }
+  if (ev.kind !== 'task' && ev.kind !== 'page') return null;
+  if (ev.by?.id === me) return null;
   if (ev.kind === 'task' && ev.task.raised_by.id === me) {
     const where = `${ev.task.ward} bed ${ev.task.bed}`;
     switch (ev.change) {

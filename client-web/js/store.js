@@ -23,14 +23,20 @@ const KEEP_CLOSED_MS = 12 * 3600 * 1000;
  * @property {{wards: WardView[], staff: StaffView[]} | null} directory
  * @property {string[]} quiet alert keys the user silenced or acted on
  * @property {Notice[]} notices
+ * @property {[string, Escalation][]} escalations
  */
 
 /**
- * Something an event told us that the views alone cannot show later, e.g. that
- * a coordinator assigned me a task (the task view does not say who chose the
- * assignee). Escalations will be noted the same way.
- * @typedef {{key: string, kind: 'assigned', task: string, by: string}} Notice
+ * Something an event told us that the views alone cannot show later: that a
+ * coordinator assigned me a task (the view does not say who chose the
+ * assignee), or that the hub escalated a task or page to me, and why.
+ * `state` is the task's or page's state when escalated: the alert stands
+ * until that state moves on (someone acted) or I acknowledge it.
+ * @typedef {{key: string, kind: 'assigned', task: string, by: string} |
+ *   {key: string, kind: 'escalated', about: 'task' | 'page', id: string, level: number, reason: string, state: string}} Notice
  */
+
+/** The latest escalation of a task or page, for the raiser's and sender's lists. @typedef {{level: number, reason: string, alerted: string[], at: number}} Escalation */
 
 export class Store extends EventTarget {
   /** @param {string} owner login of the user this state belongs to */
@@ -50,6 +56,8 @@ export class Store extends EventTarget {
     this.quiet = new Set();
     /** @type {Notice[]} */
     this.notices = [];
+    /** By task or page id. @type {Map<string, Escalation>} */
+    this.escalations = new Map();
     /** Hub clock minus ours, so ages are right on a phone with a wrong clock. */
     this.skew = 0;
     this.scheduled = false;
@@ -73,6 +81,7 @@ export class Store extends EventTarget {
       this.directory = saved.directory;
       this.quiet = new Set(saved.quiet);
       this.notices = saved.notices ?? [];
+      this.escalations = new Map(saved.escalations ?? []);
     } catch {
       this.reset(0);
     }
@@ -89,6 +98,7 @@ export class Store extends EventTarget {
       directory: this.directory,
       quiet: [...this.quiet],
       notices: this.notices,
+      escalations: [...this.escalations],
     };
     localStorage.setItem(this.key, JSON.stringify(data));
   }
@@ -100,6 +110,7 @@ export class Store extends EventTarget {
     this.pages.clear();
     this.quiet.clear();
     this.notices = [];
+    this.escalations.clear();
     this.changed();
   }
 
@@ -109,13 +120,22 @@ export class Store extends EventTarget {
 
   prune() {
     const cutoff = this.now() - KEEP_CLOSED_MS;
-    this.notices = this.notices.filter((n) => !this.quiet.has(n.key) && this.tasks.has(n.task));
+    this.notices = this.notices.filter((n) => !this.quiet.has(n.key) && this.knows(n));
     for (const [id, t] of this.tasks) {
       if (t.closed_at !== null && t.closed_at < cutoff) this.tasks.delete(id);
     }
     for (const [id, p] of this.pages) {
       if (p.state !== 'open' && p.sent_at < cutoff) this.pages.delete(id);
     }
+    for (const id of this.escalations.keys()) {
+      if (!this.tasks.has(id) && !this.pages.has(id)) this.escalations.delete(id);
+    }
+  }
+
+  /** Whether the task or page a notice is about is still held. @param {Notice} n */
+  knows(n) {
+    if (n.kind === 'assigned') return this.tasks.has(n.task);
+    return n.about === 'task' ? this.tasks.has(n.id) : this.pages.has(n.id);
   }
 
   /**
@@ -138,6 +158,15 @@ export class Store extends EventTarget {
       this.putTask(ev.task);
     } else if (ev.kind === 'page') {
       this.putPage(ev.page);
+    } else if (ev.kind === 'task_escalated' || ev.kind === 'page_escalated') {
+      const about = ev.kind === 'task_escalated' ? 'task' : 'page';
+      const view = ev.kind === 'task_escalated' ? ev.task : ev.page;
+      if (ev.kind === 'task_escalated') this.putTask(ev.task);
+      else this.putPage(ev.page);
+      this.escalations.set(view.id, { level: ev.level, reason: ev.reason, alerted: ev.alerted.map((s) => s.name), at: frame.at });
+      if (ev.alerted.some((s) => s.id === this.me?.id)) {
+        this.notices.push({ key: `escalated:${view.id}:${ev.level}`, kind: 'escalated', about, id: view.id, level: ev.level, reason: ev.reason, state: view.state });
+      }
     } else if (ev.kind === 'shift') {
       if (this.me && ev.staff.id === this.me.id) this.me = { ...this.me, shift: ev.shift };
     }
@@ -184,6 +213,21 @@ export class Store extends EventTarget {
   putPage(page) {
     const held = this.pages.get(page.id);
     if (!held || held.version < page.version) this.pages.set(page.id, page);
+  }
+
+  /**
+   * Stop every alert about one task or page (its offer, page, escalations):
+   * used when the user has answered it.
+   * @param {string} id
+   */
+  silenceAbout(id) {
+    this.quiet.add(`offer:${id}`);
+    this.quiet.add(`page:${id}`);
+    for (const n of this.notices) {
+      if ((n.kind === 'escalated' && n.id === id) || (n.kind === 'assigned' && n.task === id)) this.quiet.add(n.key);
+    }
+    this.changed();
+    this.save();
   }
 
   /** @param {string} key */

@@ -33,7 +33,7 @@ function task(over = {}) {
     requirement: { skill: 'cannulation' }, sbar: { situation: 'Tissued', background: '', assessment: '', recommendation: '' },
     state: 'offering', unassigned_reason: null, raised_by: NURSE, offers: [{ staff: ME, state: 'offered', reason: null }],
     assignee: null, raised_at: 1000, updated_at: 1000, accept_by: 1000 + 15 * 60000, complete_by: 1000 + 60 * 60000,
-    accepted_at: null, started_at: null, closed_at: null, closing_note: null, ...over,
+    accepted_at: null, started_at: null, closed_at: null, closing_note: null, escalation_level: 0, next_escalation_at: null, ...over,
   };
 }
 

@@ -27,50 +27,96 @@ export function alertOverlay({ actions, store, wardName }) {
   let shownKey = null;
   let shownVersion = -1;
 
+  /** @param {import('../types.js').PageView} p @param {string | null} reason */
+  function pageBody(p, reason) {
+    return [
+      h('h2', { id: 'alert-title', class: 'alert-where', text: `From ${p.from.name}` }),
+      h(
+        'div',
+        { id: 'alert-body' },
+        reason ? h('p', { class: 'alert-reason', text: reason }) : null,
+        h('p', { class: 'alert-callback' }, 'Call back: ', h('strong', { text: p.callback })),
+        p.message ? h('p', { class: 'alert-situation', text: p.message }) : null,
+        h('p', { class: 'alert-meta', text: `Sent ${clock(p.sent_at)}` }),
+      ),
+    ];
+  }
+
+  /** @param {import('../types.js').TaskView} t @param {string | null} reason */
+  function taskBody(t, reason) {
+    const target = targetStatus(t, store.now());
+    return [
+      h('h2', { id: 'alert-title', class: 'alert-where', text: `${wardName(t.ward)} · Bed ${t.bed}` }),
+      h(
+        'div',
+        { id: 'alert-body' },
+        reason ? h('p', { class: 'alert-reason', text: reason }) : null,
+        h('p', { class: 'alert-what', text: `${CATEGORY_LABEL[t.category]} · needs ${requirementLabel(t.requirement)} · ${t.patient}` }),
+        h('p', { class: 'alert-situation', text: t.sbar.situation }),
+        t.sbar.recommendation ? h('p', { class: 'alert-reco', text: `Asking: ${t.sbar.recommendation}` }) : null,
+        h('p', { class: 'alert-meta', text: `Raised ${clock(t.raised_at)} by ${t.raised_by.name}${target ? ` · ${target.text}` : ''}` }),
+      ),
+    ];
+  }
+
+  /** @param {string} label @param {() => void} onclick */
+  const primary = (label, onclick) => h('button', { type: 'button', class: 'btn primary big', text: label, onclick });
+
   /** @param {AlertItem} item @param {number} count */
   function show(item, count) {
-    const version = item.kind === 'page' ? item.page.version : item.task.version;
+    const version = 'page' in item ? item.page.version : item.task.version;
     // Re-render only when the item changed, so a tap is not lost mid-render.
     if (shownKey === item.key && shownVersion === version && !el.hidden) return;
     const firstShow = el.hidden || shownKey !== item.key;
     shownKey = item.key;
     shownVersion = version;
     el.className = `alert ${item.priority}`;
-    const emergency = item.priority === 'emergency';
-    const later = emergency ? null : h('button', { type: 'button', class: 'btn ghost', text: 'Later', 'aria-label': 'Later: stop ringing, keep it in my list', onclick: () => actions.silence(item.key) });
-    const kicker = item.kind === 'offer' ? 'New task offered to you' : item.kind === 'assigned' ? `Assigned to you by ${item.by}` : 'Page for you';
+    // Emergencies must be answered, not put off.
+    const later =
+      item.priority === 'emergency'
+        ? null
+        : h('button', { type: 'button', class: 'btn ghost', text: 'Later', 'aria-label': 'Later: stop ringing, keep it in my list', onclick: () => actions.silence(item.key) });
+    /** @param {import('../types.js').TaskView} t */
+    const offerButtons = (t) => [
+      primary('Accept', () => actions.accept(t)),
+      h('div', { class: 'row' }, h('button', { type: 'button', class: 'btn secondary', text: 'Decline…', onclick: () => void actions.decline(t) }), later),
+    ];
+    /** @type {string} */
+    let kicker;
     /** @type {import('../dom.js').Child[]} */
     let body;
     /** @type {import('../dom.js').Child[]} */
     let buttons;
-    if (item.kind === 'page') {
-      const p = item.page;
-      body = [
-        h('h2', { id: 'alert-title', class: 'alert-where', text: `From ${p.from.name}` }),
-        h('div', { id: 'alert-body' }, h('p', { class: 'alert-callback' }, 'Call back: ', h('strong', { text: p.callback })), p.message ? h('p', { class: 'alert-situation', text: p.message }) : null, h('p', { class: 'alert-meta', text: `Sent ${clock(p.sent_at)}` })),
-      ];
-      buttons = [h('button', { type: 'button', class: 'btn primary big', text: 'Acknowledge', onclick: () => actions.ackPage(p) }), later];
-    } else {
-      const t = item.task;
-      const target = targetStatus(t, store.now());
-      body = [
-        h('h2', { id: 'alert-title', class: 'alert-where', text: `${wardName(t.ward)} · Bed ${t.bed}` }),
-        h(
-          'div',
-          { id: 'alert-body' },
-          h('p', { class: 'alert-what', text: `${CATEGORY_LABEL[t.category]} · needs ${requirementLabel(t.requirement)} · ${t.patient}` }),
-          h('p', { class: 'alert-situation', text: t.sbar.situation }),
-          t.sbar.recommendation ? h('p', { class: 'alert-reco', text: `Asking: ${t.sbar.recommendation}` }) : null,
-          h('p', { class: 'alert-meta', text: `Raised ${clock(t.raised_at)} by ${t.raised_by.name}${target ? ` · ${target.text}` : ''}` }),
-        ),
-      ];
-      buttons =
-        item.kind === 'offer'
-          ? [
-              h('button', { type: 'button', class: 'btn primary big', text: 'Accept', onclick: () => actions.accept(t) }),
-              h('div', { class: 'row' }, h('button', { type: 'button', class: 'btn secondary', text: 'Decline…', onclick: () => void actions.decline(t) }), later),
-            ]
-          : [h('button', { type: 'button', class: 'btn primary big', text: 'Seen', onclick: () => actions.silence(item.key) })];
+    switch (item.kind) {
+      case 'page':
+        kicker = 'Page for you';
+        body = pageBody(item.page, null);
+        buttons = [primary('Acknowledge', () => actions.ackPage(item.page)), later];
+        break;
+      case 'page-escalated':
+        kicker = `Escalated page (level ${item.level})`;
+        body = pageBody(item.page, item.reason);
+        buttons = item.recipient
+          ? [primary('Acknowledge', () => actions.ackPage(item.page)), later]
+          : [primary('Acknowledge', () => actions.silence(item.key))];
+        break;
+      case 'offer':
+        kicker = 'New task offered to you';
+        body = taskBody(item.task, null);
+        buttons = offerButtons(item.task);
+        break;
+      case 'task-escalated':
+        kicker = `Escalated to you (level ${item.level})`;
+        body = taskBody(item.task, item.reason);
+        // A candidate answers by accepting or declining; anyone else (a
+        // coordinator, the nurse in charge) acknowledges that they know.
+        buttons = item.offered ? offerButtons(item.task) : [primary('Acknowledge', () => actions.silence(item.key))];
+        break;
+      case 'assigned':
+        kicker = `Assigned to you by ${item.by}`;
+        body = taskBody(item.task, null);
+        buttons = [primary('Seen', () => actions.silence(item.key))];
+        break;
     }
     replaceChildren(
       el,

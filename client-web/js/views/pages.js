@@ -146,6 +146,9 @@ export function pagesView(ctx) {
       h('p', { class: 'callback' }, 'Call back: ', h('strong', { text: p.callback })),
       p.message ? h('p', { class: 'situation', text: p.message }) : null,
       h('p', { class: 'meta', text: `Sent ${clock(p.sent_at)}` }),
+      mine && p.escalation_level > 0
+        ? h('p', { class: 'who escalated', text: `Escalated${p.escalation_level > 1 ? ` ${p.escalation_level} times` : ''}${store.escalations.has(p.id) ? `: ${store.escalations.get(p.id)?.reason}` : ''}` })
+        : null,
       mine ? h('ul', { class: 'recipients', 'aria-label': 'Receipts' }, p.recipients.map(receipts)) : null,
       !mine && receipt && receipt.acked_at !== null ? h('p', { class: 'who done', text: `You acknowledged at ${clock(/** @type {number} */ (receipt.acked_at))}` }) : null,
       pending.length ? h('p', { class: 'pending', text: 'Queued: acknowledgement (waiting for the hub)' }) : null,
@@ -157,7 +160,9 @@ export function pagesView(ctx) {
     const dir = store.directory;
     const me = store.me;
     const onShift = (dir?.staff ?? []).filter((s) => s.shift !== null && s.id !== me?.id).sort((a, b) => a.name.localeCompare(b.name));
-    if (person.options.length !== onShift.length) {
+    const key = onShift.map((s) => `${s.id}:${s.shift?.role}`).join('|');
+    if (person.dataset.key !== key) {
+      person.dataset.key = key;
       const keep = person.value;
       replaceChildren(person, onShift.map((s) => h('option', { value: s.id, text: `${s.name} (${ROLE_LABEL[s.shift?.role ?? s.role]})` })));
       if (keep) person.value = keep;

@@ -195,7 +195,10 @@ export function raiseView(ctx) {
     // Coordinators and admins may raise for any ward; others for their shift's.
     const choices = mine.length && !['coordinator', 'admin'].includes(me?.shift?.role ?? '') ? mine : allWards.map((w) => w.id);
     const current = ward.value;
-    if (ward.options.length !== choices.length) {
+    // Rebuild only when the choices change, so the nurse's pick survives updates.
+    const key = choices.map((id) => `${id}=${ctx.wardName(id)}`).join('|');
+    if (ward.dataset.key !== key) {
+      ward.dataset.key = key;
       replaceChildren(ward, choices.map((id) => h('option', { value: id, text: ctx.wardName(id) })));
       ward.value = choices.includes(current) ? current : choices[0] ?? '';
     }

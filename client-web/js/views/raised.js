@@ -1,6 +1,7 @@
 // "Raised": what I asked for and where it stands: offered to whom, declined by
-// whom and why, accepted/started by whom, done, or no one accepted (the
-// coordinator is told). Open tasks first; the raiser may cancel.
+// whom and why, accepted/started by whom, escalated (why, to whom, and when
+// next), done, or no one accepted (the coordinator is told). Open tasks
+// first; the raiser may cancel.
 
 import { h, replaceChildren } from '../dom.js';
 import { clock } from '../format.js';
@@ -11,8 +12,11 @@ import { taskCard, button } from './task-card.js';
 
 const OPEN = new Set(['offering', 'no_one_accepted', 'accepted', 'started']);
 
-/** @param {TaskView} t */
-function progress(t) {
+/**
+ * @param {TaskView} t
+ * @param {import('../store.js').Escalation | undefined} esc the latest escalation seen
+ */
+function progress(t, esc) {
   const lines = [];
   const offered = t.offers.filter((o) => o.state === 'offered').map((o) => o.staff.name);
   if (t.state === 'offering') {
@@ -29,6 +33,13 @@ function progress(t) {
   if (t.state === 'no_one_accepted') {
     const why = t.unassigned_reason === 'no_candidates' ? 'No one on shift can take it' : 'Everyone declined';
     lines.push(h('p', { class: 'who escalated', text: `${why}: the coordinator has been told.` }));
+  }
+  if (t.escalation_level > 0) {
+    const why = esc ? `: ${esc.reason}${esc.alerted.length ? ` (alerted ${esc.alerted.join(', ')})` : ''}` : '';
+    lines.push(h('p', { class: 'who escalated', text: `Escalated${t.escalation_level > 1 ? ` ${t.escalation_level} times` : ''}${why}` }));
+  }
+  if (t.next_escalation_at !== null && OPEN.has(t.state)) {
+    lines.push(h('p', { class: 'who', text: `Escalates at ${clock(t.next_escalation_at)} if nobody acts` }));
   }
   if (t.state === 'completed') lines.push(h('p', { class: 'who done', text: `Completed ${t.closed_at !== null ? clock(t.closed_at) : ''}${t.closing_note ? `: ${t.closing_note}` : ''}` }));
   if (t.state === 'cancelled') lines.push(h('p', { class: 'who', text: `Cancelled${t.closing_note ? `: ${t.closing_note}` : ''}` }));
@@ -52,7 +63,7 @@ export function raisedView(ctx) {
       return taskCard(t, {
         now,
         wardName: ctx.wardName,
-        extra: progress(t),
+        extra: progress(t, store.escalations.get(t.id)),
         pending,
         actions: OPEN.has(t.state) ? [button('Cancel task', () => void actions.cancel(t), 'secondary', pending.length > 0)] : [],
       });

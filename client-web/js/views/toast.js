@@ -9,7 +9,8 @@ let region = null;
 
 /** @param {string} text @param {'info' | 'error' | 'ok'} [tone] */
 export function toast(text, tone = 'info') {
-  if (!region) {
+  // The body is replaced on login/logout, taking the region with it.
+  if (!region || !region.isConnected) {
     region = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
     document.body.append(region);
   }

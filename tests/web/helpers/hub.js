@@ -4,7 +4,7 @@
 // listening URL is read from the line the hub prints on stdout.
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,8 +23,9 @@ export function hubBinary() {
  */
 
 /**
- * @param {{dir?: string, listen?: string}} [opts] reuse a database folder and
- *   address to restart "the same" hub
+ * @param {{dir?: string, listen?: string, config?: string}} [opts] reuse a
+ *   database folder and address to restart "the same" hub; `config` is TOML
+ *   text for the hub's config file (e.g. fast escalation policies)
  * @returns {Promise<Hub>}
  */
 export async function startHub(opts = {}) {
@@ -34,7 +35,13 @@ export async function startHub(opts = {}) {
   }
   const dir = opts.dir ?? (await mkdtemp(path.join(tmpdir(), 'wardpage-web-')));
   const listen = opts.listen ?? '127.0.0.1:0';
-  const child = spawn(bin, ['serve', '--demo', '--listen', listen, '--db', path.join(dir, 'hub.db')], {
+  const args = ['serve', '--demo', '--listen', listen, '--db', path.join(dir, 'hub.db')];
+  if (opts.config !== undefined) {
+    const file = path.join(dir, 'hub.toml');
+    await writeFile(file, opts.config);
+    args.push('--config', file);
+  }
+  const child = spawn(bin, args, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
