@@ -119,6 +119,30 @@ describe('raise a task, get it accepted', () => {
     assert.equal(accepted[0].event.task.assignee.name, 'Dr Asha Patel');
   });
 
+  it('lets the doctor hand the task back with a reason', async () => {
+    const { page } = doctor;
+    const card = page.locator('article.card', { hasText: 'Bed 12' });
+    await card.locator('button', { hasText: 'Hand back' }).click();
+    await page.fill('dialog.ask textarea', 'Called to a peri-arrest on Ward 8');
+    await page.click('dialog.ask button[type=submit]');
+    await coordinator.until((evs) => evs.some((e) => e.event.kind === 'task' && e.event.change === 'handed_back'), 5000, 'handed back');
+    const back = coordinator.events.find((e) => e.event.kind === 'task' && e.event.change === 'handed_back').event.task;
+    assert.ok(['offering', 'no_one_accepted'].includes(back.state), back.state);
+    await nurse.page.locator('article.card .state', { hasText: back.state === 'offering' ? 'Offering' : 'No one accepted' }).waitFor();
+  });
+
+  it('lets the nurse cancel what she raised', async () => {
+    const { page } = nurse;
+    await page.locator('article.card button', { hasText: 'Cancel task' }).click();
+    await page.click('dialog.ask button.chip:text-is("No longer needed")');
+    await page.click('dialog.ask button[type=submit]');
+    await page.locator('.who', { hasText: 'Cancelled: No longer needed' }).waitFor();
+    await page.locator('.subhead', { hasText: 'Closed' }).waitFor();
+    // Nothing rings for a cancelled task.
+    await doctor.page.waitForFunction(() => /** @type {any} */ (window).wardpage.sound.nowPlaying() === null);
+    await inspect(page, '08-raised-cancelled');
+  });
+
   it('had no script errors on either phone', () => {
     assert.deepEqual(nurse.errors, []);
     assert.deepEqual(doctor.errors, []);
