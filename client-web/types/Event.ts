@@ -13,4 +13,8 @@ export type Event = { "kind": "task", change: TaskChange, task: TaskView,
 /**
  * Who caused the change (`null` for the hub itself).
  */
-by: StaffRef | null, } | { "kind": "page", change: PageChange, page: PageView, by: StaffRef | null, } | { "kind": "shift", staff: StaffRef, shift: ShiftView | null, by: StaffRef | null, };
+by: StaffRef | null, } | { "kind": "page", change: PageChange, page: PageView, by: StaffRef | null, } | { "kind": "task_escalated", task: TaskView, level: number, 
+/**
+ * Why, for people: "not accepted in 15 min (urgent) on Ward 7 ...".
+ */
+reason: string, alerted: Array<StaffRef>, } | { "kind": "page_escalated", page: PageView, level: number, reason: string, alerted: Array<StaffRef>, } | { "kind": "shift", staff: StaffRef, shift: ShiftView | null, by: StaffRef | null, };

@@ -9,4 +9,12 @@ import type { StaffRef } from "./StaffRef";
 /**
  * A page: "call me now" to a person or to everyone holding a role.
  */
-export type PageView = { id: PageId, version: number, from: StaffRef, target: PageTarget, priority: Priority, callback: string, message: string, state: PageState, sent_at: number, recipients: Array<PageReceipt>, };
+export type PageView = { id: PageId, version: number, from: StaffRef, target: PageTarget, priority: Priority, callback: string, message: string, state: PageState, sent_at: number, recipients: Array<PageReceipt>, 
+/**
+ * How many times the hub has escalated this page (0: never).
+ */
+escalation_level: number, 
+/**
+ * When the hub will escalate next unless someone acknowledges.
+ */
+next_escalation_at: number | null, };

@@ -31,4 +31,12 @@ complete_by: number, accepted_at: number | null, started_at: number | null, clos
 /**
  * The completion outcome or the cancel reason.
  */
-closing_note: string | null, };
+closing_note: string | null, 
+/**
+ * How many times the hub has escalated this task (0: never).
+ */
+escalation_level: number, 
+/**
+ * When the hub will escalate next unless someone acts (`null`: nothing pending).
+ */
+next_escalation_at: number | null, };

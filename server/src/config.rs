@@ -314,6 +314,11 @@ mod tests {
     fn example_config_parses_and_env_overrides_it() {
         let mut cfg = Config::parse(include_str!("../../wardpage.example.toml")).expect("parse");
         assert_eq!(cfg.priorities.emergency.accept_within_mins, 2);
+        assert_eq!(
+            cfg.escalation.to_policies().expect("valid"),
+            Policies::default(),
+            "the example file shows the built-in defaults"
+        );
         cfg.apply_env(|k| (k == "WARDPAGE_LISTEN").then(|| "127.0.0.1:9999".to_string()))
             .expect("env");
         assert_eq!(cfg.listen.port(), 9999);
