@@ -25,6 +25,10 @@ const PONG_TIMEOUT_MS = 8000;
 /** Errors after which the same command id is worth sending again. */
 const RETRYABLE = new Set(['internal', 'unavailable']);
 const OFFLINE_SINCE_KEY = 'wardpage.offlineSince';
+/** A socket that has not brought a welcome by then (dead access point, hung hub) is abandoned. */
+const WELCOME_TIMEOUT_MS = 10000;
+/** The protocol's frame limit (`MAX_FRAME_BYTES`); larger commands are refused by the hub. */
+export const MAX_FRAME_BYTES = 16 * 1024;
 
 /**
  * @typedef {'connecting' | 'online' | 'offline' | 'ended'} LinkStatus
@@ -57,6 +61,7 @@ export class Link extends EventTarget {
     /** @type {ReturnType<typeof setInterval> | undefined} */ this.pingTimer = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.pongTimer = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.ackTimer = undefined;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */ this.welcomeTimer = undefined;
     /** Ids of our own bookkeeping commands (snapshot, directory), not in the outbox. @type {Set<string>} */
     this.internal = new Set();
     this.acked = store.cursor;
@@ -117,6 +122,7 @@ export class Link extends EventTarget {
     this.setStatus('connecting');
     const ws = new WebSocket(this.url);
     this.ws = ws;
+    this.welcomeTimer = setTimeout(() => this.drop('no welcome from the hub'), WELCOME_TIMEOUT_MS);
     ws.onopen = () => {
       this.write({ type: 'hello', version: PROTOCOL_VERSION, token: this.token, cursor: this.store.cursor });
     };
@@ -147,6 +153,7 @@ export class Link extends EventTarget {
 
   /** Forget the current socket without waiting for its close handshake. */
   detach() {
+    clearTimeout(this.welcomeTimer);
     clearInterval(this.pingTimer);
     clearTimeout(this.pongTimer);
     const ws = this.ws;
@@ -235,6 +242,7 @@ export class Link extends EventTarget {
 
   /** @param {WelcomeFrame} frame */
   welcome(frame) {
+    clearTimeout(this.welcomeTimer);
     this.welcomed = true;
     this.attempt = 0;
     this.store.skew = frame.server_time - Date.now();

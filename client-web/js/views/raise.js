@@ -1,10 +1,11 @@
-// "Raise a task": the nurse's form. Ward and bed start from their shift, the
-// category suggests who is needed, SBAR fields carry the hub's limits, and the
-// only confirmation shown is the hub's `ok` (a queued command is "not raised
-// yet", never "done").
+// "Raise a task": the nurse's form. The ward starts from their shift and the
+// bed list from the ward; the category suggests who is needed; SBAR fields
+// carry the hub's limits; and the only confirmation shown is the hub's `ok`
+// (a queued command is "not raised yet", never "done").
 
 import { h, replaceChildren } from '../dom.js';
 import { CATEGORY_LABEL, PRIORITIES, PRIORITY_LABEL, ROLE_LABEL, SKILL_LABEL } from '../format.js';
+import { MAX_FRAME_BYTES } from '../connection.js';
 
 /** @typedef {import('../types.js').Category} Category */
 /** @typedef {import('../types.js').Priority} Priority */
@@ -126,24 +127,29 @@ export function raiseView(ctx) {
     e.preventDefault();
     if (!form.reportValidity()) return;
     const p = /** @type {Priority} */ (new FormData(form).get('priority'));
-    const entry = link.send(
-      {
-        op: 'raise_task',
-        ward: ward.value,
-        bed: bed.value.trim(),
-        patient: patient.value.trim(),
-        category: /** @type {Category} */ (category.value),
-        priority: p,
-        requirement: parseNeed(need.value),
-        sbar: {
-          situation: situation.area.value.trim(),
-          background: background.area.value.trim(),
-          assessment: assessment.area.value.trim(),
-          recommendation: recommendation.area.value.trim(),
-        },
+    /** @type {import('../types.js').Command} */
+    const cmd = {
+      op: 'raise_task',
+      ward: ward.value,
+      bed: bed.value.trim(),
+      patient: patient.value.trim(),
+      category: /** @type {Category} */ (category.value),
+      priority: p,
+      requirement: parseNeed(need.value),
+      sbar: {
+        situation: situation.area.value.trim(),
+        background: background.area.value.trim(),
+        assessment: assessment.area.value.trim(),
+        recommendation: recommendation.area.value.trim(),
       },
-      `Raise task ${ward.value} bed ${bed.value.trim()}`,
-    );
+    };
+    // 4 x 1,000 characters fit, unless they are mostly multi-byte: check the
+    // bytes here rather than let the hub refuse the whole frame.
+    if (new TextEncoder().encode(JSON.stringify({ type: 'cmd', id: '00000000-0000-4000-8000-000000000000', cmd })).length > MAX_FRAME_BYTES) {
+      say('Too long to send: please shorten the SBAR.', 'error');
+      return;
+    }
+    const entry = link.send(cmd, `Raise task ${ward.value} bed ${bed.value.trim()}`);
     waiting = entry.id;
     submit.disabled = true;
     say(
