@@ -117,12 +117,16 @@ describe('pages with receipts', () => {
     const sent = await charge.command({ op: 'send_page', target: { staff: me }, priority: 'soon', callback: 'ext 2210', message: 'Family asking for an update, bed 9' });
     assert.equal(sent.type, 'ok', JSON.stringify(sent));
     const pageId = sent.result.page.id;
-    const shown = await page.waitForFunction(async (tag) => {
-      const reg = await navigator.serviceWorker.ready;
-      const list = await reg.getNotifications({ tag });
-      return list.length ? { title: list[0].title, body: list[0].body } : null;
-    }, `page:${pageId}`, { timeout: 10000 });
-    const note = await shown.jsonValue();
+    /** @type {{title: string, body: string} | null} */
+    let note = null;
+    for (let tries = 0; !note && tries < 100; tries++) {
+      note = await page.evaluate(async (tag) => {
+        const reg = await navigator.serviceWorker.ready;
+        const list = await reg.getNotifications({ tag });
+        return list.length ? { title: list[0].title, body: list[0].body } : null;
+      }, `page:${pageId}`);
+      if (!note) await page.waitForTimeout(100);
+    }
     assert.equal(note?.title, 'Page from Charge Nurse Ian Grant');
     assert.match(note?.body ?? '', /Family asking for an update, bed 9/);
     await charge.until((evs) => evs.some((e) => e.event.kind === 'page' && e.event.page.id === pageId && e.event.change === 'delivered'), 5000, 'delivered');
