@@ -2,7 +2,10 @@
 // while the phone is offline (the command is queued and persisted), even
 // reloads the app there (the service worker opens it from its cache, with the
 // queued action still waiting), then comes back into coverage. The hub must
-// record the completion exactly once, as the coordinator's view shows.
+// record the completion exactly once, as the coordinator's view shows. And
+// when the hub's answer is lost on the way (socket cut after the hub applied
+// the command), the phone re-sends the same command id and the hub applies
+// it once.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -131,6 +134,61 @@ describe('completing a task while offline', () => {
     assert.equal(snapshot.result.tasks.some((/** @type {any} */ t) => t.id === taskId), false, 'no longer an open task');
     await goTab(page, 'work');
     await inspect(page, '13-back-online');
+  });
+
+  it('re-sends a command whose answer was lost, and the hub applies it once', async () => {
+    const { page } = doctor;
+    const raised = await nurse.command({
+      op: 'raise_task', ward: 'w7', bed: '14', patient: 'RX3334445', category: 'bloods', priority: 'routine',
+      requirement: { skill: 'bloods' }, sbar: { situation: 'Morning bloods, missed on the day round', background: '', assessment: '', recommendation: '' },
+    });
+    assert.equal(raised.type, 'ok', JSON.stringify(raised));
+    const second = raised.result.task.id;
+    await page.locator('section.alert:not([hidden])', { hasText: 'Morning bloods' }).waitFor();
+    await page.click('section.alert button:text-is("Accept")');
+    const card = page.locator(`article[data-task="${second}"]`);
+    await card.locator('.state', { hasText: 'Accepted' }).waitFor();
+
+    // From the next socket on, sit between phone and hub: the first `ok` to a
+    // `complete` is swallowed and the socket cut, as a Wi-Fi drop would.
+    /** @type {string[]} */
+    const completeIds = [];
+    let swallowed = false;
+    await page.routeWebSocket(/\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        const frame = JSON.parse(String(m));
+        if (frame.type === 'cmd' && frame.cmd.op === 'complete') completeIds.push(frame.id);
+        server.send(m);
+      });
+      server.onMessage((m) => {
+        const frame = JSON.parse(String(m));
+        if (!swallowed && frame.type === 'ok' && completeIds.includes(frame.id)) {
+          swallowed = true;
+          void ws.close({ code: 4000, reason: 'dropped' });
+          void server.close();
+          return;
+        }
+        ws.send(m);
+      });
+    });
+    // Reconnect so the new socket goes through the route.
+    await doctor.context.setOffline(true);
+    await page.locator('#link-status[data-state="offline"]').waitFor();
+    await doctor.context.setOffline(false);
+    await waitOnline(page);
+
+    await card.locator('button', { hasText: 'Complete' }).click();
+    await page.click('dialog.ask button[type=submit]');
+    await card.waitFor({ state: 'detached', timeout: 15000 });
+    assert.equal(swallowed, true, 'the first answer was lost on the way');
+    assert.equal(completeIds.length, 2, `sent twice: ${completeIds}`);
+    assert.equal(completeIds[0], completeIds[1], 'with the same command id');
+    await coordinator.until((evs) => evs.some((e) => e.event.kind === 'task' && e.event.task.id === second && e.event.change === 'completed'), 5000, 'completed');
+    await new Promise((r) => setTimeout(r, 1000));
+    const completions = coordinator.events.filter((e) => e.event.kind === 'task' && e.event.task.id === second && e.event.change === 'completed');
+    assert.equal(completions.length, 1, 'applied once');
+    assert.equal(await page.evaluate(() => /** @type {any} */ (window).wardpage.outbox.size), 0, 'nothing left queued');
   });
 
   it('had no script errors', () => {
