@@ -3,10 +3,12 @@ import type { PageView } from "./PageView";
 import type { ShiftView } from "./ShiftView";
 import type { StaffId } from "./StaffId";
 import type { StaffView } from "./StaffView";
+import type { TaskId } from "./TaskId";
 import type { TaskView } from "./TaskView";
+import type { TimelineEntry } from "./TimelineEntry";
 import type { WardView } from "./WardView";
 
 /**
  * What an `ok` reply carries, tagged by `kind`.
  */
-export type CommandResult = { "kind": "task", task: TaskView, } | { "kind": "page", page: PageView, } | { "kind": "shift", staff: StaffId, shift: ShiftView | null, } | { "kind": "snapshot", cursor: number, tasks: Array<TaskView>, pages: Array<PageView>, } | { "kind": "directory", wards: Array<WardView>, staff: Array<StaffView>, };
+export type CommandResult = { "kind": "task", task: TaskView, } | { "kind": "page", page: PageView, } | { "kind": "shift", staff: StaffId, shift: ShiftView | null, } | { "kind": "snapshot", cursor: number, tasks: Array<TaskView>, pages: Array<PageView>, } | { "kind": "directory", wards: Array<WardView>, staff: Array<StaffView>, } | { "kind": "history", tasks: Array<TaskView>, } | { "kind": "timeline", task: TaskId, entries: Array<TimelineEntry>, };

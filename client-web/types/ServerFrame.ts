@@ -3,6 +3,7 @@ import type { CommandId } from "./CommandId";
 import type { CommandResult } from "./CommandResult";
 import type { ErrorCode } from "./ErrorCode";
 import type { Event } from "./Event";
+import type { StaffId } from "./StaffId";
 import type { StaffView } from "./StaffView";
 
 /**
@@ -22,4 +23,4 @@ resync: boolean,
 /**
  * The hub pings at this interval and drops a peer silent for three of them.
  */
-heartbeat_secs: number, } | { "type": "ok", id: CommandId, result: CommandResult, } | { "type": "error", id: CommandId | null, code: ErrorCode, message: string, } | { "type": "event", seq: number, at: number, event: Event, } | { "type": "pong", server_time: number, };
+heartbeat_secs: number, } | { "type": "ok", id: CommandId, result: CommandResult, } | { "type": "error", id: CommandId | null, code: ErrorCode, message: string, } | { "type": "event", seq: number, at: number, event: Event, } | { "type": "presence", staff: StaffId, connected: boolean, at: number, } | { "type": "pong", server_time: number, };

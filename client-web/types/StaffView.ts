@@ -15,4 +15,12 @@ role: Role, skills: Array<Skill>,
 /**
  * Their shift, while they are on one.
  */
-shift: ShiftView | null, };
+shift: ShiftView | null, 
+/**
+ * Whether a device of theirs is connected to the hub now.
+ */
+connected: boolean, 
+/**
+ * When a device of theirs last was (now, if connected); `null` if never.
+ */
+last_seen_at: number | null, };

@@ -80,6 +80,17 @@ pub enum Command {
     },
     /// End a shift now (coordinator, admin, or the member of staff themself).
     EndShift { staff: StaffId },
+    /// Escalate a task now, as if its next deadline had passed (coordinator).
+    EscalateNow { task: TaskId },
+    /// Every task raised or changed since `since`, open or closed
+    /// (coordinator or admin: all wards; nurse in charge: their wards).
+    /// Closed tasks are kept for 24 hours.
+    History {
+        #[ts(type = "number")]
+        since: Millis,
+    },
+    /// A task's audit trail, oldest first (anyone who can see the task).
+    Timeline { task: TaskId },
     /// Open tasks and pages this user may see, and the cursor they reflect.
     Snapshot {},
     /// Wards, and staff with their current shifts.
@@ -104,6 +115,9 @@ impl Command {
             Command::PageAck { .. } => "page_ack",
             Command::StartShift { .. } => "start_shift",
             Command::EndShift { .. } => "end_shift",
+            Command::EscalateNow { .. } => "escalate_now",
+            Command::History { .. } => "history",
+            Command::Timeline { .. } => "timeline",
             Command::Snapshot {} => "snapshot",
             Command::Directory {} => "directory",
         }
@@ -111,7 +125,13 @@ impl Command {
 
     /// Whether the command only reads (it changes nothing and needs no commit).
     pub fn is_read_only(&self) -> bool {
-        matches!(self, Command::Snapshot {} | Command::Directory {})
+        matches!(
+            self,
+            Command::Snapshot {}
+                | Command::Directory {}
+                | Command::History { .. }
+                | Command::Timeline { .. }
+        )
     }
 
     /// Checks the protocol's field rules: lengths, required text, ward code
@@ -164,6 +184,9 @@ impl Command {
             | Command::PageRead { .. }
             | Command::PageAck { .. }
             | Command::EndShift { .. }
+            | Command::EscalateNow { .. }
+            | Command::History { .. }
+            | Command::Timeline { .. }
             | Command::Snapshot {}
             | Command::Directory {} => Ok(()),
         }
@@ -231,4 +254,28 @@ pub enum CommandResult {
         wards: Vec<WardView>,
         staff: Vec<StaffView>,
     },
+    /// Tasks raised or changed since the time asked for, oldest first.
+    History { tasks: Vec<TaskView> },
+    /// One task's audit trail.
+    Timeline {
+        task: TaskId,
+        entries: Vec<TimelineEntry>,
+    },
+}
+
+/// One row of a task's audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TimelineEntry {
+    #[ts(type = "number")]
+    pub at: Millis,
+    /// `null` when the hub itself acted (escalations, delivery receipts).
+    pub actor: Option<StaffRef>,
+    /// raise, accept, decline, start, complete, hand_back, cancel, assign,
+    /// set_priority, escalate, ...
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    /// Reason, outcome, who it was assigned to, whom an escalation alerted.
+    pub detail: String,
 }

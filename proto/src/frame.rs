@@ -74,6 +74,15 @@ pub enum ServerFrame {
         at: Millis,
         event: Event,
     },
+    /// Someone's first device connected, or their last one went away.
+    /// Sent live to coordinators; not numbered and never replayed (ask for
+    /// `directory` after a reconnect).
+    Presence {
+        staff: crate::ids::StaffId,
+        connected: bool,
+        #[ts(type = "number")]
+        at: Millis,
+    },
     /// The answer to `ping`.
     Pong {
         #[ts(type = "number")]

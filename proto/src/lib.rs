@@ -18,7 +18,7 @@ pub mod ids;
 pub mod limits;
 pub mod model;
 
-pub use command::{Command, CommandResult, PageTarget};
+pub use command::{Command, CommandResult, PageTarget, TimelineEntry};
 pub use error::{ErrorCode, FieldError};
 pub use event::{Event, PageChange, TaskChange};
 pub use frame::{ClientFrame, ServerFrame};

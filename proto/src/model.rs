@@ -371,6 +371,11 @@ pub struct StaffView {
     pub skills: Vec<Skill>,
     /// Their shift, while they are on one.
     pub shift: Option<ShiftView>,
+    /// Whether a device of theirs is connected to the hub now.
+    pub connected: bool,
+    /// When a device of theirs last was (now, if connected); `null` if never.
+    #[ts(type = "number | null")]
+    pub last_seen_at: Option<Millis>,
 }
 
 /// A ward and its beds.

@@ -70,6 +70,9 @@ pub struct Hospital {
     pub streams: HashMap<StaffId, u64>,
     pub targets: Targets,
     pub policies: Policies,
+    /// Who has a device connected, and when each was last seen; kept by
+    /// the hub's edge, read here for the directory.
+    pub presence: HashMap<StaffId, (bool, Millis)>,
 }
 
 impl Hospital {
@@ -314,6 +317,33 @@ impl Hospital {
                 }
                 Ok(self.set_shift(actor, *staff, None, now))
             }
+            Command::EscalateNow { task } => {
+                self.require_overseer(actor, now, "escalate tasks")?;
+                let t = self
+                    .tasks
+                    .get(task)
+                    .ok_or_else(|| DomainError::NotFound(format!("no task {task}")))?;
+                if t.state().is_terminal() {
+                    return Err(DomainError::InvalidState("task is closed".into()));
+                }
+                let mut fx = self
+                    .escalate_task(*task, now, true)
+                    .ok_or_else(|| DomainError::InvalidState("nothing to escalate".into()))?;
+                if let Some(a) = fx.audit.last_mut() {
+                    a.actor = Some(actor);
+                    a.detail = format!("by hand: {}", a.detail);
+                }
+                Ok(fx)
+            }
+            Command::History { since } => Ok(Effects {
+                result: Some(self.history(actor, *since, now)?),
+                ..Effects::default()
+            }),
+            Command::Timeline { task } => {
+                // The entries come from the store; here only the permission.
+                self.visible_task(actor, *task, now)?;
+                Ok(Effects::default())
+            }
             Command::Snapshot {} => Ok(Effects {
                 result: Some(self.snapshot(actor, now)),
                 ..Effects::default()
@@ -412,6 +442,48 @@ impl Hospital {
                 .is_some_and(|s| s.role.is_ward_based() && s.covers(&t.view.ward))
     }
 
+    /// The task, if `who` may see it; otherwise not found.
+    pub fn visible_task(
+        &self,
+        who: StaffId,
+        id: TaskId,
+        now: Millis,
+    ) -> Result<&Task, DomainError> {
+        self.tasks
+            .get(&id)
+            .filter(|t| self.roster.oversees(who, now) || self.task_visible_to(t, who, now))
+            .ok_or_else(|| DomainError::NotFound(format!("no task {id}")))
+    }
+
+    fn history(
+        &self,
+        who: StaffId,
+        since: Millis,
+        now: Millis,
+    ) -> Result<CommandResult, DomainError> {
+        let wards: Option<Vec<wardpage_proto::WardId>> = if self.roster.oversees(who, now) {
+            None
+        } else {
+            match self.roster.on_shift(who, now) {
+                Some(s) if s.role == Role::NurseInCharge => Some(s.wards.clone()),
+                _ => {
+                    return Err(DomainError::Forbidden(
+                        "only a coordinator or nurse in charge may read the shift's history".into(),
+                    ))
+                }
+            }
+        };
+        let mut tasks: Vec<TaskView> = self
+            .tasks
+            .values()
+            .filter(|t| t.view.updated_at >= since || t.view.raised_at >= since)
+            .filter(|t| wards.as_ref().is_none_or(|w| w.contains(&t.view.ward)))
+            .map(|t| t.view.clone())
+            .collect();
+        tasks.sort_by_key(|t| (t.raised_at, t.id));
+        Ok(CommandResult::History { tasks })
+    }
+
     pub fn directory(&self, now: Millis) -> CommandResult {
         let mut staff: Vec<_> = self
             .roster
@@ -419,6 +491,13 @@ impl Hospital {
             .values()
             .filter(|s| s.active)
             .filter_map(|s| self.roster.staff_view(s.id, now))
+            .map(|mut v| {
+                if let Some((connected, seen)) = self.presence.get(&v.id) {
+                    v.connected = *connected;
+                    v.last_seen_at = Some(*seen);
+                }
+                v
+            })
             .collect();
         staff.sort_by(|a, b| a.name.cmp(&b.name));
         CommandResult::Directory {

@@ -153,6 +153,8 @@ impl Roster {
             role: s.role,
             skills: s.skills.clone(),
             shift: self.on_shift(id, now).map(Shift::view),
+            connected: false,
+            last_seen_at: None,
         })
     }
 

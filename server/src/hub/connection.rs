@@ -6,7 +6,7 @@
 //! events before it reads the replay, and skips any live event whose `seq`
 //! it has already sent.
 
-use super::registry::{Kick, Registration};
+use super::registry::{event_frame, Kick, Outbound, Registration};
 use super::writer::error_frame;
 use super::Hub;
 use crate::auth::token_hash;
@@ -43,8 +43,17 @@ pub async fn serve(hub: Arc<Hub>, mut ws: WebSocket, conn_id: u64) {
     let reason = async {
         match hello(&hub, &mut ws).await {
             Ok(session) => {
-                tracing::Span::current().record("staff", tracing::field::display(session.staff));
-                session.run(&hub, &mut ws).await
+                let staff = session.staff;
+                tracing::Span::current().record("staff", tracing::field::display(staff));
+                if hub.registry.count(staff) == 1 {
+                    hub.writer.presence(staff, true);
+                }
+                let reason = session.run(&hub, &mut ws).await;
+                // The session (and its registration) is gone now.
+                if hub.registry.count(staff) == 0 {
+                    hub.writer.presence(staff, false);
+                }
+                reason
             }
             Err(reason) => reason,
         }
@@ -191,6 +200,9 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
             return Err("shutting down");
         }
     };
+    let mut me = me;
+    me.connected = true;
+    me.last_seen_at = Some(now_ms());
     let resync = cursor > top;
     let welcome = ServerFrame::Welcome {
         version: PROTOCOL_VERSION,
@@ -225,11 +237,7 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
         };
         let n = page.len();
         for ev in page {
-            let frame = format!(
-                r#"{{"type":"event","seq":{},"at":{},"event":{}}}"#,
-                ev.seq, ev.at, ev.body
-            );
-            if !send_text(ws, frame).await {
+            if !send_text(ws, event_frame(ev.seq, ev.at, &ev.body)).await {
                 return Err("gone during replay");
             }
             session.last_sent = ev.seq;
@@ -344,14 +352,21 @@ impl Session {
                         return "write failed";
                     }
                 }
-                Some(out) = self.reg.rx.recv() => {
-                    if out.seq > self.last_sent {
-                        self.last_sent = out.seq;
-                        if !send_text(ws, out.frame()).await {
+                Some(out) = self.reg.rx.recv() => match out {
+                    Outbound::Event { seq, at, body } => {
+                        if seq > self.last_sent {
+                            self.last_sent = seq;
+                            if !send_text(ws, event_frame(seq, at, &body)).await {
+                                return "write failed";
+                            }
+                        }
+                    }
+                    Outbound::Frame(text) => {
+                        if !send_text(ws, text.to_string()).await {
                             return "write failed";
                         }
                     }
-                }
+                },
                 _ = ping.tick() => {
                     if last_heard.elapsed() > HEARTBEAT * 3 {
                         close(ws, 1001, "heartbeat timeout").await;

@@ -13,22 +13,22 @@ use wardpage_proto::{Millis, StaffId};
 /// Frames queued per connection before it counts as a slow consumer.
 pub const OUTBOUND_QUEUE: usize = 1024;
 
-/// An event ready to send: its body is serialised once for all recipients.
+/// Something queued for a connection.
 #[derive(Debug, Clone)]
-pub struct Outbound {
-    pub seq: u64,
-    pub at: Millis,
-    pub body: Arc<str>,
+pub enum Outbound {
+    /// A numbered event; its body is serialised once for all recipients.
+    Event {
+        seq: u64,
+        at: Millis,
+        body: Arc<str>,
+    },
+    /// An unnumbered frame (presence), sent as is.
+    Frame(Arc<str>),
 }
 
-impl Outbound {
-    /// The `event` frame for this recipient.
-    pub fn frame(&self) -> String {
-        format!(
-            r#"{{"type":"event","seq":{},"at":{},"event":{}}}"#,
-            self.seq, self.at, self.body
-        )
-    }
+/// The `event` frame for one recipient.
+pub fn event_frame(seq: u64, at: Millis, body: &str) -> String {
+    format!(r#"{{"type":"event","seq":{seq},"at":{at},"event":{body}}}"#)
 }
 
 /// Why the hub is closing a connection from outside its task.
@@ -123,7 +123,7 @@ impl Registry {
         let mut queued = 0;
         for (staff, seq) in recipients {
             for conn in map.get(staff).into_iter().flatten() {
-                let out = Outbound {
+                let out = Outbound::Event {
                     seq: *seq,
                     at,
                     body: body.clone(),
@@ -139,6 +139,26 @@ impl Registry {
             }
         }
         queued
+    }
+
+    /// Queues an unnumbered frame to every connection of these staff; a
+    /// full queue just misses it (it is a hint, and the queue's owner is
+    /// about to be kicked for the events it cannot take anyway).
+    pub fn send_frame(&self, staff: &[StaffId], frame: &Arc<str>) {
+        let Ok(map) = self.conns.lock() else {
+            return;
+        };
+        for conn in staff.iter().filter_map(|s| map.get(s)).flatten() {
+            let _ = conn.tx.try_send(Outbound::Frame(frame.clone()));
+        }
+    }
+
+    /// How many connections this member of staff has open.
+    pub fn count(&self, staff: StaffId) -> usize {
+        self.conns
+            .lock()
+            .map(|m| m.get(&staff).map_or(0, Vec::len))
+            .unwrap_or(0)
     }
 
     /// Closes every connection opened with this session (logout).

@@ -48,6 +48,8 @@ pub enum WriterMsg {
     Shutdown,
     /// Internal: the earliest escalation deadline has passed.
     EscalateDue,
+    /// Someone's device count went from or to zero.
+    Presence { staff: StaffId, connected: bool },
 }
 
 /// A cheap, clonable way to talk to the writer.
@@ -115,6 +117,11 @@ impl WriterHandle {
     /// Best effort: acks are cumulative, a lost one is repaired by the next.
     pub fn acked(&self, staff: StaffId, seq: u64) {
         let _ = self.tx.try_send(WriterMsg::Acked { staff, seq });
+    }
+
+    /// Best effort: presence is a hint for the dashboard, not a record.
+    pub fn presence(&self, staff: StaffId, connected: bool) {
+        let _ = self.tx.try_send(WriterMsg::Presence { staff, connected });
     }
 
     pub async fn refresh_stats(&self) {
@@ -429,6 +436,7 @@ impl Writer {
                 WriterMsg::Whois { staff, reply } => reads.push(Read::Whois(staff, reply)),
                 WriterMsg::Stats { reply } => reads.push(Read::Stats(reply)),
                 WriterMsg::Shutdown => {}
+                WriterMsg::Presence { staff, connected } => self.presence(staff, connected, now),
                 WriterMsg::EscalateDue => {
                     let due = match self.store.due_escalations(now, ESCALATION_BATCH).await {
                         Ok(d) => d,
@@ -576,6 +584,23 @@ impl Writer {
         match read {
             Read::Command(actor, id, cmd, reply) => {
                 let text = match self.hospital.apply(actor, &cmd, now) {
+                    Ok(_) if matches!(cmd, Command::Timeline { .. }) => {
+                        let Command::Timeline { task } = cmd else {
+                            unreachable!("matched above")
+                        };
+                        self.count("timeline", "ok");
+                        match self.timeline(task).await {
+                            Ok(result) => ServerFrame::Ok { id, result }.to_text(),
+                            Err(e) => {
+                                warn!(error = %e, "timeline read failed");
+                                error_frame(
+                                    Some(id),
+                                    ErrorCode::Internal,
+                                    "could not read the audit trail; retry",
+                                )
+                            }
+                        }
+                    }
                     Ok(fx) => {
                         self.count(cmd.op(), "ok");
                         fx.result
@@ -609,6 +634,51 @@ impl Writer {
                 self.update_task_gauges();
                 let _ = reply.send(());
             }
+        }
+    }
+
+    async fn timeline(
+        &self,
+        task: wardpage_proto::TaskId,
+    ) -> Result<wardpage_proto::CommandResult, StoreError> {
+        let rows = self.store.audit_for(&task.to_string()).await?;
+        let roster = &self.hospital.roster;
+        let entries = rows
+            .into_iter()
+            .map(|r| wardpage_proto::TimelineEntry {
+                at: r.at,
+                actor: r
+                    .actor
+                    .and_then(|a| a.parse().ok())
+                    .map(|a| roster.staff_ref(a)),
+                action: r.action,
+                from_state: r.from_state,
+                to_state: r.to_state,
+                detail: r.detail,
+            })
+            .collect();
+        Ok(wardpage_proto::CommandResult::Timeline { task, entries })
+    }
+
+    /// Records a change of presence and tells the coordinators on shift.
+    fn presence(&mut self, staff: StaffId, connected: bool, at: Millis) {
+        let changed = self
+            .hospital
+            .presence
+            .get(&staff)
+            .is_none_or(|(was, _)| *was != connected);
+        self.hospital.presence.insert(staff, (connected, at));
+        if changed {
+            let frame: Arc<str> = Arc::from(
+                ServerFrame::Presence {
+                    staff,
+                    connected,
+                    at,
+                }
+                .to_text(),
+            );
+            let overseers: Vec<StaffId> = self.hospital.roster.overseers(at).collect();
+            self.registry.send_frame(&overseers, &frame);
         }
     }
 
