@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod hub;
+pub mod sim;
 pub mod story;
 
 pub use client::{Client, CommandError};

@@ -1,0 +1,429 @@
+//! `idle` and `storm`: tens of thousands of handhelds on a few hundred
+//! logins (one token may open many connections), each a lean
+//! [`super::link`] connection from its own loopback source address.
+//!
+//! `idle` connects them, lets them settle and reads the hub's RSS from
+//! /proc to give memory per connection. `storm` raises tasks, drops every
+//! connection at once, raises more while they are gone, then reconnects
+//! them all at once and times how long until every handheld has resumed
+//! (welcomed and replayed up to the top of its stream), checking that
+//! nothing was lost.
+
+use super::hubctl::{rss_kib, HubChoice};
+use super::ledger::{self, AckedRaise, DeviceLog};
+use super::link::{self, Incoming, StreamState};
+use super::load::Rig;
+use super::report::RunReport;
+use super::stats::{self, Live, Samples};
+use futures_util::{SinkExt, StreamExt};
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Semaphore};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetParams {
+    pub connections: usize,
+    /// Pairs of logins (nurse and doctor per pair) sharing the connections.
+    pub pairs: usize,
+    /// Seconds to hold the idle connections before measuring.
+    pub settle_secs: f64,
+    /// Raises per pair before the drop and while everyone is away (storm).
+    pub raises_before: u64,
+    pub raises_during: u64,
+    /// Connections opened at once while ramping up.
+    pub ramp_concurrency: usize,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Hold,
+    Drop,
+    Reconnect,
+    Stop,
+}
+
+struct Device {
+    addr: SocketAddr,
+    src: usize,
+    token: Arc<str>,
+    /// Index of the user's expected stream top.
+    user: usize,
+}
+
+struct DeviceOut {
+    log: DeviceLog,
+    resume: Option<Duration>,
+}
+
+async fn connect_retrying(
+    d: &Device,
+    cursor: u64,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    live: &Live,
+) -> anyhow::Result<(link::Ws, link::Welcome)> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut backoff = 100u64;
+    loop {
+        match link::connect(d.addr, Some(link::source_ip(d.src)), &d.token, cursor).await {
+            Ok(v) => return Ok(v),
+            Err(e) if Instant::now() > deadline => return Err(e),
+            Err(_) => {
+                live.errors.fetch_add(1, Relaxed);
+                // Jittered exponential backoff, as the handheld app does.
+                let jitter = rng.gen_range(0..=backoff);
+                tokio::time::sleep(Duration::from_millis(backoff / 2 + jitter)).await;
+                backoff = (backoff * 2).min(2000);
+            }
+        }
+    }
+}
+
+/// Reads until the phase changes or (when `until` is set) the cursor
+/// reaches it. Returns false if the socket failed.
+async fn read_until(
+    ws: &mut link::Ws,
+    st: &mut StreamState,
+    log: &mut DeviceLog,
+    phase: &mut watch::Receiver<Phase>,
+    current: Phase,
+    until: Option<&AtomicU64>,
+) -> bool {
+    loop {
+        if let Some(top) = until {
+            if st.cursor >= top.load(Relaxed) {
+                return true;
+            }
+        }
+        tokio::select! {
+            changed = phase.changed() => {
+                if changed.is_err() || *phase.borrow() != current { return true; }
+            }
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Text(t))) => {
+                    match st.file(t.as_str()) {
+                        Ok(Incoming::Event { task: Some(task), .. }) => { log.tasks.insert(task); }
+                        Ok(_) => {}
+                        Err(_) => return false,
+                    }
+                }
+                Some(Ok(_)) => {}
+                _ => return false,
+            }
+        }
+    }
+}
+
+async fn device(
+    d: Device,
+    mut phase: watch::Receiver<Phase>,
+    tops: Arc<Vec<AtomicU64>>,
+    ramp: Arc<Semaphore>,
+    live: Arc<Live>,
+    seed: u64,
+) -> DeviceOut {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ d.src as u64);
+    let mut out = DeviceOut {
+        log: DeviceLog::default(),
+        resume: None,
+    };
+    let mut st = StreamState::default();
+    let permit = ramp.acquire().await;
+    let (mut ws, w) = match connect_retrying(&d, 0, &mut rng, &live).await {
+        Ok(v) => v,
+        Err(e) => {
+            out.log.failure = Some(format!("first connect: {e}"));
+            return out;
+        }
+    };
+    drop(permit);
+    out.log.staff = Some(w.me);
+    live.connections.fetch_add(1, Relaxed);
+    let mut ok = read_until(
+        &mut ws,
+        &mut st,
+        &mut out.log,
+        &mut phase,
+        Phase::Hold,
+        None,
+    )
+    .await;
+    if *phase.borrow() == Phase::Drop {
+        // The access point reboots: every socket goes at once.
+        drop(ws);
+        live.connections.fetch_sub(1, Relaxed);
+        while *phase.borrow() == Phase::Drop {
+            if phase.changed().await.is_err() {
+                break;
+            }
+        }
+        if *phase.borrow() != Phase::Reconnect {
+            return out;
+        }
+        let t = Instant::now();
+        ws = match connect_retrying(&d, st.cursor, &mut rng, &live).await {
+            Ok((ws, _)) => ws,
+            Err(e) => {
+                out.log.failure = Some(format!("reconnect: {e}"));
+                return out;
+            }
+        };
+        live.connections.fetch_add(1, Relaxed);
+        live.reconnects.fetch_add(1, Relaxed);
+        ok = read_until(
+            &mut ws,
+            &mut st,
+            &mut out.log,
+            &mut phase,
+            Phase::Reconnect,
+            Some(&tops[d.user]),
+        )
+        .await;
+        if ok && st.cursor >= tops[d.user].load(Relaxed) {
+            out.resume = Some(t.elapsed());
+            live.delivered.fetch_add(1, Relaxed);
+        }
+        ok = ok
+            && read_until(
+                &mut ws,
+                &mut st,
+                &mut out.log,
+                &mut phase,
+                Phase::Reconnect,
+                None,
+            )
+            .await;
+    }
+    let _ = ok;
+    out.log.resumed = st.cursor >= tops[d.user].load(Relaxed);
+    if !out.log.resumed {
+        out.log.failure = Some(format!(
+            "stream at {} of {}",
+            st.cursor,
+            tops[d.user].load(Relaxed)
+        ));
+    }
+    out.log.duplicates = st.duplicates;
+    out.log.gaps = st.gaps;
+    let _ = ws.close(None).await;
+    live.connections.fetch_sub(1, Relaxed);
+    out
+}
+
+/// Raises `n` cannulas on each pair's ward from a short-lived extra
+/// device of each nurse; returns the acknowledged raises.
+async fn raise_per_pair(rig: &Rig, n: u64) -> anyhow::Result<Vec<(usize, AckedRaise)>> {
+    let mut set = tokio::task::JoinSet::new();
+    for (k, (ntok, _, ward)) in rig.pairs.iter().enumerate() {
+        let (addr, ntok, ward) = (rig.addr, ntok.clone(), ward.clone());
+        set.spawn(async move {
+            // Cursor far ahead: the hub answers resync instead of replaying.
+            let (ws, _) =
+                link::connect(addr, Some(link::source_ip(k)), &ntok, u64::MAX / 2).await?;
+            let (mut tx, mut rx) = ws.split();
+            for _ in 0..n {
+                let frame = link::raise_frame(wardpage_proto::CommandId::new_random(), &ward, 0);
+                tx.send(Message::Text(frame.into())).await?;
+            }
+            let mut st = StreamState {
+                cursor: u64::MAX / 2,
+                ..Default::default()
+            };
+            let mut got = Vec::new();
+            while (got.len() as u64) < n {
+                let msg = tokio::time::timeout(Duration::from_secs(30), rx.next()).await?;
+                let Some(Ok(Message::Text(t))) = msg else {
+                    anyhow::bail!("raiser socket closed")
+                };
+                match st.file(t.as_str())? {
+                    Incoming::Ok {
+                        task: Some((task, candidates)),
+                        ..
+                    } => got.push((k, AckedRaise { task, candidates })),
+                    Incoming::Refused { code, .. } => anyhow::bail!("raise refused: {code}"),
+                    _ => {}
+                }
+            }
+            let _ = tx.close().await;
+            anyhow::Ok(got)
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(r) = set.join_next().await {
+        all.extend(r??);
+    }
+    Ok(all)
+}
+
+/// `idle` (storm false) or `storm` (storm true).
+pub async fn run(
+    choice: &HubChoice,
+    p: FleetParams,
+    storm: bool,
+    password: &str,
+) -> anyhow::Result<RunReport> {
+    let mut report = RunReport::new(
+        if storm { "storm" } else { "idle" },
+        p.seed,
+        serde_json::to_value(&p)?,
+    );
+    // Room for every socket this process holds.
+    if let Ok(n) = rlimit::increase_nofile_limit(u64::MAX) {
+        report.notes.push(format!("simulator open-file limit {n}"));
+    }
+    let rig = Rig::start(choice, p.pairs, password, None).await?;
+    let pid = rig.hub.proc().map(|h| h.pid);
+    let users = rig.pairs.len() * 2;
+    let tops: Arc<Vec<AtomicU64>> = Arc::new((0..users).map(|_| AtomicU64::new(0)).collect());
+    // Let the hub finish the logins' work before the baseline.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss0 = pid.and_then(rss_kib);
+    let sim0 = rss_kib(std::process::id());
+    let live = Arc::new(Live::default());
+    let bar = stats::progress(report.scenario.as_str());
+    let timeline =
+        stats::Timeline::start(live.clone(), Duration::from_millis(250), Some(bar.clone()));
+    let (phase_tx, phase_rx) = watch::channel(Phase::Hold);
+    let ramp = Arc::new(Semaphore::new(p.ramp_concurrency.max(1)));
+    let t_ramp = Instant::now();
+    let mut handles = Vec::with_capacity(p.connections);
+    for j in 0..p.connections {
+        let user = j % users;
+        let (ntok, dtok, _) = &rig.pairs[user / 2];
+        let token: Arc<str> = Arc::from(if user % 2 == 0 {
+            ntok.as_str()
+        } else {
+            dtok.as_str()
+        });
+        let d = Device {
+            addr: rig.addr,
+            src: j,
+            token,
+            user,
+        };
+        handles.push(tokio::spawn(device(
+            d,
+            phase_rx.clone(),
+            tops.clone(),
+            ramp.clone(),
+            live.clone(),
+            p.seed,
+        )));
+    }
+    // Wait for the ramp to finish.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while (live.connections.load(Relaxed) as usize) < p.connections && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ramp_s = t_ramp.elapsed().as_secs_f64();
+    let connected = live.connections.load(Relaxed);
+    report
+        .figures
+        .insert("connections open".into(), connected as f64);
+    report.figures.insert("ramp up (s)".into(), ramp_s);
+    report.figures.insert(
+        "connections per second while ramping".into(),
+        connected as f64 / ramp_s,
+    );
+    tokio::time::sleep(Duration::from_secs_f64(p.settle_secs)).await;
+    if let (Some(a), Some(b)) = (rss0, pid.and_then(rss_kib)) {
+        report
+            .figures
+            .insert("hub RSS before (MiB)".into(), a as f64 / 1024.0);
+        report
+            .figures
+            .insert("hub RSS with connections (MiB)".into(), b as f64 / 1024.0);
+        report.figures.insert(
+            "hub KiB per connection".into(),
+            (b.saturating_sub(a)) as f64 / connected.max(1) as f64,
+        );
+    }
+    if let (Some(a), Some(b)) = (sim0, rss_kib(std::process::id())) {
+        report.figures.insert(
+            "simulator KiB per connection".into(),
+            (b.saturating_sub(a)) as f64 / connected.max(1) as f64,
+        );
+    }
+    let mut acked = Vec::new();
+    if storm {
+        let before = raise_per_pair(&rig, p.raises_before).await?;
+        let during_start;
+        // Let the live events reach everyone, then drop them all at once.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        phase_tx.send_replace(Phase::Drop);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while live.connections.load(Relaxed) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Give the hub a moment to notice the closed sockets.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        during_start = Instant::now();
+        let during = raise_per_pair(&rig, p.raises_during).await?;
+        report.figures.insert(
+            "raises while everyone was away (s)".into(),
+            during_start.elapsed().as_secs_f64(),
+        );
+        for (k, _) in before.iter().chain(during.iter()) {
+            tops[2 * k].fetch_add(1, Relaxed);
+            tops[2 * k + 1].fetch_add(1, Relaxed);
+        }
+        acked.extend(before.into_iter().chain(during).map(|(_, a)| a));
+        // Everyone comes back at once.
+        let storm_t = Instant::now();
+        phase_tx.send_replace(Phase::Reconnect);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while (live.delivered.load(Relaxed) as usize) < p.connections && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        report.figures.insert(
+            "storm: all resumed after (s)".into(),
+            storm_t.elapsed().as_secs_f64(),
+        );
+    }
+    phase_tx.send_replace(Phase::Stop);
+    let mut logs = Vec::new();
+    let mut resume = Samples::default();
+    for h in handles {
+        let out = h.await?;
+        if let Some(d) = out.resume {
+            resume.push(d);
+        }
+        logs.push(out.log);
+    }
+    report.timeline = timeline.finish();
+    bar.finish_and_clear();
+    report.duration_s = t_ramp.elapsed().as_secs_f64();
+    report.invariants = ledger::check(&acked, &logs);
+    report.raises_acked = acked.len() as u64;
+    report.reconnects = live.reconnects.load(Relaxed);
+    report.figures.insert(
+        "connect failures retried".into(),
+        live.errors.load(Relaxed) as f64,
+    );
+    if storm {
+        report.histogram = resume.histogram();
+        if let Some(r) = resume.percentiles() {
+            report
+                .figures
+                .insert("storm: resume p50 (s)".into(), r.p50 / 1000.0);
+            report
+                .figures
+                .insert("storm: resume p99 (s)".into(), r.p99 / 1000.0);
+            report
+                .figures
+                .insert("storm: resume max (s)".into(), r.max / 1000.0);
+        }
+        report
+            .figures
+            .insert("storm: handhelds resumed".into(), resume.us.len() as f64);
+        report.notes.push("the histogram shows per-handheld resume time (reconnect start to caught up), not raise latency".into());
+    }
+    rig.hub.stop().await?;
+    Ok(report)
+}

@@ -1,0 +1,280 @@
+//! Generated hospitals: wards with beds and a night team with roles, skills
+//! and ward coverage. A [`Hospital`] becomes a roster TOML file (the format
+//! of `server/demo/hospital.toml`) and reaches the hub only through its own
+//! roster import, never by writing to its database.
+
+use anyhow::{bail, Context};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Stdio;
+use tokio::io::AsyncWriteExt;
+use wardpage_proto::{Role, Skill};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WardSpec {
+    pub id: String,
+    pub name: String,
+    pub beds: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StaffSpec {
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    pub skills: Vec<Skill>,
+    /// Wards covered on tonight's shift (empty: not on shift).
+    pub wards: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Hospital {
+    pub wards: Vec<WardSpec>,
+    pub staff: Vec<StaffSpec>,
+}
+
+fn ward_range(wards: &[WardSpec], from: usize, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| wards[(from + i) % wards.len()].id.clone())
+        .collect()
+}
+
+impl Hospital {
+    /// A site of about `beds` beds in wards of 25, with a night team of
+    /// about `handhelds` people: one nurse per two wards (ward-based), and
+    /// doctors, nurse practitioners, phlebotomists and a coordinator
+    /// covering blocks of wards, after the Hospital at Night model.
+    pub fn night(beds: u32, handhelds: usize) -> Hospital {
+        let nwards = beds.div_ceil(25).max(2) as usize;
+        let wards: Vec<WardSpec> = (0..nwards)
+            .map(|i| WardSpec {
+                id: format!("w{}", i + 1),
+                name: format!("Ward {}", i + 1),
+                beds: 25,
+            })
+            .collect();
+        let handhelds = handhelds.max(8);
+        // Roughly 60% nurses, 40% the cross-cover team.
+        let nurses = (handhelds * 3 / 5).max(2);
+        let team = handhelds - nurses;
+        let mut staff = Vec::new();
+        let per_nurse = nwards.div_ceil(nurses);
+        for i in 0..nurses {
+            staff.push(StaffSpec {
+                login: format!("nurse{}", i + 1),
+                name: format!("Nurse {}", i + 1),
+                role: if i % 5 == 0 {
+                    Role::NurseInCharge
+                } else {
+                    Role::Nurse
+                },
+                skills: vec![],
+                wards: ward_range(&wards, i * per_nurse, per_nurse),
+            });
+        }
+        // The cross-cover team, cycling through grades; each covers a block.
+        let grades: [(Role, &[Skill], &str); 6] = [
+            (
+                Role::Fy1,
+                &[Skill::Cannulation, Skill::Bloods, Skill::Ecg],
+                "fy1",
+            ),
+            (
+                Role::Sho,
+                &[Skill::Cannulation, Skill::Prescribing, Skill::Ecg],
+                "sho",
+            ),
+            (
+                Role::NursePractitioner,
+                &[
+                    Skill::Cannulation,
+                    Skill::Bloods,
+                    Skill::IvDrugs,
+                    Skill::Prescribing,
+                    Skill::Catheterisation,
+                ],
+                "np",
+            ),
+            (
+                Role::Phlebotomist,
+                &[Skill::Bloods, Skill::BloodCultures],
+                "phleb",
+            ),
+            (
+                Role::Fy1,
+                &[Skill::Cannulation, Skill::Bloods, Skill::BloodCultures],
+                "fy1b",
+            ),
+            (Role::Registrar, &[Skill::Prescribing, Skill::Ecg], "reg"),
+        ];
+        let others = team.saturating_sub(1).max(1);
+        for i in 0..others {
+            let (role, skills, tag) = grades[i % grades.len()];
+            // Registrars cover the whole site; the others half of it.
+            let span = if role == Role::Registrar {
+                nwards
+            } else {
+                nwards.div_ceil(2)
+            };
+            staff.push(StaffSpec {
+                login: format!("{tag}.{}", i + 1),
+                name: format!("{} {}", role.as_str(), i + 1),
+                role,
+                skills: skills.to_vec(),
+                wards: ward_range(
+                    &wards,
+                    (i / grades.len()) * span + (i % 2) * nwards / 2,
+                    span,
+                ),
+            });
+        }
+        staff.push(StaffSpec {
+            login: "coord".into(),
+            name: "Site Coordinator".into(),
+            role: Role::Coordinator,
+            skills: vec![],
+            wards: wards.iter().map(|w| w.id.clone()).collect(),
+        });
+        Hospital { wards, staff }
+    }
+
+    /// `n` isolated pairs for the load scenarios: ward `pK`, nurse `nK` on
+    /// it and doctor `dK` (cannulation) covering only it. A cannula raise by
+    /// `nK` reaches exactly two people: the nurse (raiser) and the doctor
+    /// (the one candidate). No coordinator, so fan-out stays at two.
+    pub fn pairs(n: usize) -> Hospital {
+        let mut h = Hospital::default();
+        for k in 0..n {
+            let ward = format!("p{k}");
+            h.wards.push(WardSpec {
+                id: ward.clone(),
+                name: format!("Pair ward {k}"),
+                beds: 30,
+            });
+            h.staff.push(StaffSpec {
+                login: format!("n{k}"),
+                name: format!("Nurse {k}"),
+                role: Role::Nurse,
+                skills: vec![],
+                wards: vec![ward.clone()],
+            });
+            h.staff.push(StaffSpec {
+                login: format!("d{k}"),
+                name: format!("Doctor {k}"),
+                role: Role::Fy1,
+                skills: vec![Skill::Cannulation],
+                wards: vec![ward],
+            });
+        }
+        h
+    }
+
+    pub fn total_beds(&self) -> u32 {
+        self.wards.iter().map(|w| w.beds).sum()
+    }
+
+    /// The roster file the hub imports.
+    pub fn to_toml(&self) -> String {
+        let mut s = String::from("# Generated by wardpage-sim.\n");
+        for w in &self.wards {
+            let _ = write!(
+                s,
+                "\n[[ward]]\nid = \"{}\"\nname = \"{}\"\nbeds = {}\n",
+                w.id, w.name, w.beds
+            );
+        }
+        for p in &self.staff {
+            let skills: Vec<String> = p
+                .skills
+                .iter()
+                .map(|k| format!("\"{}\"", k.as_str()))
+                .collect();
+            let _ = write!(
+                s,
+                "\n[[staff]]\nlogin = \"{}\"\nname = \"{}\"\nrole = \"{}\"\nskills = [{}]\n",
+                p.login,
+                p.name,
+                p.role.as_str(),
+                skills.join(", ")
+            );
+            if !p.wards.is_empty() {
+                let wards: Vec<String> = p.wards.iter().map(|w| format!("\"{w}\"")).collect();
+                let _ = writeln!(s, "shift = {{ wards = [{}] }}", wards.join(", "));
+            }
+        }
+        s
+    }
+
+    /// Imports through the hub's own CLI: `wardpage --db DB roster import
+    /// FILE --password-stdin`. A running hub picks it up within a second.
+    pub async fn import_with_cli(
+        &self,
+        bin: &Path,
+        db: &Path,
+        password: &str,
+    ) -> anyhow::Result<()> {
+        let file = tempfile::Builder::new().suffix(".toml").tempfile()?;
+        std::fs::write(file.path(), self.to_toml())?;
+        let mut child = tokio::process::Command::new(bin)
+            .arg("--db")
+            .arg(db)
+            .args(["roster", "import"])
+            .arg(file.path())
+            .arg("--password-stdin")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("running {}", bin.display()))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(format!("{password}\n").as_bytes()).await?;
+        }
+        let out = child.wait_with_output().await?;
+        if !out.status.success() {
+            bail!(
+                "roster import failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+
+    /// Imports into an in-process hub through the same roster code the CLI
+    /// uses (`RosterFile::import` on the hub's store).
+    pub async fn import_in_process(
+        &self,
+        hub: &crate::TestHub,
+        password: &str,
+    ) -> anyhow::Result<()> {
+        let roster = wardpage_server::roster::RosterFile::parse(&self.to_toml())?;
+        roster
+            .import(
+                &*hub.store,
+                wardpage_server::clock::now_ms(),
+                Some(password),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_rosters_are_valid_roster_files() {
+        for h in [
+            Hospital::night(1000, 30),
+            Hospital::night(200, 8),
+            Hospital::pairs(3),
+        ] {
+            let r = wardpage_server::roster::RosterFile::parse(&h.to_toml()).expect("valid roster");
+            assert_eq!(r.staff.len(), h.staff.len());
+        }
+        let h = Hospital::night(1000, 30);
+        assert_eq!(h.total_beds(), 1000);
+        assert_eq!(h.staff.len(), 30);
+    }
+}

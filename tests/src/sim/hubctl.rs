@@ -1,0 +1,277 @@
+//! The hub under test. [`HubProc`] runs the `wardpage` binary as a child
+//! (so the simulator can read its RSS, SIGKILL it and restart it on the same
+//! database file and port); [`SimHub`] also covers an in-process
+//! [`crate::TestHub`] (for CI) and a hub someone else started (a URL).
+
+use super::hospital::Hospital;
+use anyhow::{bail, Context};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// Where the `wardpage` binary is: `$WARDPAGE_BIN`, beside this executable
+/// (the simulator binary lives in the same target folder), or where the
+/// test harness looks for it.
+pub fn hub_binary() -> anyhow::Result<PathBuf> {
+    if let Some(p) = std::env::var_os("WARDPAGE_BIN") {
+        return Ok(PathBuf::from(p));
+    }
+    if let Some(dir) = std::env::current_exe()?.parent() {
+        let bin = dir.join(format!("wardpage{}", std::env::consts::EXE_SUFFIX));
+        if bin.exists() {
+            return Ok(bin);
+        }
+    }
+    crate::hub::wardpage_bin()
+}
+
+/// A `wardpage serve` child process on its own database file.
+pub struct HubProc {
+    child: tokio::process::Child,
+    pub pid: u32,
+    pub addr: SocketAddr,
+    pub db: PathBuf,
+    pub bin: PathBuf,
+    /// From spawn to the "listening" line on stdout.
+    pub startup: Duration,
+}
+
+impl HubProc {
+    /// Starts `wardpage serve` on `db`, listening on `listen` (port 0: any).
+    pub async fn spawn(bin: &Path, db: &Path, listen: SocketAddr) -> anyhow::Result<HubProc> {
+        let started = Instant::now();
+        let mut child = tokio::process::Command::new(bin)
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--listen"])
+            .arg(listen.to_string())
+            .env(
+                "RUST_LOG",
+                std::env::var("WARDPAGE_SIM_HUB_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("spawning {}", bin.display()))?;
+        let pid = child.id().context("hub exited at once")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(120), lines.next_line())
+            .await
+            .context("hub did not start within 120 s")??
+            .context("hub exited before listening")?;
+        let startup = started.elapsed();
+        let url = line
+            .strip_prefix("wardpage listening on http://")
+            .with_context(|| format!("unexpected first line: {line}"))?;
+        let addr = url.parse()?;
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(HubProc {
+            child,
+            pid,
+            addr,
+            db: db.to_owned(),
+            bin: bin.to_owned(),
+            startup,
+        })
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The hub's resident memory in KiB (`VmRSS` in /proc/PID/status).
+    pub fn rss_kib(&self) -> Option<u64> {
+        rss_kib(self.pid)
+    }
+
+    /// SIGKILL: no chance to flush or say goodbye.
+    pub async fn kill9(mut self) -> anyhow::Result<(PathBuf, PathBuf, SocketAddr)> {
+        self.child.start_kill()?;
+        self.child.wait().await?;
+        Ok((self.bin, self.db, self.addr))
+    }
+
+    /// SIGKILL, then start again on the same database and port.
+    pub async fn kill9_and_restart(self) -> anyhow::Result<HubProc> {
+        let (bin, db, addr) = self.kill9().await?;
+        // The port may linger briefly; retry the bind for a few seconds.
+        let mut last = None;
+        for _ in 0..50 {
+            match HubProc::spawn(&bin, &db, addr).await {
+                Ok(h) => return Ok(h),
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("restart failed")))
+    }
+}
+
+/// `VmRSS` of a process, in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+/// How the simulator reaches a hub.
+pub enum SimHub {
+    /// A child process the simulator started (and may kill).
+    Proc {
+        hub: Option<HubProc>,
+        _dir: Option<tempfile::TempDir>,
+    },
+    /// A hub inside this process (no binary needed; used by CI).
+    InProcess(Box<crate::TestHub>),
+    /// A hub started by someone else; the hospital must already be loaded.
+    External(String),
+}
+
+/// Which kind of hub a scenario asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HubChoice {
+    Spawn,
+    InProcess,
+    External(String),
+}
+
+impl std::str::FromStr for HubChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "spawn" => Ok(HubChoice::Spawn),
+            "inproc" | "in-process" => Ok(HubChoice::InProcess),
+            u if u.starts_with("http://") => {
+                Ok(HubChoice::External(u.trim_end_matches('/').to_owned()))
+            }
+            other => Err(format!(
+                "--hub takes spawn, inproc or http://HOST:PORT, not `{other}`"
+            )),
+        }
+    }
+}
+
+impl SimHub {
+    /// Starts (or reaches) a hub with `hospital` loaded, every account's
+    /// password being `password`. `db` keeps the database somewhere known
+    /// (else a temporary folder).
+    pub async fn start(
+        choice: &HubChoice,
+        hospital: &Hospital,
+        password: &str,
+        db: Option<&Path>,
+    ) -> anyhow::Result<SimHub> {
+        match choice {
+            HubChoice::Spawn => {
+                let bin = hub_binary()?;
+                let (dir, db) = match db {
+                    Some(p) => (None, p.to_owned()),
+                    None => {
+                        let d = tempfile::tempdir()?;
+                        let p = d.path().join("sim.db");
+                        (Some(d), p)
+                    }
+                };
+                hospital.import_with_cli(&bin, &db, password).await?;
+                let hub = HubProc::spawn(&bin, &db, "127.0.0.1:0".parse()?).await?;
+                Ok(SimHub::Proc {
+                    hub: Some(hub),
+                    _dir: dir,
+                })
+            }
+            HubChoice::InProcess => {
+                let hub = crate::TestHub::start().await?;
+                hospital.import_in_process(&hub, password).await?;
+                Ok(SimHub::InProcess(Box::new(hub)))
+            }
+            HubChoice::External(url) => Ok(SimHub::External(url.clone())),
+        }
+    }
+
+    pub fn base(&self) -> String {
+        match self {
+            SimHub::Proc { hub: Some(h), .. } => h.base(),
+            SimHub::Proc { hub: None, .. } => String::new(),
+            SimHub::InProcess(h) => h.base(),
+            SimHub::External(u) => u.clone(),
+        }
+    }
+
+    pub fn addr(&self) -> anyhow::Result<SocketAddr> {
+        let base = self.base();
+        let hostport = base
+            .strip_prefix("http://")
+            .context("hub URL must be http://")?;
+        use std::net::ToSocketAddrs;
+        hostport
+            .to_socket_addrs()?
+            .next()
+            .context("hub address does not resolve")
+    }
+
+    pub fn proc(&self) -> Option<&HubProc> {
+        match self {
+            SimHub::Proc { hub, .. } => hub.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the simulator may SIGKILL and restart this hub.
+    pub fn can_restart(&self) -> bool {
+        self.proc().is_some()
+    }
+
+    /// SIGKILL and restart on the same database and port; returns the time
+    /// from spawn to the listening line.
+    pub async fn kill9_and_restart(&mut self) -> anyhow::Result<Duration> {
+        let SimHub::Proc { hub, .. } = self else {
+            bail!("only a hub the simulator started can be killed");
+        };
+        let h = hub.take().context("hub already gone")?;
+        let new = h.kill9_and_restart().await?;
+        let t = new.startup;
+        *hub = Some(new);
+        Ok(t)
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        match self {
+            SimHub::Proc { hub: Some(h), .. } => {
+                h.kill9().await?;
+                Ok(())
+            }
+            SimHub::InProcess(h) => h.stop().await,
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Waits until the hub has loaded the roster: `login`'s welcome shows a shift.
+pub async fn wait_for_roster(base: &str, login: &str, password: &str) -> anyhow::Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(token) = crate::client::login(base, login, password).await {
+            if let Ok(c) = crate::Client::connect(base, &token, 0).await {
+                let on = c.me.shift.is_some();
+                c.close().await;
+                if on {
+                    return Ok(token);
+                }
+            }
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the hub did not load the simulated roster within 15 s ({login} is not on shift)"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

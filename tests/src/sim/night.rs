@@ -1,0 +1,660 @@
+//! The `night` and `chaos` scenarios: every member of the night team holds
+//! one handheld, driven by the shared [`crate::Client`] through the seeded
+//! [`NightPlan`]. Nurses raise tasks, candidates accept after a delay or
+//! decline, holders complete; phones walk through not-spots and sleep, and in
+//! chaos the hub itself is SIGKILLed and restarted on the same database and
+//! port. Commands go through an outbox: after a transport failure the same
+//! command id is sent again, as a real handheld would.
+
+use super::hubctl::SimHub;
+use super::ledger::{self, AckedRaise, DeviceLog};
+use super::plan::{NightPlan, OutageKind};
+use super::report::RunReport;
+use super::stats::{self, Live, Samples};
+use crate::client::{login, CommandError};
+use crate::Client;
+use anyhow::Context;
+use rand::{Rng, SeedableRng};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+use wardpage_proto::{
+    Command, CommandId, CommandResult, Event, OfferState, Sbar, StaffId, TaskChange, TaskId,
+    TaskState, WardId,
+};
+
+/// After the night ends, how long stragglers may take to finish a command.
+const GRACE: Duration = Duration::from_millis(1500);
+/// How long a handheld keeps trying to reconnect before giving up.
+const RECONNECT_FOR: Duration = Duration::from_secs(60);
+
+enum Action {
+    Raise(usize),
+    Outage(usize),
+    Decide {
+        task: TaskId,
+        accept: bool,
+        work_ms: u64,
+    },
+    Complete(TaskId),
+}
+
+/// What one handheld hands in at the end.
+#[derive(Default)]
+struct ActorResult {
+    log: DeviceLog,
+    acked: Vec<AckedRaise>,
+    ack_latency: Samples,
+    delivery_latency: Samples,
+    /// Deliveries that arrived only after an outage (replayed on resume).
+    resumed_deliveries: u64,
+    /// Coordinator only: open tasks per the final snapshot, tasks seen closed,
+    /// and raise-to-accept times in real milliseconds.
+    open: HashSet<TaskId>,
+    closed: HashSet<TaskId>,
+    accept_ms: Vec<f64>,
+    no_one_accepted: u64,
+}
+
+struct Shared {
+    plan: Arc<NightPlan>,
+    base: String,
+    live: Arc<Live>,
+    /// When each planned raise was first sent, for delivery latency.
+    sent: Mutex<HashMap<usize, Instant>>,
+    ids: Vec<StaffId>,
+}
+
+struct Actor {
+    idx: usize,
+    sh: Arc<Shared>,
+    token: String,
+    client: Option<Client>,
+    cursor: u64,
+    duplicates: u64,
+    connected_since: Instant,
+    agenda: Vec<(Instant, Action)>,
+    res: ActorResult,
+    shown: HashSet<TaskId>,
+    /// Coordinator: latest version of each task seen.
+    views: HashMap<TaskId, (u32, TaskState, i64, Option<i64>)>,
+    rng: rand_chacha::ChaCha8Rng,
+}
+
+impl Actor {
+    fn is_coordinator(&self) -> bool {
+        self.sh.plan.hospital.staff[self.idx].role == wardpage_proto::Role::Coordinator
+    }
+
+    /// Connects from the saved cursor, retrying with jittered backoff (so a
+    /// whole hospital reconnecting after a hub restart does not stampede).
+    async fn ensure_connected(&mut self) -> anyhow::Result<()> {
+        if self.client.is_some() {
+            return Ok(());
+        }
+        let deadline = Instant::now() + RECONNECT_FOR;
+        let mut backoff = 50u64;
+        loop {
+            match Client::connect(&self.sh.base, &self.token, self.cursor).await {
+                Ok(mut c) => {
+                    if self.traced() {
+                        eprintln!(
+                            "TRACE connect from {} -> cursor {} resync {} top {}",
+                            self.cursor, c.cursor, c.resync, c.welcome_cursor
+                        );
+                    }
+                    c.duplicates = self.duplicates;
+                    self.cursor = c.cursor;
+                    self.client = Some(c);
+                    self.connected_since = Instant::now();
+                    self.sh.live.connections.fetch_add(1, Relaxed);
+                    return Ok(());
+                }
+                Err(e) if Instant::now() > deadline => return Err(e.context("could not reconnect")),
+                Err(_) => {
+                    let jitter = self.rng.gen_range(0..=backoff / 2);
+                    tokio::time::sleep(Duration::from_millis(backoff + jitter)).await;
+                    backoff = (backoff * 2).min(1000);
+                }
+            }
+        }
+    }
+
+    /// Takes what the client buffered, then drops the socket.
+    fn disconnect(&mut self) {
+        if let Some(mut c) = self.client.take() {
+            while c.buffered() > 0 {
+                let ev = futures_util::FutureExt::now_or_never(c.next_event_within(Duration::ZERO));
+                match ev {
+                    Some(Ok(Some((seq, e)))) => self.handle(seq, e),
+                    _ => break,
+                }
+            }
+            self.cursor = c.cursor;
+            self.duplicates = c.duplicates;
+            self.sh.live.connections.fetch_sub(1, Relaxed);
+        }
+    }
+
+    fn traced(&self) -> bool {
+        std::env::var("WARDPAGE_SIM_TRACE").ok().as_deref()
+            == Some(self.sh.plan.hospital.staff[self.idx].login.as_str())
+    }
+
+    fn transport_failed(&mut self, e: &anyhow::Error) {
+        if self.traced() {
+            eprintln!("TRACE transport failed: {e:#}");
+        }
+        if e.to_string().contains("gap in stream") {
+            self.res.log.gaps += 1;
+        }
+        self.sh.live.reconnects.fetch_add(1, Relaxed);
+        self.disconnect();
+    }
+
+    /// Sends `cmd` until the hub answers, re-sending the same id after a
+    /// transport failure (idempotency makes that safe).
+    async fn exec(&mut self, cmd: Command) -> Option<Result<CommandResult, CommandError>> {
+        let id = CommandId::new_random();
+        let deadline = Instant::now() + RECONNECT_FOR;
+        while Instant::now() < deadline {
+            if self.ensure_connected().await.is_err() {
+                return None;
+            }
+            let Some(c) = self.client.as_mut() else {
+                continue;
+            };
+            let attempt = async {
+                c.send_with_id(id, cmd.clone()).await?;
+                c.reply(id).await
+            }
+            .await;
+            match attempt {
+                Ok(r) => {
+                    if r.is_err() {
+                        self.sh.live.errors.fetch_add(1, Relaxed);
+                    }
+                    return Some(r);
+                }
+                Err(e) => self.transport_failed(&e),
+            }
+        }
+        None
+    }
+
+    fn schedule(&mut self, at: Instant, a: Action) {
+        self.agenda.push((at, a));
+    }
+
+    fn next_due(&self) -> Option<usize> {
+        self.agenda
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, (t, _))| *t)
+            .map(|(i, _)| i)
+    }
+
+    /// Files one new event: bookkeeping, and schedules reactions to offers.
+    fn handle(&mut self, seq: u64, e: Event) {
+        if std::env::var("WARDPAGE_SIM_TRACE").ok().as_deref()
+            == Some(self.sh.plan.hospital.staff[self.idx].login.as_str())
+        {
+            if let Event::Task { .. } = e {
+            } else {
+                eprintln!("TRACE seq {seq} other {e:?}");
+            }
+        }
+        let Event::Task { change, task, .. } = e else {
+            return;
+        };
+        if std::env::var("WARDPAGE_SIM_TRACE").ok().as_deref()
+            == Some(self.sh.plan.hospital.staff[self.idx].login.as_str())
+        {
+            eprintln!("TRACE seq {seq} {change:?} {} {}", task.id, task.patient);
+        }
+        self.res.log.tasks.insert(task.id);
+        if self.is_coordinator() {
+            let entry = self
+                .views
+                .entry(task.id)
+                .or_insert((0, task.state, task.raised_at, None));
+            if task.version >= entry.0 {
+                *entry = (task.version, task.state, task.raised_at, task.accepted_at);
+            }
+        }
+        if change != TaskChange::Raised {
+            return;
+        }
+        if !self.shown.insert(task.id) {
+            self.res.log.shown_twice += 1;
+        }
+        let me = self.sh.ids[self.idx];
+        let offered = task
+            .offers
+            .iter()
+            .any(|o| o.staff.id == me && o.state == OfferState::Offered);
+        let raise = task
+            .patient
+            .strip_prefix('N')
+            .and_then(|n| n.parse::<usize>().ok());
+        if offered {
+            if let Some(r) = raise {
+                let sent = self.sh.sent.lock().ok().and_then(|m| m.get(&r).copied());
+                if let Some(sent) = sent {
+                    if self.connected_since <= sent {
+                        self.res.delivery_latency.push(sent.elapsed());
+                    } else {
+                        self.res.resumed_deliveries += 1;
+                    }
+                }
+                self.sh.live.delivered.fetch_add(1, Relaxed);
+                let d = self.sh.plan.decision(r, self.idx, task.priority);
+                let at = Instant::now() + Duration::from_millis(d.after_ms);
+                self.schedule(
+                    at,
+                    Action::Decide {
+                        task: task.id,
+                        accept: d.accept,
+                        work_ms: d.work_ms,
+                    },
+                );
+            }
+        }
+    }
+
+    async fn act(&mut self, a: Action) {
+        match a {
+            Action::Raise(i) => {
+                let r = &self.sh.plan.raises[i];
+                let cmd = Command::RaiseTask {
+                    ward: WardId(r.ward.clone()),
+                    bed: r.bed.clone(),
+                    patient: r.patient.clone(),
+                    category: r.category,
+                    priority: r.priority,
+                    requirement: r.requirement,
+                    sbar: Sbar {
+                        situation: format!("{:?} needed, bed {}", r.category, r.bed),
+                        background: "Simulated night".into(),
+                        assessment: format!("{:?}", r.priority),
+                        recommendation: "Please review".into(),
+                    },
+                };
+                let sent = Instant::now();
+                if let Ok(mut m) = self.sh.sent.lock() {
+                    m.insert(i, sent);
+                }
+                if let Some(Ok(CommandResult::Task { task })) = self.exec(cmd).await {
+                    self.res.ack_latency.push(sent.elapsed());
+                    self.sh.live.acked.fetch_add(1, Relaxed);
+                    self.res.acked.push(AckedRaise {
+                        task: task.id,
+                        candidates: task
+                            .offers
+                            .iter()
+                            .filter(|o| o.state == OfferState::Offered)
+                            .map(|o| o.staff.id)
+                            .collect(),
+                    });
+                }
+            }
+            Action::Outage(i) => {
+                let o = self.sh.plan.outages[i].clone();
+                if let (OutageKind::Sleep, Some(c)) = (o.kind, self.client.as_mut()) {
+                    // A sleeping phone's OS closes the socket; a not-spot just drops it.
+                    let _ = c.ack().await;
+                }
+                self.disconnect();
+                tokio::time::sleep(Duration::from_millis(o.dur_ms)).await;
+                self.sh.live.reconnects.fetch_add(1, Relaxed);
+                let _ = self.ensure_connected().await;
+            }
+            Action::Decide {
+                task,
+                accept,
+                work_ms,
+            } => {
+                if accept {
+                    if let Some(Ok(_)) = self.exec(Command::Accept { task }).await {
+                        self.schedule(
+                            Instant::now() + Duration::from_millis(work_ms),
+                            Action::Complete(task),
+                        );
+                    }
+                } else {
+                    let _ = self
+                        .exec(Command::Decline {
+                            task,
+                            reason: "Busy with a sick patient on another ward".into(),
+                        })
+                        .await;
+                }
+            }
+            Action::Complete(task) => {
+                let _ = self
+                    .exec(Command::Complete {
+                        task,
+                        outcome: "Done".into(),
+                    })
+                    .await;
+            }
+        }
+    }
+
+    async fn run(mut self, end: Instant, barrier: Arc<tokio::sync::Barrier>) -> ActorResult {
+        if let Err(e) = self.ensure_connected().await {
+            self.res.log.failure = Some(e.to_string());
+        }
+        loop {
+            let now = Instant::now();
+            match self.next_due() {
+                Some(i) if self.agenda[i].0 <= now => {
+                    let (_, a) = self.agenda.swap_remove(i);
+                    // Nothing new starts after the night ends.
+                    if now < end || matches!(a, Action::Complete(_)) && now < end + GRACE {
+                        self.act(a).await;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            if now >= end
+                && self
+                    .agenda
+                    .iter()
+                    .all(|(t, a)| *t >= end + GRACE || !matches!(a, Action::Complete(_)))
+            {
+                break;
+            }
+            let due = self
+                .next_due()
+                .map(|i| self.agenda[i].0)
+                .unwrap_or(end)
+                .min(end.max(now));
+            let wait = due
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(1));
+            if self.ensure_connected().await.is_err() {
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let Some(c) = self.client.as_mut() else {
+                continue;
+            };
+            match c.next_event_within(wait).await {
+                Ok(Some((seq, e))) => self.handle(seq, e),
+                Ok(None) => {}
+                Err(e) => self.transport_failed(&e),
+            }
+        }
+        // Everyone stops acting before anyone checks, so no raise is
+        // acknowledged after the coordinator's snapshot.
+        let _ = tokio::time::timeout(RECONNECT_FOR * 2, barrier.wait()).await;
+        self.finish().await;
+        self.res
+    }
+
+    /// Resumes if needed and reads the stream up to the hub's top.
+    async fn finish(&mut self) {
+        let snap = self.exec(Command::Snapshot {}).await;
+        let Some(Ok(CommandResult::Snapshot {
+            cursor: top, tasks, ..
+        })) = snap
+        else {
+            self.res
+                .log
+                .failure
+                .get_or_insert_with(|| "final snapshot failed".into());
+            self.finish_log();
+            return;
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self
+            .client
+            .as_ref()
+            .map(|c| c.cursor)
+            .unwrap_or(self.cursor)
+            < top
+            && Instant::now() < deadline
+        {
+            if self.ensure_connected().await.is_err() {
+                break;
+            }
+            let Some(c) = self.client.as_mut() else { break };
+            match c.next_event_within(Duration::from_millis(500)).await {
+                Ok(Some((seq, e))) => self.handle(seq, e),
+                Ok(None) => {}
+                Err(e) => self.transport_failed(&e),
+            }
+        }
+        // Events buffered while waiting for the snapshot's reply.
+        if let Some(c) = self.client.as_mut() {
+            let mut pending = Vec::new();
+            while c.buffered() > 0 {
+                match futures_util::FutureExt::now_or_never(c.next_event_within(Duration::ZERO)) {
+                    Some(Ok(Some(ev))) => pending.push(ev),
+                    _ => break,
+                }
+            }
+            for (seq, e) in pending {
+                self.handle(seq, e);
+            }
+        }
+        let reached = self
+            .client
+            .as_ref()
+            .map(|c| c.cursor)
+            .unwrap_or(self.cursor)
+            >= top;
+        self.res.log.resumed = reached;
+        if !reached {
+            self.res
+                .log
+                .failure
+                .get_or_insert_with(|| format!("stream stopped short of {top}"));
+        }
+        if self.is_coordinator() {
+            self.res.open = tasks.iter().map(|t| t.id).collect();
+            for (id, (_, state, raised, accepted)) in &self.views {
+                if state.is_terminal() {
+                    self.res.closed.insert(*id);
+                }
+                if *state == TaskState::NoOneAccepted {
+                    self.res.no_one_accepted += 1;
+                }
+                if let Some(a) = accepted {
+                    self.res.accept_ms.push((a - raised) as f64);
+                }
+            }
+        }
+        self.finish_log();
+    }
+
+    fn finish_log(&mut self) {
+        if let Some(c) = &self.client {
+            self.duplicates = c.duplicates;
+        }
+        self.res.log.staff = Some(self.sh.ids[self.idx]);
+        self.res.log.label = self.sh.plan.hospital.staff[self.idx].login.clone();
+        self.res.log.cursor = self
+            .client
+            .as_ref()
+            .map(|c| c.cursor)
+            .unwrap_or(self.cursor);
+        self.res.log.duplicates = self.duplicates;
+        self.disconnect();
+    }
+}
+
+/// Runs a night (or, with `plan.params.chaos`, a chaos run) against `hub`.
+pub async fn run(
+    hub: &mut SimHub,
+    plan: NightPlan,
+    password: &str,
+    show_progress: bool,
+) -> anyhow::Result<RunReport> {
+    let plan = Arc::new(plan);
+    let p = &plan.params;
+    let mut report = RunReport::new(
+        if p.chaos { "chaos" } else { "night" },
+        p.seed,
+        serde_json::to_value(p)?,
+    );
+    report.notes.push(format!(
+        "plan fingerprint {:016x}: {} wards, {} beds, {} handhelds, {} raises, {} outages, {} hub kills planned",
+        plan.fingerprint(),
+        plan.hospital.wards.len(),
+        plan.hospital.total_beds(),
+        plan.hospital.staff.len(),
+        plan.raises.len(),
+        plan.outages.len(),
+        plan.kills.len()
+    ));
+    let base = hub.base();
+    let coord = plan
+        .hospital
+        .staff
+        .last()
+        .map(|s| s.login.clone())
+        .context("empty hospital")?;
+    super::hubctl::wait_for_roster(&base, &coord, password).await?;
+    // Log everyone in (argon2 makes this the slow part of the setup).
+    let mut tokens = Vec::new();
+    let mut ids = Vec::new();
+    for s in &plan.hospital.staff {
+        let token = login(&base, &s.login, password).await?;
+        let c = Client::connect(&base, &token, 0).await?;
+        ids.push(c.id());
+        c.close().await;
+        tokens.push(token);
+    }
+    let live = Arc::new(Live::default());
+    let t0 = Instant::now() + Duration::from_millis(200);
+    let sh = Arc::new(Shared {
+        plan: plan.clone(),
+        base,
+        live: live.clone(),
+        sent: Mutex::new(HashMap::new()),
+        ids,
+    });
+    let end = t0 + Duration::from_secs_f64(p.night_secs);
+    let n = plan.hospital.staff.len();
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let bar = if show_progress {
+        Some(stats::progress(report.scenario.as_str()))
+    } else {
+        None
+    };
+    let timeline = stats::Timeline::start(live.clone(), Duration::from_millis(500), bar.clone());
+    let mut handles = Vec::new();
+    for (idx, token) in tokens.into_iter().enumerate() {
+        let mut agenda = Vec::new();
+        for (i, r) in plan.raises.iter().enumerate().filter(|(_, r)| r.by == idx) {
+            agenda.push((t0 + Duration::from_millis(r.at_ms), Action::Raise(i)));
+        }
+        for (i, o) in plan
+            .outages
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.staff == idx)
+        {
+            agenda.push((t0 + Duration::from_millis(o.at_ms), Action::Outage(i)));
+        }
+        let actor = Actor {
+            idx,
+            sh: sh.clone(),
+            token,
+            client: None,
+            cursor: 0,
+            duplicates: 0,
+            connected_since: Instant::now(),
+            agenda,
+            res: ActorResult::default(),
+            shown: HashSet::new(),
+            views: HashMap::new(),
+            rng: rand_chacha::ChaCha8Rng::seed_from_u64(p.seed ^ idx as u64),
+        };
+        handles.push(tokio::spawn(actor.run(end, barrier.clone())));
+    }
+    // Chaos: SIGKILL the hub mid-run and restart it on the same DB and port.
+    let mut restarts = Vec::new();
+    for k in &plan.kills {
+        if !hub.can_restart() {
+            report
+                .notes
+                .push("hub kills skipped: the simulator did not start this hub".into());
+            break;
+        }
+        tokio::time::sleep_until(t0 + Duration::from_millis(*k)).await;
+        let t = hub.kill9_and_restart().await?;
+        restarts.push(t.as_secs_f64());
+    }
+    let mut results = Vec::new();
+    for h in handles {
+        results.push(h.await?);
+    }
+    report.timeline = timeline.finish();
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    report.duration_s = t0.elapsed().as_secs_f64();
+    let mut acked = Vec::new();
+    let mut logs = Vec::new();
+    let mut delivery = Samples::default();
+    let mut ack_lat = Samples::default();
+    let (mut open, mut closed, mut accept_ms, mut resumed, mut noa) =
+        (HashSet::new(), HashSet::new(), Vec::new(), 0, 0);
+    let mut coordinator_seen = false;
+    for (idx, r) in results.into_iter().enumerate() {
+        acked.extend(r.acked);
+        logs.push(r.log);
+        delivery.extend(r.delivery_latency);
+        ack_lat.extend(r.ack_latency);
+        resumed += r.resumed_deliveries;
+        if plan.hospital.staff[idx].role == wardpage_proto::Role::Coordinator {
+            coordinator_seen = true;
+            open = r.open;
+            closed = r.closed;
+            accept_ms = r.accept_ms;
+            noa = r.no_one_accepted;
+        }
+    }
+    report.invariants = ledger::check(&acked, &logs);
+    if coordinator_seen {
+        ledger::check_snapshot(&mut report.invariants, &acked, &open, &closed);
+    }
+    report.raises_acked = acked.len() as u64;
+    report.throughput_per_s = acked.len() as f64 / p.night_secs;
+    report.deliveries = live.delivered.load(Relaxed);
+    report.reconnects = live.reconnects.load(Relaxed);
+    report.histogram = delivery.histogram();
+    report.delivery_latency_ms = delivery.percentiles();
+    report.ack_latency_ms = ack_lat.percentiles();
+    let mut accept = Samples {
+        us: accept_ms
+            .iter()
+            .map(|ms| (ms * p.compression() / 60_000.0 * 1000.0) as u64)
+            .collect(),
+    };
+    report.time_to_accept_min = accept.percentiles();
+    report
+        .figures
+        .insert("tasks planned".into(), plan.raises.len() as f64);
+    report
+        .figures
+        .insert("deliveries replayed after an outage".into(), resumed as f64);
+    report
+        .figures
+        .insert("tasks left with no one accepting".into(), noa as f64);
+    report
+        .figures
+        .insert("commands refused".into(), live.errors.load(Relaxed) as f64);
+    for (i, t) in restarts.iter().enumerate() {
+        report
+            .figures
+            .insert(format!("hub restart {} to listening (s)", i + 1), *t);
+    }
+    Ok(report)
+}
