@@ -1,7 +1,8 @@
 // The hub restarts in the night (an upgrade, a crash): every phone loses its
 // socket, says so, retries with backoff, and resumes from its cursor when the
 // hub is back, picking up what happened meanwhile without losing or
-// repeating anything.
+// repeating anything. Later the coordinator assigns a task straight to the
+// same phone, which alerts for it too.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,6 +60,24 @@ describe('the hub restarts', () => {
     assert.equal(await doctor.page.locator('article.card').count(), 2);
     const cursor = await doctor.page.evaluate(() => /** @type {any} */ (window).wardpage.store.cursor);
     assert.ok(cursor >= 4, `cursor moved on after the restart (${cursor})`);
+  });
+
+  it('alerts when the coordinator assigns a task directly', async () => {
+    const nurse = await connectAs(hub.url, 'nurse.okafor');
+    const coordinator = await connectAs(hub.url, 'coord.hale');
+    const raised = await nurse.command({ ...cannula('Third cannula, for the coordinator to place'), requirement: { role: 'registrar' } });
+    assert.equal(raised.type, 'ok', JSON.stringify(raised));
+    const me = await doctor.page.evaluate(() => /** @type {any} */ (window).wardpage.store.me.id);
+    const assigned = await coordinator.command({ op: 'assign', task: raised.result.task.id, staff: me });
+    nurse.close();
+    coordinator.close();
+    assert.equal(assigned.type, 'ok', JSON.stringify(assigned));
+    const { page } = doctor;
+    await page.locator('section.alert:not([hidden])', { hasText: 'Assigned to you by Sister Jo Hale' }).waitFor();
+    await inspect(page, '41-alert-assigned');
+    await page.click('section.alert button:text-is("Seen")');
+    await page.locator('section.alert').waitFor({ state: 'hidden' });
+    await page.locator(`article[data-task="${raised.result.task.id}"] .state`, { hasText: 'Accepted' }).waitFor();
   });
 
   it('had no script errors', () => {
