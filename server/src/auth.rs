@@ -56,6 +56,73 @@ pub fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password").unwrap_or_default())
 }
 
+/// Slows password guessing per account. After `FREE_FAILURES` failed
+/// logins within `WINDOW`, that login may try only once every `PAUSE`.
+/// Throttling rather than locking out: an attacker must not be able to lock
+/// a doctor out of their account in the middle of a night.
+#[derive(Default)]
+pub struct LoginThrottle {
+    failures: std::sync::Mutex<std::collections::HashMap<String, Failures>>,
+}
+
+struct Failures {
+    count: u32,
+    first: std::time::Instant,
+    next_allowed: std::time::Instant,
+}
+
+impl LoginThrottle {
+    pub const FREE_FAILURES: u32 = 5;
+    pub const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+    pub const PAUSE: std::time::Duration = std::time::Duration::from_secs(30);
+    /// Logins tracked at once; beyond it, expired entries are swept.
+    const MAX_TRACKED: usize = 10_000;
+
+    /// `Err(seconds to wait)` if this login must wait before trying again.
+    pub fn check(&self, login: &str) -> Result<(), u64> {
+        let now = std::time::Instant::now();
+        let Ok(map) = self.failures.lock() else {
+            return Ok(());
+        };
+        match map.get(login) {
+            Some(f) if f.next_allowed > now => Err((f.next_allowed - now).as_secs() + 1),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn failed(&self, login: &str) {
+        let now = std::time::Instant::now();
+        let Ok(mut map) = self.failures.lock() else {
+            return;
+        };
+        if map.len() >= Self::MAX_TRACKED {
+            map.retain(|_, f| now.duration_since(f.first) < Self::WINDOW);
+        }
+        let f = map.entry(login.to_owned()).or_insert(Failures {
+            count: 0,
+            first: now,
+            next_allowed: now,
+        });
+        if now.duration_since(f.first) >= Self::WINDOW {
+            *f = Failures {
+                count: 0,
+                first: now,
+                next_allowed: now,
+            };
+        }
+        f.count += 1;
+        if f.count >= Self::FREE_FAILURES {
+            f.next_allowed = now + Self::PAUSE;
+        }
+    }
+
+    pub fn succeeded(&self, login: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(login);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +134,21 @@ mod tests {
         assert!(verify_password("night-shift", &h));
         assert!(!verify_password("Night-shift", &h));
         assert!(!verify_password("night-shift", "not a hash"));
+    }
+
+    #[test]
+    fn repeated_failures_slow_down_one_login_only() {
+        let t = LoginThrottle::default();
+        for _ in 0..LoginThrottle::FREE_FAILURES - 1 {
+            t.failed("fy1.patel");
+            assert!(t.check("fy1.patel").is_ok());
+        }
+        t.failed("fy1.patel");
+        let wait = t.check("fy1.patel").expect_err("throttled");
+        assert!(wait > 0 && wait <= LoginThrottle::PAUSE.as_secs() + 1);
+        assert!(t.check("sho.khan").is_ok(), "other accounts are unaffected");
+        t.succeeded("fy1.patel");
+        assert!(t.check("fy1.patel").is_ok());
     }
 
     #[test]

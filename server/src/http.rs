@@ -66,7 +66,15 @@ async fn login(State(hub): State<Arc<Hub>>, body: Bytes) -> Response {
             "wrong username or password",
         );
     }
-    let account = match hub.store.account_by_login(req.username.trim()).await {
+    let login = req.username.trim().to_owned();
+    if let Err(wait) = hub.logins.check(&login) {
+        return api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            &format!("too many failed logins for this account; try again in {wait} s"),
+        );
+    }
+    let account = match hub.store.account_by_login(&login).await {
         Ok(a) => a,
         Err(e) => {
             warn!(error = %e, "login lookup failed");
@@ -84,12 +92,14 @@ async fn login(State(hub): State<Arc<Hub>>, body: Bytes) -> Response {
         .unwrap_or(false);
     let Some(account) = account.filter(|a| matches && a.active && a.password_hash.is_some()) else {
         info!(login = %req.username, "login refused");
+        hub.logins.failed(&login);
         return api_error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "wrong username or password",
         );
     };
+    hub.logins.succeeded(&login);
     let token = auth::new_token();
     let now = now_ms();
     let expires = now + i64::from(hub.config.session_hours) * 3_600_000;

@@ -59,6 +59,7 @@ pub async fn run(
         registry,
         metrics: metrics.clone(),
         config,
+        logins: auth::LoginThrottle::default(),
         shutdown: stop_rx,
     });
     let app = http::router(hub.clone());

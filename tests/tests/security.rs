@@ -35,6 +35,19 @@ async fn bad_logins_are_refused_alike() -> anyhow::Result<()> {
     assert_eq!((s, body["code"].as_str()), (400, Some("invalid_field")));
     let (s, _) = login_status(&base, "not json").await?;
     assert_eq!(s, 400);
+    // Guessing is throttled per account, even when the guess is right.
+    for _ in 0..5 {
+        login_status(&base, r#"{"username":"sho.khan","password":"guess"}"#).await?;
+    }
+    let (s, body) =
+        login_status(&base, r#"{"username":"sho.khan","password":"night-shift"}"#).await?;
+    assert_eq!((s, body["code"].as_str()), (429, Some("rate_limited")));
+    let (s, _) = login_status(
+        &base,
+        r#"{"username":"reg.evans","password":"night-shift"}"#,
+    )
+    .await?;
+    assert_eq!(s, 200, "other accounts are unaffected");
     hub.stop().await
 }
 

@@ -18,6 +18,8 @@ pub struct Hub {
     pub registry: Arc<registry::Registry>,
     pub metrics: Arc<Metrics>,
     pub config: Config,
+    /// Per-account brake on password guessing.
+    pub logins: crate::auth::LoginThrottle,
     /// Flips to `true` when the hub starts shutting down.
     pub shutdown: watch::Receiver<bool>,
 }
