@@ -70,7 +70,7 @@ async fn an_unaccepted_task_climbs_the_ladder_to_the_coordinator() -> anyhow::Re
     let (level, reason, alerted, _) = escalation(&mut fy1, &task).await?;
     assert_eq!((level, alerted), (1, vec!["Dr Asha Patel".to_string()]));
     assert!(
-        reason.starts_with("not accepted in 0 min by FY1 on Ward 8 (Surgery)"),
+        reason.starts_with("not accepted 1 s after it was raised, by any FY1 on Ward 8 (Surgery) (soon, bed 12): alerted again"),
         "{reason}"
     );
 

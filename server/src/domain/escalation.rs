@@ -241,6 +241,83 @@ fn check_ladder(l: &Ladder, first_may_wait_for_target: bool) -> Result<(), Strin
     Ok(())
 }
 
+/// A role as people write it.
+pub fn role_title(r: Role) -> &'static str {
+    match r {
+        Role::Nurse => "nurse",
+        Role::HealthcareAssistant => "healthcare assistant",
+        Role::NurseInCharge => "nurse in charge",
+        Role::Phlebotomist => "phlebotomist",
+        Role::NursePractitioner => "nurse practitioner",
+        Role::Fy1 => "FY1",
+        Role::Sho => "SHO",
+        Role::Registrar => "registrar",
+        Role::Consultant => "consultant",
+        Role::Coordinator => "coordinator",
+        Role::Admin => "admin",
+    }
+}
+
+fn titles(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| role_title(*r))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// What a step did, in words for the person alerted and the audit trail.
+pub fn phrase(action: &Action) -> String {
+    match action {
+        Action::Realert => "alerted again".into(),
+        Action::Widen { roles } if roles.is_empty() => "offered to the next grade up".into(),
+        Action::Widen { roles } => format!("offered to the {}", titles(roles)),
+        Action::Coordinator => "coordinator alerted".into(),
+        Action::NurseInCharge => "nurse in charge alerted".into(),
+        Action::PageRole { roles } => format!("{} paged", titles(roles)),
+    }
+}
+
+/// A span of time as people say it: "45 s", "15 min", "2 h 5 min".
+pub fn human_duration(ms: Millis) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=7199 => format!("{} min", s / 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// What one firing did: the steps that alerted someone, and those that
+/// found nobody on shift (and fell through).
+#[derive(Debug, Default)]
+pub struct Firing {
+    pub acted: Vec<String>,
+    pub found_nobody: Vec<String>,
+}
+
+impl Firing {
+    pub fn record(&mut self, action: &Action, found: bool) {
+        let p = phrase(action);
+        if found {
+            self.acted.push(p);
+        } else {
+            self.found_nobody.push(p);
+        }
+    }
+
+    pub fn text(&self) -> String {
+        let mut t = self.acted.join("; ");
+        if !self.found_nobody.is_empty() {
+            t.push_str(&format!(
+                " (nobody on shift for: {})",
+                self.found_nobody.join(", ")
+            ));
+        }
+        t
+    }
+}
+
 /// The next grade up, for widening: FY1 → SHO → registrar → consultant.
 pub fn next_grade(r: Role) -> Option<Role> {
     match r {

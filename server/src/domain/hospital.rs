@@ -73,6 +73,9 @@ pub struct Hospital {
     /// Who has a device connected, and when each was last seen; kept by
     /// the hub's edge, read here for the directory.
     pub presence: HashMap<StaffId, (bool, Millis)>,
+    /// Pages not yet delivered to each recipient, by the stream position of
+    /// the event that carries them: a transport ack looks only here.
+    undelivered: HashMap<StaffId, BTreeSet<(u64, PageId)>>,
 }
 
 impl Hospital {
@@ -359,18 +362,17 @@ impl Hospital {
     /// so pages carried by those events are delivered to them.
     pub fn acknowledge_transport(&mut self, staff: StaffId, seq: u64, now: Millis) -> Effects {
         let mut fx = Effects::default();
-        let due: Vec<PageId> = self
-            .pages
-            .iter()
-            .filter(|(_, p)| {
-                p.delivery_seq.get(&staff).is_some_and(|s| *s <= seq)
-                    && p.view
-                        .recipients
-                        .iter()
-                        .any(|r| r.staff.id == staff && r.delivered_at.is_none())
-            })
-            .map(|(id, _)| *id)
+        let Some(pending) = self.undelivered.get_mut(&staff) else {
+            return fx;
+        };
+        let later = pending.split_off(&(seq + 1, PageId(uuid::Uuid::nil())));
+        let due: Vec<PageId> = std::mem::replace(pending, later)
+            .into_iter()
+            .map(|(_, id)| id)
             .collect();
+        if pending.is_empty() {
+            self.undelivered.remove(&staff);
+        }
         for id in due {
             let Some(mut page) = self.pages.remove(&id) else {
                 continue;
@@ -685,6 +687,10 @@ impl Hospital {
         for (staff, seq) in &delivery.recipients {
             if to.contains(staff) {
                 page.delivery_seq.insert(*staff, *seq);
+                self.undelivered
+                    .entry(*staff)
+                    .or_default()
+                    .insert((*seq, page.view.id));
             }
         }
         fx.deliveries.push(delivery);
@@ -826,6 +832,35 @@ impl Hospital {
         fx
     }
 
+    /// An empty hospital with these targets and escalation policies.
+    pub fn new(targets: Targets, policies: Policies) -> Hospital {
+        Hospital {
+            targets,
+            policies,
+            ..Hospital::default()
+        }
+    }
+
+    /// Rebuilds the indexes derived from the pages (after loading them).
+    pub fn rebuild_indexes(&mut self) {
+        self.undelivered.clear();
+        for p in self.pages.values() {
+            for (staff, seq) in &p.delivery_seq {
+                let waiting = p
+                    .view
+                    .recipients
+                    .iter()
+                    .any(|r| r.staff.id == *staff && r.delivered_at.is_none());
+                if waiting {
+                    self.undelivered
+                        .entry(*staff)
+                        .or_default()
+                        .insert((*seq, p.view.id));
+                }
+            }
+        }
+    }
+
     /// Every pending escalation and when it is due.
     pub fn deadlines(&self) -> impl Iterator<Item = (Millis, Subject)> + '_ {
         let tasks = self.tasks.values().filter_map(|t| {
@@ -914,13 +949,13 @@ impl Hospital {
         let n = ladder.steps.len();
         let mut i = task.escalation.step.min(n);
         let mut alerted = BTreeSet::new();
-        let mut done: Vec<String> = Vec::new();
+        let mut done = escalation::Firing::default();
         let repeating = i == n;
         loop {
             let idx = i.min(n - 1);
             let who = self.perform_task(&mut task, &ladder.steps[idx].action, now);
-            done.push(ladder.steps[idx].action.name().to_owned());
             let found = !who.is_empty();
+            done.record(&ladder.steps[idx].action, found);
             alerted.extend(who);
             if i < n {
                 i += 1;
@@ -935,7 +970,9 @@ impl Hospital {
         }
         if alerted.is_empty() {
             alerted = escalation::last_resort(&self.roster, now);
-            done.push("last_resort".into());
+            done.acted.push(
+                "last resort: coordinators, else seniors, else everyone on shift alerted".into(),
+            );
         }
         task.escalation.step = i;
         task.view.escalation_level += 1;
@@ -1067,34 +1104,34 @@ impl Hospital {
             .join(", ")
     }
 
-    fn task_reason(&self, t: &Task, now: Millis, done: &[String]) -> String {
+    fn task_reason(&self, t: &Task, now: Millis, done: &escalation::Firing) -> String {
         let ward = self
             .roster
             .wards
             .get(&t.view.ward)
             .map(|w| w.name.clone())
             .unwrap_or_else(|| t.view.ward.0.clone());
-        let mins = |since: Millis| (now - since).max(0) / 60_000;
-        let what = match t.view.requirement {
-            Requirement::Role(r) => r.as_str().to_uppercase().replace('_', " "),
-            Requirement::Skill(s) => s.as_str().replace('_', " "),
+        let since = |at: Millis| escalation::human_duration(now - at);
+        let who = match t.view.requirement {
+            Requirement::Role(r) => format!("any {}", escalation::role_title(r)),
+            Requirement::Skill(s) => format!("anyone with {}", s.as_str().replace('_', " ")),
         };
         let base = match (t.escalation.phase, &t.view.assignee) {
             (Phase::Complete, Some(a)) => format!(
-                "not completed {} min after {} accepted it ({}, {ward}, bed {})",
-                mins(t.view.accepted_at.unwrap_or(t.view.raised_at)),
+                "not completed {} after {} accepted it ({}, {ward}, bed {})",
+                since(t.view.accepted_at.unwrap_or(t.view.raised_at)),
                 a.name,
                 priority_name(t.view.priority),
                 t.view.bed
             ),
             _ => format!(
-                "not accepted in {} min by {what} on {ward} ({}, bed {})",
-                mins(t.view.raised_at),
+                "not accepted {} after it was raised, by {who} on {ward} ({}, bed {})",
+                since(t.view.raised_at),
                 priority_name(t.view.priority),
                 t.view.bed
             ),
         };
-        format!("{base}: {}", done.join(" + "))
+        format!("{base}: {}", done.text())
     }
 
     fn escalate_page(&mut self, id: PageId, now: Millis, force: bool) -> Option<Effects> {
@@ -1109,12 +1146,12 @@ impl Hospital {
         let mut i = page.escalation_step.min(n);
         let repeating = i == n;
         let mut alerted = BTreeSet::new();
-        let mut done = Vec::new();
+        let mut done = escalation::Firing::default();
         loop {
             let idx = i.min(n - 1);
             let who = self.perform_page(&page, &ladder.steps[idx].action, now);
-            done.push(ladder.steps[idx].action.name());
             let found = !who.is_empty();
+            done.record(&ladder.steps[idx].action, found);
             alerted.extend(who);
             if i < n {
                 i += 1;
@@ -1125,7 +1162,9 @@ impl Hospital {
         }
         if alerted.is_empty() {
             alerted = escalation::last_resort(&self.roster, now);
-            done.push("last_resort");
+            done.acted.push(
+                "last resort: coordinators, else seniors, else everyone on shift alerted".into(),
+            );
         }
         // Whoever is alerted about a page can acknowledge it.
         for s in &alerted {
@@ -1152,10 +1191,10 @@ impl Hospital {
             },
         );
         let reason = format!(
-            "page from {} not acknowledged after {} s: {}",
+            "page from {} not acknowledged after {}: {}",
             page.view.from.name,
-            (now - page.view.sent_at).max(0) / 1000,
-            done.join(" + ")
+            escalation::human_duration(now - page.view.sent_at),
+            done.text()
         );
         let mut fx = Effects::default();
         fx.audit.push(AuditRecord {
@@ -1183,6 +1222,10 @@ impl Hospital {
         for (staff, seq) in &delivery.recipients {
             if alerted.contains(staff) {
                 page.delivery_seq.insert(*staff, *seq);
+                self.undelivered
+                    .entry(*staff)
+                    .or_default()
+                    .insert((*seq, page.view.id));
             }
         }
         fx.deliveries.push(delivery);

@@ -188,11 +188,7 @@ impl Writer {
         let command_retention = i64::from(command_retention_hours) * 3_600_000;
         let started = Instant::now();
         let mut writer = Writer {
-            hospital: Hospital {
-                targets,
-                policies,
-                ..Hospital::default()
-            },
+            hospital: Hospital::new(targets, policies),
             store,
             registry,
             metrics,
@@ -229,6 +225,7 @@ impl Writer {
         self.hospital.roster = loaded.roster;
         self.hospital.tasks = loaded.tasks.into_iter().map(|t| (t.view.id, t)).collect();
         self.hospital.pages = loaded.pages.into_iter().map(|p| (p.view.id, p)).collect();
+        self.hospital.rebuild_indexes();
         self.hospital.streams = loaded
             .streams
             .iter()
