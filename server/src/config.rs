@@ -87,6 +87,11 @@ pub struct Config {
     /// How long command ids are remembered for idempotent re-sends.
     pub command_retention_hours: u32,
     pub priorities: PriorityTargets,
+    /// PEM certificate chain and private key: with both, the hub serves
+    /// HTTPS and WSS only. Without them it serves plain HTTP (for a
+    /// TLS-terminating proxy in front, or a demo on one machine).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     /// Escalation policies; built-in defaults when absent.
     pub escalation: EscalationConfig,
 }
@@ -219,6 +224,8 @@ impl Default for Config {
             command_retention_hours: 24,
             priorities: PriorityTargets::default(),
             escalation: EscalationConfig::default(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -267,6 +274,12 @@ impl Config {
                 .map(String::from)
                 .collect();
         }
+        if let Some(v) = var("WARDPAGE_TLS_CERT") {
+            self.tls_cert = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("WARDPAGE_TLS_KEY") {
+            self.tls_key = Some(PathBuf::from(v));
+        }
         if let Some(v) = var("WARDPAGE_SESSION_HOURS") {
             self.session_hours = v
                 .parse()
@@ -295,6 +308,11 @@ impl Config {
             }
         }
         self.escalation.to_policies()?;
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ConfigError::Invalid(
+                "tls_cert and tls_key go together: give both or neither".into(),
+            ));
+        }
         for o in &self.allowed_origins {
             if !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/') {
                 return Err(ConfigError::Invalid(format!(

@@ -12,6 +12,7 @@ pub mod hub;
 pub mod metrics;
 pub mod roster;
 pub mod store;
+pub mod tls;
 
 use config::Config;
 use hub::registry::Registry;
@@ -63,12 +64,32 @@ pub async fn run(
         shutdown: stop_rx,
     });
     let app = http::router(hub.clone());
-    let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        info!("shutting down: closing connections");
-        let _ = stop_tx.send(true);
-    });
-    serving.await?;
+    match (&hub.config.tls_cert, &hub.config.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = tls::load(cert, key)?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                info!("shutting down: closing connections");
+                let _ = stop_tx.send(true);
+                stopper.graceful_shutdown(Some(Duration::from_secs(5)));
+            });
+            axum_server::from_tcp_rustls(listener.into_std()?, tls)?
+                .handle(handle)
+                .serve(app.into_make_service())
+                .await?;
+        }
+        _ => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    shutdown.await;
+                    info!("shutting down: closing connections");
+                    let _ = stop_tx.send(true);
+                })
+                .await?;
+        }
+    }
     // Give connections a moment to pass on replies to commands in flight.
     for _ in 0..50 {
         if metrics.connections_open.get() <= 0 {

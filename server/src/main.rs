@@ -140,7 +140,12 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("binding {}", config.listen))?;
             let addr = listener.local_addr()?;
             // Tests and scripts read this line to find the port.
-            println!("wardpage listening on http://{addr}");
+            let scheme = if config.tls_cert.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            println!("wardpage listening on {scheme}://{addr}");
             run(listener, config, store, shutdown_signal()).await
         }
         Cmd::User { action } => match action {

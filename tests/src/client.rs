@@ -45,6 +45,8 @@ pub struct Client {
     pub duplicates: u64,
     /// Error frames without a command id (protocol errors).
     pub errors: VecDeque<(ErrorCode, String)>,
+    /// Presence frames (coordinators only): (staff, connected).
+    pub presence: VecDeque<(wardpage_proto::StaffId, bool)>,
 }
 
 /// Logs in and returns the token.
@@ -114,6 +116,7 @@ impl Client {
                 replies: HashMap::new(),
                 duplicates: 0,
                 errors: VecDeque::new(),
+                presence: VecDeque::new(),
             }),
             ServerFrame::Error { code, message, .. } => {
                 Err(anyhow!(CommandError { code, message }))
@@ -275,6 +278,9 @@ impl Client {
                 code,
                 message,
             } => self.errors.push_back((code, message)),
+            ServerFrame::Presence {
+                staff, connected, ..
+            } => self.presence.push_back((staff, connected)),
             ServerFrame::Pong { .. } | ServerFrame::Welcome { .. } => {}
         }
         Ok(())
@@ -317,6 +323,21 @@ impl Client {
             tokio::time::timeout(WAIT, self.pump())
                 .await
                 .context("no error frame")??;
+        }
+    }
+
+    /// Waits for a presence frame about `staff`.
+    pub async fn presence_of(&mut self, staff: wardpage_proto::StaffId) -> anyhow::Result<bool> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(i) = self.presence.iter().position(|(s, _)| *s == staff) {
+                if let Some((_, connected)) = self.presence.remove(i) {
+                    return Ok(connected);
+                }
+            }
+            tokio::time::timeout_at(deadline, self.pump())
+                .await
+                .context("no presence frame")??;
         }
     }
 

@@ -139,6 +139,7 @@ impl HubProcess {
             .context("hub exited before listening")?;
         let url = line
             .strip_prefix("wardpage listening on http://")
+            .or_else(|| line.strip_prefix("wardpage listening on https://"))
             .with_context(|| format!("unexpected first line: {line}"))?;
         let addr = url.parse()?;
         // Keep draining stdout so the child never blocks on a full pipe.
