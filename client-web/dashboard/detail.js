@@ -1,0 +1,216 @@
+// One task in full, in a modal dialog: the facts, SBAR, every offer and its
+// answer, the audit timeline from the hub, and the coordinator's actions on
+// it (assign with each person's workload in view, change priority, escalate
+// now, cancel with a reason). It follows the task live while open: an event
+// repaints the facts and reloads the timeline, but never touches a form the
+// coordinator is filling in.
+
+import { h } from '../js/dom.js';
+import { PRIORITIES, PRIORITY_LABEL, CATEGORY_LABEL, ROLE_LABEL, clock } from '../js/format.js';
+import { targetText, statusText, needsText } from './task-text.js';
+import { field, outcomeLine, uid } from './ui.js';
+import { timelineList } from './timeline.js';
+
+/** @typedef {import('../js/types.js').TaskView} TaskView */
+/** @typedef {import('../js/types.js').StaffView} StaffView */
+/** @typedef {import('./state.js').DashState} DashState */
+/** @typedef {import('./link.js').DashLink} DashLink */
+
+/**
+ * @param {{state: DashState, link: DashLink, canCommand: boolean}} ctx
+ */
+export function createDetail({ state, link, canCommand }) {
+  const dialog = h('dialog', { class: 'detail', 'aria-labelledby': 'detail-title' });
+  /** @type {string | null} */
+  let openId = null;
+  /** @type {TaskView | null} the last view painted (kept once the task closes) */
+  let last = null;
+  const title = h('h2', { id: 'detail-title' });
+  const facts = h('dl', { class: 'facts' });
+  const offers = h('ul', { class: 'offers' });
+  const sbar = h('dl', { class: 'sbar' });
+  const timeline = h('div', { class: 'timeline-wrap' });
+  const actions = h('div', { class: 'actions' });
+  const close = h('button', { type: 'button', class: 'btn secondary', text: 'Close', onclick: () => dialog.close() });
+  dialog.append(
+    h('div', { class: 'detail-head' }, title, close),
+    h('div', { class: 'detail-body' },
+      h('section', { 'aria-labelledby': 'detail-facts' }, h('h3', { id: 'detail-facts', text: 'Task' }), facts, h('h4', { text: 'Offers' }), offers, h('h4', { text: 'SBAR' }), sbar),
+      h('section', { 'aria-labelledby': 'detail-actions' }, h('h3', { id: 'detail-actions', text: 'Actions' }), actions),
+      h('section', { 'aria-labelledby': 'detail-timeline', class: 'timeline-section' }, h('h3', { id: 'detail-timeline', text: 'Timeline' }), timeline),
+    ),
+  );
+  dialog.addEventListener('close', () => {
+    openId = null;
+    last = null;
+  });
+
+  /** @param {TaskView} t */
+  function paint(t) {
+    last = t;
+    const closed = !state.tasks.has(t.id);
+    title.textContent = `${PRIORITY_LABEL[t.priority]} · ${CATEGORY_LABEL[t.category]} · ${state.wardName(t.ward)} bed ${t.bed}`;
+    const now = link.now();
+    const target = closed ? null : targetText(t, now);
+    /** @type {[string, string][]} */
+    const rows = [
+      ['Patient', t.patient],
+      ['Status', closed ? `${statusText(t)}${t.closing_note ? `: ${t.closing_note}` : ''}` : statusText(t)],
+      ['Needs', needsText(t).replace(/^needs /, '')],
+      ['Held by', t.assignee?.name ?? 'nobody'],
+      ['Raised', `${clock(t.raised_at)} by ${t.raised_by.name}`],
+      ['Accept by', `${clock(t.accept_by)}${t.accepted_at ? `, accepted ${clock(t.accepted_at)}` : ''}`],
+      ['Complete by', clock(t.complete_by)],
+      ['Target now', target ? target.text : 'closed'],
+      ['Escalation', t.escalation_level > 0 ? `escalated ${t.escalation_level}×${t.next_escalation_at ? `, next ${clock(t.next_escalation_at)}` : ''}` : t.next_escalation_at ? `none yet, next ${clock(t.next_escalation_at)}` : 'none'],
+    ];
+    facts.replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v, class: k === 'Target now' && target?.overdue ? 'overdue-text' : null })]));
+    offers.replaceChildren(
+      ...(t.offers.length
+        ? t.offers.map((o) => h('li', { text: `${o.staff.name}: ${o.state}${o.reason ? ` (“${o.reason}”)` : ''}` }))
+        : [h('li', { text: 'Not offered to anyone' })]),
+    );
+    sbar.replaceChildren(
+      ...[['Situation', t.sbar.situation], ['Background', t.sbar.background], ['Assessment', t.sbar.assessment], ['Recommendation', t.sbar.recommendation]]
+        .filter(([, v]) => v)
+        .flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]),
+    );
+  }
+
+  async function loadTimeline() {
+    const id = openId;
+    if (!id) return;
+    const answer = await link.command({ op: 'timeline', task: id });
+    if (id !== openId) return;
+    if (!answer.ok) {
+      timeline.replaceChildren(h('p', { class: 'outcome bad', text: `Could not load the timeline: ${answer.message}` }));
+      return;
+    }
+    if (answer.result.kind !== 'timeline') return;
+    timeline.replaceChildren(timelineList(answer.result.entries, last));
+  }
+
+  /** The actions; built once per opening so that typing is never interrupted. @param {TaskView} t */
+  function buildActions(t) {
+    if (!canCommand) {
+      actions.replaceChildren(h('p', { class: 'muted', text: 'Assigning, cancelling, re-prioritising and escalating are for the coordinator.' }));
+      return;
+    }
+    const outcome = outcomeLine();
+    const load = state.workload();
+    const staffSel = h('select', { id: uid('assign-staff'), required: true });
+    const onShift = [...state.staff.values()].filter((s) => s.shift !== null);
+    // People who cover the ward first: they are the likely owners.
+    onShift.sort((a, b) => Number(b.shift?.wards.includes(t.ward)) - Number(a.shift?.wards.includes(t.ward)) || a.name.localeCompare(b.name));
+    staffSel.append(
+      h('option', { value: '', text: 'Choose a person…' }),
+      ...onShift.map((s) => {
+        const l = load.get(s.id) ?? { accepted: 0, started: 0 };
+        const covers = s.shift?.wards.includes(t.ward) ? 'covers this ward' : 'other wards';
+        const role = s.shift ? ROLE_LABEL[s.shift.role] : ROLE_LABEL[s.role];
+        return h('option', {
+          value: s.id,
+          text: `${s.name} (${role}, ${covers}): ${l.accepted} accepted, ${l.started} started${s.connected ? '' : ', not connected'}`,
+        });
+      }),
+    );
+    const assignForm = h(
+      'form',
+      {
+        class: 'act',
+        onsubmit: async (/** @type {SubmitEvent} */ e) => {
+          e.preventDefault();
+          const staff = staffSel.value;
+          if (!staff) return;
+          const name = state.staff.get(staff)?.name ?? 'them';
+          outcome.busy(`Assigning to ${name}…`);
+          const answer = await link.command({ op: 'assign', task: t.id, staff });
+          if (answer.ok) state.applyResult(answer.result);
+          outcome.show(answer, `Assigned to ${name}.`);
+        },
+      },
+      field('Assign or reassign to', staffSel),
+      h('button', { type: 'submit', class: 'btn primary', text: 'Assign' }),
+    );
+    const prioSel = h('select', { id: uid('set-priority') }, PRIORITIES.map((p) => h('option', { value: p, text: PRIORITY_LABEL[p], selected: p === t.priority })));
+    const prioForm = h(
+      'form',
+      {
+        class: 'act',
+        onsubmit: async (/** @type {SubmitEvent} */ e) => {
+          e.preventDefault();
+          const priority = /** @type {import('../js/types.js').Priority} */ (prioSel.value);
+          outcome.busy('Changing priority…');
+          const answer = await link.command({ op: 'set_priority', task: t.id, priority });
+          if (answer.ok) state.applyResult(answer.result);
+          outcome.show(answer, `Priority is now ${PRIORITY_LABEL[priority]}; targets recalculated.`);
+        },
+      },
+      field('Priority', prioSel),
+      h('button', { type: 'submit', class: 'btn secondary', text: 'Change priority' }),
+    );
+    const escalate = h('button', {
+      type: 'button',
+      class: 'btn secondary',
+      text: 'Escalate now',
+      onclick: async () => {
+        outcome.busy('Escalating…');
+        const answer = await link.command({ op: 'escalate_now', task: t.id });
+        if (answer.ok) state.applyResult(answer.result);
+        outcome.show(answer, 'Escalated: the next step of the policy fired.');
+      },
+    });
+    const reason = h('textarea', { id: uid('cancel-reason'), rows: 2, maxLength: 500, required: true });
+    const cancelForm = h(
+      'form',
+      {
+        class: 'act',
+        onsubmit: async (/** @type {SubmitEvent} */ e) => {
+          e.preventDefault();
+          const text = reason.value.trim();
+          if (!text) return;
+          outcome.busy('Cancelling…');
+          const answer = await link.command({ op: 'cancel', task: t.id, reason: text });
+          if (answer.ok) state.applyResult(answer.result);
+          outcome.show(answer, 'Cancelled.');
+        },
+      },
+      field('Reason for cancelling', reason),
+      h('button', { type: 'submit', class: 'btn danger', text: 'Cancel task' }),
+    );
+    actions.replaceChildren(assignForm, prioForm, h('div', { class: 'act' }, escalate), cancelForm, outcome.el);
+  }
+
+  return {
+    el: dialog,
+    /** @param {string} id */
+    open(id) {
+      const t = state.tasks.get(id);
+      if (!t) return;
+      openId = id;
+      paint(t);
+      buildActions(t);
+      timeline.replaceChildren(h('p', { class: 'muted', text: 'Loading the timeline…' }));
+      if (!dialog.open) dialog.showModal();
+      void loadTimeline();
+    },
+    /** @param {Set<string>} ids tasks that changed */
+    update(ids) {
+      if (!openId || !ids.has(openId)) return;
+      const t = state.tasks.get(openId);
+      // A closed task has left the board; show its final view.
+      const view = t ?? state.closedViews.get(openId);
+      if (view) paint(view);
+      void loadTimeline();
+    },
+    /** Repaint ages. */
+    tick() {
+      if (!openId) return;
+      const t = state.tasks.get(openId);
+      if (t) paint(t);
+    },
+    get openId() {
+      return openId;
+    },
+  };
+}

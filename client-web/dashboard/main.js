@@ -1,0 +1,286 @@
+// Entry point of the coordinator dashboard: the login (shared session with
+// the handheld app), the role gate, the shell (header, summary, views) and the
+// wiring of link -> state -> views. The role gate here is for the user's
+// sake only; the hub refuses every coordinator command to anyone else.
+
+import { h } from '../js/dom.js';
+import { loadSession, login, logout, LoginRefused } from '../js/session.js';
+import { ROLE_LABEL } from '../js/format.js';
+import { DashLink } from './link.js';
+import { DashState } from './state.js';
+import { createBoard } from './board.js';
+import { createDetail } from './detail.js';
+import { createStaff } from './staff.js';
+import { createFeed, pageDialog } from './feed.js';
+import { createInsight } from './insight.js';
+import { isOverdue, isWaiting } from './task-text.js';
+import { initTheme, themeToggle } from './theme.js';
+
+/** @typedef {import('../js/types.js').Session} Session */
+/** @typedef {import('../js/types.js').StaffView} StaffView */
+
+/** Ages, targets and "overdue" are recomputed this often. */
+const TICK_MS = 15000;
+const VIEWS = /** @type {const} */ (['tasks', 'staff', 'insight']);
+/** @typedef {typeof VIEWS[number]} ViewName */
+
+/** @type {(() => void) | null} */
+let teardown = null;
+
+/**
+ * What the dashboard lets this person do: coordinators and admins
+ * everything; a nurse in charge watches (and pages); others nothing.
+ * @param {StaffView} me
+ * @returns {'coordinator' | 'nurse_in_charge' | null}
+ */
+export function accessFor(me) {
+  const roles = [me.role, me.shift?.role];
+  if (roles.includes('coordinator') || roles.includes('admin')) return 'coordinator';
+  if (roles.includes('nurse_in_charge')) return 'nurse_in_charge';
+  return null;
+}
+
+/** @param {string} [notice] */
+function showLogin(notice) {
+  teardown?.();
+  teardown = null;
+  const user = h('input', { id: 'login-user', name: 'username', autocomplete: 'username', autocapitalize: 'none', spellcheck: false, required: true });
+  const pass = h('input', { id: 'login-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const error = h('p', { class: 'form-error', role: 'alert' });
+  const submit = h('button', { type: 'submit', class: 'btn primary', text: 'Log in' });
+  const form = h(
+    'form',
+    {
+      class: 'login',
+      onsubmit: async (/** @type {SubmitEvent} */ e) => {
+        e.preventDefault();
+        submit.disabled = true;
+        error.textContent = '';
+        try {
+          start(await login(user.value.trim(), pass.value));
+        } catch (err) {
+          error.textContent = err instanceof LoginRefused ? err.message : 'Cannot reach the hub. Check the network and try again.';
+          submit.disabled = false;
+        }
+      },
+    },
+    h('div', { class: 'field' }, h('label', { for: user.id, text: 'Username' }), user),
+    h('div', { class: 'field' }, h('label', { for: pass.id, text: 'Password' }), pass),
+    error,
+    submit,
+  );
+  document.body.replaceChildren(
+    h(
+      'main',
+      { class: 'gate' },
+      h('h1', { text: 'wardpage: night coordinator' }),
+      notice ? h('p', { class: 'notice', role: 'status', text: notice }) : null,
+      form,
+      h('p', null, h('a', { href: '../', text: 'Open the handheld app instead' })),
+    ),
+  );
+  user.focus();
+}
+
+/** The dashboard is not for this user: say so, and offer the way out. @param {Session} session */
+function showRefused(session) {
+  const me = session.staff;
+  document.body.replaceChildren(
+    h(
+      'main',
+      { class: 'gate refused' },
+      h('h1', { text: 'This screen is for the night coordinator' }),
+      h('p', { text: `You are logged in as ${me.name} (${ROLE_LABEL[me.shift?.role ?? me.role]}). The dashboard is for coordinators and nurses in charge; your work is in the handheld app.` }),
+      h(
+        'p',
+        { class: 'row' },
+        h('a', { href: '../', class: 'btn primary', text: 'Open the handheld app' }),
+        h('button', {
+          type: 'button',
+          class: 'btn secondary',
+          text: 'Log out',
+          onclick: async () => {
+            await logout(session);
+            showLogin();
+          },
+        }),
+      ),
+    ),
+  );
+}
+
+/** @param {Session} session */
+function start(session) {
+  teardown?.();
+  const access = accessFor(session.staff);
+  if (!access) {
+    showRefused(session);
+    return;
+  }
+  const canCommand = access === 'coordinator';
+  const state = new DashState();
+  const link = new DashLink({ token: session.token });
+  /** @type {StaffView} */
+  let me = session.staff;
+  const now = () => link.now();
+
+  const detail = createDetail({ state, link, canCommand });
+  const board = createBoard({ state, now, onOpen: (id) => detail.open(id) });
+  const staff = createStaff({ state, link, canCommand });
+  const feed = createFeed({ state, link, onOpenTask: (id) => detail.open(id) });
+  const insight = createInsight({ state, link, shiftStart: () => me.shift?.starts_at ?? null });
+  const sendPage = pageDialog({ state, link });
+
+  const status = h('p', { class: 'link-status', id: 'link-status', role: 'status', 'data-state': 'connecting', text: 'Connecting…' });
+  const summary = h('dl', { class: 'summary', 'aria-label': 'The night so far' });
+  const nav = h(
+    'nav',
+    { 'aria-label': 'Dashboard views' },
+    h('ul', null, VIEWS.map((v) => h('li', null, h('a', { href: `#${v}`, 'data-view': v, text: v === 'tasks' ? 'Tasks' : v === 'staff' ? 'Staff and roster' : 'Insight' })))),
+  );
+  const tasksView = h('div', { class: 'view tasks-view', id: 'view-tasks' }, board.el, feed.el);
+  const staffView = h('div', { class: 'view', id: 'view-staff' }, staff.el);
+  const insightView = h('div', { class: 'view', id: 'view-insight' }, insight.el);
+  const views = { tasks: tasksView, staff: staffView, insight: insightView };
+  const main = h('main', { id: 'main', tabindex: -1 }, summary, tasksView, staffView, insightView);
+
+  document.body.replaceChildren(
+    h('a', { href: '#main', class: 'skip', text: 'Skip to the dashboard' }),
+    h(
+      'header',
+      { class: 'top' },
+      h('h1', null, 'wardpage ', h('span', { class: 'sub', text: 'night coordinator' })),
+      status,
+      h('p', { class: 'me', text: `${me.name}, ${ROLE_LABEL[me.shift?.role ?? me.role]}${canCommand ? '' : ' (view and page only)'}` }),
+      h('div', { class: 'tools' },
+        h('button', { type: 'button', class: 'btn primary', id: 'send-page', text: 'Send a page', onclick: () => sendPage.open() }),
+        themeToggle(),
+        h('button', {
+          type: 'button',
+          class: 'btn secondary',
+          text: 'Log out',
+          onclick: async () => {
+            await logout(session);
+            showLogin('You are logged out.');
+          },
+        }),
+      ),
+    ),
+    nav,
+    main,
+    detail.el,
+    sendPage.el,
+  );
+
+  function showView() {
+    const name = /** @type {ViewName} */ (VIEWS.find((v) => `#${v}` === location.hash) ?? 'tasks');
+    for (const v of VIEWS) views[v].hidden = v !== name;
+    for (const a of nav.querySelectorAll('a')) {
+      if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+    insight.show(name === 'insight');
+    if (name === 'staff') staff.render();
+  }
+  const onHash = () => {
+    if (location.hash === '#main') return;
+    showView();
+  };
+  addEventListener('hashchange', onHash);
+
+  function renderSummary() {
+    const at = now();
+    let waiting = 0;
+    let overdue = 0;
+    let escalated = 0;
+    for (const t of state.tasks.values()) {
+      if (isWaiting(t)) waiting += 1;
+      if (isOverdue(t, at)) overdue += 1;
+      if (t.escalation_level > 0) escalated += 1;
+    }
+    let onShift = 0;
+    let connected = 0;
+    for (const s of state.staff.values()) {
+      if (!s.shift) continue;
+      onShift += 1;
+      if (s.connected) connected += 1;
+    }
+    /** @type {[string, string, string][]} */
+    const items = [
+      ['open', 'Open tasks', String(state.tasks.size)],
+      ['waiting', 'Waiting for someone', String(waiting)],
+      ['overdue', 'Overdue', String(overdue)],
+      ['escalated', 'Escalated', String(escalated)],
+      ['pages', 'Pages not acknowledged', String(state.pages.size)],
+      ['staff', 'Staff on shift (connected)', `${onShift} (${connected})`],
+    ];
+    if (summary.children.length !== items.length) {
+      summary.replaceChildren(...items.map(([key]) => h('div', { class: `stat stat-${key}`, 'data-stat': key }, h('dt'), h('dd'))));
+    }
+    items.forEach(([key, label, value], i) => {
+      const box = /** @type {HTMLElement} */ (summary.children[i]);
+      const [dt, dd] = /** @type {HTMLElement[]} */ ([...box.children]);
+      if (dt.textContent !== label) dt.textContent = label;
+      if (dd.textContent !== value) dd.textContent = value;
+      box.classList.toggle('alarm', (key === 'overdue' || key === 'escalated' || key === 'pages') && value !== '0');
+    });
+  }
+
+  state.addEventListener('change', (e) => {
+    const changes = /** @type {CustomEvent<import('./state.js').Changes>} */ (e).detail;
+    board.update(changes);
+    detail.update(changes.tasks);
+    insight.update(changes.tasks);
+    if (changes.pages || changes.staff || changes.reset) feed.renderPages();
+    if (changes.feed || changes.reset) feed.renderFeed();
+    if (changes.staff || changes.tasks.size || changes.reset) {
+      if (!staffView.hidden) staff.render();
+    }
+    renderSummary();
+  });
+
+  link.addEventListener('welcome', (e) => {
+    const frame = /** @type {CustomEvent<import('../js/types.js').WelcomeFrame>} */ (e).detail;
+    me = frame.me;
+    if (frame.resync) {
+      state.reset();
+      void link.command({ op: 'snapshot' }).then((a) => a.ok && state.applyResult(a.result));
+    }
+    // Presence frames are not replayed: the directory brings everyone's current state.
+    void link.command({ op: 'directory' }).then((a) => a.ok && state.applyResult(a.result));
+  });
+  link.addEventListener('event', (e) => state.applyEvent(/** @type {CustomEvent<import('../js/types.js').EventFrame>} */ (e).detail));
+  link.addEventListener('presence', (e) => state.applyPresence(/** @type {CustomEvent<import('./link.js').PresenceFrame>} */ (e).detail));
+  link.addEventListener('status', () => {
+    status.dataset.state = link.status;
+    status.textContent = link.status === 'online' ? 'Live' : link.status === 'connecting' ? 'Connecting…' : link.status === 'offline' ? 'Offline: reconnecting' : 'Signed out';
+  });
+  link.addEventListener('ended', () => showLogin('Your session has ended. Please log in again.'));
+
+  const ticker = setInterval(() => {
+    board.tick();
+    detail.tick();
+    renderSummary();
+    feed.renderPages();
+    feed.renderFeed();
+    if (!staffView.hidden) staff.render();
+  }, TICK_MS);
+
+  teardown = () => {
+    clearInterval(ticker);
+    removeEventListener('hashchange', onHash);
+    link.stop();
+  };
+
+  showView();
+  renderSummary();
+  board.rebuild();
+  link.start();
+  // For tests and measurements in the browser.
+  /** @type {any} */ (window).wardpageDashboard = { state, link, board, detail };
+}
+
+initTheme();
+const session = loadSession();
+if (session) start(session);
+else showLogin();

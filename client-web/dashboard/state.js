@@ -1,0 +1,237 @@
+// What the coordinator's screen knows: every open task and page (whole views,
+// the newest `version` wins), the wards and staff from `directory` kept live by
+// `shift` events and `presence` frames, and a feed of escalations as they
+// happen. Changes are collected and announced once per animation frame with
+// the ids that changed, so the views update only what changed instead of
+// re-rendering the board on every event.
+
+/** @typedef {import('../js/types.js').TaskView} TaskView */
+/** @typedef {import('../js/types.js').PageView} PageView */
+/** @typedef {import('../js/types.js').StaffView} StaffView */
+/** @typedef {import('../js/types.js').WardView} WardView */
+/** @typedef {import('../js/types.js').EventFrame} EventFrame */
+/** @typedef {import('../js/types.js').CommandResult} CommandResult */
+/** @typedef {import('./link.js').PresenceFrame} PresenceFrame */
+
+/**
+ * One line of the escalations feed.
+ * @typedef {{key: string, at: number, about: 'task' | 'page', id: string, level: number, reason: string, alerted: string[], priority: import('../js/types.js').Priority}} FeedItem
+ */
+
+/**
+ * What changed since the last announcement.
+ * @typedef {{tasks: Set<string>, reset: boolean, pages: boolean, staff: boolean, feed: boolean}} Changes
+ */
+
+const FEED_MAX = 200;
+const OPEN_TASK = new Set(['offering', 'no_one_accepted', 'accepted', 'started']);
+
+/** @param {TaskView} t */
+export function isOpenTask(t) {
+  return OPEN_TASK.has(t.state);
+}
+
+export class DashState extends EventTarget {
+  constructor() {
+    super();
+    /** Open tasks. @type {Map<string, TaskView>} */
+    this.tasks = new Map();
+    /**
+     * Versions of tasks seen closing, so that a snapshot answered just before
+     * the close (but read after it) cannot bring them back.
+     * @type {Map<string, number>}
+     */
+    this.closed = new Map();
+    /** Pages still waiting for an acknowledgement. @type {Map<string, PageView>} */
+    this.pages = new Map();
+    /** The last views of recently closed tasks, for an open dialog and the metrics (bounded). @type {Map<string, TaskView>} */
+    this.closedViews = new Map();
+    /** @type {Map<string, StaffView>} */
+    this.staff = new Map();
+    /** @type {WardView[]} */
+    this.wards = [];
+    /** Newest first. @type {FeedItem[]} */
+    this.feed = [];
+    /** When each member of staff last did something the hub told us about. @type {Map<string, number>} */
+    this.lastAction = new Map();
+    /** @type {Changes} */
+    this.pending = emptyChanges();
+    this.scheduled = false;
+    /** Set to false to apply changes synchronously with `flush()` (measurements). */
+    this.autoFlush = true;
+  }
+
+  /** Forget everything (a resync or a new session). */
+  reset() {
+    this.tasks.clear();
+    this.closed.clear();
+    this.pages.clear();
+    this.feed = [];
+    this.pending.reset = true;
+    this.schedule();
+  }
+
+  /** @param {EventFrame} frame */
+  applyEvent(frame) {
+    const ev = frame.event;
+    switch (ev.kind) {
+      case 'task':
+        this.putTask(ev.task);
+        if (ev.by) this.touch(ev.by.id, frame.at);
+        break;
+      case 'task_escalated':
+        this.putTask(ev.task);
+        this.addFeed({ key: `t:${ev.task.id}:${ev.level}`, at: frame.at, about: 'task', id: ev.task.id, level: ev.level, reason: ev.reason, alerted: ev.alerted.map((s) => s.name), priority: ev.task.priority });
+        break;
+      case 'page':
+        this.putPage(ev.page);
+        if (ev.by) this.touch(ev.by.id, frame.at);
+        break;
+      case 'page_escalated':
+        this.putPage(ev.page);
+        this.addFeed({ key: `p:${ev.page.id}:${ev.level}`, at: frame.at, about: 'page', id: ev.page.id, level: ev.level, reason: ev.reason, alerted: ev.alerted.map((s) => s.name), priority: ev.page.priority });
+        break;
+      case 'shift': {
+        const held = this.staff.get(ev.staff.id);
+        if (held) this.staff.set(held.id, { ...held, shift: ev.shift });
+        this.pending.staff = true;
+        this.schedule();
+        break;
+      }
+    }
+  }
+
+  /** @param {CommandResult} result */
+  applyResult(result) {
+    switch (result.kind) {
+      case 'task':
+        this.putTask(result.task);
+        break;
+      case 'page':
+        this.putPage(result.page);
+        break;
+      case 'snapshot':
+        for (const t of result.tasks) this.putTask(t);
+        for (const p of result.pages) this.putPage(p);
+        break;
+      case 'directory':
+        this.wards = result.wards;
+        this.staff = new Map(result.staff.map((s) => [s.id, s]));
+        this.pending.staff = true;
+        this.schedule();
+        break;
+      case 'shift': {
+        const held = this.staff.get(result.staff);
+        if (held) this.staff.set(held.id, { ...held, shift: result.shift });
+        this.pending.staff = true;
+        this.schedule();
+        break;
+      }
+    }
+  }
+
+  /** @param {PresenceFrame} frame */
+  applyPresence(frame) {
+    const held = this.staff.get(frame.staff);
+    if (!held) return;
+    this.staff.set(held.id, { ...held, connected: frame.connected, last_seen_at: frame.at });
+    this.pending.staff = true;
+    this.schedule();
+  }
+
+  /** Never replace a view with an older one; closed tasks leave the board. @param {TaskView} task */
+  putTask(task) {
+    const held = this.tasks.get(task.id);
+    const closedAt = this.closed.get(task.id);
+    if (held && held.version >= task.version) return;
+    if (closedAt !== undefined && closedAt >= task.version) return;
+    if (isOpenTask(task)) {
+      this.tasks.set(task.id, task);
+    } else {
+      this.tasks.delete(task.id);
+      this.closed.set(task.id, task.version);
+      this.closedViews.set(task.id, task);
+      if (this.closedViews.size > 500) this.closedViews.delete(/** @type {string} */ (this.closedViews.keys().next().value));
+    }
+    if (task.assignee) this.touch(task.assignee.id, task.started_at ?? task.accepted_at ?? 0);
+    this.touch(task.raised_by.id, task.raised_at);
+    this.pending.tasks.add(task.id);
+    this.schedule();
+  }
+
+  /** @param {PageView} page */
+  putPage(page) {
+    const held = this.pages.get(page.id);
+    if (held && held.version >= page.version) return;
+    if (page.state === 'open') this.pages.set(page.id, page);
+    else this.pages.delete(page.id);
+    this.touch(page.from.id, page.sent_at);
+    for (const r of page.recipients) if (r.acked_at !== null) this.touch(r.staff.id, r.acked_at);
+    this.pending.pages = true;
+    this.schedule();
+  }
+
+  /** @param {FeedItem} item */
+  addFeed(item) {
+    if (this.feed.some((f) => f.key === item.key)) return;
+    this.feed.unshift(item);
+    if (this.feed.length > FEED_MAX) this.feed.length = FEED_MAX;
+    this.pending.feed = true;
+    this.schedule();
+  }
+
+  /** @param {string} staff @param {number} at */
+  touch(staff, at) {
+    if (!at) return;
+    const held = this.lastAction.get(staff) ?? 0;
+    if (at > held) this.lastAction.set(staff, at);
+  }
+
+  /**
+   * Accepted and started counts per member of staff (their current load).
+   * @returns {Map<string, {accepted: number, started: number}>}
+   */
+  workload() {
+    /** @type {Map<string, {accepted: number, started: number}>} */
+    const load = new Map();
+    for (const t of this.tasks.values()) {
+      if (!t.assignee) continue;
+      const l = load.get(t.assignee.id) ?? { accepted: 0, started: 0 };
+      if (t.state === 'started') l.started += 1;
+      else if (t.state === 'accepted') l.accepted += 1;
+      load.set(t.assignee.id, l);
+    }
+    return load;
+  }
+
+  /** @param {string} id */
+  wardName(id) {
+    return this.wards.find((w) => w.id === id)?.name ?? id;
+  }
+
+  schedule() {
+    if (this.scheduled || !this.autoFlush) return;
+    this.scheduled = true;
+    // One announcement per frame however many events arrived; the timeout
+    // covers a tab the browser is not painting.
+    const run = () => {
+      if (!this.scheduled) return;
+      this.flush();
+    };
+    requestAnimationFrame(run);
+    setTimeout(run, 250);
+  }
+
+  /** Announce what changed since the last call. */
+  flush() {
+    this.scheduled = false;
+    const changes = this.pending;
+    this.pending = emptyChanges();
+    this.dispatchEvent(new CustomEvent('change', { detail: changes }));
+  }
+}
+
+/** @returns {Changes} */
+function emptyChanges() {
+  return { tasks: new Set(), reset: false, pages: false, staff: false, feed: false };
+}

@@ -1,0 +1,101 @@
+// How a task reads on the coordinator's screen: who has it or who it is
+// offered to, which target it is measured against now and whether it is
+// overdue, and the keys the board sorts by. Pure functions (no DOM), shared by
+// the board, the task dialog, the CSV export and the tests.
+
+import { PRIORITIES, clock, duration, requirementLabel, STATE_LABEL } from '../js/format.js';
+
+/** @typedef {import('../js/types.js').TaskView} TaskView */
+/** @typedef {import('../js/types.js').TaskState} TaskState */
+
+/** @param {TaskView} t */
+export function isWaiting(t) {
+  return t.state === 'offering' || t.state === 'no_one_accepted';
+}
+
+/** The target that counts now: accept-by until someone holds it, then complete-by. @param {TaskView} t */
+export function dueAt(t) {
+  return isWaiting(t) ? t.accept_by : t.complete_by;
+}
+
+/** @param {TaskView} t @param {number} now */
+export function isOverdue(t, now) {
+  return now > dueAt(t);
+}
+
+/**
+ * The target cell: overdue says so in words (not colour alone).
+ * @param {TaskView} t
+ * @param {number} now
+ * @returns {{text: string, overdue: boolean}}
+ */
+export function targetText(t, now) {
+  const due = dueAt(t);
+  const what = isWaiting(t) ? 'Accept' : 'Complete';
+  if (now > due) return { text: `OVERDUE: ${what.toLowerCase()} by ${clock(due)}, ${duration(now - due)} late`, overdue: true };
+  return { text: `${what} by ${clock(due)} (${duration(due - now)} left)`, overdue: false };
+}
+
+/** @param {TaskView} t */
+export function statusText(t) {
+  if (t.state === 'no_one_accepted') {
+    return t.unassigned_reason === 'all_declined' ? 'No one accepted: all declined' : 'No one accepted: no candidates';
+  }
+  return STATE_LABEL[t.state];
+}
+
+/** Who holds the task, or who it is offered to. @param {TaskView} t */
+export function whoText(t) {
+  if (t.assignee) return t.assignee.name;
+  const open = t.offers.filter((o) => o.state === 'offered').map((o) => o.staff.name);
+  const declined = t.offers.filter((o) => o.state === 'declined').length;
+  const parts = [];
+  if (open.length) parts.push(`Offered to ${open.length > 3 ? `${open.slice(0, 3).join(', ')} +${open.length - 3}` : open.join(', ')}`);
+  if (declined) parts.push(`${declined} declined`);
+  return parts.length ? parts.join('; ') : 'Nobody';
+}
+
+/** @param {TaskView} t */
+export function needsText(t) {
+  return `needs ${requirementLabel(t.requirement)}`;
+}
+
+/** "W7", "AMU": compact ward codes for the board; the full name is in the dialog. @param {string} ward */
+export function wardCode(ward) {
+  return ward.toUpperCase();
+}
+
+/** @param {number} ms @param {number} now */
+export function ago(ms, now) {
+  return `${duration(now - ms)} ago`.replace('under 1 min ago', 'just now');
+}
+
+/** @type {Record<TaskState, number>} */
+const STATE_RANK = { no_one_accepted: 0, offering: 1, accepted: 2, started: 3, completed: 4, cancelled: 5 };
+
+/**
+ * Sort orders; each key is independent of the clock, so a row's place only
+ * changes when its task does.
+ * @typedef {'due' | 'priority' | 'raised' | 'ward' | 'status'} SortKey
+ * @type {Record<SortKey, (a: TaskView, b: TaskView) => number>}
+ */
+export const COMPARE = {
+  due: (a, b) => dueAt(a) - dueAt(b) || PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority),
+  priority: (a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority) || dueAt(a) - dueAt(b),
+  raised: (a, b) => a.raised_at - b.raised_at,
+  ward: (a, b) => (a.ward < b.ward ? -1 : a.ward > b.ward ? 1 : 0) || a.bed.localeCompare(b.bed, 'en', { numeric: true }),
+  status: (a, b) => STATE_RANK[a.state] - STATE_RANK[b.state] || dueAt(a) - dueAt(b),
+};
+
+/**
+ * A total order for `key` (ties broken by id, so that binary search finds
+ * one place for every task).
+ * @param {SortKey} key
+ * @param {boolean} descending
+ * @returns {(a: TaskView, b: TaskView) => number}
+ */
+export function comparator(key, descending) {
+  const cmp = COMPARE[key];
+  const sign = descending ? -1 : 1;
+  return (a, b) => sign * cmp(a, b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
