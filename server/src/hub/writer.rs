@@ -435,13 +435,26 @@ impl Writer {
                 WriterMsg::Shutdown => {}
                 WriterMsg::Presence { staff, connected } => self.presence(staff, connected, now),
                 WriterMsg::EscalateDue => {
-                    let due = match self.store.due_escalations(now, ESCALATION_BATCH).await {
+                    let mine: Vec<(Millis, Subject)> = self
+                        .deadlines
+                        .iter()
+                        .take_while(|(d, _)| *d <= now)
+                        .take(ESCALATION_BATCH as usize)
+                        .copied()
+                        .collect();
+                    let mut due = match self.store.due_escalations(now, ESCALATION_BATCH).await {
                         Ok(d) => d,
                         Err(e) => {
-                            warn!(error = %e, "could not claim due escalations; retrying shortly");
+                            warn!(error = %e, "could not claim due escalations; using the in-memory deadlines");
                             Vec::new()
                         }
                     };
+                    // One writer per database: this hub's mirror of the committed
+                    // deadlines is as good as the claim, and covers a failed read.
+                    // (Hubs sharing a database would rely on the claim alone.)
+                    due.extend(mine);
+                    due.sort();
+                    due.dedup_by_key(|(_, s)| *s);
                     for (at, subject) in due {
                         if let Some(fx) = self.hospital.escalate(subject, now) {
                             self.metrics
@@ -458,7 +471,9 @@ impl Writer {
                             );
                         } else {
                             // Acted on since it was stored: its new deadline (if
-                            // any) is written with that change.
+                            // any) is written with that change. A deadline that is
+                            // past yet not due by the rules is dropped, so the
+                            // timer cannot spin on it.
                             let current = match subject {
                                 Subject::Task(id) => self
                                     .hospital
@@ -471,7 +486,7 @@ impl Writer {
                                     .get(&id)
                                     .and_then(|p| p.view.next_escalation_at),
                             };
-                            self.set_deadline(subject, current);
+                            self.set_deadline(subject, current.filter(|d| *d > now));
                         }
                     }
                 }
