@@ -210,10 +210,12 @@ export function createBoard({ state, now, onOpen }) {
       put(row, 0, PRIORITY_LABEL[t.priority]);
       row.cells[0].className = `chip prio-${t.priority}`;
       put(row, 1, `${wardCode(t.ward)} bed ${t.bed}`);
-      row.cells[1].setAttribute('aria-label', `${PRIORITY_LABEL[t.priority]} ${CATEGORY_LABEL[t.category]}, ${state.wardName(t.ward)} bed ${t.bed}: open details`);
       put(row, 2, `${CATEGORY_LABEL[t.category]} · ${needsText(t)}`);
       put(row, 3, statusText(t));
       put(row, 4, whoText(t));
+      // The cells are cut to one line; the whole text shows on hover.
+      row.cells[2].title = row.shown[2];
+      row.cells[4].title = row.shown[4];
       put(row, 7, t.escalation_level > 0 ? `ESCALATED ×${t.escalation_level}` : t.next_escalation_at !== null ? `next ${clock(t.next_escalation_at)}` : '—');
     }
     put(row, 5, `${clock(t.raised_at)}, ${ago(t.raised_at, at)}`);

@@ -53,7 +53,8 @@ export function stackedBars({ id, title, hours, series }) {
   const max = Math.max(1, ...totals);
   const step = niceStep(max);
   const top = Math.ceil(max / step) * step;
-  const bw = (W - pad.l - pad.r) / hours.length;
+  // Narrow bars for a short period, so one hour is not one wall of colour.
+  const bw = Math.min(44, (W - pad.l - pad.r) / hours.length);
   const y = (/** @type {number} */ v) => pad.t + (H - pad.t - pad.b) * (1 - v / top);
   /** @type {SVGElement[]} */
   const grid = [];
@@ -99,28 +100,37 @@ function mins(ms) {
 }
 
 /**
- * Median and 90th percentile per priority, with the target as a line.
+ * Median and 90th percentile per priority against the target. Each priority
+ * has its own scale (an emergency's 2 minutes and a routine task's 4 hours do
+ * not fit one axis); the numbers are written beside the bars.
  * @param {{id: string, title: string, stats: TimeStat[]}} opts
  */
 export function targetBars({ id, title, stats }) {
   const W = 560;
-  const rowH = 46;
-  const pad = { l: 90, r: 16, t: 8, b: 24 };
+  const rowH = 50;
+  const pad = { l: 86, r: 8, t: 6, b: 6 };
+  const barW = 250;
   const H = pad.t + pad.b + rowH * stats.length;
-  const max = Math.max(60000, ...stats.flatMap((s) => [s.p90 ?? 0, s.target ?? 0])) * 1.08;
-  const x = (/** @type {number} */ v) => pad.l + (W - pad.l - pad.r) * (v / max);
   /** @type {SVGElement[]} */
   const parts = [];
   stats.forEach((s, i) => {
     const y0 = pad.t + i * rowH;
-    parts.push(svg('text', { x: pad.l - 8, y: y0 + rowH / 2 + 4, class: 'axis', 'text-anchor': 'end' }, PRIORITY_LABEL[s.priority]));
-    if (s.p90 !== null) parts.push(svg('rect', { x: pad.l, y: y0 + 6, width: Math.max(1, x(s.p90) - pad.l), height: 14, class: 'p90' }, svg('title', {}, `90th percentile ${mins(s.p90)}`)));
-    if (s.median !== null) parts.push(svg('rect', { x: pad.l, y: y0 + 22, width: Math.max(1, x(s.median) - pad.l), height: 14, class: 'median' }, svg('title', {}, `median ${mins(s.median)}`)));
-    if (s.target !== null) parts.push(svg('line', { x1: x(s.target), x2: x(s.target), y1: y0 + 2, y2: y0 + rowH - 6, class: 'target-line' }, svg('title', {}, `target ${mins(s.target)}`)));
-    if (s.n === 0) parts.push(svg('text', { x: pad.l + 4, y: y0 + rowH / 2 + 4, class: 'axis' }, 'no tasks'));
+    const max = Math.max(60000, s.p90 ?? 0, s.target ?? 0) * 1.1;
+    const x = (/** @type {number} */ v) => pad.l + barW * (v / max);
+    parts.push(svg('text', { x: pad.l - 8, y: y0 + rowH / 2 + 4, class: 'axis label', 'text-anchor': 'end' }, PRIORITY_LABEL[s.priority]));
+    parts.push(svg('rect', { x: pad.l, y: y0 + 6, width: barW, height: rowH - 14, class: 'track' }));
+    if (s.p90 !== null) parts.push(svg('rect', { x: pad.l, y: y0 + 8, width: Math.max(2, x(s.p90) - pad.l), height: 15, class: 'p90' }, svg('title', {}, `90th percentile ${mins(s.p90)}`)));
+    if (s.median !== null) parts.push(svg('rect', { x: pad.l, y: y0 + 25, width: Math.max(2, x(s.median) - pad.l), height: 15, class: 'median' }, svg('title', {}, `median ${mins(s.median)}`)));
+    if (s.target !== null) parts.push(svg('line', { x1: x(s.target), x2: x(s.target), y1: y0 + 3, y2: y0 + rowH - 5, class: 'target-line' }, svg('title', {}, `target ${mins(s.target)}`)));
+    const tx = pad.l + barW + 12;
+    if (s.n === 0) {
+      parts.push(svg('text', { x: tx, y: y0 + rowH / 2 + 4, class: 'axis' }, `no tasks yet; target ${mins(s.target)}`));
+    } else {
+      const late = s.p90 !== null && s.target !== null && s.p90 > s.target;
+      parts.push(svg('text', { x: tx, y: y0 + 20, class: late ? 'axis late' : 'axis' }, `p90 ${mins(s.p90)}${late ? ' (over target)' : ''}`));
+      parts.push(svg('text', { x: tx, y: y0 + 37, class: 'axis' }, `median ${mins(s.median)}, target ${mins(s.target)}, n=${s.n}`));
+    }
   });
-  parts.push(svg('line', { x1: pad.l, x2: pad.l, y1: pad.t, y2: H - pad.b, class: 'grid' }));
-  parts.push(svg('text', { x: W - pad.r, y: H - 6, class: 'axis', 'text-anchor': 'end' }, mins(max)));
   const desc = stats.map((s) => `${PRIORITY_LABEL[s.priority]}: ${s.n ? `median ${mins(s.median)}, 90th percentile ${mins(s.p90)}, target ${mins(s.target)}` : 'no tasks'}`).join('; ');
   return h(
     'figure',
@@ -132,7 +142,7 @@ export function targetBars({ id, title, stats }) {
       { class: 'legend' },
       h('li', null, h('span', { class: 'swatch median', 'aria-hidden': 'true' }), 'Median'),
       h('li', null, h('span', { class: 'swatch p90', 'aria-hidden': 'true' }), '90th percentile'),
-      h('li', null, h('span', { class: 'swatch target-line', 'aria-hidden': 'true' }), 'Target'),
+      h('li', null, h('span', { class: 'swatch target-line', 'aria-hidden': 'true' }), 'Target (dashed line)'),
     ),
     dataTable(
       ['Priority', 'Tasks', 'Median', '90th percentile', 'Target', 'Within target'],
