@@ -28,10 +28,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::info;
 
-/// Opens the store named by `config`.
+/// Opens the store named by `config`: a `postgres://` URL, or else a
+/// SQLite file path.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let store = SqliteStore::open(&config.database).await?;
-    Ok(Arc::new(store))
+    let db = config.database.to_string_lossy();
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        return Ok(Arc::new(store::postgres::PgStore::open(&db).await?));
+    }
+    Ok(Arc::new(SqliteStore::open(&config.database).await?))
 }
 
 /// Serves the hub on `listener` until `shutdown` resolves, then closes

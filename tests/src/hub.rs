@@ -19,6 +19,7 @@ use wardpage_server::store::Store;
 pub struct TestHub {
     pub addr: SocketAddr,
     pub store: Arc<dyn Store>,
+    pub config: Config,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub dir: TempDir,
@@ -39,6 +40,25 @@ impl TestHub {
             ..Config::default()
         };
         tweak(&mut config);
+        Self::start_in(dir, config).await
+    }
+
+    /// Stops the hub gracefully and starts a new one on the same database
+    /// and port.
+    pub async fn restart(mut self) -> anyhow::Result<TestHub> {
+        let mut config = self.config.clone();
+        config.listen = self.addr;
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await??;
+        }
+        drop(self.store);
+        Self::start_in(self.dir, config).await
+    }
+
+    async fn start_in(dir: TempDir, config: Config) -> anyhow::Result<TestHub> {
         let store = wardpage_server::open_store(&config).await?;
         RosterFile::parse(DEMO_ROSTER)?
             .import(
@@ -52,7 +72,7 @@ impl TestHub {
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(wardpage_server::run(
             listener,
-            config,
+            config.clone(),
             store.clone(),
             async move {
                 let _ = stopped.await;
@@ -61,6 +81,7 @@ impl TestHub {
         Ok(TestHub {
             addr,
             store,
+            config,
             stop: Some(stop),
             task: Some(task),
             dir,

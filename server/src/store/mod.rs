@@ -4,6 +4,7 @@
 //! Architecture invariant: the hub never tells anyone about a change that
 //! [`Store::commit`] has not returned `Ok` for.
 
+pub mod postgres;
 pub mod sqlite;
 
 use crate::domain::{AuditRecord, Page, Roster, Shift, Staff, Subject, Task, Ward};
