@@ -86,6 +86,9 @@ pub struct Config {
     pub session_hours: u32,
     /// How long command ids are remembered for idempotent re-sends.
     pub command_retention_hours: u32,
+    /// Events a device has acknowledged are kept this long for replay, then
+    /// pruned; a device resuming from before that is told to resync.
+    pub event_retention_hours: u32,
     pub priorities: PriorityTargets,
     /// PEM certificate chain and private key: with both, the hub serves
     /// HTTPS and WSS only. Without them it serves plain HTTP (for a
@@ -222,6 +225,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             session_hours: 16,
             command_retention_hours: 24,
+            event_retention_hours: 72,
             priorities: PriorityTargets::default(),
             escalation: EscalationConfig::default(),
             tls_cert: None,
@@ -289,6 +293,11 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.event_retention_hours < 12 {
+            return Err(ConfigError::Invalid(
+                "event_retention_hours must be at least 12 (a night shift)".into(),
+            ));
+        }
         if self.session_hours == 0 || self.session_hours > 24 * 7 {
             return Err(ConfigError::Invalid(
                 "session_hours must be between 1 and 168".into(),

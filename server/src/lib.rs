@@ -55,6 +55,7 @@ pub async fn run(
         config.priorities.to_targets(),
         config.escalation.to_policies()?,
         config.command_retention_hours,
+        config.event_retention_hours,
     )
     .await?;
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -226,3 +226,39 @@ async fn graceful_shutdown_finishes_in_flight_commits() -> anyhow::Result<()> {
     hub.terminate().await?;
     Ok(())
 }
+
+/// Acknowledged history is pruned after the retention period; a device that
+/// asks for it gets `resync` (and a snapshot), never a partial replay.
+/// Unacknowledged events are never pruned.
+#[tokio::test]
+async fn pruned_history_makes_an_old_cursor_resync() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let mut patel = Client::login_connect(&base, "fy1.patel").await?;
+    let khan_token = login(&base, "sho.khan", DEMO_PASSWORD).await?;
+    for _ in 0..3 {
+        let t = raise_ok(&mut nurse, cannula_w7()).await?;
+        task_event(&mut patel, t.id, TaskChange::Raised).await?;
+    }
+    patel.ack().await?;
+    // Acks are stored lazily (within a writer tick).
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let now = wardpage_server::clock::now_ms();
+    let gone = hub.store.prune(now + 1000, 0).await?;
+    assert!(gone >= 3, "Dr Patel's acknowledged events went ({gone})");
+
+    let token = patel.token.clone();
+    let old = Client::connect(&base, &token, 0).await?;
+    assert!(old.resync, "cursor 0 is before the pruned history");
+    assert_eq!(old.welcome_cursor, 3);
+    let current = Client::connect(&base, &token, 3).await?;
+    assert!(!current.resync);
+    // Dr Khan never acknowledged: all of his is still there.
+    let mut khan = Client::connect(&base, &khan_token, 0).await?;
+    assert!(!khan.resync);
+    for _ in 0..3 {
+        khan.next_event().await?;
+    }
+    hub.stop().await
+}

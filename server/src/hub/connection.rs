@@ -203,7 +203,15 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
     let mut me = me;
     me.connected = true;
     me.last_seen_at = Some(now_ms());
-    let resync = cursor > top;
+    // History before the floor was pruned: the client must start afresh.
+    let floor = match hub.store.stream_floor(staff).await {
+        Ok(f) => f,
+        Err(e) => {
+            warn!(error = %e, "stream floor lookup failed");
+            0
+        }
+    };
+    let resync = cursor > top || cursor < floor;
     let welcome = ServerFrame::Welcome {
         version: PROTOCOL_VERSION,
         me,

@@ -143,6 +143,8 @@ pub struct Writer {
     metrics: Arc<Metrics>,
     commands: HashMap<CommandId, CommandRecord>,
     command_retention: Millis,
+    event_retention: Millis,
+    last_prune: Option<Instant>,
     next_event_id: i64,
     acked: HashMap<StaffId, u64>,
     dirty_acks: HashMap<StaffId, u64>,
@@ -151,6 +153,9 @@ pub struct Writer {
     deadlines: BTreeSet<(Millis, Subject)>,
     due_of: HashMap<Subject, Millis>,
 }
+
+/// How often acknowledged history and old command answers are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Escalations claimed per wake-up.
 const ESCALATION_BATCH: u32 = 256;
@@ -178,6 +183,7 @@ impl Writer {
         targets: Targets,
         policies: Policies,
         command_retention_hours: u32,
+        event_retention_hours: u32,
     ) -> Result<
         (
             WriterHandle,
@@ -186,6 +192,7 @@ impl Writer {
         StoreError,
     > {
         let command_retention = i64::from(command_retention_hours) * 3_600_000;
+        let event_retention = i64::from(event_retention_hours) * 3_600_000;
         let started = Instant::now();
         let mut writer = Writer {
             hospital: Hospital::new(targets, policies),
@@ -194,6 +201,8 @@ impl Writer {
             metrics,
             commands: HashMap::new(),
             command_retention,
+            event_retention,
+            last_prune: None,
             next_event_id: 1,
             acked: HashMap::new(),
             dirty_acks: HashMap::new(),
@@ -322,6 +331,15 @@ impl Writer {
         }
         let horizon = now_ms() - self.command_retention;
         self.commands.retain(|_, c| c.at >= horizon);
+        if self.last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            self.last_prune = Some(Instant::now());
+            let now = now_ms();
+            match self.store.prune(now - self.event_retention, horizon).await {
+                Ok(0) => {}
+                Ok(n) => info!(entries = n, "pruned acknowledged history"),
+                Err(e) => warn!(error = %e, "pruning failed; will retry"),
+            }
+        }
     }
 
     async fn flush_acks(&mut self) {

@@ -130,6 +130,13 @@ pub trait Store: Send + Sync + 'static {
     /// each escalation fires on exactly one of them.
     async fn due_escalations(&self, now: Millis, limit: u32)
         -> StoreResult<Vec<(Millis, Subject)>>;
+    /// Deletes stream events that their recipient acknowledged and that are
+    /// older than `events_before`, events no stream refers to any more, and
+    /// command answers older than `commands_before`. Returns the number of
+    /// stream entries removed.
+    async fn prune(&self, events_before: Millis, commands_before: Millis) -> StoreResult<u64>;
+    /// The highest `seq` pruned from this member of staff's stream (0: none).
+    async fn stream_floor(&self, staff: StaffId) -> StoreResult<u64>;
     /// Roster data only (wards, staff, shifts), for a live reload.
     async fn load_roster(&self) -> StoreResult<Roster>;
     /// Changes whenever wards, staff or shifts were changed outside the hub.

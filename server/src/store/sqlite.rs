@@ -470,6 +470,50 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn prune(&self, events_before: Millis, commands_before: Millis) -> StoreResult<u64> {
+        let mut conn = self.writer.lock().await;
+        let mut tx = conn.begin().await?;
+        let gone = sqlx::query(
+            "DELETE FROM inbox WHERE event IN (SELECT id FROM events WHERE at < ?) \
+             AND seq <= (SELECT acked_seq FROM streams WHERE streams.staff = inbox.staff)",
+        )
+        .bind(events_before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if gone > 0 {
+            // The floor is just below the oldest entry kept (or the top, if none is).
+            sqlx::query(
+                "UPDATE streams SET pruned_through = COALESCE(\
+                 (SELECT MIN(seq) - 1 FROM inbox WHERE inbox.staff = streams.staff), last_seq)",
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "DELETE FROM events WHERE at < ? \
+                 AND NOT EXISTS (SELECT 1 FROM inbox WHERE inbox.event = events.id)",
+            )
+            .bind(events_before)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM commands WHERE at < ?")
+            .bind(commands_before)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn stream_floor(&self, staff: StaffId) -> StoreResult<u64> {
+        let floor: Option<i64> =
+            sqlx::query_scalar("SELECT pruned_through FROM streams WHERE staff = ?")
+                .bind(staff.to_string())
+                .fetch_optional(&self.readers)
+                .await?;
+        Ok(floor.unwrap_or(0).max(0) as u64)
+    }
+
     async fn load_roster(&self) -> StoreResult<Roster> {
         read_roster(&self.readers).await
     }
