@@ -56,6 +56,10 @@ struct ActorResult {
     closed: HashSet<TaskId>,
     accept_ms: Vec<f64>,
     no_one_accepted: u64,
+    /// Raises the hub refused or never answered.
+    raise_problems: Vec<String>,
+    /// Coordinator only: (task, level) of every escalation seen.
+    escalations: HashSet<(TaskId, u32)>,
 }
 
 struct Shared {
@@ -65,6 +69,7 @@ struct Shared {
     /// When each planned raise was first sent, for delivery latency.
     sent: Mutex<HashMap<usize, Instant>>,
     ids: Vec<StaffId>,
+    trace: Option<String>,
 }
 
 struct Actor {
@@ -78,6 +83,8 @@ struct Actor {
     agenda: Vec<(Instant, Action)>,
     res: ActorResult,
     shown: HashSet<TaskId>,
+    /// Offers this handheld has already decided on.
+    decided: HashSet<TaskId>,
     /// Coordinator: latest version of each task seen.
     views: HashMap<TaskId, (u32, TaskState, i64, Option<i64>)>,
     rng: rand_chacha::ChaCha8Rng,
@@ -138,9 +145,10 @@ impl Actor {
         }
     }
 
+    /// `WARDPAGE_SIM_TRACE=<login>` prints that handheld's connects,
+    /// failures and events to stderr, for debugging a broken invariant.
     fn traced(&self) -> bool {
-        std::env::var("WARDPAGE_SIM_TRACE").ok().as_deref()
-            == Some(self.sh.plan.hospital.staff[self.idx].login.as_str())
+        self.sh.trace.as_deref() == Some(self.sh.plan.hospital.staff[self.idx].login.as_str())
     }
 
     fn transport_failed(&mut self, e: &anyhow::Error) {
@@ -196,24 +204,22 @@ impl Actor {
             .map(|(i, _)| i)
     }
 
-    /// Files one new event: bookkeeping, and schedules reactions to offers.
+    /// Files one new event: bookkeeping, and schedules reactions to offers
+    /// (on a raise, and when an escalation offers the task to more people).
     fn handle(&mut self, seq: u64, e: Event) {
-        if std::env::var("WARDPAGE_SIM_TRACE").ok().as_deref()
-            == Some(self.sh.plan.hospital.staff[self.idx].login.as_str())
-        {
-            if let Event::Task { .. } = e {
-            } else {
-                eprintln!("TRACE seq {seq} other {e:?}");
+        if self.traced() {
+            eprintln!("TRACE seq {seq} {e:?}");
+        }
+        let (task, raised) = match e {
+            Event::Task { change, task, .. } => (task, change == TaskChange::Raised),
+            Event::TaskEscalated { task, level, .. } => {
+                if self.is_coordinator() {
+                    self.res.escalations.insert((task.id, level));
+                }
+                (task, false)
             }
-        }
-        let Event::Task { change, task, .. } = e else {
-            return;
+            _ => return,
         };
-        if std::env::var("WARDPAGE_SIM_TRACE").ok().as_deref()
-            == Some(self.sh.plan.hospital.staff[self.idx].login.as_str())
-        {
-            eprintln!("TRACE seq {seq} {change:?} {} {}", task.id, task.patient);
-        }
         self.res.log.tasks.insert(task.id);
         if self.is_coordinator() {
             let entry = self
@@ -224,10 +230,7 @@ impl Actor {
                 *entry = (task.version, task.state, task.raised_at, task.accepted_at);
             }
         }
-        if change != TaskChange::Raised {
-            return;
-        }
-        if !self.shown.insert(task.id) {
+        if raised && !self.shown.insert(task.id) {
             self.res.log.shown_twice += 1;
         }
         let me = self.sh.ids[self.idx];
@@ -239,35 +242,36 @@ impl Actor {
             .patient
             .strip_prefix('N')
             .and_then(|n| n.parse::<usize>().ok());
-        if offered {
-            if let Some(r) = raise {
-                let sent = self.sh.sent.lock().ok().and_then(|m| m.get(&r).copied());
-                if let Some(sent) = sent {
-                    if self.connected_since <= sent {
-                        self.res.delivery_latency.push(sent.elapsed());
-                    } else {
-                        self.res.resumed_deliveries += 1;
-                    }
-                }
-                self.sh.live.delivered.fetch_add(1, Relaxed);
-                let d = self.sh.plan.decision(r, self.idx, task.priority);
-                let at = Instant::now() + Duration::from_millis(d.after_ms);
-                self.schedule(
-                    at,
-                    Action::Decide {
-                        task: task.id,
-                        accept: d.accept,
-                        work_ms: d.work_ms,
-                    },
-                );
+        if !offered || !self.decided.insert(task.id) {
+            return;
+        }
+        let Some(r) = raise else { return };
+        let sent = self.sh.sent.lock().ok().and_then(|m| m.get(&r).copied());
+        if let (true, Some(sent)) = (raised, sent) {
+            if self.connected_since <= sent {
+                self.res.delivery_latency.push(sent.elapsed());
+            } else {
+                self.res.resumed_deliveries += 1;
             }
         }
+        self.sh.live.delivered.fetch_add(1, Relaxed);
+        let d = self.sh.plan.decision(r, self.idx, task.priority);
+        let at = Instant::now() + Duration::from_millis(d.after_ms);
+        self.schedule(
+            at,
+            Action::Decide {
+                task: task.id,
+                accept: d.accept,
+                work_ms: d.work_ms,
+            },
+        );
     }
 
     async fn act(&mut self, a: Action) {
         match a {
             Action::Raise(i) => {
-                let r = &self.sh.plan.raises[i];
+                let sh = self.sh.clone();
+                let r = &sh.plan.raises[i];
                 let cmd = Command::RaiseTask {
                     ward: WardId(r.ward.clone()),
                     bed: r.bed.clone(),
@@ -286,7 +290,19 @@ impl Actor {
                 if let Ok(mut m) = self.sh.sent.lock() {
                     m.insert(i, sent);
                 }
-                if let Some(Ok(CommandResult::Task { task })) = self.exec(cmd).await {
+                let answer = self.exec(cmd).await;
+                match &answer {
+                    Some(Err(e)) => self
+                        .res
+                        .raise_problems
+                        .push(format!("raise {} refused: {e}", r.patient)),
+                    None => self
+                        .res
+                        .raise_problems
+                        .push(format!("raise {} got no answer", r.patient)),
+                    _ => {}
+                }
+                if let Some(Ok(CommandResult::Task { task })) = answer {
                     self.res.ack_latency.push(sent.elapsed());
                     self.sh.live.acked.fetch_add(1, Relaxed);
                     self.res.acked.push(AckedRaise {
@@ -538,6 +554,7 @@ pub async fn run(
         live: live.clone(),
         sent: Mutex::new(HashMap::new()),
         ids,
+        trace: std::env::var("WARDPAGE_SIM_TRACE").ok(),
     });
     let end = t0 + Duration::from_secs_f64(p.night_secs);
     let n = plan.hospital.staff.len();
@@ -573,6 +590,7 @@ pub async fn run(
             agenda,
             res: ActorResult::default(),
             shown: HashSet::new(),
+            decided: HashSet::new(),
             views: HashMap::new(),
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(p.seed ^ idx as u64),
         };
@@ -607,18 +625,21 @@ pub async fn run(
     let (mut open, mut closed, mut accept_ms, mut resumed, mut noa) =
         (HashSet::new(), HashSet::new(), Vec::new(), 0, 0);
     let mut coordinator_seen = false;
+    let mut escalations = 0;
     for (idx, r) in results.into_iter().enumerate() {
         acked.extend(r.acked);
         logs.push(r.log);
         delivery.extend(r.delivery_latency);
         ack_lat.extend(r.ack_latency);
         resumed += r.resumed_deliveries;
+        report.notes.extend(r.raise_problems);
         if plan.hospital.staff[idx].role == wardpage_proto::Role::Coordinator {
             coordinator_seen = true;
             open = r.open;
             closed = r.closed;
             accept_ms = r.accept_ms;
             noa = r.no_one_accepted;
+            escalations = r.escalations.len() as u64;
         }
     }
     report.invariants = ledger::check(&acked, &logs);
@@ -629,6 +650,7 @@ pub async fn run(
     report.throughput_per_s = acked.len() as f64 / p.night_secs;
     report.deliveries = live.delivered.load(Relaxed);
     report.reconnects = live.reconnects.load(Relaxed);
+    report.escalations = escalations;
     report.histogram = delivery.histogram();
     report.delivery_latency_ms = delivery.percentiles();
     report.ack_latency_ms = ack_lat.percentiles();

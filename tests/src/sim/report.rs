@@ -67,7 +67,7 @@ pub struct RunReport {
     pub ack_latency_ms: Option<Percentiles>,
     /// Raise to accept, in simulated minutes (night scenarios).
     pub time_to_accept_min: Option<Percentiles>,
-    /// The escalation engine is not built yet: always 0.
+    /// Escalations the coordinator saw (task, level), night scenarios.
     pub escalations: u64,
     pub reconnects: u64,
     /// Scenario-specific figures (memory per connection, resume time...).
