@@ -92,6 +92,10 @@ export function createDetail({ state, link, canCommand }) {
 
   /** The actions; built once per opening so that typing is never interrupted. @param {TaskView} t */
   function buildActions(t) {
+    if (!state.tasks.has(t.id)) {
+      closedActions();
+      return;
+    }
     if (!canCommand) {
       actions.replaceChildren(h('p', { class: 'muted', text: 'Assigning, cancelling, re-prioritising and escalating are for the coordinator.' }));
       return;
@@ -178,14 +182,22 @@ export function createDetail({ state, link, canCommand }) {
       field('Reason for cancelling', reason),
       h('button', { type: 'submit', class: 'btn danger', text: 'Cancel task' }),
     );
-    actions.replaceChildren(assignForm, prioForm, h('div', { class: 'act' }, escalate), cancelForm, outcome.el);
+    actions.replaceChildren(h('div', { class: 'forms' }, assignForm, prioForm, h('div', { class: 'act' }, escalate), cancelForm), outcome.el);
+  }
+
+  /** A closed task takes no more actions; the outcome of the last one stays in view. */
+  function closedActions() {
+    const note = h('p', { class: 'muted', text: 'This task is closed: nothing more can be done to it.' });
+    const forms = actions.querySelector('.forms');
+    if (forms) forms.replaceWith(note);
+    else if (!actions.querySelector('.outcome')) actions.replaceChildren(note);
   }
 
   return {
     el: dialog,
     /** @param {string} id */
     open(id) {
-      const t = state.tasks.get(id);
+      const t = state.tasks.get(id) ?? state.closedViews.get(id);
       if (!t) return;
       openId = id;
       paint(t);
@@ -201,6 +213,7 @@ export function createDetail({ state, link, canCommand }) {
       // A closed task has left the board; show its final view.
       const view = t ?? state.closedViews.get(openId);
       if (view) paint(view);
+      if (!t) closedActions();
       void loadTimeline();
     },
     /** Repaint ages. */

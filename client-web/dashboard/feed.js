@@ -60,8 +60,9 @@ export function createFeed({ state, link, onOpenTask }) {
     escList.replaceChildren(
       ...(state.feed.length
         ? state.feed.slice(0, 50).map((f) => {
-            const task = f.about === 'task' ? state.tasks.get(f.id) : undefined;
-            const what = f.about === 'task' ? (task ? `Task: ${task.ward.toUpperCase()} bed ${task.bed}` : 'Task (closed)') : 'Page';
+            const open = f.about === 'task' ? state.tasks.get(f.id) : undefined;
+            const task = open ?? (f.about === 'task' ? state.closedViews.get(f.id) : undefined);
+            const what = task ? `Task: ${task.ward.toUpperCase()} bed ${task.bed}${open ? '' : ' (closed)'}` : f.about === 'task' ? 'Task' : 'Page';
             return h(
               'li',
               { class: `item prio-edge-${f.priority}`, 'data-feed': f.key },
@@ -75,7 +76,12 @@ export function createFeed({ state, link, onOpenTask }) {
     );
   }
 
-  return { el, renderPages, renderFeed };
+  /** Whether any of these tasks is in the feed (its line then needs redrawing). @param {Set<string>} ids */
+  function mentions(ids) {
+    return ids.size > 0 && state.feed.slice(0, 50).some((f) => ids.has(f.id));
+  }
+
+  return { el, renderPages, renderFeed, mentions };
 }
 
 /**

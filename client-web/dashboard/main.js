@@ -232,7 +232,7 @@ function start(session) {
     detail.update(changes.tasks);
     insight.update(changes.tasks);
     if (changes.pages || changes.staff || changes.reset) feed.renderPages();
-    if (changes.feed || changes.reset) feed.renderFeed();
+    if (changes.feed || changes.reset || feed.mentions(changes.tasks)) feed.renderFeed();
     if (changes.staff || changes.tasks.size || changes.reset) {
       if (!staffView.hidden) staff.render();
     }

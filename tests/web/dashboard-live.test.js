@@ -47,7 +47,7 @@ describe('coordinator dashboard: live board and actions', () => {
     const raised = await nurse.command(taskCmd({ bed: '12' }));
     assert.equal(raised.type, 'ok', JSON.stringify(raised));
     taskId = raised.result.task.id;
-    const row = page.locator(`table.board tr[data-id="${taskId}"]`);
+    const row = page.locator(`.board [data-id="${taskId}"]`);
     await row.waitFor({ timeout: 5000 });
     const text = (await row.textContent()) ?? '';
     assert.match(text, /W7 bed 12/);
@@ -63,8 +63,8 @@ describe('coordinator dashboard: live board and actions', () => {
     const { page } = dash;
     const declined = await patel.command({ op: 'decline', task: taskId, reason: 'In resus with a peri-arrest' });
     assert.equal(declined.type, 'ok', JSON.stringify(declined));
-    const row = page.locator(`table.board tr[data-id="${taskId}"]`);
-    await row.locator('td', { hasText: '1 declined' }).waitFor();
+    const row = page.locator(`.board [data-id="${taskId}"]`);
+    await row.locator('[role=cell]', { hasText: '1 declined' }).waitFor();
     await row.locator('button.task-link').click();
     const dialog = page.locator('dialog.detail[open]');
     await dialog.waitFor();
@@ -75,7 +75,7 @@ describe('coordinator dashboard: live board and actions', () => {
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' }).catch(() => {});
     assert.equal(await page.locator('dialog.detail[open]').count(), 0, 'Escape closes the dialog');
-    await row.locator('td', { hasText: 'ESCALATED ×1' }).waitFor();
+    await row.locator('[role=cell]', { hasText: 'ESCALATED ×1' }).waitFor();
     assert.match((await row.getAttribute('class')) ?? '', /escalated/);
     const feedItem = page.locator('.esc-list li.item').first();
     await feedItem.waitFor();
@@ -86,7 +86,7 @@ describe('coordinator dashboard: live board and actions', () => {
   it('reassigns the task; the new owner’s client receives it', async () => {
     const { page } = dash;
     const khanId = khan.welcome.me.id;
-    await page.locator(`table.board tr[data-id="${taskId}"] button.task-link`).click();
+    await page.locator(`.board [data-id="${taskId}"] button.task-link`).click();
     const dialog = page.locator('dialog.detail[open]');
     const select = dialog.locator('select[id^="assign-staff"]');
     const option = (await select.locator(`option[value="${khanId}"]`).textContent()) ?? '';
@@ -103,14 +103,14 @@ describe('coordinator dashboard: live board and actions', () => {
     await expectAccessible(page, 'dashboard task dialog');
     await screenshot(page, 'dash-02-task-dialog-desktop');
     await page.keyboard.press('Escape');
-    const row = page.locator(`table.board tr[data-id="${taskId}"]`);
-    await row.locator('td', { hasText: 'Accepted' }).waitFor();
+    const row = page.locator(`.board [data-id="${taskId}"]`);
+    await row.locator('[role=cell]', { hasText: 'Accepted' }).waitFor();
     assert.match((await row.textContent()) ?? '', /Dr Omar Khan/);
   });
 
   it('shows the owner’s start and completion on the timeline, in order', async () => {
     const { page } = dash;
-    await page.locator(`table.board tr[data-id="${taskId}"] button.task-link`).click();
+    await page.locator(`.board [data-id="${taskId}"] button.task-link`).click();
     const dialog = page.locator('dialog.detail[open]');
     await dialog.locator('.timeline li[data-action="assign"]').waitFor();
     const started = await khan.command({ op: 'start', task: taskId });
@@ -130,7 +130,7 @@ describe('coordinator dashboard: live board and actions', () => {
     await dialog.locator('dd', { hasText: 'Completed: 22G re-sited left forearm' }).waitFor();
     await screenshot(page, 'dash-03-timeline-desktop');
     await page.keyboard.press('Escape');
-    await page.locator(`table.board tr[data-id="${taskId}"]`).waitFor({ state: 'detached' });
+    await page.locator(`.board [data-id="${taskId}"]`).waitFor({ state: 'detached' });
     assert.equal(await page.locator('.stat-open dd').textContent(), '0');
   });
 
@@ -139,7 +139,7 @@ describe('coordinator dashboard: live board and actions', () => {
     const raised = await nurse.command(taskCmd({ bed: '3', priority: 'routine', category: 'bloods', requirement: { skill: 'bloods' } }));
     assert.equal(raised.type, 'ok', JSON.stringify(raised));
     const id = raised.result.task.id;
-    const row = page.locator(`table.board tr[data-id="${id}"]`);
+    const row = page.locator(`.board [data-id="${id}"]`);
     await row.locator('button.task-link').click();
     const dialog = page.locator('dialog.detail[open]');
     await dialog.locator('select[id^="set-priority"]').selectOption('soon');
@@ -258,7 +258,7 @@ describe('coordinator dashboard: live board and actions', () => {
       assert.equal(r.type, 'ok', `task ${i}: ${JSON.stringify(r)}`);
     }
     await page.click('a[data-view="tasks"]');
-    await page.locator('table.board tbody tr').nth(2).waitFor();
+    await page.locator('.board-body > [role=row]').nth(2).waitFor();
     for (const theme of ['light', 'dark']) {
       const current = await page.evaluate(() => document.documentElement.dataset.theme);
       if (current !== theme) await page.click('#theme-toggle');
@@ -280,25 +280,25 @@ describe('coordinator dashboard: live board and actions', () => {
 
   it('is usable from the keyboard: sort, filter, open a task', async () => {
     const { page } = dash;
-    await page.locator('th[data-sort="priority"] button').focus();
+    await page.locator('[data-sort="priority"] button').focus();
     await page.keyboard.press('Enter');
-    assert.equal(await page.getAttribute('th[data-sort="priority"]', 'aria-sort'), 'ascending');
-    const first = await page.locator('table.board tbody tr').first().locator('.chip').textContent();
+    assert.equal(await page.getAttribute('[data-sort="priority"]', 'aria-sort'), 'ascending');
+    const first = await page.locator('.board-body > [role=row]').first().locator('.chip').textContent();
     assert.equal(first, 'Emergency');
     await page.keyboard.press('Enter');
-    assert.equal(await page.getAttribute('th[data-sort="priority"]', 'aria-sort'), 'descending');
-    assert.equal(await page.locator('table.board tbody tr').first().locator('.chip').textContent(), 'Routine');
+    assert.equal(await page.getAttribute('[data-sort="priority"]', 'aria-sort'), 'descending');
+    assert.equal(await page.locator('.board-body > [role=row]').first().locator('.chip').textContent(), 'Routine');
     await page.locator('#filter-priority').focus();
     await page.selectOption('#filter-priority', 'soon');
-    assert.equal(await page.locator('table.board tbody tr').count(), 1);
+    assert.equal(await page.locator('.board-body > [role=row]').count(), 1);
     assert.match((await page.locator('#board-count').textContent()) ?? '', /Showing 1 of 3 open tasks/);
-    await page.locator('table.board tbody tr button.task-link').focus();
+    await page.locator('.board-body > [role=row] button.task-link').focus();
     await page.keyboard.press('Enter');
     await page.locator('dialog.detail[open]').waitFor();
     assert.equal(await page.evaluate(() => document.activeElement?.closest('dialog') !== null), true, 'focus moves into the dialog');
     await page.keyboard.press('Escape');
     await page.selectOption('#filter-priority', '');
-    assert.equal(await page.locator('table.board tbody tr').count(), 3);
+    assert.equal(await page.locator('.board-body > [role=row]').count(), 3);
     assert.deepEqual(dash.errors, []);
   });
 });
