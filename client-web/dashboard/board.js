@@ -312,7 +312,8 @@ export function createBoard({ state, now, onOpen }) {
 
   function updateCount() {
     const total = state.tasks.size;
-    count.textContent = order.length === total ? `${total} open tasks` : `Showing ${order.length} of ${total} open tasks`;
+    const tasks = total === 1 ? 'open task' : 'open tasks';
+    count.textContent = order.length === total ? `${total} ${tasks}` : `Showing ${order.length} of ${total} ${tasks}`;
     empty.hidden = order.length > 0;
   }
 

@@ -32,7 +32,10 @@ export function isOverdue(t, now) {
 export function targetText(t, now) {
   const due = dueAt(t);
   const what = isWaiting(t) ? 'Accept' : 'Complete';
-  if (now > due) return { text: `OVERDUE: ${what.toLowerCase()} by ${clock(due)}, ${duration(now - due)} late`, overdue: true };
+  if (now > due) {
+    const late = now - due < 60000 ? 'less than a minute' : duration(now - due);
+    return { text: `OVERDUE: ${what.toLowerCase()} by ${clock(due)}, ${late} late`, overdue: true };
+  }
   return { text: `${what} by ${clock(due)} (${duration(due - now)} left)`, overdue: false };
 }
 
@@ -65,9 +68,12 @@ export function wardCode(ward) {
   return ward.toUpperCase();
 }
 
-/** @param {number} ms @param {number} now */
+/** "just now", "4 min ago", "1h 05m ago": short enough for a narrow column. @param {number} ms @param {number} now */
 export function ago(ms, now) {
-  return `${duration(now - ms)} ago`.replace('under 1 min ago', 'just now');
+  const minutes = Math.floor(Math.max(0, now - ms) / 60000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min ago`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m ago`;
 }
 
 /** @type {Record<TaskState, number>} */

@@ -1,0 +1,113 @@
+// The dashboard's arithmetic without a browser: percentiles, tasks per hour,
+// time to accept/complete against targets, the CSV export (quoting and
+// formula neutralising), overdue wording, and the shift end time picker.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { percentile, perHour, timeTo, totals, toCsv, csvCell, CSV_COLUMNS } from '../../client-web/dashboard/metrics.js';
+import { targetText, whoText, comparator, ago } from '../../client-web/dashboard/task-text.js';
+import { nextTime } from '../../client-web/dashboard/staff.js';
+
+const MIN = 60000;
+const T0 = Date.UTC(2026, 10, 28, 22, 0);
+
+/** @param {Partial<import('../../client-web/types/TaskView').TaskView>} over */
+function task(over = {}) {
+  return /** @type {import('../../client-web/types/TaskView').TaskView} */ ({
+    id: `t-${Math.random()}`, version: 1, ward: 'w7', bed: '12', patient: 'RX1', category: 'cannula', priority: 'urgent',
+    requirement: { skill: 'cannulation' }, sbar: { situation: 's', background: '', assessment: '', recommendation: '' },
+    state: 'offering', unassigned_reason: null, raised_by: { id: 'n', name: 'Nurse Sam Okafor' }, offers: [], assignee: null,
+    raised_at: T0, updated_at: T0, accept_by: T0 + 15 * MIN, complete_by: T0 + 60 * MIN, accepted_at: null, started_at: null,
+    closed_at: null, closing_note: null, escalation_level: 0, next_escalation_at: null, ...over,
+  });
+}
+
+describe('dashboard metrics', () => {
+  it('computes nearest-rank percentiles', () => {
+    assert.equal(percentile([], 50), null);
+    assert.equal(percentile([5], 90), 5);
+    assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50), 5);
+    assert.equal(percentile([10, 1, 9, 2, 8, 3, 7, 4, 6, 5], 90), 9);
+  });
+
+  it('counts tasks per hour by ward and by category', () => {
+    const tasks = [task({ raised_at: T0 + 5 * MIN }), task({ raised_at: T0 + 65 * MIN, ward: 'w8', category: 'bloods' }), task({ raised_at: T0 + 70 * MIN })];
+    const byWard = perHour(tasks, 'ward', T0, T0 + 2 * 60 * MIN);
+    assert.deepEqual(byWard.hours, [T0, T0 + 60 * MIN]);
+    assert.deepEqual(byWard.series, [{ key: 'w7', counts: [1, 1] }, { key: 'w8', counts: [0, 1] }]);
+    const byCat = perHour(tasks, 'category', T0, T0 + 2 * 60 * MIN);
+    assert.deepEqual(byCat.series.map((s) => s.key), ['bloods', 'cannula']);
+  });
+
+  it('measures time to accept and complete against the target, per priority', () => {
+    const tasks = [
+      task({ accepted_at: T0 + 5 * MIN, state: 'completed', closed_at: T0 + 30 * MIN }),
+      task({ accepted_at: T0 + 10 * MIN, state: 'accepted' }),
+      task({ accepted_at: T0 + 20 * MIN, state: 'completed', closed_at: T0 + 90 * MIN }),
+      task({ priority: 'routine', accept_by: T0 + 240 * MIN, complete_by: T0 + 720 * MIN }),
+    ];
+    const accept = timeTo(tasks, 'accept');
+    const urgent = accept.find((s) => s.priority === 'urgent');
+    assert.deepEqual(urgent, { priority: 'urgent', n: 3, median: 10 * MIN, p90: 20 * MIN, target: 15 * MIN, within: 2 / 3 });
+    const routine = accept.find((s) => s.priority === 'routine');
+    assert.deepEqual(routine, { priority: 'routine', n: 0, median: null, p90: null, target: 240 * MIN, within: null });
+    const complete = timeTo(tasks, 'complete').find((s) => s.priority === 'urgent');
+    assert.equal(complete?.n, 2);
+    assert.equal(complete?.median, 30 * MIN);
+    assert.equal(complete?.within, 0.5);
+    assert.deepEqual(totals(tasks), { raised: 4, open: 2, completed: 2, cancelled: 0, escalated: 0 });
+  });
+
+  it('writes CSV that a spreadsheet reads safely', () => {
+    assert.equal(csvCell('plain'), 'plain');
+    assert.equal(csvCell('a, b'), '"a, b"');
+    assert.equal(csvCell('say "hi"'), '"say ""hi"""');
+    assert.equal(csvCell('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
+    assert.equal(csvCell('-1'), "'-1");
+    const csv = toCsv([task({ id: 'b', raised_at: T0 + MIN, closing_note: 'line\nbreak' }), task({ id: 'a' })], (w) => (w === 'w7' ? 'Ward 7 (Medicine)' : w));
+    const lines = csv.split('\r\n');
+    assert.equal(lines[0], CSV_COLUMNS.join(','));
+    assert.ok(lines[1].startsWith('a,w7,Ward 7 (Medicine),12,RX1,Cannula,Urgent,Cannulation,Offering,Nurse Sam Okafor,2026-11-28T22:00:00.000Z,'), lines[1]);
+    assert.ok(csv.includes('"line\nbreak"'));
+    assert.ok(csv.endsWith('\r\n'));
+  });
+});
+
+describe('dashboard task wording', () => {
+  it('says overdue in words, against accept-by then complete-by', () => {
+    assert.deepEqual(targetText(task(), T0 + 5 * MIN).overdue, false);
+    assert.match(targetText(task(), T0 + 5 * MIN).text, /^Accept by \d\d:\d\d \(10 min left\)$/);
+    assert.match(targetText(task(), T0 + 20 * MIN).text, /^OVERDUE: accept by \d\d:\d\d, 5 min late$/);
+    const held = task({ state: 'accepted', assignee: { id: 'k', name: 'Dr Omar Khan' } });
+    assert.match(targetText(held, T0 + 20 * MIN).text, /^Complete by/);
+    assert.match(targetText(held, T0 + 61 * MIN).text, /^OVERDUE: complete by \d\d:\d\d, 1 min late$/);
+    assert.match(targetText(task(), T0 + 15 * MIN + 1000).text, /less than a minute late/);
+  });
+
+  it('names who holds a task or who it is offered to', () => {
+    const offers = ['A', 'B', 'C', 'D', 'E'].map((n) => ({ staff: { id: n, name: n }, state: /** @type {const} */ ('offered'), reason: null }));
+    offers[4] = { ...offers[4], state: 'declined' };
+    assert.equal(whoText(task({ offers })), 'Offered to A, B, C +1; 1 declined');
+    assert.equal(whoText(task({ assignee: { id: 'k', name: 'Dr Omar Khan' }, state: 'accepted' })), 'Dr Omar Khan');
+    assert.equal(whoText(task()), 'Nobody');
+    assert.equal(ago(T0, T0 + 30000), 'just now');
+    assert.equal(ago(T0, T0 + 65 * MIN), '1h 05m ago');
+  });
+
+  it('orders tasks totally, whatever the sort', () => {
+    const a = task({ id: 'a', priority: 'routine', accept_by: T0 + 240 * MIN });
+    const b = task({ id: 'b', priority: 'emergency', accept_by: T0 + 2 * MIN });
+    const c = task({ id: 'c', priority: 'emergency', accept_by: T0 + 2 * MIN });
+    assert.deepEqual([a, c, b].sort(comparator('due', false)).map((t) => t.id), ['b', 'c', 'a']);
+    // Descending reverses the key; equal keys still fall back to the id.
+    assert.deepEqual([a, c, b].sort(comparator('priority', true)).map((t) => t.id), ['a', 'b', 'c']);
+  });
+
+  it('picks the next time a shift end comes round', () => {
+    const evening = new Date(2026, 10, 28, 20, 0).getTime();
+    const end = new Date(nextTime('08:00', evening));
+    assert.equal(end.getDate(), 29);
+    assert.equal(end.getHours(), 8);
+    assert.equal(new Date(nextTime('23:30', evening)).getDate(), 28);
+  });
+});
