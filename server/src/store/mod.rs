@@ -5,6 +5,7 @@
 //! [`Store::commit`] has not returned `Ok` for.
 
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 
 use crate::domain::{AuditRecord, Page, Roster, Shift, Staff, Subject, Task, Ward};

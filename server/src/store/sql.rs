@@ -1,0 +1,647 @@
+//! What the SQLite and PostgreSQL backends share: the same schema, so the
+//! same SQL (written with `$N` placeholders, which both accept), the same
+//! row mapping and the same group-commit statements. [`sql_backend!`]
+//! expands it all for one backend's pool, connection and row types; each
+//! backend adds only how it opens and how it claims due escalations.
+
+use super::*;
+use std::str::FromStr;
+use wardpage_proto::Role;
+
+/// A task as its row is written.
+pub(super) struct TaskRow {
+    pub id: String,
+    pub state: &'static str,
+    pub ward: String,
+    pub updated_at: Millis,
+    pub next_escalation_at: Option<Millis>,
+    pub data: String,
+}
+
+pub(super) fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+pub(super) fn parse_id<T: FromStr>(s: &str) -> StoreResult<T> {
+    s.parse().map_err(|_| corrupt(format!("bad id `{s}`")))
+}
+
+pub(super) fn parse_role(s: &str) -> StoreResult<Role> {
+    s.parse().map_err(corrupt)
+}
+
+pub(super) fn json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
+    serde_json::from_str(s).map_err(corrupt)
+}
+
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
+    // Domain types serialise infallibly (string keys, no floats).
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// Implements [`Store`] for `$Store` (which has `writer: Mutex<$Conn>` and
+/// `readers: $Pool`), plus the backend-specific methods in `extra`.
+macro_rules! sql_backend {
+    (store: $Store:ty, db: $Db:ty, pool: $Pool:ty, conn: $Conn:ty, row: $Row:ty, max_params: $MAX:expr, extra: { $($extra:tt)* }) => {
+        const MAX_PARAMS: usize = $MAX;
+
+fn staff_from_row(r: &$Row) -> StoreResult<Staff> {
+    let skills: Vec<String> = json(r.try_get::<&str, _>("skills")?)?;
+    Ok(Staff {
+        id: parse_id(r.try_get::<&str, _>("id")?)?,
+        login: r.try_get("login")?,
+        name: r.try_get("name")?,
+        role: parse_role(r.try_get::<&str, _>("role")?)?,
+        skills: skills
+            .iter()
+            .map(|s| Skill::from_str(s).map_err(corrupt))
+            .collect::<StoreResult<_>>()?,
+        active: r.try_get::<i64, _>("active")? != 0,
+    })
+}
+
+async fn read_roster(db: &$Pool) -> StoreResult<Roster> {
+    let mut roster = Roster::default();
+    for r in sqlx::query("SELECT id, name, beds FROM wards")
+        .fetch_all(db)
+        .await?
+    {
+        let id = WardId(r.try_get("id")?);
+        roster.wards.insert(
+            id.clone(),
+            Ward {
+                id,
+                name: r.try_get("name")?,
+                beds: json(r.try_get::<&str, _>("beds")?)?,
+            },
+        );
+    }
+    for r in sqlx::query("SELECT id, login, name, role, skills, active FROM staff")
+        .fetch_all(db)
+        .await?
+    {
+        let s = staff_from_row(&r)?;
+        roster.staff.insert(s.id, s);
+    }
+    for r in sqlx::query("SELECT staff, role, wards, starts_at, ends_at FROM shifts")
+        .fetch_all(db)
+        .await?
+    {
+        roster.shifts.insert(
+            parse_id(r.try_get::<&str, _>("staff")?)?,
+            Shift {
+                role: parse_role(r.try_get::<&str, _>("role")?)?,
+                wards: json(r.try_get::<&str, _>("wards")?)?,
+                starts_at: r.try_get("starts_at")?,
+                ends_at: r.try_get("ends_at")?,
+            },
+        );
+    }
+    Ok(roster)
+}
+
+/// Inserts `rows` with one multi-row statement per chunk.
+async fn insert_rows<'r, T>(
+    tx: &mut $Conn,
+    head: &str,
+    columns: usize,
+    tail: &str,
+    rows: &'r [T],
+    bind: impl Fn(sqlx::query_builder::Separated<'_, 'r, $Db, &'static str>, &'r T) + Copy,
+) -> StoreResult<()> {
+    for chunk in rows.chunks((MAX_PARAMS / columns).max(1)) {
+        let mut qb: sqlx::QueryBuilder<'r, $Db> = sqlx::QueryBuilder::new(head);
+        qb.push_values(chunk, bind);
+        qb.push(tail);
+        qb.build().execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
+    sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'roster_version'")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+        #[async_trait]
+        impl Store for $Store {
+    async fn load(&self, closed_since: Millis, commands_since: Millis) -> StoreResult<Loaded> {
+        let db = &self.readers;
+        let roster = read_roster(db).await?;
+        let mut tasks = Vec::new();
+        for r in sqlx::query(
+            "SELECT data FROM tasks WHERE state NOT IN ('completed','cancelled') OR updated_at >= $1",
+        )
+        .bind(closed_since)
+        .fetch_all(db)
+        .await?
+        {
+            tasks.push(json(r.try_get::<&str, _>(0)?)?);
+        }
+        let mut pages = Vec::new();
+        for r in sqlx::query("SELECT data FROM pages WHERE state = 'open' OR updated_at >= $1")
+            .bind(closed_since)
+            .fetch_all(db)
+            .await?
+        {
+            pages.push(json(r.try_get::<&str, _>(0)?)?);
+        }
+        let mut streams = Vec::new();
+        for r in sqlx::query("SELECT staff, last_seq, acked_seq FROM streams")
+            .fetch_all(db)
+            .await?
+        {
+            streams.push((
+                parse_id(r.try_get::<&str, _>(0)?)?,
+                r.try_get::<i64, _>(1)? as u64,
+                r.try_get::<i64, _>(2)? as u64,
+            ));
+        }
+        let mut commands = Vec::new();
+        for r in sqlx::query("SELECT id, actor, op, at, reply FROM commands WHERE at >= $1")
+            .bind(commands_since)
+            .fetch_all(db)
+            .await?
+        {
+            commands.push(CommandRecord {
+                id: parse_id(r.try_get::<&str, _>(0)?)?,
+                actor: parse_id(r.try_get::<&str, _>(1)?)?,
+                op: r.try_get(2)?,
+                at: r.try_get(3)?,
+                reply: Arc::from(r.try_get::<&str, _>(4)?),
+            });
+        }
+        let max_event_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
+            .fetch_one(db)
+            .await?;
+        Ok(Loaded {
+            roster,
+            tasks,
+            pages,
+            streams,
+            commands,
+            max_event_id,
+        })
+    }
+
+    async fn commit(&self, b: &Batch) -> StoreResult<()> {
+        let mut conn = self.writer.lock().await;
+        let mut tx = conn.begin().await?;
+        let tasks: Vec<TaskRow> = b
+            .tasks
+            .iter()
+            .map(|t| TaskRow {
+                id: t.view.id.to_string(),
+                state: crate::domain::task_state_name(t.view.state),
+                ward: t.view.ward.0.clone(),
+                updated_at: t.view.updated_at,
+                next_escalation_at: t.view.next_escalation_at,
+                data: to_json(t),
+            })
+            .collect();
+        insert_rows(
+            &mut tx,
+            "INSERT INTO tasks (id, state, ward, updated_at, next_escalation_at, data) ",
+            6,
+            " ON CONFLICT (id) DO UPDATE SET state = excluded.state, ward = excluded.ward, \
+             updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
+             data = excluded.data",
+            &tasks,
+            |mut q, t| {
+                q.push_bind(&t.id)
+                    .push_bind(t.state)
+                    .push_bind(&t.ward)
+                    .push_bind(t.updated_at)
+                    .push_bind(t.next_escalation_at)
+                    .push_bind(&t.data);
+            },
+        )
+        .await?;
+        let pages: Vec<(String, &'static str, Millis, Option<Millis>, String)> = b
+            .pages
+            .iter()
+            .map(|p| {
+                (
+                    p.view.id.to_string(),
+                    match p.view.state {
+                        wardpage_proto::PageState::Open => "open",
+                        wardpage_proto::PageState::Acknowledged => "acknowledged",
+                        wardpage_proto::PageState::Undeliverable => "undeliverable",
+                    },
+                    p.view.sent_at.max(
+                        p.view
+                            .recipients
+                            .iter()
+                            .filter_map(|r| r.acked_at.or(r.read_at).or(r.delivered_at))
+                            .max()
+                            .unwrap_or(0),
+                    ),
+                    p.view.next_escalation_at,
+                    to_json(p),
+                )
+            })
+            .collect();
+        insert_rows(
+            &mut tx,
+            "INSERT INTO pages (id, state, updated_at, next_escalation_at, data) ",
+            5,
+            " ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
+             updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
+             data = excluded.data",
+            &pages,
+            |mut q, p| {
+                q.push_bind(&p.0)
+                    .push_bind(p.1)
+                    .push_bind(p.2)
+                    .push_bind(p.3)
+                    .push_bind(&p.4);
+            },
+        )
+        .await?;
+        for (staff, shift) in &b.shifts {
+            match shift {
+                Some(s) => {
+                    sqlx::query(
+                        "INSERT INTO shifts (staff, role, wards, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (staff) DO UPDATE SET role = excluded.role, wards = excluded.wards, \
+                         starts_at = excluded.starts_at, ends_at = excluded.ends_at",
+                    )
+                    .bind(staff.to_string())
+                    .bind(s.role.as_str())
+                    .bind(to_json(&s.wards))
+                    .bind(s.starts_at)
+                    .bind(s.ends_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM shifts WHERE staff = $1")
+                        .bind(staff.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        insert_rows(
+            &mut tx,
+            "INSERT INTO audit (at, actor, entity, entity_id, action, from_state, to_state, detail) ",
+            8,
+            "",
+            &b.audit,
+            |mut q, a| {
+                q.push_bind(a.at)
+                    .push_bind(a.actor.map(|x| x.to_string()))
+                    .push_bind(a.entity)
+                    .push_bind(&a.entity_id)
+                    .push_bind(a.action)
+                    .push_bind(&a.from_state)
+                    .push_bind(&a.to_state)
+                    .push_bind(&a.detail);
+            },
+        )
+        .await?;
+        insert_rows(
+            &mut tx,
+            "INSERT INTO events (id, at, body) ",
+            3,
+            "",
+            &b.events,
+            |mut q, e| {
+                q.push_bind(e.id).push_bind(e.at).push_bind(&*e.body);
+            },
+        )
+        .await?;
+        let inbox: Vec<(String, i64, i64)> = b
+            .inbox
+            .iter()
+            .map(|(s, seq, ev)| (s.to_string(), *seq as i64, *ev))
+            .collect();
+        insert_rows(
+            &mut tx,
+            "INSERT INTO inbox (staff, seq, event) ",
+            3,
+            "",
+            &inbox,
+            |mut q, i| {
+                q.push_bind(&i.0).push_bind(i.1).push_bind(i.2);
+            },
+        )
+        .await?;
+        let streams: Vec<(String, i64)> = b
+            .streams
+            .iter()
+            .map(|(s, seq)| (s.to_string(), *seq as i64))
+            .collect();
+        insert_rows(
+            &mut tx,
+            "INSERT INTO streams (staff, last_seq) ",
+            2,
+            " ON CONFLICT (staff) DO UPDATE SET last_seq = excluded.last_seq",
+            &streams,
+            |mut q, s| {
+                q.push_bind(&s.0).push_bind(s.1);
+            },
+        )
+        .await?;
+        for (staff, seq) in &b.acks {
+            sqlx::query("UPDATE streams SET acked_seq = CASE WHEN acked_seq > $1 THEN acked_seq ELSE $1 END WHERE staff = $2")
+                .bind(*seq as i64)
+                .bind(staff.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let commands: Vec<(String, String, &str, Millis, &str)> = b
+            .commands
+            .iter()
+            .map(|c| {
+                (
+                    c.id.to_string(),
+                    c.actor.to_string(),
+                    c.op.as_str(),
+                    c.at,
+                    &*c.reply,
+                )
+            })
+            .collect();
+        insert_rows(
+            &mut tx,
+            "INSERT INTO commands (id, actor, op, at, reply) ",
+            5,
+            "",
+            &commands,
+            |mut q, c| {
+                q.push_bind(&c.0)
+                    .push_bind(&c.1)
+                    .push_bind(c.2)
+                    .push_bind(c.3)
+                    .push_bind(c.4);
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn replay(
+        &self,
+        staff: StaffId,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<StreamEvent>> {
+        let rows = sqlx::query(
+            "SELECT i.seq, e.at, e.body FROM inbox i JOIN events e ON e.id = i.event \
+             WHERE i.staff = $1 AND i.seq > $2 ORDER BY i.seq LIMIT $3",
+        )
+        .bind(staff.to_string())
+        .bind(after as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StreamEvent {
+                    seq: r.try_get::<i64, _>(0)? as u64,
+                    at: r.try_get(1)?,
+                    body: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+
+    async fn prune(&self, events_before: Millis, commands_before: Millis) -> StoreResult<u64> {
+        let mut conn = self.writer.lock().await;
+        let mut tx = conn.begin().await?;
+        let gone = sqlx::query(
+            "DELETE FROM inbox WHERE event IN (SELECT id FROM events WHERE at < $1) \
+             AND seq <= (SELECT acked_seq FROM streams WHERE streams.staff = inbox.staff)",
+        )
+        .bind(events_before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if gone > 0 {
+            // The floor is just below the oldest entry kept (or the top, if none is).
+            sqlx::query(
+                "UPDATE streams SET pruned_through = COALESCE(\
+                 (SELECT MIN(seq) - 1 FROM inbox WHERE inbox.staff = streams.staff), last_seq)",
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "DELETE FROM events WHERE at < $1 \
+                 AND NOT EXISTS (SELECT 1 FROM inbox WHERE inbox.event = events.id)",
+            )
+            .bind(events_before)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM commands WHERE at < $1")
+            .bind(commands_before)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn stream_floor(&self, staff: StaffId) -> StoreResult<u64> {
+        let floor: Option<i64> =
+            sqlx::query_scalar("SELECT pruned_through FROM streams WHERE staff = $1")
+                .bind(staff.to_string())
+                .fetch_optional(&self.readers)
+                .await?;
+        Ok(floor.unwrap_or(0).max(0) as u64)
+    }
+
+    async fn load_roster(&self) -> StoreResult<Roster> {
+        read_roster(&self.readers).await
+    }
+
+    async fn roster_version(&self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'roster_version'")
+                .fetch_one(&self.readers)
+                .await?,
+        )
+    }
+
+    async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
+        let row = sqlx::query("SELECT id, password_hash, active FROM staff WHERE login = $1")
+            .bind(login)
+            .fetch_optional(&self.readers)
+            .await?;
+        row.map(|r| {
+            Ok(Account {
+                id: parse_id(r.try_get::<&str, _>(0)?)?,
+                password_hash: r.try_get(1)?,
+                active: r.try_get::<i64, _>(2)? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        staff: StaffId,
+        now: Millis,
+        expires: Millis,
+    ) -> StoreResult<()> {
+        let mut conn = self.writer.lock().await;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, staff, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(staff.to_string())
+        .bind(now)
+        .bind(expires)
+        .execute(&mut *conn)
+        .await?;
+        // Expired sessions are of no use to anyone; sweep them as we go.
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str, now: Millis) -> StoreResult<Option<StaffId>> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT staff FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.readers)
+        .await?;
+        id.map(|s| parse_id(&s)).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<bool> {
+        let mut conn = self.writer.lock().await;
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn upsert_staff(&self, s: &Staff, password_hash: Option<&str>) -> StoreResult<()> {
+        let mut conn = self.writer.lock().await;
+        let skills: Vec<&str> = s.skills.iter().map(|k| k.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO staff (id, login, name, role, skills, password_hash, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (login) DO UPDATE SET name = excluded.name, role = excluded.role, \
+             skills = excluded.skills, active = excluded.active, \
+             password_hash = COALESCE(excluded.password_hash, staff.password_hash)",
+        )
+        .bind(s.id.to_string())
+        .bind(&s.login)
+        .bind(&s.name)
+        .bind(s.role.as_str())
+        .bind(to_json(&skills))
+        .bind(password_hash)
+        .bind(s.active as i64)
+        .bind(crate::clock::now_ms())
+        .execute(&mut *conn)
+        .await?;
+        bump_roster(&mut conn).await
+    }
+
+    async fn upsert_ward(&self, w: &Ward) -> StoreResult<()> {
+        let mut conn = self.writer.lock().await;
+        sqlx::query(
+            "INSERT INTO wards (id, name, beds) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, beds = excluded.beds",
+        )
+        .bind(&w.id.0)
+        .bind(&w.name)
+        .bind(to_json(&w.beds))
+        .execute(&mut *conn)
+        .await?;
+        bump_roster(&mut conn).await
+    }
+
+    async fn put_shift(&self, staff: StaffId, s: &Shift) -> StoreResult<()> {
+        let mut conn = self.writer.lock().await;
+        sqlx::query(
+            "INSERT INTO shifts (staff, role, wards, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (staff) DO UPDATE SET role = excluded.role, wards = excluded.wards, \
+             starts_at = excluded.starts_at, ends_at = excluded.ends_at",
+        )
+        .bind(staff.to_string())
+        .bind(s.role.as_str())
+        .bind(to_json(&s.wards))
+        .bind(s.starts_at)
+        .bind(s.ends_at)
+        .execute(&mut *conn)
+        .await?;
+        bump_roster(&mut conn).await
+    }
+
+    async fn staff_by_login(&self, login: &str) -> StoreResult<Option<Staff>> {
+        let row =
+            sqlx::query("SELECT id, login, name, role, skills, active FROM staff WHERE login = $1")
+                .bind(login)
+                .fetch_optional(&self.readers)
+                .await?;
+        row.map(|r| staff_from_row(&r)).transpose()
+    }
+
+    async fn set_password(&self, login: &str, password_hash: &str) -> StoreResult<bool> {
+        let mut conn = self.writer.lock().await;
+        let done = sqlx::query("UPDATE staff SET password_hash = $1 WHERE login = $2")
+            .bind(password_hash)
+            .bind(login)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn list_staff(&self) -> StoreResult<Vec<Staff>> {
+        sqlx::query("SELECT id, login, name, role, skills, active FROM staff ORDER BY login")
+            .fetch_all(&self.readers)
+            .await?
+            .iter()
+            .map(staff_from_row)
+            .collect()
+    }
+
+    async fn audit_for(&self, entity_id: &str) -> StoreResult<Vec<AuditRow>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, entity, entity_id, action, from_state, to_state, detail \
+             FROM audit WHERE entity_id = $1 ORDER BY id",
+        )
+        .bind(entity_id)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditRow {
+                    id: r.try_get(0)?,
+                    at: r.try_get(1)?,
+                    actor: r.try_get(2)?,
+                    entity: r.try_get(3)?,
+                    entity_id: r.try_get(4)?,
+                    action: r.try_get(5)?,
+                    from_state: r.try_get(6)?,
+                    to_state: r.try_get(7)?,
+                    detail: r.try_get(8)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.readers).await?;
+        Ok(())
+    }
+
+            $($extra)*
+        }
+    };
+}
+
+pub(super) use sql_backend;
