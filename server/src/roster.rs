@@ -118,12 +118,6 @@ impl RosterFile {
                         s.login
                     )));
                 }
-                if let Some(w) = shift.wards.iter().find(|w| !wards.contains(w.as_str())) {
-                    return Err(RosterError::Invalid(format!(
-                        "{}: shift names unknown ward `{w}`",
-                        s.login
-                    )));
-                }
             }
         }
         Ok(())
@@ -138,6 +132,23 @@ impl RosterFile {
         now: Millis,
         password: Option<&str>,
     ) -> Result<ImportSummary, RosterError> {
+        // Shifts may name wards from this file or already in the hospital;
+        // check them all before writing anything.
+        let mut known: HashSet<String> = self.wards.iter().map(|w| w.id.clone()).collect();
+        known.extend(store.load_roster().await?.wards.into_keys().map(|w| w.0));
+        for s in &self.staff {
+            let unknown = s
+                .shift
+                .iter()
+                .flat_map(|sh| &sh.wards)
+                .find(|w| !known.contains(*w));
+            if let Some(w) = unknown {
+                return Err(RosterError::Invalid(format!(
+                    "{}: shift names unknown ward `{w}`",
+                    s.login
+                )));
+            }
+        }
         let mut summary = ImportSummary::default();
         for w in &self.wards {
             let beds = match &w.beds {
@@ -209,8 +220,12 @@ mod tests {
             .any(|s| s.role == Role::Coordinator && s.shift.is_some()));
     }
 
-    #[test]
-    fn bad_rosters_say_what_is_wrong() {
+    #[tokio::test]
+    async fn shifts_on_unknown_wards_are_refused_before_anything_is_written() {
+        let dir = tempfile_dir();
+        let store = crate::store::sqlite::SqliteStore::open(&dir.join("r.db"))
+            .await
+            .expect("open");
         let unknown_ward = r#"
             [[ward]]
             id = "w7"
@@ -222,8 +237,24 @@ mod tests {
             role = "fy1"
             shift = { wards = ["w9"] }
         "#;
-        let e = RosterFile::parse(unknown_ward).expect_err("unknown ward");
+        let r = RosterFile::parse(unknown_ward).expect("shape is fine");
+        let e = r.import(&store, 0, None).await.expect_err("unknown ward");
         assert!(e.to_string().contains("unknown ward `w9`"), "{e}");
+        assert!(
+            store.list_staff().await.expect("list").is_empty(),
+            "nothing written"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("wardpage-roster-{}", uuid::Uuid::new_v4()));
+        let _ = std::fs::create_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn bad_rosters_say_what_is_wrong() {
         let bad_role = "[[staff]]\nlogin = \"a\"\nname = \"A\"\nrole = \"wizard\"\n";
         assert!(RosterFile::parse(bad_role).is_err());
     }

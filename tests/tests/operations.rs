@@ -1,0 +1,140 @@
+//! What hospital IT does with the binary: add accounts, import a roster
+//! into a running hub, and watch it through /healthz and /metrics.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use wardpage_proto::{Command as Cmd, CommandResult};
+use wardpage_tests::client::login;
+use wardpage_tests::hub::wardpage_bin;
+use wardpage_tests::story::*;
+use wardpage_tests::{Client, HubProcess};
+
+fn wardpage(db: &std::path::Path, args: &[&str], stdin: &str) -> anyhow::Result<String> {
+    let mut child = Command::new(wardpage_bin()?)
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(mut i) = child.stdin.take() {
+        i.write_all(stdin.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "wardpage {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test]
+async fn accounts_and_rosters_change_a_running_hub() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("hub.db");
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let base = hub.base();
+
+    // A locum FY1 arrives: IT adds the account while the hub runs.
+    let out = wardpage(
+        &db,
+        &[
+            "user",
+            "add",
+            "--login",
+            "fy1.locum",
+            "--name",
+            "Dr Lee Locum",
+            "--role",
+            "fy1",
+            "--skills",
+            "cannulation,bloods",
+        ],
+        "locum-password-1\n",
+    )?;
+    assert!(out.starts_with("saved fy1.locum"), "{out}");
+    let listed = wardpage(&db, &["user", "list"], "")?;
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("fy1.locum") && l.contains("cannulation,bloods")),
+        "{listed}"
+    );
+    // Too short a password is refused.
+    assert!(wardpage(&db, &["user", "passwd", "--login", "fy1.locum"], "short\n").is_err());
+
+    // Tonight's roster puts the locum on Ward 12; the hub picks it up.
+    let roster = dir.path().join("tonight.toml");
+    std::fs::write(
+        &roster,
+        "[[staff]]\nlogin = \"fy1.locum\"\nname = \"Dr Lee Locum\"\nrole = \"fy1\"\nskills = [\"cannulation\", \"bloods\"]\nshift = { wards = [\"w12\"] }\n",
+    )?;
+    let out = wardpage(
+        &db,
+        &["roster", "import", roster.to_str().unwrap_or_default()],
+        "",
+    )?;
+    assert!(out.contains("1 staff, 1 shifts"), "{out}");
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+
+    let token = login(&base, "fy1.locum", "locum-password-1").await?;
+    let mut locum = Client::connect(&base, &token, 0).await?;
+    assert_eq!(locum.me.shift.as_ref().map(|s| s.wards.len()), Some(1));
+    let mut coord = Client::login_connect(&base, "coord.hale").await?;
+    let task = raise_ok(
+        &mut coord,
+        raise(
+            "w12",
+            wardpage_proto::Requirement::Skill(wardpage_proto::Skill::Cannulation),
+            wardpage_proto::Priority::Urgent,
+        ),
+    )
+    .await?;
+    assert!(
+        task.offers.iter().any(|o| o.staff.name == "Dr Lee Locum"),
+        "{:?}",
+        task.offers
+    );
+    locum.ok(Cmd::Accept { task: task.id }).await?;
+    let CommandResult::Directory { staff, .. } = coord.ok(Cmd::Directory {}).await? else {
+        anyhow::bail!("directory")
+    };
+    assert!(staff.iter().any(|s| s.login == "fy1.locum"));
+    hub.terminate().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn health_and_metrics_tell_it_how_the_hub_is() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let hub = HubProcess::start(&dir.path().join("hub.db"), "127.0.0.1:0".parse()?, &[]).await?;
+    let base = hub.base();
+    let http = reqwest::Client::new();
+    let health = http.get(format!("{base}/healthz")).send().await?;
+    assert_eq!(health.status().as_u16(), 200);
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    raise_ok(&mut nurse, cannula_w7()).await?;
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    for needle in [
+        "wardpage_connections_open 1",
+        r#"wardpage_commands_total{op="raise_task",outcome="ok"} 1"#,
+        r#"wardpage_tasks{state="offering"} 1"#,
+        "wardpage_commit_seconds_bucket",
+        "wardpage_escalation_lateness_seconds_count",
+    ] {
+        assert!(
+            metrics.contains(needle),
+            "/metrics lacks {needle}:\n{metrics}"
+        );
+    }
+    hub.terminate().await?;
+    Ok(())
+}
