@@ -3,7 +3,7 @@
 //! `wardpage` binary so that a test can kill it with SIGKILL and restart it
 //! on the same database.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -110,19 +110,25 @@ pub fn wardpage_bin() -> anyhow::Result<PathBuf> {
     if let Some(p) = std::env::var_os("WARDPAGE_BIN") {
         return Ok(PathBuf::from(p));
     }
+    // Test executables live in `<profile>/deps`, binaries in `<profile>`.
     let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("test executable has no parent folder")?;
-    let bin = dir.join(format!("wardpage{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        bail!(
-            "{} not found: build it first (cargo build -p wardpage-server) or set WARDPAGE_BIN",
-            bin.display()
-        );
-    }
-    Ok(bin)
+    let name = format!("wardpage{}", std::env::consts::EXE_SUFFIX);
+    let candidates: Vec<PathBuf> = exe
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .map(|d| d.join(&name))
+        .collect();
+    candidates
+        .iter()
+        .find(|p| p.exists())
+        .cloned()
+        .with_context(|| {
+            format!(
+                "{name} not found beside {}: build it first (cargo build -p wardpage-server) or set WARDPAGE_BIN",
+                exe.display()
+            )
+        })
 }
 
 /// A `wardpage serve --demo` process on its own database file.
