@@ -353,7 +353,6 @@ pub async fn run(
     let mut acked = Vec::new();
     if storm {
         let before = raise_per_pair(&rig, p.raises_before).await?;
-        let during_start;
         // Let the live events reach everyone, then drop them all at once.
         tokio::time::sleep(Duration::from_secs(2)).await;
         phase_tx.send_replace(Phase::Drop);
@@ -363,7 +362,7 @@ pub async fn run(
         }
         // Give the hub a moment to notice the closed sockets.
         tokio::time::sleep(Duration::from_secs(2)).await;
-        during_start = Instant::now();
+        let during_start = Instant::now();
         let during = raise_per_pair(&rig, p.raises_during).await?;
         report.figures.insert(
             "raises while everyone was away (s)".into(),

@@ -126,7 +126,7 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
 pub enum SimHub {
     /// A child process the simulator started (and may kill).
     Proc {
-        hub: Option<HubProc>,
+        hub: Option<Box<HubProc>>,
         _dir: Option<tempfile::TempDir>,
     },
     /// A hub inside this process (no binary needed; used by CI).
@@ -183,7 +183,7 @@ impl SimHub {
                 hospital.import_with_cli(&bin, &db, password).await?;
                 let hub = HubProc::spawn(&bin, &db, "127.0.0.1:0".parse()?).await?;
                 Ok(SimHub::Proc {
-                    hub: Some(hub),
+                    hub: Some(Box::new(hub)),
                     _dir: dir,
                 })
             }
@@ -219,7 +219,7 @@ impl SimHub {
 
     pub fn proc(&self) -> Option<&HubProc> {
         match self {
-            SimHub::Proc { hub, .. } => hub.as_ref(),
+            SimHub::Proc { hub, .. } => hub.as_deref(),
             _ => None,
         }
     }
@@ -238,7 +238,7 @@ impl SimHub {
         let h = hub.take().context("hub already gone")?;
         let new = h.kill9_and_restart().await?;
         let t = new.startup;
-        *hub = Some(new);
+        *hub = Some(Box::new(new));
         Ok(t)
     }
 

@@ -26,14 +26,15 @@ pub struct CompareParams {
     pub runs: usize,
 }
 
-/// Publishes `messages` through the broker; returns (seconds, deliveries).
+/// Publishes about `messages` (rounded up to a multiple of `pairs`) through
+/// the broker; returns (seconds, deliveries, messages published).
 pub async fn mosquitto(
     host: &str,
     port: u16,
     pairs: usize,
     messages: u64,
     payload: usize,
-) -> anyhow::Result<(f64, u64)> {
+) -> anyhow::Result<(f64, u64, u64)> {
     let delivered = Arc::new(AtomicU64::new(0));
     let mut loops = Vec::new();
     let mut publishers = Vec::new();
@@ -80,7 +81,7 @@ pub async fn mosquitto(
     let body = vec![b'x'; payload];
     let start = Instant::now();
     let mut set = tokio::task::JoinSet::new();
-    for (client, topic) in publishers.iter().cloned() {
+    for (client, topic) in publishers.clone() {
         let body = body.clone();
         set.spawn(async move {
             for _ in 0..per {
@@ -102,7 +103,7 @@ pub async fn mosquitto(
     for l in loops {
         l.abort();
     }
-    Ok((secs, delivered.load(Relaxed)))
+    Ok((secs, delivered.load(Relaxed), total))
 }
 
 /// `compare`: the hub (durable raises) against Mosquitto (QoS 1), `runs`
@@ -134,9 +135,9 @@ pub async fn compare(
             .copied()
             .unwrap_or(1200.0) as usize;
         let hub_rate = r.raises_acked as f64 / hub_secs;
-        let (mq_secs, mq_delivered) =
+        let (mq_secs, mq_delivered, mq_total) =
             mosquitto(&p.mqtt_host, p.mqtt_port, p.pairs, p.messages, payload).await?;
-        let mq_rate = p.messages as f64 / mq_secs;
+        let mq_rate = mq_total as f64 / mq_secs;
         let ratio = hub_rate / mq_rate;
         ratios.push(ratio);
         eprintln!("run {run}: hub {hub_rate:.0} msg/s ({} to candidates), mosquitto {mq_rate:.0} msg/s ({mq_delivered} delivered), ratio {ratio:.2}", r.deliveries);
@@ -153,18 +154,16 @@ pub async fn compare(
         report
             .figures
             .insert("payload bytes".into(), payload as f64);
-        if mq_delivered < 2 * p.messages {
+        if mq_delivered < 2 * mq_total {
             report.notes.push(format!(
                 "run {run}: mosquitto delivered only {mq_delivered} of {}",
-                2 * p.messages
+                2 * mq_total
             ));
         }
-        // Keep the last hub run's details (latency, invariants) in the report.
-        let inv_ok = report.invariants.ok || run == 1;
-        let prev = std::mem::take(&mut report.invariants);
-        report.invariants = r.invariants;
-        if !inv_ok {
-            report.invariants = prev;
+        // The last run's details go in the report; a broken invariant in
+        // any run fails the comparison.
+        if run == 1 || report.invariants.ok {
+            report.invariants = r.invariants;
         }
         report.raises_acked += r.raises_acked;
         report.delivery_latency_ms = r.delivery_latency_ms;
@@ -172,6 +171,7 @@ pub async fn compare(
         report.histogram = r.histogram;
         report.timeline = r.timeline;
         report.throughput_per_s = hub_rate;
+        report.duration_s += hub_secs + mq_secs;
     }
     ratios.sort_by(f64::total_cmp);
     if let Some(m) = ratios.get(ratios.len() / 2) {

@@ -279,9 +279,9 @@ table{{border-collapse:collapse}}td{{padding:2px 12px 2px 0;vertical-align:top}}
             )];
             h.push_str(&line_svg(&conns, "connections"));
         }
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<h2>Parameters</h2><pre>{}</pre></body></html>\n",
+            "<h2>Parameters</h2><pre>{}</pre></body></html>",
             esc(&serde_json::to_string_pretty(&self.params).unwrap_or_default())
         );
         h
@@ -362,8 +362,11 @@ fn short_ms(v: f64) -> String {
     }
 }
 
+/// A named, coloured series of (x, y) points.
+type Series<'a> = (&'a str, &'a str, Vec<(f64, f64)>);
+
 /// Line chart of one or more series sharing the axes.
-fn line_svg(series: &[(&str, &str, Vec<(f64, f64)>)], unit: &str) -> String {
+fn line_svg(series: &[Series], unit: &str) -> String {
     let xmax = series
         .iter()
         .flat_map(|s| s.2.iter().map(|p| p.0))

@@ -51,14 +51,17 @@ impl Samples {
     }
 
     /// Logarithmic histogram: bins of (upper bound in ms, count), four per
-    /// decade from 10 µs, so sub-millisecond and multi-second tails both show.
+    /// decade from the decade below the fastest sample, so sub-millisecond
+    /// and multi-second tails both show.
     pub fn histogram(&self) -> Vec<(f64, u64)> {
         if self.us.is_empty() {
             return Vec::new();
         }
         let max = self.us.iter().copied().max().unwrap_or(1).max(1) as f64;
+        let min = self.us.iter().copied().min().unwrap_or(1).max(1) as f64;
         let mut bounds = Vec::new();
-        let mut b = 10.0f64;
+        // Start at the decade below the fastest sample, at least 10 µs.
+        let mut b = 10f64.powf(min.log10().floor()).max(10.0);
         while b < max * 1.78 {
             bounds.push(b);
             b *= 10f64.powf(0.25);
