@@ -124,7 +124,7 @@ export function targetBars({ id, title, stats }) {
     if (s.target !== null) parts.push(svg('line', { x1: x(s.target), x2: x(s.target), y1: y0 + 3, y2: y0 + rowH - 5, class: 'target-line' }, svg('title', {}, `target ${mins(s.target)}`)));
     const tx = pad.l + barW + 12;
     if (s.n === 0) {
-      parts.push(svg('text', { x: tx, y: y0 + rowH / 2 + 4, class: 'axis' }, `no tasks yet; target ${mins(s.target)}`));
+      parts.push(svg('text', { x: tx, y: y0 + rowH / 2 + 4, class: 'axis' }, s.target === null ? 'no tasks yet' : `none done yet; target ${mins(s.target)}`));
     } else {
       const late = s.p90 !== null && s.target !== null && s.p90 > s.target;
       parts.push(svg('text', { x: tx, y: y0 + 20, class: late ? 'axis late' : 'axis' }, `p90 ${mins(s.p90)}${late ? ' (over target)' : ''}`));

@@ -133,6 +133,9 @@ function start(session) {
 
   const status = h('p', { class: 'link-status', id: 'link-status', role: 'status', 'data-state': 'connecting', text: 'Connecting…' });
   const summary = h('dl', { class: 'summary', 'aria-label': 'The night so far' });
+  // Escalations are announced to screen readers one at a time as they arrive.
+  const announce = h('p', { class: 'visually-hidden', id: 'announce', 'aria-live': 'polite' });
+  let announced = '';
   const nav = h(
     'nav',
     { 'aria-label': 'Dashboard views' },
@@ -170,6 +173,7 @@ function start(session) {
     main,
     detail.el,
     sendPage.el,
+    announce,
   );
 
   function showView() {
@@ -233,6 +237,11 @@ function start(session) {
     insight.update(changes.tasks);
     if (changes.pages || changes.staff || changes.reset) feed.renderPages();
     if (changes.feed || changes.reset || feed.mentions(changes.tasks)) feed.renderFeed();
+    const newest = state.feed[0];
+    if (changes.feed && newest && newest.key !== announced) {
+      announced = newest.key;
+      announce.textContent = `Escalation, level ${newest.level}: ${newest.reason}`;
+    }
     if (changes.staff || changes.tasks.size || changes.reset) {
       if (!staffView.hidden) staff.render();
     }
