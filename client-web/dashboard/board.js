@@ -12,8 +12,8 @@
 // not at all.
 
 import { h } from '../js/dom.js';
-import { PRIORITIES, PRIORITY_LABEL, ROLE_LABEL, CATEGORY_LABEL, clock } from '../js/format.js';
-import { comparator, targetText, statusText, whoText, needsText, wardCode, ago, isOverdue, isWaiting } from './task-text.js';
+import { PRIORITIES, PRIORITY_LABEL, ROLE_LABEL, CATEGORY_LABEL, clock, requirementLabel } from '../js/format.js';
+import { comparator, targetText, statusText, whoText, wardCode, ago, isOverdue, isWaiting } from './task-text.js';
 
 /** @typedef {import('../js/types.js').TaskView} TaskView */
 /** @typedef {import('../js/types.js').Role} Role */
@@ -44,7 +44,7 @@ const STATUS_FILTERS = [
 const COLUMNS = [
   ['priority', 'Priority'],
   ['ward', 'Where'],
-  ['', 'Task'],
+  ['', 'Task / needs'],
   ['status', 'Status'],
   ['', 'Offered to / held by'],
   ['raised', 'Raised'],
@@ -215,7 +215,7 @@ export function createBoard({ state, now, onOpen }) {
       put(row, 0, PRIORITY_LABEL[t.priority]);
       row.cells[0].className = `chip prio-${t.priority}`;
       put(row, 1, `${wardCode(t.ward)} bed ${t.bed}`);
-      put(row, 2, `${CATEGORY_LABEL[t.category]}\n${needsText(t)}`);
+      put(row, 2, `${CATEGORY_LABEL[t.category]}\n${requirementLabel(t.requirement)}`);
       put(row, 3, statusText(t));
       put(row, 4, whoText(t));
       // The cells are cut to one line; the whole text shows on hover.

@@ -54,8 +54,10 @@ export function createStaff({ state, link, canCommand }) {
       text: 'Shift…',
       disabled: !canCommand,
       onclick: () => roster.open(s.id),
+      // Every row's button says "Shift…": the name tells them apart.
+      'aria-describedby': `staff-name-${s.id}`,
     });
-    const cells = Array.from({ length: 7 }, () => h('span'));
+    const cells = Array.from({ length: 7 }, (_, i) => h('span', { id: i === 0 ? `staff-name-${s.id}` : null }));
     const tr = h(
       'tr',
       { 'data-staff': s.id },
