@@ -76,7 +76,7 @@ export function stackedBars({ id, title, hours, series }) {
   });
   const total = totals.reduce((a, b) => a + b, 0);
   const busiest = totals.indexOf(Math.max(...totals));
-  const desc = `${total} tasks raised over ${hours.length} hours; busiest hour ${clock(hours[busiest])} with ${totals[busiest]}.`;
+  const desc = total ? `${total} tasks raised from ${clock(hours[0])} over ${hours.length} hours; busiest hour ${clock(hours[busiest])} with ${totals[busiest]}.` : 'No tasks raised in this period.';
   const chart = svg(
     'svg',
     { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': `${id}-title ${id}-desc`, class: 'chart' },
@@ -109,7 +109,7 @@ export function targetBars({ id, title, stats }) {
   const W = 560;
   const rowH = 50;
   const pad = { l: 86, r: 8, t: 6, b: 6 };
-  const barW = 250;
+  const barW = 200;
   const H = pad.t + pad.b + rowH * stats.length;
   /** @type {SVGElement[]} */
   const parts = [];
@@ -128,7 +128,7 @@ export function targetBars({ id, title, stats }) {
     } else {
       const late = s.p90 !== null && s.target !== null && s.p90 > s.target;
       parts.push(svg('text', { x: tx, y: y0 + 20, class: late ? 'axis late' : 'axis' }, `p90 ${mins(s.p90)}${late ? ' (over target)' : ''}`));
-      parts.push(svg('text', { x: tx, y: y0 + 37, class: 'axis' }, `median ${mins(s.median)}, target ${mins(s.target)}, n=${s.n}`));
+      parts.push(svg('text', { x: tx, y: y0 + 37, class: 'axis' }, `median ${mins(s.median)} · target ${mins(s.target)} · n=${s.n}`));
     }
   });
   const desc = stats.map((s) => `${PRIORITY_LABEL[s.priority]}: ${s.n ? `median ${mins(s.median)}, 90th percentile ${mins(s.p90)}, target ${mins(s.target)}` : 'no tasks'}`).join('; ');

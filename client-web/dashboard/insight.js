@@ -18,9 +18,9 @@ const HOUR = 3600 * 1000;
 const REDRAW_MS = 5000;
 
 /**
- * @param {{state: DashState, link: DashLink, shiftStart: () => number | null}} ctx
+ * @param {{state: DashState, link: DashLink, shift: () => {starts_at: number, ends_at: number} | null}} ctx
  */
-export function createInsight({ state, link, shiftStart }) {
+export function createInsight({ state, link, shift }) {
   /** @type {Map<string, TaskView>} */
   let tasks = new Map();
   let since = 0;
@@ -60,7 +60,7 @@ export function createInsight({ state, link, shiftStart }) {
 
   function sinceFor() {
     const now = link.now();
-    if (range.value === 'shift') return shiftStart() ?? now - 12 * HOUR;
+    if (range.value === 'shift') return shift()?.starts_at ?? now - 12 * HOUR;
     return now - Number(range.value) * HOUR;
   }
 
@@ -93,8 +93,12 @@ export function createInsight({ state, link, shiftStart }) {
         h('div', { class: 'total' }, h('dt', { text: String(k) }), h('dd', { text: String(v) })),
       ]),
     );
-    const byWard = perHour(list, 'ward', since, now);
-    const byCat = perHour(list, 'category', since, now);
+    // For the shift, the hour axis spans the whole shift, so the chart shows
+    // how far into the night we are; otherwise it ends now.
+    const end = shift()?.ends_at;
+    const until = range.value === 'shift' && end ? Math.min(Math.max(now, end), since + 24 * HOUR) : now;
+    const byWard = perHour(list, 'ward', since, until);
+    const byCat = perHour(list, 'category', since, until);
     charts.replaceChildren(
       stackedBars({ id: 'chart-ward', title: 'Tasks raised per hour, by ward', hours: byWard.hours, series: byWard.series.map((s) => ({ ...s, label: state.wardName(s.key) })) }),
       stackedBars({ id: 'chart-category', title: 'Tasks raised per hour, by category', hours: byCat.hours, series: byCat.series.map((s) => ({ ...s, label: CATEGORY_LABEL[/** @type {Category} */ (s.key)] })) }),

@@ -128,7 +128,7 @@ function start(session) {
   const board = createBoard({ state, now, onOpen: (id) => detail.open(id) });
   const staff = createStaff({ state, link, canCommand });
   const feed = createFeed({ state, link, onOpenTask: (id) => detail.open(id) });
-  const insight = createInsight({ state, link, shiftStart: () => me.shift?.starts_at ?? null });
+  const insight = createInsight({ state, link, shift: () => me.shift });
   const sendPage = pageDialog({ state, link });
 
   const status = h('p', { class: 'link-status', id: 'link-status', role: 'status', 'data-state': 'connecting', text: 'Connecting…' });

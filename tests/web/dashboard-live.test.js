@@ -102,6 +102,10 @@ describe('coordinator dashboard: live board and actions', () => {
     await dialog.locator('dd', { hasText: 'Dr Omar Khan' }).first().waitFor();
     await expectAccessible(page, 'dashboard task dialog');
     await screenshot(page, 'dash-02-task-dialog-desktop');
+    await page.setViewportSize(TABLET);
+    await expectAccessible(page, 'dashboard task dialog (tablet)');
+    await screenshot(page, 'dash-02-task-dialog-tablet');
+    await page.setViewportSize(DESKTOP);
     await page.keyboard.press('Escape');
     const row = page.locator(`.board [data-id="${taskId}"]`);
     await row.locator('[role=cell]', { hasText: 'Accepted' }).waitFor();
@@ -244,6 +248,11 @@ describe('coordinator dashboard: live board and actions', () => {
     assert.ok(lines.some((l) => /,Cancelled,/.test(l) && /Patient discharged/.test(l)), 'the cancelled task is in the export');
     await expectAccessible(page, 'dashboard insight');
     await screenshot(page, 'dash-05-insight-desktop');
+    await page.click('#theme-toggle');
+    await page.locator('#chart-accept details summary').click();
+    await expectAccessible(page, 'dashboard insight (dark, numbers shown)');
+    await screenshot(page, 'dash-05-insight-dark-desktop');
+    await page.click('#theme-toggle');
   });
 
   it('passes axe in both themes on desktop and tablet, and saves screenshots', async () => {
