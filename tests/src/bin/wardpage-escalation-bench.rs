@@ -73,7 +73,20 @@ async fn main() -> anyhow::Result<()> {
     let mut coord = Client::connect(&base, &coord_token, 0).await?;
 
     // Raise on staggered deadlines: evenly over the spread.
-    let raisers = ["nurse.okafor", "hca.brown", "nic.grant", "coord.hale"];
+    // Spread over many connections: each stays well inside the hub's
+    // per-connection rate limit even when the pacing catches up after a stall.
+    let raisers = [
+        "nurse.okafor",
+        "nurse.lee",
+        "hca.brown",
+        "nic.grant",
+        "coord.hale",
+        "fy1.ruiz",
+        "sho.khan",
+        "reg.evans",
+        "np.murphy",
+        "phleb.ali",
+    ];
     let per = a.tasks.div_ceil(raisers.len());
     let pace = Duration::from_secs_f64(a.spread_secs as f64 / per.max(1) as f64);
     let mut handles = Vec::new();
@@ -82,17 +95,17 @@ async fn main() -> anyhow::Result<()> {
         handles.push(tokio::spawn(async move {
             let mut c = Client::login_connect(&base, login).await?;
             let start = Instant::now();
-            let mut raised = Vec::with_capacity(per);
+            // Read as we go: a client that stops reading is disconnected
+            // as a slow consumer (and would resume, but not in this loop).
+            let mut ids = Vec::with_capacity(per);
             for i in 0..per {
                 tokio::time::sleep_until((start + pace * i as u32).into()).await;
-                let id = c.send(needs_role("w7", Role::Fy1)).await?;
-                raised.push(id);
-            }
-            let mut ids = Vec::with_capacity(per);
-            for id in raised {
-                if let Ok(wardpage_proto::CommandResult::Task { task }) = c.reply(id).await? {
+                if let Ok(wardpage_proto::CommandResult::Task { task }) =
+                    c.command(needs_role("w7", Role::Fy1)).await?
+                {
                     ids.push(task.id);
                 }
+                while c.next_event_within(Duration::ZERO).await?.is_some() {}
             }
             anyhow::Ok(ids)
         }));
