@@ -159,7 +159,7 @@ async fn main() -> anyhow::Result<()> {
             }
             _ => {}
         }
-        if hub_late.len() % 1000 == 0 && !hub_late.is_empty() {
+        if hub_late.len().is_multiple_of(1000) && !hub_late.is_empty() {
             coord.ack().await?;
         }
     }
