@@ -27,12 +27,6 @@ import { newId } from '../js/outbox.js';
 /** @typedef {'connecting' | 'online' | 'offline' | 'ended'} LinkStatus */
 
 export const PROTOCOL_VERSION = 1;
-/**
- * The cursor a fresh dashboard says hello with. The hub cannot honour a cursor
- * ahead of its stream, so it answers `resync` (PROTOCOL.md section 3) and
- * sends no replay; the dashboard then asks for a snapshot of the present.
- */
-export const FRESH_CURSOR = Number.MAX_SAFE_INTEGER;
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
 const ACK_DELAY_MS = 200;
@@ -118,8 +112,13 @@ export class DashLink extends EventTarget {
     this.ws = ws;
     this.welcomeTimer = setTimeout(() => this.drop('no welcome from the hub'), WELCOME_TIMEOUT_MS);
     ws.onopen = () => {
-      const cursor = this.cursor > 0 ? this.cursor : FRESH_CURSOR;
-      this.write({ type: 'hello', version: PROTOCOL_VERSION, token: this.token, cursor });
+      // A dashboard opening keeps no history: it says hello `fresh`, gets
+      // `resync` and no replay (PROTOCOL.md section 3), then asks for a
+      // snapshot of the present. After that it resumes from its cursor.
+      const hello = this.cursor > 0
+        ? { type: /** @type {const} */ ('hello'), version: PROTOCOL_VERSION, token: this.token, cursor: this.cursor }
+        : { type: /** @type {const} */ ('hello'), version: PROTOCOL_VERSION, token: this.token, cursor: 0, fresh: true };
+      this.write(hello);
     };
     ws.onmessage = (msg) => this.receive(msg.data);
     ws.onclose = () => {

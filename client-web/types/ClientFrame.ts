@@ -5,4 +5,9 @@ import type { CommandId } from "./CommandId";
 /**
  * A frame from a client to the hub.
  */
-export type ClientFrame = { "type": "hello", version: number, token: string, cursor: number, } | { "type": "cmd", id: CommandId, cmd: Command, } | { "type": "ack", seq: number, } | { "type": "ping", };
+export type ClientFrame = { "type": "hello", version: number, token: string, cursor: number, 
+/**
+ * `true`: a device with no local state that wants no history: the
+ * hub skips the replay and answers `resync` (ask for `snapshot`).
+ */
+fresh?: boolean, } | { "type": "cmd", id: CommandId, cmd: Command, } | { "type": "ack", seq: number, } | { "type": "ping", };

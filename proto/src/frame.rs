@@ -21,6 +21,11 @@ pub enum ClientFrame {
         token: String,
         #[ts(type = "number")]
         cursor: u64,
+        /// `true`: a device with no local state that wants no history: the
+        /// hub skips the replay and answers `resync` (ask for `snapshot`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        fresh: Option<bool>,
     },
     /// Carry out a command. The reply names `id`.
     Cmd { id: CommandId, cmd: Command },

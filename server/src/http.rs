@@ -235,6 +235,11 @@ async fn static_file(uri: Uri) -> Response {
         path.to_owned()
     };
     let Some(file) = WebClient::get(&path) else {
+        // `/dashboard` means the folder: send the browser to `/dashboard/`
+        // so the page's relative links resolve.
+        if WebClient::get(&format!("{path}/index.html")).is_some() {
+            return axum::response::Redirect::permanent(&format!("/{path}/")).into_response();
+        }
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     };
     let mime = mime_guess::from_path(&path).first_or_octet_stream();

@@ -87,11 +87,26 @@ impl Client {
 
     /// Says hello with `token` and `cursor`; returns once welcomed.
     pub async fn connect(base: &str, token: &str, cursor: u64) -> anyhow::Result<Client> {
+        Self::hello(base, token, cursor, None).await
+    }
+
+    /// Says hello as a device that wants no history (`fresh`).
+    pub async fn connect_fresh(base: &str, token: &str) -> anyhow::Result<Client> {
+        Self::hello(base, token, 0, Some(true)).await
+    }
+
+    async fn hello(
+        base: &str,
+        token: &str,
+        cursor: u64,
+        fresh: Option<bool>,
+    ) -> anyhow::Result<Client> {
         let mut ws = open_socket(base, None).await?;
         let hello = ClientFrame::Hello {
             version: PROTOCOL_VERSION,
             token: token.to_owned(),
             cursor,
+            fresh,
         };
         ws.send(Message::Text(serde_json::to_string(&hello)?.into()))
             .await?;

@@ -67,6 +67,21 @@ async fn a_cursor_ahead_of_the_hub_gets_resync() -> anyhow::Result<()> {
     assert_eq!(c.welcome_cursor, 0);
     let (cursor, _) = snapshot(&mut c).await?;
     assert_eq!(cursor, 0);
+    // A fresh device asks for no history explicitly: no replay, resync.
+    let mut nurse = Client::login_connect(&hub.base(), "nurse.okafor").await?;
+    raise_ok(&mut nurse, cannula_w7()).await?;
+    let mut fresh = Client::connect_fresh(&hub.base(), &token).await?;
+    assert!(fresh.resync);
+    assert_eq!(fresh.welcome_cursor, 1);
+    assert!(
+        fresh
+            .next_event_within(std::time::Duration::from_millis(300))
+            .await?
+            .is_none(),
+        "no replay"
+    );
+    let (_, tasks) = snapshot(&mut fresh).await?;
+    assert_eq!(tasks.len(), 1, "the snapshot has it instead");
     hub.stop().await
 }
 

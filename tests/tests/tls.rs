@@ -87,6 +87,7 @@ async fn the_hub_serves_https_and_wss_only() -> anyhow::Result<()> {
         version: PROTOCOL_VERSION,
         token,
         cursor: 0,
+        fresh: None,
     };
     ws.send(Message::Text(serde_json::to_string(&hello)?.into()))
         .await?;

@@ -166,7 +166,18 @@ impl Hospital {
                 };
                 let mut fx = Effects::default();
                 let id = task.view.id;
-                self.audit_task(&mut fx, actor, &task, "raise", None, String::new(), now);
+                let offered: Vec<&str> = task
+                    .view
+                    .offers
+                    .iter()
+                    .map(|o| o.staff.name.as_str())
+                    .collect();
+                let detail = if offered.is_empty() {
+                    "nobody on shift can take it".to_owned()
+                } else {
+                    format!("offered to {}", offered.join(", "))
+                };
+                self.audit_task(&mut fx, actor, &task, "raise", None, detail, now);
                 let fx = self.finish_task(fx, actor, task, change, now)?;
                 Ok(self.escalate_at_once(fx, id, now))
             }

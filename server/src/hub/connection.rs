@@ -117,6 +117,7 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
                 version,
                 token,
                 cursor,
+                fresh,
             }) => {
                 if version != PROTOCOL_VERSION {
                     Err(refuse(
@@ -124,7 +125,7 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
                         format!("this hub speaks protocol version {PROTOCOL_VERSION}; the client sent {version}"),
                     ))
                 } else {
-                    Ok((token, cursor))
+                    Ok((token, cursor, fresh.unwrap_or(false)))
                 }
             }
             Ok(_) => Err(refuse(
@@ -138,7 +139,7 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
             "the first frame must be a text hello".into(),
         )),
     };
-    let (token, cursor) = match outcome {
+    let (token, cursor, fresh) = match outcome {
         Ok(v) => v,
         Err((code, message)) => {
             send_text(ws, error_frame(None, code, &message)).await;
@@ -211,7 +212,7 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
             0
         }
     };
-    let resync = cursor > top || cursor < floor;
+    let resync = fresh || cursor > top || cursor < floor;
     let welcome = ServerFrame::Welcome {
         version: PROTOCOL_VERSION,
         me,
