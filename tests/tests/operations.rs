@@ -115,6 +115,17 @@ async fn health_and_metrics_tell_it_how_the_hub_is() -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let health = http.get(format!("{base}/healthz")).send().await?;
     assert_eq!(health.status().as_u16(), 200);
+    // The web client is served, and a folder without its slash redirects.
+    let app = http.get(format!("{base}/")).send().await?;
+    assert_eq!(app.status().as_u16(), 200);
+    assert!(app.headers().contains_key("content-security-policy"));
+    let dash = http.get(format!("{base}/dashboard")).send().await?;
+    assert_eq!(
+        (dash.status().as_u16(), dash.url().path()),
+        (200, "/dashboard/")
+    );
+    let missing = http.get(format!("{base}/no-such-page")).send().await?;
+    assert_eq!(missing.status().as_u16(), 404);
     let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
     raise_ok(&mut nurse, cannula_w7()).await?;
     let metrics = http
