@@ -147,7 +147,7 @@ pub async fn raiser(
     token: String,
     ward: String,
     window: usize,
-    interval: Option<Duration>,
+    pace: Option<(Duration, Instant)>,
     max: Option<u64>,
     epoch: Instant,
     window_start: Instant,
@@ -173,7 +173,8 @@ pub async fn raiser(
     let mut inflight: HashMap<CommandId, Instant> = HashMap::new();
     let mut bucket = Bucket::new();
     let mut sent = 0u64;
-    let mut next_send = Instant::now();
+    let interval = pace.map(|(iv, _)| iv);
+    let mut next_send = pace.map(|(_, first)| first).unwrap_or_else(Instant::now);
     let mut last_ack = st.cursor;
     let tail_deadline = stop + Duration::from_secs(30);
     loop {
@@ -409,6 +410,7 @@ pub async fn drive(
     let interval = p
         .rate
         .map(|r| Duration::from_secs_f64(rig.pairs.len() as f64 / r));
+    let n = rig.pairs.len() as f64;
     let mut tx_handles = Vec::new();
     for (k, (ntok, _, ward)) in rig.pairs.iter().enumerate() {
         tx_handles.push(tokio::spawn(raiser(
@@ -417,7 +419,9 @@ pub async fn drive(
             ntok.clone(),
             ward.clone(),
             p.window,
-            interval,
+            // Paced raisers are spread evenly over the interval; in step,
+            // they would arrive as bursts of one raise per pair.
+            interval.map(|iv| (iv, start + iv.mul_f64(k as f64 / n))),
             p.max_per_raiser,
             epoch,
             window_start,

@@ -114,7 +114,6 @@ pub async fn compare(
     password: &str,
 ) -> anyhow::Result<RunReport> {
     let mut report = RunReport::new("compare", 0, serde_json::to_value(&p)?);
-    let rig = Rig::start(choice, p.pairs, password, None).await?;
     let lp = LoadParams {
         pairs: p.pairs,
         secs: 3600.0,
@@ -125,7 +124,11 @@ pub async fn compare(
     };
     let mut ratios = Vec::new();
     for run in 1..=p.runs {
+        // A fresh hub each run: the hub slows as tasks accumulate, and each
+        // run should start from the same empty state as the broker does.
+        let rig = Rig::start(choice, p.pairs, password, None).await?;
         let phase = load::drive(&rig, &lp, true, &format!("hub run {run}")).await?;
+        rig.hub.stop().await?;
         let hub_secs = phase.elapsed_all.as_secs_f64();
         let mut r = RunReport::new("compare", 0, serde_json::Value::Null);
         load::fill(&mut r, phase);
@@ -181,6 +184,5 @@ pub async fn compare(
         );
     }
     report.notes.push("hub: each message is a raise committed to SQLite (WAL, synchronous=FULL) before its ok and events; mosquitto: QoS 1 with its default (in-memory) persistence".into());
-    rig.hub.stop().await?;
     Ok(report)
 }

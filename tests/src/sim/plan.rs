@@ -266,11 +266,14 @@ impl NightPlan {
                 } else {
                     OutageKind::Sleep
                 };
+                // Medians of 100 and 300 ms real are about 1 and 4 simulated
+                // minutes at the default compression: long on the ward, yet
+                // short enough that a handheld is online most of the night.
                 let dur = match kind {
-                    OutageKind::NotSpot => lognormal(&mut rng, 400.0, 0.6),
-                    OutageKind::Sleep => lognormal(&mut rng, 1200.0, 0.5),
+                    OutageKind::NotSpot => lognormal(&mut rng, 100.0, 0.6),
+                    OutageKind::Sleep => lognormal(&mut rng, 300.0, 0.5),
                 }
-                .clamp(50.0, 5000.0);
+                .clamp(20.0, 3000.0);
                 outages.push(Outage {
                     staff,
                     at_ms: t as u64,

@@ -107,8 +107,8 @@ impl RunReport {
         self.invariants.ok
     }
 
-    /// The summary table.
-    pub fn table(&self) -> String {
+    /// The summary as (label, value) rows.
+    pub fn rows(&self) -> Vec<(String, String)> {
         let mut rows: Vec<(String, String)> = vec![
             (
                 "scenario".into(),
@@ -184,6 +184,13 @@ impl RunReport {
                 format!("BROKEN: {}", inv.failures().join("; "))
             },
         ));
+        rows
+    }
+
+    /// The summary table, with notes and examples of broken invariants.
+    pub fn table(&self) -> String {
+        let rows = self.rows();
+        let inv = &self.invariants;
         let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(10);
         let mut s = String::new();
         for (k, v) in rows {
@@ -234,15 +241,20 @@ table{{border-collapse:collapse}}td{{padding:2px 12px 2px 0;vertical-align:top}}
         };
         h.push_str(&verdict);
         h.push_str("<h2>Summary</h2><table>");
-        for line in self.table().lines() {
-            let line = line.trim_start();
-            let (k, v) = match line.find("  ") {
-                Some(i) => (&line[..i], line[i..].trim()),
-                None => (line, ""),
-            };
-            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(k), esc(v));
+        for (k, v) in self.rows() {
+            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(&k), esc(&v));
         }
         h.push_str("</table>");
+        if !self.notes.is_empty() || !self.invariants.examples.is_empty() {
+            h.push_str("<ul>");
+            for n in &self.notes {
+                let _ = write!(h, "<li>{}</li>", esc(n));
+            }
+            for e in &self.invariants.examples {
+                let _ = write!(h, r#"<li class="bad">{}</li>"#, esc(e));
+            }
+            h.push_str("</ul>");
+        }
         if !self.histogram.is_empty() {
             h.push_str("<h2>Raise to candidate delivery latency</h2>");
             h.push_str(&histogram_svg(&self.histogram));
