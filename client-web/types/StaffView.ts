@@ -23,4 +23,9 @@ connected: boolean,
 /**
  * When a device of theirs last was (now, if connected); `null` if never.
  */
-last_seen_at: number | null, };
+last_seen_at: number | null, 
+/**
+ * When they last changed something (accepted, completed, paged ...)
+ * since the hub started; `null` if not.
+ */
+last_action_at: number | null, };

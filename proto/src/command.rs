@@ -253,6 +253,8 @@ pub enum CommandResult {
     Directory {
         wards: Vec<WardView>,
         staff: Vec<StaffView>,
+        /// Accept-by and complete-by targets per priority.
+        targets: Vec<PriorityTargetView>,
     },
     /// Tasks raised or changed since the time asked for, oldest first.
     History { tasks: Vec<TaskView> },

@@ -23,7 +23,8 @@ pub enum ClientFrame {
         cursor: u64,
         /// `true`: a device with no local state that wants no history: the
         /// hub skips the replay and answers `resync` (ask for `snapshot`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
+        #[serde(skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         fresh: Option<bool>,
     },

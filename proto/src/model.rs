@@ -376,6 +376,21 @@ pub struct StaffView {
     /// When a device of theirs last was (now, if connected); `null` if never.
     #[ts(type = "number | null")]
     pub last_seen_at: Option<Millis>,
+    /// When they last changed something (accepted, completed, paged ...)
+    /// since the hub started; `null` if not.
+    #[ts(type = "number | null")]
+    pub last_action_at: Option<Millis>,
+}
+
+/// A priority's targets, as configured at the hub.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PriorityTargetView {
+    pub priority: Priority,
+    #[ts(type = "number")]
+    pub accept_within_ms: Millis,
+    #[ts(type = "number")]
+    pub complete_within_ms: Millis,
 }
 
 /// A ward and its beds.

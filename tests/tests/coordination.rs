@@ -16,16 +16,36 @@ async fn the_coordinator_sees_who_is_connected() -> anyhow::Result<()> {
     assert!(coord.presence_of(id).await?, "connected");
     doctor.close().await;
     assert!(!coord.presence_of(id).await?, "gone");
-    let CommandResult::Directory { staff, .. } = coord.ok(Command::Directory {}).await? else {
+    let CommandResult::Directory { staff, targets, .. } = coord.ok(Command::Directory {}).await?
+    else {
         anyhow::bail!("directory")
     };
     let patel = staff.iter().find(|s| s.id == id).expect("listed");
     assert!(!patel.connected && patel.last_seen_at.is_some());
+    assert!(
+        patel.last_action_at.is_none(),
+        "she has not done anything yet"
+    );
+    let urgent = targets
+        .iter()
+        .find(|t| t.priority == wardpage_proto::Priority::Urgent)
+        .expect("urgent target");
+    assert_eq!(urgent.accept_within_ms, 15 * 60_000);
     let me = staff
         .iter()
         .find(|s| s.login == "coord.hale")
         .expect("listed");
     assert!(me.connected);
+    // Acting is remembered.
+    coord.ok(Command::EndShift { staff: id }).await?;
+    let CommandResult::Directory { staff, .. } = coord.ok(Command::Directory {}).await? else {
+        anyhow::bail!("directory")
+    };
+    let me = staff
+        .iter()
+        .find(|s| s.login == "coord.hale")
+        .expect("listed");
+    assert!(me.last_action_at.is_some());
     hub.stop().await
 }
 

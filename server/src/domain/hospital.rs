@@ -73,6 +73,8 @@ pub struct Hospital {
     /// Who has a device connected, and when each was last seen; kept by
     /// the hub's edge, read here for the directory.
     pub presence: HashMap<StaffId, (bool, Millis)>,
+    /// When each member of staff last changed something, since start.
+    pub last_action: HashMap<StaffId, Millis>,
     /// Pages not yet delivered to each recipient, by the stream position of
     /// the event that carries them: a transport ack looks only here.
     undelivered: HashMap<StaffId, BTreeSet<(u64, PageId)>>,
@@ -86,6 +88,19 @@ impl Hospital {
 
     /// Carries out `cmd` for `actor` at time `now`. On error nothing changed.
     pub fn apply(
+        &mut self,
+        actor: StaffId,
+        cmd: &Command,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        let fx = self.apply_command(actor, cmd, now)?;
+        if !cmd.is_read_only() {
+            self.last_action.insert(actor, now);
+        }
+        Ok(fx)
+    }
+
+    fn apply_command(
         &mut self,
         actor: StaffId,
         cmd: &Command,
@@ -509,13 +524,31 @@ impl Hospital {
                     v.connected = *connected;
                     v.last_seen_at = Some(*seen);
                 }
+                v.last_action_at = self.last_action.get(&v.id).copied();
                 v
             })
             .collect();
         staff.sort_by(|a, b| a.name.cmp(&b.name));
+        let targets = [
+            Priority::Routine,
+            Priority::Soon,
+            Priority::Urgent,
+            Priority::Emergency,
+        ]
+        .into_iter()
+        .map(|priority| {
+            let t = self.targets.for_priority(priority);
+            wardpage_proto::PriorityTargetView {
+                priority,
+                accept_within_ms: t.accept_within,
+                complete_within_ms: t.complete_within,
+            }
+        })
+        .collect();
         CommandResult::Directory {
             wards: self.roster.ward_views(),
             staff,
+            targets,
         }
     }
 

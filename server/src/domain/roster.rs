@@ -155,6 +155,7 @@ impl Roster {
             shift: self.on_shift(id, now).map(Shift::view),
             connected: false,
             last_seen_at: None,
+            last_action_at: None,
         })
     }
 
