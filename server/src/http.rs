@@ -205,6 +205,9 @@ async fn websocket(
 }
 
 async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
+    if hub.writer.is_closed() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "writer stopped\n").into_response();
+    }
     match hub.store.ping().await {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => (

@@ -58,6 +58,24 @@ pub async fn run(
         config.event_retention_hours,
     )
     .await?;
+    // If the writer stops on its own (its store failed twice over), the hub
+    // cannot keep any promise: stop serving so a supervisor restarts it.
+    let (writer_result_tx, writer_result) = tokio::sync::oneshot::channel();
+    let writer_stopped = Arc::new(tokio::sync::Notify::new());
+    let notify = writer_stopped.clone();
+    tokio::spawn(async move {
+        let r = writer_task.await;
+        notify.notify_one();
+        let _ = writer_result_tx.send(r);
+    });
+    let shutdown = async move {
+        tokio::select! {
+            _ = shutdown => {}
+            _ = writer_stopped.notified() => {
+                tracing::error!("the writer stopped: shutting the hub down");
+            }
+        }
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let hub = Arc::new(Hub {
         store,
@@ -104,7 +122,9 @@ pub async fn run(
     }
     drop(hub);
     writer.shutdown().await;
-    writer_task.await??;
+    writer_result
+        .await??
+        .map_err(|e| anyhow::anyhow!("the writer failed: {e}"))?;
     info!("stopped");
     Ok(())
 }

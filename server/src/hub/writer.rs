@@ -114,6 +114,11 @@ impl WriterHandle {
         rx.await.map_err(|_| WriterGone::Closed)
     }
 
+    /// Whether the writer has stopped (nothing can change any more).
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
     /// Best effort: acks are cumulative, a lost one is repaired by the next.
     pub fn acked(&self, staff: StaffId, seq: u64) {
         let _ = self.tx.try_send(WriterMsg::Acked { staff, seq });
