@@ -371,6 +371,12 @@ impl Actor {
                     // Nothing new starts after the night ends.
                     if now < end || matches!(a, Action::Complete(_)) && now < end + GRACE {
                         self.act(a).await;
+                    } else if let Action::Raise(i) = a {
+                        // Due while this handheld was offline at the very end.
+                        let patient = &self.sh.plan.raises[i].patient;
+                        self.res
+                            .raise_problems
+                            .push(format!("raise {patient} skipped: due as the night ended"));
                     }
                     continue;
                 }
