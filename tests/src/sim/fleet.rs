@@ -421,7 +421,9 @@ pub async fn run(
         report
             .figures
             .insert("storm: handhelds resumed".into(), resume.us.len() as f64);
-        report.notes.push("the histogram shows per-handheld resume time (reconnect start to caught up), not raise latency".into());
+        report.histogram_title =
+            "Per-handheld resume time after the storm (reconnect to caught up)".into();
+        report.delivered_label = "handhelds resumed/s".into();
     }
     rig.hub.stop().await?;
     Ok(report)

@@ -77,6 +77,10 @@ pub struct RunReport {
     pub timeline: Vec<Sample>,
     /// (upper bound ms, count) of the delivery latency histogram.
     pub histogram: Vec<(f64, u64)>,
+    /// What the histogram shows (scenarios may histogram something else).
+    pub histogram_title: String,
+    /// What the timeline's "delivered" series counts.
+    pub delivered_label: String,
 }
 
 impl RunReport {
@@ -100,6 +104,8 @@ impl RunReport {
             invariants: InvariantReport::default(),
             timeline: Vec::new(),
             histogram: Vec::new(),
+            histogram_title: "Raise to candidate delivery latency".into(),
+            delivered_label: "candidate deliveries/s".into(),
         }
     }
 
@@ -256,7 +262,7 @@ table{{border-collapse:collapse}}td{{padding:2px 12px 2px 0;vertical-align:top}}
             h.push_str("</ul>");
         }
         if !self.histogram.is_empty() {
-            h.push_str("<h2>Raise to candidate delivery latency</h2>");
+            let _ = write!(h, "<h2>{}</h2>", esc(&self.histogram_title));
             h.push_str(&histogram_svg(&self.histogram));
         }
         if self.timeline.len() > 1 {
@@ -271,7 +277,7 @@ table{{border-collapse:collapse}}td{{padding:2px 12px 2px 0;vertical-align:top}}
                         .collect::<Vec<_>>(),
                 ),
                 (
-                    "candidate deliveries/s",
+                    self.delivered_label.as_str(),
                     "#ff7f0e",
                     self.timeline
                         .iter()
@@ -350,7 +356,7 @@ fn histogram_svg(bins: &[(f64, u64)]) -> String {
     }
     let _ = write!(
         s,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">latency (ms, log bins)</text><text x="10" y="20">{max:.0}</text><text x="10" y="{:.1}">0</text>"#,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">milliseconds (log bins)</text><text x="10" y="20">{max:.0}</text><text x="10" y="{:.1}">0</text>"#,
         PAD_L + (W - PAD_L) / 2.0,
         H - 6.0,
         10.0 + plot_h
