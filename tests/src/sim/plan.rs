@@ -260,7 +260,9 @@ impl NightPlan {
             let share_notspot =
                 params.notspots_per_hour / (params.notspots_per_hour + params.sleeps_per_hour);
             let mut t = exponential(&mut rng, 1.0 / rate);
-            while t < night_real_ms {
+            // No outage starts in the last 3 s (the longest outage), so every
+            // handheld is back before the night ends and no raise is skipped.
+            while t < night_real_ms - 3000.0 {
                 let kind = if rng.gen_bool(share_notspot) {
                     OutageKind::NotSpot
                 } else {
