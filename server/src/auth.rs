@@ -36,6 +36,51 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Checks passwords on a few dedicated threads. Argon2id allocates 19 MiB
+/// per hash; on the runtime's blocking pool every one of dozens of threads
+/// would keep such an arena after a burst of logins (hundreds of MiB).
+pub struct PasswordChecker {
+    jobs: std::sync::mpsc::Sender<CheckJob>,
+}
+
+type CheckJob = (String, String, tokio::sync::oneshot::Sender<bool>);
+
+impl PasswordChecker {
+    /// Starts `threads` checker threads; they end when the checker is dropped.
+    pub fn new(threads: usize) -> PasswordChecker {
+        let (jobs, rx) = std::sync::mpsc::channel::<CheckJob>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("wardpage-passwords-{i}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((password, stored, reply)) = job else {
+                        return;
+                    };
+                    let _ = reply.send(verify_password(&password, &stored));
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password-checking thread");
+            }
+        }
+        PasswordChecker { jobs }
+    }
+
+    /// Whether `password` matches `stored` (false if no thread could check it).
+    pub async fn verify(&self, password: String, stored: String) -> bool {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if self.jobs.send((password, stored, reply)).is_err() {
+            return false;
+        }
+        answer.await.unwrap_or(false)
+    }
+}
+
 /// A fresh session token: 32 random bytes, base64url without padding.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];

@@ -85,11 +85,8 @@ async fn login(State(hub): State<Arc<Hub>>, body: Bytes) -> Response {
         .as_ref()
         .and_then(|a| a.password_hash.clone())
         .unwrap_or_else(|| auth::decoy_hash().to_owned());
-    let password = req.password;
-    // Argon2 is slow on purpose: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored))
-        .await
-        .unwrap_or(false);
+    // Argon2 is slow on purpose: it runs on the checker's own threads.
+    let matches = hub.passwords.verify(req.password, stored).await;
     let Some(account) = account.filter(|a| matches && a.active && a.password_hash.is_some()) else {
         info!(login = %req.username, "login refused");
         hub.logins.failed(&login);

@@ -84,6 +84,7 @@ pub async fn run(
         metrics: metrics.clone(),
         config,
         logins: auth::LoginThrottle::default(),
+        passwords: auth::PasswordChecker::new(2),
         shutdown: stop_rx,
     });
     let app = http::router(hub.clone());
@@ -98,12 +99,22 @@ pub async fn run(
                 let _ = stop_tx.send(true);
                 stopper.graceful_shutdown(Some(Duration::from_secs(5)));
             });
-            axum_server::from_tcp_rustls(listener.into_std()?, tls)?
+            // Replies and events are small frames written back to back:
+            // Nagle's algorithm would hold the second for the peer's ACK.
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                .acceptor(axum_server::accept::NoDelayAcceptor::new());
+            axum_server::from_tcp(listener.into_std()?)?
+                .acceptor(acceptor)
                 .handle(handle)
                 .serve(app.into_make_service())
                 .await?;
         }
         _ => {
+            use axum::serve::ListenerExt;
+            // See above: no Nagle delay between back-to-back frames.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     shutdown.await;

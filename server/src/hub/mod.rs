@@ -18,6 +18,8 @@ pub struct Hub {
     pub registry: Arc<registry::Registry>,
     pub metrics: Arc<Metrics>,
     pub config: Config,
+    /// Password checks, off the async workers.
+    pub passwords: crate::auth::PasswordChecker,
     /// Per-account brake on password guessing.
     pub logins: crate::auth::LoginThrottle,
     /// Flips to `true` when the hub starts shutting down.

@@ -539,9 +539,8 @@ impl Writer {
                 self.reload().await?;
                 return Ok(());
             }
-            if !batch.tasks.is_empty() {
-                self.update_task_gauges();
-            }
+            // Task gauges are counted when /metrics is scraped (the Stats
+            // message), not per batch: that walk grows with every open task.
             for t in &batch.tasks {
                 self.set_deadline(Subject::Task(t.view.id), t.view.next_escalation_at);
             }

@@ -20,6 +20,19 @@ use wardpage_proto::{Skill, WardId};
 pub struct SqliteStore {
     writer: Mutex<SqliteConnection>,
     readers: SqlitePool,
+    /// Stops the checkpointer when the store goes.
+    _checkpointer: AbortOnDrop,
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl SqliteStore {
@@ -33,18 +46,37 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-32000");
-        let mut writer = SqliteConnection::connect_with(&opts).await?;
+        // SQLite would otherwise checkpoint inside whichever commit crosses
+        // the threshold, making that group commit wait; a connection of its
+        // own does it in the background instead (PASSIVE: never blocks the
+        // writer or readers).
+        let mut writer =
+            SqliteConnection::connect_with(&opts.clone().pragma("wal_autocheckpoint", "0")).await?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&mut writer)
             .await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.clone().read_only(true))
             .await?;
+        let mut checkpointer = SqliteConnection::connect_with(&opts).await?;
+        let task = tokio::spawn(async move {
+            let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+            loop {
+                every.tick().await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&mut checkpointer)
+                    .await
+                {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+                }
+            }
+        });
         Ok(SqliteStore {
             writer: Mutex::new(writer),
             readers,
+            _checkpointer: AbortOnDrop(task.abort_handle()),
         })
     }
 }
