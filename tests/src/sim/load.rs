@@ -107,6 +107,11 @@ pub struct RaiserResult {
     pub refused: u64,
     pub log: DeviceLog,
     pub frame_bytes: u64,
+    /// From the raiser's own `raised` event to the `ok` for the same raise
+    /// on the same connection (both leave the hub after the same commit).
+    pub ok_after_event: Samples,
+    /// The same when the `ok` came first.
+    pub event_after_ok: Samples,
 }
 
 /// Token bucket on the client side so a connection never trips the hub's
@@ -171,6 +176,8 @@ pub async fn raiser(
         ..Default::default()
     };
     let mut inflight: HashMap<CommandId, Instant> = HashMap::new();
+    let mut own_event_at: HashMap<wardpage_proto::TaskId, Instant> = HashMap::new();
+    let mut own_ok_at: HashMap<wardpage_proto::TaskId, Instant> = HashMap::new();
     let mut bucket = Bucket::new();
     let mut sent = 0u64;
     let interval = pace.map(|(iv, _)| iv);
@@ -223,6 +230,12 @@ pub async fn raiser(
                     }
                     live.acked.fetch_add(1, Relaxed);
                     if let Some((task, candidates)) = task {
+                        match own_event_at.remove(&task) {
+                            Some(ev) => res.ok_after_event.push(t - ev),
+                            None => {
+                                own_ok_at.insert(task, t);
+                            }
+                        }
                         res.acked.push(AckedRaise { task, candidates });
                     }
                 }
@@ -236,6 +249,12 @@ pub async fn raiser(
             Incoming::Event { task, bytes, .. } => {
                 if let Some(t) = task {
                     res.log.tasks.insert(t);
+                    match own_ok_at.remove(&t) {
+                        Some(ok) => res.event_after_ok.push(ok.elapsed()),
+                        None => {
+                            own_event_at.insert(t, Instant::now());
+                        }
+                    }
                 }
                 res.frame_bytes = bytes as u64;
                 if st.cursor - last_ack >= ACK_EVERY && bucket.take() {
@@ -470,8 +489,12 @@ pub fn fill(report: &mut RunReport, phase: Phase) {
     let mut ack = Samples::default();
     let mut lat = Samples::default();
     let (mut in_window, mut refused, mut bytes) = (0u64, 0u64, 0u64);
+    let mut ok_after_event = Samples::default();
+    let mut event_after_ok = Samples::default();
     for r in phase.raisers {
         in_window += r.in_window;
+        ok_after_event.extend(r.ok_after_event);
+        event_after_ok.extend(r.event_after_ok);
         refused += r.refused;
         bytes = bytes.max(r.frame_bytes);
         acked.extend(r.acked);
@@ -496,6 +519,24 @@ pub fn fill(report: &mut RunReport, phase: Phase) {
     report
         .figures
         .insert("raises refused".into(), refused as f64);
+    // Both frames leave the hub after the same commit: a gap between them
+    // on one connection is added by the transport.
+    for (what, mut samples) in [
+        ("ok after own event", ok_after_event),
+        ("own event after ok", event_after_ok),
+    ] {
+        if let Some(p) = samples.percentiles() {
+            report
+                .figures
+                .insert(format!("raiser: {what}, count"), p.count as f64);
+            report
+                .figures
+                .insert(format!("raiser: {what}, p50 (ms)"), p.p50);
+            report
+                .figures
+                .insert(format!("raiser: {what}, p99 (ms)"), p.p99);
+        }
+    }
     report
         .figures
         .insert("event frame bytes".into(), bytes as f64);
