@@ -46,6 +46,18 @@ pub async fn run(
     store: Arc<dyn Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_with_ready(listener, config, store, shutdown, || {}).await
+}
+
+/// [`run`], calling `ready` once the hospital's state is loaded and the hub
+/// is about to serve (the binary prints its "listening" line then).
+pub async fn run_with_ready(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<dyn Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(),
+) -> anyhow::Result<()> {
     let registry = Arc::new(Registry::default());
     let metrics = Arc::new(Metrics::new());
     let (writer, writer_task) = Writer::start(
@@ -88,6 +100,7 @@ pub async fn run(
         shutdown: stop_rx,
     });
     let app = http::router(hub.clone());
+    ready();
     match (&hub.config.tls_cert, &hub.config.tls_key) {
         (Some(cert), Some(key)) => {
             let tls = tls::load(cert, key)?;

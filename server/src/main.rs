@@ -9,7 +9,7 @@ use wardpage_proto::{Role, Skill};
 use wardpage_server::config::Config;
 use wardpage_server::domain::Staff;
 use wardpage_server::roster::{RosterFile, DEMO_PASSWORD, DEMO_ROSTER};
-use wardpage_server::{auth, clock, open_store, run};
+use wardpage_server::{auth, clock, open_store, run_with_ready};
 
 #[derive(Parser)]
 #[command(
@@ -139,14 +139,17 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding {}", config.listen))?;
             let addr = listener.local_addr()?;
-            // Tests and scripts read this line to find the port.
             let scheme = if config.tls_cert.is_some() {
                 "https"
             } else {
                 "http"
             };
-            println!("wardpage listening on {scheme}://{addr}");
-            run(listener, config, store, shutdown_signal()).await
+            // Printed once the state is loaded: tests and scripts wait for
+            // this line, and it means the hub is ready to welcome.
+            run_with_ready(listener, config, store, shutdown_signal(), || {
+                println!("wardpage listening on {scheme}://{addr}");
+            })
+            .await
         }
         Cmd::User { action } => match action {
             UserCmd::Add {
