@@ -196,7 +196,7 @@ async fn websocket(
         .max_frame_size(WS_MAX_MESSAGE)
         // Small buffers: idle phones are the common case; tungstenite's
         // defaults cost over 128 KiB per connection.
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| connection::serve(hub, socket, id))
 }
