@@ -65,25 +65,6 @@ pub enum WriterGone {
 }
 
 impl WriterHandle {
-    pub async fn command(
-        &self,
-        actor: StaffId,
-        id: CommandId,
-        cmd: Command,
-    ) -> Result<String, WriterGone> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(WriterMsg::Command {
-                actor,
-                id,
-                cmd,
-                reply,
-            })
-            .await
-            .map_err(|_| WriterGone::Closed)?;
-        rx.await.map_err(|_| WriterGone::Closed)
-    }
-
     /// Queues a command and returns the receiver for its reply, so a
     /// connection can keep reading while the command commits.
     pub async fn submit(

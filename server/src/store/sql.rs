@@ -118,6 +118,22 @@ async fn insert_rows<'r, T>(
     Ok(())
 }
 
+async fn upsert_shift(conn: &mut $Conn, staff: StaffId, s: &Shift) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO shifts (staff, role, wards, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (staff) DO UPDATE SET role = excluded.role, wards = excluded.wards, \
+         starts_at = excluded.starts_at, ends_at = excluded.ends_at",
+    )
+    .bind(staff.to_string())
+    .bind(s.role.as_str())
+    .bind(to_json(&s.wards))
+    .bind(s.starts_at)
+    .bind(s.ends_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
     sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'roster_version'")
         .execute(&mut *conn)
@@ -262,20 +278,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
         .await?;
         for (staff, shift) in &b.shifts {
             match shift {
-                Some(s) => {
-                    sqlx::query(
-                        "INSERT INTO shifts (staff, role, wards, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5) \
-                         ON CONFLICT (staff) DO UPDATE SET role = excluded.role, wards = excluded.wards, \
-                         starts_at = excluded.starts_at, ends_at = excluded.ends_at",
-                    )
-                    .bind(staff.to_string())
-                    .bind(s.role.as_str())
-                    .bind(to_json(&s.wards))
-                    .bind(s.starts_at)
-                    .bind(s.ends_at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                Some(s) => upsert_shift(&mut tx, *staff, s).await?,
                 None => {
                     sqlx::query("DELETE FROM shifts WHERE staff = $1")
                         .bind(staff.to_string())
@@ -566,18 +569,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
 
     async fn put_shift(&self, staff: StaffId, s: &Shift) -> StoreResult<()> {
         let mut conn = self.writer.lock().await;
-        sqlx::query(
-            "INSERT INTO shifts (staff, role, wards, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (staff) DO UPDATE SET role = excluded.role, wards = excluded.wards, \
-             starts_at = excluded.starts_at, ends_at = excluded.ends_at",
-        )
-        .bind(staff.to_string())
-        .bind(s.role.as_str())
-        .bind(to_json(&s.wards))
-        .bind(s.starts_at)
-        .bind(s.ends_at)
-        .execute(&mut *conn)
-        .await?;
+        upsert_shift(&mut conn, staff, s).await?;
         bump_roster(&mut conn).await
     }
 
