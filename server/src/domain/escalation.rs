@@ -318,6 +318,69 @@ impl Firing {
     }
 }
 
+/// One firing of a ladder: whom it alerted, what it did, and what is next.
+#[derive(Debug)]
+pub struct Fired {
+    pub alerted: BTreeSet<StaffId>,
+    pub firing: Firing,
+    /// Index of the step to fire next (`steps.len()`: repeat the last).
+    pub next_step: usize,
+    pub next_at: Millis,
+}
+
+/// Fires `ladder` from step `step` at `now`. A step that alerts nobody
+/// falls through to the next; steps with no delay fire together; past the
+/// end the last step repeats. If every step found nobody, the last resort
+/// ([`last_resort`]) is alerted. `perform` carries out one action and says
+/// whom it alerted.
+pub fn fire(
+    ladder: &Ladder,
+    step: usize,
+    roster: &Roster,
+    now: Millis,
+    mut perform: impl FnMut(&Action) -> BTreeSet<StaffId>,
+) -> Fired {
+    let n = ladder.steps.len();
+    let mut i = step.min(n);
+    let repeating = i == n;
+    let mut alerted = BTreeSet::new();
+    let mut firing = Firing::default();
+    // An empty ladder cannot pass validation; it would go to the last resort.
+    if n > 0 {
+        loop {
+            let idx = i.min(n - 1);
+            let who = perform(&ladder.steps[idx].action);
+            let found = !who.is_empty();
+            firing.record(&ladder.steps[idx].action, found);
+            alerted.extend(who);
+            if i < n {
+                i += 1;
+            }
+            if repeating || idx == n - 1 || (found && ladder.steps[i].after != Some(0)) {
+                break;
+            }
+        }
+    }
+    if alerted.is_empty() {
+        alerted = last_resort(roster, now);
+        firing
+            .acted
+            .push("last resort: coordinators, else seniors, else everyone on shift alerted".into());
+    }
+    let next_at = now
+        + if i < n {
+            ladder.steps[i].after.unwrap_or(0)
+        } else {
+            ladder.repeat_every
+        };
+    Fired {
+        alerted,
+        firing,
+        next_step: i,
+        next_at,
+    }
+}
+
 /// The next grade up, for widening: FY1 → SHO → registrar → consultant.
 pub fn next_grade(r: Role) -> Option<Role> {
     match r {

@@ -990,45 +990,16 @@ impl Hospital {
         }
         let ladder = self.task_ladder(t)?.clone();
         let mut task = t.clone();
-        let n = ladder.steps.len();
-        let mut i = task.escalation.step.min(n);
-        let mut alerted = BTreeSet::new();
-        let mut done = escalation::Firing::default();
-        let repeating = i == n;
-        loop {
-            let idx = i.min(n - 1);
-            let who = self.perform_task(&mut task, &ladder.steps[idx].action, now);
-            let found = !who.is_empty();
-            done.record(&ladder.steps[idx].action, found);
-            alerted.extend(who);
-            if i < n {
-                i += 1;
-            }
-            if repeating || idx == n - 1 {
-                break;
-            }
-            // Steps with no delay fire together; an empty step falls through.
-            if found && ladder.steps[i].after != Some(0) {
-                break;
-            }
-        }
-        if alerted.is_empty() {
-            alerted = escalation::last_resort(&self.roster, now);
-            done.acted.push(
-                "last resort: coordinators, else seniors, else everyone on shift alerted".into(),
-            );
-        }
-        task.escalation.step = i;
+        let step = task.escalation.step;
+        let fired = escalation::fire(&ladder, step, &self.roster, now, |action| {
+            self.perform_task(&mut task, action, now)
+        });
+        let (alerted, done) = (fired.alerted, fired.firing);
+        task.escalation.step = fired.next_step;
         task.view.escalation_level += 1;
         task.view.version += 1;
         task.view.updated_at = now;
-        task.view.next_escalation_at = Some(
-            now + if i < n {
-                ladder.steps[i].after.unwrap_or(0)
-            } else {
-                ladder.repeat_every
-            },
-        );
+        task.view.next_escalation_at = Some(fired.next_at);
         let reason = self.task_reason(&task, now, &done);
         let mut fx = Effects::default();
         fx.audit.push(AuditRecord {
@@ -1185,31 +1156,11 @@ impl Hospital {
             return None;
         }
         let ladder = self.policies.pages.clone();
-        let n = ladder.steps.len();
         let mut page = p.clone();
-        let mut i = page.escalation_step.min(n);
-        let repeating = i == n;
-        let mut alerted = BTreeSet::new();
-        let mut done = escalation::Firing::default();
-        loop {
-            let idx = i.min(n - 1);
-            let who = self.perform_page(&page, &ladder.steps[idx].action, now);
-            let found = !who.is_empty();
-            done.record(&ladder.steps[idx].action, found);
-            alerted.extend(who);
-            if i < n {
-                i += 1;
-            }
-            if repeating || idx == n - 1 || (found && ladder.steps[i].after != Some(0)) {
-                break;
-            }
-        }
-        if alerted.is_empty() {
-            alerted = escalation::last_resort(&self.roster, now);
-            done.acted.push(
-                "last resort: coordinators, else seniors, else everyone on shift alerted".into(),
-            );
-        }
+        let fired = escalation::fire(&ladder, page.escalation_step, &self.roster, now, |action| {
+            self.perform_page(&page, action, now)
+        });
+        let (alerted, done) = (fired.alerted, fired.firing);
         // Whoever is alerted about a page can acknowledge it.
         for s in &alerted {
             if !page.view.recipients.iter().any(|r| r.staff.id == *s) {
@@ -1224,16 +1175,10 @@ impl Hospital {
         if page.view.state == PageState::Undeliverable && !alerted.is_empty() {
             page.view.state = PageState::Open;
         }
-        page.escalation_step = i;
+        page.escalation_step = fired.next_step;
         page.view.escalation_level += 1;
         page.view.version += 1;
-        page.view.next_escalation_at = Some(
-            now + if i < n {
-                ladder.steps[i].after.unwrap_or(0)
-            } else {
-                ladder.repeat_every
-            },
-        );
+        page.view.next_escalation_at = Some(fired.next_at);
         let reason = format!(
             "page from {} not acknowledged after {}: {}",
             page.view.from.name,
