@@ -728,15 +728,7 @@ impl Hospital {
             },
             audience,
         );
-        for (staff, seq) in &delivery.recipients {
-            if to.contains(staff) {
-                page.delivery_seq.insert(*staff, *seq);
-                self.undelivered
-                    .entry(*staff)
-                    .or_default()
-                    .insert((*seq, page.view.id));
-            }
-        }
+        self.await_delivery(&mut page, &delivery, |s| to.contains(s));
         fx.deliveries.push(delivery);
         fx.result = Some(CommandResult::Page {
             page: page.view.clone(),
@@ -882,6 +874,23 @@ impl Hospital {
             targets,
             policies,
             ..Hospital::default()
+        }
+    }
+
+    /// Remembers which event carries `page` to each of its recipients, so
+    /// that their transport ack marks it delivered.
+    fn await_delivery(
+        &mut self,
+        page: &mut Page,
+        delivery: &Delivery,
+        recipient: impl Fn(&StaffId) -> bool,
+    ) {
+        for (staff, seq) in delivery.recipients.iter().filter(|(s, _)| recipient(s)) {
+            page.delivery_seq.insert(*staff, *seq);
+            self.undelivered
+                .entry(*staff)
+                .or_default()
+                .insert((*seq, page.view.id));
         }
     }
 
@@ -1208,15 +1217,7 @@ impl Hospital {
             },
             recipients,
         );
-        for (staff, seq) in &delivery.recipients {
-            if alerted.contains(staff) {
-                page.delivery_seq.insert(*staff, *seq);
-                self.undelivered
-                    .entry(*staff)
-                    .or_default()
-                    .insert((*seq, page.view.id));
-            }
-        }
+        self.await_delivery(&mut page, &delivery, |s| alerted.contains(s));
         fx.deliveries.push(delivery);
         fx.result = Some(CommandResult::Page {
             page: page.view.clone(),

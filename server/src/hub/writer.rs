@@ -153,6 +153,72 @@ struct Publication {
     recipients: Vec<(StaffId, u64)>,
 }
 
+/// What one group commit is gathering: the rows to write, the events to
+/// publish after it, and where each task and page already sits in it.
+#[derive(Default)]
+struct Pending {
+    batch: Batch,
+    publish: Vec<Publication>,
+    /// Highest seq per recipient touched by this batch.
+    stream_tops: HashMap<StaffId, u64>,
+    tasks: HashMap<wardpage_proto::TaskId, usize>,
+    pages: HashMap<wardpage_proto::PageId, usize>,
+}
+
+impl Pending {
+    /// Folds a command's effects into the batch, numbering event rows.
+    fn absorb(&mut self, fx: Effects, next_event_id: &mut i64) {
+        let Pending {
+            batch,
+            publish,
+            stream_tops,
+            tasks,
+            pages,
+        } = self;
+        for w in fx.writes {
+            match w {
+                // A task changed twice in one batch is written once, as it ends up.
+                Write::Task(t) => match tasks.get(&t.view.id) {
+                    Some(i) => batch.tasks[*i] = *t,
+                    None => {
+                        tasks.insert(t.view.id, batch.tasks.len());
+                        batch.tasks.push(*t);
+                    }
+                },
+                Write::Page(p) => match pages.get(&p.view.id) {
+                    Some(i) => batch.pages[*i] = *p,
+                    None => {
+                        pages.insert(p.view.id, batch.pages.len());
+                        batch.pages.push(*p);
+                    }
+                },
+                Write::Shift(staff, shift) => batch.shifts.push((staff, shift)),
+            }
+        }
+        batch.audit.extend(fx.audit);
+        for d in fx.deliveries {
+            let id = *next_event_id;
+            *next_event_id += 1;
+            let body: Arc<str> = Arc::from(serde_json::to_string(&d.event).unwrap_or_default());
+            for (staff, seq) in &d.recipients {
+                batch.inbox.push((*staff, *seq, id));
+                let top = stream_tops.entry(*staff).or_insert(0);
+                *top = (*top).max(*seq);
+            }
+            batch.events.push(EventRow {
+                id,
+                at: d.at,
+                body: body.clone(),
+            });
+            publish.push(Publication {
+                at: d.at,
+                body,
+                recipients: d.recipients,
+            });
+        }
+    }
+}
+
 /// A read that waits until the batch before it is committed.
 enum Read {
     Command(StaffId, CommandId, Command, oneshot::Sender<String>),
@@ -344,15 +410,11 @@ impl Writer {
 
     async fn process(&mut self, msgs: Vec<WriterMsg>) -> Result<(), StoreError> {
         let now = now_ms();
-        let mut batch = Batch::default();
+        let mut pending = Pending::default();
         // (reply channel, frame, command id, whether this batch recorded it)
         let mut replies: Vec<(oneshot::Sender<String>, String, CommandId, bool)> = Vec::new();
         let mut reads: Vec<Read> = Vec::new();
-        let mut publish: Vec<Publication> = Vec::new();
-        let mut stream_tops: HashMap<StaffId, u64> = HashMap::new();
         let mut commands = 0usize;
-        let mut tasks: HashMap<wardpage_proto::TaskId, usize> = HashMap::new();
-        let mut pages: HashMap<wardpage_proto::PageId, usize> = HashMap::new();
 
         for msg in msgs {
             match msg {
@@ -384,21 +446,14 @@ impl Writer {
                         continue;
                     }
                     let text = match self.hospital.apply(actor, &cmd, now) {
-                        Ok(fx) => {
+                        Ok(mut fx) => {
                             self.count(op, "ok");
                             let text = fx
                                 .result
-                                .clone()
+                                .take()
                                 .map(|result| ServerFrame::Ok { id, result }.to_text())
                                 .unwrap_or_default();
-                            self.absorb(
-                                fx,
-                                &mut batch,
-                                &mut publish,
-                                &mut stream_tops,
-                                &mut tasks,
-                                &mut pages,
-                            );
+                            pending.absorb(fx, &mut self.next_event_id);
                             text
                         }
                         Err(e) => {
@@ -414,7 +469,7 @@ impl Writer {
                         reply: Arc::from(text.as_str()),
                     };
                     self.commands.insert(id, rec.clone());
-                    batch.commands.push(rec);
+                    pending.batch.commands.push(rec);
                     replies.push((reply, text, id, true));
                 }
                 WriterMsg::Acked { staff, seq } => {
@@ -424,14 +479,7 @@ impl Writer {
                         *known = seq;
                         self.dirty_acks.insert(staff, seq);
                         let fx = self.hospital.acknowledge_transport(staff, seq, now);
-                        self.absorb(
-                            fx,
-                            &mut batch,
-                            &mut publish,
-                            &mut stream_tops,
-                            &mut tasks,
-                            &mut pages,
-                        );
+                        pending.absorb(fx, &mut self.next_event_id);
                     }
                 }
                 WriterMsg::Whois { staff, reply } => reads.push(Read::Whois(staff, reply)),
@@ -465,14 +513,7 @@ impl Writer {
                                 .escalation_lateness
                                 .observe((now - at).max(0) as f64 / 1000.0);
                             self.metrics.escalations.inc();
-                            self.absorb(
-                                fx,
-                                &mut batch,
-                                &mut publish,
-                                &mut stream_tops,
-                                &mut tasks,
-                                &mut pages,
-                            );
+                            pending.absorb(fx, &mut self.next_event_id);
                         } else {
                             // Acted on since it was stored: its new deadline (if
                             // any) is written with that change. A deadline that is
@@ -496,6 +537,12 @@ impl Writer {
                 }
             }
         }
+        let Pending {
+            mut batch,
+            publish,
+            stream_tops,
+            ..
+        } = pending;
         batch.streams = stream_tops.into_iter().collect();
 
         if !batch.is_empty() {
@@ -540,59 +587,6 @@ impl Writer {
             self.answer(read, now).await;
         }
         Ok(())
-    }
-
-    /// Folds a command's effects into the batch, numbering event rows.
-    fn absorb(
-        &mut self,
-        fx: Effects,
-        batch: &mut Batch,
-        publish: &mut Vec<Publication>,
-        stream_tops: &mut HashMap<StaffId, u64>,
-        tasks: &mut HashMap<wardpage_proto::TaskId, usize>,
-        pages: &mut HashMap<wardpage_proto::PageId, usize>,
-    ) {
-        for w in fx.writes {
-            match w {
-                // A task changed twice in one batch is written once, as it ends up.
-                Write::Task(t) => match tasks.get(&t.view.id) {
-                    Some(i) => batch.tasks[*i] = *t,
-                    None => {
-                        tasks.insert(t.view.id, batch.tasks.len());
-                        batch.tasks.push(*t);
-                    }
-                },
-                Write::Page(p) => match pages.get(&p.view.id) {
-                    Some(i) => batch.pages[*i] = *p,
-                    None => {
-                        pages.insert(p.view.id, batch.pages.len());
-                        batch.pages.push(*p);
-                    }
-                },
-                Write::Shift(staff, shift) => batch.shifts.push((staff, shift)),
-            }
-        }
-        batch.audit.extend(fx.audit);
-        for d in fx.deliveries {
-            let id = self.next_event_id;
-            self.next_event_id += 1;
-            let body: Arc<str> = Arc::from(serde_json::to_string(&d.event).unwrap_or_default());
-            for (staff, seq) in &d.recipients {
-                batch.inbox.push((*staff, *seq, id));
-                let top = stream_tops.entry(*staff).or_insert(0);
-                *top = (*top).max(*seq);
-            }
-            batch.events.push(EventRow {
-                id,
-                at: d.at,
-                body: body.clone(),
-            });
-            publish.push(Publication {
-                at: d.at,
-                body,
-                recipients: d.recipients,
-            });
-        }
     }
 
     async fn answer(&mut self, read: Read, now: Millis) {
