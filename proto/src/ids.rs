@@ -19,6 +19,15 @@ macro_rules! uuid_id {
             pub fn new_random() -> Self {
                 Self(Uuid::new_v4())
             }
+
+            /// A fresh time-ordered (v7) id for something made at `at_ms`
+            /// (Unix milliseconds): ids made later sort later, so stores
+            /// append to their indexes instead of writing all over them.
+            pub fn new_ordered(at_ms: i64) -> Self {
+                let ms = u64::try_from(at_ms).unwrap_or(0);
+                let ts = uuid::Timestamp::from_unix(uuid::NoContext, ms / 1000, ((ms % 1000) * 1_000_000) as u32);
+                Self(Uuid::new_v7(ts))
+            }
         }
 
         impl fmt::Display for $name {

@@ -139,7 +139,7 @@ impl Hospital {
                 let target = self.targets.for_priority(*priority);
                 let mut task = Task {
                     view: TaskView {
-                        id: TaskId::new_random(),
+                        id: TaskId::new_ordered(now),
                         version: 1,
                         ward: ward.clone(),
                         bed: bed.clone(),
@@ -671,7 +671,7 @@ impl Hospital {
         };
         let mut page = Page {
             view: PageView {
-                id: PageId::new_random(),
+                id: PageId::new_ordered(now),
                 version: 1,
                 from: self.roster.staff_ref(actor),
                 target,

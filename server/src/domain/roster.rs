@@ -107,7 +107,10 @@ impl Roster {
         self.shifts
             .iter()
             .filter(move |(id, s)| {
-                s.is_on(now) && (s.role.oversees_all() || self.oversees(**id, now))
+                // Cheapest test first: this runs for every shift on every change.
+                s.is_on(now)
+                    && (s.role.oversees_all()
+                        || self.staff.get(id).is_some_and(|st| st.role.oversees_all()))
             })
             .map(|(id, _)| *id)
     }

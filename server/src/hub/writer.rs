@@ -219,11 +219,48 @@ impl Pending {
     }
 }
 
-/// A read that waits until the batch before it is committed.
-enum Read {
-    Command(StaffId, CommandId, Command, oneshot::Sender<String>),
-    Whois(StaffId, oneshot::Sender<Option<(StaffView, u64)>>),
+/// Something that may leave the writer only once the batch it was staged
+/// with is committed: it may show state that batch (or an earlier one) made.
+enum Release {
+    /// A command's `ok`/`error` frame, or a read's answer computed when it
+    /// arrived.
+    Reply(CommandId, oneshot::Sender<String>, String),
+    Whois(
+        oneshot::Sender<Option<(StaffView, u64)>>,
+        Option<(StaffView, u64)>,
+    ),
+    /// A task's audit trail, read from the store after the commit so that
+    /// it holds every change made before the request.
+    Timeline(CommandId, wardpage_proto::TaskId, oneshot::Sender<String>),
     Stats(oneshot::Sender<()>),
+}
+
+/// The batch being gathered: applied to the in-memory state already, and
+/// committed as soon as the store is free.
+#[derive(Default)]
+struct Staged {
+    pending: Pending,
+    releases: Vec<Release>,
+    /// Command ids this batch recorded (forgotten again if it fails).
+    recorded: Vec<CommandId>,
+    commands: usize,
+}
+
+impl Staged {
+    fn is_empty(&self) -> bool {
+        self.pending.batch.is_empty() && self.releases.is_empty()
+    }
+}
+
+/// A batch whose commit is running on the store's own thread while the
+/// writer applies the next one.
+struct InFlight {
+    commit: tokio::task::JoinHandle<(Batch, Result<(), StoreError>)>,
+    publish: Vec<Publication>,
+    releases: Vec<Release>,
+    recorded: Vec<CommandId>,
+    commands: usize,
+    started: Instant,
 }
 
 impl Writer {
@@ -326,49 +363,76 @@ impl Writer {
         }
     }
 
+    /// Pipelined group commit: while one batch commits, the next is applied
+    /// and gathered; it is committed the moment the first returns. At most
+    /// one commit runs at a time, so batches reach the store in the order
+    /// they were applied.
     async fn run(mut self, mut rx: mpsc::Receiver<WriterMsg>) -> Result<(), StoreError> {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut msgs = Vec::with_capacity(MAX_BATCH);
+        let mut staged = Staged::default();
+        let mut in_flight: Option<InFlight> = None;
         let mut stopping = false;
         loop {
             let earliest = self.deadlines.first().map(|(d, _)| *d);
+            let room = !stopping && staged.commands < MAX_BATCH;
             tokio::select! {
-                msg = rx.recv() => match msg {
-                    Some(m) => msgs.push(m),
+                done = async {
+                    match in_flight.as_mut() {
+                        Some(f) => (&mut f.commit).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if let Some(f) = in_flight.take() {
+                        self.finish(f, done, &mut staged).await?;
+                    }
+                }
+                msg = rx.recv(), if room => match msg {
+                    Some(m) => {
+                        stopping |= self.stage(m, &mut staged).await;
+                        while staged.commands < MAX_BATCH {
+                            match rx.try_recv() {
+                                Ok(m) => stopping |= self.stage(m, &mut staged).await,
+                                Err(_) => break,
+                            }
+                        }
+                        if stopping {
+                            // Commit what is already queued behind the shutdown too.
+                            while let Ok(m) = rx.try_recv() {
+                                self.stage(m, &mut staged).await;
+                            }
+                        }
+                    }
                     None => stopping = true,
                 },
-                _ = tick.tick() => {
-                    self.maintain().await;
-                }
-                _ = Self::next_deadline(earliest) => msgs.push(WriterMsg::EscalateDue),
-            }
-            while msgs.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(m) => msgs.push(m),
-                    Err(_) => break,
+                _ = tick.tick() => self.maintain(&mut staged).await,
+                _ = Self::next_deadline(earliest) => {
+                    self.stage(WriterMsg::EscalateDue, &mut staged).await;
                 }
             }
-            if msgs.iter().any(|m| matches!(m, WriterMsg::Shutdown)) {
-                stopping = true;
-                // Commit what is already queued behind the shutdown too.
-                while let Ok(m) = rx.try_recv() {
-                    msgs.push(m);
+            if in_flight.is_none() && !staged.is_empty() {
+                in_flight = Some(self.launch(std::mem::take(&mut staged)));
+            }
+            if stopping && in_flight.is_none() && staged.is_empty() {
+                if !self.dirty_acks.is_empty() {
+                    let batch = Batch {
+                        acks: self.dirty_acks.drain().collect(),
+                        ..Batch::default()
+                    };
+                    if let Err(e) = self.store.commit(&batch).await {
+                        warn!(error = %e, "could not store transport acks");
+                    }
                 }
-            }
-            if !msgs.is_empty() {
-                self.process(std::mem::take(&mut msgs)).await?;
-            }
-            if stopping {
-                self.flush_acks().await;
                 info!("writer stopped after its last commit");
                 return Ok(());
             }
         }
     }
 
-    async fn maintain(&mut self) {
-        self.flush_acks().await;
+    async fn maintain(&mut self, staged: &mut Staged) {
+        // Transport acks ride with the next commit (they only save re-sends
+        // after a restart, so they need no commit of their own).
+        staged.pending.batch.acks.extend(self.dirty_acks.drain());
         match self.store.roster_version().await {
             Ok(v) if v != self.roster_version => match self.store.load_roster().await {
                 Ok(roster) => {
@@ -385,158 +449,28 @@ impl Writer {
         self.commands.retain(|_, c| c.at >= horizon);
         if self.last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
             self.last_prune = Some(Instant::now());
-            let now = now_ms();
-            match self.store.prune(now - self.event_retention, horizon).await {
-                Ok(0) => {}
-                Ok(n) => info!(entries = n, "pruned acknowledged history"),
-                Err(e) => warn!(error = %e, "pruning failed; will retry"),
-            }
+            // Off the writer: pruning a long night's history can take a while
+            // and only deletes what no one can ask for any more.
+            let store = self.store.clone();
+            let events_before = now_ms() - self.event_retention;
+            tokio::spawn(async move {
+                match store.prune(events_before, horizon).await {
+                    Ok(0) => {}
+                    Ok(n) => info!(entries = n, "pruned acknowledged history"),
+                    Err(e) => warn!(error = %e, "pruning failed; will retry"),
+                }
+            });
         }
     }
 
-    async fn flush_acks(&mut self) {
-        if self.dirty_acks.is_empty() {
-            return;
-        }
-        let batch = Batch {
-            acks: self.dirty_acks.drain().collect(),
-            ..Batch::default()
-        };
-        if let Err(e) = self.store.commit(&batch).await {
-            // Harmless: acks only save re-sends after a restart.
-            warn!(error = %e, "could not store transport acks");
-        }
-    }
-
-    async fn process(&mut self, msgs: Vec<WriterMsg>) -> Result<(), StoreError> {
-        let now = now_ms();
-        let mut pending = Pending::default();
-        // (reply channel, frame, command id, whether this batch recorded it)
-        let mut replies: Vec<(oneshot::Sender<String>, String, CommandId, bool)> = Vec::new();
-        let mut reads: Vec<Read> = Vec::new();
-        let mut commands = 0usize;
-
-        for msg in msgs {
-            match msg {
-                WriterMsg::Command {
-                    actor,
-                    id,
-                    cmd,
-                    reply,
-                } => {
-                    commands += 1;
-                    let op = cmd.op();
-                    if let Some(rec) = self.commands.get(&id) {
-                        let text = if rec.actor == actor && rec.op == op {
-                            rec.reply.to_string()
-                        } else {
-                            error_frame(
-                                Some(id),
-                                ErrorCode::IdReused,
-                                "this command id was already used for another command",
-                            )
-                        };
-                        self.count(op, "repeat");
-                        // Answer after the commit: the first may be in this very batch.
-                        replies.push((reply, text, id, false));
-                        continue;
-                    }
-                    if cmd.is_read_only() {
-                        reads.push(Read::Command(actor, id, cmd, reply));
-                        continue;
-                    }
-                    let text = match self.hospital.apply(actor, &cmd, now) {
-                        Ok(mut fx) => {
-                            self.count(op, "ok");
-                            let text = fx
-                                .result
-                                .take()
-                                .map(|result| ServerFrame::Ok { id, result }.to_text())
-                                .unwrap_or_default();
-                            pending.absorb(fx, &mut self.next_event_id);
-                            text
-                        }
-                        Err(e) => {
-                            self.count(op, e.code().as_str());
-                            error_frame(Some(id), e.code(), &e.to_string())
-                        }
-                    };
-                    let rec = CommandRecord {
-                        id,
-                        actor,
-                        op: op.to_owned(),
-                        at: now,
-                        reply: Arc::from(text.as_str()),
-                    };
-                    self.commands.insert(id, rec.clone());
-                    pending.batch.commands.push(rec);
-                    replies.push((reply, text, id, true));
-                }
-                WriterMsg::Acked { staff, seq } => {
-                    let known = self.acked.entry(staff).or_insert(0);
-                    let top = self.hospital.cursor(staff);
-                    if seq > *known && seq <= top {
-                        *known = seq;
-                        self.dirty_acks.insert(staff, seq);
-                        let fx = self.hospital.acknowledge_transport(staff, seq, now);
-                        pending.absorb(fx, &mut self.next_event_id);
-                    }
-                }
-                WriterMsg::Whois { staff, reply } => reads.push(Read::Whois(staff, reply)),
-                WriterMsg::Stats { reply } => reads.push(Read::Stats(reply)),
-                WriterMsg::Shutdown => {}
-                WriterMsg::Presence { staff, connected } => self.presence(staff, connected, now),
-                WriterMsg::EscalateDue => {
-                    let mine: Vec<(Millis, Subject)> = self
-                        .deadlines
-                        .iter()
-                        .take_while(|(d, _)| *d <= now)
-                        .take(ESCALATION_BATCH as usize)
-                        .copied()
-                        .collect();
-                    let mut due = match self.store.due_escalations(now, ESCALATION_BATCH).await {
-                        Ok(d) => d,
-                        Err(e) => {
-                            warn!(error = %e, "could not claim due escalations; using the in-memory deadlines");
-                            Vec::new()
-                        }
-                    };
-                    // One writer per database: this hub's mirror of the committed
-                    // deadlines is as good as the claim, and covers a failed read.
-                    // (Hubs sharing a database would rely on the claim alone.)
-                    due.extend(mine);
-                    due.sort();
-                    due.dedup_by_key(|(_, s)| *s);
-                    for (at, subject) in due {
-                        if let Some(fx) = self.hospital.escalate(subject, now) {
-                            self.metrics
-                                .escalation_lateness
-                                .observe((now - at).max(0) as f64 / 1000.0);
-                            self.metrics.escalations.inc();
-                            pending.absorb(fx, &mut self.next_event_id);
-                        } else {
-                            // Acted on since it was stored: its new deadline (if
-                            // any) is written with that change. A deadline that is
-                            // past yet not due by the rules is dropped, so the
-                            // timer cannot spin on it.
-                            let current = match subject {
-                                Subject::Task(id) => self
-                                    .hospital
-                                    .tasks
-                                    .get(&id)
-                                    .and_then(|t| t.view.next_escalation_at),
-                                Subject::Page(id) => self
-                                    .hospital
-                                    .pages
-                                    .get(&id)
-                                    .and_then(|p| p.view.next_escalation_at),
-                            };
-                            self.set_deadline(subject, current.filter(|d| *d > now));
-                        }
-                    }
-                }
-            }
-        }
+    /// Starts committing a staged batch on its own task.
+    fn launch(&mut self, staged: Staged) -> InFlight {
+        let Staged {
+            pending,
+            releases,
+            recorded,
+            commands,
+        } = staged;
         let Pending {
             mut batch,
             publish,
@@ -544,106 +478,292 @@ impl Writer {
             ..
         } = pending;
         batch.streams = stream_tops.into_iter().collect();
+        let store = self.store.clone();
+        let commit = tokio::spawn(async move {
+            let result = if batch.is_empty() {
+                Ok(())
+            } else {
+                store.commit(&batch).await
+            };
+            (batch, result)
+        });
+        InFlight {
+            commit,
+            publish,
+            releases,
+            recorded,
+            commands,
+            started: Instant::now(),
+        }
+    }
 
-        if !batch.is_empty() {
-            let started = Instant::now();
-            let result = self.store.commit(&batch).await;
+    /// A commit returned: on success, everything it held back leaves now;
+    /// on failure, it and the batch applied on top of it are refused and
+    /// the state is reloaded from the store.
+    async fn finish(
+        &mut self,
+        f: InFlight,
+        done: Result<(Batch, Result<(), StoreError>), tokio::task::JoinError>,
+        staged: &mut Staged,
+    ) -> Result<(), StoreError> {
+        let (batch, failure) = match done {
+            Ok((batch, Ok(()))) => (Some(batch), None),
+            Ok((_, Err(e))) => (None, Some(e.to_string())),
+            Err(e) => (None, Some(format!("commit task failed: {e}"))),
+        };
+        if f.commands > 0 || batch.as_ref().is_some_and(|b| !b.is_empty()) {
             self.metrics
                 .commit_seconds
-                .observe(started.elapsed().as_secs_f64());
-            self.metrics.batch_size.observe(commands as f64);
-            if let Err(e) = result {
-                error!(error = %e, commands, "group commit failed; answering internal and reloading state");
-                for (reply, _, id, recorded) in replies {
-                    if recorded {
-                        self.commands.remove(&id);
-                    }
-                    let _ = reply.send(error_frame(
-                        Some(id),
-                        ErrorCode::Internal,
-                        "the hub could not store this; nothing changed, retry with the same id",
-                    ));
+                .observe(f.started.elapsed().as_secs_f64());
+            self.metrics.batch_size.observe(f.commands as f64);
+        }
+        let Some(batch) = batch else {
+            error!(
+                error = failure.as_deref().unwrap_or("unknown"),
+                commands = f.commands + staged.commands,
+                "group commit failed; answering internal and reloading state"
+            );
+            // The staged batch was applied on top of the failed one: it goes too.
+            let later = std::mem::take(staged);
+            for (releases, recorded) in [(f.releases, f.recorded), (later.releases, later.recorded)]
+            {
+                for id in recorded {
+                    self.commands.remove(&id);
                 }
-                self.reload().await?;
-                return Ok(());
+                for r in releases {
+                    refuse(r);
+                }
             }
-            // Task gauges are counted when /metrics is scraped (the Stats
-            // message), not per batch: that walk grows with every open task.
-            for t in &batch.tasks {
-                self.set_deadline(Subject::Task(t.view.id), t.view.next_escalation_at);
-            }
-            for p in &batch.pages {
-                self.set_deadline(Subject::Page(p.view.id), p.view.next_escalation_at);
+            self.reload().await?;
+            return Ok(());
+        };
+        for t in &batch.tasks {
+            self.set_deadline(Subject::Task(t.view.id), t.view.next_escalation_at);
+        }
+        for p in &batch.pages {
+            self.set_deadline(Subject::Page(p.view.id), p.view.next_escalation_at);
+        }
+        // Replies first: a client hears `ok` no later than the events it caused.
+        let mut later = Vec::new();
+        for r in f.releases {
+            match r {
+                Release::Reply(_, reply, text) => {
+                    let _ = reply.send(text);
+                }
+                other => later.push(other),
             }
         }
-        for (reply, text, _, _) in replies {
-            let _ = reply.send(text);
-        }
-        for p in &publish {
+        for p in &f.publish {
             let n = self.registry.publish(p.at, &p.body, &p.recipients);
             self.metrics.events_sent.inc_by(n);
         }
-        for read in reads {
-            self.answer(read, now).await;
+        for r in later {
+            match r {
+                Release::Reply(..) => {}
+                Release::Whois(reply, answer) => {
+                    let _ = reply.send(answer);
+                }
+                Release::Timeline(id, task, reply) => {
+                    let text = match self.timeline(task).await {
+                        Ok(result) => ServerFrame::Ok { id, result }.to_text(),
+                        Err(e) => {
+                            warn!(error = %e, "timeline read failed");
+                            error_frame(
+                                Some(id),
+                                ErrorCode::Internal,
+                                "could not read the audit trail; retry",
+                            )
+                        }
+                    };
+                    let _ = reply.send(text);
+                }
+                Release::Stats(reply) => {
+                    self.update_task_gauges();
+                    let _ = reply.send(());
+                }
+            }
         }
         Ok(())
     }
 
-    async fn answer(&mut self, read: Read, now: Millis) {
-        match read {
-            Read::Command(actor, id, cmd, reply) => {
+    /// Applies one message to the in-memory state and stages what it writes
+    /// and what it may say once that is committed. Returns whether the hub
+    /// asked the writer to stop.
+    async fn stage(&mut self, msg: WriterMsg, staged: &mut Staged) -> bool {
+        let now = now_ms();
+        match msg {
+            WriterMsg::Command {
+                actor,
+                id,
+                cmd,
+                reply,
+            } => {
+                staged.commands += 1;
+                let op = cmd.op();
+                if let Some(rec) = self.commands.get(&id) {
+                    let text = if rec.actor == actor && rec.op == op {
+                        rec.reply.to_string()
+                    } else {
+                        error_frame(
+                            Some(id),
+                            ErrorCode::IdReused,
+                            "this command id was already used for another command",
+                        )
+                    };
+                    self.count(op, "repeat");
+                    // Answered after this batch: the first may still be committing.
+                    staged.releases.push(Release::Reply(id, reply, text));
+                    return false;
+                }
+                if cmd.is_read_only() {
+                    staged.releases.push(self.read(actor, id, cmd, reply, now));
+                    return false;
+                }
                 let text = match self.hospital.apply(actor, &cmd, now) {
-                    Ok(_) if matches!(cmd, Command::Timeline { .. }) => {
-                        let Command::Timeline { task } = cmd else {
-                            unreachable!("matched above")
-                        };
-                        self.count("timeline", "ok");
-                        match self.timeline(task).await {
-                            Ok(result) => ServerFrame::Ok { id, result }.to_text(),
-                            Err(e) => {
-                                warn!(error = %e, "timeline read failed");
-                                error_frame(
-                                    Some(id),
-                                    ErrorCode::Internal,
-                                    "could not read the audit trail; retry",
-                                )
-                            }
-                        }
-                    }
-                    Ok(fx) => {
-                        self.count(cmd.op(), "ok");
-                        fx.result
+                    Ok(mut fx) => {
+                        self.count(op, "ok");
+                        let text = fx
+                            .result
+                            .take()
                             .map(|result| ServerFrame::Ok { id, result }.to_text())
-                            .unwrap_or_default()
+                            .unwrap_or_default();
+                        staged.pending.absorb(fx, &mut self.next_event_id);
+                        text
                     }
                     Err(e) => {
-                        self.count(cmd.op(), e.code().as_str());
+                        self.count(op, e.code().as_str());
                         error_frame(Some(id), e.code(), &e.to_string())
                     }
                 };
-                let _ = reply.send(text);
+                let rec = CommandRecord {
+                    id,
+                    actor,
+                    op: op.to_owned(),
+                    at: now,
+                    reply: Arc::from(text.as_str()),
+                };
+                self.commands.insert(id, rec.clone());
+                staged.pending.batch.commands.push(rec);
+                staged.recorded.push(id);
+                staged.releases.push(Release::Reply(id, reply, text));
             }
-            Read::Whois(staff, reply) => {
-                if !self.hospital.roster.staff.contains_key(&staff) {
-                    // Added since the last roster check (e.g. `wardpage user add`).
-                    if let Ok(roster) = self.store.load_roster().await {
-                        self.hospital.roster = roster;
-                    }
+            WriterMsg::Acked { staff, seq } => {
+                let known = self.acked.entry(staff).or_insert(0);
+                let top = self.hospital.cursor(staff);
+                if seq > *known && seq <= top {
+                    *known = seq;
+                    self.dirty_acks.insert(staff, seq);
+                    let fx = self.hospital.acknowledge_transport(staff, seq, now);
+                    staged.pending.absorb(fx, &mut self.next_event_id);
                 }
-                let known = self
-                    .hospital
-                    .roster
-                    .staff
-                    .get(&staff)
-                    .filter(|s| s.active)
-                    .and_then(|_| self.hospital.roster.staff_view(staff, now));
-                let _ = reply.send(known.map(|v| (v, self.hospital.cursor(staff))));
             }
-            Read::Stats(reply) => {
-                self.update_task_gauges();
-                let _ = reply.send(());
+            WriterMsg::Whois { staff, reply } => {
+                let answer = self.whois(staff, now).await;
+                staged.releases.push(Release::Whois(reply, answer));
+            }
+            WriterMsg::Stats { reply } => staged.releases.push(Release::Stats(reply)),
+            WriterMsg::Shutdown => return true,
+            WriterMsg::Presence { staff, connected } => self.presence(staff, connected, now),
+            WriterMsg::EscalateDue => self.escalate_due(now, staged).await,
+        }
+        false
+    }
+
+    async fn escalate_due(&mut self, now: Millis, staged: &mut Staged) {
+        let mine: Vec<(Millis, Subject)> = self
+            .deadlines
+            .iter()
+            .take_while(|(d, _)| *d <= now)
+            .take(ESCALATION_BATCH as usize)
+            .copied()
+            .collect();
+        let mut due = match self.store.due_escalations(now, ESCALATION_BATCH).await {
+            Ok(d) => d,
+            Err(e) => {
+                warn!(error = %e, "could not claim due escalations; using the in-memory deadlines");
+                Vec::new()
+            }
+        };
+        // One writer per database: this hub's mirror of the committed
+        // deadlines is as good as the claim, and covers a failed read.
+        // (Hubs sharing a database would rely on the claim alone.)
+        due.extend(mine);
+        due.sort();
+        due.dedup_by_key(|(_, s)| *s);
+        for (at, subject) in due {
+            if let Some(fx) = self.hospital.escalate(subject, now) {
+                self.metrics
+                    .escalation_lateness
+                    .observe((now - at).max(0) as f64 / 1000.0);
+                self.metrics.escalations.inc();
+                staged.pending.absorb(fx, &mut self.next_event_id);
+            } else {
+                // Acted on since it was stored: its new deadline (if any) is
+                // written with that change. A deadline that is past yet not
+                // due by the rules is dropped, so the timer cannot spin on it.
+                let current = match subject {
+                    Subject::Task(id) => self
+                        .hospital
+                        .tasks
+                        .get(&id)
+                        .and_then(|t| t.view.next_escalation_at),
+                    Subject::Page(id) => self
+                        .hospital
+                        .pages
+                        .get(&id)
+                        .and_then(|p| p.view.next_escalation_at),
+                };
+                self.set_deadline(subject, current.filter(|d| *d > now));
             }
         }
+    }
+
+    /// Answers a read-only command from the state as it is now (including
+    /// batches not yet committed, which is why the answer waits for them).
+    fn read(
+        &mut self,
+        actor: StaffId,
+        id: CommandId,
+        cmd: Command,
+        reply: oneshot::Sender<String>,
+        now: Millis,
+    ) -> Release {
+        let text = match self.hospital.apply(actor, &cmd, now) {
+            Ok(_) if matches!(cmd, Command::Timeline { .. }) => {
+                let Command::Timeline { task } = cmd else {
+                    unreachable!("matched above")
+                };
+                self.count("timeline", "ok");
+                return Release::Timeline(id, task, reply);
+            }
+            Ok(fx) => {
+                self.count(cmd.op(), "ok");
+                fx.result
+                    .map(|result| ServerFrame::Ok { id, result }.to_text())
+                    .unwrap_or_default()
+            }
+            Err(e) => {
+                self.count(cmd.op(), e.code().as_str());
+                error_frame(Some(id), e.code(), &e.to_string())
+            }
+        };
+        Release::Reply(id, reply, text)
+    }
+
+    async fn whois(&mut self, staff: StaffId, now: Millis) -> Option<(StaffView, u64)> {
+        if !self.hospital.roster.staff.contains_key(&staff) {
+            // Added since the last roster check (e.g. `wardpage user add`).
+            if let Ok(roster) = self.store.load_roster().await {
+                self.hospital.roster = roster;
+            }
+        }
+        self.hospital
+            .roster
+            .staff
+            .get(&staff)
+            .filter(|s| s.active)
+            .and_then(|_| self.hospital.roster.staff_view(staff, now))
+            .map(|v| (v, self.hospital.cursor(staff)))
     }
 
     async fn timeline(
@@ -732,4 +852,17 @@ pub fn error_frame(id: Option<CommandId>, code: ErrorCode, message: &str) -> Str
         message: message.to_owned(),
     }
     .to_text()
+}
+
+/// Tells whoever waits on a release that its batch was not stored.
+fn refuse(r: Release) {
+    const NOT_STORED: &str =
+        "the hub could not store this; nothing changed, retry with the same id";
+    match r {
+        Release::Reply(id, reply, _) | Release::Timeline(id, _, reply) => {
+            let _ = reply.send(error_frame(Some(id), ErrorCode::Internal, NOT_STORED));
+        }
+        // Dropping the sender tells a hello that the hub cannot answer now.
+        Release::Whois(..) | Release::Stats(..) => {}
+    }
 }
