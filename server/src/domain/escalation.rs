@@ -403,7 +403,7 @@ pub fn last_resort(roster: &Roster, now: Millis) -> BTreeSet<StaffId> {
         return coordinators;
     }
     let seniors: BTreeSet<StaffId> = roster
-        .shifts
+        .shifts()
         .iter()
         .filter(|(_, s)| {
             s.is_on(now)
@@ -418,7 +418,7 @@ pub fn last_resort(roster: &Roster, now: Millis) -> BTreeSet<StaffId> {
         return seniors;
     }
     roster
-        .shifts
+        .shifts()
         .iter()
         .filter(|(_, s)| s.is_on(now))
         .map(|(id, _)| *id)

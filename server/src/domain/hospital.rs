@@ -847,10 +847,7 @@ impl Hospital {
         // Tell coordinators on shift before the change as well as after it.
         let mut audience: BTreeSet<StaffId> = self.roster.overseers(now).collect();
         audience.insert(staff);
-        match &shift {
-            Some(s) => self.roster.shifts.insert(staff, s.clone()),
-            None => self.roster.shifts.remove(&staff),
-        };
+        self.roster.set_shift(staff, shift.clone());
         audience.extend(self.roster.overseers(now));
         let view = shift.as_ref().map(Shift::view);
         self.deliver(
@@ -1106,7 +1103,7 @@ impl Hospital {
         now: Millis,
     ) -> BTreeSet<StaffId> {
         self.roster
-            .shifts
+            .shifts()
             .iter()
             .filter(|(id, s)| {
                 s.is_on(now)

@@ -2,6 +2,7 @@
 //! (who may take a task) and visibility (who hears about it) are answered here.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 use wardpage_proto::{
     Millis, Requirement, Role, ShiftView, Skill, StaffId, StaffRef, StaffView, WardId, WardView,
 };
@@ -52,14 +53,82 @@ impl Shift {
 }
 
 /// The hospital's people and places.
+///
+/// `wards` and `staff` are filled when the roster is built (from the store
+/// or a test) and replaced whole on a reload; shifts change through
+/// [`Roster::set_shift`], which keeps the routing index true.
 #[derive(Debug, Clone, Default)]
 pub struct Roster {
     pub wards: BTreeMap<WardId, Ward>,
     pub staff: HashMap<StaffId, Staff>,
-    pub shifts: HashMap<StaffId, Shift>,
+    shifts: HashMap<StaffId, Shift>,
+    /// Who works where, built on first use after a change: every task
+    /// change asks who covers its ward and who oversees the hospital, and
+    /// walking every shift for that showed up in profiles.
+    index: OnceLock<Index>,
+}
+
+/// Shift holders by ward and the overseers, whatever the time: callers
+/// still check `is_on(now)`, so the index stays true as shifts start and end.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    by_ward: HashMap<WardId, Vec<StaffId>>,
+    overseers: Vec<StaffId>,
+}
+
+impl Index {
+    fn build(roster: &Roster) -> Index {
+        let mut index = Index::default();
+        for (id, shift) in &roster.shifts {
+            for w in &shift.wards {
+                index.by_ward.entry(w.clone()).or_default().push(*id);
+            }
+            if shift.role.oversees_all()
+                || roster.staff.get(id).is_some_and(|s| s.role.oversees_all())
+            {
+                index.overseers.push(*id);
+            }
+        }
+        index
+    }
 }
 
 impl Roster {
+    /// Starts, changes or (with `None`) ends a member of staff's shift.
+    pub fn set_shift(&mut self, staff: StaffId, shift: Option<Shift>) {
+        match shift {
+            Some(s) => self.shifts.insert(staff, s),
+            None => self.shifts.remove(&staff),
+        };
+        self.index = OnceLock::new();
+    }
+
+    /// Every shift, on now or not.
+    pub fn shifts(&self) -> &HashMap<StaffId, Shift> {
+        &self.shifts
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::build(self))
+    }
+
+    /// Shift holders covering `ward` now, with their shifts.
+    fn covering<'a>(
+        &'a self,
+        ward: &WardId,
+        now: Millis,
+    ) -> impl Iterator<Item = (StaffId, &'a Shift)> + 'a {
+        self.index()
+            .by_ward
+            .get(ward)
+            .into_iter()
+            .flatten()
+            .filter_map(move |id| {
+                let s = self.shifts.get(id)?;
+                s.is_on(now).then_some((*id, s))
+            })
+    }
+
     /// The member of staff's shift, if they are on it now.
     pub fn on_shift(&self, staff: StaffId, now: Millis) -> Option<&Shift> {
         self.shifts.get(&staff).filter(|s| s.is_on(now))
@@ -86,11 +155,10 @@ impl Roster {
         now: Millis,
     ) -> Vec<StaffId> {
         let mut found: Vec<&Staff> = self
-            .shifts
-            .iter()
-            .filter(|(id, shift)| **id != exclude && shift.is_on(now) && shift.covers(ward))
+            .covering(ward, now)
+            .filter(|(id, _)| *id != exclude)
             .filter_map(|(id, shift)| {
-                let staff = self.staff.get(id).filter(|s| s.active)?;
+                let staff = self.staff.get(&id).filter(|s| s.active)?;
                 let fits = match req {
                     Requirement::Role(role) => shift.role == role,
                     Requirement::Skill(skill) => staff.skills.contains(&skill),
@@ -104,24 +172,18 @@ impl Roster {
 
     /// Everyone on shift who oversees the hospital.
     pub fn overseers(&self, now: Millis) -> impl Iterator<Item = StaffId> + '_ {
-        self.shifts
+        self.index()
+            .overseers
             .iter()
-            .filter(move |(id, s)| {
-                // Cheapest test first: this runs for every shift on every change.
-                s.is_on(now)
-                    && (s.role.oversees_all()
-                        || self.staff.get(id).is_some_and(|st| st.role.oversees_all()))
-            })
-            .map(|(id, _)| *id)
+            .copied()
+            .filter(move |id| self.shifts.get(id).is_some_and(|s| s.is_on(now)))
     }
 
     /// Ward-based staff (nurses, HCAs, nurse in charge) on shift covering `ward`.
     pub fn ward_team(&self, ward: &WardId, now: Millis) -> impl Iterator<Item = StaffId> + '_ {
-        let ward = ward.clone();
-        self.shifts
-            .iter()
-            .filter(move |(_, s)| s.is_on(now) && s.role.is_ward_based() && s.covers(&ward))
-            .map(|(id, _)| *id)
+        self.covering(ward, now)
+            .filter(|(_, s)| s.role.is_ward_based())
+            .map(|(id, _)| id)
     }
 
     /// Everyone on shift now in `role`.

@@ -46,14 +46,14 @@ fn night() -> Night {
                 active: true,
             },
         );
-        h.roster.shifts.insert(
+        h.roster.set_shift(
             id,
-            Shift {
+            Some(Shift {
                 role,
                 wards: wards.iter().map(|w| WardId((*w).into())).collect(),
                 starts_at: NOW - 1000,
                 ends_at: NOW + 12 * 3_600_000,
-            },
+            }),
         );
         id
     };
@@ -115,7 +115,9 @@ fn candidates_hold_the_skill_cover_the_ward_and_are_on_shift() {
     assert!(offered.contains(&n.fy1_a) && offered.contains(&n.fy1_b));
     // After their shifts end, nobody is a candidate.
     let later = NOW + 13 * 3_600_000;
-    n.h.roster.shifts.get_mut(&n.nurse).expect("nurse").ends_at = later + 1;
+    let mut longer = n.h.roster.shifts()[&n.nurse].clone();
+    longer.ends_at = later + 1;
+    n.h.roster.set_shift(n.nurse, Some(longer));
     let fx =
         n.h.apply(
             n.nurse,
@@ -491,7 +493,7 @@ mod escalation_rules {
         let mut n = night();
         let id = fy1_task(&mut n);
         // The SHO goes home: widening finds nobody.
-        n.h.roster.shifts.remove(&n.sho);
+        n.h.roster.set_shift(n.sho, None);
         let accept_by = n.h.tasks[&id].view.accept_by;
         n.h.escalate(Subject::Task(id), accept_by).expect("realert");
         let fx =
@@ -509,10 +511,10 @@ mod escalation_rules {
     fn with_no_coordinator_every_senior_and_then_everyone_is_alerted() {
         let mut n = night();
         let id = fy1_task(&mut n);
-        n.h.roster.shifts.remove(&n.coord);
-        n.h.roster.shifts.remove(&n.sho);
-        n.h.roster.shifts.remove(&n.fy1_a);
-        n.h.roster.shifts.remove(&n.fy1_b);
+        n.h.roster.set_shift(n.coord, None);
+        n.h.roster.set_shift(n.sho, None);
+        n.h.roster.set_shift(n.fy1_a, None);
+        n.h.roster.set_shift(n.fy1_b, None);
         let accept_by = n.h.tasks[&id].view.accept_by;
         // Realert still reaches the (off-shift) candidates' open offers.
         n.h.escalate(Subject::Task(id), accept_by).expect("realert");
@@ -652,7 +654,7 @@ mod escalation_rules {
             let people = [n.fy1_a, n.fy1_b, n.sho, n.coord, n.nurse];
             for (p, gone) in people.iter().zip(home) {
                 if gone && *p != n.nurse {
-                    n.h.roster.shifts.remove(p);
+                    n.h.roster.set_shift(*p, None);
                 }
             }
             for _ in 0..firings {

@@ -87,14 +87,14 @@ async fn read_roster(db: &$Pool) -> StoreResult<Roster> {
         .fetch_all(db)
         .await?
     {
-        roster.shifts.insert(
+        roster.set_shift(
             parse_id(r.try_get::<&str, _>("staff")?)?,
-            Shift {
+            Some(Shift {
                 role: parse_role(r.try_get::<&str, _>("role")?)?,
                 wards: json(r.try_get::<&str, _>("wards")?)?,
                 starts_at: r.try_get("starts_at")?,
                 ends_at: r.try_get("ends_at")?,
-            },
+            }),
         );
     }
     Ok(roster)
