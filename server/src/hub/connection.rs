@@ -13,7 +13,7 @@ use crate::auth::token_hash;
 use crate::clock::now_ms;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::FuturesUnordered;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::{debug, info, info_span, warn, Instrument};
@@ -90,6 +90,24 @@ async fn close(ws: &mut WebSocket, code: u16, reason: &'static str) {
 
 async fn send_text(ws: &mut WebSocket, text: String) -> bool {
     ws.send(Message::Text(text.into())).await.is_ok()
+}
+
+/// Most frames written before one flush.
+const WRITE_BURST: usize = 64;
+
+/// Writes a burst of frames and flushes once: under load a raiser's `ok`
+/// and the events for it leave in one write instead of one each.
+async fn send_all(ws: &mut WebSocket, frames: Vec<String>) -> bool {
+    for text in frames {
+        if ws.feed(Message::Text(text.into())).await.is_err() {
+            return false;
+        }
+    }
+    ws.flush().await.is_ok()
+}
+
+fn reply_text(reply: Option<String>) -> String {
+    reply.unwrap_or_else(|| error_frame(None, ErrorCode::Unavailable, "the hub is shutting down"))
 }
 
 /// The state of an authenticated connection.
@@ -260,6 +278,38 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
 }
 
 impl Session {
+    /// Adds an outbound event (unless already sent) or frame to a burst.
+    fn outbound(&mut self, out: Outbound, frames: &mut Vec<String>) {
+        match out {
+            Outbound::Event { seq, at, body } => {
+                if seq > self.last_sent {
+                    self.last_sent = seq;
+                    frames.push(event_frame(seq, at, &body));
+                }
+            }
+            Outbound::Frame(text) => frames.push(text.to_string()),
+        }
+    }
+
+    /// Adds whatever replies and events are ready now, without waiting.
+    fn gather<F>(&mut self, pending: &mut FuturesUnordered<F>, frames: &mut Vec<String>)
+    where
+        F: std::future::Future<Output = Option<String>>,
+    {
+        while frames.len() < WRITE_BURST {
+            match pending.next().now_or_never() {
+                Some(Some(reply)) => frames.push(reply_text(reply)),
+                _ => break,
+            }
+        }
+        while frames.len() < WRITE_BURST {
+            match self.reg.rx.try_recv() {
+                Ok(out) => self.outbound(out, frames),
+                Err(_) => break,
+            }
+        }
+    }
+
     async fn run(mut self, hub: &Arc<Hub>, ws: &mut WebSocket) -> &'static str {
         let mut shutdown = hub.shutdown.clone();
         let mut pending = FuturesUnordered::new();
@@ -356,26 +406,20 @@ impl Session {
                     }
                 }
                 Some(reply) = pending.next(), if !pending.is_empty() => {
-                    let text = reply.unwrap_or_else(|| error_frame(None, ErrorCode::Unavailable, "the hub is shutting down"));
-                    if !send_text(ws, text).await {
+                    let mut frames = vec![reply_text(reply)];
+                    self.gather(&mut pending, &mut frames);
+                    if !send_all(ws, frames).await {
                         return "write failed";
                     }
                 }
-                Some(out) = self.reg.rx.recv() => match out {
-                    Outbound::Event { seq, at, body } => {
-                        if seq > self.last_sent {
-                            self.last_sent = seq;
-                            if !send_text(ws, event_frame(seq, at, &body)).await {
-                                return "write failed";
-                            }
-                        }
+                Some(out) = self.reg.rx.recv() => {
+                    let mut frames = Vec::new();
+                    self.outbound(out, &mut frames);
+                    self.gather(&mut pending, &mut frames);
+                    if !frames.is_empty() && !send_all(ws, frames).await {
+                        return "write failed";
                     }
-                    Outbound::Frame(text) => {
-                        if !send_text(ws, text.to_string()).await {
-                            return "write failed";
-                        }
-                    }
-                },
+                }
                 _ = ping.tick() => {
                     if last_heard.elapsed() > HEARTBEAT * 3 {
                         close(ws, 1001, "heartbeat timeout").await;
@@ -395,8 +439,7 @@ impl Session {
                 _ = shutdown.changed() => {
                     // Let replies to commands already committed go out first.
                     while let Ok(Some(reply)) = tokio::time::timeout(Duration::from_secs(2), pending.next()).await {
-                        let text = reply.unwrap_or_else(|| error_frame(None, ErrorCode::Unavailable, "the hub is shutting down"));
-                        if !send_text(ws, text).await { break; }
+                        if !send_text(ws, reply_text(reply)).await { break; }
                     }
                     close(ws, 1012, "hub restarting").await;
                     return "shutdown";

@@ -7,6 +7,7 @@
 //! fails, every command in the batch is answered `internal`, the in-memory
 //! state is reloaded from the store, and nobody hears of the lost batch.
 
+use super::own_thread::OwnThread;
 use super::registry::Registry;
 use crate::clock::now_ms;
 use crate::domain::{Effects, Hospital, Policies, Subject, Targets, Write};
@@ -17,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 use wardpage_proto::{
     Command, CommandId, ErrorCode, Millis, ServerFrame, StaffId, StaffView, TaskState,
 };
@@ -125,6 +126,8 @@ impl WriterHandle {
 pub struct Writer {
     hospital: Hospital,
     store: Arc<dyn Store>,
+    /// Where group commits run (see `own_thread`).
+    committer: OwnThread,
     registry: Arc<Registry>,
     metrics: Arc<Metrics>,
     commands: HashMap<CommandId, CommandRecord>,
@@ -286,6 +289,7 @@ impl Writer {
         let mut writer = Writer {
             hospital: Hospital::new(targets, policies),
             store,
+            committer: OwnThread::start("wardpage-commit")?,
             registry,
             metrics,
             commands: HashMap::new(),
@@ -479,7 +483,7 @@ impl Writer {
         } = pending;
         batch.streams = stream_tops.into_iter().collect();
         let store = self.store.clone();
-        let commit = tokio::spawn(async move {
+        let commit = self.committer.spawn(async move {
             let result = if batch.is_empty() {
                 Ok(())
             } else {
@@ -516,6 +520,11 @@ impl Writer {
                 .commit_seconds
                 .observe(f.started.elapsed().as_secs_f64());
             self.metrics.batch_size.observe(f.commands as f64);
+            debug!(
+                commands = f.commands,
+                ms = f.started.elapsed().as_secs_f64() * 1000.0,
+                "group commit"
+            );
         }
         let Some(batch) = batch else {
             error!(

@@ -21,6 +21,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("could not start the commit thread: {0}")]
+    Thread(#[from] std::io::Error),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
