@@ -139,6 +139,24 @@ async fn the_same_command_id_applies_once() -> anyhow::Result<()> {
         .await?
         .expect_err("same answer");
     assert_eq!(e1, e2);
+    // After a restart the answers come from the store, still the same.
+    let hub = hub.restart().await?;
+    let mut nurse = Client::login_connect(&hub.base(), "nurse.okafor").await?;
+    nurse.send_with_id(id, cannula_w7()).await?;
+    let after = nurse.reply(id).await?.expect("same answer after a restart");
+    assert_eq!(after, first, "word for word the first answer");
+    let e3 = nurse
+        .command_with_id(
+            id3,
+            Command::Accept {
+                task: task_of(&a).id,
+            },
+        )
+        .await?
+        .expect_err("the same refusal after a restart");
+    assert_eq!(e1, e3);
+    let (_, tasks) = snapshot(&mut nurse).await?;
+    assert_eq!(tasks.len(), 2, "still two tasks");
     hub.stop().await
 }
 

@@ -611,7 +611,10 @@ impl Writer {
                 let op = cmd.op();
                 if let Some(rec) = self.commands.get(&id) {
                     let text = if rec.actor == actor && rec.op == op {
-                        rec.reply.to_string()
+                        match rec.reply.clone() {
+                            Some(text) => text.to_string(),
+                            None => self.stored_reply(id, rec.at).await,
+                        }
                     } else {
                         error_frame(
                             Some(id),
@@ -649,7 +652,7 @@ impl Writer {
                     actor,
                     op: op.to_owned(),
                     at: now,
-                    reply: Arc::from(text.as_str()),
+                    reply: Some(Arc::from(text.as_str())),
                 };
                 self.commands.insert(id, rec.clone());
                 staged.pending.batch.commands.push(rec);
@@ -676,6 +679,26 @@ impl Writer {
             WriterMsg::EscalateDue => self.escalate_due(now, staged).await,
         }
         false
+    }
+
+    /// The answer to a command recorded before this hub started.
+    async fn stored_reply(&self, id: CommandId, at: Millis) -> String {
+        match self.store.command_reply(id, at).await {
+            Ok(Some(text)) if !text.is_empty() => text,
+            Ok(_) => error_frame(
+                Some(id),
+                ErrorCode::Internal,
+                "the first answer to this command is missing; check the task before retrying",
+            ),
+            Err(e) => {
+                warn!(error = %e, "could not read a remembered answer");
+                error_frame(
+                    Some(id),
+                    ErrorCode::Internal,
+                    "could not read the first answer to this command; retry with the same id",
+                )
+            }
+        }
     }
 
     async fn escalate_due(&mut self, now: Millis, staged: &mut Staged) {

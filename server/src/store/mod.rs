@@ -35,7 +35,9 @@ pub struct CommandRecord {
     pub op: String,
     pub at: Millis,
     /// The full reply frame as first sent.
-    pub reply: Arc<str>,
+    /// `None` for answers loaded at start: they stay in the store, read by
+    /// [`Store::command_reply`] if the command is ever repeated.
+    pub reply: Option<Arc<str>>,
 }
 
 /// An event body stored once, referenced from each recipient's inbox.
@@ -124,6 +126,8 @@ pub trait Store: Send + Sync + 'static {
     async fn load(&self, closed_since: Millis, commands_since: Millis) -> StoreResult<Loaded>;
     /// Writes the batch atomically and durably.
     async fn commit(&self, batch: &Batch) -> StoreResult<()>;
+    /// A remembered command's answer (`at` is when it was recorded).
+    async fn command_reply(&self, id: CommandId, at: Millis) -> StoreResult<Option<String>>;
     /// Events in `staff`'s stream after `after`, oldest first, at most `limit`.
     async fn replay(&self, staff: StaffId, after: u64, limit: u32)
         -> StoreResult<Vec<StreamEvent>>;

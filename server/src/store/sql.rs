@@ -145,53 +145,72 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
         impl Store for $Store {
     async fn load(&self, closed_since: Millis, commands_since: Millis) -> StoreResult<Loaded> {
         let db = &self.readers;
-        let roster = read_roster(db).await?;
-        let mut tasks = Vec::new();
-        for r in sqlx::query(
-            "SELECT data FROM tasks WHERE state NOT IN ('completed','cancelled') OR updated_at >= $1",
-        )
-        .bind(closed_since)
-        .fetch_all(db)
-        .await?
-        {
-            tasks.push(json(r.try_get::<&str, _>(0)?)?);
-        }
-        let mut pages = Vec::new();
-        for r in sqlx::query("SELECT data FROM pages WHERE state = 'open' OR updated_at >= $1")
-            .bind(closed_since)
-            .fetch_all(db)
-            .await?
-        {
-            pages.push(json(r.try_get::<&str, _>(0)?)?);
-        }
-        let mut streams = Vec::new();
-        for r in sqlx::query("SELECT staff, last_seq, acked_seq FROM streams")
-            .fetch_all(db)
-            .await?
-        {
-            streams.push((
-                parse_id(r.try_get::<&str, _>(0)?)?,
-                r.try_get::<i64, _>(1)? as u64,
-                r.try_get::<i64, _>(2)? as u64,
-            ));
-        }
-        let mut commands = Vec::new();
-        for r in sqlx::query("SELECT id, actor, op, at, reply FROM commands WHERE at >= $1")
-            .bind(commands_since)
-            .fetch_all(db)
-            .await?
-        {
-            commands.push(CommandRecord {
-                id: parse_id(r.try_get::<&str, _>(0)?)?,
-                actor: parse_id(r.try_get::<&str, _>(1)?)?,
-                op: r.try_get(2)?,
-                at: r.try_get(3)?,
-                reply: Arc::from(r.try_get::<&str, _>(4)?),
-            });
-        }
-        let max_event_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
-            .fetch_one(db)
-            .await?;
+        // Separate reader connections, so the queries run side by side.
+        // Separate reader connections, so the queries run side by side, and
+        // rows are decoded as they stream in rather than after the last one.
+        let (roster, tasks, pages, streams, commands, max_event_id) = tokio::try_join!(
+            read_roster(db),
+            async {
+                let mut rows = sqlx::query(
+                    "SELECT data FROM tasks \
+                     WHERE state NOT IN ('completed','cancelled') OR updated_at >= $1",
+                )
+                .bind(closed_since)
+                .fetch(db);
+                let mut tasks: Vec<Task> = Vec::new();
+                while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+                    tasks.push(json(r.try_get::<&str, _>(0)?)?);
+                }
+                StoreResult::Ok(tasks)
+            },
+            async {
+                let mut rows =
+                    sqlx::query("SELECT data FROM pages WHERE state = 'open' OR updated_at >= $1")
+                        .bind(closed_since)
+                        .fetch(db);
+                let mut pages: Vec<Page> = Vec::new();
+                while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+                    pages.push(json(r.try_get::<&str, _>(0)?)?);
+                }
+                StoreResult::Ok(pages)
+            },
+            async {
+                let mut rows = sqlx::query("SELECT staff, last_seq, acked_seq FROM streams").fetch(db);
+                let mut streams = Vec::new();
+                while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+                    streams.push((
+                        parse_id(r.try_get::<&str, _>(0)?)?,
+                        r.try_get::<i64, _>(1)? as u64,
+                        r.try_get::<i64, _>(2)? as u64,
+                    ));
+                }
+                StoreResult::Ok(streams)
+            },
+            // Answers stay in the store until a repeat asks for one.
+            async {
+                let mut rows = sqlx::query("SELECT id, actor, op, at FROM commands WHERE at >= $1")
+                    .bind(commands_since)
+                    .fetch(db);
+                let mut commands = Vec::new();
+                while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+                    commands.push(CommandRecord {
+                        id: parse_id(r.try_get::<&str, _>(0)?)?,
+                        actor: parse_id(r.try_get::<&str, _>(1)?)?,
+                        op: r.try_get(2)?,
+                        at: r.try_get(3)?,
+                        reply: None,
+                    });
+                }
+                StoreResult::Ok(commands)
+            },
+            async {
+                StoreResult::Ok(
+                    sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM events")
+                        .fetch_one(db)
+                        .await?,
+                )
+            },
+        )?;
         Ok(Loaded {
             roster,
             tasks,
@@ -200,6 +219,16 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             commands,
             max_event_id,
         })
+    }
+
+    async fn command_reply(&self, id: CommandId, at: Millis) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT reply FROM commands WHERE at = $1 AND id = $2")
+                .bind(at)
+                .bind(id.to_string())
+                .fetch_optional(&self.readers)
+                .await?,
+        )
     }
 
     async fn commit(&self, b: &Batch) -> StoreResult<()> {
@@ -364,7 +393,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
                     c.actor.to_string(),
                     c.op.as_str(),
                     c.at,
-                    &*c.reply,
+                    c.reply.as_deref().unwrap_or_default(),
                 )
             })
             .collect();

@@ -62,7 +62,12 @@ impl SqliteStore {
             .await?;
         let mut checkpointer = SqliteConnection::connect_with(&opts).await?;
         let task = tokio::spawn(async move {
-            let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+            // Not at once: at start the hub is loading its state, and a
+            // checkpoint of the WAL a crash left behind would compete with it.
+            let mut every = tokio::time::interval_at(
+                tokio::time::Instant::now() + CHECKPOINT_EVERY * 5,
+                CHECKPOINT_EVERY,
+            );
             loop {
                 every.tick().await;
                 if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
