@@ -295,3 +295,64 @@ async fn pruned_history_makes_an_old_cursor_resync() -> anyhow::Result<()> {
     }
     hub.stop().await
 }
+
+/// A commit the database refuses: every command in it is answered
+/// `internal`, nobody hears of it, nothing of it is visible, and re-sending
+/// the same ids once the database works again applies each exactly once.
+#[tokio::test]
+async fn a_failed_commit_changes_nothing_and_a_retry_applies_once() -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let hub = TestHub::start().await?;
+    let mut nurse = Client::login_connect(&hub.base(), "nurse.okafor").await?;
+    let mut coord = Client::login_connect(&hub.base(), "coord.hale").await?;
+    // A second connection to the hub's own file makes it refuse every
+    // command answer, as a full or failing disk would refuse the commit.
+    let url = format!("sqlite://{}", hub.config.database.display());
+    let mut db = sqlx::SqliteConnection::connect(&url).await?;
+    sqlx::query(
+        "CREATE TRIGGER refuse BEFORE INSERT ON commands \
+         BEGIN SELECT RAISE(ABORT, 'the disk is failing'); END",
+    )
+    .execute(&mut db)
+    .await?;
+    let ids: Vec<wardpage_proto::CommandId> = (0..6)
+        .map(|_| wardpage_proto::CommandId::new_random())
+        .collect();
+    for id in &ids {
+        nurse.send_with_id(*id, cannula_w7()).await?;
+    }
+    for id in &ids {
+        let e = nurse.reply(*id).await?.expect_err("not stored");
+        assert_eq!(e.code, wardpage_proto::ErrorCode::Internal);
+    }
+    let (_, tasks) = snapshot(&mut coord).await?;
+    assert!(
+        tasks.is_empty(),
+        "nothing of the refused batches is visible"
+    );
+    assert_eq!(
+        coord.buffered(),
+        0,
+        "no event of them reached the coordinator"
+    );
+    assert_eq!(nurse.buffered(), 0, "nor the nurse");
+
+    sqlx::query("DROP TRIGGER refuse").execute(&mut db).await?;
+    db.close().await?;
+    for id in &ids {
+        nurse.send_with_id(*id, cannula_w7()).await?;
+    }
+    let mut raised = BTreeSet::new();
+    for id in &ids {
+        let ok = nurse.reply(*id).await?.expect("stored this time");
+        raised.insert(task_of(&ok).id);
+    }
+    assert_eq!(raised.len(), ids.len());
+    let (_, tasks) = snapshot(&mut coord).await?;
+    assert_eq!(tasks.len(), ids.len(), "each applied once");
+    let hub = hub.restart().await?;
+    let mut coord = Client::login_connect(&hub.base(), "coord.hale").await?;
+    let (_, tasks) = snapshot(&mut coord).await?;
+    assert_eq!(tasks.len(), ids.len(), "and stored");
+    hub.stop().await
+}
