@@ -7,6 +7,7 @@
 pub mod postgres;
 mod sql;
 pub mod sqlite;
+mod sqlite_commit;
 
 use crate::domain::{AuditRecord, Page, Roster, Shift, Staff, Subject, Task, Ward};
 use async_trait::async_trait;
@@ -21,6 +22,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("could not start the commit thread: {0}")]
     Thread(#[from] std::io::Error),
 }

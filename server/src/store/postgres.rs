@@ -18,6 +18,11 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// PostgreSQL commits through sqlx (the shared commit in `sql.rs`).
+    fn direct_commit(&self) -> Option<&super::sqlite_commit::DirectCommit> {
+        None
+    }
+
     /// Connects to `url` and brings the schema up to date.
     pub async fn open(url: &str) -> StoreResult<Self> {
         let opts = PgConnectOptions::from_str(url)?;

@@ -39,6 +39,26 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
+pub(super) fn page_state_name(s: wardpage_proto::PageState) -> &'static str {
+    match s {
+        wardpage_proto::PageState::Open => "open",
+        wardpage_proto::PageState::Acknowledged => "acknowledged",
+        wardpage_proto::PageState::Undeliverable => "undeliverable",
+    }
+}
+
+/// A page's last change: sent, or its latest receipt.
+pub(super) fn page_updated_at(p: &Page) -> Millis {
+    p.view.sent_at.max(
+        p.view
+            .recipients
+            .iter()
+            .filter_map(|r| r.acked_at.or(r.read_at).or(r.delivered_at))
+            .max()
+            .unwrap_or(0),
+    )
+}
+
 /// Implements [`Store`] for `$Store` (which has `writer: Mutex<$Conn>` and
 /// `readers: $Pool`), plus the backend-specific methods in `extra`.
 macro_rules! sql_backend {
@@ -232,6 +252,9 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
     }
 
     async fn commit(&self, b: &Batch) -> StoreResult<()> {
+        if let Some(direct) = self.direct_commit() {
+            return direct.commit(b);
+        }
         let mut conn = self.writer.lock().await;
         let mut tx = conn.begin().await?;
         let tasks: Vec<TaskRow> = b
@@ -270,19 +293,8 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             .map(|p| {
                 (
                     p.view.id.to_string(),
-                    match p.view.state {
-                        wardpage_proto::PageState::Open => "open",
-                        wardpage_proto::PageState::Acknowledged => "acknowledged",
-                        wardpage_proto::PageState::Undeliverable => "undeliverable",
-                    },
-                    p.view.sent_at.max(
-                        p.view
-                            .recipients
-                            .iter()
-                            .filter_map(|r| r.acked_at.or(r.read_at).or(r.delivered_at))
-                            .max()
-                            .unwrap_or(0),
-                    ),
+                    page_state_name(p.view.state),
+                    page_updated_at(p),
                     p.view.next_escalation_at,
                     to_json(p),
                 )

@@ -1,6 +1,7 @@
 //! The SQLite backend: one file, WAL, `synchronous=FULL`, migrations
-//! embedded in the binary. A single write connection (the writer's group
-//! commits go through it one at a time) and a small pool for reads. The
+//! embedded in the binary. Group commits go through a connection of their
+//! own without sqlx (`sqlite_commit`); other writes (sessions, accounts,
+//! pruning) through a single sqlx connection; reads through a small pool. The
 //! SQL it shares with PostgreSQL lives in `sql`.
 
 use super::sql::*;
@@ -19,6 +20,8 @@ use wardpage_proto::{Skill, WardId};
 
 pub struct SqliteStore {
     writer: Mutex<SqliteConnection>,
+    /// Group commits, on a connection of their own (see `sqlite_commit`).
+    direct: super::sqlite_commit::DirectCommit,
     readers: SqlitePool,
     /// Stops the checkpointer when the store goes.
     _checkpointer: AbortOnDrop,
@@ -36,6 +39,10 @@ impl Drop for AbortOnDrop {
 }
 
 impl SqliteStore {
+    fn direct_commit(&self) -> Option<&super::sqlite_commit::DirectCommit> {
+        Some(&self.direct)
+    }
+
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> StoreResult<Self> {
         let opts = SqliteConnectOptions::new()
@@ -55,6 +62,7 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite")
             .run(&mut writer)
             .await?;
+        let direct = super::sqlite_commit::DirectCommit::open(path)?;
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
@@ -80,6 +88,7 @@ impl SqliteStore {
         });
         Ok(SqliteStore {
             writer: Mutex::new(writer),
+            direct,
             readers,
             _checkpointer: AbortOnDrop(task.abort_handle()),
         })

@@ -1,0 +1,172 @@
+//! SQLite group commits in one synchronous call.
+//!
+//! Through sqlx a commit was a message to the connection's thread per
+//! statement, with every bound value copied into owned arguments and every
+//! multi-row statement (a different text for each batch size) prepared
+//! afresh. Here the commit thread runs the whole transaction itself on a
+//! connection of its own, with statements prepared once and cached. The
+//! SQL is the same as the shared commit in `sql.rs`, one row at a time.
+
+use super::sql::{page_state_name, page_updated_at, to_json};
+use super::{Batch, StoreResult};
+use rusqlite::{params, Connection};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub struct DirectCommit {
+    conn: Mutex<Connection>,
+}
+
+impl DirectCommit {
+    /// Opens the commit connection on a database whose schema is current.
+    pub fn open(path: &Path) -> StoreResult<DirectCommit> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        // Checkpoints run on a connection of their own (see `sqlite.rs`).
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(None, "cache_size", -32000)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(DirectCommit {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Writes the batch in one transaction and waits until it is durable.
+    /// Blocks: call it from the commit thread.
+    pub fn commit(&self, b: &Batch) -> StoreResult<()> {
+        // A poisoned lock only means an earlier commit panicked mid-way; its
+        // transaction was rolled back when it was dropped.
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO tasks (id, state, ward, updated_at, next_escalation_at, data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, ward = excluded.ward, \
+                 updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
+                 data = excluded.data",
+            )?;
+            for t in &b.tasks {
+                st.execute(params![
+                    t.view.id.to_string(),
+                    crate::domain::task_state_name(t.view.state),
+                    t.view.ward.0,
+                    t.view.updated_at,
+                    t.view.next_escalation_at,
+                    to_json(t),
+                ])?;
+            }
+        }
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO pages (id, state, updated_at, next_escalation_at, data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
+                 updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
+                 data = excluded.data",
+            )?;
+            for p in &b.pages {
+                st.execute(params![
+                    p.view.id.to_string(),
+                    page_state_name(p.view.state),
+                    page_updated_at(p),
+                    p.view.next_escalation_at,
+                    to_json(p),
+                ])?;
+            }
+        }
+        for (staff, shift) in &b.shifts {
+            match shift {
+                Some(s) => {
+                    tx.prepare_cached(
+                        "INSERT INTO shifts (staff, role, wards, starts_at, ends_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5) \
+                         ON CONFLICT (staff) DO UPDATE SET role = excluded.role, \
+                         wards = excluded.wards, starts_at = excluded.starts_at, \
+                         ends_at = excluded.ends_at",
+                    )?
+                    .execute(params![
+                        staff.to_string(),
+                        s.role.as_str(),
+                        to_json(&s.wards),
+                        s.starts_at,
+                        s.ends_at
+                    ])?;
+                }
+                None => {
+                    tx.prepare_cached("DELETE FROM shifts WHERE staff = ?1")?
+                        .execute(params![staff.to_string()])?;
+                }
+            }
+        }
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO audit (at, actor, entity, entity_id, action, from_state, to_state, detail) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for a in &b.audit {
+                st.execute(params![
+                    a.at,
+                    a.actor.map(|x| x.to_string()),
+                    a.entity,
+                    a.entity_id,
+                    a.action,
+                    a.from_state,
+                    a.to_state,
+                    a.detail,
+                ])?;
+            }
+        }
+        {
+            let mut st =
+                tx.prepare_cached("INSERT INTO events (id, at, body) VALUES (?1, ?2, ?3)")?;
+            for e in &b.events {
+                st.execute(params![e.id, e.at, &*e.body])?;
+            }
+        }
+        {
+            let mut st =
+                tx.prepare_cached("INSERT INTO inbox (staff, seq, event) VALUES (?1, ?2, ?3)")?;
+            for (staff, seq, event) in &b.inbox {
+                st.execute(params![staff.to_string(), *seq as i64, event])?;
+            }
+        }
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO streams (staff, last_seq) VALUES (?1, ?2) \
+                 ON CONFLICT (staff) DO UPDATE SET last_seq = excluded.last_seq",
+            )?;
+            for (staff, seq) in &b.streams {
+                st.execute(params![staff.to_string(), *seq as i64])?;
+            }
+        }
+        {
+            let mut st = tx.prepare_cached(
+                "UPDATE streams SET acked_seq = CASE WHEN acked_seq > ?1 THEN acked_seq ELSE ?1 END \
+                 WHERE staff = ?2",
+            )?;
+            for (staff, seq) in &b.acks {
+                st.execute(params![*seq as i64, staff.to_string()])?;
+            }
+        }
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO commands (id, actor, op, at, reply) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for c in &b.commands {
+                st.execute(params![
+                    c.id.to_string(),
+                    c.actor.to_string(),
+                    c.op,
+                    c.at,
+                    c.reply.as_deref().unwrap_or_default(),
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
