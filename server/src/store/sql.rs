@@ -59,6 +59,73 @@ pub(super) fn page_updated_at(p: &Page) -> Millis {
     )
 }
 
+/// One group-commit write: `head`, then `VALUES` rows of `columns` values,
+/// then `tail`. Both commits use these (sqlx's multi-row one here, SQLite's
+/// row-by-row one in `sqlite_commit`), so their SQL cannot drift apart.
+pub(super) struct RowWrite {
+    pub head: &'static str,
+    pub columns: usize,
+    pub tail: &'static str,
+}
+
+impl RowWrite {
+    /// The statement for a single row, with `$1`..`$n` placeholders.
+    pub fn one_row(&self) -> String {
+        let values: Vec<String> = (1..=self.columns).map(|i| format!("${i}")).collect();
+        format!("{}VALUES ({}){}", self.head, values.join(", "), self.tail)
+    }
+}
+
+pub(super) const TASK_ROWS: RowWrite = RowWrite {
+    head: "INSERT INTO tasks (id, state, ward, updated_at, next_escalation_at, data) ",
+    columns: 6,
+    tail: " ON CONFLICT (id) DO UPDATE SET state = excluded.state, ward = excluded.ward, \
+           updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
+           data = excluded.data",
+};
+pub(super) const PAGE_ROWS: RowWrite = RowWrite {
+    head: "INSERT INTO pages (id, state, updated_at, next_escalation_at, data) ",
+    columns: 5,
+    tail: " ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
+           updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
+           data = excluded.data",
+};
+pub(super) const SHIFT_ROWS: RowWrite = RowWrite {
+    head: "INSERT INTO shifts (staff, role, wards, starts_at, ends_at) ",
+    columns: 5,
+    tail: " ON CONFLICT (staff) DO UPDATE SET role = excluded.role, wards = excluded.wards, \
+           starts_at = excluded.starts_at, ends_at = excluded.ends_at",
+};
+pub(super) const AUDIT_ROWS: RowWrite = RowWrite {
+    head: "INSERT INTO audit (at, actor, entity, entity_id, action, from_state, to_state, detail) ",
+    columns: 8,
+    tail: "",
+};
+pub(super) const EVENT_ROWS: RowWrite = RowWrite {
+    head: "INSERT INTO events (id, at, body) ",
+    columns: 3,
+    tail: "",
+};
+pub(super) const INBOX_ROWS: RowWrite = RowWrite {
+    head: "INSERT INTO inbox (staff, seq, event) ",
+    columns: 3,
+    tail: "",
+};
+pub(super) const STREAM_ROWS: RowWrite = RowWrite {
+    head: "INSERT INTO streams (staff, last_seq) ",
+    columns: 2,
+    tail: " ON CONFLICT (staff) DO UPDATE SET last_seq = excluded.last_seq",
+};
+pub(super) const COMMAND_ROWS: RowWrite = RowWrite {
+    head: "INSERT INTO commands (id, actor, op, at, reply) ",
+    columns: 5,
+    tail: "",
+};
+pub(super) const END_SHIFT: &str = "DELETE FROM shifts WHERE staff = $1";
+pub(super) const STORE_ACK: &str =
+    "UPDATE streams SET acked_seq = CASE WHEN acked_seq > $1 THEN acked_seq ELSE $1 END \
+     WHERE staff = $2";
+
 /// Implements [`Store`] for `$Store` (which has `writer: Mutex<$Conn>` and
 /// `readers: $Pool`), plus the backend-specific methods in `extra`.
 macro_rules! sql_backend {
@@ -123,27 +190,21 @@ async fn read_roster(db: &$Pool) -> StoreResult<Roster> {
 /// Inserts `rows` with one multi-row statement per chunk.
 async fn insert_rows<'r, T>(
     tx: &mut $Conn,
-    head: &str,
-    columns: usize,
-    tail: &str,
+    write: &RowWrite,
     rows: &'r [T],
     bind: impl Fn(sqlx::query_builder::Separated<'_, 'r, $Db, &'static str>, &'r T) + Copy,
 ) -> StoreResult<()> {
-    for chunk in rows.chunks((MAX_PARAMS / columns).max(1)) {
-        let mut qb: sqlx::QueryBuilder<'r, $Db> = sqlx::QueryBuilder::new(head);
+    for chunk in rows.chunks((MAX_PARAMS / write.columns).max(1)) {
+        let mut qb: sqlx::QueryBuilder<'r, $Db> = sqlx::QueryBuilder::new(write.head);
         qb.push_values(chunk, bind);
-        qb.push(tail);
+        qb.push(write.tail);
         qb.build().execute(&mut *tx).await?;
     }
     Ok(())
 }
 
 async fn upsert_shift(conn: &mut $Conn, staff: StaffId, s: &Shift) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO shifts (staff, role, wards, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (staff) DO UPDATE SET role = excluded.role, wards = excluded.wards, \
-         starts_at = excluded.starts_at, ends_at = excluded.ends_at",
-    )
+    sqlx::query(&SHIFT_ROWS.one_row())
     .bind(staff.to_string())
     .bind(s.role.as_str())
     .bind(to_json(&s.wards))
@@ -271,11 +332,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             .collect();
         insert_rows(
             &mut tx,
-            "INSERT INTO tasks (id, state, ward, updated_at, next_escalation_at, data) ",
-            6,
-            " ON CONFLICT (id) DO UPDATE SET state = excluded.state, ward = excluded.ward, \
-             updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
-             data = excluded.data",
+            &TASK_ROWS,
             &tasks,
             |mut q, t| {
                 q.push_bind(&t.id)
@@ -302,11 +359,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             .collect();
         insert_rows(
             &mut tx,
-            "INSERT INTO pages (id, state, updated_at, next_escalation_at, data) ",
-            5,
-            " ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
-             updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
-             data = excluded.data",
+            &PAGE_ROWS,
             &pages,
             |mut q, p| {
                 q.push_bind(&p.0)
@@ -321,7 +374,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             match shift {
                 Some(s) => upsert_shift(&mut tx, *staff, s).await?,
                 None => {
-                    sqlx::query("DELETE FROM shifts WHERE staff = $1")
+                    sqlx::query(END_SHIFT)
                         .bind(staff.to_string())
                         .execute(&mut *tx)
                         .await?;
@@ -330,9 +383,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
         }
         insert_rows(
             &mut tx,
-            "INSERT INTO audit (at, actor, entity, entity_id, action, from_state, to_state, detail) ",
-            8,
-            "",
+            &AUDIT_ROWS,
             &b.audit,
             |mut q, a| {
                 q.push_bind(a.at)
@@ -348,9 +399,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
         .await?;
         insert_rows(
             &mut tx,
-            "INSERT INTO events (id, at, body) ",
-            3,
-            "",
+            &EVENT_ROWS,
             &b.events,
             |mut q, e| {
                 q.push_bind(e.id).push_bind(e.at).push_bind(&*e.body);
@@ -364,9 +413,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             .collect();
         insert_rows(
             &mut tx,
-            "INSERT INTO inbox (staff, seq, event) ",
-            3,
-            "",
+            &INBOX_ROWS,
             &inbox,
             |mut q, i| {
                 q.push_bind(&i.0).push_bind(i.1).push_bind(i.2);
@@ -380,9 +427,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             .collect();
         insert_rows(
             &mut tx,
-            "INSERT INTO streams (staff, last_seq) ",
-            2,
-            " ON CONFLICT (staff) DO UPDATE SET last_seq = excluded.last_seq",
+            &STREAM_ROWS,
             &streams,
             |mut q, s| {
                 q.push_bind(&s.0).push_bind(s.1);
@@ -390,7 +435,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
         )
         .await?;
         for (staff, seq) in &b.acks {
-            sqlx::query("UPDATE streams SET acked_seq = CASE WHEN acked_seq > $1 THEN acked_seq ELSE $1 END WHERE staff = $2")
+            sqlx::query(STORE_ACK)
                 .bind(*seq as i64)
                 .bind(staff.to_string())
                 .execute(&mut *tx)
@@ -411,9 +456,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             .collect();
         insert_rows(
             &mut tx,
-            "INSERT INTO commands (id, actor, op, at, reply) ",
-            5,
-            "",
+            &COMMAND_ROWS,
             &commands,
             |mut q, c| {
                 q.push_bind(&c.0)

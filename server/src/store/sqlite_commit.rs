@@ -5,9 +5,12 @@
 //! multi-row statement (a different text for each batch size) prepared
 //! afresh. Here the commit thread runs the whole transaction itself on a
 //! connection of its own, with statements prepared once and cached. The
-//! SQL is the same as the shared commit in `sql.rs`, one row at a time.
+//! statements are the shared commit's (`sql.rs`), one row at a time.
 
-use super::sql::{page_state_name, page_updated_at, to_json};
+use super::sql::{
+    page_state_name, page_updated_at, to_json, AUDIT_ROWS, COMMAND_ROWS, END_SHIFT, EVENT_ROWS,
+    INBOX_ROWS, PAGE_ROWS, SHIFT_ROWS, STORE_ACK, STREAM_ROWS, TASK_ROWS,
+};
 use super::{Batch, StoreResult};
 use rusqlite::{params, Connection};
 use std::path::Path;
@@ -16,6 +19,19 @@ use std::time::Duration;
 
 pub struct DirectCommit {
     conn: Mutex<Connection>,
+    sql: Statements,
+}
+
+/// The single-row forms of the shared group-commit statements.
+struct Statements {
+    task: String,
+    page: String,
+    shift: String,
+    audit: String,
+    event: String,
+    inbox: String,
+    stream: String,
+    command: String,
 }
 
 impl DirectCommit {
@@ -31,6 +47,16 @@ impl DirectCommit {
         conn.set_prepared_statement_cache_capacity(32);
         Ok(DirectCommit {
             conn: Mutex::new(conn),
+            sql: Statements {
+                task: TASK_ROWS.one_row(),
+                page: PAGE_ROWS.one_row(),
+                shift: SHIFT_ROWS.one_row(),
+                audit: AUDIT_ROWS.one_row(),
+                event: EVENT_ROWS.one_row(),
+                inbox: INBOX_ROWS.one_row(),
+                stream: STREAM_ROWS.one_row(),
+                command: COMMAND_ROWS.one_row(),
+            },
         })
     }
 
@@ -40,15 +66,10 @@ impl DirectCommit {
         // A poisoned lock only means an earlier commit panicked mid-way; its
         // transaction was rolled back when it was dropped.
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let sql = &self.sql;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
-            let mut st = tx.prepare_cached(
-                "INSERT INTO tasks (id, state, ward, updated_at, next_escalation_at, data) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, ward = excluded.ward, \
-                 updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
-                 data = excluded.data",
-            )?;
+            let mut st = tx.prepare_cached(&sql.task)?;
             for t in &b.tasks {
                 st.execute(params![
                     t.view.id.to_string(),
@@ -61,13 +82,7 @@ impl DirectCommit {
             }
         }
         {
-            let mut st = tx.prepare_cached(
-                "INSERT INTO pages (id, state, updated_at, next_escalation_at, data) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
-                 updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
-                 data = excluded.data",
-            )?;
+            let mut st = tx.prepare_cached(&sql.page)?;
             for p in &b.pages {
                 st.execute(params![
                     p.view.id.to_string(),
@@ -81,14 +96,7 @@ impl DirectCommit {
         for (staff, shift) in &b.shifts {
             match shift {
                 Some(s) => {
-                    tx.prepare_cached(
-                        "INSERT INTO shifts (staff, role, wards, starts_at, ends_at) \
-                         VALUES (?1, ?2, ?3, ?4, ?5) \
-                         ON CONFLICT (staff) DO UPDATE SET role = excluded.role, \
-                         wards = excluded.wards, starts_at = excluded.starts_at, \
-                         ends_at = excluded.ends_at",
-                    )?
-                    .execute(params![
+                    tx.prepare_cached(&sql.shift)?.execute(params![
                         staff.to_string(),
                         s.role.as_str(),
                         to_json(&s.wards),
@@ -97,16 +105,13 @@ impl DirectCommit {
                     ])?;
                 }
                 None => {
-                    tx.prepare_cached("DELETE FROM shifts WHERE staff = ?1")?
+                    tx.prepare_cached(END_SHIFT)?
                         .execute(params![staff.to_string()])?;
                 }
             }
         }
         {
-            let mut st = tx.prepare_cached(
-                "INSERT INTO audit (at, actor, entity, entity_id, action, from_state, to_state, detail) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
+            let mut st = tx.prepare_cached(&sql.audit)?;
             for a in &b.audit {
                 st.execute(params![
                     a.at,
@@ -121,41 +126,31 @@ impl DirectCommit {
             }
         }
         {
-            let mut st =
-                tx.prepare_cached("INSERT INTO events (id, at, body) VALUES (?1, ?2, ?3)")?;
+            let mut st = tx.prepare_cached(&sql.event)?;
             for e in &b.events {
                 st.execute(params![e.id, e.at, &*e.body])?;
             }
         }
         {
-            let mut st =
-                tx.prepare_cached("INSERT INTO inbox (staff, seq, event) VALUES (?1, ?2, ?3)")?;
+            let mut st = tx.prepare_cached(&sql.inbox)?;
             for (staff, seq, event) in &b.inbox {
                 st.execute(params![staff.to_string(), *seq as i64, event])?;
             }
         }
         {
-            let mut st = tx.prepare_cached(
-                "INSERT INTO streams (staff, last_seq) VALUES (?1, ?2) \
-                 ON CONFLICT (staff) DO UPDATE SET last_seq = excluded.last_seq",
-            )?;
+            let mut st = tx.prepare_cached(&sql.stream)?;
             for (staff, seq) in &b.streams {
                 st.execute(params![staff.to_string(), *seq as i64])?;
             }
         }
         {
-            let mut st = tx.prepare_cached(
-                "UPDATE streams SET acked_seq = CASE WHEN acked_seq > ?1 THEN acked_seq ELSE ?1 END \
-                 WHERE staff = ?2",
-            )?;
+            let mut st = tx.prepare_cached(STORE_ACK)?;
             for (staff, seq) in &b.acks {
                 st.execute(params![*seq as i64, staff.to_string()])?;
             }
         }
         {
-            let mut st = tx.prepare_cached(
-                "INSERT INTO commands (id, actor, op, at, reply) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
+            let mut st = tx.prepare_cached(&sql.command)?;
             for c in &b.commands {
                 st.execute(params![
                     c.id.to_string(),
