@@ -64,8 +64,8 @@ impl Effects {
 #[derive(Debug, Clone, Default)]
 pub struct Hospital {
     pub roster: Roster,
-    pub tasks: HashMap<TaskId, Task>,
-    pub pages: HashMap<PageId, Page>,
+    pub tasks: HashMap<TaskId, Box<Task>>,
+    pub pages: HashMap<PageId, Box<Page>>,
     /// Last sequence number used in each member of staff's stream.
     pub streams: HashMap<StaffId, u64>,
     pub targets: Targets,
@@ -425,7 +425,7 @@ impl Hospital {
                     },
                     recipients,
                 );
-                fx.writes.push(Write::Page(Box::new(page.clone())));
+                fx.writes.push(Write::Page(page.clone()));
             }
             self.pages.insert(id, page);
         }
@@ -479,6 +479,7 @@ impl Hospital {
     ) -> Result<&Task, DomainError> {
         self.tasks
             .get(&id)
+            .map(|t| &**t)
             .filter(|t| self.roster.oversees(who, now) || self.task_visible_to(t, who, now))
             .ok_or_else(|| DomainError::NotFound(format!("no task {id}")))
     }
@@ -581,7 +582,7 @@ impl Hospital {
             return Err(DomainError::NotFound(format!("no task {id}")));
         }
         let from = before.state();
-        let mut task = before.clone();
+        let mut task = Task::clone(before);
         let (change, detail) = f(&mut task, &self.roster)?;
         let mut fx = Effects::default();
         self.audit_task(&mut fx, actor, &task, action, Some(from), detail, now);
@@ -637,7 +638,7 @@ impl Hospital {
             task: task.view.clone(),
         });
         fx.writes.push(Write::Task(Box::new(task.clone())));
-        self.tasks.insert(task.view.id, task);
+        self.tasks.insert(task.view.id, Box::new(task));
         Ok(fx)
     }
 
@@ -736,7 +737,7 @@ impl Hospital {
         fx.writes.push(Write::Page(Box::new(page.clone())));
         let id = page.view.id;
         let undeliverable = page.view.state == PageState::Undeliverable;
-        self.pages.insert(id, page);
+        self.pages.insert(id, Box::new(page));
         if undeliverable {
             // Nobody holds the role tonight: tell someone now.
             if let Some(more) = self.escalate_page(id, now, true) {
@@ -791,7 +792,7 @@ impl Hospital {
                 audience,
             );
             fx.deliveries.push(delivery);
-            fx.writes.push(Write::Page(Box::new(page.clone())));
+            fx.writes.push(Write::Page(page.clone()));
             self.pages.insert(id, page.clone());
         }
         // A repeat read or ack changes nothing and answers with the page as it is.
@@ -1032,7 +1033,7 @@ impl Hospital {
         fx.result = Some(CommandResult::Task {
             task: task.view.clone(),
         });
-        fx.writes.push(Write::Task(Box::new(task.clone())));
+        fx.writes.push(Write::Task(task.clone()));
         self.tasks.insert(id, task);
         Some(fx)
     }
@@ -1219,7 +1220,7 @@ impl Hospital {
         fx.result = Some(CommandResult::Page {
             page: page.view.clone(),
         });
-        fx.writes.push(Write::Page(Box::new(page.clone())));
+        fx.writes.push(Write::Page(page.clone()));
         self.pages.insert(id, page);
         Some(fx)
     }

@@ -130,7 +130,7 @@ pub struct Writer {
     committer: OwnThread,
     registry: Arc<Registry>,
     metrics: Arc<Metrics>,
-    commands: HashMap<CommandId, CommandRecord>,
+    commands: HashMap<CommandId, Box<CommandRecord>>,
     command_retention: Millis,
     event_retention: Millis,
     last_prune: Option<Instant>,
@@ -325,8 +325,16 @@ impl Writer {
             .await?;
         self.roster_version = self.store.roster_version().await?;
         self.hospital.roster = loaded.roster;
-        self.hospital.tasks = loaded.tasks.into_iter().map(|t| (t.view.id, t)).collect();
-        self.hospital.pages = loaded.pages.into_iter().map(|p| (p.view.id, p)).collect();
+        self.hospital.tasks = loaded
+            .tasks
+            .into_iter()
+            .map(|t| (t.view.id, Box::new(t)))
+            .collect();
+        self.hospital.pages = loaded
+            .pages
+            .into_iter()
+            .map(|p| (p.view.id, Box::new(p)))
+            .collect();
         self.hospital.rebuild_indexes();
         self.hospital.streams = loaded
             .streams
@@ -339,7 +347,11 @@ impl Writer {
             .map(|(s, _, acked)| (*s, *acked))
             .collect();
         self.dirty_acks.clear();
-        self.commands = loaded.commands.into_iter().map(|c| (c.id, c)).collect();
+        self.commands = loaded
+            .commands
+            .into_iter()
+            .map(|c| (c.id, Box::new(c)))
+            .collect();
         self.next_event_id = loaded.max_event_id + 1;
         self.due_of = self.hospital.deadlines().map(|(d, s)| (s, d)).collect();
         self.deadlines = self.due_of.iter().map(|(s, d)| (*d, *s)).collect();
@@ -654,7 +666,7 @@ impl Writer {
                     at: now,
                     reply: Some(Arc::from(text.as_str())),
                 };
-                self.commands.insert(id, rec.clone());
+                self.commands.insert(id, Box::new(rec.clone()));
                 staged.pending.batch.commands.push(rec);
                 staged.recorded.push(id);
                 staged.releases.push(Release::Reply(id, reply, text));
