@@ -24,7 +24,7 @@ use wardpage_proto::{
 };
 
 /// Most commands folded into one transaction.
-const MAX_BATCH: usize = 512;
+const MAX_BATCH: usize = 2048;
 /// How often the writer flushes transport acks and checks for roster edits.
 const TICK: Duration = Duration::from_millis(500);
 

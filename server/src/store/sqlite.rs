@@ -27,8 +27,15 @@ pub struct SqliteStore {
     _checkpointer: AbortOnDrop,
 }
 
-/// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// How often the WAL is copied back into the database file: often, so each
+/// pass is short and so is the tail it leaves the commit thread.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// Once the WAL holds this many frames (4 KiB pages: 32 MiB), the commit
+/// thread is asked to copy the tail so that the WAL starts afresh.
+const RESTART_WAL_AT_FRAMES: i64 = 8192;
+/// The WAL file is cut back to this size when it restarts, so one burst
+/// does not leave a huge file behind for ever.
+const WAL_SIZE_LIMIT: i64 = 256 * 1024 * 1024;
 
 struct AbortOnDrop(tokio::task::AbortHandle);
 
@@ -62,7 +69,8 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite")
             .run(&mut writer)
             .await?;
-        let direct = super::sqlite_commit::DirectCommit::open(path)?;
+        let direct = super::sqlite_commit::DirectCommit::open(path, WAL_SIZE_LIMIT)?;
+        let tail = direct.checkpoint_tail();
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
@@ -78,11 +86,25 @@ impl SqliteStore {
             );
             loop {
                 every.tick().await;
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                    .execute(&mut checkpointer)
+                let started = std::time::Instant::now();
+                match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+                    .fetch_one(&mut checkpointer)
                     .await
                 {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+                    Ok((_, log, done)) => {
+                        tracing::debug!(
+                            log,
+                            done,
+                            ms = started.elapsed().as_secs_f64() * 1000.0,
+                            "WAL checkpoint"
+                        );
+                        // The frames committed meanwhile are the commit
+                        // thread's to copy (see `sqlite_commit`).
+                        if log >= RESTART_WAL_AT_FRAMES {
+                            tail.request();
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
                 }
             }
         });

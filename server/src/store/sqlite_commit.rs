@@ -6,6 +6,16 @@
 //! afresh. Here the commit thread runs the whole transaction itself on a
 //! connection of its own, with statements prepared once and cached. The
 //! statements are the shared commit's (`sql.rs`), one row at a time.
+//!
+//! Checkpoints are split in two so that the WAL both stays small and never
+//! makes a commit wait long. A background connection copies the bulk of
+//! the WAL into the database file (PASSIVE: it never blocks this one). But
+//! SQLite restarts the WAL from its beginning only once every frame is
+//! copied, and under steady load frames keep arriving while the background
+//! pass runs, so on its own the WAL would grow without end (2 GB in 10 s
+//! at full load). So when a background pass ends it asks this connection,
+//! the only writer, to copy the few frames committed meanwhile before its
+//! next commit; that commit then starts the WAL afresh.
 
 use super::sql::{
     page_state_name, page_updated_at, to_json, AUDIT_ROWS, COMMAND_ROWS, END_SHIFT, EVENT_ROWS,
@@ -14,12 +24,28 @@ use super::sql::{
 use super::{Batch, StoreResult};
 use rusqlite::{params, Connection};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub struct DirectCommit {
     conn: Mutex<Connection>,
     sql: Statements,
+    tail: CheckpointTail,
+}
+
+/// A background checkpoint pass asking the commit thread to copy the rest.
+#[derive(Clone, Default)]
+pub struct CheckpointTail(Arc<AtomicBool>);
+
+impl CheckpointTail {
+    pub fn request(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    fn take(&self) -> bool {
+        self.0.swap(false, Ordering::AcqRel)
+    }
 }
 
 /// The single-row forms of the shared group-commit statements.
@@ -36,7 +62,7 @@ struct Statements {
 
 impl DirectCommit {
     /// Opens the commit connection on a database whose schema is current.
-    pub fn open(path: &Path) -> StoreResult<DirectCommit> {
+    pub fn open(path: &Path, wal_size_limit: i64) -> StoreResult<DirectCommit> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -44,6 +70,7 @@ impl DirectCommit {
         // Checkpoints run on a connection of their own (see `sqlite.rs`).
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.pragma_update(None, "cache_size", -32000)?;
+        conn.pragma_update(None, "journal_size_limit", wal_size_limit)?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(DirectCommit {
             conn: Mutex::new(conn),
@@ -57,7 +84,13 @@ impl DirectCommit {
                 stream: STREAM_ROWS.one_row(),
                 command: COMMAND_ROWS.one_row(),
             },
+            tail: CheckpointTail::default(),
         })
+    }
+
+    /// The handle a background checkpointer uses to ask for the tail.
+    pub fn checkpoint_tail(&self) -> CheckpointTail {
+        self.tail.clone()
     }
 
     /// Writes the batch in one transaction and waits until it is durable.
@@ -66,6 +99,22 @@ impl DirectCommit {
         // A poisoned lock only means an earlier commit panicked mid-way; its
         // transaction was rolled back when it was dropped.
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        if self.tail.take() {
+            // Only what the background pass left; a failure here is not
+            // this batch's, and the next background pass asks again.
+            let started = std::time::Instant::now();
+            match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            }) {
+                Ok((log, done)) => tracing::debug!(
+                    log,
+                    done,
+                    ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "WAL checkpoint of the tail"
+                ),
+                Err(e) => tracing::warn!(error = %e, "WAL checkpoint of the tail failed"),
+            }
+        }
         let sql = &self.sql;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {

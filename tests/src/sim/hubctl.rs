@@ -122,6 +122,62 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
+/// CPU time a process has used so far (user + system), in seconds, from
+/// /proc/PID/stat. The kernel reports it in USER_HZ ticks, fixed at 100 per
+/// second in Linux's user-space ABI.
+pub fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; fields after it are plain.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    // After the name: state is field 3, utime 14, stime 15.
+    let utime: f64 = fields.nth(11)?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// Busy CPU time of the whole machine so far, in seconds, from /proc/stat.
+pub fn machine_busy_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal ...: idle and iowait are not busy.
+    let total: f64 = v.iter().take(8).sum();
+    Some((total - v.get(3)? - v.get(4)?) / 100.0)
+}
+
+/// CPU used over a window by the hub (when it is our child), the
+/// simulator and the whole machine, in seconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuUse {
+    pub hub: Option<f64>,
+    pub sim: Option<f64>,
+    pub machine: Option<f64>,
+}
+
+impl CpuUse {
+    /// Readings now; subtract two with [`CpuUse::since`].
+    pub fn now(hub_pid: Option<u32>) -> CpuUse {
+        CpuUse {
+            hub: hub_pid.and_then(cpu_secs),
+            sim: cpu_secs(std::process::id()),
+            machine: machine_busy_secs(),
+        }
+    }
+
+    pub fn since(self, start: CpuUse) -> CpuUse {
+        let d = |a: Option<f64>, b: Option<f64>| Some(a? - b?);
+        CpuUse {
+            hub: d(self.hub, start.hub),
+            sim: d(self.sim, start.sim),
+            machine: d(self.machine, start.machine),
+        }
+    }
+}
+
 /// How the simulator reaches a hub.
 pub enum SimHub {
     /// A child process the simulator started (and may kill).

@@ -8,7 +8,7 @@
 //! connection, so every raise is two deliveries, and each connection stays
 //! under the hub's 200 frames/s limit by pacing itself.
 
-use super::hubctl::{HubChoice, SimHub};
+use super::hubctl::{CpuUse, HubChoice, SimHub};
 use super::ledger::{self, AckedRaise, DeviceLog};
 use super::link::{self, Incoming, StreamState};
 use super::report::RunReport;
@@ -387,6 +387,8 @@ pub struct Phase {
     /// Until the last receiver had every event.
     pub elapsed_all: Duration,
     pub timeline: Vec<stats::Sample>,
+    /// CPU used inside the measured window.
+    pub cpu: CpuUse,
 }
 
 /// Drives every pair: a raiser per nurse and (unless `receivers` is
@@ -433,6 +435,13 @@ pub async fn drive(
         .rate
         .map(|r| Duration::from_secs_f64(rig.pairs.len() as f64 / r));
     let n = rig.pairs.len() as f64;
+    let hub_pid = rig.hub.proc().map(|h| h.pid);
+    let cpu_probe = tokio::spawn(async move {
+        tokio::time::sleep_until(window_start).await;
+        let first = CpuUse::now(hub_pid);
+        tokio::time::sleep_until(stop).await;
+        CpuUse::now(hub_pid).since(first)
+    });
     let mut tx_handles = Vec::new();
     for (k, (ntok, _, ward)) in rig.pairs.iter().enumerate() {
         tx_handles.push(tokio::spawn(raiser(
@@ -465,6 +474,7 @@ pub async fn drive(
         recv.push(h.await?.with_context(|| format!("receiver d{k}"))?);
     }
     let elapsed_all = start.elapsed();
+    let cpu = cpu_probe.await.unwrap_or_default();
     let timeline = timeline.finish();
     bar.finish_and_clear();
     let measured_secs = if p.max_per_raiser.is_some() {
@@ -479,6 +489,7 @@ pub async fn drive(
         elapsed,
         elapsed_all,
         timeline,
+        cpu,
     })
 }
 
@@ -519,6 +530,29 @@ pub fn fill(report: &mut RunReport, phase: Phase) {
     report
         .figures
         .insert("raises refused".into(), refused as f64);
+    // Where the machine's two cores went while the window was measured:
+    // the hub's CPU per durable raise is the figure that does not move
+    // with how many raises the simulator could offer.
+    let secs = phase.measured_secs.max(1e-9);
+    if let Some(hub) = phase.cpu.hub {
+        report.figures.insert("hub cores busy".into(), hub / secs);
+        if in_window > 0 {
+            report.figures.insert(
+                "hub CPU per raise (us)".into(),
+                hub / in_window as f64 * 1e6,
+            );
+        }
+    }
+    if let Some(sim) = phase.cpu.sim {
+        report
+            .figures
+            .insert("simulator cores busy".into(), sim / secs);
+    }
+    if let Some(all) = phase.cpu.machine {
+        report
+            .figures
+            .insert("machine cores busy".into(), all / secs);
+    }
     // Both frames leave the hub after the same commit: a gap between them
     // on one connection is added by the transport.
     for (what, mut samples) in [
