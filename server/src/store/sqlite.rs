@@ -30,9 +30,9 @@ pub struct SqliteStore {
 /// How often the WAL is copied back into the database file: often, so each
 /// pass is short and so is the tail it leaves the commit thread.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-/// Once the WAL holds this many frames (4 KiB pages: 32 MiB), the commit
+/// Once the WAL holds this many frames (4 KiB pages: 128 MiB), the commit
 /// thread is asked to copy the tail so that the WAL starts afresh.
-const RESTART_WAL_AT_FRAMES: i64 = 8192;
+const RESTART_WAL_AT_FRAMES: i64 = 32768;
 /// The WAL file is cut back to this size when it restarts, so one burst
 /// does not leave a huge file behind for ever.
 const WAL_SIZE_LIMIT: i64 = 256 * 1024 * 1024;
@@ -77,11 +77,14 @@ impl SqliteStore {
             .connect_with(opts.clone().read_only(true))
             .await?;
         let mut checkpointer = SqliteConnection::connect_with(&opts).await?;
+        // fsync works on a read-only descriptor: it flushes the file, not
+        // the descriptor.
+        let db_file = std::fs::File::open(path).ok().map(std::sync::Arc::new);
         let task = tokio::spawn(async move {
             // Not at once: at start the hub is loading its state, and a
             // checkpoint of the WAL a crash left behind would compete with it.
             let mut every = tokio::time::interval_at(
-                tokio::time::Instant::now() + CHECKPOINT_EVERY * 5,
+                tokio::time::Instant::now() + Duration::from_secs(5),
                 CHECKPOINT_EVERY,
             );
             loop {
@@ -98,6 +101,18 @@ impl SqliteStore {
                             ms = started.elapsed().as_secs_f64() * 1000.0,
                             "WAL checkpoint"
                         );
+                        // Under load a pass never reaches the end of the
+                        // WAL, and SQLite then leaves the database file
+                        // unsynced: the whole backlog would be flushed by
+                        // the commit thread's tail checkpoint, inside a
+                        // commit. Flushing it here keeps that tail short.
+                        if let Some(file) = db_file.clone() {
+                            let synced =
+                                tokio::task::spawn_blocking(move || file.sync_data()).await;
+                            if let Ok(Err(e)) = synced {
+                                tracing::warn!(error = %e, "flushing the database file failed");
+                            }
+                        }
                         // The frames committed meanwhile are the commit
                         // thread's to copy (see `sqlite_commit`).
                         if log >= RESTART_WAL_AT_FRAMES {
