@@ -426,8 +426,20 @@ pub async fn drive(
             )));
         }
     }
-    // Give the receivers a moment to be welcomed before raising.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Raise only once every receiver is welcomed: a receiver starts from
+    // the top of its stream, so one welcomed late would miss what was raised
+    // before (with 256 pairs, a fixed second was sometimes not enough).
+    let all_welcomed = Instant::now() + Duration::from_secs(60);
+    while receivers && live.connections.load(Relaxed) < rig.pairs.len() as i64 {
+        anyhow::ensure!(
+            Instant::now() < all_welcomed,
+            "only {} of {} receivers were welcomed within 60 s",
+            live.connections.load(Relaxed),
+            rig.pairs.len()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let start = Instant::now();
     let window_start = start + Duration::from_secs_f64(p.warmup_secs);
     let stop = window_start + Duration::from_secs_f64(p.secs);
