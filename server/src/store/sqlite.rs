@@ -106,13 +106,21 @@ impl SqliteStore {
             .await?;
         let mut checkpointer = SqliteConnection::connect_with(&opts).await?;
         // fsync works on a read-only descriptor: it flushes the file, not
-        // the descriptor.
-        let db_file = std::fs::File::open(path).ok().map(std::sync::Arc::new);
+        // the descriptor. Without it the hub still works, with longer
+        // tail checkpoints.
+        let db_file = match std::fs::File::open(path) {
+            Ok(f) => Some(std::sync::Arc::new(f)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open the database file for flushing");
+                None
+            }
+        };
         let task = tokio::spawn(async move {
             let mut every = tokio::time::interval_at(
                 tokio::time::Instant::now() + tuning.first_checkpoint_after,
                 tuning.checkpoint_every,
             );
+            let mut flushed_through = None;
             loop {
                 every.tick().await;
                 let started = std::time::Instant::now();
@@ -132,7 +140,11 @@ impl SqliteStore {
                         // unsynced: the whole backlog would be flushed by
                         // the commit thread's tail checkpoint, inside a
                         // commit. Flushing it here keeps that tail short.
-                        if let Some(file) = db_file.clone() {
+                        // (Only when this pass copied something: an idle
+                        // hub does not flush ten times a second.)
+                        let copied = flushed_through != Some((log, done));
+                        flushed_through = Some((log, done));
+                        if let Some(file) = db_file.clone().filter(|_| copied) {
                             let synced =
                                 tokio::task::spawn_blocking(move || file.sync_data()).await;
                             if let Ok(Err(e)) = synced {
