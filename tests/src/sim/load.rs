@@ -450,19 +450,16 @@ pub async fn drive(
     let hub_pid = rig.hub.proc().map(|h| h.pid);
     // CPU over the measured window, or up to the raisers' end when they
     // stop early (a fill with a raise budget).
-    let cpu_start = Arc::new(std::sync::Mutex::new(None::<CpuUse>));
-    let cpu_probe = {
-        let cpu_start = cpu_start.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep_until(window_start).await;
-            let first = CpuUse::now(hub_pid);
-            if let Ok(mut s) = cpu_start.lock() {
-                *s = Some(first);
-            }
-            tokio::time::sleep_until(stop).await;
-            CpuUse::now(hub_pid).since(first)
-        })
-    };
+    let (raisers_done, raisers_gone) = tokio::sync::oneshot::channel::<()>();
+    let cpu_probe = tokio::spawn(async move {
+        tokio::time::sleep_until(window_start).await;
+        let first = CpuUse::now(hub_pid);
+        tokio::select! {
+            _ = tokio::time::sleep_until(stop) => {}
+            _ = raisers_gone => {}
+        }
+        CpuUse::now(hub_pid).since(first)
+    });
     let mut tx_handles = Vec::new();
     for (k, (ntok, _, ward)) in rig.pairs.iter().enumerate() {
         tx_handles.push(tokio::spawn(raiser(
@@ -489,15 +486,8 @@ pub async fn drive(
         raisers.push(r);
     }
     let elapsed = start.elapsed();
-    let cpu = if cpu_probe.is_finished() || Instant::now() >= stop {
-        cpu_probe.await.unwrap_or_default()
-    } else {
-        cpu_probe.abort();
-        let first = cpu_start.lock().ok().and_then(|mut s| s.take());
-        first
-            .map(|f| CpuUse::now(hub_pid).since(f))
-            .unwrap_or_default()
-    };
+    let _ = raisers_done.send(());
+    let cpu = cpu_probe.await.unwrap_or_default();
     done.store(true, Relaxed);
     let mut recv = Vec::new();
     for (k, h) in rx_handles.into_iter().enumerate() {
