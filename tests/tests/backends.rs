@@ -3,8 +3,12 @@
 //! run without it says loudly that it skipped).
 
 use sqlx::Connection;
-use wardpage_proto::{Command, Event, PageTarget, Priority, Role, TaskChange, TaskState};
+use std::sync::Arc;
+use wardpage_proto::{Command, Event, PageTarget, Priority, Role, StaffId, TaskChange, TaskState};
 use wardpage_server::config::Config;
+use wardpage_server::store::postgres::PgStore;
+use wardpage_server::store::sqlite::SqliteStore;
+use wardpage_server::store::{recipients, Batch, EventRow, Store, StreamEvent};
 use wardpage_tests::story::*;
 use wardpage_tests::{Client, TestHub};
 
@@ -76,11 +80,24 @@ async fn a_night_on_sqlite() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn a_night_on_postgres() -> anyhow::Result<()> {
+    on_fresh_postgres("a_night_on_postgres", |url| async move {
+        let hub = TestHub::start_with(|c: &mut Config| c.database = url.clone().into()).await?;
+        a_night(hub).await
+    })
+    .await
+}
+
+/// Runs `story` on a fresh PostgreSQL database, dropped afterwards; skips
+/// loudly when no server is named.
+async fn on_fresh_postgres<F, Fut>(test: &str, story: F) -> anyhow::Result<()>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
     let Ok(admin_url) = std::env::var("WARDPAGE_TEST_POSTGRES") else {
-        eprintln!("SKIPPED a_night_on_postgres: set WARDPAGE_TEST_POSTGRES=postgres://user@host/db to run it");
+        eprintln!("SKIPPED {test}: set WARDPAGE_TEST_POSTGRES=postgres://user@host/db to run it");
         return Ok(());
     };
-    // A fresh database per run, dropped afterwards.
     let name = format!("wardpage_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
     sqlx::query(&format!("CREATE DATABASE {name}"))
@@ -89,14 +106,97 @@ async fn a_night_on_postgres() -> anyhow::Result<()> {
     let (base, _) = admin_url
         .rsplit_once('/')
         .unwrap_or((admin_url.as_str(), ""));
-    let url = format!("{base}/{name}");
-    let result = async {
-        let hub = TestHub::start_with(|c: &mut Config| c.database = url.clone().into()).await?;
-        a_night(hub).await
-    }
-    .await;
+    let result = story(format!("{base}/{name}")).await;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&mut admin)
         .await?;
     result
+}
+
+fn event(id: i64, to: &[(StaffId, u64)]) -> EventRow {
+    EventRow {
+        id,
+        at: 1_000 + id,
+        body: Arc::from(format!("{{\"event\":{id}}}")),
+        recipients: recipients::encode(to),
+    }
+}
+
+fn seqs(events: &[StreamEvent]) -> Vec<u64> {
+    events.iter().map(|e| e.seq).collect()
+}
+
+/// Inbox rows are written in bulk, after their events: replay, start-up
+/// and pruning must all see the events above the watermark through their
+/// own recipient lists, and see each event exactly once either side of it.
+async fn the_inbox_tail(store: &dyn Store) -> anyhow::Result<()> {
+    let (a, b, c) = (
+        StaffId::new_random(),
+        StaffId::new_random(),
+        StaffId::new_random(),
+    );
+    // Two events, no inbox rows yet.
+    store
+        .commit(&Batch {
+            events: vec![event(1, &[(a, 1), (b, 1)]), event(2, &[(a, 2)])],
+            ..Batch::default()
+        })
+        .await?;
+    assert_eq!(seqs(&store.replay(a, 0, 100).await?), [1, 2]);
+    assert_eq!(seqs(&store.replay(b, 0, 100).await?), [1]);
+    assert_eq!(seqs(&store.replay(a, 1, 100).await?), [2]);
+    assert_eq!(seqs(&store.replay(a, 0, 1).await?), [1]);
+    assert!(store.replay(c, 0, 100).await?.is_empty());
+    let replayed = store.replay(a, 1, 100).await?;
+    assert_eq!(replayed[0].body, "{\"event\":2}");
+    assert_eq!(replayed[0].at, 1_002);
+
+    // A third event rides with the bulk write of the first two's rows.
+    store
+        .commit(&Batch {
+            events: vec![event(3, &[(a, 3)])],
+            inbox: vec![(a, 1, 1), (a, 2, 2), (b, 1, 1)],
+            inbox_through: Some(2),
+            streams: vec![(a, 2), (b, 1)],
+            // `c` has no stream row yet: the ack makes one.
+            acks: vec![(a, 3), (c, 0)],
+            ..Batch::default()
+        })
+        .await?;
+    assert_eq!(seqs(&store.replay(a, 0, 100).await?), [1, 2, 3]);
+    assert_eq!(seqs(&store.replay(a, 0, 2).await?), [1, 2]);
+    assert_eq!(seqs(&store.replay(a, 2, 100).await?), [3]);
+
+    // Start-up counts the tail in each stream and owes its rows.
+    let loaded = store.load(0, 0).await?;
+    assert_eq!(loaded.max_event_id, 3);
+    assert_eq!(loaded.inbox_tail, vec![(a, 3, 3)]);
+    let stream = |s: StaffId| loaded.streams.iter().find(|x| x.0 == s).copied();
+    assert_eq!(stream(a), Some((a, 3, 3)));
+    assert_eq!(stream(b), Some((b, 1, 0)));
+
+    // Everything is old enough to prune, and `a` acknowledged all of it:
+    // its inbox rows go, but event 3 has no row yet and must stay.
+    let gone = store.prune(1_000_000, 0).await?;
+    assert_eq!(gone, 2, "a's two inbox rows");
+    assert_eq!(store.stream_floor(a).await?, 2);
+    assert_eq!(seqs(&store.replay(a, 2, 100).await?), [3]);
+    assert_eq!(seqs(&store.replay(b, 0, 100).await?), [1], "b never acked");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_inbox_tail_on_sqlite() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = SqliteStore::open(&dir.path().join("tail.db")).await?;
+    the_inbox_tail(&store).await
+}
+
+#[tokio::test]
+async fn the_inbox_tail_on_postgres() -> anyhow::Result<()> {
+    on_fresh_postgres("the_inbox_tail_on_postgres", |url| async move {
+        let store = PgStore::open(&url).await?;
+        the_inbox_tail(&store).await
+    })
+    .await
 }

@@ -219,8 +219,56 @@ async fn sigkill_after_a_burst_loses_nothing() -> anyhow::Result<()> {
     }
     assert_eq!(offered, acknowledged);
     assert_eq!(doctor.cursor, 600, "gap-free: one event per raise");
+
+    // Inbox rows are written in bulk a little after their events. A quiet
+    // second lets the hub write all it owes; then one raise, and a SIGKILL
+    // right after its "ok" leaves that event above the watermark, with no
+    // inbox row: the restarted hub must replay it from the event itself.
+    drop(doctor);
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let last = raise_ok(&mut nurse, cannula_w7()).await?;
+    hub.kill9().await?;
+    let (through, newest) = inbox_watermark(&db).await?;
+    assert!(
+        through < newest,
+        "precondition: the last event ({newest}) has no inbox rows yet (written through {through})"
+    );
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let mut doctor = Client::connect(&hub.base(), &doctor_token, 600).await?;
+    assert_eq!(
+        doctor.welcome_cursor, 601,
+        "the stream counts the unwritten row"
+    );
+    match doctor.next_event().await? {
+        (
+            601,
+            Event::Task {
+                task,
+                change: TaskChange::Raised,
+                ..
+            },
+        ) => assert_eq!(task.id, last.id),
+        other => panic!("expected the last raise as event 601, got {other:?}"),
+    }
     hub.terminate().await?;
     Ok(())
+}
+
+/// (inbox watermark, newest event id) in a hub's SQLite file.
+async fn inbox_watermark(db: &std::path::Path) -> anyhow::Result<(i64, i64)> {
+    use sqlx::Connection;
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db)
+        .read_only(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&opts).await?;
+    let through: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'inbox_through'")
+        .fetch_one(&mut conn)
+        .await?;
+    let newest: i64 = sqlx::query_scalar("SELECT MAX(id) FROM events")
+        .fetch_one(&mut conn)
+        .await?;
+    Ok((through, newest))
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! open connections, and the per-connection protocol handler.
 
 pub mod connection;
+mod inbox;
 mod own_thread;
 pub mod registry;
 pub mod writer;

@@ -7,12 +7,13 @@
 //! fails, every command in the batch is answered `internal`, the in-memory
 //! state is reloaded from the store, and nobody hears of the lost batch.
 
+use super::inbox::InboxTail;
 use super::own_thread::OwnThread;
 use super::registry::Registry;
 use crate::clock::now_ms;
 use crate::domain::{Effects, Hospital, Policies, Subject, Targets, Write};
 use crate::metrics::{CommandLabels, Metrics, StateLabels};
-use crate::store::{Batch, CommandRecord, EventRow, Store, StoreError};
+use crate::store::{Batch, CommandRecord, Store, StoreError};
 use std::collections::BTreeSet;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -134,7 +135,8 @@ pub struct Writer {
     command_retention: Millis,
     event_retention: Millis,
     last_prune: Option<Instant>,
-    next_event_id: i64,
+    /// Event numbering, and the inbox rows still to write in bulk.
+    inbox: InboxTail,
     acked: HashMap<StaffId, u64>,
     dirty_acks: HashMap<StaffId, u64>,
     roster_version: i64,
@@ -162,19 +164,16 @@ struct Publication {
 struct Pending {
     batch: Batch,
     publish: Vec<Publication>,
-    /// Highest seq per recipient touched by this batch.
-    stream_tops: HashMap<StaffId, u64>,
     tasks: HashMap<wardpage_proto::TaskId, usize>,
     pages: HashMap<wardpage_proto::PageId, usize>,
 }
 
 impl Pending {
     /// Folds a command's effects into the batch, numbering event rows.
-    fn absorb(&mut self, fx: Effects, next_event_id: &mut i64) {
+    fn absorb(&mut self, fx: Effects, inbox: &mut InboxTail) {
         let Pending {
             batch,
             publish,
-            stream_tops,
             tasks,
             pages,
         } = self;
@@ -200,19 +199,10 @@ impl Pending {
         }
         batch.audit.extend(fx.audit);
         for d in fx.deliveries {
-            let id = *next_event_id;
-            *next_event_id += 1;
             let body: Arc<str> = Arc::from(serde_json::to_string(&d.event).unwrap_or_default());
-            for (staff, seq) in &d.recipients {
-                batch.inbox.push((*staff, *seq, id));
-                let top = stream_tops.entry(*staff).or_insert(0);
-                *top = (*top).max(*seq);
-            }
-            batch.events.push(EventRow {
-                id,
-                at: d.at,
-                body: body.clone(),
-            });
+            batch
+                .events
+                .push(inbox.event(d.at, body.clone(), &d.recipients));
             publish.push(Publication {
                 at: d.at,
                 body,
@@ -296,7 +286,7 @@ impl Writer {
             command_retention,
             event_retention,
             last_prune: None,
-            next_event_id: 1,
+            inbox: InboxTail::new(0, Vec::new()),
             acked: HashMap::new(),
             dirty_acks: HashMap::new(),
             roster_version: 0,
@@ -352,7 +342,7 @@ impl Writer {
             .into_iter()
             .map(|c| (c.id, Box::new(c)))
             .collect();
-        self.next_event_id = loaded.max_event_id + 1;
+        self.inbox = InboxTail::new(loaded.max_event_id, loaded.inbox_tail);
         self.due_of = self.hospital.deadlines().map(|(d, s)| (s, d)).collect();
         self.deadlines = self.due_of.iter().map(|(s, d)| (*d, *s)).collect();
         Ok(())
@@ -430,14 +420,15 @@ impl Writer {
                 in_flight = Some(self.launch(std::mem::take(&mut staged)));
             }
             if stopping && in_flight.is_none() && staged.is_empty() {
-                if !self.dirty_acks.is_empty() {
-                    let batch = Batch {
-                        acks: self.dirty_acks.drain().collect(),
-                        ..Batch::default()
-                    };
-                    if let Err(e) = self.store.commit(&batch).await {
-                        warn!(error = %e, "could not store transport acks");
-                    }
+                // Neither is needed for a correct restart (the inbox rows
+                // are rebuilt from the events), only for a quicker one.
+                let mut batch = Batch {
+                    acks: self.dirty_acks.drain().collect(),
+                    ..Batch::default()
+                };
+                self.inbox.write_into(&mut batch);
+                if let Err(e) = self.store.commit(&batch).await {
+                    warn!(error = %e, "could not store transport acks and inbox rows");
                 }
                 info!("writer stopped after its last commit");
                 return Ok(());
@@ -449,6 +440,11 @@ impl Writer {
         // Transport acks ride with the next commit (they only save re-sends
         // after a restart, so they need no commit of their own).
         staged.pending.batch.acks.extend(self.dirty_acks.drain());
+        // An idle hub still writes the rows it owes, so its history is
+        // indexed and prunable.
+        if self.inbox.due(Instant::now()) {
+            self.inbox.write_into(&mut staged.pending.batch);
+        }
         match self.store.roster_version().await {
             Ok(v) if v != self.roster_version => match self.store.load_roster().await {
                 Ok(roster) => {
@@ -488,12 +484,11 @@ impl Writer {
             commands,
         } = staged;
         let Pending {
-            mut batch,
-            publish,
-            stream_tops,
-            ..
+            mut batch, publish, ..
         } = pending;
-        batch.streams = stream_tops.into_iter().collect();
+        if self.inbox.due(Instant::now()) {
+            self.inbox.write_into(&mut batch);
+        }
         let store = self.store.clone();
         let commit = self.committer.spawn(async move {
             let result = if batch.is_empty() {
@@ -651,7 +646,7 @@ impl Writer {
                             .take()
                             .map(|result| ServerFrame::Ok { id, result }.to_text())
                             .unwrap_or_default();
-                        staged.pending.absorb(fx, &mut self.next_event_id);
+                        staged.pending.absorb(fx, &mut self.inbox);
                         text
                     }
                     Err(e) => {
@@ -678,7 +673,7 @@ impl Writer {
                     *known = seq;
                     self.dirty_acks.insert(staff, seq);
                     let fx = self.hospital.acknowledge_transport(staff, seq, now);
-                    staged.pending.absorb(fx, &mut self.next_event_id);
+                    staged.pending.absorb(fx, &mut self.inbox);
                 }
             }
             WriterMsg::Whois { staff, reply } => {
@@ -740,7 +735,7 @@ impl Writer {
                     .escalation_lateness
                     .observe((now - at).max(0) as f64 / 1000.0);
                 self.metrics.escalations.inc();
-                staged.pending.absorb(fx, &mut self.next_event_id);
+                staged.pending.absorb(fx, &mut self.inbox);
             } else {
                 // Acted on since it was stored: its new deadline (if any) is
                 // written with that change. A deadline that is past yet not

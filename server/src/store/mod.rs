@@ -5,6 +5,7 @@
 //! [`Store::commit`] has not returned `Ok` for.
 
 pub mod postgres;
+pub mod recipients;
 mod sql;
 pub mod sqlite;
 mod sqlite_commit;
@@ -43,12 +44,15 @@ pub struct CommandRecord {
     pub reply: Option<Arc<str>>,
 }
 
-/// An event body stored once, referenced from each recipient's inbox.
+/// An event body stored once, with its recipients (see [`recipients`]);
+/// each recipient's inbox row refers to it once the inbox is written.
 #[derive(Debug, Clone)]
 pub struct EventRow {
     pub id: i64,
     pub at: Millis,
     pub body: Arc<str>,
+    /// `recipients::encode` of (recipient, seq).
+    pub recipients: String,
 }
 
 /// Everything one group commit writes, in one transaction.
@@ -59,9 +63,13 @@ pub struct Batch {
     pub shifts: Vec<(StaffId, Option<Shift>)>,
     pub audit: Vec<AuditRecord>,
     pub events: Vec<EventRow>,
-    /// (recipient, seq, event id)
+    /// (recipient, seq, event id): inbox rows written in bulk, for every
+    /// event up to `inbox_through` not written before (this batch's too).
     pub inbox: Vec<(StaffId, u64, i64)>,
-    /// (staff, last seq) for every stream the batch touched.
+    /// Set with `inbox`: the new watermark (see the `0006_inbox_tail`
+    /// migration). Events above it are found through their own recipients.
+    pub inbox_through: Option<i64>,
+    /// (staff, last seq) for every stream `inbox` touched.
     pub streams: Vec<(StaffId, u64)>,
     /// (staff, acked seq) transport acknowledgements to persist.
     pub acks: Vec<(StaffId, u64)>,
@@ -75,6 +83,7 @@ impl Batch {
             && self.shifts.is_empty()
             && self.audit.is_empty()
             && self.events.is_empty()
+            && self.inbox_through.is_none()
             && self.acks.is_empty()
             && self.commands.is_empty()
     }
@@ -86,10 +95,13 @@ pub struct Loaded {
     pub roster: Roster,
     pub tasks: Vec<Task>,
     pub pages: Vec<Page>,
-    /// (staff, last seq, acked seq)
+    /// (staff, last seq, acked seq), counting events not yet in the inbox.
     pub streams: Vec<(StaffId, u64, u64)>,
     pub commands: Vec<CommandRecord>,
     pub max_event_id: i64,
+    /// (recipient, seq, event id) of the events above the inbox watermark:
+    /// the inbox rows still to write.
+    pub inbox_tail: Vec<(StaffId, u64, i64)>,
 }
 
 /// A stored event in one recipient's stream.
@@ -131,7 +143,10 @@ pub trait Store: Send + Sync + 'static {
     async fn commit(&self, batch: &Batch) -> StoreResult<()>;
     /// A remembered command's answer (`at` is when it was recorded).
     async fn command_reply(&self, id: CommandId, at: Millis) -> StoreResult<Option<String>>;
-    /// Events in `staff`'s stream after `after`, oldest first, at most `limit`.
+    /// Events in `staff`'s stream after `after`, oldest first, at most
+    /// `limit`: from the inbox up to its watermark and from the events'
+    /// own recipient lists above it, read in one statement so that a bulk
+    /// inbox write in between cannot hide any.
     async fn replay(&self, staff: StaffId, after: u64, limit: u32)
         -> StoreResult<Vec<StreamEvent>>;
     /// Claims tasks and pages whose escalation is due at `now`, oldest
@@ -141,7 +156,8 @@ pub trait Store: Send + Sync + 'static {
     async fn due_escalations(&self, now: Millis, limit: u32)
         -> StoreResult<Vec<(Millis, Subject)>>;
     /// Deletes stream events that their recipient acknowledged and that are
-    /// older than `events_before`, events no stream refers to any more, and
+    /// older than `events_before`, events no stream refers to any more
+    /// (never one above the inbox watermark: its rows are still to come), and
     /// command answers older than `commands_before`. Returns the number of
     /// stream entries removed.
     async fn prune(&self, events_before: Millis, commands_before: Millis) -> StoreResult<u64>;

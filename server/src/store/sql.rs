@@ -5,6 +5,7 @@
 //! backend adds only how it opens and how it claims due escalations.
 
 use super::*;
+use std::collections::HashMap;
 use std::str::FromStr;
 use wardpage_proto::Role;
 
@@ -102,8 +103,8 @@ pub(super) const AUDIT_ROWS: RowWrite = RowWrite {
     tail: "",
 };
 pub(super) const EVENT_ROWS: RowWrite = RowWrite {
-    head: "INSERT INTO events (id, at, body) ",
-    columns: 3,
+    head: "INSERT INTO events (id, at, body, recipients) ",
+    columns: 4,
     tail: "",
 };
 pub(super) const INBOX_ROWS: RowWrite = RowWrite {
@@ -122,9 +123,82 @@ pub(super) const COMMAND_ROWS: RowWrite = RowWrite {
     tail: "",
 };
 pub(super) const END_SHIFT: &str = "DELETE FROM shifts WHERE staff = $1";
-pub(super) const STORE_ACK: &str =
-    "UPDATE streams SET acked_seq = CASE WHEN acked_seq > $1 THEN acked_seq ELSE $1 END \
-     WHERE staff = $2";
+/// A stream's row may not exist yet when its first events are still above
+/// the inbox watermark; its `last_seq` then comes from the inbox write.
+/// (Placeholders appear in number order: SQLite numbers `$N` by first
+/// appearance.)
+pub(super) const STORE_ACK: &str = "INSERT INTO streams (staff, last_seq, acked_seq) \
+     VALUES ($1, 0, $2) ON CONFLICT (staff) DO UPDATE SET acked_seq = \
+     CASE WHEN streams.acked_seq > excluded.acked_seq THEN streams.acked_seq \
+     ELSE excluded.acked_seq END";
+pub(super) const SET_INBOX_THROUGH: &str = "UPDATE meta SET value = $1 WHERE key = 'inbox_through'";
+/// Events above the inbox watermark, with their recipient lists.
+pub(super) const INBOX_TAIL: &str = "SELECT id, recipients FROM events \
+     WHERE id > (SELECT value FROM meta WHERE key = 'inbox_through') ORDER BY id";
+/// One recipient's stream after a seq: the inbox part (up to the
+/// watermark, limited) and the events above the watermark that name them.
+pub(super) const REPLAY: &str = "SELECT seq, at, body, recipients FROM (\
+     SELECT i.seq AS seq, e.at AS at, e.body AS body, NULL AS recipients \
+     FROM inbox i JOIN events e ON e.id = i.event \
+     WHERE i.staff = $1 AND i.seq > $2 ORDER BY i.seq LIMIT $3) AS flushed \
+     UNION ALL SELECT NULL, e.at, e.body, e.recipients FROM events e \
+     WHERE e.id > (SELECT value FROM meta WHERE key = 'inbox_through') \
+     AND e.recipients LIKE $4";
+
+/// Replay's rows in seq order, the tail's filtered to `staff` after `after`.
+pub(super) fn replay_rows(
+    rows: impl IntoIterator<Item = (Option<i64>, Millis, String, Option<String>)>,
+    staff: StaffId,
+    after: u64,
+    limit: u32,
+) -> StoreResult<Vec<StreamEvent>> {
+    let mut out = Vec::new();
+    for (seq, at, body, recipients) in rows {
+        let seq = match (seq, recipients) {
+            (Some(seq), _) => seq as u64,
+            (None, Some(list)) => match super::recipients::seq_of(&list, staff)? {
+                Some(seq) if seq > after => seq,
+                _ => continue,
+            },
+            (None, None) => {
+                return Err(corrupt(
+                    "an event above the inbox watermark has no recipients",
+                ))
+            }
+        };
+        out.push(StreamEvent { seq, at, body });
+    }
+    // Every inbox seq is below every tail seq of the same stream; sorting
+    // keeps the answer in order however the database returned the union.
+    out.sort_by_key(|e| e.seq);
+    out.truncate(limit as usize);
+    Ok(out)
+}
+
+/// Folds the tail's recipient lists into the rows still to write and the
+/// streams' last seqs.
+pub(super) fn fold_tail(
+    tail: Vec<(i64, Option<String>)>,
+    streams: &mut Vec<(StaffId, u64, u64)>,
+) -> StoreResult<Vec<(StaffId, u64, i64)>> {
+    let mut rows = Vec::new();
+    let mut tops: HashMap<StaffId, u64> = HashMap::new();
+    for (event, list) in tail {
+        let list = list.ok_or_else(|| corrupt(format!("event {event} has no recipients")))?;
+        for (staff, seq) in super::recipients::decode(&list)? {
+            rows.push((staff, seq, event));
+            let top = tops.entry(staff).or_insert(0);
+            *top = (*top).max(seq);
+        }
+    }
+    for (staff, last, _) in streams.iter_mut() {
+        if let Some(top) = tops.remove(staff) {
+            *last = (*last).max(top);
+        }
+    }
+    streams.extend(tops.into_iter().map(|(staff, top)| (staff, top, 0)));
+    Ok(rows)
+}
 
 /// Implements [`Store`] for `$Store` (which has `writer: Mutex<$Conn>` and
 /// `readers: $Pool`), plus the backend-specific methods in `extra`.
@@ -229,7 +303,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
         // Separate reader connections, so the queries run side by side.
         // Separate reader connections, so the queries run side by side, and
         // rows are decoded as they stream in rather than after the last one.
-        let (roster, tasks, pages, streams, commands, max_event_id) = tokio::try_join!(
+        let (roster, tasks, pages, mut streams, commands, max_event_id, tail) = tokio::try_join!(
             read_roster(db),
             async {
                 let mut rows = sqlx::query(
@@ -291,7 +365,15 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
                         .await?,
                 )
             },
+            async {
+                StoreResult::Ok(
+                    sqlx::query_as::<_, (i64, Option<String>)>(INBOX_TAIL)
+                        .fetch_all(db)
+                        .await?,
+                )
+            },
         )?;
+        let inbox_tail = fold_tail(tail, &mut streams)?;
         Ok(Loaded {
             roster,
             tasks,
@@ -299,6 +381,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             streams,
             commands,
             max_event_id,
+            inbox_tail,
         })
     }
 
@@ -402,7 +485,10 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             &EVENT_ROWS,
             &b.events,
             |mut q, e| {
-                q.push_bind(e.id).push_bind(e.at).push_bind(&*e.body);
+                q.push_bind(e.id)
+                    .push_bind(e.at)
+                    .push_bind(&*e.body)
+                    .push_bind(&e.recipients);
             },
         )
         .await?;
@@ -434,10 +520,16 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             },
         )
         .await?;
+        if let Some(through) = b.inbox_through {
+            sqlx::query(SET_INBOX_THROUGH)
+                .bind(through)
+                .execute(&mut *tx)
+                .await?;
+        }
         for (staff, seq) in &b.acks {
             sqlx::query(STORE_ACK)
-                .bind(*seq as i64)
                 .bind(staff.to_string())
+                .bind(*seq as i64)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -477,24 +569,14 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
         after: u64,
         limit: u32,
     ) -> StoreResult<Vec<StreamEvent>> {
-        let rows = sqlx::query(
-            "SELECT i.seq, e.at, e.body FROM inbox i JOIN events e ON e.id = i.event \
-             WHERE i.staff = $1 AND i.seq > $2 ORDER BY i.seq LIMIT $3",
-        )
-        .bind(staff.to_string())
-        .bind(after as i64)
-        .bind(limit as i64)
-        .fetch_all(&self.readers)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StreamEvent {
-                    seq: r.try_get::<i64, _>(0)? as u64,
-                    at: r.try_get(1)?,
-                    body: r.try_get(2)?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query_as::<_, (Option<i64>, Millis, String, Option<String>)>(REPLAY)
+            .bind(staff.to_string())
+            .bind(after as i64)
+            .bind(limit as i64)
+            .bind(super::recipients::like_pattern(staff))
+            .fetch_all(&self.readers)
+            .await?;
+        replay_rows(rows, staff, after, limit)
     }
 
 
@@ -519,6 +601,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             .await?;
             sqlx::query(
                 "DELETE FROM events WHERE at < $1 \
+                 AND id <= (SELECT value FROM meta WHERE key = 'inbox_through') \
                  AND NOT EXISTS (SELECT 1 FROM inbox WHERE inbox.event = events.id)",
             )
             .bind(events_before)

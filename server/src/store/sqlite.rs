@@ -243,6 +243,7 @@ mod tests {
                     id,
                     at: id,
                     body: body.clone(),
+                    recipients: String::new(),
                 }],
                 ..Default::default()
             };

@@ -19,7 +19,7 @@
 
 use super::sql::{
     page_state_name, page_updated_at, to_json, AUDIT_ROWS, COMMAND_ROWS, END_SHIFT, EVENT_ROWS,
-    INBOX_ROWS, PAGE_ROWS, SHIFT_ROWS, STORE_ACK, STREAM_ROWS, TASK_ROWS,
+    INBOX_ROWS, PAGE_ROWS, SET_INBOX_THROUGH, SHIFT_ROWS, STORE_ACK, STREAM_ROWS, TASK_ROWS,
 };
 use super::{Batch, StoreResult};
 use rusqlite::{params, Connection};
@@ -177,7 +177,7 @@ impl DirectCommit {
         {
             let mut st = tx.prepare_cached(&sql.event)?;
             for e in &b.events {
-                st.execute(params![e.id, e.at, &*e.body])?;
+                st.execute(params![e.id, e.at, &*e.body, e.recipients])?;
             }
         }
         {
@@ -192,10 +192,14 @@ impl DirectCommit {
                 st.execute(params![staff.to_string(), *seq as i64])?;
             }
         }
+        if let Some(through) = b.inbox_through {
+            tx.prepare_cached(SET_INBOX_THROUGH)?
+                .execute(params![through])?;
+        }
         {
             let mut st = tx.prepare_cached(STORE_ACK)?;
             for (staff, seq) in &b.acks {
-                st.execute(params![*seq as i64, staff.to_string()])?;
+                st.execute(params![staff.to_string(), *seq as i64])?;
             }
         }
         {

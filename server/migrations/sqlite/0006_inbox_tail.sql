@@ -1,0 +1,10 @@
+-- The inbox is written lazily. Each event now carries its recipients and
+-- their sequence numbers ("staff:seq,staff:seq"), appended with the event
+-- itself; the per-recipient inbox rows follow in large batches, which
+-- write each recipient's rows side by side instead of scattering one row
+-- per recipient over the index on every group commit.
+-- `inbox_through`: every event with an id up to it has its inbox rows, and
+-- no event above it has any. Replay reads the inbox up to it and the
+-- events' own recipient lists above it.
+ALTER TABLE events ADD COLUMN recipients TEXT;
+INSERT INTO meta (key, value) SELECT 'inbox_through', COALESCE(MAX(id), 0) FROM events;
