@@ -151,11 +151,12 @@ async fn the_inbox_tail(store: &dyn Store) -> anyhow::Result<()> {
     assert_eq!(replayed[0].body, "{\"event\":2}");
     assert_eq!(replayed[0].at, 1_002);
 
-    // A third event rides with the bulk write of the first two's rows.
+    // A third event rides with the bulk write of the first two's rows, and
+    // its own row is written early (as by a write spread over commits).
     store
         .commit(&Batch {
             events: vec![event(3, &[(a, 3)])],
-            inbox: vec![(a, 1, 1), (a, 2, 2), (b, 1, 1)],
+            inbox: vec![(a, 1, 1), (a, 2, 2), (a, 3, 3), (b, 1, 1)],
             inbox_through: Some(2),
             streams: vec![(a, 2), (b, 1)],
             // `c` has no stream row yet: the ack makes one.
@@ -163,7 +164,11 @@ async fn the_inbox_tail(store: &dyn Store) -> anyhow::Result<()> {
             ..Batch::default()
         })
         .await?;
-    assert_eq!(seqs(&store.replay(a, 0, 100).await?), [1, 2, 3]);
+    assert_eq!(
+        seqs(&store.replay(a, 0, 100).await?),
+        [1, 2, 3],
+        "once each"
+    );
     assert_eq!(seqs(&store.replay(a, 0, 2).await?), [1, 2]);
     assert_eq!(seqs(&store.replay(a, 2, 100).await?), [3]);
 
@@ -176,12 +181,24 @@ async fn the_inbox_tail(store: &dyn Store) -> anyhow::Result<()> {
     assert_eq!(stream(b), Some((b, 1, 0)));
 
     // Everything is old enough to prune, and `a` acknowledged all of it:
-    // its inbox rows go, but event 3 has no row yet and must stay.
+    // its inbox rows go, but event 3 is above the watermark and must stay.
     let gone = store.prune(1_000_000, 0).await?;
-    assert_eq!(gone, 2, "a's two inbox rows");
+    assert_eq!(gone, 3, "a's three inbox rows");
     assert_eq!(store.stream_floor(a).await?, 2);
     assert_eq!(seqs(&store.replay(a, 2, 100).await?), [3]);
     assert_eq!(seqs(&store.replay(b, 0, 100).await?), [1], "b never acked");
+
+    // A row written twice (rebuilt after a crash mid-write) is no error.
+    store
+        .commit(&Batch {
+            inbox: vec![(b, 1, 1), (a, 3, 3)],
+            inbox_through: Some(3),
+            streams: vec![(a, 3), (b, 1)],
+            ..Batch::default()
+        })
+        .await?;
+    assert_eq!(seqs(&store.replay(a, 2, 100).await?), [3]);
+    assert!(store.load(0, 0).await?.inbox_tail.is_empty());
     Ok(())
 }
 

@@ -3,8 +3,8 @@
 -- itself; the per-recipient inbox rows follow in large batches, which
 -- write each recipient's rows side by side instead of scattering one row
 -- per recipient over the index on every group commit.
--- `inbox_through`: every event with an id up to it has its inbox rows, and
--- no event above it has any. Replay reads the inbox up to it and the
--- events' own recipient lists above it.
+-- `inbox_through`: every event with an id up to it has all its inbox rows;
+-- an event above it may have some (a bulk write under way). Replay reads
+-- the inbox and the events' own recipient lists above it, by seq once.
 ALTER TABLE events ADD COLUMN recipients TEXT;
 INSERT INTO meta (key, value) SELECT 'inbox_through', COALESCE(MAX(id), 0) FROM events;

@@ -426,7 +426,7 @@ impl Writer {
                     acks: self.dirty_acks.drain().collect(),
                     ..Batch::default()
                 };
-                self.inbox.write_into(&mut batch);
+                self.inbox.write_all(&mut batch);
                 if let Err(e) = self.store.commit(&batch).await {
                     warn!(error = %e, "could not store transport acks and inbox rows");
                 }
@@ -442,8 +442,9 @@ impl Writer {
         staged.pending.batch.acks.extend(self.dirty_acks.drain());
         // An idle hub still writes the rows it owes, so its history is
         // indexed and prunable.
-        if self.inbox.due(Instant::now()) {
-            self.inbox.write_into(&mut staged.pending.batch);
+        let now = Instant::now();
+        if self.inbox.due(now) {
+            self.inbox.write_part(&mut staged.pending.batch, now);
         }
         match self.store.roster_version().await {
             Ok(v) if v != self.roster_version => match self.store.load_roster().await {
@@ -486,8 +487,9 @@ impl Writer {
         let Pending {
             mut batch, publish, ..
         } = pending;
-        if self.inbox.due(Instant::now()) {
-            self.inbox.write_into(&mut batch);
+        let now = Instant::now();
+        if self.inbox.due(now) {
+            self.inbox.write_part(&mut batch, now);
         }
         let store = self.store.clone();
         let commit = self.committer.spawn(async move {

@@ -110,7 +110,9 @@ pub(super) const EVENT_ROWS: RowWrite = RowWrite {
 pub(super) const INBOX_ROWS: RowWrite = RowWrite {
     head: "INSERT INTO inbox (staff, seq, event) ",
     columns: 3,
-    tail: "",
+    // After a crash in the middle of a bulk write, the rows still owed are
+    // rebuilt from the events above the watermark, some already written.
+    tail: " ON CONFLICT (staff, seq) DO NOTHING",
 };
 pub(super) const STREAM_ROWS: RowWrite = RowWrite {
     head: "INSERT INTO streams (staff, last_seq) ",
@@ -168,9 +170,11 @@ pub(super) fn replay_rows(
         };
         out.push(StreamEvent { seq, at, body });
     }
-    // Every inbox seq is below every tail seq of the same stream; sorting
-    // keeps the answer in order however the database returned the union.
+    // Sorted, whatever order the database returned the union in; an event
+    // above the watermark may also have its inbox row already (a bulk
+    // write under way), so the same seq can come from both parts.
     out.sort_by_key(|e| e.seq);
+    out.dedup_by_key(|e| e.seq);
     out.truncate(limit as usize);
     Ok(out)
 }
