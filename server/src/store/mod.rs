@@ -83,7 +83,9 @@ impl Batch {
             && self.shifts.is_empty()
             && self.audit.is_empty()
             && self.events.is_empty()
+            && self.inbox.is_empty()
             && self.inbox_through.is_none()
+            && self.streams.is_empty()
             && self.acks.is_empty()
             && self.commands.is_empty()
     }
