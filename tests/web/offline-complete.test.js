@@ -71,6 +71,9 @@ describe('completing a task while offline', () => {
     const offer = declined.event.task.offers.find((/** @type {any} */ o) => o.staff.name === 'Dr Asha Patel');
     assert.equal(offer.state, 'declined');
     assert.equal(offer.reason, 'With a sick patient');
+    // The phone drops the card when its own copy of the decline arrives, which
+    // may be a moment after the coordinator's.
+    await page.locator(`article[data-task="${other}"]`).waitFor({ state: 'detached', timeout: 5000 });
     assert.equal(await page.locator(`article[data-task="${other}"]`).count(), 0, 'a declined task leaves My work');
   });
 
