@@ -31,9 +31,16 @@ pub struct SqliteStore {
 /// checkpoint). `Default` is what the hub runs with; tests shrink it.
 #[derive(Debug, Clone, Copy)]
 pub struct WalTuning {
-    /// How often a background pass copies the WAL into the database file:
-    /// often, so each pass is short and so is the tail it leaves behind.
-    pub checkpoint_every: Duration,
+    /// The pause between background passes while commits keep coming.
+    /// Short, because each pass ends by flushing the database file, and
+    /// every WAL flush issued meanwhile waits behind that write: at 5,000
+    /// raises/s a pass every 100 ms flushed a few megabytes each time and
+    /// slowed the commits of the next 20-30 ms to several milliseconds.
+    /// Passes every 5-10 ms flush a few hundred kilobytes and go unnoticed.
+    pub busy_gap: Duration,
+    /// The pause after a pass that found nothing new: an idle hub does
+    /// not query its WAL two hundred times a second.
+    pub idle_gap: Duration,
     /// The first pass waits this long: at start the hub is loading its
     /// state (under a second for 100,000 open tasks), and a checkpoint of
     /// the WAL a crash left behind would compete with it. Not longer: until
@@ -51,7 +58,8 @@ pub struct WalTuning {
 impl Default for WalTuning {
     fn default() -> Self {
         WalTuning {
-            checkpoint_every: Duration::from_millis(100),
+            busy_gap: Duration::from_millis(5),
+            idle_gap: Duration::from_millis(100),
             first_checkpoint_after: Duration::from_secs(1),
             // 4 KiB pages: 128 MiB. Each restart costs the next commit a
             // tail checkpoint; fewer of them kept the 5,000/s p99 lower.
@@ -116,13 +124,12 @@ impl SqliteStore {
             }
         };
         let task = tokio::spawn(async move {
-            let mut every = tokio::time::interval_at(
-                tokio::time::Instant::now() + tuning.first_checkpoint_after,
-                tuning.checkpoint_every,
-            );
+            tokio::time::sleep(tuning.first_checkpoint_after).await;
             let mut flushed_through = None;
+            let mut gap = Duration::ZERO;
             loop {
-                every.tick().await;
+                tokio::time::sleep(gap).await;
+                gap = tuning.idle_gap;
                 let started = std::time::Instant::now();
                 match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
                     .fetch_one(&mut checkpointer)
@@ -141,9 +148,12 @@ impl SqliteStore {
                         // the commit thread's tail checkpoint, inside a
                         // commit. Flushing it here keeps that tail short.
                         // (Only when this pass copied something: an idle
-                        // hub does not flush ten times a second.)
+                        // hub does not flush the file at every pass.)
                         let copied = flushed_through != Some((log, done));
                         flushed_through = Some((log, done));
+                        if copied {
+                            gap = tuning.busy_gap;
+                        }
                         if let Some(file) = db_file.clone().filter(|_| copied) {
                             let synced =
                                 tokio::task::spawn_blocking(move || file.sync_data()).await;
@@ -226,7 +236,8 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("temp dir");
         let db = dir.join("w.db");
         let tuning = WalTuning {
-            checkpoint_every: Duration::from_millis(10),
+            busy_gap: Duration::from_millis(10),
+            idle_gap: Duration::from_millis(10),
             first_checkpoint_after: Duration::from_millis(10),
             restart_at_frames: 64,
             size_limit: 1024 * 1024,
