@@ -531,6 +531,7 @@ impl Writer {
             self.metrics.batch_size.observe(f.commands as f64);
             debug!(
                 commands = f.commands,
+                inbox = batch.as_ref().map_or(0, |b| b.inbox.len()),
                 ms = f.started.elapsed().as_secs_f64() * 1000.0,
                 "group commit"
             );
