@@ -31,15 +31,17 @@ pub struct SqliteStore {
 /// checkpoint). `Default` is what the hub runs with; tests shrink it.
 #[derive(Debug, Clone, Copy)]
 pub struct WalTuning {
-    /// The pause between background passes while commits keep coming.
-    /// Short, because each pass ends by flushing the database file, and
-    /// every WAL flush issued meanwhile waits behind that write: at 5,000
-    /// raises/s a pass every 100 ms flushed a few megabytes each time and
+    /// Each background pass ends by flushing the database file, and every
+    /// WAL flush issued meanwhile waits behind that write: at 5,000
+    /// raises/s a pass every 100 ms flushed a few megabytes at a time and
     /// slowed the commits of the next 20-30 ms to several milliseconds.
-    /// Passes every 5-10 ms flush a few hundred kilobytes and go unnoticed.
+    /// So passes are paced to copy about this many frames each (at 5,000
+    /// raises/s, one every 5 ms)...
+    pub pass_frames: u32,
+    /// ...but come no closer together than this...
     pub busy_gap: Duration,
-    /// The pause after a pass that found nothing new: an idle hub does
-    /// not query its WAL two hundred times a second.
+    /// ...nor further apart than this, which is also the pause after a pass
+    /// that found nothing new.
     pub idle_gap: Duration,
     /// The first pass waits this long: at start the hub is loading its
     /// state (under a second for 100,000 open tasks), and a checkpoint of
@@ -58,6 +60,7 @@ pub struct WalTuning {
 impl Default for WalTuning {
     fn default() -> Self {
         WalTuning {
+            pass_frames: 128,
             busy_gap: Duration::from_millis(5),
             idle_gap: Duration::from_millis(100),
             first_checkpoint_after: Duration::from_secs(1),
@@ -127,6 +130,8 @@ impl SqliteStore {
             tokio::time::sleep(tuning.first_checkpoint_after).await;
             let mut flushed_through = None;
             let mut gap = Duration::ZERO;
+            let mut last_pass = std::time::Instant::now();
+            let mut last_done = 0;
             loop {
                 tokio::time::sleep(gap).await;
                 gap = tuning.idle_gap;
@@ -151,9 +156,22 @@ impl SqliteStore {
                         // hub does not flush the file at every pass.)
                         let copied = flushed_through != Some((log, done));
                         flushed_through = Some((log, done));
-                        if copied {
-                            gap = tuning.busy_gap;
+                        // Frames copied since the last pass (the WAL may
+                        // have started afresh in between).
+                        let frames = if done >= last_done {
+                            done - last_done
+                        } else {
+                            done
+                        };
+                        if copied && frames > 0 {
+                            let per_frame =
+                                last_pass.elapsed() / u32::try_from(frames).unwrap_or(u32::MAX);
+                            gap = per_frame
+                                .saturating_mul(tuning.pass_frames)
+                                .clamp(tuning.busy_gap, tuning.idle_gap);
                         }
+                        last_done = done;
+                        last_pass = started;
                         if let Some(file) = db_file.clone().filter(|_| copied) {
                             let synced =
                                 tokio::task::spawn_blocking(move || file.sync_data()).await;
@@ -236,6 +254,7 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("temp dir");
         let db = dir.join("w.db");
         let tuning = WalTuning {
+            pass_frames: 16,
             busy_gap: Duration::from_millis(10),
             idle_gap: Duration::from_millis(10),
             first_checkpoint_after: Duration::from_millis(10),
