@@ -427,7 +427,12 @@ impl Writer {
                     ..Batch::default()
                 };
                 self.inbox.write_all(&mut batch);
-                if let Err(e) = self.store.commit(&batch).await {
+                let stored = if batch.is_empty() {
+                    Ok(())
+                } else {
+                    self.store.commit(&batch).await
+                };
+                if let Err(e) = stored {
                     warn!(error = %e, "could not store transport acks and inbox rows");
                 }
                 info!("writer stopped after its last commit");

@@ -31,9 +31,11 @@ pub fn decode(stored: &str) -> StoreResult<Vec<(StaffId, u64)>> {
 
 /// `staff`'s seq in a stored list, if the event went to them.
 pub fn seq_of(stored: &str, staff: StaffId) -> StoreResult<Option<u64>> {
-    let wanted = staff.to_string();
+    // Called for every row a replay reads above the watermark: no allocation.
+    let mut buf = uuid::Uuid::encode_buffer();
+    let wanted: &str = staff.0.hyphenated().encode_lower(&mut buf);
     for item in stored.split(',') {
-        if item.split(':').next() == Some(wanted.as_str()) {
+        if item.split(':').next() == Some(wanted) {
             return pair(item).map(|(_, seq)| Some(seq));
         }
     }
