@@ -9,6 +9,7 @@ use wardpage_proto::{Role, Skill};
 use wardpage_server::config::Config;
 use wardpage_server::domain::Staff;
 use wardpage_server::roster::{RosterFile, DEMO_PASSWORD, DEMO_ROSTER};
+use wardpage_server::store::audit_chain;
 use wardpage_server::{auth, clock, open_store, run_with_ready};
 
 #[derive(Parser)]
@@ -51,6 +52,20 @@ enum Cmd {
         #[command(subcommand)]
         action: RosterCmd,
     },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check that every audit row links to the one before it (SHA-256
+    /// chain): fails, naming the row, if any was edited, inserted or
+    /// deleted. Prints the newest row's hash: keep it with your backups,
+    /// since removing the newest rows leaves a valid shorter chain.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -225,6 +240,24 @@ async fn main() -> anyhow::Result<()> {
             println!(
                 "imported {} wards, {} staff, {} shifts",
                 s.wards, s.staff, s.shifts
+            );
+            Ok(())
+        }
+        Cmd::Audit {
+            action: AuditCmd::Verify,
+        } => {
+            let v = audit_chain::verify(&*store).await?;
+            if let Some((id, why)) = v.broken {
+                bail!(
+                    "audit chain broken at row {id}: {why} ({} rows read)",
+                    v.rows
+                );
+            }
+            println!(
+                "audit chain intact: {} rows, {} of them older than the chain; newest hash {}",
+                v.rows,
+                v.unchained,
+                v.head().unwrap_or_else(|| "(none yet)".into())
             );
             Ok(())
         }

@@ -149,3 +149,59 @@ async fn health_and_metrics_tell_it_how_the_hub_is() -> anyhow::Result<()> {
     hub.terminate().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_audit_chain_verifies_across_restarts_and_names_an_edited_row() -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("hub.db");
+    let raise_two = |base: String| async move {
+        let mut coord = Client::login_connect(&base, "coord.hale").await?;
+        for _ in 0..2 {
+            raise_ok(
+                &mut coord,
+                raise(
+                    "w7",
+                    wardpage_proto::Requirement::Skill(wardpage_proto::Skill::Cannulation),
+                    wardpage_proto::Priority::Routine,
+                ),
+            )
+            .await?;
+        }
+        anyhow::Ok(())
+    };
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    raise_two(hub.base()).await?;
+    hub.terminate().await?;
+    let first = wardpage(&db, &["audit", "verify"], "")?;
+    assert!(
+        first.starts_with("audit chain intact: 2 rows, 0 of them older"),
+        "{first}"
+    );
+
+    // A restarted hub continues the chain from the newest stored row.
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    raise_two(hub.base()).await?;
+    hub.terminate().await?;
+    let second = wardpage(&db, &["audit", "verify"], "")?;
+    assert!(second.starts_with("audit chain intact: 4 rows"), "{second}");
+    assert_ne!(first, second, "the newest hash moved on");
+
+    // Someone with the database file edits a row, getting round the
+    // append-only trigger.
+    let url = format!("sqlite://{}", db.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await?;
+    sqlx::query("DROP TRIGGER audit_append_only_update")
+        .execute(&mut conn)
+        .await?;
+    let edited = sqlx::query("UPDATE audit SET detail = 'offered to nobody' WHERE id = 3")
+        .execute(&mut conn)
+        .await?;
+    assert_eq!(edited.rows_affected(), 1);
+    conn.close().await?;
+    let refused = wardpage(&db, &["audit", "verify"], "")
+        .expect_err("an edited trail must not verify")
+        .to_string();
+    assert!(refused.contains("audit chain broken at row 3"), "{refused}");
+    Ok(())
+}

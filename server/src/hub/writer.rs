@@ -13,6 +13,7 @@ use super::registry::Registry;
 use crate::clock::now_ms;
 use crate::domain::{Effects, Hospital, Policies, Subject, Targets, Write};
 use crate::metrics::{CommandLabels, Metrics, StateLabels};
+use crate::store::audit_chain::AuditChain;
 use crate::store::{Batch, CommandRecord, Store, StoreError};
 use std::collections::BTreeSet;
 use std::collections::HashMap;
@@ -137,6 +138,9 @@ pub struct Writer {
     last_prune: Option<Instant>,
     /// Event numbering, and the inbox rows still to write in bulk.
     inbox: InboxTail,
+    /// The head of the audit chain: batches are hashed as they are staged,
+    /// in the order they commit.
+    audit: AuditChain,
     acked: HashMap<StaffId, u64>,
     dirty_acks: HashMap<StaffId, u64>,
     roster_version: i64,
@@ -170,7 +174,7 @@ struct Pending {
 
 impl Pending {
     /// Folds a command's effects into the batch, numbering event rows.
-    fn absorb(&mut self, fx: Effects, inbox: &mut InboxTail) {
+    fn absorb(&mut self, fx: Effects, inbox: &mut InboxTail, audit: &mut AuditChain) {
         let Pending {
             batch,
             publish,
@@ -197,7 +201,9 @@ impl Pending {
                 Write::Shift(staff, shift) => batch.shifts.push((staff, shift)),
             }
         }
-        batch.audit.extend(fx.audit);
+        batch
+            .audit
+            .extend(fx.audit.into_iter().map(|a| audit.chain(a)));
         for d in fx.deliveries {
             let body: Arc<str> = Arc::from(serde_json::to_string(&d.event).unwrap_or_default());
             batch
@@ -287,6 +293,7 @@ impl Writer {
             event_retention,
             last_prune: None,
             inbox: InboxTail::new(0, Vec::new()),
+            audit: AuditChain::after(None),
             acked: HashMap::new(),
             dirty_acks: HashMap::new(),
             roster_version: 0,
@@ -299,6 +306,7 @@ impl Writer {
             pages = writer.hospital.pages.len(),
             staff = writer.hospital.roster.staff.len(),
             ms = started.elapsed().as_millis() as u64,
+            audit_head = %writer.audit.head(),
             "state loaded"
         );
         writer.update_task_gauges();
@@ -343,6 +351,8 @@ impl Writer {
             .map(|c| (c.id, Box::new(c)))
             .collect();
         self.inbox = InboxTail::new(loaded.max_event_id, loaded.inbox_tail);
+        // After a failed commit too: the refused batches' links are gone.
+        self.audit = AuditChain::after(loaded.audit_head.as_deref());
         self.due_of = self.hospital.deadlines().map(|(d, s)| (s, d)).collect();
         self.deadlines = self.due_of.iter().map(|(s, d)| (*d, *s)).collect();
         Ok(())
@@ -654,7 +664,7 @@ impl Writer {
                             .take()
                             .map(|result| ServerFrame::Ok { id, result }.to_text())
                             .unwrap_or_default();
-                        staged.pending.absorb(fx, &mut self.inbox);
+                        staged.pending.absorb(fx, &mut self.inbox, &mut self.audit);
                         text
                     }
                     Err(e) => {
@@ -681,7 +691,7 @@ impl Writer {
                     *known = seq;
                     self.dirty_acks.insert(staff, seq);
                     let fx = self.hospital.acknowledge_transport(staff, seq, now);
-                    staged.pending.absorb(fx, &mut self.inbox);
+                    staged.pending.absorb(fx, &mut self.inbox, &mut self.audit);
                 }
             }
             WriterMsg::Whois { staff, reply } => {
@@ -743,7 +753,7 @@ impl Writer {
                     .escalation_lateness
                     .observe((now - at).max(0) as f64 / 1000.0);
                 self.metrics.escalations.inc();
-                staged.pending.absorb(fx, &mut self.inbox);
+                staged.pending.absorb(fx, &mut self.inbox, &mut self.audit);
             } else {
                 // Acted on since it was stored: its new deadline (if any) is
                 // written with that change. A deadline that is past yet not

@@ -4,13 +4,14 @@
 //! Architecture invariant: the hub never tells anyone about a change that
 //! [`Store::commit`] has not returned `Ok` for.
 
+pub mod audit_chain;
 pub mod postgres;
 pub mod recipients;
 mod sql;
 pub mod sqlite;
 mod sqlite_commit;
 
-use crate::domain::{AuditRecord, Page, Roster, Shift, Staff, Subject, Task, Ward};
+use crate::domain::{Page, Roster, Shift, Staff, Subject, Task, Ward};
 use async_trait::async_trait;
 use std::sync::Arc;
 use wardpage_proto::{CommandId, Millis, StaffId};
@@ -61,7 +62,8 @@ pub struct Batch {
     pub tasks: Vec<Task>,
     pub pages: Vec<Page>,
     pub shifts: Vec<(StaffId, Option<Shift>)>,
-    pub audit: Vec<AuditRecord>,
+    /// Each with its link in the audit chain (see [`audit_chain`]).
+    pub audit: Vec<audit_chain::ChainedAudit>,
     pub events: Vec<EventRow>,
     /// (recipient, seq, event id): inbox rows written in bulk, for every
     /// event up to `inbox_through` not written before (this batch's too).
@@ -104,6 +106,8 @@ pub struct Loaded {
     /// (recipient, seq, event id) of the events above the inbox watermark:
     /// the inbox rows still to write.
     pub inbox_tail: Vec<(StaffId, u64, i64)>,
+    /// The newest audit row's hash: where the chain continues.
+    pub audit_head: Option<String>,
 }
 
 /// A stored event in one recipient's stream.
@@ -193,6 +197,13 @@ pub trait Store: Send + Sync + 'static {
     async fn list_staff(&self) -> StoreResult<Vec<Staff>>;
 
     async fn audit_for(&self, entity_id: &str) -> StoreResult<Vec<AuditRow>>;
+    /// Audit rows with ids above `after`, oldest first, with their stored
+    /// hashes: `wardpage audit verify` reads the whole trail this way.
+    async fn audit_page(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(AuditRow, Option<String>)>>;
     /// Cheap liveness check for `/healthz`.
     async fn ping(&self) -> StoreResult<()>;
 }

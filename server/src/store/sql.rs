@@ -98,8 +98,8 @@ pub(super) const SHIFT_ROWS: RowWrite = RowWrite {
            starts_at = excluded.starts_at, ends_at = excluded.ends_at",
 };
 pub(super) const AUDIT_ROWS: RowWrite = RowWrite {
-    head: "INSERT INTO audit (at, actor, entity, entity_id, action, from_state, to_state, detail) ",
-    columns: 8,
+    head: "INSERT INTO audit (at, actor, entity, entity_id, action, from_state, to_state, detail, hash) ",
+    columns: 9,
     tail: "",
 };
 pub(super) const EVENT_ROWS: RowWrite = RowWrite {
@@ -225,6 +225,21 @@ fn staff_from_row(r: &$Row) -> StoreResult<Staff> {
     })
 }
 
+/// An audit row from its first nine columns, in `audit_for`'s order.
+fn audit_row(r: &$Row) -> StoreResult<AuditRow> {
+    Ok(AuditRow {
+        id: r.try_get(0)?,
+        at: r.try_get(1)?,
+        actor: r.try_get(2)?,
+        entity: r.try_get(3)?,
+        entity_id: r.try_get(4)?,
+        action: r.try_get(5)?,
+        from_state: r.try_get(6)?,
+        to_state: r.try_get(7)?,
+        detail: r.try_get(8)?,
+    })
+}
+
 async fn read_roster(db: &$Pool) -> StoreResult<Roster> {
     let mut roster = Roster::default();
     for r in sqlx::query("SELECT id, name, beds FROM wards")
@@ -307,7 +322,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
         // Separate reader connections, so the queries run side by side.
         // Separate reader connections, so the queries run side by side, and
         // rows are decoded as they stream in rather than after the last one.
-        let (roster, tasks, pages, mut streams, commands, max_event_id, tail) = tokio::try_join!(
+        let (roster, tasks, pages, mut streams, commands, max_event_id, tail, audit_head) = tokio::try_join!(
             read_roster(db),
             async {
                 let mut rows = sqlx::query(
@@ -376,6 +391,16 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
                         .await?,
                 )
             },
+            async {
+                StoreResult::Ok(
+                    sqlx::query_scalar::<_, Option<String>>(
+                        "SELECT hash FROM audit ORDER BY id DESC LIMIT 1",
+                    )
+                    .fetch_optional(db)
+                    .await?
+                    .flatten(),
+                )
+            },
         )?;
         let inbox_tail = fold_tail(tail, &mut streams)?;
         Ok(Loaded {
@@ -386,6 +411,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             commands,
             max_event_id,
             inbox_tail,
+            audit_head,
         })
     }
 
@@ -472,7 +498,8 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             &mut tx,
             &AUDIT_ROWS,
             &b.audit,
-            |mut q, a| {
+            |mut q, c| {
+                let a = &c.record;
                 q.push_bind(a.at)
                     .push_bind(a.actor.map(|x| x.to_string()))
                     .push_bind(a.entity)
@@ -480,7 +507,8 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
                     .push_bind(a.action)
                     .push_bind(&a.from_state)
                     .push_bind(&a.to_state)
-                    .push_bind(&a.detail);
+                    .push_bind(&a.detail)
+                    .push_bind(&c.hash);
             },
         )
         .await?;
@@ -780,20 +808,24 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
         .bind(entity_id)
         .fetch_all(&self.readers)
         .await?;
+        rows.iter().map(audit_row).collect()
+    }
+
+    async fn audit_page(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(AuditRow, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, entity, entity_id, action, from_state, to_state, detail, hash \
+             FROM audit WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.readers)
+        .await?;
         rows.iter()
-            .map(|r| {
-                Ok(AuditRow {
-                    id: r.try_get(0)?,
-                    at: r.try_get(1)?,
-                    actor: r.try_get(2)?,
-                    entity: r.try_get(3)?,
-                    entity_id: r.try_get(4)?,
-                    action: r.try_get(5)?,
-                    from_state: r.try_get(6)?,
-                    to_state: r.try_get(7)?,
-                    detail: r.try_get(8)?,
-                })
-            })
+            .map(|r| Ok((audit_row(r)?, r.try_get(9)?)))
             .collect()
     }
 

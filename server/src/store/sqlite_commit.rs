@@ -161,7 +161,8 @@ impl DirectCommit {
         }
         {
             let mut st = tx.prepare_cached(&sql.audit)?;
-            for a in &b.audit {
+            for c in &b.audit {
+                let a = &c.record;
                 st.execute(params![
                     a.at,
                     a.actor.map(|x| x.to_string()),
@@ -171,6 +172,7 @@ impl DirectCommit {
                     a.from_state,
                     a.to_state,
                     a.detail,
+                    c.hash,
                 ])?;
             }
         }
