@@ -352,6 +352,16 @@ impl Writer {
             .collect();
         self.inbox = InboxTail::new(loaded.max_event_id, loaded.inbox_tail);
         // After a failed commit too: the refused batches' links are gone.
+        if let Some(h) = loaded
+            .audit_head
+            .as_deref()
+            .filter(|h| crate::store::audit_chain::from_hex(h).is_none())
+        {
+            warn!(
+                hash = h,
+                "the newest audit row's hash is unreadable; the chain starts afresh and `wardpage audit verify` will flag it"
+            );
+        }
         self.audit = AuditChain::after(loaded.audit_head.as_deref());
         self.due_of = self.hospital.deadlines().map(|(d, s)| (s, d)).collect();
         self.deadlines = self.due_of.iter().map(|(s, d)| (*d, *s)).collect();
