@@ -52,6 +52,12 @@ enum Cmd {
         #[command(subcommand)]
         action: RosterCmd,
     },
+    /// Copy the SQLite database into a new file, while the hub runs: one
+    /// consistent snapshot, integrity-checked. (PostgreSQL: use pg_dump.)
+    Backup {
+        /// The new file to write.
+        to: PathBuf,
+    },
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -130,6 +136,25 @@ async fn main() -> anyhow::Result<()> {
         && std::env::var_os("WARDPAGE_DATABASE").is_none()
     {
         config.database = PathBuf::from("wardpage-demo.db");
+    }
+    if let Cmd::Backup { to } = &cli.command {
+        let db = config.database.to_string_lossy();
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            bail!("the database is PostgreSQL: back it up with pg_dump");
+        }
+        let s = wardpage_server::store::sqlite::backup(&config.database, to)
+            .await
+            .with_context(|| format!("backing up {}", config.database.display()))?;
+        println!(
+            "backed up {} to {}: {} bytes, integrity ok, {} audit {}, newest audit hash {}",
+            config.database.display(),
+            to.display(),
+            s.bytes,
+            s.audit_rows,
+            if s.audit_rows == 1 { "row" } else { "rows" },
+            s.audit_head.as_deref().unwrap_or("(none)")
+        );
+        return Ok(());
     }
     let store = open_store(&config)
         .await
@@ -243,6 +268,8 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        // Done above, without opening the store (and migrating the file).
+        Cmd::Backup { .. } => Ok(()),
         Cmd::Audit {
             action: AuditCmd::Verify,
         } => {

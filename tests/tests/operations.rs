@@ -1,6 +1,7 @@
 //! What hospital IT does with the binary: add accounts, import a roster
 //! into a running hub, and watch it through /healthz and /metrics.
 
+use anyhow::Context;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use wardpage_proto::{Command as Cmd, CommandResult};
@@ -203,5 +204,64 @@ async fn the_audit_chain_verifies_across_restarts_and_names_an_edited_row() -> a
         .expect_err("an edited trail must not verify")
         .to_string();
     assert!(refused.contains("audit chain broken at row 3"), "{refused}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_the_hub_runs_is_a_whole_working_database() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("hub.db");
+    let copy = dir.path().join("backup.db");
+    let copy_arg = copy.to_str().unwrap_or_default();
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let base = hub.base();
+    let mut coord = Client::login_connect(&base, "coord.hale").await?;
+    let task = raise_ok(
+        &mut coord,
+        raise(
+            "w7",
+            wardpage_proto::Requirement::Skill(wardpage_proto::Skill::Cannulation),
+            wardpage_proto::Priority::Urgent,
+        ),
+    )
+    .await?;
+    let out = wardpage(&db, &["backup", copy_arg], "")?;
+    assert!(
+        out.contains("integrity ok, 1 audit row, newest audit hash "),
+        "{out}"
+    );
+    let head = out.rsplit(' ').next().unwrap_or_default().trim().to_owned();
+    // The copy is one file, and a second backup never overwrites it.
+    assert!(!dir.path().join("backup.db-wal").exists());
+    let again = wardpage(&db, &["backup", copy_arg], "")
+        .expect_err("an existing file is not overwritten")
+        .to_string();
+    assert!(again.contains("already exists"), "{again}");
+    // The hub carried on meanwhile.
+    coord
+        .ok(Cmd::Cancel {
+            task: task.id,
+            reason: "test".into(),
+        })
+        .await?;
+    hub.terminate().await?;
+
+    // A hub started on the copy has the task as it was when copied.
+    let restored = HubProcess::start(&copy, "127.0.0.1:0".parse()?, &[]).await?;
+    let mut coord = Client::login_connect(&restored.base(), "coord.hale").await?;
+    let CommandResult::Snapshot { tasks, .. } = coord.ok(Cmd::Snapshot {}).await? else {
+        anyhow::bail!("snapshot")
+    };
+    let t = tasks
+        .iter()
+        .find(|t| t.id == task.id)
+        .context("the task is in the copy")?;
+    assert_eq!(t.state, wardpage_proto::TaskState::Offering);
+    restored.terminate().await?;
+    let verified = wardpage(&copy, &["audit", "verify"], "")?;
+    assert!(
+        verified.contains(&format!("newest hash {head}")),
+        "{verified} / {head}"
+    );
     Ok(())
 }

@@ -28,6 +28,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("could not start the commit thread: {0}")]
     Thread(#[from] std::io::Error),
+    #[error("backup: {0}")]
+    Backup(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
