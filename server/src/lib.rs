@@ -23,7 +23,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use store::sqlite::SqliteStore;
-use store::Store;
+use store::{HubClaim, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::info;
@@ -52,6 +52,33 @@ pub async fn run(
 /// [`run`], calling `ready` once the hospital's state is loaded and the hub
 /// is about to serve (the binary prints its "listening" line then).
 pub async fn run_with_ready(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<dyn Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(),
+) -> anyhow::Result<()> {
+    let claim = store.claim_hub().await?;
+    run_claimed(listener, config, store, claim, shutdown, ready).await
+}
+
+/// [`run_with_ready`] for a caller that already holds the database's
+/// [`HubClaim`] (the binary claims it before loading the demo hospital).
+pub async fn run_claimed(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<dyn Store>,
+    claim: HubClaim,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(),
+) -> anyhow::Result<()> {
+    let served = serve(listener, config, store, shutdown, ready).await;
+    // Only once the writer's last commit is done (or failed).
+    claim.release().await;
+    served
+}
+
+async fn serve(
     listener: TcpListener,
     config: Config,
     store: Arc<dyn Store>,

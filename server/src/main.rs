@@ -10,7 +10,7 @@ use wardpage_server::config::Config;
 use wardpage_server::domain::Staff;
 use wardpage_server::roster::{RosterFile, DEMO_PASSWORD, DEMO_ROSTER};
 use wardpage_server::store::audit_chain;
-use wardpage_server::{auth, clock, open_store, run_with_ready};
+use wardpage_server::{auth, clock, open_store, run_claimed};
 
 #[derive(Parser)]
 #[command(
@@ -164,6 +164,9 @@ async fn main() -> anyhow::Result<()> {
             if let Some(l) = listen {
                 config.listen = l;
             }
+            // Before the demo roster is written: a second hub started by
+            // mistake on a running hub's database changes nothing.
+            let claim = store.claim_hub().await?;
             if demo {
                 let roster = RosterFile::parse(DEMO_ROSTER)?;
                 let s = roster
@@ -186,7 +189,7 @@ async fn main() -> anyhow::Result<()> {
             };
             // Printed once the state is loaded: tests and scripts wait for
             // this line, and it means the hub is ready to welcome.
-            run_with_ready(listener, config, store, shutdown_signal(), || {
+            run_claimed(listener, config, store, claim, shutdown_signal(), || {
                 println!("wardpage listening on {scheme}://{addr}");
             })
             .await

@@ -10,7 +10,7 @@ use wardpage_server::domain::AuditRecord;
 use wardpage_server::store::audit_chain::{self, AuditChain};
 use wardpage_server::store::postgres::PgStore;
 use wardpage_server::store::sqlite::SqliteStore;
-use wardpage_server::store::{recipients, Batch, EventRow, Store, StreamEvent};
+use wardpage_server::store::{recipients, Batch, EventRow, Store, StoreError, StreamEvent};
 use wardpage_tests::story::*;
 use wardpage_tests::{Client, TestHub};
 
@@ -298,4 +298,41 @@ async fn the_audit_chain_on_postgres() -> anyhow::Result<()> {
         Ok(())
     })
     .await
+}
+
+#[tokio::test]
+async fn one_hub_per_database_on_sqlite() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("claim.db");
+    let first = SqliteStore::open(&path).await?;
+    let second = SqliteStore::open(&path).await?;
+    one_hub_per_database(&first, &second).await
+}
+
+#[tokio::test]
+async fn one_hub_per_database_on_postgres() -> anyhow::Result<()> {
+    on_fresh_postgres("one_hub_per_database_on_postgres", |url| async move {
+        let first = PgStore::open(&url).await?;
+        let second = PgStore::open(&url).await?;
+        one_hub_per_database(&first, &second).await
+    })
+    .await
+}
+
+/// Two stores on one database: only one may be claimed at a time.
+async fn one_hub_per_database(first: &dyn Store, second: &dyn Store) -> anyhow::Result<()> {
+    let claim = first.claim_hub().await?;
+    let refused = second.claim_hub().await;
+    assert!(
+        matches!(refused, Err(StoreError::Claimed(_))),
+        "a second claim must be refused"
+    );
+    claim.release().await;
+    let claim = second.claim_hub().await?;
+    assert!(matches!(
+        first.claim_hub().await,
+        Err(StoreError::Claimed(_))
+    ));
+    claim.release().await;
+    Ok(())
 }

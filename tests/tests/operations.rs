@@ -265,3 +265,45 @@ async fn a_backup_taken_while_the_hub_runs_is_a_whole_working_database() -> anyh
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_second_hub_on_the_same_database_is_refused_and_changes_nothing() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("hub.db");
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let second = tokio::process::Command::new(wardpage_bin()?)
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), second)
+        .await
+        .context("the second hub should stop at once")??;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("another wardpage hub is already serving this database"),
+        "{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("listening"),
+        "it never served"
+    );
+    assert!(
+        !stderr.contains("demo hospital"),
+        "nor loaded the demo roster: {stderr}"
+    );
+    // The first hub is unharmed, and once it stops the database is free.
+    let mut coord = Client::login_connect(&hub.base(), "coord.hale").await?;
+    coord.ok(Cmd::Snapshot {}).await?;
+    hub.terminate().await?;
+    let next = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    next.kill9().await?;
+    // Nor does a SIGKILLed hub leave its claim behind.
+    let after_kill = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    after_kill.terminate().await?;
+    Ok(())
+}

@@ -30,6 +30,34 @@ pub enum StoreError {
     Thread(#[from] std::io::Error),
     #[error("backup: {0}")]
     Backup(String),
+    #[error("another wardpage hub is already serving this database (it holds {0}); run one hub per database")]
+    Claimed(String),
+    #[error("lock file {0}: {1}")]
+    LockFile(String, std::io::Error),
+}
+
+/// Held by the one hub serving a database, for as long as it serves (see
+/// [`Store::claim_hub`]). Two hubs on one database would each believe their
+/// in-memory state is the only copy being changed, and would hand out the
+/// same stream seqs twice.
+pub enum HubClaim {
+    /// An exclusive lock on a file beside the SQLite database; the kernel
+    /// drops it with the process, however the process ends.
+    File(std::fs::File),
+    /// A session advisory lock on a connection of its own; PostgreSQL drops
+    /// it when that connection ends.
+    Pg(sqlx::PgConnection),
+}
+
+impl HubClaim {
+    pub async fn release(self) {
+        match self {
+            HubClaim::File(f) => drop(f),
+            HubClaim::Pg(conn) => {
+                let _ = sqlx::Connection::close(conn).await;
+            }
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -208,4 +236,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<(AuditRow, Option<String>)>>;
     /// Cheap liveness check for `/healthz`.
     async fn ping(&self) -> StoreResult<()>;
+    /// Makes this process the one hub serving the database, or fails with
+    /// [`StoreError::Claimed`] if another hub is. The CLI's other commands
+    /// do not claim: they may run beside a hub.
+    async fn claim_hub(&self) -> StoreResult<HubClaim>;
 }

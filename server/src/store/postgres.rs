@@ -15,7 +15,13 @@ use wardpage_proto::{Skill, WardId};
 pub struct PgStore {
     writer: Mutex<PgConnection>,
     readers: PgPool,
+    opts: PgConnectOptions,
 }
+
+/// The advisory lock a serving hub holds ("wardpage" in ASCII). Advisory
+/// locks are per database, so hubs on other databases of the same server
+/// do not meet.
+const HUB_LOCK_KEY: i64 = 0x7761_7264_7061_6765;
 
 impl PgStore {
     /// PostgreSQL commits through sqlx (the shared commit in `sql.rs`).
@@ -33,11 +39,12 @@ impl PgStore {
         let readers = PgPoolOptions::new()
             .max_connections(4)
             .min_connections(1)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         Ok(PgStore {
             writer: Mutex::new(writer),
             readers,
+            opts,
         })
     }
 }
@@ -47,6 +54,18 @@ sql_backend! {
     // PostgreSQL allows 65,535 bound parameters per statement.
     max_params: 60_000,
     extra: {
+    async fn claim_hub(&self) -> StoreResult<HubClaim> {
+        let mut conn = PgConnection::connect_with(&self.opts).await?;
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(HUB_LOCK_KEY)
+            .fetch_one(&mut conn)
+            .await?;
+        if !got {
+            return Err(StoreError::Claimed("its advisory lock".into()));
+        }
+        Ok(HubClaim::Pg(conn))
+    }
+
     async fn due_escalations(
         &self,
         now: Millis,

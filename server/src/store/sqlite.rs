@@ -19,6 +19,7 @@ use tokio::sync::Mutex;
 use wardpage_proto::{Skill, WardId};
 
 pub struct SqliteStore {
+    path: std::path::PathBuf,
     writer: Mutex<SqliteConnection>,
     /// Group commits, on a connection of their own (see `sqlite_commit`).
     direct: super::sqlite_commit::DirectCommit,
@@ -190,6 +191,7 @@ impl SqliteStore {
             }
         });
         Ok(SqliteStore {
+            path: path.to_owned(),
             writer: Mutex::new(writer),
             direct,
             readers,
@@ -259,6 +261,28 @@ sql_backend! {
     // SQLite allows 32,766 bound parameters per statement.
     max_params: 30_000,
     extra: {
+    async fn claim_hub(&self) -> StoreResult<HubClaim> {
+        // A file of its own: SQLite's locks on the database are POSIX
+        // record locks, which `flock` may be emulated with (NFS).
+        let mut name = self.path.clone().into_os_string();
+        name.push(".hub-lock");
+        let path = std::path::PathBuf::from(name);
+        let shown = path.display().to_string();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| StoreError::LockFile(shown.clone(), e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(HubClaim::File(file)),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(StoreError::Claimed(format!("a lock on {shown}")))
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(StoreError::LockFile(shown, e)),
+        }
+    }
+
     async fn due_escalations(
         &self,
         now: Millis,
