@@ -237,6 +237,14 @@ async fn a_backup_taken_while_the_hub_runs_is_a_whole_working_database() -> anyh
         .expect_err("an existing file is not overwritten")
         .to_string();
     assert!(again.contains("already exists"), "{again}");
+    let missing = wardpage(&dir.path().join("nowhere.db"), &["backup", "other.db"], "")
+        .expect_err("no database, no backup")
+        .to_string();
+    assert!(missing.contains("there is no database at"), "{missing}");
+    assert!(
+        !dir.path().join("nowhere.db").exists(),
+        "nor is one created"
+    );
     // The hub carried on meanwhile.
     coord
         .ok(Cmd::Cancel {

@@ -214,6 +214,12 @@ pub struct BackupSummary {
 /// connection is a read transaction, which holds up no writer. The copy is
 /// a single file (no WAL beside it), checked with `PRAGMA integrity_check`.
 pub async fn backup(db: &Path, to: &Path) -> StoreResult<BackupSummary> {
+    if !db.is_file() {
+        return Err(StoreError::Backup(format!(
+            "there is no database at {} (name it with --db or --config)",
+            db.display()
+        )));
+    }
     if to.exists() {
         return Err(StoreError::Backup(format!(
             "{} already exists; name a new file",
