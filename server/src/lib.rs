@@ -72,10 +72,57 @@ pub async fn run_claimed(
     shutdown: impl Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(),
 ) -> anyhow::Result<()> {
+    let (lost_tx, lost_rx) = tokio::sync::oneshot::channel::<()>();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let keeper = tokio::spawn(keep_claim(claim, lost_tx, done_rx));
+    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lost_flag = lost.clone();
+    let shutdown = async move {
+        tokio::select! {
+            _ = shutdown => {}
+            Ok(()) = lost_rx => {
+                lost_flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                tracing::error!("lost the claim on the database (another hub could start on it): shutting down");
+            }
+        }
+    };
     let served = serve(listener, config, store, shutdown, ready).await;
     // Only once the writer's last commit is done (or failed).
-    claim.release().await;
+    let _ = done_tx.send(());
+    if let Ok(claim) = keeper.await {
+        claim.release().await;
+    }
+    if lost.load(std::sync::atomic::Ordering::SeqCst) {
+        anyhow::bail!("stopped: lost the claim on the database; start the hub again");
+    }
     served
+}
+
+/// How often a PostgreSQL claim's connection is checked.
+const CLAIM_CHECK: Duration = Duration::from_secs(2);
+
+/// Holds the claim while the hub serves and hands it back when `done`;
+/// says `lost` once if the claim stops holding, so the hub stops rather
+/// than serve beside a hub that may have claimed the database since.
+async fn keep_claim(
+    mut claim: HubClaim,
+    lost: tokio::sync::oneshot::Sender<()>,
+    mut done: tokio::sync::oneshot::Receiver<()>,
+) -> HubClaim {
+    let mut lost = Some(lost);
+    let mut every = tokio::time::interval(CLAIM_CHECK);
+    loop {
+        tokio::select! {
+            _ = &mut done => return claim,
+            _ = every.tick(), if lost.is_some() => {
+                if !claim.alive().await {
+                    if let Some(tx) = lost.take() {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+        }
+    }
 }
 
 async fn serve(

@@ -92,6 +92,19 @@ impl TestHub {
         format!("http://{}", self.addr)
     }
 
+    /// Waits up to `within` for the hub to stop on its own; its result.
+    pub async fn stopped_within(
+        &mut self,
+        within: std::time::Duration,
+    ) -> anyhow::Result<anyhow::Result<()>> {
+        let task = self.task.as_mut().context("the hub was already stopped")?;
+        let result = tokio::time::timeout(within, task)
+            .await
+            .context("the hub is still running")??;
+        self.task = None;
+        Ok(result)
+    }
+
     /// Graceful shutdown; returns the hub's own result.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(s) = self.stop.take() {

@@ -336,3 +336,38 @@ async fn one_hub_per_database(first: &dyn Store, second: &dyn Store) -> anyhow::
     claim.release().await;
     Ok(())
 }
+
+/// PostgreSQL drops an advisory lock with its connection: a hub whose
+/// claim connection is cut stops (with an error, for its supervisor)
+/// rather than serve beside a hub that may have claimed the database since.
+#[tokio::test]
+async fn a_hub_that_loses_its_claim_on_postgres_stops() -> anyhow::Result<()> {
+    on_fresh_postgres(
+        "a_hub_that_loses_its_claim_on_postgres_stops",
+        |url| async move {
+            let db = url.clone();
+            let mut hub = TestHub::start_with(move |c: &mut Config| c.database = db.into()).await?;
+            // The hub is serving, so it holds the claim.
+            Client::login_connect(&hub.base(), "coord.hale").await?;
+            let mut admin = sqlx::PgConnection::connect(&url).await?;
+            let cut: Vec<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks \
+             WHERE locktype = 'advisory' AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+            .fetch_all(&mut admin)
+            .await?;
+            assert_eq!(cut, [true], "exactly one hub claim to cut");
+            let result = hub
+                .stopped_within(std::time::Duration::from_secs(15))
+                .await?;
+            let err = result.expect_err("a hub without its claim stops with an error");
+            assert!(err.to_string().contains("lost the claim"), "{err}");
+            // And the database can be served again.
+            let store = PgStore::open(&url).await?;
+            store.claim_hub().await?.release().await;
+            Ok(())
+        },
+    )
+    .await
+}

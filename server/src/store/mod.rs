@@ -50,6 +50,15 @@ pub enum HubClaim {
 }
 
 impl HubClaim {
+    /// Whether the claim still holds: a PostgreSQL lock lives only as long
+    /// as its connection (which a database restart or a network cut ends).
+    pub async fn alive(&mut self) -> bool {
+        match self {
+            HubClaim::File(_) => true,
+            HubClaim::Pg(conn) => sqlx::query("SELECT 1").execute(conn).await.is_ok(),
+        }
+    }
+
     pub async fn release(self) {
         match self {
             HubClaim::File(f) => drop(f),
