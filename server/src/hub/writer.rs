@@ -455,7 +455,7 @@ impl Writer {
                 if let Err(e) = stored {
                     warn!(error = %e, "could not store transport acks and inbox rows");
                 }
-                info!("writer stopped after its last commit");
+                info!(audit_head = %self.audit.head(), "writer stopped after its last commit");
                 return Ok(());
             }
         }

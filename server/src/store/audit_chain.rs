@@ -9,7 +9,7 @@
 //!
 //! Removing the newest rows leaves a valid, shorter chain: only a head
 //! recorded elsewhere shows that. The hub logs its head when it starts and
-//! `verify` prints it, for IT to keep beside their backups.
+//! stops, and `verify` prints it, for IT to keep beside their backups.
 
 use super::{AuditRow, Store, StoreResult};
 use crate::domain::AuditRecord;
