@@ -100,6 +100,8 @@ pub async fn run_claimed(
 
 /// How often a PostgreSQL claim's connection is checked.
 const CLAIM_CHECK: Duration = Duration::from_secs(2);
+/// How long a check may take before the claim counts as lost.
+const CLAIM_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Holds the claim while the hub serves and hands it back when `done`;
 /// says `lost` once if the claim stops holding, so the hub stops rather
@@ -115,7 +117,10 @@ async fn keep_claim(
         tokio::select! {
             _ = &mut done => return claim,
             _ = every.tick(), if lost.is_some() => {
-                if !claim.alive().await {
+                // A database that does not answer for this long cannot take
+                // commits either; and shutdown waits on this check.
+                let alive = tokio::time::timeout(CLAIM_CHECK_TIMEOUT, claim.alive()).await;
+                if !alive.unwrap_or(false) {
                     if let Some(tx) = lost.take() {
                         let _ = tx.send(());
                     }
