@@ -31,11 +31,17 @@ use tracing::info;
 /// Opens the store named by `config`: a `postgres://` URL, or else a
 /// SQLite file path.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let db = config.database.to_string_lossy();
-    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        return Ok(Arc::new(store::postgres::PgStore::open(&db).await?));
+    if uses_postgres(config) {
+        let url = config.database.to_string_lossy();
+        return Ok(Arc::new(store::postgres::PgStore::open(&url).await?));
     }
     Ok(Arc::new(SqliteStore::open(&config.database).await?))
+}
+
+/// Whether `config.database` names PostgreSQL (else it is a SQLite file).
+pub fn uses_postgres(config: &Config) -> bool {
+    let db = config.database.to_string_lossy();
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
 }
 
 /// Serves the hub on `listener` until `shutdown` resolves, then closes
@@ -75,13 +81,10 @@ pub async fn run_claimed(
     let (lost_tx, lost_rx) = tokio::sync::oneshot::channel::<()>();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     let keeper = tokio::spawn(keep_claim(claim, lost_tx, done_rx));
-    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let lost_flag = lost.clone();
     let shutdown = async move {
         tokio::select! {
             _ = shutdown => {}
             Ok(()) = lost_rx => {
-                lost_flag.store(true, std::sync::atomic::Ordering::SeqCst);
                 tracing::error!("lost the claim on the database (another hub could start on it): shutting down");
             }
         }
@@ -89,11 +92,11 @@ pub async fn run_claimed(
     let served = serve(listener, config, store, shutdown, ready).await;
     // Only once the writer's last commit is done (or failed).
     let _ = done_tx.send(());
-    if let Ok(claim) = keeper.await {
+    if let Ok((claim, lost)) = keeper.await {
         claim.release().await;
-    }
-    if lost.load(std::sync::atomic::Ordering::SeqCst) {
-        anyhow::bail!("stopped: lost the claim on the database; start the hub again");
+        if lost {
+            anyhow::bail!("stopped: lost the claim on the database; start the hub again");
+        }
     }
     served
 }
@@ -103,19 +106,20 @@ const CLAIM_CHECK: Duration = Duration::from_secs(2);
 /// How long a check may take before the claim counts as lost.
 const CLAIM_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Holds the claim while the hub serves and hands it back when `done`;
-/// says `lost` once if the claim stops holding, so the hub stops rather
-/// than serve beside a hub that may have claimed the database since.
+/// Holds the claim while the hub serves and hands it back when `done`,
+/// with whether it was lost; says `lost` once if the claim stops holding,
+/// so the hub stops rather than serve beside a hub that may have claimed
+/// the database since.
 async fn keep_claim(
     mut claim: HubClaim,
     lost: tokio::sync::oneshot::Sender<()>,
     mut done: tokio::sync::oneshot::Receiver<()>,
-) -> HubClaim {
+) -> (HubClaim, bool) {
     let mut lost = Some(lost);
     let mut every = tokio::time::interval(CLAIM_CHECK);
     loop {
         tokio::select! {
-            _ = &mut done => return claim,
+            _ = &mut done => return (claim, lost.is_none()),
             _ = every.tick(), if lost.is_some() => {
                 // A database that does not answer for this long cannot take
                 // commits either; and shutdown waits on this check.

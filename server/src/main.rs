@@ -138,8 +138,7 @@ async fn main() -> anyhow::Result<()> {
         config.database = PathBuf::from("wardpage-demo.db");
     }
     if let Cmd::Backup { to } = &cli.command {
-        let db = config.database.to_string_lossy();
-        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        if wardpage_server::uses_postgres(&config) {
             bail!("the database is PostgreSQL: back it up with pg_dump");
         }
         let s = wardpage_server::store::sqlite::backup(&config.database, to)
