@@ -1,7 +1,8 @@
 //! wardpage's hub: the overnight ward task and paging server.
 //!
-//! [`run`] is the one entry point: the binary parses flags and calls it, and
-//! tests call it on port 0. There is no global state.
+//! [`run`] is the one entry point: tests call it on port 0; the binary
+//! calls [`run_claimed`], the same after claiming the database itself
+//! (before it loads the demo hospital). There is no global state.
 
 pub mod auth;
 pub mod clock;
