@@ -10,4 +10,12 @@ export type ClientFrame = { "type": "hello", version: number, token: string, cur
  * `true`: a device with no local state that wants no history: the
  * hub skips the replay and answers `resync` (ask for `snapshot`).
  */
-fresh?: boolean, } | { "type": "cmd", id: CommandId, cmd: Command, } | { "type": "ack", seq: number, } | { "type": "ping", };
+fresh?: boolean, } | { "type": "cmd", id: CommandId, cmd: Command, 
+/**
+ * When the client first made this command (hub time as the client
+ * best knows it, e.g. its clock corrected by `welcome.server_time`),
+ * unchanged on every re-send. A command the hub no longer
+ * remembers and issued longer ago than its id window is refused
+ * with `id_expired` rather than taken as new.
+ */
+issued_at?: number, } | { "type": "ack", seq: number, } | { "type": "ping", };

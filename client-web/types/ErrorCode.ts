@@ -3,4 +3,4 @@
 /**
  * Why the hub refused a frame or a command. A refused command changed nothing.
  */
-export type ErrorCode = "bad_json" | "unknown_type" | "invalid_field" | "too_large" | "unsupported_version" | "hello_required" | "unauthorized" | "forbidden" | "not_found" | "invalid_state" | "already_taken" | "id_reused" | "rate_limited" | "unavailable" | "internal";
+export type ErrorCode = "bad_json" | "unknown_type" | "invalid_field" | "too_large" | "unsupported_version" | "hello_required" | "unauthorized" | "forbidden" | "not_found" | "invalid_state" | "already_taken" | "id_reused" | "id_expired" | "rate_limited" | "unavailable" | "internal";

@@ -45,13 +45,20 @@ pub enum ErrorCode {
     /// The same command id was already used by another user, or for another command.
     #[error("id_reused")]
     IdReused,
+    /// The command was issued (`issued_at`) longer ago than the hub
+    /// remembers command ids: it may already have been applied, so it is
+    /// not applied now. Show the user it was not sent; mint a new id if the
+    /// intention still stands.
+    #[error("id_expired")]
+    IdExpired,
     /// Too many frames too fast; the connection is being closed.
     #[error("rate_limited")]
     RateLimited,
     /// The hub is shutting down; reconnect shortly.
     #[error("unavailable")]
     Unavailable,
-    /// The hub failed (e.g. storage); nothing was changed. Retry with the same id.
+    /// The hub failed (e.g. storage). The command may or may not have been
+    /// stored: retry with the same id, which applies it at most once.
     #[error("internal")]
     Internal,
 }
@@ -72,6 +79,7 @@ impl ErrorCode {
             ErrorCode::InvalidState => "invalid_state",
             ErrorCode::AlreadyTaken => "already_taken",
             ErrorCode::IdReused => "id_reused",
+            ErrorCode::IdExpired => "id_expired",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",

@@ -28,8 +28,21 @@ pub enum ClientFrame {
         #[ts(optional)]
         fresh: Option<bool>,
     },
-    /// Carry out a command. The reply names `id`.
-    Cmd { id: CommandId, cmd: Command },
+    /// Carry out a command. The reply names `id` (in lower case: the hub
+    /// answers every id in its canonical form).
+    Cmd {
+        id: CommandId,
+        cmd: Command,
+        /// When the client first made this command (hub time as the client
+        /// best knows it, e.g. its clock corrected by `welcome.server_time`),
+        /// unchanged on every re-send. A command the hub no longer
+        /// remembers and issued longer ago than its id window is refused
+        /// with `id_expired` rather than taken as new.
+        #[serde(default)]
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        issued_at: Option<Millis>,
+    },
     /// Every event up to and including `seq` has been received (cumulative).
     Ack {
         #[ts(type = "number")]
@@ -123,7 +136,7 @@ impl ClientFrame {
         }
         match serde_json::from_str::<ClientFrame>(text) {
             Ok(frame) => {
-                if let ClientFrame::Cmd { id, cmd } = &frame {
+                if let ClientFrame::Cmd { id, cmd, .. } = &frame {
                     cmd.validate().map_err(|e| FrameError {
                         code: ErrorCode::InvalidField,
                         id: Some(*id),

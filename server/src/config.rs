@@ -234,6 +234,13 @@ impl Default for Config {
     }
 }
 
+/// The shortest command-id window the protocol promises (PROTOCOL.md §5):
+/// a re-send within it is recognised, so a hub that forgets sooner would
+/// apply a retried command twice.
+pub const MIN_COMMAND_RETENTION_HOURS: u32 = 24;
+/// A week: longer only grows the hub's memory of ids.
+pub const MAX_COMMAND_RETENTION_HOURS: u32 = 24 * 7;
+
 impl Config {
     /// Reads `path` (if given), then applies environment overrides.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
@@ -293,6 +300,13 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.command_retention_hours < MIN_COMMAND_RETENTION_HOURS
+            || self.command_retention_hours > MAX_COMMAND_RETENTION_HOURS
+        {
+            return Err(ConfigError::Invalid(format!(
+                "command_retention_hours must be between {MIN_COMMAND_RETENTION_HOURS} (the protocol promises clients that ids are remembered at least that long) and {MAX_COMMAND_RETENTION_HOURS}"
+            )));
+        }
         if self.event_retention_hours < 12 {
             return Err(ConfigError::Invalid(
                 "event_retention_hours must be at least 12 (a night shift)".into(),

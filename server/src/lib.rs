@@ -142,6 +142,9 @@ async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(),
 ) -> anyhow::Result<()> {
+    // The binary validates as it loads; a caller building its own config
+    // (tests, an embedding) must not get past the same rules.
+    config.validate()?;
     let registry = Arc::new(Registry::default());
     let metrics = Arc::new(Metrics::new());
     let (writer, writer_task) = Writer::start(

@@ -166,7 +166,17 @@ impl Client {
     }
 
     pub async fn send_with_id(&mut self, id: CommandId, cmd: Command) -> anyhow::Result<()> {
-        let frame = ClientFrame::Cmd { id, cmd };
+        self.send_issued(id, cmd, None).await
+    }
+
+    /// Sends a command frame saying when the command was first made.
+    pub async fn send_issued(
+        &mut self,
+        id: CommandId,
+        cmd: Command,
+        issued_at: Option<wardpage_proto::Millis>,
+    ) -> anyhow::Result<()> {
+        let frame = ClientFrame::Cmd { id, cmd, issued_at };
         self.send_text(serde_json::to_string(&frame)?).await
     }
 

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod hub;
+pub mod pg;
 pub mod sim;
 pub mod story;
 

@@ -361,9 +361,9 @@ impl Session {
                         Message::Ping(_) | Message::Pong(_) => continue,
                     };
                     match ClientFrame::parse(text.as_str()) {
-                        Ok(ClientFrame::Cmd { id, cmd }) => {
+                        Ok(ClientFrame::Cmd { id, cmd, issued_at }) => {
                             let op = cmd.op();
-                            match hub.writer.submit(self.staff, id, cmd).await {
+                            match hub.writer.submit(self.staff, id, cmd, issued_at).await {
                                 Ok(rx) => pending.push(async move { rx.await.ok() }.instrument(info_span!("cmd", op, %id))),
                                 Err(_) => {
                                     send_text(ws, error_frame(Some(id), ErrorCode::Unavailable, "the hub is shutting down; resend after reconnecting")).await;

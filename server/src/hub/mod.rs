@@ -1,6 +1,7 @@
 //! The live hub: the writer that owns the hospital's state, the registry of
 //! open connections, and the per-connection protocol handler.
 
+mod command_ids;
 pub mod connection;
 mod inbox;
 mod own_thread;

@@ -7,6 +7,7 @@
 //! fails, every command in the batch is answered `internal`, the in-memory
 //! state is reloaded from the store, and nobody hears of the lost batch.
 
+use super::command_ids::{self, Seen};
 use super::inbox::InboxTail;
 use super::own_thread::OwnThread;
 use super::registry::Registry;
@@ -35,7 +36,10 @@ pub enum WriterMsg {
     Command {
         actor: StaffId,
         id: CommandId,
-        cmd: Command,
+        /// Boxed: commands are the largest message, and the rest are small.
+        cmd: Box<Command>,
+        /// When the client says it first made the command (`issued_at`).
+        issued_at: Option<Millis>,
         reply: oneshot::Sender<String>,
     },
     /// Who is this, and where does their stream stand?
@@ -75,13 +79,15 @@ impl WriterHandle {
         actor: StaffId,
         id: CommandId,
         cmd: Command,
+        issued_at: Option<Millis>,
     ) -> Result<oneshot::Receiver<String>, WriterGone> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(WriterMsg::Command {
                 actor,
                 id,
-                cmd,
+                cmd: Box::new(cmd),
+                issued_at,
                 reply,
             })
             .await
@@ -170,6 +176,10 @@ struct Pending {
     publish: Vec<Publication>,
     tasks: HashMap<wardpage_proto::TaskId, usize>,
     pages: HashMap<wardpage_proto::PageId, usize>,
+    /// Set when an event could not be serialised: the batch is then refused
+    /// like a failed commit (everyone in it hears `internal`, the state is
+    /// reloaded), never sent with a broken body.
+    poisoned: Option<String>,
 }
 
 impl Pending {
@@ -180,6 +190,7 @@ impl Pending {
             publish,
             tasks,
             pages,
+            poisoned,
         } = self;
         for w in fx.writes {
             match w {
@@ -205,7 +216,14 @@ impl Pending {
             .audit
             .extend(fx.audit.into_iter().map(|a| audit.chain(a)));
         for d in fx.deliveries {
-            let body: Arc<str> = Arc::from(serde_json::to_string(&d.event).unwrap_or_default());
+            let body: Arc<str> = match serde_json::to_string(&d.event) {
+                Ok(text) => Arc::from(text),
+                Err(e) => {
+                    error!(error = %e, "could not serialise an event; refusing its batch");
+                    *poisoned = Some(format!("could not serialise an event: {e}"));
+                    continue;
+                }
+            };
             batch
                 .events
                 .push(inbox.event(d.at, body.clone(), &d.recipients));
@@ -510,7 +528,10 @@ impl Writer {
             commands,
         } = staged;
         let Pending {
-            mut batch, publish, ..
+            mut batch,
+            publish,
+            poisoned,
+            ..
         } = pending;
         let now = Instant::now();
         if self.inbox.due(now) {
@@ -518,7 +539,9 @@ impl Writer {
         }
         let store = self.store.clone();
         let commit = self.committer.spawn(async move {
-            let result = if batch.is_empty() {
+            let result = if let Some(why) = poisoned {
+                Err(StoreError::Corrupt(why))
+            } else if batch.is_empty() {
                 Ok(())
             } else {
                 store.commit(&batch).await
@@ -640,59 +663,12 @@ impl Writer {
                 actor,
                 id,
                 cmd,
+                issued_at,
                 reply,
             } => {
                 staged.commands += 1;
-                let op = cmd.op();
-                if let Some(rec) = self.commands.get(&id) {
-                    let text = if rec.actor == actor && rec.op == op {
-                        match rec.reply.clone() {
-                            Some(text) => text.to_string(),
-                            None => self.stored_reply(id, rec.at).await,
-                        }
-                    } else {
-                        error_frame(
-                            Some(id),
-                            ErrorCode::IdReused,
-                            "this command id was already used for another command",
-                        )
-                    };
-                    self.count(op, "repeat");
-                    // Answered after this batch: the first may still be committing.
-                    staged.releases.push(Release::Reply(id, reply, text));
-                    return false;
-                }
-                if cmd.is_read_only() {
-                    staged.releases.push(self.read(actor, id, cmd, reply, now));
-                    return false;
-                }
-                let text = match self.hospital.apply(actor, &cmd, now) {
-                    Ok(mut fx) => {
-                        self.count(op, "ok");
-                        let text = fx
-                            .result
-                            .take()
-                            .map(|result| ServerFrame::Ok { id, result }.to_text())
-                            .unwrap_or_default();
-                        staged.pending.absorb(fx, &mut self.inbox, &mut self.audit);
-                        text
-                    }
-                    Err(e) => {
-                        self.count(op, e.code().as_str());
-                        error_frame(Some(id), e.code(), &e.to_string())
-                    }
-                };
-                let rec = CommandRecord {
-                    id,
-                    actor,
-                    op: op.to_owned(),
-                    at: now,
-                    reply: Some(Arc::from(text.as_str())),
-                };
-                self.commands.insert(id, Box::new(rec.clone()));
-                staged.pending.batch.commands.push(rec);
-                staged.recorded.push(id);
-                staged.releases.push(Release::Reply(id, reply, text));
+                self.stage_command(actor, id, *cmd, issued_at, reply, staged, now)
+                    .await;
             }
             WriterMsg::Acked { staff, seq } => {
                 let known = self.acked.entry(staff).or_insert(0);
@@ -714,6 +690,115 @@ impl Writer {
             WriterMsg::EscalateDue => self.escalate_due(now, staged).await,
         }
         false
+    }
+
+    /// Applies one client command (or answers a repeat of one), recording
+    /// its id with its answer in the same batch.
+    #[allow(clippy::too_many_arguments)]
+    async fn stage_command(
+        &mut self,
+        actor: StaffId,
+        id: CommandId,
+        cmd: Command,
+        issued_at: Option<Millis>,
+        reply: oneshot::Sender<String>,
+        staged: &mut Staged,
+        now: Millis,
+    ) {
+        let op = cmd.op();
+        let Some(digest) = command_ids::digest(&cmd) else {
+            error!(op, "could not serialise a command to fingerprint it");
+            let text = error_frame(
+                Some(id),
+                ErrorCode::Internal,
+                "the hub could not read this command; nothing changed",
+            );
+            staged.releases.push(Release::Reply(id, reply, text));
+            return;
+        };
+        let remembered = self.commands.get(&id).map(|r| &**r);
+        let seen = command_ids::judge(
+            remembered,
+            actor,
+            op,
+            &digest,
+            issued_at,
+            now,
+            self.command_retention,
+        );
+        let text = match seen {
+            Seen::Reused => Some(error_frame(
+                Some(id),
+                ErrorCode::IdReused,
+                "this command id was already used for another command or by another user; nothing changed",
+            )),
+            // A read changes nothing: its repeat is answered afresh.
+            Seen::Repeat if cmd.is_read_only() => None,
+            Seen::Repeat => Some(match remembered.and_then(|r| r.reply.clone()) {
+                Some(text) => text.to_string(),
+                None => {
+                    let at = remembered.map_or(now, |r| r.at);
+                    self.stored_reply(id, at).await
+                }
+            }),
+            Seen::Expired | Seen::New => None,
+        };
+        if let Some(text) = text {
+            self.count(op, "repeat");
+            // Answered after this batch: the first may still be committing.
+            staged.releases.push(Release::Reply(id, reply, text));
+            return;
+        }
+        if cmd.is_read_only() {
+            // Remembered while the hub runs, so nobody else can take the id
+            // of a read; reads are not stored (they change nothing).
+            self.commands.insert(
+                id,
+                Box::new(CommandRecord {
+                    id,
+                    actor,
+                    op: op.to_owned(),
+                    digest,
+                    at: now,
+                    reply: None,
+                }),
+            );
+            staged.releases.push(self.read(actor, id, cmd, reply, now));
+            return;
+        }
+        let text = if seen == Seen::Expired {
+            self.count(op, "id_expired");
+            error_frame(
+                Some(id),
+                ErrorCode::IdExpired,
+                "this command was issued longer ago than the hub remembers command ids, so it may already have been applied; nothing changed. If it is still needed, send it as a new command",
+            )
+        } else {
+            match self.hospital.apply(actor, &cmd, now) {
+                Ok(mut fx) => {
+                    self.count(op, "ok");
+                    let text = ok_frame(id, fx.result.take());
+                    staged.pending.absorb(fx, &mut self.inbox, &mut self.audit);
+                    text
+                }
+                Err(e) => {
+                    self.count(op, e.code().as_str());
+                    error_frame(Some(id), e.code(), &e.to_string())
+                }
+            }
+        };
+        let rec = CommandRecord {
+            id,
+            actor,
+            op: op.to_owned(),
+            digest,
+            at: now,
+            reply: Some(Arc::from(text.as_str())),
+        };
+        self.commands.insert(id, Box::new(rec.clone()));
+        staged.pending.batch.commands.push(rec);
+        staged.recorded.push(id);
+        staged.releases.push(Release::Reply(id, reply, text));
     }
 
     /// The answer to a command recorded before this hub started.
@@ -805,9 +890,7 @@ impl Writer {
             }
             Ok(fx) => {
                 self.count(cmd.op(), "ok");
-                fx.result
-                    .map(|result| ServerFrame::Ok { id, result }.to_text())
-                    .unwrap_or_default()
+                ok_frame(id, fx.result)
             }
             Err(e) => {
                 self.count(cmd.op(), e.code().as_str());
@@ -907,6 +990,23 @@ impl Writer {
                 .tasks
                 .get_or_create(&StateLabels { state })
                 .set(n);
+        }
+    }
+}
+
+/// The `ok` frame for a command's result. Every command the domain accepts
+/// has a result; one without is a hub defect, answered `internal` (never an
+/// empty frame) and logged.
+fn ok_frame(id: CommandId, result: Option<wardpage_proto::CommandResult>) -> String {
+    match result {
+        Some(result) => ServerFrame::Ok { id, result }.to_text(),
+        None => {
+            error!(%id, "a command was applied without a result to answer with");
+            error_frame(
+                Some(id),
+                ErrorCode::Internal,
+                "the hub applied this command but could not say how; check before retrying",
+            )
         }
     }
 }

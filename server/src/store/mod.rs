@@ -77,6 +77,9 @@ pub struct CommandRecord {
     pub id: CommandId,
     pub actor: StaffId,
     pub op: String,
+    /// What makes a repeat the same command (see `hub::command_ids`);
+    /// empty for answers stored before digests were kept.
+    pub digest: String,
     pub at: Millis,
     /// The full reply frame as first sent.
     /// `None` for answers loaded at start: they stay in the store, read by

@@ -120,8 +120,8 @@ pub(super) const STREAM_ROWS: RowWrite = RowWrite {
     tail: " ON CONFLICT (staff) DO UPDATE SET last_seq = excluded.last_seq",
 };
 pub(super) const COMMAND_ROWS: RowWrite = RowWrite {
-    head: "INSERT INTO commands (id, actor, op, at, reply) ",
-    columns: 5,
+    head: "INSERT INTO commands (id, actor, op, at, reply, digest) ",
+    columns: 6,
     tail: "",
 };
 pub(super) const END_SHIFT: &str = "DELETE FROM shifts WHERE staff = $1";
@@ -362,7 +362,9 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
             },
             // Answers stay in the store until a repeat asks for one.
             async {
-                let mut rows = sqlx::query("SELECT id, actor, op, at FROM commands WHERE at >= $1")
+                let mut rows = // Oldest first: an id stored twice (re-sent after it was forgotten)
+                // is remembered as its newest use.
+                sqlx::query("SELECT id, actor, op, at, digest FROM commands WHERE at >= $1 ORDER BY at")
                     .bind(commands_since)
                     .fetch(db);
                 let mut commands = Vec::new();
@@ -372,6 +374,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
                         actor: parse_id(r.try_get::<&str, _>(1)?)?,
                         op: r.try_get(2)?,
                         at: r.try_get(3)?,
+                        digest: r.try_get(4)?,
                         reply: None,
                     });
                 }
@@ -565,7 +568,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
                 .execute(&mut *tx)
                 .await?;
         }
-        let commands: Vec<(String, String, &str, Millis, &str)> = b
+        let commands: Vec<(String, String, &str, Millis, &str, &str)> = b
             .commands
             .iter()
             .map(|c| {
@@ -575,6 +578,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
                     c.op.as_str(),
                     c.at,
                     c.reply.as_deref().unwrap_or_default(),
+                    c.digest.as_str(),
                 )
             })
             .collect();
@@ -587,7 +591,8 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
                     .push_bind(&c.1)
                     .push_bind(c.2)
                     .push_bind(c.3)
-                    .push_bind(c.4);
+                    .push_bind(c.4)
+                    .push_bind(c.5);
             },
         )
         .await?;

@@ -213,6 +213,7 @@ impl DirectCommit {
                     c.op,
                     c.at,
                     c.reply.as_deref().unwrap_or_default(),
+                    c.digest,
                 ])?;
             }
         }

@@ -278,7 +278,7 @@ mod tests {
         let text = raise_frame(id, "p3", 123_456);
         let f = wardpage_proto::ClientFrame::parse(&text).expect("valid frame");
         match f {
-            wardpage_proto::ClientFrame::Cmd { id: got, cmd } => {
+            wardpage_proto::ClientFrame::Cmd { id: got, cmd, .. } => {
                 assert_eq!(got, id);
                 assert_eq!(cmd.op(), "raise_task");
             }
