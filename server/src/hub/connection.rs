@@ -430,6 +430,11 @@ impl Session {
                     }
                 }
                 kick = entry.kicked() => {
+                    // Answers already given (e.g. `internal` for the failed
+                    // commit that caused the kick) go out before the close.
+                    while let Some(Some(reply)) = pending.next().now_or_never() {
+                        if !send_text(ws, reply_text(reply)).await { break; }
+                    }
                     close(ws, kick.code, kick.reason).await;
                     return match kick {
                         Kick { code: 1013, .. } => "slow consumer",

@@ -4,6 +4,7 @@
 //! registry when their [`Registration`] is dropped, so a connection that
 //! ends by any path, panic included, leaves no ghost.
 
+use std::collections::BTreeSet;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -159,6 +160,19 @@ impl Registry {
             .lock()
             .map(|m| m.get(&staff).map_or(0, Vec::len))
             .unwrap_or(0)
+    }
+
+    /// Closes every connection of these members of staff, so that each
+    /// resumes from its cursor (after a commit that failed: it may have
+    /// landed, and then its events are in the store but were never sent).
+    pub fn kick_staff(&self, staff: &BTreeSet<StaffId>, k: Kick) {
+        if let Ok(map) = self.conns.lock() {
+            staff
+                .iter()
+                .filter_map(|s| map.get(s))
+                .flatten()
+                .for_each(|c| c.kick(k));
+        }
     }
 
     /// Closes every connection opened with this session (logout).

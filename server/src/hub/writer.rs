@@ -10,7 +10,7 @@
 use super::command_ids::{self, Seen};
 use super::inbox::InboxTail;
 use super::own_thread::OwnThread;
-use super::registry::Registry;
+use super::registry::{Kick, Registry};
 use crate::clock::now_ms;
 use crate::domain::{Effects, Hospital, Policies, Subject, Targets, Write};
 use crate::metrics::{CommandLabels, Metrics, StateLabels};
@@ -592,6 +592,15 @@ impl Writer {
             );
             // The staged batch was applied on top of the failed one: it goes too.
             let later = std::mem::take(staged);
+            // A commit that failed may still have landed: its events would
+            // then be in the store, never sent, and the next live event would
+            // leave a hole. Everyone they were for resumes from the store.
+            let told: BTreeSet<StaffId> = f
+                .publish
+                .iter()
+                .chain(&later.pending.publish)
+                .flat_map(|p| p.recipients.iter().map(|(s, _)| *s))
+                .collect();
             for (releases, recorded) in [(f.releases, f.recorded), (later.releases, later.recorded)]
             {
                 for id in recorded {
@@ -601,6 +610,14 @@ impl Writer {
                     refuse(r);
                 }
             }
+            // After the answers, so that each is on its way before the close.
+            self.registry.kick_staff(
+                &told,
+                Kick {
+                    code: 1012,
+                    reason: "the hub could not confirm a write: resume from your cursor",
+                },
+            );
             self.reload().await?;
             return Ok(());
         };
