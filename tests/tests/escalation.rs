@@ -2,7 +2,7 @@
 //! and the hub alerts more people, on time, even across a SIGKILL.
 
 use std::time::Duration;
-use wardpage_proto::{Command, Event, Role, TaskView};
+use wardpage_proto::{Command, Event, Priority, Requirement, Role, TaskView};
 use wardpage_server::config::{Config, EscalationConfig};
 use wardpage_tests::story::*;
 use wardpage_tests::{Client, HubProcess, TestHub};
@@ -189,4 +189,45 @@ steps = [{ action = "coordinator", after_secs = 5, after_mins = 1 }]
         EscalationConfig::default().to_policies().expect("defaults"),
         wardpage_server::domain::Policies::default()
     );
+}
+
+#[tokio::test]
+async fn a_priority_raised_part_way_up_the_ladder_escalates_on_the_new_cadence(
+) -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let mut coord = Client::login_connect(&base, "coord.hale").await?;
+    let task = raise_ok(
+        &mut nurse,
+        raise(
+            "w7",
+            Requirement::Skill(wardpage_proto::Skill::Cannulation),
+            Priority::Routine,
+        ),
+    )
+    .await?;
+    // Its first step fires (by hand here): the routine ladder's next step
+    // is five minutes on.
+    let fired = task_of(&coord.ok(Command::EscalateNow { task: task.id }).await?).clone();
+    let routine_next = fired.next_escalation_at.expect("still on the ladder");
+    let before = wardpage_server::clock::now_ms();
+    let changed = coord
+        .ok(Command::SetPriority {
+            task: task.id,
+            priority: Priority::Emergency,
+        })
+        .await?;
+    let next = task_of(&changed)
+        .next_escalation_at
+        .expect("still on the ladder");
+    // The emergency ladder's steps are a minute apart (the default policy).
+    assert!(
+        next <= before + 60_000 + 1_000,
+        "next escalation {} ms after the change, on the routine cadence (was due {} ms on)",
+        next - before,
+        routine_next - before
+    );
+    assert!(next >= before, "not in the past: no flood of firings");
+    hub.stop().await
 }

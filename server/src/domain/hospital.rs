@@ -272,6 +272,10 @@ impl Hospital {
             Command::SetPriority { task, priority } => {
                 self.require_overseer(actor, now, "change priorities")?;
                 let target = self.targets.for_priority(*priority);
+                let replan = self
+                    .tasks
+                    .get(task)
+                    .and_then(|t| self.replan_mid_ladder(t, *priority, now));
                 self.change_task(actor, *task, now, "set_priority", |t, _| {
                     if t.view.state.is_terminal() {
                         return Err(DomainError::InvalidState("task is closed".into()));
@@ -286,6 +290,10 @@ impl Hospital {
                     t.view.priority = *priority;
                     t.view.accept_by = t.view.raised_at + target.accept_within;
                     t.view.complete_by = t.view.raised_at + target.complete_within;
+                    if let Some((step, at)) = replan {
+                        t.escalation.step = step;
+                        t.view.next_escalation_at = Some(at);
+                    }
                     t.view.version += 1;
                     t.view.updated_at = now;
                     Ok((
@@ -959,6 +967,35 @@ impl Hospital {
             Phase::Complete => Some(&policy.complete),
             Phase::Done => None,
         }
+    }
+
+    /// A task part-way up its ladder whose priority changes moves to the
+    /// new priority's ladder at the same step, timed from now on the new
+    /// cadence (an emergency must not wait out a routine gap). `None` when
+    /// the task is not mid-ladder: `schedule_task` then plans it afresh.
+    fn replan_mid_ladder(
+        &self,
+        t: &Task,
+        priority: Priority,
+        now: Millis,
+    ) -> Option<(usize, Millis)> {
+        if t.escalation.step == 0 || t.state().is_terminal() {
+            return None;
+        }
+        let policy = self
+            .policies
+            .for_task(priority, t.view.category, &t.view.ward)?;
+        let ladder = match t.escalation.phase {
+            Phase::Accept => &policy.accept,
+            Phase::Complete => &policy.complete,
+            Phase::Done => return None,
+        };
+        let step = t.escalation.step.min(ladder.steps.len());
+        let gap = match ladder.steps.get(step) {
+            Some(s) => s.after.unwrap_or(0),
+            None => ladder.repeat_every,
+        };
+        Some((step, now + gap))
     }
 
     /// Puts the task on the ladder its state calls for and sets when it
