@@ -153,6 +153,9 @@ pub struct Writer {
     /// Pending escalations in due order, mirrored from the committed state.
     deadlines: BTreeSet<(Millis, Subject)>,
     due_of: HashMap<Subject, Millis>,
+    /// Shift changes of the batch being committed: a roster reloaded from
+    /// the store meanwhile may not hold them yet (see `replace_roster`).
+    committing_shifts: Vec<(StaffId, Option<crate::domain::Shift>)>,
 }
 
 /// How often acknowledged history and old command answers are pruned.
@@ -317,6 +320,7 @@ impl Writer {
             roster_version: 0,
             deadlines: BTreeSet::new(),
             due_of: HashMap::new(),
+            committing_shifts: Vec::new(),
         };
         writer.reload().await?;
         info!(
@@ -393,6 +397,21 @@ impl Writer {
         if let Some(d) = due {
             self.due_of.insert(subject, d);
             self.deadlines.insert((d, subject));
+        }
+    }
+
+    /// Takes a roster read from the store, keeping the shift changes that
+    /// were applied here but are not committed yet (in flight or staged):
+    /// the read may have missed them, and they are stored and answered `ok`
+    /// once their commit returns.
+    fn replace_roster(&mut self, roster: crate::domain::Roster, staged: &Staged) {
+        self.hospital.roster = roster;
+        for (staff, shift) in self
+            .committing_shifts
+            .iter()
+            .chain(&staged.pending.batch.shifts)
+        {
+            self.hospital.roster.set_shift(*staff, shift.clone());
         }
     }
 
@@ -493,7 +512,7 @@ impl Writer {
             Ok(v) if v != self.roster_version => match self.store.load_roster().await {
                 Ok(roster) => {
                     info!(version = v, "roster changed outside the hub; reloaded");
-                    self.hospital.roster = roster;
+                    self.replace_roster(roster, staged);
                     self.roster_version = v;
                 }
                 Err(e) => warn!(error = %e, "roster reload failed"),
@@ -537,6 +556,7 @@ impl Writer {
         if self.inbox.due(now) {
             self.inbox.write_part(&mut batch, now);
         }
+        self.committing_shifts.clone_from(&batch.shifts);
         let store = self.store.clone();
         let commit = self.committer.spawn(async move {
             let result = if let Some(why) = poisoned {
@@ -567,6 +587,8 @@ impl Writer {
         done: Result<(Batch, Result<(), StoreError>), tokio::task::JoinError>,
         staged: &mut Staged,
     ) -> Result<(), StoreError> {
+        // Committed (or refused, and then reloaded): the store has the truth.
+        self.committing_shifts.clear();
         let (batch, failure) = match done {
             Ok((batch, Ok(()))) => (Some(batch), None),
             Ok((_, Err(e))) => (None, Some(e.to_string())),
@@ -698,7 +720,7 @@ impl Writer {
                 }
             }
             WriterMsg::Whois { staff, reply } => {
-                let answer = self.whois(staff, now).await;
+                let answer = self.whois(staff, now, staged).await;
                 staged.releases.push(Release::Whois(reply, answer));
             }
             WriterMsg::Stats { reply } => staged.releases.push(Release::Stats(reply)),
@@ -917,11 +939,16 @@ impl Writer {
         Release::Reply(id, reply, text)
     }
 
-    async fn whois(&mut self, staff: StaffId, now: Millis) -> Option<(StaffView, u64)> {
+    async fn whois(
+        &mut self,
+        staff: StaffId,
+        now: Millis,
+        staged: &Staged,
+    ) -> Option<(StaffView, u64)> {
         if !self.hospital.roster.staff.contains_key(&staff) {
             // Added since the last roster check (e.g. `wardpage user add`).
             if let Ok(roster) = self.store.load_roster().await {
-                self.hospital.roster = roster;
+                self.replace_roster(roster, staged);
             }
         }
         self.hospital
