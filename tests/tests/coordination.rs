@@ -170,3 +170,50 @@ async fn escalate_now_is_for_coordinators() -> anyhow::Result<()> {
     assert!(last.detail.starts_with("by hand"), "{}", last.detail);
     hub.stop().await
 }
+
+/// Whether the directory shows `login` as connected.
+async fn shown_connected(coord: &mut Client, login: &str) -> anyhow::Result<bool> {
+    let CommandResult::Directory { staff, .. } = coord.ok(Command::Directory {}).await? else {
+        anyhow::bail!("directory")
+    };
+    Ok(staff
+        .iter()
+        .find(|s| s.login == login)
+        .is_some_and(|s| s.connected))
+}
+
+#[tokio::test]
+async fn presence_converges_when_devices_come_and_go_at_once() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut coord = Client::login_connect(&base, "coord.hale").await?;
+    let token =
+        wardpage_tests::client::login(&base, "fy1.patel", wardpage_tests::DEMO_PASSWORD).await?;
+    // Two phones of one doctor connecting and dropping over each other.
+    for _ in 0..20 {
+        let (a, b) = tokio::join!(
+            Client::connect(&base, &token, 0),
+            Client::connect(&base, &token, 0)
+        );
+        let (a, b) = (a?, b?);
+        tokio::join!(a.close(), b.close());
+    }
+    let last = Client::connect(&base, &token, 0).await?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !shown_connected(&mut coord, "fy1.patel").await? {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "shown gone while a phone is connected"
+        );
+        tokio::task::yield_now().await;
+    }
+    last.close().await;
+    while shown_connected(&mut coord, "fy1.patel").await? {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "shown connected with no phone left"
+        );
+        tokio::task::yield_now().await;
+    }
+    hub.stop().await
+}

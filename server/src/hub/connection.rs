@@ -45,14 +45,13 @@ pub async fn serve(hub: Arc<Hub>, mut ws: WebSocket, conn_id: u64) {
             Ok(session) => {
                 let staff = session.staff;
                 tracing::Span::current().record("staff", tracing::field::display(staff));
-                if hub.registry.count(staff) == 1 {
-                    hub.writer.presence(staff, true);
-                }
+                // Hints on every change: the writer reads the registry for
+                // the truth, so two devices coming and going at once cannot
+                // leave someone shown as connected.
+                hub.writer.presence(staff);
                 let reason = session.run(&hub, &mut ws).await;
                 // The session (and its registration) is gone now.
-                if hub.registry.count(staff) == 0 {
-                    hub.writer.presence(staff, false);
-                }
+                hub.writer.presence(staff);
                 reason
             }
             Err(reason) => reason,

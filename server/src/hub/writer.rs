@@ -56,7 +56,9 @@ pub enum WriterMsg {
     /// Internal: the earliest escalation deadline has passed.
     EscalateDue,
     /// Someone's device count went from or to zero.
-    Presence { staff: StaffId, connected: bool },
+    /// (The writer reads who is connected from the registry itself, so
+    /// hints that arrive out of order cannot leave it wrong.)
+    Presence { staff: StaffId },
 }
 
 /// A cheap, clonable way to talk to the writer.
@@ -114,9 +116,10 @@ impl WriterHandle {
         let _ = self.tx.try_send(WriterMsg::Acked { staff, seq });
     }
 
-    /// Best effort: presence is a hint for the dashboard, not a record.
-    pub fn presence(&self, staff: StaffId, connected: bool) {
-        let _ = self.tx.try_send(WriterMsg::Presence { staff, connected });
+    /// Best effort: a hint that someone's devices changed. A hint lost to a
+    /// full queue is made good by the writer's own check every tick.
+    pub fn presence(&self, staff: StaffId) {
+        let _ = self.tx.try_send(WriterMsg::Presence { staff });
     }
 
     pub async fn refresh_stats(&self) {
@@ -508,6 +511,7 @@ impl Writer {
         if self.inbox.due(now) {
             self.inbox.write_part(&mut staged.pending.batch, now);
         }
+        self.reconcile_presence();
         match self.store.roster_version().await {
             Ok(v) if v != self.roster_version => match self.store.load_roster().await {
                 Ok(roster) => {
@@ -725,7 +729,10 @@ impl Writer {
             }
             WriterMsg::Stats { reply } => staged.releases.push(Release::Stats(reply)),
             WriterMsg::Shutdown => return true,
-            WriterMsg::Presence { staff, connected } => self.presence(staff, connected, now),
+            WriterMsg::Presence { staff } => {
+                let connected = self.registry.count(staff) > 0;
+                self.presence(staff, connected, now);
+            }
             WriterMsg::EscalateDue => self.escalate_due(now, staged).await,
         }
         false
@@ -981,6 +988,27 @@ impl Writer {
             })
             .collect();
         Ok(wardpage_proto::CommandResult::Timeline { task, entries })
+    }
+
+    /// Makes presence agree with the registry, whatever hints were lost.
+    fn reconcile_presence(&mut self) {
+        let now = now_ms();
+        let live: BTreeSet<StaffId> = self.registry.connected().into_iter().collect();
+        let stale: Vec<(StaffId, bool)> = self
+            .hospital
+            .presence
+            .iter()
+            .filter(|(s, (connected, _))| *connected != live.contains(s))
+            .map(|(s, (connected, _))| (*s, !connected))
+            .chain(
+                live.iter()
+                    .filter(|s| !self.hospital.presence.contains_key(s))
+                    .map(|s| (*s, true)),
+            )
+            .collect();
+        for (staff, connected) in stale {
+            self.presence(staff, connected, now);
+        }
     }
 
     /// Records a change of presence and tells the coordinators on shift.
