@@ -167,15 +167,7 @@ async fn main() -> anyhow::Result<()> {
             // mistake on a running hub's database changes nothing.
             let claim = store.claim_hub().await?;
             if demo {
-                let roster = RosterFile::parse(DEMO_ROSTER)?;
-                let s = roster
-                    .import(&*store, clock::now_ms(), Some(DEMO_PASSWORD))
-                    .await?;
-                eprintln!(
-                    "demo hospital: {} wards, {} staff, {} on shift for 12 hours; every password is \"{DEMO_PASSWORD}\"",
-                    s.wards, s.staff, s.shifts
-                );
-                eprintln!("  nurse: nurse.okafor   doctor: fy1.patel   coordinator: coord.hale   (see server/demo/hospital.toml)");
+                load_demo(&*store).await?;
             }
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
@@ -312,4 +304,33 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// Loads the demo hospital into a new database; an existing one is kept as
+/// it is (what the coordinator changed tonight survives a restart) unless
+/// its night is over, when only the demo's shifts start again.
+async fn load_demo(store: &dyn wardpage_server::store::Store) -> anyhow::Result<()> {
+    let now = clock::now_ms();
+    let existing = store.load_roster().await?;
+    let on_now = existing.shifts().values().filter(|s| s.is_on(now)).count();
+    if !existing.staff.is_empty() && on_now > 0 {
+        eprintln!(
+            "demo hospital: kept as it was ({} staff, {on_now} on shift); delete the demo database for a fresh night",
+            existing.staff.len()
+        );
+    } else {
+        let roster = RosterFile::parse(DEMO_ROSTER)?;
+        let s = roster.import(store, now, Some(DEMO_PASSWORD)).await?;
+        let what = if existing.staff.is_empty() {
+            "new"
+        } else {
+            "its night was over, so its shifts start again now"
+        };
+        eprintln!(
+            "demo hospital ({what}): {} wards, {} staff, {} on shift for 12 hours; every password is \"{DEMO_PASSWORD}\"",
+            s.wards, s.staff, s.shifts
+        );
+    }
+    eprintln!("  nurse: nurse.okafor   doctor: fy1.patel   coordinator: coord.hale   (see server/demo/hospital.toml)");
+    Ok(())
 }
