@@ -36,6 +36,8 @@ pub struct Client {
     /// The welcome frame's fields.
     pub welcome_cursor: u64,
     pub resync: bool,
+    /// The hub's time when it welcomed this connection.
+    pub server_time: wardpage_proto::Millis,
     /// Highest `seq` processed; events at or below it are duplicates.
     pub cursor: u64,
     /// Events received but not yet taken by [`Client::next_event`].
@@ -118,8 +120,10 @@ impl Client {
                 me,
                 cursor: top,
                 resync,
+                server_time,
                 ..
             } => Ok(Client {
+                server_time,
                 ws,
                 base: base.to_owned(),
                 token: token.to_owned(),
