@@ -1,9 +1,10 @@
 //! Roster files: wards, staff and tonight's shifts in one TOML file, for
-//! `wardpage roster import` and the demo hospital. Importing goes through
-//! the store; a running hub notices the change and reloads its roster.
+//! `wardpage roster import` and the demo hospital. An import is one
+//! transaction in the store that bumps the roster version once, so a
+//! running hub that notices the change reloads all of it or none.
 
 use crate::domain::{Shift, Staff, Ward};
-use crate::store::{Store, StoreError};
+use crate::store::{RosterImport, Store, StoreError};
 use serde::Deserialize;
 use std::collections::HashSet;
 use wardpage_proto::{Millis, Role, Skill, StaffId, WardId};
@@ -149,54 +150,51 @@ impl RosterFile {
                 )));
             }
         }
-        let mut summary = ImportSummary::default();
-        for w in &self.wards {
-            let beds = match &w.beds {
-                Beds::Count(n) => (1..=*n).map(|i| i.to_string()).collect(),
-                Beds::Labels(l) => l.clone(),
-            };
-            store
-                .upsert_ward(&Ward {
+        let hash = password.map(crate::auth::hash_password).transpose()?;
+        let import = RosterImport {
+            wards: self
+                .wards
+                .iter()
+                .map(|w| Ward {
                     id: WardId(w.id.clone()),
                     name: w.name.clone(),
-                    beds,
+                    beds: match &w.beds {
+                        Beds::Count(n) => (1..=*n).map(|i| i.to_string()).collect(),
+                        Beds::Labels(l) => l.clone(),
+                    },
                 })
-                .await?;
-            summary.wards += 1;
-        }
-        let hash = password.map(crate::auth::hash_password).transpose()?;
-        for s in &self.staff {
-            let existing = store.staff_by_login(&s.login).await?;
-            let id = existing
-                .as_ref()
-                .map(|e| e.id)
-                .unwrap_or_else(StaffId::new_random);
-            let staff = Staff {
-                id,
-                login: s.login.clone(),
-                name: s.name.clone(),
-                role: s.role,
-                skills: s.skills.clone(),
-                active: true,
-            };
-            store.upsert_staff(&staff, hash.as_deref()).await?;
-            summary.staff += 1;
-            if let Some(sh) = &s.shift {
-                let hours = i64::from(sh.hours.unwrap_or(12));
-                store
-                    .put_shift(
-                        id,
-                        &Shift {
-                            role: sh.role.unwrap_or(s.role),
-                            wards: sh.wards.iter().map(|w| WardId(w.clone())).collect(),
-                            starts_at: now,
-                            ends_at: now + hours * 3_600_000,
-                        },
-                    )
-                    .await?;
-                summary.shifts += 1;
-            }
-        }
+                .collect(),
+            staff: self
+                .staff
+                .iter()
+                .map(|s| {
+                    let staff = Staff {
+                        // Kept only if the login is new (see `import_roster`).
+                        id: StaffId::new_random(),
+                        login: s.login.clone(),
+                        name: s.name.clone(),
+                        role: s.role,
+                        skills: s.skills.clone(),
+                        active: true,
+                    };
+                    let shift = s.shift.as_ref().map(|sh| Shift {
+                        role: sh.role.unwrap_or(s.role),
+                        wards: sh.wards.iter().map(|w| WardId(w.clone())).collect(),
+                        starts_at: now,
+                        ends_at: now + i64::from(sh.hours.unwrap_or(12)) * 3_600_000,
+                    });
+                    (staff, shift)
+                })
+                .collect(),
+            password_hash: hash.as_deref(),
+        };
+        // One transaction: a hub never loads half of it.
+        store.import_roster(&import).await?;
+        let summary = ImportSummary {
+            wards: import.wards.len(),
+            staff: import.staff.len(),
+            shifts: import.staff.iter().filter(|(_, s)| s.is_some()).count(),
+        };
         Ok(summary)
     }
 }
@@ -244,6 +242,91 @@ mod tests {
             store.list_staff().await.expect("list").is_empty(),
             "nothing written"
         );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    const TWO_WARDS: &str = r#"
+        [[ward]]
+        id = "w7"
+        name = "Ward 7"
+        beds = 2
+        [[ward]]
+        id = "w9"
+        name = "Ward 9"
+        beds = 2
+        [[staff]]
+        login = "a"
+        name = "A"
+        role = "fy1"
+        shift = { wards = ["w7"] }
+        [[staff]]
+        login = "z"
+        name = "Z"
+        role = "fy1"
+        shift = { wards = ["w9"] }
+    "#;
+
+    /// The database refuses the import's last write (here a trigger, as a
+    /// full disk or a constraint would): nothing of the import is stored,
+    /// and the roster version a running hub watches has not moved.
+    #[tokio::test]
+    async fn an_import_whose_last_write_fails_leaves_the_database_as_it_was() {
+        let dir = tempfile_dir();
+        let path = dir.join("r.db");
+        let store = crate::store::sqlite::SqliteStore::open(&path)
+            .await
+            .expect("open");
+        let version = store.roster_version().await.expect("version");
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+            "sqlite://{}",
+            path.display()
+        ))
+        .await
+        .expect("connect");
+        sqlx::query(
+            "CREATE TRIGGER refuse_w9 BEFORE INSERT ON shifts WHEN NEW.wards LIKE '%w9%'              BEGIN SELECT RAISE(ABORT, 'no room on the disk'); END",
+        )
+        .execute(&mut conn)
+        .await
+        .expect("trigger");
+        let r = RosterFile::parse(TWO_WARDS).expect("valid");
+        let e = r.import(&store, 0, None).await.expect_err("refused");
+        assert!(e.to_string().contains("no room"), "{e}");
+        assert!(store.list_staff().await.expect("list").is_empty());
+        assert!(store.load_roster().await.expect("roster").wards.is_empty());
+        assert_eq!(store.roster_version().await.expect("version"), version);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A hub reloads when the version changes: one import, one change, so
+    /// it never reloads a part of one.
+    #[tokio::test]
+    async fn an_import_moves_the_roster_version_once() {
+        let dir = tempfile_dir();
+        let store = crate::store::sqlite::SqliteStore::open(&dir.join("r.db"))
+            .await
+            .expect("open");
+        let version = store.roster_version().await.expect("version");
+        let r = RosterFile::parse(TWO_WARDS).expect("valid");
+        let s = r.import(&store, 0, None).await.expect("import");
+        assert_eq!((s.wards, s.staff, s.shifts), (2, 2, 2));
+        assert_eq!(store.roster_version().await.expect("version"), version + 1);
+        // Again: existing logins keep their ids, and their shifts follow them.
+        let ids: Vec<_> = store
+            .list_staff()
+            .await
+            .expect("list")
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        r.import(&store, 0, None).await.expect("import again");
+        let roster = store.load_roster().await.expect("roster");
+        assert_eq!(roster.staff.len(), 2);
+        for id in ids {
+            assert!(roster.staff.contains_key(&id));
+            assert!(roster.on_shift(id, 1).is_some(), "{id} keeps a shift");
+        }
+        assert_eq!(store.roster_version().await.expect("version"), version + 2);
         let _ = std::fs::remove_dir_all(dir);
     }
 

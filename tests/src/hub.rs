@@ -195,6 +195,32 @@ impl HubProcess {
         format!("http://{}", self.addr)
     }
 
+    /// The process id, for signals (SIGSTOP, SIGCONT).
+    pub fn pid(&self) -> anyhow::Result<u32> {
+        self.child.id().context("the hub has already exited")
+    }
+
+    /// Sends `signal` (a name `kill` knows: STOP, CONT, ...).
+    pub fn signal(&self, signal: &str) -> anyhow::Result<()> {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid()?.to_string())
+            .status()?;
+        anyhow::ensure!(status.success(), "kill -{signal} failed");
+        Ok(())
+    }
+
+    /// Waits up to `within` for the hub to exit on its own.
+    pub async fn exited_within(
+        &mut self,
+        within: std::time::Duration,
+    ) -> anyhow::Result<std::process::ExitStatus> {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .context("the hub is still running")?
+            .context("waiting for the hub")
+    }
+
     /// SIGKILL: no chance to flush or say goodbye.
     pub async fn kill9(mut self) -> anyhow::Result<()> {
         self.child.start_kill()?;

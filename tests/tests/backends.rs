@@ -371,3 +371,231 @@ async fn a_hub_that_loses_its_claim_on_postgres_stops() -> anyhow::Result<()> {
     )
     .await
 }
+
+/// A store whose claim connection was cut while a second store claimed the
+/// database: its next commit fails and writes nothing (the second's commit
+/// of the same event id goes through), and it stays refused.
+#[tokio::test]
+async fn a_stale_claim_commits_nothing_on_postgres() -> anyhow::Result<()> {
+    on_fresh_postgres(
+        "a_stale_claim_commits_nothing_on_postgres",
+        |url| async move {
+            let first = PgStore::open(&url).await?;
+            let mut claim = first.claim_hub().await?;
+            let a = StaffId::new_random();
+            let one = |id| Batch {
+                events: vec![event(id, &[(a, id as u64)])],
+                ..Default::default()
+            };
+            first.commit(&one(1)).await?;
+            let mut admin = sqlx::PgConnection::connect(&url).await?;
+            let cut: Vec<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks \
+             WHERE locktype = 'advisory' AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+            .fetch_all(&mut admin)
+            .await?;
+            assert_eq!(cut, [true]);
+            let second = PgStore::open(&url).await?;
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+            let claim2 = loop {
+                match second.claim_hub().await {
+                    Ok(c) => break c,
+                    Err(StoreError::Claimed(_)) if tokio::time::Instant::now() < deadline => {
+                        tokio::time::sleep(std::time::Duration::from_millis(5)).await
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            };
+            let stale = first.commit(&one(2)).await;
+            assert!(stale.is_err(), "a stale hub's commit must fail");
+            second.commit(&one(2)).await?;
+            let stored: Vec<i64> = sqlx::query_scalar("SELECT id FROM events ORDER BY id")
+                .fetch_all(&mut admin)
+                .await?;
+            assert_eq!(stored, [1, 2]);
+            assert!(first.commit(&one(3)).await.is_err(), "and stays refused");
+            assert!(
+                first.load(0, 0).await.is_err(),
+                "a fenced store does not reload"
+            );
+            assert!(!claim.alive().await, "its claim is lost");
+            claim.release().await;
+            claim2.release().await;
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// The fixture of [`a_large_prune`]: 201,000 events, 200,000 of them below
+/// the inbox watermark with their inbox rows: `a` hears every event and
+/// acknowledged them all, `b` every tenth and acknowledged half of its old
+/// ones. Events 180,001-200,000 are recent; all others (those above the
+/// watermark too) are old.
+const PRUNE_EVENTS: i64 = 201_000;
+const PRUNE_WATERMARK: i64 = 200_000;
+const PRUNE_OLD: i64 = 180_000;
+const RECENT: i64 = 1_000_000_000_000;
+
+fn prune_fixture(a: StaffId, b: StaffId) -> Vec<String> {
+    let b_acked = PRUNE_OLD / 20;
+    let nums = |top: i64| {
+        format!("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {top})")
+    };
+    vec![
+        format!(
+            "{} INSERT INTO events (id, at, body, recipients) SELECT i, \
+             CASE WHEN i > {PRUNE_OLD} AND i <= {PRUNE_WATERMARK} THEN {RECENT} ELSE 1 END, \
+             '{{}}', CASE WHEN i % 10 = 0 THEN '{a}:' || i || ',{b}:' || (i / 10) \
+             ELSE '{a}:' || i END FROM n",
+            nums(PRUNE_EVENTS)
+        ),
+        format!(
+            "{} INSERT INTO inbox (staff, seq, event) SELECT '{a}', i, i FROM n",
+            nums(PRUNE_WATERMARK)
+        ),
+        format!(
+            "{} INSERT INTO inbox (staff, seq, event) SELECT '{b}', i, i * 10 FROM n",
+            nums(PRUNE_WATERMARK / 10)
+        ),
+        format!(
+            "INSERT INTO streams (staff, last_seq, acked_seq) VALUES \
+             ('{a}', {PRUNE_WATERMARK}, {PRUNE_EVENTS}), ('{b}', {}, {b_acked})",
+            PRUNE_WATERMARK / 10
+        ),
+        format!("UPDATE meta SET value = {PRUNE_WATERMARK} WHERE key = 'inbox_through'"),
+    ]
+}
+
+/// A prune of a large history while group commits stream in: every commit
+/// succeeds, and commits complete while the prune is under way (seen as
+/// `a`'s stream floor part-way up), so none waited behind the whole prune;
+/// the prune then leaves exactly what must stay. `query` runs SQL on the
+/// database and returns the first column of the first row.
+async fn a_large_prune<Q, Fut>(store: Arc<dyn Store>, query: Q) -> anyhow::Result<()>
+where
+    Q: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<i64>>,
+{
+    let (a, b) = (StaffId::new_random(), StaffId::new_random());
+    for sql in prune_fixture(a, b) {
+        query(sql).await?;
+    }
+    let floor_a = format!("SELECT pruned_through FROM streams WHERE staff = '{a}'");
+    let pruner = store.clone();
+    let prune = tokio::spawn(async move { pruner.prune(2, 0).await });
+    let (mut commits, mut during) = (0, 0);
+    while !prune.is_finished() {
+        commits += 1;
+        let id = PRUNE_EVENTS + commits;
+        let batch = Batch {
+            events: vec![event(id, &[])],
+            ..Default::default()
+        };
+        store.commit(&batch).await?;
+        let floor = query(floor_a.clone()).await?;
+        if floor > 0 && floor < PRUNE_OLD {
+            during += 1;
+        }
+    }
+    let gone = prune.await??;
+    let b_acked = PRUNE_OLD / 20;
+    assert_eq!(gone, (PRUNE_OLD + b_acked) as u64, "stream entries pruned");
+    assert!(
+        during > 0,
+        "{commits} commits went through, none of them while the prune was under way"
+    );
+    let count = |sql: &str| query(sql.to_string());
+    assert_eq!(query(floor_a).await?, PRUNE_OLD);
+    assert_eq!(
+        count(&format!(
+            "SELECT pruned_through FROM streams WHERE staff = '{b}'"
+        ))
+        .await?,
+        b_acked
+    );
+    assert_eq!(
+        count(&format!("SELECT count(*) FROM inbox WHERE staff = '{a}'")).await?,
+        PRUNE_WATERMARK - PRUNE_OLD,
+        "a's recent entries stay"
+    );
+    assert_eq!(
+        count(&format!("SELECT count(*) FROM inbox WHERE staff = '{b}'")).await?,
+        PRUNE_WATERMARK / 10 - b_acked,
+        "b's unacknowledged and recent entries stay"
+    );
+    assert_eq!(
+        count(&format!(
+            "SELECT count(*) FROM events WHERE id > {PRUNE_WATERMARK}"
+        ))
+        .await?,
+        PRUNE_EVENTS - PRUNE_WATERMARK + commits,
+        "nothing above the watermark is pruned, however old"
+    );
+    // Old events go once no stream refers to them: all but b's unacked ones.
+    let kept_old = PRUNE_OLD / 10 - b_acked;
+    assert_eq!(
+        count(&format!(
+            "SELECT count(*) FROM events WHERE id <= {PRUNE_OLD}"
+        ))
+        .await?,
+        kept_old
+    );
+    assert_eq!(
+        count(&format!(
+            "SELECT count(*) FROM events WHERE id > {PRUNE_OLD} AND id <= {PRUNE_WATERMARK}"
+        ))
+        .await?,
+        PRUNE_WATERMARK - PRUNE_OLD,
+        "recent events stay"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_prune_never_holds_up_a_group_commit_on_sqlite() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("prune.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await?);
+    let db = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .busy_timeout(std::time::Duration::from_secs(30)),
+        )
+        .await?;
+    a_large_prune(store, |sql| {
+        let db = db.clone();
+        async move {
+            let row: Option<(i64,)> = sqlx::query_as(&sql).fetch_optional(&db).await?;
+            Ok(row.map_or(0, |r| r.0))
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_prune_never_holds_up_a_group_commit_on_postgres() -> anyhow::Result<()> {
+    on_fresh_postgres(
+        "a_large_prune_never_holds_up_a_group_commit_on_postgres",
+        |url| async move {
+            let store: Arc<dyn Store> = Arc::new(PgStore::open(&url).await?);
+            let db = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await?;
+            a_large_prune(store, |sql| {
+                let db = db.clone();
+                async move {
+                    let row: Option<(i64,)> = sqlx::query_as(&sql).fetch_optional(&db).await?;
+                    Ok(row.map_or(0, |r| r.0))
+                }
+            })
+            .await
+        },
+    )
+    .await
+}

@@ -34,6 +34,11 @@ pub enum StoreError {
     Claimed(String),
     #[error("lock file {0}: {1}")]
     LockFile(String, std::io::Error),
+    /// Another hub claimed the database since this one did (the claim's
+    /// epoch rose from `held` to `now`): this hub's state is no longer the
+    /// only copy, so it must stop rather than commit anything more.
+    #[error("another hub has claimed this database since (claim epoch {held}, now {now}): this hub must stop")]
+    Fenced { held: i64, now: i64 },
 }
 
 /// Held by the one hub serving a database, for as long as it serves (see
@@ -45,24 +50,32 @@ pub enum HubClaim {
     /// drops it with the process, however the process ends.
     File(std::fs::File),
     /// A session advisory lock on a connection of its own; PostgreSQL drops
-    /// it when that connection ends.
-    Pg(sqlx::PgConnection),
+    /// it when that connection ends. Each claim also raises the claim's
+    /// epoch, which every group commit checks (see `postgres.rs`); `fence`
+    /// says when a commit found it raised by another hub.
+    Pg {
+        conn: sqlx::PgConnection,
+        fence: Arc<postgres::Fence>,
+    },
 }
 
 impl HubClaim {
     /// Whether the claim still holds: a PostgreSQL lock lives only as long
-    /// as its connection (which a database restart or a network cut ends).
+    /// as its connection (which a database restart or a network cut ends),
+    /// and a commit may already have found another hub's claim.
     pub async fn alive(&mut self) -> bool {
         match self {
             HubClaim::File(_) => true,
-            HubClaim::Pg(conn) => sqlx::query("SELECT 1").execute(conn).await.is_ok(),
+            HubClaim::Pg { conn, fence } => {
+                !fence.tripped() && sqlx::query("SELECT 1").execute(conn).await.is_ok()
+            }
         }
     }
 
     pub async fn release(self) {
         match self {
             HubClaim::File(f) => drop(f),
-            HubClaim::Pg(conn) => {
+            HubClaim::Pg { conn, .. } => {
                 let _ = sqlx::Connection::close(conn).await;
             }
         }
@@ -133,6 +146,18 @@ impl Batch {
             && self.acks.is_empty()
             && self.commands.is_empty()
     }
+}
+
+/// Everything one `wardpage roster import` writes (see
+/// [`Store::import_roster`]).
+#[derive(Debug, Default)]
+pub struct RosterImport<'a> {
+    pub wards: Vec<Ward>,
+    /// Matched by login; `Staff::id` is used only for a new login. A shift
+    /// given here replaces the member of staff's shift.
+    pub staff: Vec<(Staff, Option<Shift>)>,
+    /// For every member of staff in the import; `None` keeps passwords.
+    pub password_hash: Option<&'a str>,
 }
 
 /// What the hub needs in memory at start.
@@ -234,6 +259,11 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_ward(&self, ward: &Ward) -> StoreResult<()>;
     /// Sets a shift from outside the hub (roster import).
     async fn put_shift(&self, staff: StaffId, shift: &Shift) -> StoreResult<()>;
+    /// Writes a whole roster import in one transaction that bumps the
+    /// roster version once, at the end: a running hub reloads either none
+    /// of it or all of it. Returns each member of staff's stored id, in
+    /// order (an existing login keeps its id).
+    async fn import_roster(&self, import: &RosterImport<'_>) -> StoreResult<Vec<StaffId>>;
     async fn staff_by_login(&self, login: &str) -> StoreResult<Option<Staff>>;
     async fn set_password(&self, login: &str, password_hash: &str) -> StoreResult<bool>;
     async fn list_staff(&self) -> StoreResult<Vec<Staff>>;
@@ -250,6 +280,10 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     /// Makes this process the one hub serving the database, or fails with
     /// [`StoreError::Claimed`] if another hub is. The CLI's other commands
-    /// do not claim: they may run beside a hub.
+    /// do not claim: they may run beside a hub. Each claim raises the
+    /// database's claim epoch; once a store has claimed, its group commits
+    /// on PostgreSQL fail with [`StoreError::Fenced`] if the epoch has risen
+    /// since (another hub claimed), and so does every later `commit` and
+    /// `load`, so that a stale hub stops.
     async fn claim_hub(&self) -> StoreResult<HubClaim>;
 }

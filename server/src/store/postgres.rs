@@ -2,6 +2,15 @@
 //! schema and semantics as `sqlite` (the SQL lives in `sql`), migrations of
 //! its own. One connection carries the writer's group commits (one at a
 //! time); a pool serves reads. Selected by a `postgres://` database URL.
+//!
+//! The hub's claim is an advisory lock on a connection of its own, while
+//! commits go over another: a cut claim connection lets a second hub claim
+//! the database while the first still commits. So the claim is fenced:
+//! claiming raises `hub_claim.epoch` (while holding the lock), and every
+//! group commit reads the epoch `FOR SHARE` as its first statement. A
+//! commit that finds it raised fails with [`StoreError::Fenced`] and
+//! writes nothing; one that read it first holds up the new claim until it
+//! has committed, so the new hub loads it.
 
 use super::sql::*;
 use super::*;
@@ -9,6 +18,7 @@ use crate::domain::{Roster, Shift, Staff, Ward};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgConnection, Postgres, Row};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use tokio::sync::Mutex;
 use wardpage_proto::{Skill, WardId};
 
@@ -16,12 +26,41 @@ pub struct PgStore {
     writer: Mutex<PgConnection>,
     readers: PgPool,
     opts: PgConnectOptions,
+    fence: Arc<Fence>,
+    /// Set while a group commit runs; still set at the next one if that
+    /// one failed (or was dropped), which then checks its connection.
+    commit_open: AtomicBool,
+    /// Pruning's chunks take turns with commits through `writer` already.
+    turn: Mutex<()>,
+}
+
+/// This store's claim as its commits check it.
+#[derive(Debug, Default)]
+pub struct Fence {
+    /// The epoch this store's claim raised the database's to (0: it has
+    /// not claimed, and its commits are not fenced: tests and the CLI).
+    epoch: AtomicI64,
+    /// A commit found the epoch raised: nothing more may be committed.
+    tripped: AtomicBool,
+    /// The epoch that commit found.
+    seen: AtomicI64,
+}
+
+impl Fence {
+    pub fn tripped(&self) -> bool {
+        self.tripped.load(Ordering::Acquire)
+    }
 }
 
 /// The advisory lock a serving hub holds ("wardpage" in ASCII). Advisory
 /// locks are per database, so hubs on other databases of the same server
 /// do not meet.
 const HUB_LOCK_KEY: i64 = 0x7761_7264_7061_6765;
+
+/// Raising the epoch waits for a commit of the old hub that has read it;
+/// one that does not finish in this long (a frozen hub mid-commit) makes
+/// the claim fail rather than hang.
+const CLAIM_LOCK_TIMEOUT: &str = "SET lock_timeout = '10s'";
 
 impl PgStore {
     /// PostgreSQL commits through sqlx (the shared commit in `sql.rs`).
@@ -31,7 +70,7 @@ impl PgStore {
 
     /// Connects to `url` and brings the schema up to date.
     pub async fn open(url: &str) -> StoreResult<Self> {
-        let opts = PgConnectOptions::from_str(url)?;
+        let opts = PgConnectOptions::from_str(url)?.application_name("wardpage");
         let mut writer = PgConnection::connect_with(&opts).await?;
         sqlx::migrate!("./migrations/postgres")
             .run(&mut writer)
@@ -45,7 +84,59 @@ impl PgStore {
             writer: Mutex::new(writer),
             readers,
             opts,
+            fence: Arc::default(),
+            commit_open: AtomicBool::new(false),
+            turn: Mutex::new(()),
         })
+    }
+
+    fn check_fence(&self) -> StoreResult<()> {
+        if self.fence.tripped() {
+            return Err(StoreError::Fenced {
+                held: self.fence.epoch.load(Ordering::Acquire),
+                now: self.fence.seen.load(Ordering::Acquire),
+            });
+        }
+        Ok(())
+    }
+
+    /// The first statement of every group commit (and pruning chunk): the
+    /// claim's epoch, locked against a new claim until this commit ends.
+    async fn fence(&self, tx: &mut PgConnection) -> StoreResult<()> {
+        let held = self.fence.epoch.load(Ordering::Acquire);
+        if held == 0 {
+            return Ok(());
+        }
+        self.check_fence()?;
+        let now: i64 = sqlx::query_scalar("SELECT epoch FROM hub_claim WHERE id = 1 FOR SHARE")
+            .fetch_one(&mut *tx)
+            .await?;
+        if now != held {
+            self.fence.seen.store(now, Ordering::Release);
+            self.fence.tripped.store(true, Ordering::Release);
+            tracing::error!(
+                held,
+                now,
+                "another hub has claimed the database: refusing to commit"
+            );
+            return Err(StoreError::Fenced { held, now });
+        }
+        Ok(())
+    }
+
+    /// A commit after a failed one first checks that its connection is
+    /// still there, and opens a new one if not (a cut connection would
+    /// otherwise fail every commit until the hub restarts).
+    async fn before_commit(&self, conn: &mut PgConnection) -> StoreResult<()> {
+        if self.commit_open.swap(true, Ordering::AcqRel) && conn.ping().await.is_err() {
+            tracing::warn!("the commit connection is gone: reconnecting");
+            *conn = PgConnection::connect_with(&self.opts).await?;
+        }
+        Ok(())
+    }
+
+    fn after_commit(&self) {
+        self.commit_open.store(false, Ordering::Release);
     }
 }
 
@@ -53,9 +144,11 @@ sql_backend! {
     store: PgStore, db: Postgres, pool: PgPool, conn: PgConnection, row: PgRow,
     // PostgreSQL allows 65,535 bound parameters per statement.
     max_params: 60_000,
+    begin_write: "BEGIN",
     extra: {
     async fn claim_hub(&self) -> StoreResult<HubClaim> {
-        let mut conn = PgConnection::connect_with(&self.opts).await?;
+        let opts = self.opts.clone().application_name("wardpage-claim");
+        let mut conn = PgConnection::connect_with(&opts).await?;
         let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(HUB_LOCK_KEY)
             .fetch_one(&mut conn)
@@ -63,7 +156,19 @@ sql_backend! {
         if !got {
             return Err(StoreError::Claimed("its advisory lock".into()));
         }
-        Ok(HubClaim::Pg(conn))
+        sqlx::query(CLAIM_LOCK_TIMEOUT).execute(&mut conn).await?;
+        // From here on, commits of a hub that claimed before fail.
+        let epoch: i64 = sqlx::query_scalar(RAISE_CLAIM_EPOCH)
+            .bind(crate::clock::now_ms())
+            .fetch_one(&mut conn)
+            .await?;
+        self.fence.tripped.store(false, Ordering::Release);
+        self.fence.epoch.store(epoch, Ordering::Release);
+        tracing::info!(epoch, "claimed the database");
+        Ok(HubClaim::Pg {
+            conn,
+            fence: self.fence.clone(),
+        })
     }
 
     async fn due_escalations(

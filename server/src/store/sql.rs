@@ -124,6 +124,18 @@ pub(super) const COMMAND_ROWS: RowWrite = RowWrite {
     columns: 6,
     tail: "",
 };
+pub(super) const UPSERT_STAFF: &str =
+    "INSERT INTO staff (id, login, name, role, skills, password_hash, active, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     ON CONFLICT (login) DO UPDATE SET name = excluded.name, role = excluded.role, \
+     skills = excluded.skills, active = excluded.active, \
+     password_hash = COALESCE(excluded.password_hash, staff.password_hash)";
+pub(super) const UPSERT_WARD: &str = "INSERT INTO wards (id, name, beds) VALUES ($1, $2, $3) \
+     ON CONFLICT (id) DO UPDATE SET name = excluded.name, beds = excluded.beds";
+/// Claiming raises the epoch that stale hubs' commits are fenced by
+/// (see `postgres.rs`); the new epoch is the claim's.
+pub(super) const RAISE_CLAIM_EPOCH: &str =
+    "UPDATE hub_claim SET epoch = epoch + 1, claimed_at = $1 WHERE id = 1 RETURNING epoch";
 pub(super) const END_SHIFT: &str = "DELETE FROM shifts WHERE staff = $1";
 /// A stream's row may not exist yet when its first events are still above
 /// the inbox watermark; its `last_seq` then comes from the inbox write.
@@ -146,6 +158,36 @@ pub(super) const REPLAY: &str = "SELECT seq, at, body, recipients FROM (\
      UNION ALL SELECT NULL, e.at, e.body, e.recipients FROM events e \
      WHERE e.id > (SELECT value FROM meta WHERE key = 'inbox_through') \
      AND e.recipients LIKE $4";
+
+/// Rows per pruning transaction: small enough that a group commit waiting
+/// behind one is not held up for long, large enough that pruning a night
+/// of history takes a few hundred transactions rather than a million.
+pub(super) const PRUNE_CHUNK: i64 = 2_000;
+/// Streams with acknowledged entries not yet pruned: (staff, acked seq).
+pub(super) const PRUNABLE_STREAMS: &str =
+    "SELECT staff, acked_seq FROM streams WHERE acked_seq > pruned_through ORDER BY staff";
+/// One chunk of a stream's acknowledged entries for old events, oldest
+/// first (a prefix of the stream: seqs rise with event ids).
+pub(super) const PRUNE_INBOX: &str = "DELETE FROM inbox WHERE staff = $1 AND seq IN (\
+     SELECT i.seq FROM inbox i JOIN events e ON e.id = i.event \
+     WHERE i.staff = $1 AND i.seq <= $2 AND e.at < $3 ORDER BY i.seq LIMIT $4)";
+/// The floor is just below the oldest entry kept (or the top, if none is).
+pub(super) const PRUNE_FLOOR: &str = "UPDATE streams SET pruned_through = COALESCE(\
+     (SELECT MIN(seq) - 1 FROM inbox WHERE inbox.staff = streams.staff), last_seq) \
+     WHERE staff = $1";
+/// The next window of event ids after $1, never above the watermark: its
+/// top id and oldest time.
+pub(super) const PRUNE_EVENTS_WINDOW: &str = "SELECT MAX(id), MIN(at) FROM (\
+     SELECT id, at FROM events WHERE id > $1 \
+     AND id <= (SELECT value FROM meta WHERE key = 'inbox_through') \
+     ORDER BY id LIMIT $2) AS w";
+/// The old events of one window that no stream refers to any more.
+pub(super) const PRUNE_EVENTS: &str = "DELETE FROM events WHERE id > $1 AND id <= $2 AND at < $3 \
+     AND NOT EXISTS (SELECT 1 FROM inbox WHERE inbox.event = events.id)";
+/// The newest `at` among the next chunk of command answers older than $1.
+pub(super) const PRUNE_COMMANDS_WINDOW: &str =
+    "SELECT MAX(at) FROM (SELECT at FROM commands WHERE at < $1 ORDER BY at LIMIT $2) AS w";
+pub(super) const PRUNE_COMMANDS: &str = "DELETE FROM commands WHERE at <= $1";
 
 /// Replay's rows in seq order, the tail's filtered to `staff` after `after`.
 pub(super) fn replay_rows(
@@ -204,10 +246,13 @@ pub(super) fn fold_tail(
     Ok(rows)
 }
 
-/// Implements [`Store`] for `$Store` (which has `writer: Mutex<$Conn>` and
-/// `readers: $Pool`), plus the backend-specific methods in `extra`.
+/// Implements [`Store`] for `$Store` (which has `writer: Mutex<$Conn>`,
+/// `readers: $Pool`, `turn: Mutex<()>` and the hooks `direct_commit`,
+/// `before_commit`, `fence`, `after_commit` and `check_fence`), plus the
+/// backend-specific methods in `extra`. `begin_write` starts a write
+/// transaction that holds the write lock from its first statement.
 macro_rules! sql_backend {
-    (store: $Store:ty, db: $Db:ty, pool: $Pool:ty, conn: $Conn:ty, row: $Row:ty, max_params: $MAX:expr, extra: { $($extra:tt)* }) => {
+    (store: $Store:ty, db: $Db:ty, pool: $Pool:ty, conn: $Conn:ty, row: $Row:ty, max_params: $MAX:expr, begin_write: $BEGIN_WRITE:expr, extra: { $($extra:tt)* }) => {
         const MAX_PARAMS: usize = $MAX;
 
 fn staff_from_row(r: &$Row) -> StoreResult<Staff> {
@@ -315,9 +360,35 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
     Ok(())
 }
 
+impl $Store {
+    /// One chunk of a prune: `work` in a write transaction of its own, in
+    /// turn with the group commits (a fair lock: a commit waiting when a
+    /// chunk ends goes before the next chunk), fenced like a commit.
+    async fn prune_chunk<F>(&self, work: F) -> StoreResult<u64>
+    where
+        F: for<'c> FnOnce(
+            &'c mut $Conn,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<u64>> + Send + 'c>>,
+    {
+        let n = {
+            let _turn = self.turn.lock().await;
+            let mut conn = self.writer.lock().await;
+            let mut tx = conn.begin_with($BEGIN_WRITE).await?;
+            self.fence(&mut *tx).await?;
+            let n = work(&mut *tx).await?;
+            tx.commit().await?;
+            n
+        };
+        tokio::task::yield_now().await;
+        Ok(n)
+    }
+}
+
         #[async_trait]
         impl Store for $Store {
     async fn load(&self, closed_since: Millis, commands_since: Millis) -> StoreResult<Loaded> {
+        // A hub fenced off by another's claim must stop, not reload.
+        self.check_fence()?;
         let db = &self.readers;
         // Separate reader connections, so the queries run side by side.
         // Separate reader connections, so the queries run side by side, and
@@ -430,10 +501,15 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
 
     async fn commit(&self, b: &Batch) -> StoreResult<()> {
         if let Some(direct) = self.direct_commit() {
+            // Taking turns with the prune's chunks (see `prune`).
+            let _turn = self.turn.lock().await;
             return direct.commit(b);
         }
         let mut conn = self.writer.lock().await;
+        self.before_commit(&mut conn).await?;
         let mut tx = conn.begin().await?;
+        // First, so a stale hub writes nothing (PostgreSQL; see `postgres.rs`).
+        self.fence(&mut *tx).await?;
         let tasks: Vec<TaskRow> = b
             .tasks
             .iter()
@@ -597,6 +673,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
         )
         .await?;
         tx.commit().await?;
+        self.after_commit();
         Ok(())
     }
 
@@ -618,38 +695,85 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
 
 
     async fn prune(&self, events_before: Millis, commands_before: Millis) -> StoreResult<u64> {
-        let mut conn = self.writer.lock().await;
-        let mut tx = conn.begin().await?;
-        let gone = sqlx::query(
-            "DELETE FROM inbox WHERE event IN (SELECT id FROM events WHERE at < $1) \
-             AND seq <= (SELECT acked_seq FROM streams WHERE streams.staff = inbox.staff)",
-        )
-        .bind(events_before)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if gone > 0 {
-            // The floor is just below the oldest entry kept (or the top, if none is).
-            sqlx::query(
-                "UPDATE streams SET pruned_through = COALESCE(\
-                 (SELECT MIN(seq) - 1 FROM inbox WHERE inbox.staff = streams.staff), last_seq)",
-            )
-            .execute(&mut *tx)
+        // In chunks of at most `PRUNE_CHUNK` rows, each its own short
+        // transaction taken in turn with the group commits, so that no
+        // commit ever waits behind more than one chunk.
+        let streams: Vec<(String, i64)> = sqlx::query_as(PRUNABLE_STREAMS)
+            .fetch_all(&self.readers)
             .await?;
-            sqlx::query(
-                "DELETE FROM events WHERE at < $1 \
-                 AND id <= (SELECT value FROM meta WHERE key = 'inbox_through') \
-                 AND NOT EXISTS (SELECT 1 FROM inbox WHERE inbox.event = events.id)",
-            )
-            .bind(events_before)
-            .execute(&mut *tx)
+        let mut gone = 0;
+        for (staff, acked) in &streams {
+            loop {
+                let (staff, acked) = (staff.clone(), *acked);
+                let n = self
+                    .prune_chunk(move |tx| {
+                        Box::pin(async move {
+                            let n = sqlx::query(PRUNE_INBOX)
+                                .bind(&staff)
+                                .bind(acked)
+                                .bind(events_before)
+                                .bind(PRUNE_CHUNK)
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected();
+                            if n > 0 {
+                                sqlx::query(PRUNE_FLOOR).bind(&staff).execute(&mut *tx).await?;
+                            }
+                            Ok(n)
+                        })
+                    })
+                    .await?;
+                gone += n;
+                if n < PRUNE_CHUNK as u64 {
+                    break;
+                }
+            }
+        }
+        // Events in id windows up to the watermark, until a window holds
+        // nothing old enough (events come in time order, near enough).
+        let mut after = 0_i64;
+        loop {
+            let (top, oldest): (Option<i64>, Option<Millis>) = sqlx::query_as(PRUNE_EVENTS_WINDOW)
+                .bind(after)
+                .bind(PRUNE_CHUNK)
+                .fetch_one(&self.readers)
+                .await?;
+            let Some(top) = top else { break };
+            if oldest.is_none_or(|at| at >= events_before) {
+                break;
+            }
+            self.prune_chunk(move |tx| {
+                Box::pin(async move {
+                    Ok(sqlx::query(PRUNE_EVENTS)
+                        .bind(after)
+                        .bind(top)
+                        .bind(events_before)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected())
+                })
+            })
+            .await?;
+            after = top;
+        }
+        loop {
+            let top: Option<Millis> = sqlx::query_scalar(PRUNE_COMMANDS_WINDOW)
+                .bind(commands_before)
+                .bind(PRUNE_CHUNK)
+                .fetch_one(&self.readers)
+                .await?;
+            let Some(top) = top else { break };
+            self.prune_chunk(move |tx| {
+                Box::pin(async move {
+                    Ok(sqlx::query(PRUNE_COMMANDS)
+                        .bind(top)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected())
+                })
+            })
             .await?;
         }
-        sqlx::query("DELETE FROM commands WHERE at < $1")
-            .bind(commands_before)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
         Ok(gone)
     }
 
@@ -737,13 +861,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
     async fn upsert_staff(&self, s: &Staff, password_hash: Option<&str>) -> StoreResult<()> {
         let mut conn = self.writer.lock().await;
         let skills: Vec<&str> = s.skills.iter().map(|k| k.as_str()).collect();
-        sqlx::query(
-            "INSERT INTO staff (id, login, name, role, skills, password_hash, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (login) DO UPDATE SET name = excluded.name, role = excluded.role, \
-             skills = excluded.skills, active = excluded.active, \
-             password_hash = COALESCE(excluded.password_hash, staff.password_hash)",
-        )
+        sqlx::query(UPSERT_STAFF)
         .bind(s.id.to_string())
         .bind(&s.login)
         .bind(&s.name)
@@ -759,10 +877,7 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
 
     async fn upsert_ward(&self, w: &Ward) -> StoreResult<()> {
         let mut conn = self.writer.lock().await;
-        sqlx::query(
-            "INSERT INTO wards (id, name, beds) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, beds = excluded.beds",
-        )
+        sqlx::query(UPSERT_WARD)
         .bind(&w.id.0)
         .bind(&w.name)
         .bind(to_json(&w.beds))
@@ -775,6 +890,44 @@ async fn bump_roster(conn: &mut $Conn) -> StoreResult<()> {
         let mut conn = self.writer.lock().await;
         upsert_shift(&mut conn, staff, s).await?;
         bump_roster(&mut conn).await
+    }
+
+    async fn import_roster(&self, import: &RosterImport<'_>) -> StoreResult<Vec<StaffId>> {
+        let mut conn = self.writer.lock().await;
+        let mut tx = conn.begin_with($BEGIN_WRITE).await?;
+        for w in &import.wards {
+            sqlx::query(UPSERT_WARD)
+                .bind(&w.id.0)
+                .bind(&w.name)
+                .bind(to_json(&w.beds))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut ids = Vec::with_capacity(import.staff.len());
+        for (s, shift) in &import.staff {
+            let skills: Vec<&str> = s.skills.iter().map(|k| k.as_str()).collect();
+            // An existing login keeps its id: its shift must go to that id.
+            let id: String = sqlx::query_scalar(&format!("{UPSERT_STAFF} RETURNING id"))
+                .bind(s.id.to_string())
+                .bind(&s.login)
+                .bind(&s.name)
+                .bind(s.role.as_str())
+                .bind(to_json(&skills))
+                .bind(import.password_hash)
+                .bind(s.active as i64)
+                .bind(crate::clock::now_ms())
+                .fetch_one(&mut *tx)
+                .await?;
+            let id: StaffId = parse_id(&id)?;
+            if let Some(shift) = shift {
+                upsert_shift(&mut tx, id, shift).await?;
+            }
+            ids.push(id);
+        }
+        // Once, last: a hub reloads when it changes, and then sees it all.
+        bump_roster(&mut tx).await?;
+        tx.commit().await?;
+        Ok(ids)
     }
 
     async fn staff_by_login(&self, login: &str) -> StoreResult<Option<Staff>> {

@@ -24,6 +24,10 @@ pub struct SqliteStore {
     /// Group commits, on a connection of their own (see `sqlite_commit`).
     direct: super::sqlite_commit::DirectCommit,
     readers: SqlitePool,
+    /// Group commits and pruning's chunks take turns through this fair
+    /// lock, so a commit never waits on SQLite's busy handler behind more
+    /// than one chunk.
+    turn: Mutex<()>,
     /// Stops the checkpointer when the store goes.
     _checkpointer: AbortOnDrop,
 }
@@ -85,6 +89,23 @@ impl SqliteStore {
     fn direct_commit(&self) -> Option<&super::sqlite_commit::DirectCommit> {
         Some(&self.direct)
     }
+
+    // The claim is a lock on a file that the kernel holds for this process
+    // for as long as it lives: there is nothing to fence, and group
+    // commits go through `direct` (these serve the sqlx writes only).
+    fn check_fence(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn fence(&self, _tx: &mut SqliteConnection) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn before_commit(&self, _conn: &mut SqliteConnection) -> StoreResult<()> {
+        Ok(())
+    }
+
+    fn after_commit(&self) {}
 
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> StoreResult<Self> {
@@ -195,6 +216,7 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             direct,
             readers,
+            turn: Mutex::new(()),
             _checkpointer: AbortOnDrop(task.abort_handle()),
         })
     }
@@ -266,6 +288,9 @@ sql_backend! {
     store: SqliteStore, db: Sqlite, pool: SqlitePool, conn: SqliteConnection, row: SqliteRow,
     // SQLite allows 32,766 bound parameters per statement.
     max_params: 30_000,
+    // Takes the write lock at once: a deferred transaction that reads
+    // first could fail to upgrade rather than wait.
+    begin_write: "BEGIN IMMEDIATE",
     extra: {
     async fn claim_hub(&self) -> StoreResult<HubClaim> {
         // A file of its own: SQLite's locks on the database are POSIX
@@ -281,7 +306,15 @@ sql_backend! {
             .open(&path)
             .map_err(|e| StoreError::LockFile(shown.clone(), e))?;
         match file.try_lock() {
-            Ok(()) => Ok(HubClaim::File(file)),
+            Ok(()) => {
+                // Counted as on PostgreSQL (where commits are fenced by it).
+                let mut conn = self.writer.lock().await;
+                sqlx::query(RAISE_CLAIM_EPOCH)
+                    .bind(crate::clock::now_ms())
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(HubClaim::File(file))
+            }
             Err(std::fs::TryLockError::WouldBlock) => {
                 Err(StoreError::Claimed(format!("a lock on {shown}")))
             }

@@ -1,0 +1,217 @@
+//! The PostgreSQL claim is fenced: two real hubs (the `wardpage` binary) on
+//! one database, the first losing its claim while it still serves. Nothing
+//! the first acknowledges after the second claimed may be missing from the
+//! second's view, and the first stops. Needs `WARDPAGE_TEST_POSTGRES` (a
+//! run without it says loudly that it skipped).
+
+use sqlx::Connection;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wardpage_proto::TaskId;
+use wardpage_tests::hub::HubProcess;
+use wardpage_tests::story::*;
+use wardpage_tests::Client;
+
+/// Runs `story` on a fresh PostgreSQL database, dropped afterwards; skips
+/// loudly when no server is named.
+async fn on_fresh_postgres<F, Fut>(test: &str, story: F) -> anyhow::Result<()>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let Ok(admin_url) = std::env::var("WARDPAGE_TEST_POSTGRES") else {
+        eprintln!("SKIPPED {test}: set WARDPAGE_TEST_POSTGRES=postgres://user@host/db to run it");
+        return Ok(());
+    };
+    let name = format!("wardpage_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await?;
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .unwrap_or((admin_url.as_str(), ""));
+    let result = story(format!("{base}/{name}")).await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    result
+}
+
+async fn start_hub(url: &str) -> anyhow::Result<HubProcess> {
+    HubProcess::start(std::path::Path::new(url), "127.0.0.1:0".parse()?, &[]).await
+}
+
+/// Waits until the ended backends are gone: no advisory lock held on the
+/// database (`what` = "advisory"), or no session on it but `admin`'s.
+async fn until_only_us(admin: &mut sqlx::PgConnection, what: &str) -> anyhow::Result<()> {
+    let sql = if what == "advisory" {
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    } else {
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: i64 = sqlx::query_scalar(sql).fetch_one(&mut *admin).await?;
+        if left == 0 {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{left} {what} holders left"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Open tasks as the hub at `base` holds them (a coordinator sees all).
+async fn open_tasks(base: &str) -> anyhow::Result<Vec<TaskId>> {
+    let mut coord = Client::login_connect(base, "coord.hale").await?;
+    let (_, tasks) = snapshot(&mut coord).await?;
+    Ok(tasks.into_iter().map(|t| t.id).collect())
+}
+
+/// Raises tasks on `nurse` one after another, 100 a second (under the
+/// per-connection rate limit), recording every one the hub acknowledged,
+/// until the hub refuses one or goes.
+fn raise_until_refused(
+    mut nurse: Client,
+    acked: Arc<Mutex<Vec<TaskId>>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut pace = tokio::time::interval(Duration::from_millis(10));
+        loop {
+            pace.tick().await;
+            match nurse.command(cannula_w7()).await {
+                Ok(Ok(result)) => {
+                    let id = task_of(&result).id;
+                    acked.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+                }
+                _ => return,
+            }
+        }
+    })
+}
+
+fn count(acked: &Mutex<Vec<TaskId>>) -> usize {
+    acked.lock().unwrap_or_else(|p| p.into_inner()).len()
+}
+
+/// The claim's connection is cut (a network fault on that one connection)
+/// while the hub keeps committing over its others, and a second hub claims
+/// the database at once. Unfenced, the first went on acknowledging raises
+/// for a second or so that the second never saw, and the second's next
+/// commit failed on a duplicate event id.
+#[tokio::test]
+async fn a_hub_whose_claim_is_cut_acknowledges_nothing_the_next_hub_misses() -> anyhow::Result<()> {
+    on_fresh_postgres(
+        "a_hub_whose_claim_is_cut_acknowledges_nothing_the_next_hub_misses",
+        |url| async move {
+            let mut a = start_hub(&url).await?;
+            let nurse = Client::login_connect(&a.base(), "nurse.okafor").await?;
+            let acked = Arc::new(Mutex::new(Vec::new()));
+            let raiser = raise_until_refused(nurse, acked.clone());
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            while count(&acked) < 20 {
+                anyhow::ensure!(
+                    tokio::time::Instant::now() < deadline,
+                    "hub A acknowledged only {} raises",
+                    count(&acked)
+                );
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let mut admin = sqlx::PgConnection::connect(&url).await?;
+            let cut: Vec<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks \
+                 WHERE locktype = 'advisory' AND granted \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+            .fetch_all(&mut admin)
+            .await?;
+            assert_eq!(cut, [true], "exactly one hub claim to cut");
+            until_only_us(&mut admin, "advisory").await?;
+            // B claims the moment A's lock is gone, and loads the state.
+            let b = start_hub(&url).await?;
+            let status = a.exited_within(Duration::from_secs(30)).await?;
+            assert!(
+                !status.success(),
+                "a hub that lost its claim stops with an error"
+            );
+            raiser.await?;
+            let acked = acked.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let seen = open_tasks(&b.base()).await?;
+            let missing: Vec<&TaskId> = acked.iter().filter(|t| !seen.contains(t)).collect();
+            assert!(
+                missing.is_empty(),
+                "{} of the {} raises hub A acknowledged are missing from hub B",
+                missing.len(),
+                acked.len()
+            );
+            // And B commits on: nothing of A's is in its way.
+            let mut nurse = Client::login_connect(&b.base(), "nurse.okafor").await?;
+            raise_ok(&mut nurse, cannula_w7()).await?;
+            b.terminate().await?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// A hub frozen (SIGSTOP) while another takes over: the second can claim
+/// only once the first's session is gone, so all of the first's
+/// connections are ended while it is stopped. Woken (SIGCONT), the first
+/// reconnects for its next commit, which the fence refuses, and it stops.
+#[tokio::test]
+async fn a_frozen_hub_that_wakes_after_a_takeover_commits_nothing() -> anyhow::Result<()> {
+    on_fresh_postgres(
+        "a_frozen_hub_that_wakes_after_a_takeover_commits_nothing",
+        |url| async move {
+            let mut a = start_hub(&url).await?;
+            let mut nurse_a = Client::login_connect(&a.base(), "nurse.okafor").await?;
+            let before = raise_ok(&mut nurse_a, cannula_w7()).await?;
+            a.signal("STOP")?;
+            let mut admin = sqlx::PgConnection::connect(&url).await?;
+            let ended: Vec<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .fetch_all(&mut admin)
+            .await?;
+            assert!(
+                !ended.is_empty() && ended.iter().all(|e| *e),
+                "hub A's connections ended: {ended:?}"
+            );
+            until_only_us(&mut admin, "session").await?;
+            let b = start_hub(&url).await?;
+            a.signal("CONT")?;
+            // Until it stops, A refuses whatever it is asked to change.
+            let mut refused = 0;
+            loop {
+                match nurse_a.command(cannula_w7()).await {
+                    Ok(Ok(r)) => panic!(
+                        "hub A acknowledged a raise after hub B claimed: {:?}",
+                        task_of(&r).id
+                    ),
+                    Ok(Err(_)) => refused += 1,
+                    Err(_) => break,
+                }
+            }
+            let status = a.exited_within(Duration::from_secs(30)).await?;
+            assert!(!status.success(), "a fenced hub stops with an error");
+            let seen = open_tasks(&b.base()).await?;
+            assert!(seen.contains(&before.id), "hub B has what A committed");
+            let mut nurse_b = Client::login_connect(&b.base(), "nurse.okafor").await?;
+            raise_ok(&mut nurse_b, cannula_w7()).await?;
+            assert_eq!(
+                open_tasks(&b.base()).await?.len(),
+                2,
+                "hub B holds A's one task and its own ({refused} raises refused by A)"
+            );
+            b.terminate().await?;
+            Ok(())
+        },
+    )
+    .await
+}
