@@ -65,6 +65,8 @@ export class Link extends EventTarget {
     /** Ids of our own bookkeeping commands (snapshot, directory), not in the outbox. @type {Set<string>} */
     this.internal = new Set();
     this.acked = store.cursor;
+    /** Holes met in a row without an event applied in between (see `gap`). */
+    this.gaps = 0;
     this.onOnline = () => this.reconnectNow();
     this.onOffline = () => this.drop('the device went offline');
     this.onVisible = () => {
@@ -217,7 +219,12 @@ export class Link extends EventTarget {
         this.welcome(frame);
         break;
       case 'event':
+        if (frame.seq > this.store.cursor + 1) {
+          this.gap(frame.seq);
+          return;
+        }
         if (this.store.applyEvent(frame)) {
+          this.gaps = 0;
           this.dispatchEvent(new CustomEvent('frame', { detail: frame }));
         }
         this.scheduleAck();
@@ -238,6 +245,25 @@ export class Link extends EventTarget {
         this.store.skew = frame.server_time - Date.now();
         break;
     }
+  }
+
+  /**
+   * An event beyond the next one: the stream has a hole (an event the hub
+   * sent nowhere, or lost on the way). Nothing past the hole is applied or
+   * acknowledged, since the hub may prune what we ack and the missed event
+   * could be an offer. The socket is dropped and the next hello carries the
+   * cursor, so the hub replays the hole from its store. Repeated holes with
+   * no progress back off like failed connects.
+   * @param {number} seq
+   */
+  gap(seq) {
+    console.warn(`wardpage: gap in the event stream: had ${this.store.cursor}, got ${seq}; resuming from the hub's store`);
+    this.flushAck();
+    const streak = this.gaps;
+    this.gaps += 1;
+    this.drop('gap in the event stream');
+    this.attempt = streak;
+    this.scheduleRetry();
   }
 
   /** @param {WelcomeFrame} frame */
