@@ -54,6 +54,10 @@ export class DashLink extends EventTarget {
     /** Highest event seq processed; 0 until the first welcome. */
     this.cursor = 0;
     this.acked = 0;
+    /** Whether a welcome has set the cursor, so the next hello resumes from it. */
+    this.resumable = false;
+    /** Holes met in a row without an event applied in between (see `gap`). */
+    this.gaps = 0;
     /** @type {WebSocket | null} */
     this.ws = null;
     this.welcomed = false;
@@ -114,8 +118,9 @@ export class DashLink extends EventTarget {
     ws.onopen = () => {
       // A dashboard opening keeps no history: it says hello `fresh`, gets
       // `resync` and no replay (PROTOCOL.md section 3), then asks for a
-      // snapshot of the present. After that it resumes from its cursor.
-      const hello = this.cursor > 0
+      // snapshot of the present. After that it resumes from its cursor, even
+      // a cursor of 0 (a hole at seq 1 must be replayed too).
+      const hello = this.resumable
         ? { type: /** @type {const} */ ('hello'), version: PROTOCOL_VERSION, token: this.token, cursor: this.cursor }
         : { type: /** @type {const} */ ('hello'), version: PROTOCOL_VERSION, token: this.token, cursor: 0, fresh: true };
       this.write(hello);
@@ -202,6 +207,11 @@ export class DashLink extends EventTarget {
       case 'event':
         // Delivery is at least once: a replay may repeat what we have.
         if (frame.seq <= this.cursor) break;
+        if (frame.seq > this.cursor + 1) {
+          this.gap(frame.seq);
+          return;
+        }
+        this.gaps = 0;
         this.cursor = frame.seq;
         this.dispatchEvent(new CustomEvent('event', { detail: frame }));
         this.scheduleAck();
@@ -235,6 +245,24 @@ export class DashLink extends EventTarget {
     }
   }
 
+  /**
+   * An event beyond the next one: the stream has a hole. Nothing past it is
+   * shown or acknowledged (the hub may prune what we ack, and the missed
+   * event may be the task nobody has taken); the socket is dropped and the
+   * next hello carries the cursor, so the hub replays the hole from its
+   * store. Repeated holes with no progress back off like failed connects.
+   * @param {number} seq
+   */
+  gap(seq) {
+    console.warn(`wardpage dashboard: gap in the event stream: had ${this.cursor}, got ${seq}; resuming from the hub's store`);
+    this.flushAck();
+    const streak = this.gaps;
+    this.gaps += 1;
+    this.drop('gap in the event stream');
+    this.attempt = streak;
+    this.scheduleRetry();
+  }
+
   /** @param {string} id @param {Answer} answer */
   answer(id, answer) {
     const p = this.pending.get(id);
@@ -253,6 +281,7 @@ export class DashLink extends EventTarget {
       this.cursor = frame.cursor;
       this.acked = frame.cursor;
     }
+    this.resumable = true;
     this.dispatchEvent(new CustomEvent('welcome', { detail: frame }));
     for (const [id, p] of this.pending) this.write({ type: 'cmd', id, cmd: p.cmd });
     clearInterval(this.pingTimer);
