@@ -3,9 +3,11 @@
 // our own heartbeat (the browser cannot see the hub's pings, and a phone must
 // notice a dead hub quickly), reconnect with jittered backoff, immediate
 // reconnect on `online` / `visibilitychange`, and the outbox sent on every
-// (re)connect.
+// (re)connect, each command with when it was first issued. A command too old
+// to send safely, or refused by the hub as `id_expired`, is not carried out
+// and is reported (`not-sent`), never dropped silently.
 
-import { newId } from './outbox.js';
+import { newId, issuedAt } from './outbox.js';
 
 /** @typedef {import('./types.js').ServerFrame} ServerFrame */
 /** @typedef {import('./types.js').ClientFrame} ClientFrame */
@@ -14,6 +16,12 @@ import { newId } from './outbox.js';
 /** @typedef {import('./store.js').Store} Store */
 /** @typedef {import('./outbox.js').Outbox} Outbox */
 /** @typedef {import('./outbox.js').OutboxEntry} OutboxEntry */
+/** @typedef {import('./outbox.js').Unsent} Unsent */
+/**
+ * A `cmd` frame with the optional `issued_at` (PROTOCOL.md section 5),
+ * written so that it type-checks before and after the declarations have it.
+ * @typedef {Extract<ClientFrame, {type: 'cmd'}> & {issued_at?: number}} CmdFrame
+ */
 
 export const PROTOCOL_VERSION = 1;
 const BACKOFF_FIRST_MS = 1000;
@@ -24,6 +32,8 @@ const ACK_DELAY_MS = 150;
 const PONG_TIMEOUT_MS = 8000;
 /** Errors after which the same command id is worth sending again. */
 const RETRYABLE = new Set(['internal', 'unavailable']);
+/** How long to wait before sending a command again after a retryable error. */
+const RETRY_MS = 3000;
 const OFFLINE_SINCE_KEY = 'wardpage.offlineSince';
 /** A socket that has not brought a welcome by then (dead access point, hung hub) is abandoned. */
 const WELCOME_TIMEOUT_MS = 10000;
@@ -38,6 +48,9 @@ export const MAX_FRAME_BYTES = 16 * 1024;
  * - `frame`: an event frame that was new to the store
  * - `result`: `{entry, result}` for an `ok` to one of our outbox commands
  * - `cmd-error`: `{entry, code, message}` for a refused outbox command
+ * - `not-sent`: `{entry, reason}` for a command that was not carried out:
+ *   too old to send (`expired`) or refused as `id_expired`; it is in
+ *   `outbox.unsent` until the user dismisses it
  * - `ended`: `{code, message}`: the hub refused the session; do not retry
  */
 export class Link extends EventTarget {
@@ -81,6 +94,7 @@ export class Link extends EventTarget {
     addEventListener('online', this.onOnline);
     addEventListener('offline', this.onOffline);
     document.addEventListener('visibilitychange', this.onVisible);
+    this.expireOld();
     this.connect();
   }
 
@@ -101,8 +115,8 @@ export class Link extends EventTarget {
    * @returns {OutboxEntry}
    */
   send(cmd, label) {
-    const entry = this.outbox.add(cmd, label);
-    if (this.welcomed) this.write({ type: 'cmd', id: entry.id, cmd });
+    const entry = this.outbox.add(cmd, label, this.store.now());
+    if (this.welcomed) this.write(cmdFrame(entry));
     this.dispatchEvent(new Event('status'));
     return entry;
   }
@@ -193,7 +207,7 @@ export class Link extends EventTarget {
     this.dispatchEvent(new Event('status'));
   }
 
-  /** @param {ClientFrame} frame */
+  /** @param {ClientFrame | CmdFrame} frame */
   write(frame) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
   }
@@ -280,7 +294,8 @@ export class Link extends EventTarget {
       this.request({ op: 'snapshot' });
     }
     this.request({ op: 'directory' });
-    for (const entry of this.outbox.entries()) this.write({ type: 'cmd', id: entry.id, cmd: entry.cmd });
+    this.expireOld();
+    for (const entry of this.outbox.entries()) this.write(cmdFrame(entry));
     this.heartbeatMs = Math.max(5, frame.heartbeat_secs) * 1000;
     clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => this.ping(), this.heartbeatMs);
@@ -309,13 +324,41 @@ export class Link extends EventTarget {
     }
     if (this.internal.delete(id)) return;
     if (RETRYABLE.has(code)) {
-      // Same id again later: the hub applies it at most once.
-      const entry = this.outbox.entries().find((e) => e.id === id);
-      if (entry) setTimeout(() => this.welcomed && this.write({ type: 'cmd', id: entry.id, cmd: entry.cmd }), 3000);
+      // Same id again later: the hub applies it at most once. (`internal`
+      // does not promise that nothing changed, so the entry must stay.)
+      setTimeout(() => this.resend(id), RETRY_MS);
       return;
     }
     const entry = this.outbox.take(id);
+    if (entry && /** @type {string} */ (code) === 'id_expired') {
+      this.notSent(entry, 'id_expired');
+      return;
+    }
     if (entry) this.dispatchEvent(new CustomEvent('cmd-error', { detail: { entry, code, message } }));
+    this.dispatchEvent(new Event('status'));
+  }
+
+  /** Send one outbox entry again, if it is still waiting and not too old. @param {string} id */
+  resend(id) {
+    if (!this.welcomed) return; // the next welcome sends the whole outbox
+    this.expireOld();
+    const entry = this.outbox.entries().find((e) => e.id === id);
+    if (entry) this.write(cmdFrame(entry));
+  }
+
+  /** Take out and report the commands too old to send (a night). */
+  expireOld() {
+    for (const entry of this.outbox.expire(this.store.now())) this.notSent(entry, 'expired');
+  }
+
+  /** @param {OutboxEntry} entry @param {Unsent['reason']} reason */
+  notSent(entry, reason) {
+    this.outbox.markUnsent(entry, reason);
+    // The user's answer never arrived: the offer or page may ring again.
+    const c = /** @type {Record<string, unknown>} */ (entry.cmd);
+    const about = c.task ?? c.page;
+    if (typeof about === 'string') this.store.unsilenceAbout(about);
+    this.dispatchEvent(new CustomEvent('not-sent', { detail: { entry, reason } }));
     this.dispatchEvent(new Event('status'));
   }
 
@@ -334,4 +377,9 @@ export class Link extends EventTarget {
     this.write({ type: 'ack', seq: this.store.cursor });
     this.acked = this.store.cursor;
   }
+}
+
+/** @param {OutboxEntry} entry @returns {CmdFrame} */
+function cmdFrame(entry) {
+  return { type: 'cmd', id: entry.id, cmd: entry.cmd, issued_at: issuedAt(entry) };
 }

@@ -24,6 +24,8 @@ const KEEP_CLOSED_MS = 12 * 3600 * 1000;
  * @property {string[]} quiet alert keys the user silenced or acted on
  * @property {Notice[]} notices
  * @property {[string, Escalation][]} escalations
+ * @property {number} [skew] hub clock minus ours when last measured, so a
+ *   command queued offline after a reload still carries the hub's time
  */
 
 /**
@@ -82,6 +84,7 @@ export class Store extends EventTarget {
       this.quiet = new Set(saved.quiet);
       this.notices = saved.notices ?? [];
       this.escalations = new Map(saved.escalations ?? []);
+      this.skew = Number(saved.skew) || 0;
     } catch {
       this.reset(0);
     }
@@ -99,6 +102,7 @@ export class Store extends EventTarget {
       quiet: [...this.quiet],
       notices: this.notices,
       escalations: [...this.escalations],
+      skew: this.skew,
     };
     localStorage.setItem(this.key, JSON.stringify(data));
   }
@@ -226,6 +230,18 @@ export class Store extends EventTarget {
     for (const n of this.notices) {
       if ((n.kind === 'escalated' && n.id === id) || (n.kind === 'assigned' && n.task === id)) this.quiet.add(n.key);
     }
+    this.changed();
+    this.save();
+  }
+
+  /**
+   * Let a task's or page's alerts ring again: the user's answer to it was
+   * not carried out (see Link `not-sent`).
+   * @param {string} id
+   */
+  unsilenceAbout(id) {
+    this.quiet.delete(`offer:${id}`);
+    this.quiet.delete(`page:${id}`);
     this.changed();
     this.save();
   }
