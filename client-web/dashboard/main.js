@@ -253,7 +253,7 @@ function start(session) {
     me = frame.me;
     if (frame.resync) {
       state.reset();
-      void link.command({ op: 'snapshot' }).then((a) => a.ok && state.applyResult(a.result));
+      void link.snapshot((part) => state.applyResult(part));
     }
     // Presence frames are not replayed: the directory brings everyone's current state.
     void link.command({ op: 'directory' }).then((a) => a.ok && state.applyResult(a.result));

@@ -8,6 +8,7 @@
 // and is reported (`not-sent`), never dropped silently.
 
 import { newId, issuedAt } from './outbox.js';
+import { snapshotCmd, nextPart } from './snapshot.js';
 
 /** @typedef {import('./types.js').ServerFrame} ServerFrame */
 /** @typedef {import('./types.js').ClientFrame} ClientFrame */
@@ -75,8 +76,14 @@ export class Link extends EventTarget {
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.pongTimer = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.ackTimer = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.welcomeTimer = undefined;
-    /** Ids of our own bookkeeping commands (snapshot, directory), not in the outbox. @type {Set<string>} */
-    this.internal = new Set();
+    /**
+     * Our own bookkeeping commands (snapshot parts, directory) on the current
+     * socket, by id; not in the outbox, re-asked at the next welcome instead.
+     * @type {Map<string, Command>}
+     */
+    this.internal = new Map();
+    /** Snapshot parts refused in a row: after a few the snapshot starts over more slowly. */
+    this.snapshotRefusals = 0;
     this.acked = store.cursor;
     /** Holes met in a row without an event applied in between (see `gap`). */
     this.gaps = 0;
@@ -245,7 +252,10 @@ export class Link extends EventTarget {
         break;
       case 'ok': {
         this.store.applyResult(frame.result);
-        if (this.internal.delete(frame.id)) break;
+        if (this.internal.delete(frame.id)) {
+          if (frame.result.kind === 'snapshot') this.snapshotPartDone(frame.result);
+          break;
+        }
         const entry = this.outbox.take(frame.id);
         if (entry) this.dispatchEvent(new CustomEvent('result', { detail: { entry, result: frame.result } }));
         this.dispatchEvent(new Event('status'));
@@ -287,12 +297,17 @@ export class Link extends EventTarget {
     this.attempt = 0;
     this.store.skew = frame.server_time - Date.now();
     this.store.setMe(frame.me);
+    // Requests on the old socket will not be answered; ask again below.
+    this.internal.clear();
     if (frame.resync) {
       // The hub cannot replay from our cursor: start again from a snapshot.
       this.store.reset(frame.cursor);
+      this.store.needsSnapshot = true;
       this.acked = frame.cursor;
-      this.request({ op: 'snapshot' });
     }
+    // Also after a socket (or the app) lost mid-snapshot: the events from
+    // the cursor on do not bring back the parts not yet fetched.
+    if (this.store.needsSnapshot) this.request(snapshotCmd(null));
     this.request({ op: 'directory' });
     this.expireOld();
     for (const entry of this.outbox.entries()) this.write(cmdFrame(entry));
@@ -305,8 +320,39 @@ export class Link extends EventTarget {
   /** @param {Command} cmd */
   request(cmd) {
     const id = newId();
-    this.internal.add(id);
+    this.internal.set(id, cmd);
     this.write({ type: 'cmd', id, cmd });
+  }
+
+  /** One part of the snapshot is in the store: ask for the next, or note it is whole. @param {import('./types.js').CommandResult} result */
+  snapshotPartDone(result) {
+    this.snapshotRefusals = 0;
+    const next = nextPart(result);
+    if (next !== null) {
+      this.request(snapshotCmd(next));
+      return;
+    }
+    this.store.needsSnapshot = false;
+    this.store.save();
+  }
+
+  /**
+   * One of our own requests was refused. Retryable: the same id again. A
+   * snapshot part refused otherwise (its token gone stale, say): the
+   * snapshot starts over from the first part, backing off if that repeats.
+   * @param {string} id @param {Command} cmd @param {import('./types.js').ErrorCode} code @param {string} message
+   */
+  requestRefused(id, cmd, code, message) {
+    if (RETRYABLE.has(code)) {
+      this.internal.set(id, cmd);
+      setTimeout(() => this.welcomed && this.internal.has(id) && this.write({ type: 'cmd', id, cmd }), RETRY_MS);
+      return;
+    }
+    console.warn(`wardpage: ${cmd.op} refused: ${code}: ${message}`);
+    if (cmd.op !== 'snapshot') return;
+    this.snapshotRefusals += 1;
+    const delay = Math.min(BACKOFF_MAX_MS, RETRY_MS * 2 ** (this.snapshotRefusals - 1));
+    setTimeout(() => this.welcomed && this.store.needsSnapshot && this.request(snapshotCmd(null)), delay);
   }
 
   /**
@@ -322,7 +368,12 @@ export class Link extends EventTarget {
       }
       return;
     }
-    if (this.internal.delete(id)) return;
+    const own = this.internal.get(id);
+    if (own) {
+      this.internal.delete(id);
+      this.requestRefused(id, own, code, message);
+      return;
+    }
     if (RETRYABLE.has(code)) {
       // Same id again later: the hub applies it at most once. (`internal`
       // does not promise that nothing changed, so the entry must stay.)

@@ -24,6 +24,7 @@ const KEEP_CLOSED_MS = 12 * 3600 * 1000;
  * @property {string[]} quiet alert keys the user silenced or acted on
  * @property {Notice[]} notices
  * @property {[string, Escalation][]} escalations
+ * @property {boolean} [needsSnapshot] a resync's snapshot is not whole yet
  * @property {number} [skew] hub clock minus ours when last measured, so a
  *   command queued offline after a reload still carries the hub's time
  */
@@ -62,6 +63,11 @@ export class Store extends EventTarget {
     this.escalations = new Map();
     /** Hub clock minus ours, so ages are right on a phone with a wrong clock. */
     this.skew = 0;
+    /**
+     * The hub said resync and not every part of the snapshot has arrived:
+     * ask again (from the first part) at the next welcome, even after a reload.
+     */
+    this.needsSnapshot = false;
     this.scheduled = false;
     this.load();
   }
@@ -85,6 +91,7 @@ export class Store extends EventTarget {
       this.notices = saved.notices ?? [];
       this.escalations = new Map(saved.escalations ?? []);
       this.skew = Number(saved.skew) || 0;
+      this.needsSnapshot = saved.needsSnapshot === true;
     } catch {
       this.reset(0);
     }
@@ -103,6 +110,7 @@ export class Store extends EventTarget {
       notices: this.notices,
       escalations: [...this.escalations],
       skew: this.skew,
+      needsSnapshot: this.needsSnapshot,
     };
     localStorage.setItem(this.key, JSON.stringify(data));
   }

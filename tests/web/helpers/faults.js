@@ -79,3 +79,25 @@ export async function until(check, what, ms = 15000) {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * A filter that hands the page the hub's `snapshot` answers in `parts` parts
+ * (PROTOCOL.md: `after`, `next`), as a hub with more tasks than fit in one
+ * part would: part n holds every n-th task and page of the hub's real answer
+ * (sorted by id) and `next` names part n + 1, null on the last. The hub
+ * answers each part's request in full; the split happens on the way.
+ * @param {number} parts
+ * @returns {Filter}
+ */
+export function pagedSnapshots(parts) {
+  return (frame, wire) => {
+    if (frame.type !== 'ok' || frame.result?.kind !== 'snapshot') return undefined;
+    const asked = wire.sent.find((f) => f.type === 'cmd' && f.id === frame.id);
+    const after = asked?.cmd?.after;
+    const n = typeof after === 'string' ? Number(after.replace('part-', '')) : 0;
+    /** @param {any[]} list */
+    const part = (list) => [...list].sort((a, b) => (a.id < b.id ? -1 : 1)).filter((_, i) => i % parts === n);
+    const next = n + 1 < parts ? `part-${n + 1}` : null;
+    return { ...frame, result: { ...frame.result, tasks: part(frame.result.tasks), pages: part(frame.result.pages), next } };
+  };
+}
