@@ -101,3 +101,25 @@ export function pagedSnapshots(parts) {
     return { ...frame, result: { ...frame.result, tasks: part(frame.result.tasks), pages: part(frame.result.pages), next } };
   };
 }
+
+/**
+ * A filter that turns the hub's first `ok` to a command with op `op` into an
+ * `internal` error, as a hub whose commit failed after it may have landed
+ * answers: the command may have been carried out, and the client must send
+ * it again with the same id (the hub then answers from its record).
+ * @param {string} op
+ * @returns {Filter & {hit: () => any}}
+ */
+export function internalOnce(op) {
+  /** @type {any} */
+  let hit = null;
+  /** @type {Filter} */
+  const filter = (frame, wire) => {
+    if (hit || frame.type !== 'ok') return undefined;
+    const asked = wire.sent.find((f) => f.type === 'cmd' && f.id === frame.id);
+    if (asked?.cmd?.op !== op) return undefined;
+    hit = frame;
+    return { type: 'error', id: frame.id, code: 'internal', message: 'the hub could not tell whether this was stored; retry with the same id' };
+  };
+  return Object.assign(filter, { hit: () => hit });
+}
