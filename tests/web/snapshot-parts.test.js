@@ -68,6 +68,36 @@ describe('snapshot in parts', () => {
     assert.deepEqual(phone.errors, []);
   });
 
+  it('the handheld starts the snapshot over when its socket is lost between parts', async () => {
+    const phone = await openPhone(browser, hub.url);
+    const { page } = phone;
+    const session = await login(hub.url, 'np.murphy');
+    await page.evaluate((session) => {
+      localStorage.setItem('wardpage.session', JSON.stringify(session));
+      localStorage.setItem(`wardpage.state.${session.staff.login}`, JSON.stringify({ cursor: 999999, tasks: [], pages: [], me: null, directory: null, quiet: [], notices: [], escalations: [] }));
+    }, session);
+    // The second part's answer is lost with the first socket.
+    const paged = pagedSnapshots(PARTS);
+    const link = await routeLink(page, {
+      filter: (frame, wire, index) => {
+        const asked = frame.type === 'ok' && wire.sent.find((f) => f.id === frame.id);
+        if (index === 0 && asked && asked.cmd.after === 'part-1') return 'drop';
+        return paged(frame, wire, index);
+      },
+    });
+    await page.reload();
+    await until(() => link.wires[0]?.dropped.length === 1, 'the lost part');
+    await page.evaluate(() => /** @type {any} */ (window).wardpage.link.drop('test cut'));
+    const held = () => page.evaluate((all) => all.filter((id) => /** @type {any} */ (window).wardpage.store.tasks.has(id)).length, ids);
+    await until(async () => (await held()) === ids.length, 'every task from every part', 10000).catch(() => {});
+    assert.equal(await held(), ids.length, `tasks held; asked on the second socket for ${JSON.stringify(snapshotAsks(link.wires.slice(1)))}`);
+    const hello = link.wires[1].sent.find((f) => f.type === 'hello');
+    assert.ok(hello.cursor < 999999, 'the second hello resumes from the resync cursor (no second resync)');
+    assert.deepEqual(snapshotAsks(link.wires.slice(1)), [null, 'part-1', 'part-2'], 'the snapshot started over');
+    assert.equal(await page.evaluate(() => /** @type {any} */ (window).wardpage.store.needsSnapshot), false);
+    assert.deepEqual(phone.errors, []);
+  });
+
   it('the dashboard fetches every part when it opens', async () => {
     const dash = await openDashboard(browser, hub.url);
     const { page } = dash;
