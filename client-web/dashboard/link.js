@@ -55,6 +55,8 @@ const RETRY_MS = 3000;
  * - `welcome` (detail: WelcomeFrame): after a (re)connect; `resync` says start over
  * - `event` (detail: EventFrame): a numbered event not seen before
  * - `presence` (detail: PresenceFrame)
+ * - `not-sent` (detail: {cmd, message}): a command answered `id_expired`,
+ *   here (it waited a night) or by the hub; nothing was done
  * - `ended` (detail: {code, message}): the hub refused the session
  */
 export class DashLink extends EventTarget {
@@ -318,6 +320,9 @@ export class DashLink extends EventTarget {
     if (!p) return;
     this.pending.delete(id);
     p.resolve(answer);
+    if (!answer.ok && answer.code === 'id_expired') {
+      this.dispatchEvent(new CustomEvent('not-sent', { detail: { cmd: p.cmd, message: answer.message } }));
+    }
   }
 
   /** @param {WelcomeFrame} frame */

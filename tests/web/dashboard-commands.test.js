@@ -1,7 +1,8 @@
 // The dashboard's commands carry the time they were first issued, on every
 // send, and one that waited longer than a night (a desk computer offline
 // until the morning) is not sent at the next welcome: it is answered
-// `id_expired` on the page, shown as not sent, and the hub never sees it.
+// `id_expired` on the page, shown as not sent (in the dialog and at the top
+// of the screen until dismissed), and the hub never sees it.
 // The dashboard keeps nothing across reloads, so the old command is put
 // into its link directly, as a night's wait would leave it.
 
@@ -11,7 +12,7 @@ import { startHub } from './helpers/hub.js';
 import { launchBrowser } from './helpers/browser.js';
 import { connectAs } from './helpers/protocol.js';
 import { routeLink, until } from './helpers/faults.js';
-import { screenshot } from './helpers/app.js';
+import { screenshot, expectAccessible } from './helpers/app.js';
 import { openDashboard, logInDashboard, waitLive, taskCmd } from './dashboard-helpers/dashboard.js';
 
 describe('coordinator dashboard: command age', () => {
@@ -89,6 +90,15 @@ describe('coordinator dashboard: command age', () => {
       coordinator.close();
     }
     await screenshot(page, '66-dashboard-not-sent');
+    // Closing the dialog does not hide it: the screen says so until dismissed.
+    await dialog.locator('button', { hasText: 'Close' }).click();
+    const card = page.locator('.unsent-item');
+    await card.waitFor();
+    assert.match(await card.innerText(), /Not sent: make Ward 7 \(Medicine\) bed 9 Emergency/);
+    await screenshot(page, '67-dashboard-not-sent-banner');
+    await expectAccessible(page, 'dashboard not sent');
+    await card.locator('button', { hasText: 'Dismiss' }).click();
+    await card.waitFor({ state: 'detached' });
     assert.deepEqual(dash.errors, []);
   });
 });
