@@ -28,6 +28,7 @@ const SHELL = [
   '/js/notices.js',
   '/js/outbox.js',
   '/js/session.js',
+  '/js/snapshot.js',
   '/js/sound.js',
   '/js/store.js',
   '/js/types.js',
@@ -42,6 +43,7 @@ const SHELL = [
   '/js/views/status.js',
   '/js/views/task-card.js',
   '/js/views/toast.js',
+  '/js/views/unsent.js',
   '/js/views/work.js',
 ];
 const NEVER_CACHED = ['/api/', '/ws', '/healthz', '/metrics'];

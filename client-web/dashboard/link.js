@@ -6,9 +6,12 @@
 // can show the hub's answer. Like the handheld it resumes from its cursor after
 // a dropped socket, acks cumulatively, pings, backs off with jitter, and
 // re-sends unanswered commands with their original ids (the hub applies a
-// command at most once).
+// command at most once) and the time each was first issued; one that waited
+// longer than a night is not sent and is answered `id_expired` here, as the
+// hub would answer it.
 
-import { newId } from '../js/outbox.js';
+import { newId, OUTBOX_MAX_AGE_MS } from '../js/outbox.js';
+import { snapshotCmd, nextPart } from '../js/snapshot.js';
 
 /** @typedef {import('../js/types.js').ServerFrame} ServerFrame */
 /** @typedef {import('../js/types.js').ClientFrame} ClientFrame */
@@ -20,9 +23,18 @@ import { newId } from '../js/outbox.js';
 /** @typedef {Extract<ServerFrame, {type: 'presence'}>} PresenceFrame */
 
 /**
- * What a command came back with.
- * @typedef {{ok: true, result: CommandResult} | {ok: false, code: ErrorCode, message: string}} Answer
+ * What a command came back with. `id_expired`: not carried out, too old to
+ * send (or the hub no longer knew its id); written beside ErrorCode so it
+ * type-checks before and after the declarations have it.
+ * @typedef {{ok: true, result: CommandResult} | {ok: false, code: ErrorCode | 'id_expired', message: string}} Answer
  */
+
+/**
+ * A `cmd` frame with the optional `issued_at` (PROTOCOL.md section 5).
+ * @typedef {Extract<ClientFrame, {type: 'cmd'}> & {issued_at?: number}} CmdFrame
+ */
+
+/** A command waiting for its answer. @typedef {{cmd: Command, issued_at: number, resolve: (a: Answer) => void}} Pending */
 
 /** @typedef {'connecting' | 'online' | 'offline' | 'ended'} LinkStatus */
 
@@ -34,6 +46,8 @@ const PONG_TIMEOUT_MS = 8000;
 const WELCOME_TIMEOUT_MS = 10000;
 /** Errors after which the same command id is worth sending again. */
 const RETRYABLE = new Set(['internal', 'unavailable']);
+/** How long to wait before sending a command again after a retryable error. */
+const RETRY_MS = 3000;
 
 /**
  * Events dispatched:
@@ -41,6 +55,8 @@ const RETRYABLE = new Set(['internal', 'unavailable']);
  * - `welcome` (detail: WelcomeFrame): after a (re)connect; `resync` says start over
  * - `event` (detail: EventFrame): a numbered event not seen before
  * - `presence` (detail: PresenceFrame)
+ * - `not-sent` (detail: {cmd, message}): a command answered `id_expired`,
+ *   here (it waited a night) or by the hub; nothing was done
  * - `ended` (detail: {code, message}): the hub refused the session
  */
 export class DashLink extends EventTarget {
@@ -54,13 +70,19 @@ export class DashLink extends EventTarget {
     /** Highest event seq processed; 0 until the first welcome. */
     this.cursor = 0;
     this.acked = 0;
+    /** Bumped by each `snapshot()` call, so an older fetch stops. */
+    this.snapshotRun = 0;
+    /** Whether a welcome has set the cursor, so the next hello resumes from it. */
+    this.resumable = false;
+    /** Holes met in a row without an event applied in between (see `gap`). */
+    this.gaps = 0;
     /** @type {WebSocket | null} */
     this.ws = null;
     this.welcomed = false;
     this.attempt = 0;
     /** Hub clock minus ours, measured at each welcome. */
     this.skew = 0;
-    /** Commands sent and not yet answered, by id. @type {Map<string, {cmd: Command, resolve: (a: Answer) => void}>} */
+    /** Commands sent and not yet answered, by id. @type {Map<string, Pending>} */
     this.pending = new Map();
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.retryTimer = undefined;
     /** @type {ReturnType<typeof setInterval> | undefined} */ this.pingTimer = undefined;
@@ -98,9 +120,41 @@ export class DashLink extends EventTarget {
   command(cmd) {
     const id = newId();
     return new Promise((resolve) => {
-      this.pending.set(id, { cmd, resolve });
-      if (this.welcomed) this.write({ type: 'cmd', id, cmd });
+      const p = { cmd, issued_at: this.now(), resolve };
+      this.pending.set(id, p);
+      if (this.welcomed) this.write(cmdFrame(id, p));
     });
+  }
+
+  /**
+   * Fetch the whole snapshot, part by part, handing each part to `onPart`
+   * as it comes (events go on meanwhile; the newest version wins). A part
+   * in flight when the socket drops is re-sent with its id on reconnect. A
+   * refused part starts the snapshot over, backing off. A newer call (a
+   * second resync) stops this one.
+   * @param {(result: CommandResult) => void} onPart
+   * @returns {Promise<boolean>} whether every part arrived
+   */
+  async snapshot(onPart) {
+    const run = ++this.snapshotRun;
+    /** @type {string | null} */
+    let after = null;
+    for (let refusals = 0; ; ) {
+      const answer = await this.command(snapshotCmd(after));
+      if (run !== this.snapshotRun || this.status === 'ended') return false;
+      if (!answer.ok) {
+        console.warn(`wardpage dashboard: snapshot part refused: ${answer.code}: ${answer.message}`);
+        refusals += 1;
+        after = null;
+        await new Promise((r) => setTimeout(r, Math.min(BACKOFF_MAX_MS, RETRY_MS * 2 ** (refusals - 1))));
+        if (run !== this.snapshotRun) return false;
+        continue;
+      }
+      refusals = 0;
+      onPart(answer.result);
+      after = nextPart(answer.result);
+      if (after === null) return true;
+    }
   }
 
   connect() {
@@ -114,8 +168,9 @@ export class DashLink extends EventTarget {
     ws.onopen = () => {
       // A dashboard opening keeps no history: it says hello `fresh`, gets
       // `resync` and no replay (PROTOCOL.md section 3), then asks for a
-      // snapshot of the present. After that it resumes from its cursor.
-      const hello = this.cursor > 0
+      // snapshot of the present. After that it resumes from its cursor, even
+      // a cursor of 0 (a hole at seq 1 must be replayed too).
+      const hello = this.resumable
         ? { type: /** @type {const} */ ('hello'), version: PROTOCOL_VERSION, token: this.token, cursor: this.cursor }
         : { type: /** @type {const} */ ('hello'), version: PROTOCOL_VERSION, token: this.token, cursor: 0, fresh: true };
       this.write(hello);
@@ -174,7 +229,7 @@ export class DashLink extends EventTarget {
     this.dispatchEvent(new Event('status'));
   }
 
-  /** @param {ClientFrame} frame */
+  /** @param {ClientFrame | CmdFrame} frame */
   write(frame) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
   }
@@ -202,6 +257,11 @@ export class DashLink extends EventTarget {
       case 'event':
         // Delivery is at least once: a replay may repeat what we have.
         if (frame.seq <= this.cursor) break;
+        if (frame.seq > this.cursor + 1) {
+          this.gap(frame.seq);
+          return;
+        }
+        this.gaps = 0;
         this.cursor = frame.seq;
         this.dispatchEvent(new CustomEvent('event', { detail: frame }));
         this.scheduleAck();
@@ -222,8 +282,9 @@ export class DashLink extends EventTarget {
         }
         if (RETRYABLE.has(frame.code)) {
           const id = frame.id;
-          const p = this.pending.get(id);
-          if (p) setTimeout(() => this.welcomed && this.pending.has(id) && this.write({ type: 'cmd', id, cmd: p.cmd }), 3000);
+          // Same id again later; the answer's promise stays open (`internal`
+          // does not promise that nothing changed).
+          setTimeout(() => this.resend(id), RETRY_MS);
           break;
         }
         this.answer(frame.id, { ok: false, code: frame.code, message: frame.message });
@@ -235,12 +296,33 @@ export class DashLink extends EventTarget {
     }
   }
 
+  /**
+   * An event beyond the next one: the stream has a hole. Nothing past it is
+   * shown or acknowledged (the hub may prune what we ack, and the missed
+   * event may be the task nobody has taken); the socket is dropped and the
+   * next hello carries the cursor, so the hub replays the hole from its
+   * store. Repeated holes with no progress back off like failed connects.
+   * @param {number} seq
+   */
+  gap(seq) {
+    console.warn(`wardpage dashboard: gap in the event stream: had ${this.cursor}, got ${seq}; resuming from the hub's store`);
+    this.flushAck();
+    const streak = this.gaps;
+    this.gaps += 1;
+    this.drop('gap in the event stream');
+    this.attempt = streak;
+    this.scheduleRetry();
+  }
+
   /** @param {string} id @param {Answer} answer */
   answer(id, answer) {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
     p.resolve(answer);
+    if (!answer.ok && answer.code === 'id_expired') {
+      this.dispatchEvent(new CustomEvent('not-sent', { detail: { cmd: p.cmd, message: answer.message } }));
+    }
   }
 
   /** @param {WelcomeFrame} frame */
@@ -253,11 +335,32 @@ export class DashLink extends EventTarget {
       this.cursor = frame.cursor;
       this.acked = frame.cursor;
     }
+    this.resumable = true;
+    // Re-send what was waiting before telling the views: the commands they
+    // give on `welcome` are sent by `command()` itself, once.
+    this.expireOld();
+    for (const [id, p] of this.pending) this.write(cmdFrame(id, p));
     this.dispatchEvent(new CustomEvent('welcome', { detail: frame }));
-    for (const [id, p] of this.pending) this.write({ type: 'cmd', id, cmd: p.cmd });
     clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => this.ping(), Math.max(5, frame.heartbeat_secs) * 1000);
     this.setStatus('online');
+  }
+
+  /** @param {string} id */
+  resend(id) {
+    if (!this.welcomed) return; // the next welcome sends every pending command
+    this.expireOld();
+    const p = this.pending.get(id);
+    if (p) this.write(cmdFrame(id, p));
+  }
+
+  /** Answer, without sending, every command that waited longer than a night. */
+  expireOld() {
+    const now = this.now();
+    for (const [id, p] of this.pending) {
+      if (now - p.issued_at <= OUTBOX_MAX_AGE_MS) continue;
+      this.answer(id, { ok: false, code: 'id_expired', message: 'it waited too long for the hub and was not sent; do it again if it is still needed' });
+    }
   }
 
   scheduleAck() {
@@ -272,4 +375,9 @@ export class DashLink extends EventTarget {
     this.write({ type: 'ack', seq: this.cursor });
     this.acked = this.cursor;
   }
+}
+
+/** @param {string} id @param {Pending} p @returns {CmdFrame} */
+function cmdFrame(id, p) {
+  return { type: 'cmd', id, cmd: p.cmd, issued_at: p.issued_at };
 }

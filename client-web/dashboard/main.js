@@ -15,6 +15,7 @@ import { createFeed, pageDialog } from './feed.js';
 import { createInsight } from './insight.js';
 import { isOverdue, isWaiting } from './task-text.js';
 import { initTheme, themeToggle } from './theme.js';
+import { createUnsent } from './unsent.js';
 
 /** @typedef {import('../js/types.js').Session} Session */
 /** @typedef {import('../js/types.js').StaffView} StaffView */
@@ -130,6 +131,7 @@ function start(session) {
   const feed = createFeed({ state, link, onOpenTask: (id) => detail.open(id) });
   const insight = createInsight({ state, link, shift: () => me.shift });
   const sendPage = pageDialog({ state, link });
+  const unsent = createUnsent({ state });
 
   const status = h('p', { class: 'link-status', id: 'link-status', role: 'status', 'data-state': 'connecting', text: 'Connecting…' });
   const summary = h('dl', { class: 'summary', 'aria-label': 'The night so far' });
@@ -145,7 +147,7 @@ function start(session) {
   const staffView = h('div', { class: 'view', id: 'view-staff' }, staff.el);
   const insightView = h('div', { class: 'view', id: 'view-insight' }, insight.el);
   const views = { tasks: tasksView, staff: staffView, insight: insightView };
-  const main = h('main', { id: 'main', tabindex: -1 }, summary, tasksView, staffView, insightView);
+  const main = h('main', { id: 'main', tabindex: -1 }, unsent.el, summary, tasksView, staffView, insightView);
 
   document.body.replaceChildren(
     h('a', { href: '#main', class: 'skip', text: 'Skip to the dashboard' }),
@@ -253,12 +255,16 @@ function start(session) {
     me = frame.me;
     if (frame.resync) {
       state.reset();
-      void link.command({ op: 'snapshot' }).then((a) => a.ok && state.applyResult(a.result));
+      void link.snapshot((part) => state.applyResult(part));
     }
     // Presence frames are not replayed: the directory brings everyone's current state.
     void link.command({ op: 'directory' }).then((a) => a.ok && state.applyResult(a.result));
   });
   link.addEventListener('event', (e) => state.applyEvent(/** @type {CustomEvent<import('../js/types.js').EventFrame>} */ (e).detail));
+  link.addEventListener('not-sent', (e) => {
+    const { cmd, message } = /** @type {CustomEvent<{cmd: import('../js/types.js').Command, message: string}>} */ (e).detail;
+    unsent.add(cmd, message);
+  });
   link.addEventListener('presence', (e) => state.applyPresence(/** @type {CustomEvent<import('./link.js').PresenceFrame>} */ (e).detail));
   link.addEventListener('status', () => {
     status.dataset.state = link.status;

@@ -29,6 +29,9 @@ export function outcomeLine() {
       if (answer.ok) {
         el.className = 'outcome ok';
         el.textContent = success;
+      } else if (answer.code === 'id_expired') {
+        el.className = 'outcome bad';
+        el.textContent = `Not sent: ${answer.message}.`;
       } else {
         el.className = 'outcome bad';
         el.textContent = `Not done: ${answer.message} (${answer.code})`;

@@ -3,9 +3,12 @@
 // our own heartbeat (the browser cannot see the hub's pings, and a phone must
 // notice a dead hub quickly), reconnect with jittered backoff, immediate
 // reconnect on `online` / `visibilitychange`, and the outbox sent on every
-// (re)connect.
+// (re)connect, each command with when it was first issued. A command too old
+// to send safely, or refused by the hub as `id_expired`, is not carried out
+// and is reported (`not-sent`), never dropped silently.
 
-import { newId } from './outbox.js';
+import { newId, issuedAt } from './outbox.js';
+import { snapshotCmd, nextPart } from './snapshot.js';
 
 /** @typedef {import('./types.js').ServerFrame} ServerFrame */
 /** @typedef {import('./types.js').ClientFrame} ClientFrame */
@@ -14,6 +17,12 @@ import { newId } from './outbox.js';
 /** @typedef {import('./store.js').Store} Store */
 /** @typedef {import('./outbox.js').Outbox} Outbox */
 /** @typedef {import('./outbox.js').OutboxEntry} OutboxEntry */
+/** @typedef {import('./outbox.js').Unsent} Unsent */
+/**
+ * A `cmd` frame with the optional `issued_at` (PROTOCOL.md section 5),
+ * written so that it type-checks before and after the declarations have it.
+ * @typedef {Extract<ClientFrame, {type: 'cmd'}> & {issued_at?: number}} CmdFrame
+ */
 
 export const PROTOCOL_VERSION = 1;
 const BACKOFF_FIRST_MS = 1000;
@@ -24,6 +33,8 @@ const ACK_DELAY_MS = 150;
 const PONG_TIMEOUT_MS = 8000;
 /** Errors after which the same command id is worth sending again. */
 const RETRYABLE = new Set(['internal', 'unavailable']);
+/** How long to wait before sending a command again after a retryable error. */
+const RETRY_MS = 3000;
 const OFFLINE_SINCE_KEY = 'wardpage.offlineSince';
 /** A socket that has not brought a welcome by then (dead access point, hung hub) is abandoned. */
 const WELCOME_TIMEOUT_MS = 10000;
@@ -38,6 +49,9 @@ export const MAX_FRAME_BYTES = 16 * 1024;
  * - `frame`: an event frame that was new to the store
  * - `result`: `{entry, result}` for an `ok` to one of our outbox commands
  * - `cmd-error`: `{entry, code, message}` for a refused outbox command
+ * - `not-sent`: `{entry, reason}` for a command that was not carried out:
+ *   too old to send (`expired`) or refused as `id_expired`; it is in
+ *   `outbox.unsent` until the user dismisses it
  * - `ended`: `{code, message}`: the hub refused the session; do not retry
  */
 export class Link extends EventTarget {
@@ -62,9 +76,17 @@ export class Link extends EventTarget {
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.pongTimer = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.ackTimer = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.welcomeTimer = undefined;
-    /** Ids of our own bookkeeping commands (snapshot, directory), not in the outbox. @type {Set<string>} */
-    this.internal = new Set();
+    /**
+     * Our own bookkeeping commands (snapshot parts, directory) on the current
+     * socket, by id; not in the outbox, re-asked at the next welcome instead.
+     * @type {Map<string, Command>}
+     */
+    this.internal = new Map();
+    /** Snapshot parts refused in a row: after a few the snapshot starts over more slowly. */
+    this.snapshotRefusals = 0;
     this.acked = store.cursor;
+    /** Holes met in a row without an event applied in between (see `gap`). */
+    this.gaps = 0;
     this.onOnline = () => this.reconnectNow();
     this.onOffline = () => this.drop('the device went offline');
     this.onVisible = () => {
@@ -79,6 +101,7 @@ export class Link extends EventTarget {
     addEventListener('online', this.onOnline);
     addEventListener('offline', this.onOffline);
     document.addEventListener('visibilitychange', this.onVisible);
+    this.expireOld();
     this.connect();
   }
 
@@ -99,8 +122,8 @@ export class Link extends EventTarget {
    * @returns {OutboxEntry}
    */
   send(cmd, label) {
-    const entry = this.outbox.add(cmd, label);
-    if (this.welcomed) this.write({ type: 'cmd', id: entry.id, cmd });
+    const entry = this.outbox.add(cmd, label, this.store.now());
+    if (this.welcomed) this.write(cmdFrame(entry));
     this.dispatchEvent(new Event('status'));
     return entry;
   }
@@ -191,7 +214,7 @@ export class Link extends EventTarget {
     this.dispatchEvent(new Event('status'));
   }
 
-  /** @param {ClientFrame} frame */
+  /** @param {ClientFrame | CmdFrame} frame */
   write(frame) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
   }
@@ -217,14 +240,22 @@ export class Link extends EventTarget {
         this.welcome(frame);
         break;
       case 'event':
+        if (frame.seq > this.store.cursor + 1) {
+          this.gap(frame.seq);
+          return;
+        }
         if (this.store.applyEvent(frame)) {
+          this.gaps = 0;
           this.dispatchEvent(new CustomEvent('frame', { detail: frame }));
         }
         this.scheduleAck();
         break;
       case 'ok': {
         this.store.applyResult(frame.result);
-        if (this.internal.delete(frame.id)) break;
+        if (this.internal.delete(frame.id)) {
+          if (frame.result.kind === 'snapshot') this.snapshotPartDone(frame.result);
+          break;
+        }
         const entry = this.outbox.take(frame.id);
         if (entry) this.dispatchEvent(new CustomEvent('result', { detail: { entry, result: frame.result } }));
         this.dispatchEvent(new Event('status'));
@@ -240,6 +271,25 @@ export class Link extends EventTarget {
     }
   }
 
+  /**
+   * An event beyond the next one: the stream has a hole (an event the hub
+   * sent nowhere, or lost on the way). Nothing past the hole is applied or
+   * acknowledged, since the hub may prune what we ack and the missed event
+   * could be an offer. The socket is dropped and the next hello carries the
+   * cursor, so the hub replays the hole from its store. Repeated holes with
+   * no progress back off like failed connects.
+   * @param {number} seq
+   */
+  gap(seq) {
+    console.warn(`wardpage: gap in the event stream: had ${this.store.cursor}, got ${seq}; resuming from the hub's store`);
+    this.flushAck();
+    const streak = this.gaps;
+    this.gaps += 1;
+    this.drop('gap in the event stream');
+    this.attempt = streak;
+    this.scheduleRetry();
+  }
+
   /** @param {WelcomeFrame} frame */
   welcome(frame) {
     clearTimeout(this.welcomeTimer);
@@ -247,14 +297,20 @@ export class Link extends EventTarget {
     this.attempt = 0;
     this.store.skew = frame.server_time - Date.now();
     this.store.setMe(frame.me);
+    // Requests on the old socket will not be answered; ask again below.
+    this.internal.clear();
     if (frame.resync) {
       // The hub cannot replay from our cursor: start again from a snapshot.
       this.store.reset(frame.cursor);
+      this.store.needsSnapshot = true;
       this.acked = frame.cursor;
-      this.request({ op: 'snapshot' });
     }
+    // Also after a socket (or the app) lost mid-snapshot: the events from
+    // the cursor on do not bring back the parts not yet fetched.
+    if (this.store.needsSnapshot) this.request(snapshotCmd(null));
     this.request({ op: 'directory' });
-    for (const entry of this.outbox.entries()) this.write({ type: 'cmd', id: entry.id, cmd: entry.cmd });
+    this.expireOld();
+    for (const entry of this.outbox.entries()) this.write(cmdFrame(entry));
     this.heartbeatMs = Math.max(5, frame.heartbeat_secs) * 1000;
     clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => this.ping(), this.heartbeatMs);
@@ -264,8 +320,39 @@ export class Link extends EventTarget {
   /** @param {Command} cmd */
   request(cmd) {
     const id = newId();
-    this.internal.add(id);
+    this.internal.set(id, cmd);
     this.write({ type: 'cmd', id, cmd });
+  }
+
+  /** One part of the snapshot is in the store: ask for the next, or note it is whole. @param {import('./types.js').CommandResult} result */
+  snapshotPartDone(result) {
+    this.snapshotRefusals = 0;
+    const next = nextPart(result);
+    if (next !== null) {
+      this.request(snapshotCmd(next));
+      return;
+    }
+    this.store.needsSnapshot = false;
+    this.store.save();
+  }
+
+  /**
+   * One of our own requests was refused. Retryable: the same id again. A
+   * snapshot part refused otherwise (its token gone stale, say): the
+   * snapshot starts over from the first part, backing off if that repeats.
+   * @param {string} id @param {Command} cmd @param {import('./types.js').ErrorCode} code @param {string} message
+   */
+  requestRefused(id, cmd, code, message) {
+    if (RETRYABLE.has(code)) {
+      this.internal.set(id, cmd);
+      setTimeout(() => this.welcomed && this.internal.has(id) && this.write({ type: 'cmd', id, cmd }), RETRY_MS);
+      return;
+    }
+    console.warn(`wardpage: ${cmd.op} refused: ${code}: ${message}`);
+    if (cmd.op !== 'snapshot') return;
+    this.snapshotRefusals += 1;
+    const delay = Math.min(BACKOFF_MAX_MS, RETRY_MS * 2 ** (this.snapshotRefusals - 1));
+    setTimeout(() => this.welcomed && this.store.needsSnapshot && this.request(snapshotCmd(null)), delay);
   }
 
   /**
@@ -281,15 +368,48 @@ export class Link extends EventTarget {
       }
       return;
     }
-    if (this.internal.delete(id)) return;
+    const own = this.internal.get(id);
+    if (own) {
+      this.internal.delete(id);
+      this.requestRefused(id, own, code, message);
+      return;
+    }
     if (RETRYABLE.has(code)) {
-      // Same id again later: the hub applies it at most once.
-      const entry = this.outbox.entries().find((e) => e.id === id);
-      if (entry) setTimeout(() => this.welcomed && this.write({ type: 'cmd', id: entry.id, cmd: entry.cmd }), 3000);
+      // Same id again later: the hub applies it at most once. (`internal`
+      // does not promise that nothing changed, so the entry must stay.)
+      setTimeout(() => this.resend(id), RETRY_MS);
       return;
     }
     const entry = this.outbox.take(id);
+    if (entry && /** @type {string} */ (code) === 'id_expired') {
+      this.notSent(entry, 'id_expired');
+      return;
+    }
     if (entry) this.dispatchEvent(new CustomEvent('cmd-error', { detail: { entry, code, message } }));
+    this.dispatchEvent(new Event('status'));
+  }
+
+  /** Send one outbox entry again, if it is still waiting and not too old. @param {string} id */
+  resend(id) {
+    if (!this.welcomed) return; // the next welcome sends the whole outbox
+    this.expireOld();
+    const entry = this.outbox.entries().find((e) => e.id === id);
+    if (entry) this.write(cmdFrame(entry));
+  }
+
+  /** Take out and report the commands too old to send (a night). */
+  expireOld() {
+    for (const entry of this.outbox.expire(this.store.now())) this.notSent(entry, 'expired');
+  }
+
+  /** @param {OutboxEntry} entry @param {Unsent['reason']} reason */
+  notSent(entry, reason) {
+    this.outbox.markUnsent(entry, reason);
+    // The user's answer never arrived: the offer or page may ring again.
+    const c = /** @type {Record<string, unknown>} */ (entry.cmd);
+    const about = c.task ?? c.page;
+    if (typeof about === 'string') this.store.unsilenceAbout(about);
+    this.dispatchEvent(new CustomEvent('not-sent', { detail: { entry, reason } }));
     this.dispatchEvent(new Event('status'));
   }
 
@@ -308,4 +428,9 @@ export class Link extends EventTarget {
     this.write({ type: 'ack', seq: this.store.cursor });
     this.acked = this.store.cursor;
   }
+}
+
+/** @param {OutboxEntry} entry @returns {CmdFrame} */
+function cmdFrame(entry) {
+  return { type: 'cmd', id: entry.id, cmd: entry.cmd, issued_at: issuedAt(entry) };
 }

@@ -20,6 +20,7 @@ import { raisedView } from './views/raised.js';
 import { pagesView } from './views/pages.js';
 import { wardNamer } from './views/context.js';
 import { toast } from './views/toast.js';
+import { unsentView } from './views/unsent.js';
 import { confirmDialog } from './views/dialog.js';
 import { routineNotice } from './notices.js';
 
@@ -50,6 +51,7 @@ function startApp(session) {
   const actions = createActions({ store, link });
   const ctx = { store, link, outbox, actions, wardName: wardNamer(store) };
   const views = { work: workView(ctx), raise: raiseView(ctx), raised: raisedView(ctx), pages: pagesView(ctx) };
+  const unsent = unsentView({ outbox, now: () => store.now() });
   const overlay = alertOverlay({ actions, store, wardName: ctx.wardName });
   const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p) });
   let tab = currentTab();
@@ -63,7 +65,7 @@ function startApp(session) {
   });
 
   function show() {
-    shell.main.replaceChildren(views[tab].el);
+    shell.main.replaceChildren(unsent.el, views[tab].el);
     views[tab].update();
     badges();
     shell.main.scrollTop = 0;
@@ -114,6 +116,10 @@ function startApp(session) {
     const { entry, message } = /** @type {CustomEvent} */ (e).detail;
     toast(`${entry.label}: ${message}`, 'error');
   });
+  link.addEventListener('not-sent', () => {
+    unsent.update();
+    views[tab].update();
+  });
   link.addEventListener('ended', (e) => {
     const { code } = /** @type {CustomEvent} */ (e).detail;
     forgetSession();
@@ -125,7 +131,10 @@ function startApp(session) {
     setTimeout(() => renderStatus(shell.status, link), 200);
   };
   document.addEventListener('pointerdown', onTap);
-  const tick = setInterval(() => views[tab].update(), TICK_MS);
+  const tick = setInterval(() => {
+    link.expireOld(); // a phone offline all night learns here what will not be sent
+    views[tab].update();
+  }, TICK_MS);
 
   document.body.replaceChildren(shell.el, overlay.el);
   renderStatus(shell.status, link);

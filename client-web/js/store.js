@@ -24,6 +24,9 @@ const KEEP_CLOSED_MS = 12 * 3600 * 1000;
  * @property {string[]} quiet alert keys the user silenced or acted on
  * @property {Notice[]} notices
  * @property {[string, Escalation][]} escalations
+ * @property {boolean} [needsSnapshot] a resync's snapshot is not whole yet
+ * @property {number} [skew] hub clock minus ours when last measured, so a
+ *   command queued offline after a reload still carries the hub's time
  */
 
 /**
@@ -60,6 +63,11 @@ export class Store extends EventTarget {
     this.escalations = new Map();
     /** Hub clock minus ours, so ages are right on a phone with a wrong clock. */
     this.skew = 0;
+    /**
+     * The hub said resync and not every part of the snapshot has arrived:
+     * ask again (from the first part) at the next welcome, even after a reload.
+     */
+    this.needsSnapshot = false;
     this.scheduled = false;
     this.load();
   }
@@ -82,6 +90,8 @@ export class Store extends EventTarget {
       this.quiet = new Set(saved.quiet);
       this.notices = saved.notices ?? [];
       this.escalations = new Map(saved.escalations ?? []);
+      this.skew = Number(saved.skew) || 0;
+      this.needsSnapshot = saved.needsSnapshot === true;
     } catch {
       this.reset(0);
     }
@@ -99,6 +109,8 @@ export class Store extends EventTarget {
       quiet: [...this.quiet],
       notices: this.notices,
       escalations: [...this.escalations],
+      skew: this.skew,
+      needsSnapshot: this.needsSnapshot,
     };
     localStorage.setItem(this.key, JSON.stringify(data));
   }
@@ -226,6 +238,18 @@ export class Store extends EventTarget {
     for (const n of this.notices) {
       if ((n.kind === 'escalated' && n.id === id) || (n.kind === 'assigned' && n.task === id)) this.quiet.add(n.key);
     }
+    this.changed();
+    this.save();
+  }
+
+  /**
+   * Let a task's or page's alerts ring again: the user's answer to it was
+   * not carried out (see Link `not-sent`).
+   * @param {string} id
+   */
+  unsilenceAbout(id) {
+    this.quiet.delete(`offer:${id}`);
+    this.quiet.delete(`page:${id}`);
     this.changed();
     this.save();
   }
