@@ -19,7 +19,8 @@
  * Route the page's WebSockets to `/ws` through the test. Call before the page
  * opens its socket (before logging in).
  * @param {import('playwright-core').Page} page
- * @param {{filter?: Filter}} [opts]
+ * @param {{filter?: Filter, rewriteSent?: (frame: any) => any | undefined}} [opts]
+ *   `rewriteSent` may give the hub another frame instead of the page's.
  * @returns {Promise<{wires: Wire[], setFilter: (f: Filter | undefined) => void}>}
  */
 export async function routeLink(page, opts = {}) {
@@ -35,8 +36,10 @@ export async function routeLink(page, opts = {}) {
       wires.push(wire);
       const server = ws.connectToServer();
       ws.onMessage((message) => {
-        wire.sent.push(parse(message));
-        server.send(message);
+        const frame = parse(message);
+        const instead = opts.rewriteSent?.(frame);
+        wire.sent.push(instead ?? frame);
+        server.send(instead === undefined ? message : JSON.stringify(instead));
       });
       server.onMessage((message) => {
         const frame = parse(message);
