@@ -323,11 +323,19 @@ async fn pruned_history_makes_an_old_cursor_resync() -> anyhow::Result<()> {
         task_event(&mut patel, t.id, TaskChange::Raised).await?;
     }
     patel.ack().await?;
-    // Acks are stored lazily (within a writer tick).
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    let now = wardpage_server::clock::now_ms();
-    let gone = hub.store.prune(now + 1000, 0).await?;
-    assert!(gone >= 3, "Dr Patel's acknowledged events went ({gone})");
+    // Acks are stored lazily (with the writer's next tick): prune until
+    // they have been, which is when her events may go.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut gone = 0;
+    while gone < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Dr Patel's acknowledged events went ({gone})"
+        );
+        tokio::task::yield_now().await;
+        let now = wardpage_server::clock::now_ms();
+        gone += hub.store.prune(now + 1000, 0).await?;
+    }
 
     let token = patel.token.clone();
     let old = Client::connect(&base, &token, 0).await?;

@@ -209,6 +209,14 @@ impl Roster {
         }
     }
 
+    /// Everyone's name, for answers put together away from the roster.
+    pub fn staff_refs(&self) -> HashMap<StaffId, StaffRef> {
+        self.staff
+            .keys()
+            .map(|id| (*id, self.staff_ref(*id)))
+            .collect()
+    }
+
     pub fn staff_view(&self, id: StaffId, now: Millis) -> Option<StaffView> {
         let s = self.staff.get(&id)?;
         Some(StaffView {

@@ -55,6 +55,8 @@ pub enum WriterMsg {
     Shutdown,
     /// Internal: the earliest escalation deadline has passed.
     EscalateDue,
+    /// The roster's version in the store moved (see `watch_roster`).
+    RosterChanged { version: i64 },
     /// Someone's device count went from or to zero.
     /// (The writer reads who is connected from the registry itself, so
     /// hints that arrive out of order cannot leave it wrong.)
@@ -142,6 +144,8 @@ pub struct Writer {
     registry: Arc<Registry>,
     metrics: Arc<Metrics>,
     commands: HashMap<CommandId, Box<CommandRecord>>,
+    /// The ids in `commands` by when they were recorded, oldest first.
+    command_order: std::collections::VecDeque<(Millis, CommandId)>,
     command_retention: Millis,
     event_retention: Millis,
     last_prune: Option<Instant>,
@@ -165,7 +169,7 @@ pub struct Writer {
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Escalations claimed per wake-up.
-const ESCALATION_BATCH: u32 = 256;
+const ESCALATION_BATCH: usize = 256;
 
 /// An event committed in this batch, to publish once the commit returns.
 struct Publication {
@@ -313,6 +317,7 @@ impl Writer {
             registry,
             metrics,
             commands: HashMap::new(),
+            command_order: std::collections::VecDeque::new(),
             command_retention,
             event_retention,
             last_prune: None,
@@ -336,6 +341,11 @@ impl Writer {
         );
         writer.update_task_gauges();
         let (tx, rx) = mpsc::channel(8192);
+        tokio::spawn(watch_roster(
+            writer.store.clone(),
+            writer.roster_version,
+            tx.downgrade(),
+        ));
         let task = tokio::spawn(writer.run(rx));
         Ok((WriterHandle { tx }, task))
     }
@@ -370,6 +380,9 @@ impl Writer {
             .map(|(s, _, acked)| (*s, *acked))
             .collect();
         self.dirty_acks.clear();
+        // Loaded oldest first: an id stored twice is remembered as its newest use.
+        self.command_order = loaded.commands.iter().map(|c| (c.at, c.id)).collect();
+        self.command_order.make_contiguous().sort();
         self.commands = loaded
             .commands
             .into_iter()
@@ -400,6 +413,23 @@ impl Writer {
         if let Some(d) = due {
             self.due_of.insert(subject, d);
             self.deadlines.insert((d, subject));
+        }
+    }
+
+    /// Reloads the roster after a change outside the hub (the version is
+    /// polled off the writer; the rare reload itself runs here, so that no
+    /// commit can finish between reading the roster and taking it).
+    async fn reload_roster(&mut self, version: i64, staged: &Staged) {
+        if version == self.roster_version {
+            return;
+        }
+        match self.store.load_roster().await {
+            Ok(roster) => {
+                info!(version, "roster changed outside the hub; reloaded");
+                self.replace_roster(roster, staged);
+                self.roster_version = version;
+            }
+            Err(e) => warn!(error = %e, "roster reload failed; will retry"),
         }
     }
 
@@ -512,20 +542,18 @@ impl Writer {
             self.inbox.write_part(&mut staged.pending.batch, now);
         }
         self.reconcile_presence();
-        match self.store.roster_version().await {
-            Ok(v) if v != self.roster_version => match self.store.load_roster().await {
-                Ok(roster) => {
-                    info!(version = v, "roster changed outside the hub; reloaded");
-                    self.replace_roster(roster, staged);
-                    self.roster_version = v;
-                }
-                Err(e) => warn!(error = %e, "roster reload failed"),
-            },
-            Ok(_) => {}
-            Err(e) => warn!(error = %e, "roster version check failed"),
-        }
         let horizon = now_ms() - self.command_retention;
-        self.commands.retain(|_, c| c.at >= horizon);
+        // Oldest first, so forgetting costs what is forgotten, not a walk
+        // over every id remembered (a day of ids at full load is millions).
+        while let Some((at, id)) = self.command_order.front().copied() {
+            if at >= horizon {
+                break;
+            }
+            self.command_order.pop_front();
+            if self.commands.get(&id).is_some_and(|c| c.at == at) {
+                self.commands.remove(&id);
+            }
+        }
         if self.last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
             self.last_prune = Some(Instant::now());
             // Off the writer: pruning a long night's history can take a while
@@ -674,18 +702,23 @@ impl Writer {
                     let _ = reply.send(answer);
                 }
                 Release::Timeline(id, task, reply) => {
-                    let text = match self.timeline(task).await {
-                        Ok(result) => ServerFrame::Ok { id, result }.to_text(),
-                        Err(e) => {
-                            warn!(error = %e, "timeline read failed");
-                            error_frame(
-                                Some(id),
-                                ErrorCode::Internal,
-                                "could not read the audit trail; retry",
-                            )
-                        }
-                    };
-                    let _ = reply.send(text);
+                    // Read off the writer: the rows it needs are committed.
+                    let store = self.store.clone();
+                    let names = self.hospital.roster.staff_refs();
+                    tokio::spawn(async move {
+                        let text = match timeline(&*store, &names, task).await {
+                            Ok(result) => ServerFrame::Ok { id, result }.to_text(),
+                            Err(e) => {
+                                warn!(error = %e, "timeline read failed");
+                                error_frame(
+                                    Some(id),
+                                    ErrorCode::Internal,
+                                    "could not read the audit trail; retry",
+                                )
+                            }
+                        };
+                        let _ = reply.send(text);
+                    });
                 }
                 Release::Stats(reply) => {
                     self.update_task_gauges();
@@ -733,7 +766,8 @@ impl Writer {
                 let connected = self.registry.count(staff) > 0;
                 self.presence(staff, connected, now);
             }
-            WriterMsg::EscalateDue => self.escalate_due(now, staged).await,
+            WriterMsg::EscalateDue => self.escalate_due(now, staged),
+            WriterMsg::RosterChanged { version } => self.reload_roster(version, staged).await,
         }
         false
     }
@@ -798,17 +832,14 @@ impl Writer {
         if cmd.is_read_only() {
             // Remembered while the hub runs, so nobody else can take the id
             // of a read; reads are not stored (they change nothing).
-            self.commands.insert(
+            self.remember(CommandRecord {
                 id,
-                Box::new(CommandRecord {
-                    id,
-                    actor,
-                    op: op.to_owned(),
-                    digest,
-                    at: now,
-                    reply: None,
-                }),
-            );
+                actor,
+                op: op.to_owned(),
+                digest,
+                at: now,
+                reply: None,
+            });
             staged.releases.push(self.read(actor, id, cmd, reply, now));
             return;
         }
@@ -841,10 +872,15 @@ impl Writer {
             at: now,
             reply: Some(Arc::from(text.as_str())),
         };
-        self.commands.insert(id, Box::new(rec.clone()));
+        self.remember(rec.clone());
         staged.pending.batch.commands.push(rec);
         staged.recorded.push(id);
         staged.releases.push(Release::Reply(id, reply, text));
+    }
+
+    fn remember(&mut self, rec: CommandRecord) {
+        self.command_order.push_back((rec.at, rec.id));
+        self.commands.insert(rec.id, Box::new(rec));
     }
 
     /// The answer to a command recorded before this hub started.
@@ -867,27 +903,18 @@ impl Writer {
         }
     }
 
-    async fn escalate_due(&mut self, now: Millis, staged: &mut Staged) {
-        let mine: Vec<(Millis, Subject)> = self
+    /// Fires every escalation due by `now` (at most a batch per wake-up),
+    /// from the writer's mirror of the committed deadlines: with one hub per
+    /// database that mirror is the whole truth, so no store read is needed
+    /// on the writer (hubs sharing a database will claim rows instead).
+    fn escalate_due(&mut self, now: Millis, staged: &mut Staged) {
+        let due: Vec<(Millis, Subject)> = self
             .deadlines
             .iter()
             .take_while(|(d, _)| *d <= now)
-            .take(ESCALATION_BATCH as usize)
+            .take(ESCALATION_BATCH)
             .copied()
             .collect();
-        let mut due = match self.store.due_escalations(now, ESCALATION_BATCH).await {
-            Ok(d) => d,
-            Err(e) => {
-                warn!(error = %e, "could not claim due escalations; using the in-memory deadlines");
-                Vec::new()
-            }
-        };
-        // One writer per database: this hub's mirror of the committed
-        // deadlines is as good as the claim, and covers a failed read.
-        // (Hubs sharing a database would rely on the claim alone.)
-        due.extend(mine);
-        due.sort();
-        due.dedup_by_key(|(_, s)| *s);
         for (at, subject) in due {
             if let Some(fx) = self.hospital.escalate(subject, now) {
                 self.metrics
@@ -967,29 +994,6 @@ impl Writer {
             .map(|v| (v, self.hospital.cursor(staff)))
     }
 
-    async fn timeline(
-        &self,
-        task: wardpage_proto::TaskId,
-    ) -> Result<wardpage_proto::CommandResult, StoreError> {
-        let rows = self.store.audit_for(&task.to_string()).await?;
-        let roster = &self.hospital.roster;
-        let entries = rows
-            .into_iter()
-            .map(|r| wardpage_proto::TimelineEntry {
-                at: r.at,
-                actor: r
-                    .actor
-                    .and_then(|a| a.parse().ok())
-                    .map(|a| roster.staff_ref(a)),
-                action: r.action,
-                from_state: r.from_state,
-                to_state: r.to_state,
-                detail: r.detail,
-            })
-            .collect();
-        Ok(wardpage_proto::CommandResult::Timeline { task, entries })
-    }
-
     /// Makes presence agree with the registry, whatever hints were lost.
     fn reconcile_presence(&mut self) {
         let now = now_ms();
@@ -1064,6 +1068,61 @@ impl Writer {
                 .set(n);
         }
     }
+}
+
+/// Polls the roster's version in the store (changed by `wardpage roster
+/// import` and `user add` beside a running hub) and tells the writer when it
+/// moves, and every 10 s whatever it is (so a reload that failed is tried
+/// again; the writer ignores a version it has). Holds only a weak handle,
+/// so it never keeps a writer alive, and ends with it.
+async fn watch_roster(store: Arc<dyn Store>, mut seen: i64, tx: mpsc::WeakSender<WriterMsg>) {
+    const RESEND_EVERY: u32 = 20;
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    for round in 1u32.. {
+        tick.tick().await;
+        let version = match store.roster_version().await {
+            Ok(v) => v,
+            Err(e) => {
+                warn!(error = %e, "roster version check failed");
+                continue;
+            }
+        };
+        if version == seen && round % RESEND_EVERY != 0 {
+            continue;
+        }
+        seen = version;
+        let Some(tx) = tx.upgrade() else { return };
+        if tx.send(WriterMsg::RosterChanged { version }).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A task's audit trail as the `timeline` result, named from `names`.
+async fn timeline(
+    store: &dyn Store,
+    names: &HashMap<StaffId, wardpage_proto::StaffRef>,
+    task: wardpage_proto::TaskId,
+) -> Result<wardpage_proto::CommandResult, StoreError> {
+    let rows = store.audit_for(&task.to_string()).await?;
+    let entries = rows
+        .into_iter()
+        .map(|r| wardpage_proto::TimelineEntry {
+            at: r.at,
+            actor: r.actor.and_then(|a| a.parse::<StaffId>().ok()).map(|a| {
+                names.get(&a).cloned().unwrap_or(wardpage_proto::StaffRef {
+                    id: a,
+                    name: "(unknown)".into(),
+                })
+            }),
+            action: r.action,
+            from_state: r.from_state,
+            to_state: r.to_state,
+            detail: r.detail,
+        })
+        .collect();
+    Ok(wardpage_proto::CommandResult::Timeline { task, entries })
 }
 
 /// The `ok` frame for a command's result. Every command the domain accepts
