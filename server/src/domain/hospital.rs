@@ -510,9 +510,11 @@ impl Hospital {
                 }
             }
         };
+        let kept = now - super::CLOSED_KEPT;
         let mut tasks: Vec<TaskView> = self
             .tasks
             .values()
+            .filter(|t| !t.state().is_terminal() || t.view.updated_at >= kept)
             .filter(|t| t.view.updated_at >= since || t.view.raised_at >= since)
             .filter(|t| wards.as_ref().is_none_or(|w| w.contains(&t.view.ward)))
             .map(|t| t.view.clone())
@@ -901,6 +903,23 @@ impl Hospital {
     }
 
     /// Rebuilds the indexes derived from the pages (after loading them).
+    /// Drops closed tasks and answered pages last changed before
+    /// `CLOSED_KEPT` ago: the hub's memory, and the cost of `history`, stay
+    /// bounded however long it runs, and match what a restart loads.
+    /// Returns how many went.
+    pub fn forget_closed(&mut self, now: Millis) -> usize {
+        let kept = now - super::CLOSED_KEPT;
+        let (tasks, pages) = (self.tasks.len(), self.pages.len());
+        self.tasks
+            .retain(|_, t| !t.state().is_terminal() || t.view.updated_at >= kept);
+        self.pages
+            .retain(|_, p| p.is_open() || p.updated_at() >= kept);
+        if self.pages.len() != pages {
+            self.rebuild_indexes();
+        }
+        tasks - self.tasks.len() + pages - self.pages.len()
+    }
+
     pub fn rebuild_indexes(&mut self) {
         self.undelivered.clear();
         for p in self.pages.values() {

@@ -15,6 +15,11 @@ mod roster;
 mod task;
 
 pub use escalation::Policies;
+
+/// How long closed tasks and answered pages stay in the hub's working set
+/// (and are loaded at start): `history` reaches back this far, the same
+/// before and after a restart.
+pub const CLOSED_KEPT: wardpage_proto::Millis = 24 * 3_600_000;
 pub use hospital::{Delivery, Effects, Hospital, Subject, Write};
 pub use page::Page;
 pub use roster::{Roster, Shift, Staff, Ward};

@@ -22,6 +22,18 @@ impl Page {
         self.view.state == PageState::Open
     }
 
+    /// The page's last change: sent, or its latest receipt.
+    pub fn updated_at(&self) -> Millis {
+        self.view.sent_at.max(
+            self.view
+                .recipients
+                .iter()
+                .filter_map(|r| r.acked_at.or(r.read_at).or(r.delivered_at))
+                .max()
+                .unwrap_or(0),
+        )
+    }
+
     fn receipt(&mut self, who: StaffId) -> Result<&mut wardpage_proto::PageReceipt, DomainError> {
         self.view
             .recipients

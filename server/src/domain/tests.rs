@@ -720,3 +720,44 @@ mod escalation_rules {
             .expect("the defaults are valid");
     }
 }
+
+#[test]
+fn closed_tasks_leave_the_working_set_after_a_day_and_history_agrees() {
+    let mut n = night();
+    let day = CLOSED_KEPT;
+    let fx =
+        n.h.apply(n.nurse, &raise("w1", Requirement::Role(Role::Fy1)), NOW)
+            .expect("raised");
+    let closed = raised(&fx);
+    n.h.apply(
+        n.nurse,
+        &Command::Cancel {
+            task: closed,
+            reason: "raised in error".into(),
+        },
+        NOW,
+    )
+    .expect("cancelled");
+    let fx =
+        n.h.apply(n.nurse, &raise("w1", Requirement::Role(Role::Fy1)), NOW)
+            .expect("raised");
+    let open = raised(&fx);
+    let history = |h: &mut Hospital, at: Millis| -> Vec<TaskId> {
+        match h.apply(n.coord, &Command::History { since: 0 }, at) {
+            Ok(Effects {
+                result: Some(wardpage_proto::CommandResult::History { tasks }),
+                ..
+            }) => tasks.iter().map(|t| t.id).collect(),
+            other => panic!("history: {other:?}"),
+        }
+    };
+    assert_eq!(history(&mut n.h, NOW + day - 1), vec![closed, open]);
+    // A day on, the closed task is past what a restart would load: history
+    // leaves it out whether or not it is still in memory...
+    assert_eq!(history(&mut n.h, NOW + day + 1), vec![open]);
+    // ...and the working set lets it go, keeping the open one.
+    assert_eq!(n.h.forget_closed(NOW + day + 1), 1);
+    assert!(!n.h.tasks.contains_key(&closed));
+    assert!(n.h.tasks.contains_key(&open));
+    assert_eq!(history(&mut n.h, NOW + day + 1), vec![open]);
+}

@@ -149,6 +149,7 @@ pub struct Writer {
     command_retention: Millis,
     event_retention: Millis,
     last_prune: Option<Instant>,
+    last_forget: Instant,
     /// Event numbering, and the inbox rows still to write in bulk.
     inbox: InboxTail,
     /// The head of the audit chain: batches are hashed as they are staged,
@@ -164,6 +165,10 @@ pub struct Writer {
     /// the store meanwhile may not hold them yet (see `replace_roster`).
     committing_shifts: Vec<(StaffId, Option<crate::domain::Shift>)>,
 }
+
+/// How often closed tasks and pages leave the working set (`history`
+/// filters by the same horizon, so this only bounds memory).
+const FORGET_EVERY: Duration = Duration::from_secs(60);
 
 /// How often acknowledged history and old command answers are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -321,6 +326,7 @@ impl Writer {
             command_retention,
             event_retention,
             last_prune: None,
+            last_forget: Instant::now(),
             inbox: InboxTail::new(0, Vec::new()),
             audit: AuditChain::after(None),
             acked: HashMap::new(),
@@ -354,7 +360,10 @@ impl Writer {
         let now = now_ms();
         let loaded = self
             .store
-            .load(now - 24 * 3_600_000, now - self.command_retention)
+            .load(
+                now - crate::domain::CLOSED_KEPT,
+                now - self.command_retention,
+            )
             .await?;
         self.roster_version = self.store.roster_version().await?;
         self.hospital.roster = loaded.roster;
@@ -542,6 +551,13 @@ impl Writer {
             self.inbox.write_part(&mut staged.pending.batch, now);
         }
         self.reconcile_presence();
+        if self.last_forget.elapsed() >= FORGET_EVERY {
+            self.last_forget = Instant::now();
+            let gone = self.hospital.forget_closed(now_ms());
+            if gone > 0 {
+                debug!(gone, "closed tasks and pages left the working set");
+            }
+        }
         let horizon = now_ms() - self.command_retention;
         // Oldest first, so forgetting costs what is forgotten, not a walk
         // over every id remembered (a day of ids at full load is millions).

@@ -50,14 +50,7 @@ pub(super) fn page_state_name(s: wardpage_proto::PageState) -> &'static str {
 
 /// A page's last change: sent, or its latest receipt.
 pub(super) fn page_updated_at(p: &Page) -> Millis {
-    p.view.sent_at.max(
-        p.view
-            .recipients
-            .iter()
-            .filter_map(|r| r.acked_at.or(r.read_at).or(r.delivered_at))
-            .max()
-            .unwrap_or(0),
-    )
+    p.updated_at()
 }
 
 /// One group-commit write: `head`, then `VALUES` rows of `columns` values,
