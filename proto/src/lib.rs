@@ -17,6 +17,8 @@ pub mod frame;
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod paging;
+pub mod text;
 
 pub use command::{Command, CommandResult, PageTarget, TimelineEntry};
 pub use error::{ErrorCode, FieldError};
