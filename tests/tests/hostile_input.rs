@@ -249,3 +249,79 @@ async fn the_frame_limit_wins_over_the_field_limits() -> anyhow::Result<()> {
     assert_eq!(tasks.len(), 1, "the oversized raise changed nothing");
     hub.stop().await
 }
+
+/// The hub's answers keep the hub-to-client limit: a coordinator's
+/// snapshot of many large tasks comes in parts, each under 1 MiB, which
+/// together hold every open task exactly once.
+#[tokio::test]
+async fn a_large_snapshot_comes_in_parts_under_the_limit() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let mut coord = Client::login_connect(&base, "coord.hale").await?;
+    // 120 tasks of about 12 KB each (three-byte characters at every SBAR
+    // limit), and 150 small ones: 270 tasks, about 1.5 MB in all.
+    let big: String = std::iter::repeat_n('€', limits::MAX_SBAR_CHARS).collect();
+    let mut raised = Vec::new();
+    for i in 0..270 {
+        let sbar = if i < 120 {
+            Sbar {
+                situation: big.clone(),
+                background: big.clone(),
+                assessment: big.clone(),
+                recommendation: big.clone(),
+            }
+        } else {
+            situation("Tissued cannula")
+        };
+        raised.push(
+            raise_ok(&mut nurse, raise_with("12", "RX1234567", sbar))
+                .await?
+                .id,
+        );
+    }
+    let mut after = None;
+    let mut seen = Vec::new();
+    let mut parts = 0;
+    loop {
+        let id = CommandId::new_random();
+        let result = coord
+            .command_with_id(id, Command::Snapshot { after })
+            .await?
+            .map_err(|e| anyhow::anyhow!("snapshot refused: {e}"))?;
+        let size = wardpage_proto::ServerFrame::Ok {
+            id,
+            result: result.clone(),
+        }
+        .to_text()
+        .len();
+        assert!(
+            size <= limits::MAX_SERVER_FRAME_BYTES,
+            "part {parts} is {size} bytes"
+        );
+        let CommandResult::Snapshot { tasks, next, .. } = result else {
+            anyhow::bail!("expected a snapshot");
+        };
+        assert!(tasks.len() <= wardpage_proto::paging::PART_ITEMS);
+        seen.extend(tasks.iter().map(|t| t.id));
+        parts += 1;
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert!(parts >= 3, "{parts} parts");
+    assert_eq!(seen, raised, "every task once, in the order raised");
+    // A token the hub never gave is refused.
+    let e = coord
+        .command(Command::Snapshot {
+            after: Some("page 2 please".into()),
+        })
+        .await?
+        .expect_err("not a token");
+    assert_eq!(e.code, ErrorCode::InvalidField, "{e}");
+    // The nurse's own snapshot, read whole by the test client.
+    let all = nurse.snapshot_all().await?;
+    assert_eq!((all.tasks.len(), all.parts > 1), (270, true));
+    hub.stop().await
+}
