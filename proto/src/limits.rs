@@ -4,7 +4,7 @@
 //! command must keep both. Every command within the field limits fits a
 //! frame when each character takes at most three bytes as sent (any text
 //! in the Basic Multilingual Plane, sent as UTF-8 and escaped only where
-//! JSON requires it): the largest `raise_task` is then about 12.7 KB. Text
+//! JSON requires it): the largest `raise_task` is then 12,465 bytes. Text
 //! of four-byte characters (emoji) or sent as `\uXXXX` escapes can pass
 //! 16 KiB at the field limits, and then the frame limit wins: `too_large`.
 
