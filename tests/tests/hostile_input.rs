@@ -251,10 +251,10 @@ async fn the_frame_limit_wins_over_the_field_limits() -> anyhow::Result<()> {
 }
 
 /// The hub's answers keep the hub-to-client limit: a coordinator's
-/// snapshot of many large tasks comes in parts, each under 1 MiB, which
-/// together hold every open task exactly once.
+/// snapshot (and history) of many large tasks comes in parts, each under
+/// 1 MiB, which together hold every task exactly once.
 #[tokio::test]
-async fn a_large_snapshot_comes_in_parts_under_the_limit() -> anyhow::Result<()> {
+async fn a_large_snapshot_and_history_come_in_parts_under_the_limit() -> anyhow::Result<()> {
     let hub = TestHub::start().await?;
     let base = hub.base();
     let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
@@ -320,6 +320,33 @@ async fn a_large_snapshot_comes_in_parts_under_the_limit() -> anyhow::Result<()>
         .await?
         .expect_err("not a token");
     assert_eq!(e.code, ErrorCode::InvalidField, "{e}");
+    // History comes in parts the same way, each under the limit.
+    let mut after = None;
+    let mut history = Vec::new();
+    loop {
+        let id = CommandId::new_random();
+        let result = coord
+            .command_with_id(id, Command::History { since: 0, after })
+            .await?
+            .map_err(|e| anyhow::anyhow!("history refused: {e}"))?;
+        let size = wardpage_proto::ServerFrame::Ok {
+            id,
+            result: result.clone(),
+        }
+        .to_text()
+        .len();
+        assert!(size <= limits::MAX_SERVER_FRAME_BYTES, "{size} bytes");
+        let CommandResult::History { tasks, next } = result else {
+            anyhow::bail!("expected history");
+        };
+        history.extend(tasks.iter().map(|t| t.id));
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(history, raised);
+    assert_eq!(coord.history_all(0).await?.len(), 270);
     // The nurse's own snapshot, read whole by the test client.
     let all = nurse.snapshot_all().await?;
     assert_eq!((all.tasks.len(), all.parts > 1), (270, true));
