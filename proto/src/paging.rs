@@ -121,8 +121,11 @@ pub fn fill<T: Serialize>(
         if matches!(from, Position::After(last) if k <= last) {
             continue;
         }
+        if taken.len() == PART_ITEMS {
+            return (taken, at);
+        }
         let size = serde_json::to_vec(&item).map(|v| v.len()).unwrap_or(0);
-        if taken.len() == PART_ITEMS || (size > *budget && !*empty) {
+        if size > *budget && !*empty {
             return (taken, at);
         }
         *budget = budget.saturating_sub(size);
