@@ -12,8 +12,8 @@ import type { WardView } from "./WardView";
 /**
  * What an `ok` reply carries, tagged by `kind`.
  */
-export type CommandResult = { "kind": "task", task: TaskView, } | { "kind": "page", page: PageView, } | { "kind": "shift", staff: StaffId, shift: ShiftView | null, } | { "kind": "snapshot", cursor: number, tasks: Array<TaskView>, pages: Array<PageView>, } | { "kind": "directory", wards: Array<WardView>, staff: Array<StaffView>, 
+export type CommandResult = { "kind": "task", task: TaskView, } | { "kind": "page", page: PageView, } | { "kind": "shift", staff: StaffId, shift: ShiftView | null, } | { "kind": "snapshot", cursor: number, tasks: Array<TaskView>, pages: Array<PageView>, next: string | null, } | { "kind": "directory", wards: Array<WardView>, staff: Array<StaffView>, 
 /**
  * Accept-by and complete-by targets per priority.
  */
-targets: Array<PriorityTargetView>, } | { "kind": "history", tasks: Array<TaskView>, } | { "kind": "timeline", task: TaskId, entries: Array<TimelineEntry>, };
+targets: Array<PriorityTargetView>, } | { "kind": "history", tasks: Array<TaskView>, next: string | null, } | { "kind": "timeline", task: TaskId, entries: Array<TimelineEntry>, };

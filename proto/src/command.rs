@@ -8,6 +8,8 @@ use crate::error::FieldError;
 use crate::ids::{PageId, StaffId, TaskId, WardId};
 use crate::limits::*;
 use crate::model::*;
+use crate::paging::Resume;
+use crate::text::{free_text as text, identifier};
 use crate::Millis;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -88,11 +90,22 @@ pub enum Command {
     History {
         #[ts(type = "number")]
         since: Millis,
+        /// `null` or absent: the first part; otherwise the `next` of the
+        /// part before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "string | null")]
+        after: Option<String>,
     },
     /// A task's audit trail, oldest first (anyone who can see the task).
     Timeline { task: TaskId },
-    /// Open tasks and pages this user may see, and the cursor they reflect.
-    Snapshot {},
+    /// Open tasks and pages this user may see, and the cursor they reflect,
+    /// in parts: `after` is `null` or absent for the first part, otherwise
+    /// the `next` of the part before.
+    Snapshot {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "string | null")]
+        after: Option<String>,
+    },
     /// Wards, and staff with their current shifts.
     Directory {},
 }
@@ -118,7 +131,7 @@ impl Command {
             Command::EscalateNow { .. } => "escalate_now",
             Command::History { .. } => "history",
             Command::Timeline { .. } => "timeline",
-            Command::Snapshot {} => "snapshot",
+            Command::Snapshot { .. } => "snapshot",
             Command::Directory {} => "directory",
         }
     }
@@ -127,15 +140,17 @@ impl Command {
     pub fn is_read_only(&self) -> bool {
         matches!(
             self,
-            Command::Snapshot {}
+            Command::Snapshot { .. }
                 | Command::Directory {}
                 | Command::History { .. }
                 | Command::Timeline { .. }
         )
     }
 
-    /// Checks the protocol's field rules: lengths, required text, ward code
-    /// shape. It knows nothing of which wards or staff exist.
+    /// Checks the protocol's field rules: lengths, which characters a text
+    /// field may hold (`crate::text`), ward code shape, paging tokens. It
+    /// knows nothing of which wards or staff exist, nor of the time: see
+    /// [`Command::validate_at`].
     pub fn validate(&self) -> Result<(), FieldError> {
         match self {
             Command::RaiseTask {
@@ -146,8 +161,8 @@ impl Command {
                 ..
             } => {
                 ward_ok("ward", ward)?;
-                text("bed", bed, 1, MAX_BED_CHARS)?;
-                text("patient", patient, 1, MAX_PATIENT_CHARS)?;
+                identifier("bed", bed, 1, MAX_BED_CHARS)?;
+                identifier("patient", patient, 1, MAX_PATIENT_CHARS)?;
                 text("sbar.situation", &sbar.situation, 1, MAX_SBAR_CHARS)?;
                 text("sbar.background", &sbar.background, 0, MAX_SBAR_CHARS)?;
                 text("sbar.assessment", &sbar.assessment, 0, MAX_SBAR_CHARS)?;
@@ -165,7 +180,7 @@ impl Command {
             Command::SendPage {
                 callback, message, ..
             } => {
-                text("callback", callback, 1, MAX_CALLBACK_CHARS)?;
+                identifier("callback", callback, 1, MAX_CALLBACK_CHARS)?;
                 text("message", message, 0, MAX_MESSAGE_CHARS)
             }
             Command::StartShift { wards, .. } => {
@@ -177,6 +192,9 @@ impl Command {
                 }
                 wards.iter().try_for_each(|w| ward_ok("wards", w))
             }
+            Command::Snapshot { after } | Command::History { after, .. } => {
+                Resume::from_after(after.as_deref()).map(|_| ())
+            }
             Command::Accept { .. }
             | Command::Start { .. }
             | Command::Assign { .. }
@@ -185,32 +203,29 @@ impl Command {
             | Command::PageAck { .. }
             | Command::EndShift { .. }
             | Command::EscalateNow { .. }
-            | Command::History { .. }
             | Command::Timeline { .. }
-            | Command::Snapshot {}
             | Command::Directory {} => Ok(()),
         }
     }
-}
 
-fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), FieldError> {
-    let trimmed = value.trim();
-    if trimmed.chars().count() < min {
-        return Err(FieldError::new(field, "must not be empty"));
+    /// [`Command::validate`], and the rules that need the time: a shift
+    /// must end within [`MAX_SHIFT_MS`] of `now` (a shift ending in the year
+    /// 2500 would keep someone a candidate forever).
+    pub fn validate_at(&self, now: Millis) -> Result<(), FieldError> {
+        self.validate()?;
+        if let Command::StartShift { ends_at, .. } = self {
+            if *ends_at > now.saturating_add(MAX_SHIFT_MS) {
+                return Err(FieldError::new(
+                    "ends_at",
+                    format!(
+                        "a shift must end within {} hours of now",
+                        MAX_SHIFT_MS / 3_600_000
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
-    if value.chars().count() > max {
-        return Err(FieldError::new(
-            field,
-            format!("longer than {max} characters"),
-        ));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(FieldError::new(field, "contains control characters"));
-    }
-    Ok(())
 }
 
 fn ward_ok(field: &'static str, ward: &WardId) -> Result<(), FieldError> {
@@ -241,13 +256,16 @@ pub enum CommandResult {
         staff: StaffId,
         shift: Option<ShiftView>,
     },
-    /// Open tasks and pages visible to the user. `cursor` is the user's
-    /// stream position the snapshot reflects: events after it are newer.
+    /// One part of the open tasks and pages visible to the user. `cursor`
+    /// is the user's stream position when this part was read: events after
+    /// it are newer. `next`: send it as `after` for the following part;
+    /// `null` on the last part.
     Snapshot {
         #[ts(type = "number")]
         cursor: u64,
         tasks: Vec<TaskView>,
         pages: Vec<PageView>,
+        next: Option<String>,
     },
     /// The hospital's wards and staff.
     Directory {
@@ -256,8 +274,12 @@ pub enum CommandResult {
         /// Accept-by and complete-by targets per priority.
         targets: Vec<PriorityTargetView>,
     },
-    /// Tasks raised or changed since the time asked for, oldest first.
-    History { tasks: Vec<TaskView> },
+    /// One part of the tasks raised or changed since the time asked for,
+    /// oldest raised first; `next` as for a snapshot.
+    History {
+        tasks: Vec<TaskView>,
+        next: Option<String>,
+    },
     /// One task's audit trail.
     Timeline {
         task: TaskId,

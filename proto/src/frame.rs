@@ -121,8 +121,28 @@ pub struct FrameError {
 
 impl ClientFrame {
     /// Reads a text frame, telling bad JSON, unknown types and bad fields
-    /// apart, and applying the protocol's field rules to commands.
+    /// apart, and applying the protocol's field rules to commands; the
+    /// rules that need the time are checked against `now`
+    /// ([`Command::validate_at`]). The hub reads every frame with it.
+    pub fn parse_at(text: &str, now: Millis) -> Result<ClientFrame, FrameError> {
+        let frame = Self::read(text)?;
+        if let ClientFrame::Cmd { id, cmd, .. } = &frame {
+            cmd.validate_at(now).map_err(|e| invalid(Some(*id), e))?;
+        }
+        Ok(frame)
+    }
+
+    /// [`ClientFrame::parse_at`] without the rules that need the time
+    /// (for clients checking their own frames, and for tests).
     pub fn parse(text: &str) -> Result<ClientFrame, FrameError> {
+        let frame = Self::read(text)?;
+        if let ClientFrame::Cmd { id, cmd, .. } = &frame {
+            cmd.validate().map_err(|e| invalid(Some(*id), e))?;
+        }
+        Ok(frame)
+    }
+
+    fn read(text: &str) -> Result<ClientFrame, FrameError> {
         if text.len() > crate::limits::MAX_FRAME_BYTES {
             return Err(FrameError {
                 code: ErrorCode::TooLarge,
@@ -135,18 +155,24 @@ impl ClientFrame {
             });
         }
         match serde_json::from_str::<ClientFrame>(text) {
-            Ok(frame) => {
-                if let ClientFrame::Cmd { id, cmd, .. } = &frame {
-                    cmd.validate().map_err(|e| FrameError {
-                        code: ErrorCode::InvalidField,
-                        id: Some(*id),
-                        message: e.to_string(),
-                    })?;
-                }
-                Ok(frame)
-            }
+            // The nil UUID is what a client that forgot to mint an id sends:
+            // as an idempotency key it would make unrelated commands repeats.
+            Ok(ClientFrame::Cmd { id, .. }) if id.0.is_nil() => Err(FrameError {
+                code: ErrorCode::InvalidField,
+                id: None,
+                message: "id: the nil UUID is not a command id; mint a random (v4) or time-ordered (v7) one".into(),
+            }),
+            Ok(frame) => Ok(frame),
             Err(err) => Err(classify(text, err)),
         }
+    }
+}
+
+fn invalid(id: Option<CommandId>, e: crate::error::FieldError) -> FrameError {
+    FrameError {
+        code: ErrorCode::InvalidField,
+        id,
+        message: e.to_string(),
     }
 }
 
@@ -165,7 +191,8 @@ fn classify(text: &str, err: serde_json::Error) -> FrameError {
     let id = value
         .get("id")
         .and_then(|v| v.as_str())
-        .and_then(|s| s.parse().ok());
+        .and_then(|s| s.parse::<CommandId>().ok())
+        .filter(|id| !id.0.is_nil());
     let Some(obj) = value.as_object() else {
         return FrameError {
             code: ErrorCode::BadJson,

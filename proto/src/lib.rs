@@ -14,9 +14,15 @@ pub mod command;
 pub mod error;
 pub mod event;
 pub mod frame;
+/// Fuzz target bodies (see `fuzz/`); not part of the protocol.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ids;
 pub mod limits;
+pub mod login;
 pub mod model;
+pub mod paging;
+pub mod text;
 
 pub use command::{Command, CommandResult, PageTarget, TimelineEntry};
 pub use error::{ErrorCode, FieldError};

@@ -1,9 +1,21 @@
-//! Size limits that are part of the protocol. A client that respects them
-//! never gets `too_large` or `invalid_field` for length.
+//! Size limits that are part of the protocol.
+//!
+//! Field limits count characters; the frame limit counts bytes, and a
+//! command must keep both. Every command within the field limits fits a
+//! frame when each character takes at most three bytes as sent (any text
+//! in the Basic Multilingual Plane, sent as UTF-8 and escaped only where
+//! JSON requires it): the largest `raise_task` is then 12,465 bytes. Text
+//! of four-byte characters (emoji) or sent as `\uXXXX` escapes can pass
+//! 16 KiB at the field limits, and then the frame limit wins: `too_large`.
 
 /// Largest text frame the hub reads, in bytes. Larger frames get
 /// `too_large` and change nothing; far larger ones close the connection.
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// Largest frame the hub sends, in bytes. Snapshots and histories come in
+/// parts (`crate::paging`) to keep it; a client must read frames this large.
+pub const MAX_SERVER_FRAME_BYTES: usize = 1024 * 1024;
+/// Longest a started shift may last: it must end within this of now.
+pub const MAX_SHIFT_MS: i64 = 24 * 3_600_000;
 /// Longest SBAR field (situation, background, assessment, recommendation), in characters.
 pub const MAX_SBAR_CHARS: usize = 1000;
 /// Longest bed label, in characters.

@@ -120,3 +120,36 @@ mod properties {
         }
     }
 }
+
+/// The promise in `limits`: every command within the field limits whose
+/// characters take at most three bytes fits a frame, with room to spare.
+#[test]
+fn the_largest_valid_command_of_bmp_text_fits_a_frame() {
+    use wardpage_proto::limits::*;
+    use wardpage_proto::*;
+    let field = |n: usize| "€".repeat(n);
+    let cmd = Command::RaiseTask {
+        ward: WardId("a".repeat(32)),
+        bed: field(MAX_BED_CHARS),
+        patient: field(MAX_PATIENT_CHARS),
+        category: Category::BloodCultures,
+        priority: Priority::Emergency,
+        requirement: Requirement::Role(Role::HealthcareAssistant),
+        sbar: Sbar {
+            situation: field(MAX_SBAR_CHARS),
+            background: field(MAX_SBAR_CHARS),
+            assessment: field(MAX_SBAR_CHARS),
+            recommendation: field(MAX_SBAR_CHARS),
+        },
+    };
+    assert!(cmd.validate().is_ok());
+    let text = serde_json::to_string(&ClientFrame::Cmd {
+        id: CommandId::new_random(),
+        cmd,
+        issued_at: Some(1_764_358_144_000),
+    })
+    .expect("serialise");
+    eprintln!("largest BMP raise_task: {} bytes", text.len());
+    assert!(text.len() <= MAX_FRAME_BYTES, "{} bytes", text.len());
+    assert!(ClientFrame::parse(&text).is_ok());
+}

@@ -13,11 +13,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rust_embed::RustEmbed;
-use serde::Deserialize;
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tracing::{info, warn};
+use wardpage_proto::login::{parse_login_body, LoginBodyError};
 
 /// Largest WebSocket message read at all; frames between the protocol's
 /// limit and this get `too_large`, larger ones close the connection.
@@ -45,28 +45,21 @@ fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "code": code, "message": message }))).into_response()
 }
 
-#[derive(Deserialize)]
-struct LoginRequest {
-    username: String,
-    password: String,
-}
-
 async fn login(State(hub): State<Arc<Hub>>, body: Bytes) -> Response {
-    let Ok(req) = serde_json::from_slice::<LoginRequest>(&body) else {
-        return api_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_field",
-            "expected {\"username\": string, \"password\": string}",
-        );
+    let req = match parse_login_body(&body) {
+        Ok(req) => req,
+        Err(e @ LoginBodyError::Malformed) => {
+            return api_error(StatusCode::BAD_REQUEST, "invalid_field", &e.to_string())
+        }
+        Err(LoginBodyError::TooLong) => {
+            return api_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "wrong username or password",
+            )
+        }
     };
-    if req.username.len() > 64 || req.password.len() > 256 {
-        return api_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "wrong username or password",
-        );
-    }
-    let login = req.username.trim().to_owned();
+    let login = req.login().to_owned();
     if let Err(wait) = hub.logins.check(&login) {
         return api_error(
             StatusCode::TOO_MANY_REQUESTS,

@@ -11,8 +11,8 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use wardpage_proto::{
-    ClientFrame, Command, CommandId, CommandResult, ErrorCode, Event, ServerFrame, StaffView,
-    PROTOCOL_VERSION,
+    ClientFrame, Command, CommandId, CommandResult, ErrorCode, Event, PageView, ServerFrame,
+    StaffView, TaskView, PROTOCOL_VERSION,
 };
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -23,6 +23,16 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub struct CommandError {
     pub code: ErrorCode,
     pub message: String,
+}
+
+/// A whole snapshot, read part by part ([`Client::snapshot_all`]).
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    pub cursor: u64,
+    pub tasks: Vec<TaskView>,
+    pub pages: Vec<PageView>,
+    /// How many parts it came in.
+    pub parts: usize,
 }
 
 /// How long helpers wait for a frame before calling it lost.
@@ -352,6 +362,55 @@ impl Client {
             tokio::time::timeout(WAIT, self.pump())
                 .await
                 .context("no error frame")??;
+        }
+    }
+
+    /// Every part of a snapshot, merged: the cursor of the first part (the
+    /// events after it bring anything the later parts missed or changed),
+    /// and the tasks and pages, each once.
+    pub async fn snapshot_all(&mut self) -> anyhow::Result<Snapshot> {
+        let mut all = Snapshot::default();
+        let mut after = None;
+        for part in 0.. {
+            match self.ok(Command::Snapshot { after }).await? {
+                CommandResult::Snapshot {
+                    cursor,
+                    tasks,
+                    pages,
+                    next,
+                } => {
+                    if part == 0 {
+                        all.cursor = cursor;
+                    }
+                    all.parts += 1;
+                    all.tasks.extend(tasks);
+                    all.pages.extend(pages);
+                    match next {
+                        Some(n) => after = Some(n),
+                        None => return Ok(all),
+                    }
+                }
+                other => bail!("expected a snapshot part, got {other:?}"),
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// Every part of `history` since `since`, in order.
+    pub async fn history_all(&mut self, since: i64) -> anyhow::Result<Vec<TaskView>> {
+        let mut tasks = Vec::new();
+        let mut after = None;
+        loop {
+            match self.ok(Command::History { since, after }).await? {
+                CommandResult::History { tasks: part, next } => {
+                    tasks.extend(part);
+                    match next {
+                        Some(n) => after = Some(n),
+                        None => return Ok(tasks),
+                    }
+                }
+                other => bail!("expected a history part, got {other:?}"),
+            }
         }
     }
 

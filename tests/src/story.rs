@@ -65,10 +65,9 @@ pub async fn task_event(
     }
 }
 
-/// The user's stream position and visible open tasks, per the hub.
+/// The user's stream position and visible open tasks, per the hub (every
+/// part of the snapshot).
 pub async fn snapshot(c: &mut Client) -> anyhow::Result<(u64, Vec<TaskView>)> {
-    match c.ok(Command::Snapshot {}).await? {
-        CommandResult::Snapshot { cursor, tasks, .. } => Ok((cursor, tasks)),
-        other => anyhow::bail!("expected snapshot, got {other:?}"),
-    }
+    let all = c.snapshot_all().await?;
+    Ok((all.cursor, all.tasks))
 }

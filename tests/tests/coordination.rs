@@ -86,7 +86,13 @@ async fn history_and_timeline_tell_the_night_and_only_to_those_allowed() -> anyh
     )
     .await?;
 
-    let CommandResult::History { tasks } = coord.ok(History { since: 0 }).await? else {
+    let CommandResult::History { tasks, .. } = coord
+        .ok(History {
+            since: 0,
+            after: None,
+        })
+        .await?
+    else {
         anyhow::bail!("history")
     };
     let ids: Vec<_> = tasks.iter().map(|t| t.id).collect();
@@ -95,7 +101,13 @@ async fn history_and_timeline_tell_the_night_and_only_to_those_allowed() -> anyh
         vec![done.id, open.id, amu.id],
         "closed tasks too, oldest first"
     );
-    let CommandResult::History { tasks } = nic.ok(History { since: 0 }).await? else {
+    let CommandResult::History { tasks, .. } = nic
+        .ok(History {
+            since: 0,
+            after: None,
+        })
+        .await?
+    else {
         anyhow::bail!("history")
     };
     assert_eq!(
@@ -104,7 +116,10 @@ async fn history_and_timeline_tell_the_night_and_only_to_those_allowed() -> anyh
         "the nurse in charge of Wards 7 and 8 sees only those"
     );
     let e = nurse
-        .command(History { since: 0 })
+        .command(History {
+            since: 0,
+            after: None,
+        })
         .await?
         .expect_err("a nurse may not");
     assert_eq!(e.code, ErrorCode::Forbidden);

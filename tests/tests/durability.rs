@@ -109,7 +109,7 @@ async fn the_same_command_id_applies_once() -> anyhow::Result<()> {
     assert_eq!(tasks.len(), 2, "two ids, two tasks");
     // The same id for a different command, or by someone else, is refused.
     let e = nurse
-        .command_with_id(id, Command::Snapshot {})
+        .command_with_id(id, Command::Snapshot { after: None })
         .await?
         .expect_err("another command");
     assert_eq!(e.code, wardpage_proto::ErrorCode::IdReused);

@@ -257,7 +257,8 @@ async fn a_backup_taken_while_the_hub_runs_is_a_whole_working_database() -> anyh
     // A hub started on the copy has the task as it was when copied.
     let restored = HubProcess::start(&copy, "127.0.0.1:0".parse()?, &[]).await?;
     let mut coord = Client::login_connect(&restored.base(), "coord.hale").await?;
-    let CommandResult::Snapshot { tasks, .. } = coord.ok(Cmd::Snapshot {}).await? else {
+    let CommandResult::Snapshot { tasks, .. } = coord.ok(Cmd::Snapshot { after: None }).await?
+    else {
         anyhow::bail!("snapshot")
     };
     let t = tasks
@@ -306,7 +307,7 @@ async fn a_second_hub_on_the_same_database_is_refused_and_changes_nothing() -> a
     );
     // The first hub is unharmed, and once it stops the database is free.
     let mut coord = Client::login_connect(&hub.base(), "coord.hale").await?;
-    coord.ok(Cmd::Snapshot {}).await?;
+    coord.ok(Cmd::Snapshot { after: None }).await?;
     hub.terminate().await?;
     let next = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
     next.kill9().await?;

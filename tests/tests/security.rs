@@ -143,7 +143,7 @@ async fn roles_are_checked_at_the_hub() -> anyhow::Result<()> {
             staff: nurse.id(),
             role: Role::Coordinator,
             wards: vec!["w7".into()],
-            ends_at: i64::MAX,
+            ends_at: wardpage_server::clock::now_ms() + 8 * 3_600_000,
         },
         Command::EndShift {
             staff: w8_nurse.id(),

@@ -8,6 +8,7 @@ use super::roster::{Roster, Shift};
 use super::task::{state_name, Task};
 use super::{AuditRecord, DomainError, Targets};
 use std::collections::{BTreeSet, HashMap};
+use wardpage_proto::paging::{self, Resume};
 use wardpage_proto::{
     Command, CommandResult, Event, Millis, PageChange, PageId, PageReceipt, PageState, PageTarget,
     PageView, Priority, Requirement, Role, StaffId, TaskChange, TaskId, TaskState, TaskView,
@@ -372,8 +373,8 @@ impl Hospital {
                 }
                 Ok(fx)
             }
-            Command::History { since } => Ok(Effects {
-                result: Some(self.history(actor, *since, now)?),
+            Command::History { since, after } => Ok(Effects {
+                result: Some(self.history(actor, *since, resume(after)?, now)?),
                 ..Effects::default()
             }),
             Command::Timeline { task } => {
@@ -381,8 +382,8 @@ impl Hospital {
                 self.visible_task(actor, *task, now)?;
                 Ok(Effects::default())
             }
-            Command::Snapshot {} => Ok(Effects {
-                result: Some(self.snapshot(actor, now)),
+            Command::Snapshot { after } => Ok(Effects {
+                result: Some(self.snapshot(actor, resume(after)?, now)),
                 ..Effects::default()
             }),
             Command::Directory {} => Ok(Effects {
@@ -440,17 +441,20 @@ impl Hospital {
         fx
     }
 
-    /// Open tasks and pages `who` may see.
-    pub fn snapshot(&self, who: StaffId, now: Millis) -> CommandResult {
+    /// One part of the open tasks and pages `who` may see, resuming at
+    /// `from` (`wardpage_proto::paging`: at most 200 of each, within the
+    /// part's byte budget, tasks by `(raised_at, id)`, pages by
+    /// `(sent_at, id)`).
+    pub fn snapshot(&self, who: StaffId, from: Resume, now: Millis) -> CommandResult {
         let oversees = self.roster.oversees(who, now);
-        let mut tasks: Vec<TaskView> = self
+        let mut tasks: Vec<&TaskView> = self
             .tasks
             .values()
             .filter(|t| !t.state().is_terminal() && (oversees || self.task_visible_to(t, who, now)))
-            .map(|t| t.view.clone())
+            .map(|t| &t.view)
             .collect();
-        tasks.sort_by_key(|t| (t.raised_at, t.id));
-        let mut pages: Vec<PageView> = self
+        tasks.sort_unstable_by_key(|t| task_key(t));
+        let mut pages: Vec<&PageView> = self
             .pages
             .values()
             .filter(|p| {
@@ -459,13 +463,28 @@ impl Hospital {
                         || p.view.from.id == who
                         || p.view.recipients.iter().any(|r| r.staff.id == who))
             })
-            .map(|p| p.view.clone())
+            .map(|p| &p.view)
             .collect();
-        pages.sort_by_key(|p| (p.sent_at, p.id));
+        pages.sort_unstable_by_key(|p| (p.sent_at, p.id.0));
+        let (mut budget, mut empty) = (paging::PART_BUDGET_BYTES, true);
+        let (tasks, at_tasks) =
+            paging::fill(tasks, |t| task_key(t), from.tasks, &mut budget, &mut empty);
+        let (pages, at_pages) = paging::fill(
+            pages,
+            |p| (p.sent_at, p.id.0),
+            from.pages,
+            &mut budget,
+            &mut empty,
+        );
+        let next = Resume {
+            tasks: at_tasks,
+            pages: at_pages,
+        };
         CommandResult::Snapshot {
             cursor: self.cursor(who),
-            tasks,
-            pages,
+            tasks: tasks.into_iter().cloned().collect(),
+            pages: pages.into_iter().cloned().collect(),
+            next: next.next_token(),
         }
     }
 
@@ -492,10 +511,13 @@ impl Hospital {
             .ok_or_else(|| DomainError::NotFound(format!("no task {id}")))
     }
 
+    /// One part of the tasks raised or changed since `since`, paged like a
+    /// snapshot's tasks.
     fn history(
         &self,
         who: StaffId,
         since: Millis,
+        from: Resume,
         now: Millis,
     ) -> Result<CommandResult, DomainError> {
         let wards: Option<Vec<wardpage_proto::WardId>> = if self.roster.oversees(who, now) {
@@ -511,16 +533,25 @@ impl Hospital {
             }
         };
         let kept = now - super::CLOSED_KEPT;
-        let mut tasks: Vec<TaskView> = self
+        let mut tasks: Vec<&TaskView> = self
             .tasks
             .values()
             .filter(|t| !t.state().is_terminal() || t.view.updated_at >= kept)
             .filter(|t| t.view.updated_at >= since || t.view.raised_at >= since)
             .filter(|t| wards.as_ref().is_none_or(|w| w.contains(&t.view.ward)))
-            .map(|t| t.view.clone())
+            .map(|t| &t.view)
             .collect();
-        tasks.sort_by_key(|t| (t.raised_at, t.id));
-        Ok(CommandResult::History { tasks })
+        tasks.sort_unstable_by_key(|t| task_key(t));
+        let (mut budget, mut empty) = (paging::PART_BUDGET_BYTES, true);
+        let (tasks, at) = paging::fill(tasks, |t| task_key(t), from.tasks, &mut budget, &mut empty);
+        let next = Resume {
+            tasks: at,
+            pages: paging::Position::Done,
+        };
+        Ok(CommandResult::History {
+            tasks: tasks.into_iter().cloned().collect(),
+            next: next.next_token(),
+        })
     }
 
     pub fn directory(&self, now: Millis) -> CommandResult {
@@ -1363,6 +1394,16 @@ impl Hospital {
             recipients,
         }
     }
+}
+
+/// A paged read's `after`, already checked by `Command::validate`.
+fn resume(after: &Option<String>) -> Result<Resume, DomainError> {
+    Resume::from_after(after.as_deref()).map_err(|e| DomainError::InvalidState(e.to_string()))
+}
+
+/// The order tasks are paged in: it never changes for a task.
+fn task_key(t: &TaskView) -> paging::Key {
+    (t.raised_at, t.id.0)
 }
 
 fn priority_name(p: Priority) -> &'static str {

@@ -743,9 +743,16 @@ fn closed_tasks_leave_the_working_set_after_a_day_and_history_agrees() {
             .expect("raised");
     let open = raised(&fx);
     let history = |h: &mut Hospital, at: Millis| -> Vec<TaskId> {
-        match h.apply(n.coord, &Command::History { since: 0 }, at) {
+        match h.apply(
+            n.coord,
+            &Command::History {
+                since: 0,
+                after: None,
+            },
+            at,
+        ) {
             Ok(Effects {
-                result: Some(wardpage_proto::CommandResult::History { tasks }),
+                result: Some(wardpage_proto::CommandResult::History { tasks, .. }),
                 ..
             }) => tasks.iter().map(|t| t.id).collect(),
             other => panic!("history: {other:?}"),

@@ -129,7 +129,7 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
     };
     let refuse = |code: ErrorCode, message: String| (code, message);
     let outcome = match first {
-        Message::Text(t) => match ClientFrame::parse(t.as_str()) {
+        Message::Text(t) => match ClientFrame::parse_at(t.as_str(), now_ms()) {
             Ok(ClientFrame::Hello {
                 version,
                 token,
@@ -359,7 +359,7 @@ impl Session {
                         Message::Close(_) => return "client closed",
                         Message::Ping(_) | Message::Pong(_) => continue,
                     };
-                    match ClientFrame::parse(text.as_str()) {
+                    match ClientFrame::parse_at(text.as_str(), now_ms()) {
                         Ok(ClientFrame::Cmd { id, cmd, issued_at }) => {
                             let op = cmd.op();
                             match hub.writer.submit(self.staff, id, cmd, issued_at).await {

@@ -420,18 +420,31 @@ impl Actor {
 
     /// Resumes if needed and reads the stream up to the hub's top.
     async fn finish(&mut self) {
-        let snap = self.exec(Command::Snapshot {}).await;
-        let Some(Ok(CommandResult::Snapshot {
-            cursor: top, tasks, ..
-        })) = snap
-        else {
-            self.res
-                .log
-                .failure
-                .get_or_insert_with(|| "final snapshot failed".into());
-            self.finish_log();
-            return;
-        };
+        // Every part of the snapshot; the first part's cursor is the top.
+        let (mut top, mut tasks, mut after) = (None, Vec::new(), None);
+        loop {
+            let Some(Ok(CommandResult::Snapshot {
+                cursor,
+                tasks: part,
+                next,
+                ..
+            })) = self.exec(Command::Snapshot { after }).await
+            else {
+                self.res
+                    .log
+                    .failure
+                    .get_or_insert_with(|| "final snapshot failed".into());
+                self.finish_log();
+                return;
+            };
+            top.get_or_insert(cursor);
+            tasks.extend(part);
+            match next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        let top = top.unwrap_or(0);
         let deadline = Instant::now() + Duration::from_secs(20);
         while self
             .client

@@ -1,0 +1,4 @@
+//! Fuzzes `wardpage_proto::fuzzing::command` (see its doc for the properties).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wardpage_proto::fuzzing::command(data));

@@ -1,0 +1,4 @@
+//! Fuzzes `wardpage_proto::fuzzing::login_body` (see its doc for the properties).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wardpage_proto::fuzzing::login_body(data));
