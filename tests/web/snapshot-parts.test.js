@@ -1,10 +1,10 @@
 // A snapshot comes in parts: the answer's `next` names the following part
 // and the client asks for it (`after`) until `next` is null. Both clients
 // must fetch every part, or the tasks in the later parts (any of them an
-// offer nobody has taken) never reach the phone or the board. Until the hub
-// pages its answers, the test splits the real hub's answer on the way into
-// three parts; a hub that does not page (no `next`) is covered by every
-// other test that opens a dashboard or resyncs a phone.
+// offer nobody has taken) never reach the phone or the board. The hub pages
+// at 200 tasks; to see many parts with a handful of tasks, the test splits
+// the real hub's answer on the way into three parts (and takes its made-up
+// part tokens off the requests before they reach the hub).
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,6 +84,7 @@ describe('snapshot in parts', () => {
         if (index === 0 && asked && asked.cmd.after === 'part-1') return 'drop';
         return paged(frame, wire, index);
       },
+      rewriteSent: paged.rewriteSent,
     });
     await page.reload();
     await until(() => link.wires[0]?.dropped.length === 1, 'the lost part');

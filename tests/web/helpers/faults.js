@@ -27,6 +27,7 @@ export async function routeLink(page, opts = {}) {
   /** @type {Wire[]} */
   const wires = [];
   let filter = opts.filter;
+  const rewriteSent = opts.rewriteSent ?? /** @type {any} */ (opts.filter)?.rewriteSent;
   await page.routeWebSocket(
     (url) => url.pathname === '/ws',
     (ws) => {
@@ -37,8 +38,8 @@ export async function routeLink(page, opts = {}) {
       const server = ws.connectToServer();
       ws.onMessage((message) => {
         const frame = parse(message);
-        const instead = opts.rewriteSent?.(frame);
-        wire.sent.push(instead ?? frame);
+        const instead = rewriteSent?.(frame);
+        wire.sent.push(frame); // as the page sent it
         server.send(instead === undefined ? message : JSON.stringify(instead));
       });
       server.onMessage((message) => {
@@ -88,12 +89,20 @@ export async function until(check, what, ms = 15000) {
  * (PROTOCOL.md: `after`, `next`), as a hub with more tasks than fit in one
  * part would: part n holds every n-th task and page of the hub's real answer
  * (sorted by id) and `next` names part n + 1, null on the last. The hub
- * answers each part's request in full; the split happens on the way.
+ * answers each part's request in full (the page's made-up `after` is taken
+ * off on the way to the hub, which refuses tokens it never gave); the split
+ * happens on the way back.
  * @param {number} parts
- * @returns {Filter}
+ * @returns {Filter & {rewriteSent: (frame: any) => any}}
  */
 export function pagedSnapshots(parts) {
-  return (frame, wire) => {
+  /** @param {any} f */
+  const rewriteSent = (f) =>
+    f.type === 'cmd' && f.cmd?.op === 'snapshot' && typeof f.cmd.after === 'string' && f.cmd.after.startsWith('part-')
+      ? { ...f, cmd: { ...f.cmd, after: null } }
+      : undefined;
+  /** @type {Filter} */
+  const filter = (frame, wire) => {
     if (frame.type !== 'ok' || frame.result?.kind !== 'snapshot') return undefined;
     const asked = wire.sent.find((f) => f.type === 'cmd' && f.id === frame.id);
     const after = asked?.cmd?.after;
@@ -103,6 +112,7 @@ export function pagedSnapshots(parts) {
     const next = n + 1 < parts ? `part-${n + 1}` : null;
     return { ...frame, result: { ...frame.result, tasks: part(frame.result.tasks), pages: part(frame.result.pages), next } };
   };
+  return Object.assign(filter, { rewriteSent });
 }
 
 /**
