@@ -53,6 +53,9 @@ pub enum WriterMsg {
     EscalateDue,
     /// Someone's device count went from or to zero.
     Presence { staff: StaffId, connected: bool },
+    /// An audit row from outside the domain (a login), chained and
+    /// committed with the next batch.
+    Audit(crate::domain::AuditRecord),
 }
 
 /// A cheap, clonable way to talk to the writer.
@@ -111,6 +114,15 @@ impl WriterHandle {
     /// Best effort: presence is a hint for the dashboard, not a record.
     pub fn presence(&self, staff: StaffId, connected: bool) {
         let _ = self.tx.try_send(WriterMsg::Presence { staff, connected });
+    }
+
+    /// Queues an audit row (waits for room in the writer's queue, not for
+    /// the commit).
+    pub async fn audit(&self, record: crate::domain::AuditRecord) -> Result<(), WriterGone> {
+        self.tx
+            .send(WriterMsg::Audit(record))
+            .await
+            .map_err(|_| WriterGone::Closed)
     }
 
     pub async fn refresh_stats(&self) {
@@ -712,6 +724,10 @@ impl Writer {
             WriterMsg::Shutdown => return true,
             WriterMsg::Presence { staff, connected } => self.presence(staff, connected, now),
             WriterMsg::EscalateDue => self.escalate_due(now, staged).await,
+            WriterMsg::Audit(record) => {
+                let row = self.audit.chain(record);
+                staged.pending.batch.audit.push(row);
+            }
         }
         false
     }
