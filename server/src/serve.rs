@@ -10,9 +10,7 @@
 use crate::conn_limits::{ConnLimits, Counted};
 use axum::extract::ConnectInfo;
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,14 +33,18 @@ pub struct Serving {
 const DRAIN: Duration = Duration::from_secs(5);
 
 /// Accepts connections until `shutdown` resolves, then lets the HTTP
-/// exchanges under way finish (WebSockets close on the hub's own signal).
+/// exchanges under way finish, for at most [`DRAIN`] (WebSockets close on
+/// the hub's own signal).
 pub async fn serve(
     listener: TcpListener,
     serving: Serving,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let serving = Arc::new(serving);
-    let graceful = GracefulShutdown::new();
+    // Every connection task holds a clone of `alive`; once they are all
+    // gone, `drained` yields `None`. `stopping` tells them to finish.
+    let (alive, mut drained) = tokio::sync::mpsc::channel::<()>(1);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
@@ -70,14 +72,15 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
         let io = Counted::new(tcp, slot);
         let serving = serving.clone();
-        let watcher = graceful.watcher();
+        let (alive, stopping) = (alive.clone(), stopping.clone());
         tokio::spawn(async move {
+            let _alive = alive;
             match serving.tls.clone() {
-                None => serve_one(&serving, io, peer, watcher).await,
+                None => serve_one(&serving, io, peer, stopping).await,
                 Some(cfg) => {
                     let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
                     match tokio::time::timeout(serving.header_timeout, acceptor.accept(io)).await {
-                        Ok(Ok(tls)) => serve_one(&serving, tls, peer, watcher).await,
+                        Ok(Ok(tls)) => serve_one(&serving, tls, peer, stopping).await,
                         Ok(Err(e)) => debug!(error = %e, "TLS handshake failed"),
                         Err(_) => debug!(peer = %peer.ip(), "TLS handshake timed out"),
                     }
@@ -86,9 +89,10 @@ pub async fn serve(
         });
     }
     drop(listener);
-    tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(DRAIN) => debug!("HTTP connections still open after the drain"),
+    drop(alive);
+    let _ = stop.send(true);
+    if tokio::time::timeout(DRAIN, drained.recv()).await.is_err() {
+        debug!("HTTP connections still open after the drain");
     }
     Ok(())
 }
@@ -97,7 +101,7 @@ async fn serve_one<I>(
     serving: &Serving,
     io: I,
     peer: SocketAddr,
-    watcher: hyper_util::server::graceful::Watcher,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -107,13 +111,26 @@ async fn serve_one<I>(
         req.extensions_mut().insert(ConnectInfo(peer));
         app.clone().oneshot(req)
     });
-    let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
-    builder
-        .http1()
+    // HTTP/1 only (TLS offers only http/1.1): hyper's own builder starts
+    // the header timer at once, where a version-sniffing one would first
+    // wait, without a deadline, for the peer's first bytes.
+    let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(serving.header_timeout);
-    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
-    if let Err(e) = watcher.watch(conn.into_owned()).await {
+        .header_read_timeout(serving.header_timeout)
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    let mut conn = std::pin::pin!(conn);
+    let ended = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = async { stopping.wait_for(|s| *s).await.map(|_| ()) } => {
+            conn.as_mut().graceful_shutdown();
+            match tokio::time::timeout(DRAIN, conn.as_mut()).await {
+                Ok(r) => r,
+                Err(_) => return,
+            }
+        }
+    };
+    if let Err(e) = ended {
         debug!(error = %e, "connection ended with an error");
     }
 }
