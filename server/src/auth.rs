@@ -166,7 +166,10 @@ mod tests {
             .collect();
         let results = futures_util::future::join_all(attempts).await;
         assert!(results.iter().any(|r| r.is_err()), "some were refused");
-        assert!(results.iter().any(|r| matches!(r, Ok(false))), "some were checked");
+        assert!(
+            results.iter().any(|r| matches!(r, Ok(false))),
+            "some were checked"
+        );
         assert!(matches!(
             checker.verify("night-shift".into(), stored, false).await,
             Ok(true)

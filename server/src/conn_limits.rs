@@ -243,7 +243,10 @@ mod tests {
     fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
         let proxy: IpAddr = [10, 0, 0, 1].into();
         let mut h = axum::http::HeaderMap::new();
-        h.insert("x-forwarded-for", "203.0.113.9, 198.51.100.7".parse().expect("header"));
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().expect("header"),
+        );
         assert_eq!(client_ip(proxy, &h, &[]), proxy);
         assert_eq!(
             client_ip(proxy, &h, &[proxy]),

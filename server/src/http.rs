@@ -6,9 +6,9 @@ use crate::auth;
 use crate::clock::now_ms;
 use crate::conn_limits::client_ip;
 use crate::domain::AuditRecord;
-use crate::login_limits::Refusal;
 use crate::hub::registry::Kick;
 use crate::hub::{connection, Hub};
+use crate::login_limits::Refusal;
 use axum::body::Bytes;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
@@ -158,11 +158,20 @@ async fn login(
         .and_then(|a| a.password_hash.clone())
         .unwrap_or_else(|| auth::decoy_hash().to_owned());
     // Argon2 is slow on purpose: it runs on the checker's own threads.
-    let matches = match hub.passwords.verify(req.password, stored, ticket.failing).await {
+    let matches = match hub
+        .passwords
+        .verify(req.password, stored, ticket.failing)
+        .await
+    {
         Ok(m) => m,
         Err(busy) => {
             warn!(%source, "login refused: password checkers full");
-            return retry_later(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &busy.to_string(), 1);
+            return retry_later(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                &busy.to_string(),
+                1,
+            );
         }
     };
     let known = account.as_ref().map(|a| a.id);
@@ -229,7 +238,9 @@ fn refused(source: std::net::IpAddr, refusal: Refusal) -> Response {
 async fn audit_login(hub: &Hub, staff: Option<StaffId>, source: std::net::IpAddr, ok: bool) {
     match (staff, ok) {
         (Some(s), true) => info!(staff = %s, %source, "logged in"),
-        (Some(s), false) => info!(staff = %s, %source, "login refused: wrong password or disabled account"),
+        (Some(s), false) => {
+            info!(staff = %s, %source, "login refused: wrong password or disabled account")
+        }
         (None, _) => info!(%source, "login refused: unknown login"),
     }
     let record = AuditRecord {

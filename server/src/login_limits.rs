@@ -83,7 +83,9 @@ impl Drop for Ticket<'_> {
         if let Ok(mut st) = self.limits.state.lock() {
             if let Some(s) = st.sources.get_mut(&self.source) {
                 s.in_flight = s.in_flight.saturating_sub(1);
-                let recent = s.last_failure.is_some_and(|t| now.duration_since(t) < window);
+                let recent = s
+                    .last_failure
+                    .is_some_and(|t| now.duration_since(t) < window);
                 if s.in_flight == 0 && !recent {
                     st.sources.remove(&self.source);
                 }
@@ -94,7 +96,8 @@ impl Drop for Ticket<'_> {
 
 impl LoginLimits {
     pub fn new(limits: &Limits) -> LoginLimits {
-        let per_min = NonZeroU32::new(limits.login_attempts_per_source_per_min).unwrap_or(NonZeroU32::MIN);
+        let per_min =
+            NonZeroU32::new(limits.login_attempts_per_source_per_min).unwrap_or(NonZeroU32::MIN);
         LoginLimits {
             free_failures: limits.login_free_failures.max(1),
             window: Duration::from_secs(u64::from(limits.login_failure_window_secs)),
@@ -158,14 +161,11 @@ impl LoginLimits {
         if !known {
             return;
         }
-        let f = st
-            .logins
-            .entry(login.to_owned())
-            .or_insert(LoginFailures {
-                count: 0,
-                first: now,
-                next_allowed: now,
-            });
+        let f = st.logins.entry(login.to_owned()).or_insert(LoginFailures {
+            count: 0,
+            first: now,
+            next_allowed: now,
+        });
         if now.duration_since(f.first) >= self.window {
             f.count = 0;
             f.first = now;
@@ -185,9 +185,12 @@ impl LoginLimits {
 
     fn sweep(&self, st: &mut State, now: Instant) {
         let window = self.window;
-        st.logins.retain(|_, f| now.duration_since(f.first) < window);
+        st.logins
+            .retain(|_, f| now.duration_since(f.first) < window);
         st.sources.retain(|_, s| {
-            s.in_flight > 0 || s.last_failure.is_some_and(|t| now.duration_since(t) < window)
+            s.in_flight > 0
+                || s.last_failure
+                    .is_some_and(|t| now.duration_since(t) < window)
         });
         self.attempts.retain_recent();
         self.attempts.shrink_to_fit();
@@ -216,7 +219,9 @@ mod tests {
             limits.admit("fy1.patel", ip(2)),
             Err(Refusal::LoginThrottled { .. })
         ));
-        let t = limits.admit("fy1.patel", ip(3)).expect("clean source admitted");
+        let t = limits
+            .admit("fy1.patel", ip(3))
+            .expect("clean source admitted");
         assert!(!t.failing);
         drop(t);
         assert!(limits.admit("sho.khan", ip(4)).is_ok());

@@ -97,18 +97,40 @@ async fn a_doctor_is_never_locked_out_by_someone_elses_guesses() -> anyhow::Resu
     assert!(retry.is_some(), "429 carries Retry-After");
     // Her own phone, which has not been failing, gets straight in.
     let phone = http_from(src(3))?;
-    assert_eq!(login_from(&phone, &base, "fy1.patel", DEMO_PASSWORD).await?.0, 200);
+    assert_eq!(
+        login_from(&phone, &base, "fy1.patel", DEMO_PASSWORD)
+            .await?
+            .0,
+        200
+    );
     // And again after more guesses (one every pause keeps nobody out).
     let (s, _) = login_from(&attacker, &base, "fy1.patel", "guess-again").await?;
     assert!(s == 401 || s == 429);
     let ward_pc = http_from(src(4))?;
-    assert_eq!(login_from(&ward_pc, &base, "fy1.patel", DEMO_PASSWORD).await?.0, 200);
+    assert_eq!(
+        login_from(&ward_pc, &base, "fy1.patel", DEMO_PASSWORD)
+            .await?
+            .0,
+        200
+    );
     // Someone else's account was never affected.
-    assert_eq!(login_from(&attacker, &base, "sho.khan", "wrong").await?.0, 401);
-    assert_eq!(login_from(&phone, &base, "sho.khan", DEMO_PASSWORD).await?.0, 200);
+    assert_eq!(
+        login_from(&attacker, &base, "sho.khan", "wrong").await?.0,
+        401
+    );
+    assert_eq!(
+        login_from(&phone, &base, "sho.khan", DEMO_PASSWORD)
+            .await?
+            .0,
+        200
+    );
 
     // The logins are audited, the guesses too, and no typed password is.
-    let patel = hub.store.staff_by_login("fy1.patel").await?.expect("demo staff");
+    let patel = hub
+        .store
+        .staff_by_login("fy1.patel")
+        .await?
+        .expect("demo staff");
     let rows = hub.store.audit_for(&patel.id.to_string()).await?;
     let poll = tokio::time::Instant::now() + Duration::from_secs(10);
     let mut rows = rows;
@@ -119,7 +141,9 @@ async fn a_doctor_is_never_locked_out_by_someone_elses_guesses() -> anyhow::Resu
         rows = hub.store.audit_for(&patel.id.to_string()).await?;
     }
     assert_eq!(rows.iter().filter(|r| r.action == "logged_in").count(), 2);
-    assert!(rows.iter().any(|r| r.action == "login_failed" && r.detail.contains("127.0.0.2")));
+    assert!(rows
+        .iter()
+        .any(|r| r.action == "login_failed" && r.detail.contains("127.0.0.2")));
     audit_intact(&hub, &["guess-", DEMO_PASSWORD]).await?;
     hub.stop().await
 }
@@ -153,7 +177,10 @@ async fn a_login_flood_is_shed_while_a_real_login_succeeds() -> anyhow::Result<(
                     if status == 401 {
                         failed.lock().expect("lock").insert(s);
                     }
-                    answers.lock().expect("lock").push((status, retry.is_some()));
+                    answers
+                        .lock()
+                        .expect("lock")
+                        .push((status, retry.is_some()));
                     if retry.is_some() {
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
@@ -164,7 +191,10 @@ async fn a_login_flood_is_shed_while_a_real_login_succeeds() -> anyhow::Result<(
     // Once every flooding source has been failing, a real login comes in.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while failed_sources.lock().expect("lock").len() < SOURCES as usize {
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "the flood never got going");
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the flood never got going"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let nurse_pc = http_from(src(50))?;
@@ -180,11 +210,20 @@ async fn a_login_flood_is_shed_while_a_real_login_succeeds() -> anyhow::Result<(
     assert!(
         answers.iter().all(|(s, _)| [401, 429, 503].contains(s)),
         "flood answers: {:?}",
-        answers.iter().map(|a| a.0).collect::<std::collections::BTreeSet<_>>()
+        answers
+            .iter()
+            .map(|a| a.0)
+            .collect::<std::collections::BTreeSet<_>>()
     );
-    assert!(answers.iter().any(|(s, _)| *s == 503), "a full queue answers 503");
     assert!(
-        answers.iter().filter(|(s, _)| *s != 401).all(|(_, retry)| *retry),
+        answers.iter().any(|(s, _)| *s == 503),
+        "a full queue answers 503"
+    );
+    assert!(
+        answers
+            .iter()
+            .filter(|(s, _)| *s != 401)
+            .all(|(_, retry)| *retry),
         "every 429 and 503 says when to retry"
     );
     // Nothing changed: the flood created no session and no account.
@@ -296,7 +335,10 @@ async fn one_source_cannot_take_every_connection() -> anyhow::Result<()> {
                 break;
             }
         }
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "source not served again");
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "source not served again"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     audit_intact(&hub, &[]).await?;
@@ -314,7 +356,10 @@ async fn one_account_cannot_open_unbounded_sockets() -> anyhow::Result<()> {
     for _ in 0..cap {
         open.push(Client::connect(&base, &token, 0).await?);
     }
-    let err = Client::connect(&base, &token, 0).await.err().expect("over the cap");
+    let err = Client::connect(&base, &token, 0)
+        .await
+        .err()
+        .expect("over the cap");
     let refused = err.downcast_ref::<CommandError>().map(|e| e.code);
     assert_eq!(refused, Some(ErrorCode::RateLimited), "{err}");
     // The open ones carry on, and other accounts are unaffected.
@@ -383,7 +428,11 @@ async fn one_account_cannot_flood_commands() -> anyhow::Result<()> {
 async fn a_socket_does_not_outlive_its_session() -> anyhow::Result<()> {
     let hub = TestHub::start().await?;
     let base = hub.base();
-    let staff = hub.store.staff_by_login("fy1.patel").await?.expect("demo staff");
+    let staff = hub
+        .store
+        .staff_by_login("fy1.patel")
+        .await?
+        .expect("demo staff");
     let token = "a-token-that-expires-in-two-seconds";
     let now = wardpage_server::clock::now_ms();
     hub.store
@@ -397,7 +446,10 @@ async fn a_socket_does_not_outlive_its_session() -> anyhow::Result<()> {
     let mut c = Client::connect(&base, token, 0).await?;
     let (code, reason) = c.closed().await?;
     assert_eq!((code, reason.as_str()), (1008, "session expired"));
-    assert_eq!(c.errors.pop_front().map(|e| e.0), Some(ErrorCode::Unauthorized));
+    assert_eq!(
+        c.errors.pop_front().map(|e| e.0),
+        Some(ErrorCode::Unauthorized)
+    );
     audit_intact(&hub, &[]).await?;
     hub.stop().await
 }
@@ -436,13 +488,24 @@ async fn passwd_disable_and_revoke_end_sessions_and_close_their_sockets() -> any
     // A new password: the old token's socket closes, the token and the old
     // password stop working, the new password works.
     let mut phone = Client::login_connect(&base, "fy1.patel").await?;
-    let out = wardpage_cli(&db, &["user", "passwd", "--login", "fy1.patel"], "a-new-password\n")?;
+    let out = wardpage_cli(
+        &db,
+        &["user", "passwd", "--login", "fy1.patel"],
+        "a-new-password\n",
+    )?;
     assert!(out.contains("1 sessions ended"), "{out}");
     let (code, reason) = phone.closed().await?;
     assert_eq!((code, reason.as_str()), (1008, "session revoked"));
-    let err = Client::connect(&base, &phone.token, 0).await.err().expect("revoked");
+    let err = Client::connect(&base, &phone.token, 0)
+        .await
+        .err()
+        .expect("revoked");
     assert!(err.to_string().contains("unauthorized"), "{err}");
-    assert!(wardpage_tests::client::login(&base, "fy1.patel", DEMO_PASSWORD).await.is_err());
+    assert!(
+        wardpage_tests::client::login(&base, "fy1.patel", DEMO_PASSWORD)
+            .await
+            .is_err()
+    );
     let token = wardpage_tests::client::login(&base, "fy1.patel", "a-new-password").await?;
 
     // Revoke (a lost phone): sessions end, the password stays.
@@ -455,7 +518,11 @@ async fn passwd_disable_and_revoke_end_sessions_and_close_their_sockets() -> any
     let mut leaver = Client::connect(&base, &token, 0).await?;
     wardpage_cli(&db, &["user", "disable", "--login", "fy1.patel"], "")?;
     assert_eq!(leaver.closed().await?.1, "session revoked");
-    assert!(wardpage_tests::client::login(&base, "fy1.patel", "a-new-password").await.is_err());
+    assert!(
+        wardpage_tests::client::login(&base, "fy1.patel", "a-new-password")
+            .await
+            .is_err()
+    );
     wardpage_cli(&db, &["user", "enable", "--login", "fy1.patel"], "")?;
     wardpage_tests::client::login(&base, "fy1.patel", "a-new-password").await?;
     // Nobody else was touched.

@@ -74,7 +74,9 @@ pub fn metrics_allowed(config: &Config, source: IpAddr, bearer: Option<&str>) ->
     }
     // Compared as digests, so the comparison's time says nothing useful.
     match (&config.metrics_token, bearer) {
-        (Some(want), Some(got)) => Sha256::digest(want.as_bytes()) == Sha256::digest(got.as_bytes()),
+        (Some(want), Some(got)) => {
+            Sha256::digest(want.as_bytes()) == Sha256::digest(got.as_bytes())
+        }
         _ => false,
     }
 }
@@ -110,7 +112,10 @@ mod tests {
         assert!(!host_allowed(&c, "evil.example:8080"));
         c.allowed_hosts = vec!["pager.trust.example".into()];
         assert!(host_allowed(&c, "pager.trust.example:443"));
-        assert!(!host_allowed(&c, "127.0.0.1:8080"), "an explicit list is exact");
+        assert!(
+            !host_allowed(&c, "127.0.0.1:8080"),
+            "an explicit list is exact"
+        );
     }
 
     #[test]
@@ -122,6 +127,10 @@ mod tests {
         assert!(metrics_allowed(&c, [127, 0, 0, 1].into(), None));
         assert!(!metrics_allowed(&c, [10, 0, 0, 9].into(), None));
         assert!(!metrics_allowed(&c, [10, 0, 0, 9].into(), Some("guess")));
-        assert!(metrics_allowed(&c, [10, 0, 0, 9].into(), Some("a-long-metrics-token")));
+        assert!(metrics_allowed(
+            &c,
+            [10, 0, 0, 9].into(),
+            Some("a-long-metrics-token")
+        ));
     }
 }
