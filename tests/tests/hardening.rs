@@ -584,43 +584,53 @@ async fn the_hub_raises_its_open_file_limit() -> anyhow::Result<()> {
 async fn measure_login_round_trip_during_attacks() -> anyhow::Result<()> {
     rlimit::increase_nofile_limit(u64::MAX)?;
     let dir = tempfile::tempdir()?;
-    let hub = wardpage_tests::HubProcess::start(&dir.path().join("hub.db"), "127.0.0.1:0".parse()?, &[]).await?;
+    let hub =
+        wardpage_tests::HubProcess::start(&dir.path().join("hub.db"), "127.0.0.1:0".parse()?, &[])
+            .await?;
     let base = hub.base();
     let addr = hub.addr;
     println!("| attack | logins | p50 ms | max ms | refused |");
     println!("| --- | --- | --- | --- | --- |");
     measure("none", &base, || async { Ok(Vec::new()) }).await?;
-    measure("500 concurrent made-up logins from 8 sources", &base, || {
-        let base = base.clone();
-        async move {
-            let mut held = Vec::new();
-            for i in 0..500usize {
-                let http = http_from(src(10 + (i % 8) as u8))?;
-                let base = base.clone();
-                held.push(tokio::spawn(async move {
-                    for n in 0..10_000usize {
-                        let name = format!("made-up-{i}-{n}");
-                        if login_from(&http, &base, &name, "x").await.is_err() {
-                            tokio::time::sleep(Duration::from_millis(50)).await;
+    measure(
+        "500 concurrent made-up logins from 8 sources",
+        &base,
+        || {
+            let base = base.clone();
+            async move {
+                let mut held = Vec::new();
+                for i in 0..500usize {
+                    let http = http_from(src(10 + (i % 8) as u8))?;
+                    let base = base.clone();
+                    held.push(tokio::spawn(async move {
+                        for n in 0..10_000usize {
+                            let name = format!("made-up-{i}-{n}");
+                            if login_from(&http, &base, &name, "x").await.is_err() {
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                            }
                         }
-                    }
-                }));
-            }
-            Ok(held)
-        }
-    })
-    .await?;
-    measure("guessing fy1.patel's password from one source", &base, || {
-        let base = base.clone();
-        async move {
-            let http = http_from(src(30))?;
-            Ok(vec![tokio::spawn(async move {
-                for n in 0..100_000usize {
-                    let _ = login_from(&http, &base, "fy1.patel", &format!("guess-{n}")).await;
+                    }));
                 }
-            })])
-        }
-    })
+                Ok(held)
+            }
+        },
+    )
+    .await?;
+    measure(
+        "guessing fy1.patel's password from one source",
+        &base,
+        || {
+            let base = base.clone();
+            async move {
+                let http = http_from(src(30))?;
+                Ok(vec![tokio::spawn(async move {
+                    for n in 0..100_000usize {
+                        let _ = login_from(&http, &base, "fy1.patel", &format!("guess-{n}")).await;
+                    }
+                })])
+            }
+        },
+    )
     .await?;
     measure("300 stalled login bodies (declared 2 MB)", &base, || async move {
         let mut held = Vec::new();
@@ -638,36 +648,48 @@ async fn measure_login_round_trip_during_attacks() -> anyhow::Result<()> {
         Ok(held)
     })
     .await?;
-    measure("1,100 half-open connections from 3 sources", &base, || async move {
-        let mut held = Vec::new();
-        for i in 0..1100usize {
-            let tcp = tcp_from(src(60 + (i % 3) as u8), addr).await?;
-            held.push(tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_secs(3600)).await;
-                drop(tcp);
-            }));
-        }
-        Ok(held)
-    })
-    .await?;
-    measure("one user's 10 sockets sending commands flat out", &base, || {
-        let base = base.clone();
-        async move {
-            let token = wardpage_tests::client::login(&base, "nurse.lee", DEMO_PASSWORD).await?;
+    measure(
+        "1,100 half-open connections from 3 sources",
+        &base,
+        || async move {
             let mut held = Vec::new();
-            for _ in 0..10 {
-                let mut c = Client::connect(&base, &token, 0).await?;
+            for i in 0..1100usize {
+                let tcp = tcp_from(src(60 + (i % 3) as u8), addr).await?;
                 held.push(tokio::spawn(async move {
-                    for _ in 0..100_000usize {
-                        if c.command(needs_role("w8", wardpage_proto::Role::Fy1)).await.is_err() {
-                            break;
-                        }
-                    }
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    drop(tcp);
                 }));
             }
             Ok(held)
-        }
-    })
+        },
+    )
+    .await?;
+    measure(
+        "one user's 10 sockets sending commands flat out",
+        &base,
+        || {
+            let base = base.clone();
+            async move {
+                let token =
+                    wardpage_tests::client::login(&base, "nurse.lee", DEMO_PASSWORD).await?;
+                let mut held = Vec::new();
+                for _ in 0..10 {
+                    let mut c = Client::connect(&base, &token, 0).await?;
+                    held.push(tokio::spawn(async move {
+                        for _ in 0..100_000usize {
+                            if c.command(needs_role("w8", wardpage_proto::Role::Fy1))
+                                .await
+                                .is_err()
+                            {
+                                break;
+                            }
+                        }
+                    }));
+                }
+                Ok(held)
+            }
+        },
+    )
     .await?;
     hub.terminate().await?;
     Ok(())
