@@ -183,23 +183,28 @@ async fn login(
     };
     drop(ticket);
     hub.logins.succeeded(&login);
+    start_session(&hub, account.id, source).await
+}
+
+/// A new session for a login that succeeded: its token, expiry and staff.
+async fn start_session(hub: &Hub, staff: StaffId, source: std::net::IpAddr) -> Response {
     let token = auth::new_token();
     let now = now_ms();
     let expires = now + i64::from(hub.config.session_hours) * 3_600_000;
     if let Err(e) = hub
         .store
-        .create_session(&auth::token_hash(&token), account.id, now, expires)
+        .create_session(&auth::token_hash(&token), staff, now, expires)
         .await
     {
         warn!(error = %e, "could not store session");
         return api_error(StatusCode::SERVICE_UNAVAILABLE, "internal", "try again");
     }
-    let staff = match hub.writer.whois(account.id).await {
+    let view = match hub.writer.whois(staff).await {
         Ok(Some((view, _))) => serde_json::to_value(view).unwrap_or_default(),
         _ => serde_json::Value::Null,
     };
-    audit_login(&hub, Some(account.id), source, true).await;
-    Json(json!({ "token": token, "expires_at": expires, "staff": staff })).into_response()
+    audit_login(hub, Some(staff), source, true).await;
+    Json(json!({ "token": token, "expires_at": expires, "staff": view })).into_response()
 }
 
 /// The answer to an attempt refused before its password was checked.
