@@ -41,86 +41,129 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 /// would keep such an arena after a burst of logins (hundreds of MiB).
 ///
 /// The queue in front of them is bounded: a flood of logins is answered
-/// "busy" at once instead of making every login wait behind it. Sources
-/// that have been failing may fill only half of it, so that a flood of
-/// made-up logins cannot take the places a real user's login needs.
+/// "busy" at once instead of making every login wait behind it. It has two
+/// lanes: attempts from sources that have been failing may fill only half
+/// of the room, and wait behind every attempt from a clean source, so a
+/// flood of made-up logins neither takes a real user's place nor delays it.
 pub struct PasswordChecker {
-    jobs: std::sync::mpsc::SyncSender<CheckJob>,
-    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    shared: std::sync::Arc<Shared>,
     capacity: usize,
 }
 
 type CheckJob = (String, String, tokio::sync::oneshot::Sender<bool>);
+
+#[derive(Default)]
+struct Lanes {
+    clean: std::collections::VecDeque<CheckJob>,
+    failing: std::collections::VecDeque<CheckJob>,
+    /// Checks queued or running, per lane.
+    clean_pending: usize,
+    failing_pending: usize,
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    lanes: std::sync::Mutex<Lanes>,
+    ready: std::sync::Condvar,
+}
 
 /// The password checkers are all busy and their queue is full.
 #[derive(Debug, thiserror::Error)]
 #[error("too many logins at once; try again shortly")]
 pub struct CheckersBusy;
 
+impl Shared {
+    /// The next job, clean lane first; `None` once the checker is dropped.
+    fn next(&self) -> Option<(CheckJob, bool)> {
+        let mut lanes = self.lanes.lock().ok()?;
+        loop {
+            if lanes.closed {
+                return None;
+            }
+            if let Some(job) = lanes.clean.pop_front() {
+                return Some((job, false));
+            }
+            if let Some(job) = lanes.failing.pop_front() {
+                return Some((job, true));
+            }
+            lanes = self.ready.wait(lanes).ok()?;
+        }
+    }
+
+    fn done(&self, failing: bool) {
+        if let Ok(mut lanes) = self.lanes.lock() {
+            if failing {
+                lanes.failing_pending = lanes.failing_pending.saturating_sub(1);
+            } else {
+                lanes.clean_pending = lanes.clean_pending.saturating_sub(1);
+            }
+        }
+    }
+}
+
 impl PasswordChecker {
     /// Starts `threads` checker threads with room for `capacity` checks
     /// waiting or running; the threads end when the checker is dropped.
     pub fn new(threads: usize, capacity: usize) -> PasswordChecker {
-        let capacity = capacity.max(1);
-        let (jobs, rx) = std::sync::mpsc::sync_channel::<CheckJob>(capacity);
-        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
-        let pending = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let shared = std::sync::Arc::new(Shared::default());
         for i in 0..threads.max(1) {
-            let rx = rx.clone();
-            let pending = pending.clone();
+            let shared = shared.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("wardpage-passwords-{i}"))
-                .spawn(move || loop {
-                    let job = match rx.lock() {
-                        Ok(r) => r.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok((password, stored, reply)) = job else {
-                        return;
-                    };
-                    let _ = reply.send(verify_password(&password, &stored));
-                    pending.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                .spawn(move || {
+                    while let Some(((password, stored, reply), failing)) = shared.next() {
+                        let _ = reply.send(verify_password(&password, &stored));
+                        shared.done(failing);
+                    }
                 });
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "could not start a password-checking thread");
             }
         }
         PasswordChecker {
-            jobs,
-            pending,
-            capacity,
+            shared,
+            capacity: capacity.max(1),
         }
     }
 
     /// Whether `password` matches `stored` (false if no thread could check
     /// it), or [`CheckersBusy`] at once if the queue has no room for this
-    /// attempt. `failing`: the source has been failing (it gets half the room).
+    /// attempt. `failing`: the source has been failing (the slow lane).
     pub async fn verify(
         &self,
         password: String,
         stored: String,
         failing: bool,
     ) -> Result<bool, CheckersBusy> {
-        use std::sync::atomic::Ordering;
-        let room = if failing {
-            (self.capacity / 2).max(1)
-        } else {
-            self.capacity
-        };
-        self.pending
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < room).then_some(n + 1)
-            })
-            .map_err(|_| CheckersBusy)?;
         let (reply, answer) = tokio::sync::oneshot::channel();
-        if let Err(e) = self.jobs.try_send((password, stored, reply)) {
-            self.pending.fetch_sub(1, Ordering::AcqRel);
-            return match e {
-                std::sync::mpsc::TrySendError::Full(_) => Err(CheckersBusy),
-                std::sync::mpsc::TrySendError::Disconnected(_) => Ok(false),
-            };
+        {
+            let mut lanes = self.shared.lanes.lock().map_err(|_| CheckersBusy)?;
+            let total = lanes.clean_pending + lanes.failing_pending;
+            if total >= self.capacity
+                || (failing && lanes.failing_pending >= (self.capacity / 2).max(1))
+            {
+                return Err(CheckersBusy);
+            }
+            if failing {
+                lanes.failing_pending += 1;
+                lanes.failing.push_back((password, stored, reply));
+            } else {
+                lanes.clean_pending += 1;
+                lanes.clean.push_back((password, stored, reply));
+            }
         }
+        self.shared.ready.notify_one();
         Ok(answer.await.unwrap_or(false))
+    }
+}
+
+impl Drop for PasswordChecker {
+    fn drop(&mut self) {
+        if let Ok(mut lanes) = self.shared.lanes.lock() {
+            lanes.closed = true;
+        }
+        self.shared.ready.notify_all();
     }
 }
 
@@ -174,6 +217,19 @@ mod tests {
             checker.verify("night-shift".into(), stored, false).await,
             Ok(true)
         ));
+    }
+
+    #[tokio::test]
+    async fn failing_sources_get_half_the_room() {
+        let checker = PasswordChecker::new(1, 4);
+        let stored = hash_password("night-shift").expect("hash");
+        let failing: Vec<_> = (0..3)
+            .map(|_| checker.verify("x".into(), stored.clone(), true))
+            .collect();
+        let clean = checker.verify("night-shift".into(), stored.clone(), false);
+        let (failing, clean) = tokio::join!(futures_util::future::join_all(failing), clean);
+        assert_eq!(failing.iter().filter(|r| r.is_err()).count(), 1);
+        assert!(matches!(clean, Ok(true)), "a clean source still had room");
     }
 
     #[test]
