@@ -481,6 +481,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn limits_are_validated() {
+        let zero = Config::parse("[limits]\nlogin_queue = 0").expect("parse");
+        let err = zero.validate().expect_err("refused").to_string();
+        assert!(err.contains("limits.login_queue"), "{err}");
+        assert!(
+            Config::parse("[limits]\nlogin_qeue = 3").is_err(),
+            "typos are refused"
+        );
+        let short = Config {
+            metrics_token: Some("short".into()),
+            ..Config::default()
+        };
+        assert!(short.validate().is_err());
+        let proxied = Config::parse("[limits]\ntrusted_proxies = [\"10.0.0.1\"]").expect("parse");
+        proxied.validate().expect("valid");
+    }
+
+    #[test]
     fn example_config_parses_and_env_overrides_it() {
         let mut cfg = Config::parse(include_str!("../../wardpage.example.toml")).expect("parse");
         assert_eq!(cfg.priorities.emergency.accept_within_mins, 2);
@@ -488,6 +506,11 @@ mod tests {
             cfg.escalation.to_policies().expect("valid"),
             Policies::default(),
             "the example file shows the built-in defaults"
+        );
+        assert_eq!(
+            (&cfg.limits, &cfg.metrics_allow_from),
+            (&Limits::default(), &Config::default().metrics_allow_from),
+            "the example file shows the default limits"
         );
         cfg.apply_env(|k| (k == "WARDPAGE_LISTEN").then(|| "127.0.0.1:9999".to_string()))
             .expect("env");

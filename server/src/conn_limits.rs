@@ -55,6 +55,9 @@ pub fn raise_open_files(wanted: u32) -> u32 {
 pub struct ConnLimits {
     max_total: u32,
     max_per_source: u32,
+    /// Trusted reverse proxies: every user behind one shares its address,
+    /// so only the overall cap applies to them.
+    proxies: Vec<IpAddr>,
     open: Mutex<Open>,
 }
 
@@ -101,10 +104,11 @@ impl Drop for Slot {
 }
 
 impl ConnLimits {
-    pub fn new(max_total: u32, max_per_source: u32) -> Arc<ConnLimits> {
+    pub fn new(max_total: u32, max_per_source: u32, proxies: Vec<IpAddr>) -> Arc<ConnLimits> {
         Arc::new(ConnLimits {
             max_total: max_total.max(1),
             max_per_source: max_per_source.max(1),
+            proxies,
             open: Mutex::new(Open::default()),
         })
     }
@@ -116,7 +120,7 @@ impl ConnLimits {
             return Err(Full::Total);
         }
         let n = open.by_source.entry(source).or_insert(0);
-        if *n >= self.max_per_source {
+        if *n >= self.max_per_source && !self.proxies.contains(&source) {
             return Err(Full::Source);
         }
         *n += 1;
@@ -227,7 +231,7 @@ mod tests {
 
     #[test]
     fn caps_count_per_source_and_release_on_drop() {
-        let limits = ConnLimits::new(3, 2);
+        let limits = ConnLimits::new(3, 2, Vec::new());
         let a: IpAddr = [127, 0, 0, 2].into();
         let b: IpAddr = [127, 0, 0, 3].into();
         let s1 = limits.admit(a).expect("first");
@@ -237,6 +241,9 @@ mod tests {
         assert_eq!(limits.admit(b).err(), Some(Full::Total));
         drop(s1);
         assert!(limits.admit(a).is_ok());
+        let proxied = ConnLimits::new(3, 1, vec![a]);
+        let _held: Vec<_> = (0..3).map(|_| proxied.admit(a).expect("proxy")).collect();
+        assert_eq!(proxied.admit(b).err(), Some(Full::Total));
     }
 
     #[test]

@@ -230,7 +230,11 @@ async fn serve(
     let serving = serve::Serving {
         app: http::router(hub.clone()),
         tls,
-        conns: conn_limits::ConnLimits::new(max_connections, limits.max_connections_per_source),
+        conns: conn_limits::ConnLimits::new(
+            max_connections,
+            limits.max_connections_per_source,
+            limits.trusted_proxies.clone(),
+        ),
         header_timeout: Duration::from_secs(u64::from(limits.header_timeout_secs)),
     };
     ready();
