@@ -39,45 +39,131 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 /// Checks passwords on a few dedicated threads. Argon2id allocates 19 MiB
 /// per hash; on the runtime's blocking pool every one of dozens of threads
 /// would keep such an arena after a burst of logins (hundreds of MiB).
+///
+/// The queue in front of them is bounded: a flood of logins is answered
+/// "busy" at once instead of making every login wait behind it. It has two
+/// lanes: attempts from sources that have been failing may fill only half
+/// of the room, and wait behind every attempt from a clean source, so a
+/// flood of made-up logins neither takes a real user's place nor delays it.
 pub struct PasswordChecker {
-    jobs: std::sync::mpsc::Sender<CheckJob>,
+    shared: std::sync::Arc<Shared>,
+    capacity: usize,
 }
 
 type CheckJob = (String, String, tokio::sync::oneshot::Sender<bool>);
 
+#[derive(Default)]
+struct Lanes {
+    clean: std::collections::VecDeque<CheckJob>,
+    failing: std::collections::VecDeque<CheckJob>,
+    /// Checks queued or running, per lane.
+    clean_pending: usize,
+    failing_pending: usize,
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    lanes: std::sync::Mutex<Lanes>,
+    ready: std::sync::Condvar,
+}
+
+/// The password checkers are all busy and their queue is full.
+#[derive(Debug, thiserror::Error)]
+#[error("too many logins at once; try again shortly")]
+pub struct CheckersBusy;
+
+impl Shared {
+    /// The next job, clean lane first; `None` once the checker is dropped.
+    fn next(&self) -> Option<(CheckJob, bool)> {
+        let mut lanes = self.lanes.lock().ok()?;
+        loop {
+            if lanes.closed {
+                return None;
+            }
+            if let Some(job) = lanes.clean.pop_front() {
+                return Some((job, false));
+            }
+            if let Some(job) = lanes.failing.pop_front() {
+                return Some((job, true));
+            }
+            lanes = self.ready.wait(lanes).ok()?;
+        }
+    }
+
+    fn done(&self, failing: bool) {
+        if let Ok(mut lanes) = self.lanes.lock() {
+            if failing {
+                lanes.failing_pending = lanes.failing_pending.saturating_sub(1);
+            } else {
+                lanes.clean_pending = lanes.clean_pending.saturating_sub(1);
+            }
+        }
+    }
+}
+
 impl PasswordChecker {
-    /// Starts `threads` checker threads; they end when the checker is dropped.
-    pub fn new(threads: usize) -> PasswordChecker {
-        let (jobs, rx) = std::sync::mpsc::channel::<CheckJob>();
-        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    /// Starts `threads` checker threads with room for `capacity` checks
+    /// waiting or running; the threads end when the checker is dropped.
+    pub fn new(threads: usize, capacity: usize) -> PasswordChecker {
+        let shared = std::sync::Arc::new(Shared::default());
         for i in 0..threads.max(1) {
-            let rx = rx.clone();
+            let shared = shared.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("wardpage-passwords-{i}"))
-                .spawn(move || loop {
-                    let job = match rx.lock() {
-                        Ok(r) => r.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok((password, stored, reply)) = job else {
-                        return;
-                    };
-                    let _ = reply.send(verify_password(&password, &stored));
+                .spawn(move || {
+                    while let Some(((password, stored, reply), failing)) = shared.next() {
+                        let _ = reply.send(verify_password(&password, &stored));
+                        shared.done(failing);
+                    }
                 });
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "could not start a password-checking thread");
             }
         }
-        PasswordChecker { jobs }
+        PasswordChecker {
+            shared,
+            capacity: capacity.max(1),
+        }
     }
 
-    /// Whether `password` matches `stored` (false if no thread could check it).
-    pub async fn verify(&self, password: String, stored: String) -> bool {
+    /// Whether `password` matches `stored` (false if no thread could check
+    /// it), or [`CheckersBusy`] at once if the queue has no room for this
+    /// attempt. `failing`: the source has been failing (the slow lane).
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: String,
+        failing: bool,
+    ) -> Result<bool, CheckersBusy> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        if self.jobs.send((password, stored, reply)).is_err() {
-            return false;
+        {
+            let mut lanes = self.shared.lanes.lock().map_err(|_| CheckersBusy)?;
+            let total = lanes.clean_pending + lanes.failing_pending;
+            if total >= self.capacity
+                || (failing && lanes.failing_pending >= (self.capacity / 2).max(1))
+            {
+                return Err(CheckersBusy);
+            }
+            if failing {
+                lanes.failing_pending += 1;
+                lanes.failing.push_back((password, stored, reply));
+            } else {
+                lanes.clean_pending += 1;
+                lanes.clean.push_back((password, stored, reply));
+            }
         }
-        answer.await.unwrap_or(false)
+        self.shared.ready.notify_one();
+        Ok(answer.await.unwrap_or(false))
+    }
+}
+
+impl Drop for PasswordChecker {
+    fn drop(&mut self) {
+        if let Ok(mut lanes) = self.shared.lanes.lock() {
+            lanes.closed = true;
+        }
+        self.shared.ready.notify_all();
     }
 }
 
@@ -101,73 +187,6 @@ pub fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password").unwrap_or_default())
 }
 
-/// Slows password guessing per account. After `FREE_FAILURES` failed
-/// logins within `WINDOW`, that login may try only once every `PAUSE`.
-/// Throttling rather than locking out: an attacker must not be able to lock
-/// a doctor out of their account in the middle of a night.
-#[derive(Default)]
-pub struct LoginThrottle {
-    failures: std::sync::Mutex<std::collections::HashMap<String, Failures>>,
-}
-
-struct Failures {
-    count: u32,
-    first: std::time::Instant,
-    next_allowed: std::time::Instant,
-}
-
-impl LoginThrottle {
-    pub const FREE_FAILURES: u32 = 5;
-    pub const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-    pub const PAUSE: std::time::Duration = std::time::Duration::from_secs(30);
-    /// Logins tracked at once; beyond it, expired entries are swept.
-    const MAX_TRACKED: usize = 10_000;
-
-    /// `Err(seconds to wait)` if this login must wait before trying again.
-    pub fn check(&self, login: &str) -> Result<(), u64> {
-        let now = std::time::Instant::now();
-        let Ok(map) = self.failures.lock() else {
-            return Ok(());
-        };
-        match map.get(login) {
-            Some(f) if f.next_allowed > now => Err((f.next_allowed - now).as_secs() + 1),
-            _ => Ok(()),
-        }
-    }
-
-    pub fn failed(&self, login: &str) {
-        let now = std::time::Instant::now();
-        let Ok(mut map) = self.failures.lock() else {
-            return;
-        };
-        if map.len() >= Self::MAX_TRACKED {
-            map.retain(|_, f| now.duration_since(f.first) < Self::WINDOW);
-        }
-        let f = map.entry(login.to_owned()).or_insert(Failures {
-            count: 0,
-            first: now,
-            next_allowed: now,
-        });
-        if now.duration_since(f.first) >= Self::WINDOW {
-            *f = Failures {
-                count: 0,
-                first: now,
-                next_allowed: now,
-            };
-        }
-        f.count += 1;
-        if f.count >= Self::FREE_FAILURES {
-            f.next_allowed = now + Self::PAUSE;
-        }
-    }
-
-    pub fn succeeded(&self, login: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(login);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,19 +200,36 @@ mod tests {
         assert!(!verify_password("night-shift", "not a hash"));
     }
 
-    #[test]
-    fn repeated_failures_slow_down_one_login_only() {
-        let t = LoginThrottle::default();
-        for _ in 0..LoginThrottle::FREE_FAILURES - 1 {
-            t.failed("fy1.patel");
-            assert!(t.check("fy1.patel").is_ok());
-        }
-        t.failed("fy1.patel");
-        let wait = t.check("fy1.patel").expect_err("throttled");
-        assert!(wait > 0 && wait <= LoginThrottle::PAUSE.as_secs() + 1);
-        assert!(t.check("sho.khan").is_ok(), "other accounts are unaffected");
-        t.succeeded("fy1.patel");
-        assert!(t.check("fy1.patel").is_ok());
+    #[tokio::test]
+    async fn a_full_checker_queue_answers_busy_at_once() {
+        let checker = PasswordChecker::new(1, 2);
+        let stored = hash_password("night-shift").expect("hash");
+        let attempts: Vec<_> = (0..6)
+            .map(|_| checker.verify("wrong".into(), stored.clone(), false))
+            .collect();
+        let results = futures_util::future::join_all(attempts).await;
+        assert!(results.iter().any(|r| r.is_err()), "some were refused");
+        assert!(
+            results.iter().any(|r| matches!(r, Ok(false))),
+            "some were checked"
+        );
+        assert!(matches!(
+            checker.verify("night-shift".into(), stored, false).await,
+            Ok(true)
+        ));
+    }
+
+    #[tokio::test]
+    async fn failing_sources_get_half_the_room() {
+        let checker = PasswordChecker::new(1, 4);
+        let stored = hash_password("night-shift").expect("hash");
+        let failing: Vec<_> = (0..3)
+            .map(|_| checker.verify("x".into(), stored.clone(), true))
+            .collect();
+        let clean = checker.verify("night-shift".into(), stored.clone(), false);
+        let (failing, clean) = tokio::join!(futures_util::future::join_all(failing), clean);
+        assert_eq!(failing.iter().filter(|r| r.is_err()).count(), 1);
+        assert!(matches!(clean, Ok(true)), "a clean source still had room");
     }
 
     #[test]

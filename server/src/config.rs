@@ -97,6 +97,126 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     /// Escalation policies; built-in defaults when absent.
     pub escalation: EscalationConfig,
+    /// `Host` header values the hub answers to (DNS rebinding). Empty: any
+    /// IP address, `localhost`, and the hosts of `allowed_origins`.
+    pub allowed_hosts: Vec<String>,
+    /// Addresses that may read `/metrics` without a token.
+    pub metrics_allow_from: Vec<std::net::IpAddr>,
+    /// A bearer token that also opens `/metrics` (from anywhere).
+    pub metrics_token: Option<String>,
+    /// Denial-of-service limits; see SECURITY.md.
+    pub limits: Limits,
+}
+
+/// `[limits]`: every brake the hub puts on one source, one login or one
+/// user, so that nobody can lock a doctor out or starve the hub.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Failed logins for one login name within the window before that
+    /// login is slowed (for sources that have been failing).
+    pub login_free_failures: u32,
+    pub login_failure_window_secs: u32,
+    /// Once slowed, a login may be tried once per this many seconds.
+    pub login_pause_secs: u32,
+    /// Login attempts per minute from a source with recent failures.
+    pub login_attempts_per_source_per_min: u32,
+    /// Password checks under way at once for one source.
+    pub login_in_flight_per_source: u32,
+    /// Password checks waiting or running at once overall (then 503).
+    pub login_queue: u32,
+    /// Threads that check passwords (argon2id, 19 MiB each).
+    pub password_threads: u32,
+    /// Time to send a request's headers (and idle time between requests).
+    pub header_timeout_secs: u32,
+    /// Time for a whole HTTP request, body included (not WebSockets).
+    pub request_timeout_secs: u32,
+    /// Open TCP connections overall (also capped by the open-file limit).
+    pub max_connections: u32,
+    /// Open TCP connections from one source address.
+    pub max_connections_per_source: u32,
+    /// Open WebSockets of one member of staff.
+    pub max_sockets_per_user: u32,
+    /// Commands per second one member of staff may send, over all sockets.
+    pub commands_per_user_per_sec: u32,
+    pub command_burst_per_user: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the real source.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            login_free_failures: 5,
+            login_failure_window_secs: 15 * 60,
+            login_pause_secs: 30,
+            login_attempts_per_source_per_min: 30,
+            login_in_flight_per_source: 4,
+            login_queue: 32,
+            password_threads: 2,
+            header_timeout_secs: 10,
+            request_timeout_secs: 10,
+            max_connections: 16_384,
+            max_connections_per_source: 512,
+            max_sockets_per_user: 10,
+            commands_per_user_per_sec: 100,
+            command_burst_per_user: 400,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl Limits {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("login_free_failures", self.login_free_failures),
+            ("login_failure_window_secs", self.login_failure_window_secs),
+            ("login_pause_secs", self.login_pause_secs),
+            (
+                "login_attempts_per_source_per_min",
+                self.login_attempts_per_source_per_min,
+            ),
+            (
+                "login_in_flight_per_source",
+                self.login_in_flight_per_source,
+            ),
+            ("login_queue", self.login_queue),
+            ("password_threads", self.password_threads),
+            ("header_timeout_secs", self.header_timeout_secs),
+            ("request_timeout_secs", self.request_timeout_secs),
+            ("max_connections", self.max_connections),
+            (
+                "max_connections_per_source",
+                self.max_connections_per_source,
+            ),
+            ("max_sockets_per_user", self.max_sockets_per_user),
+            ("commands_per_user_per_sec", self.commands_per_user_per_sec),
+            ("command_burst_per_user", self.command_burst_per_user),
+        ];
+        for (name, v) in positive {
+            if v == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "limits.{name} must be at least 1"
+                )));
+            }
+        }
+        if self.password_threads > 64 {
+            return Err(ConfigError::Invalid(
+                "limits.password_threads must be at most 64 (each needs 19 MiB)".into(),
+            ));
+        }
+        if self.login_failure_window_secs < self.login_pause_secs {
+            return Err(ConfigError::Invalid(
+                "limits.login_failure_window_secs must be at least limits.login_pause_secs".into(),
+            ));
+        }
+        if self.max_connections_per_source > self.max_connections {
+            return Err(ConfigError::Invalid(
+                "limits.max_connections_per_source must be at most limits.max_connections".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `[escalation]`: `[[escalation.task]]` policies (first match wins) and
@@ -230,6 +350,13 @@ impl Default for Config {
             escalation: EscalationConfig::default(),
             tls_cert: None,
             tls_key: None,
+            allowed_hosts: Vec::new(),
+            metrics_allow_from: vec![
+                std::net::IpAddr::from([127, 0, 0, 1]),
+                std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ],
+            metrics_token: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -291,6 +418,9 @@ impl Config {
         if let Some(v) = var("WARDPAGE_TLS_KEY") {
             self.tls_key = Some(PathBuf::from(v));
         }
+        if let Some(v) = var("WARDPAGE_METRICS_TOKEN") {
+            self.metrics_token = Some(v).filter(|t| !t.is_empty());
+        }
         if let Some(v) = var("WARDPAGE_SESSION_HOURS") {
             self.session_hours = v
                 .parse()
@@ -343,6 +473,19 @@ impl Config {
                 )));
             }
         }
+        for h in &self.allowed_hosts {
+            if h.is_empty() || h.contains('/') || h.chars().any(char::is_whitespace) {
+                return Err(ConfigError::Invalid(format!(
+                    "allowed_hosts: `{h}` must be a host name, optionally with :port"
+                )));
+            }
+        }
+        if self.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError::Invalid(
+                "metrics_token must have at least 16 characters".into(),
+            ));
+        }
+        self.limits.validate()?;
         Ok(())
     }
 }
@@ -352,6 +495,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn limits_are_validated() {
+        let zero = Config::parse("[limits]\nlogin_queue = 0").expect("parse");
+        let err = zero.validate().expect_err("refused").to_string();
+        assert!(err.contains("limits.login_queue"), "{err}");
+        assert!(
+            Config::parse("[limits]\nlogin_qeue = 3").is_err(),
+            "typos are refused"
+        );
+        let short = Config {
+            metrics_token: Some("short".into()),
+            ..Config::default()
+        };
+        assert!(short.validate().is_err());
+        let proxied = Config::parse("[limits]\ntrusted_proxies = [\"10.0.0.1\"]").expect("parse");
+        proxied.validate().expect("valid");
+    }
+
+    #[test]
     fn example_config_parses_and_env_overrides_it() {
         let mut cfg = Config::parse(include_str!("../../wardpage.example.toml")).expect("parse");
         assert_eq!(cfg.priorities.emergency.accept_within_mins, 2);
@@ -359,6 +520,11 @@ mod tests {
             cfg.escalation.to_policies().expect("valid"),
             Policies::default(),
             "the example file shows the built-in defaults"
+        );
+        assert_eq!(
+            (&cfg.limits, &cfg.metrics_allow_from),
+            (&Limits::default(), &Config::default().metrics_allow_from),
+            "the example file shows the default limits"
         );
         cfg.apply_env(|k| (k == "WARDPAGE_LISTEN").then(|| "127.0.0.1:9999".to_string()))
             .expect("env");

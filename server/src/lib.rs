@@ -7,11 +7,14 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod conn_limits;
 pub mod domain;
 pub mod http;
 pub mod hub;
+pub mod login_limits;
 pub mod metrics;
 pub mod roster;
+pub mod serve;
 pub mod store;
 pub mod tls;
 
@@ -102,6 +105,31 @@ pub async fn run_claimed(
     served
 }
 
+/// How often the store is asked whether accounts or sessions were changed
+/// from outside the hub (`wardpage user passwd`, `disable`, `revoke`).
+const ACCOUNTS_CHECK: Duration = Duration::from_secs(1);
+
+/// Tells open sockets to re-check their sessions whenever the store's
+/// roster version moves (the CLI bumps it when it revokes sessions or
+/// disables an account), so a revoked token's sockets close within a
+/// second or so, without every socket polling the store.
+async fn watch_accounts(store: Arc<dyn Store>, changed: watch::Sender<u64>) {
+    let mut last = store.roster_version().await.ok();
+    let mut every = tokio::time::interval(ACCOUNTS_CHECK);
+    loop {
+        tokio::select! {
+            _ = changed.closed() => return,
+            _ = every.tick() => {}
+        }
+        if let Ok(v) = store.roster_version().await {
+            if last != Some(v) {
+                last = Some(v);
+                changed.send_modify(|n| *n += 1);
+            }
+        }
+    }
+}
+
 /// How often a PostgreSQL claim's connection is checked.
 const CLAIM_CHECK: Duration = Duration::from_secs(2);
 /// How long a check may take before the claim counts as lost.
@@ -176,54 +204,49 @@ async fn serve(
         }
     };
     let (stop_tx, stop_rx) = watch::channel(false);
+    let limits = config.limits.clone();
+    let max_connections = conn_limits::raise_open_files(limits.max_connections);
+    let (sessions_tx, sessions_rx) = watch::channel(0u64);
     let hub = Arc::new(Hub {
         store,
         writer: writer.clone(),
         registry,
         metrics: metrics.clone(),
         config,
-        logins: auth::LoginThrottle::default(),
-        passwords: auth::PasswordChecker::new(2),
+        logins: login_limits::LoginLimits::new(&limits),
+        passwords: auth::PasswordChecker::new(
+            limits.password_threads as usize,
+            limits.login_queue as usize,
+        ),
+        commands: conn_limits::CommandRate::new(
+            limits.commands_per_user_per_sec,
+            limits.command_burst_per_user,
+        ),
+        sessions_changed: sessions_rx,
         shutdown: stop_rx,
     });
-    let app = http::router(hub.clone());
+    tokio::spawn(watch_accounts(hub.store.clone(), sessions_tx));
+    let tls = match (&hub.config.tls_cert, &hub.config.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::load(cert, key)?.get_inner()),
+        _ => None,
+    };
+    let serving = serve::Serving {
+        app: http::router(hub.clone()),
+        tls,
+        conns: conn_limits::ConnLimits::new(
+            max_connections,
+            limits.max_connections_per_source,
+            limits.trusted_proxies.clone(),
+        ),
+        header_timeout: Duration::from_secs(u64::from(limits.header_timeout_secs)),
+    };
     ready();
-    match (&hub.config.tls_cert, &hub.config.tls_key) {
-        (Some(cert), Some(key)) => {
-            let tls = tls::load(cert, key)?;
-            let handle = axum_server::Handle::new();
-            let stopper = handle.clone();
-            tokio::spawn(async move {
-                shutdown.await;
-                info!("shutting down: closing connections");
-                let _ = stop_tx.send(true);
-                stopper.graceful_shutdown(Some(Duration::from_secs(5)));
-            });
-            // Replies and events are small frames written back to back:
-            // Nagle's algorithm would hold the second for the peer's ACK.
-            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
-                .acceptor(axum_server::accept::NoDelayAcceptor::new());
-            axum_server::from_tcp(listener.into_std()?)?
-                .acceptor(acceptor)
-                .handle(handle)
-                .serve(app.into_make_service())
-                .await?;
-        }
-        _ => {
-            use axum::serve::ListenerExt;
-            // See above: no Nagle delay between back-to-back frames.
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    shutdown.await;
-                    info!("shutting down: closing connections");
-                    let _ = stop_tx.send(true);
-                })
-                .await?;
-        }
-    }
+    serve::serve(listener, serving, async move {
+        shutdown.await;
+        info!("shutting down: closing connections");
+        let _ = stop_tx.send(true);
+    })
+    .await?;
     // Give connections a moment to pass on replies to commands in flight.
     for _ in 0..50 {
         if metrics.connections_open.get() <= 0 {

@@ -88,8 +88,24 @@ enum UserCmd {
         #[arg(long, value_delimiter = ',')]
         skills: Vec<Skill>,
     },
-    /// Set a password, read from stdin.
+    /// Set a password, read from stdin. Ends every session of the account
+    /// (a running hub closes its sockets within seconds).
     Passwd {
+        #[arg(long)]
+        login: String,
+    },
+    /// Disable an account: it can no longer log in, and its sessions end.
+    Disable {
+        #[arg(long)]
+        login: String,
+    },
+    /// Enable a disabled account again (its old sessions stay ended).
+    Enable {
+        #[arg(long)]
+        login: String,
+    },
+    /// End every session of an account (a lost phone), keeping its password.
+    Revoke {
         #[arg(long)]
         login: String,
     },
@@ -218,9 +234,32 @@ async fn main() -> anyhow::Result<()> {
                 let password = read_password()?;
                 let hash = auth::hash_password(&password)?;
                 if !store.set_password(&login, &hash).await? {
-                    bail!("no account with login {login}");
+                    bail!("no account with login {login:?}");
                 }
-                println!("password changed for {login}");
+                let ended = store.revoke_sessions(&login).await?.unwrap_or(0);
+                println!("password changed for {login}; {ended} sessions ended");
+                Ok(())
+            }
+            UserCmd::Disable { login } => {
+                if !store.set_active(&login, false).await? {
+                    bail!("no account with login {login:?}");
+                }
+                let ended = store.revoke_sessions(&login).await?.unwrap_or(0);
+                println!("disabled {login}; {ended} sessions ended");
+                Ok(())
+            }
+            UserCmd::Enable { login } => {
+                if !store.set_active(&login, true).await? {
+                    bail!("no account with login {login:?}");
+                }
+                println!("enabled {login}");
+                Ok(())
+            }
+            UserCmd::Revoke { login } => {
+                let Some(ended) = store.revoke_sessions(&login).await? else {
+                    bail!("no account with login {login:?}");
+                };
+                println!("{ended} sessions of {login} ended");
                 Ok(())
             }
             UserCmd::List => {

@@ -35,7 +35,9 @@ async fn bad_logins_are_refused_alike() -> anyhow::Result<()> {
     assert_eq!((s, body["code"].as_str()), (400, Some("invalid_field")));
     let (s, _) = login_status(&base, "not json").await?;
     assert_eq!(s, 400);
-    // Guessing is throttled per account, even when the guess is right.
+    // Guessing is throttled per account for the guessing source, even when
+    // the guess is right (a source that has not been failing gets in:
+    // tests/tests/hardening.rs).
     for _ in 0..5 {
         login_status(&base, r#"{"username":"sho.khan","password":"guess"}"#).await?;
     }
@@ -327,6 +329,159 @@ async fn garbage_floods_and_huge_frames_close_the_connection() -> anyhow::Result
     assert!(
         reply.to_text()?.contains("unsupported_version"),
         "{reply:?}"
+    );
+    hub.stop().await
+}
+
+/// One raw HTTP/1.1 exchange on a fresh connection; the whole answer.
+async fn raw_http(addr: std::net::SocketAddr, request: String) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await?;
+    tcp.write_all(request.as_bytes()).await?;
+    let mut out = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tcp.read_to_end(&mut out),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("no answer"))??;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[tokio::test]
+async fn api_answers_are_not_cached_and_a_login_must_be_json() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let http = reqwest::Client::new();
+    let ok = http
+        .post(format!("{base}/api/login"))
+        .json(&serde_json::json!({"username": "fy1.patel", "password": DEMO_PASSWORD}))
+        .send()
+        .await?;
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(ok.headers()["cache-control"], "no-store");
+    let refused = http.post(format!("{base}/api/logout")).send().await?;
+    assert_eq!(refused.status().as_u16(), 401);
+    assert_eq!(refused.headers()["cache-control"], "no-store");
+    // What a cross-site form can send without asking: refused, unread.
+    let form = http
+        .post(format!("{base}/api/login"))
+        .header("content-type", "text/plain")
+        .body(format!(
+            r#"{{"username":"fy1.patel","password":"{DEMO_PASSWORD}"}}"#
+        ))
+        .send()
+        .await?;
+    assert_eq!(form.status().as_u16(), 415);
+    assert!(
+        !ok.headers().contains_key("strict-transport-security"),
+        "no HSTS without TLS"
+    );
+    hub.stop().await
+}
+
+#[tokio::test]
+async fn a_foreign_host_name_is_refused() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    // DNS rebinding: evil.example now resolves to the hub, so the page's
+    // requests carry Host and Origin evil.example.
+    for (method, path) in [
+        ("POST", "/api/login"),
+        ("GET", "/ws"),
+        ("GET", "/"),
+        ("GET", "/healthz"),
+    ] {
+        let answer = raw_http(
+            hub.addr,
+            format!(
+                "{method} {path} HTTP/1.1\r\nHost: evil.example:8080\r\nOrigin: http://evil.example:8080\r\n\
+                 Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+            ),
+        )
+        .await?;
+        assert!(answer.starts_with("HTTP/1.1 421"), "{path}: {answer}");
+    }
+    let port = hub.addr.port();
+    for host in [format!("localhost:{port}"), hub.addr.to_string()] {
+        let answer = raw_http(
+            hub.addr,
+            format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        )
+        .await?;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{host}: {answer}");
+    }
+    hub.stop().await
+}
+
+#[tokio::test]
+async fn metrics_are_open_to_configured_addresses_or_the_token() -> anyhow::Result<()> {
+    let token = "a-metrics-token-for-this-test";
+    let hub = TestHub::start_with(|c| c.metrics_token = Some(token.into())).await?;
+    let base = hub.base();
+    let local = reqwest::Client::new();
+    assert_eq!(
+        local
+            .get(format!("{base}/metrics"))
+            .send()
+            .await?
+            .status()
+            .as_u16(),
+        200
+    );
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()?;
+    let refused = elsewhere.get(format!("{base}/metrics")).send().await?;
+    assert_eq!(refused.status().as_u16(), 403);
+    let wrong = elsewhere
+        .get(format!("{base}/metrics"))
+        .bearer_auth("a-guessed-token-of-some-length")
+        .send()
+        .await?;
+    assert_eq!(wrong.status().as_u16(), 403);
+    let with_token = elsewhere
+        .get(format!("{base}/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    assert_eq!(with_token.status().as_u16(), 200);
+    assert!(with_token.text().await?.contains("# EOF"));
+    hub.stop().await
+}
+
+#[tokio::test]
+async fn https_answers_carry_hsts() -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()])?;
+    let dir = tempfile::tempdir()?;
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem())?;
+    std::fs::write(&key_path, cert.key_pair.serialize_pem())?;
+    let hub = TestHub::start_with(|c| {
+        c.tls_cert = Some(cert_path.clone());
+        c.tls_key = Some(key_path.clone());
+    })
+    .await?;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone())?;
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(hub.addr).await?;
+    let mut s = tls.connect("localhost".try_into()?, tcp).await?;
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.ok();
+    let answer = String::from_utf8_lossy(&out).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("strict-transport-security: max-age=31536000"),
+        "{answer}"
     );
     hub.stop().await
 }

@@ -112,6 +112,10 @@ fn reply_text(reply: Option<String>) -> String {
 /// The state of an authenticated connection.
 struct Session {
     staff: StaffId,
+    /// The session's token hash and expiry, re-checked while the socket is
+    /// open: a socket must not outlive its session.
+    hash: String,
+    expires: i64,
     reg: Registration,
     last_sent: u64,
     last_acked: u64,
@@ -165,7 +169,7 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
         }
     };
     let hash = token_hash(&token);
-    let staff = match hub.store.session(&hash, now_ms()).await {
+    let (staff, expires) = match hub.store.live_session(&hash, now_ms()).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             send_text(
@@ -196,7 +200,22 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
         }
     };
     // Register before reading the replay so nothing committed meanwhile is missed.
-    let reg = hub.registry.register(staff, hash);
+    let reg = hub.registry.register(staff, hash.clone());
+    // Counted with this one: two racing hellos may both be refused, never
+    // both let in over the cap.
+    if hub.registry.count(staff) > hub.config.limits.max_sockets_per_user as usize {
+        send_text(
+            ws,
+            error_frame(
+                None,
+                ErrorCode::RateLimited,
+                "too many open connections for this account; close one and retry",
+            ),
+        )
+        .await;
+        close(ws, POLICY, "too many connections").await;
+        return Err("too many connections");
+    }
     let (me, top) = match hub.writer.whois(staff).await {
         Ok(Some(v)) => v,
         Ok(None) => {
@@ -243,6 +262,8 @@ async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, &'static s
     }
     let mut session = Session {
         staff,
+        hash,
+        expires,
         reg,
         last_sent: if resync { top } else { cursor },
         last_acked: 0,
@@ -318,6 +339,10 @@ impl Session {
         let mut tokens = RATE_BURST;
         let mut refilled = Instant::now();
         let entry = self.reg.entry.clone();
+        let mut sessions = hub.sessions_changed.clone();
+        let until_expiry = Duration::from_millis((self.expires - now_ms()).max(0) as u64);
+        let expiry = tokio::time::sleep(until_expiry);
+        tokio::pin!(expiry);
         loop {
             tokio::select! {
                 incoming = ws.recv(), if pending.len() < MAX_IN_FLIGHT => {
@@ -360,6 +385,13 @@ impl Session {
                         Message::Ping(_) | Message::Pong(_) => continue,
                     };
                     match ClientFrame::parse_at(text.as_str(), now_ms()) {
+                        Ok(ClientFrame::Cmd { id, .. }) if !hub.commands.allow(self.staff) => {
+                            // Not submitted: the same id may be sent again later.
+                            let refused = error_frame(Some(id), ErrorCode::RateLimited, "too many commands from this account; resend this command in a moment");
+                            if !send_text(ws, refused).await {
+                                return "write failed";
+                            }
+                        }
                         Ok(ClientFrame::Cmd { id, cmd, issued_at }) => {
                             let op = cmd.op();
                             match hub.writer.submit(self.staff, id, cmd, issued_at).await {
@@ -426,6 +458,23 @@ impl Session {
                     }
                     if ws.send(Message::Ping(Default::default())).await.is_err() {
                         return "write failed";
+                    }
+                }
+                _ = &mut expiry => {
+                    send_text(ws, error_frame(None, ErrorCode::Unauthorized, "the session has expired; log in again")).await;
+                    close(ws, POLICY, "session expired").await;
+                    return "session expired";
+                }
+                Ok(()) = sessions.changed() => {
+                    match hub.store.live_session(&self.hash, now_ms()).await {
+                        Ok(Some(_)) => {}
+                        Ok(None) => {
+                            send_text(ws, error_frame(None, ErrorCode::Unauthorized, "the session was revoked or the account disabled; log in again")).await;
+                            close(ws, POLICY, "session revoked").await;
+                            return "session revoked";
+                        }
+                        // The store is unreachable: keep serving; the next change re-checks.
+                        Err(e) => warn!(error = %e, "session re-check failed"),
                     }
                 }
                 kick = entry.kicked() => {

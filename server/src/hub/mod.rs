@@ -23,8 +23,13 @@ pub struct Hub {
     pub config: Config,
     /// Password checks, off the async workers.
     pub passwords: crate::auth::PasswordChecker,
-    /// Per-account brake on password guessing.
-    pub logins: crate::auth::LoginThrottle,
+    /// Brakes on password guessing and login floods.
+    pub logins: crate::login_limits::LoginLimits,
+    /// Commands per member of staff, over all their sockets.
+    pub commands: crate::conn_limits::CommandRate,
+    /// Bumped when accounts or sessions may have changed outside the hub:
+    /// open sockets then re-check theirs.
+    pub sessions_changed: watch::Receiver<u64>,
     /// Flips to `true` when the hub starts shutting down.
     pub shutdown: watch::Receiver<bool>,
 }

@@ -61,6 +61,9 @@ pub enum WriterMsg {
     /// (The writer reads who is connected from the registry itself, so
     /// hints that arrive out of order cannot leave it wrong.)
     Presence { staff: StaffId },
+    /// An audit row from outside the domain (a login), chained and
+    /// committed with the next batch.
+    Audit(crate::domain::AuditRecord),
 }
 
 /// A cheap, clonable way to talk to the writer.
@@ -122,6 +125,15 @@ impl WriterHandle {
     /// full queue is made good by the writer's own check every tick.
     pub fn presence(&self, staff: StaffId) {
         let _ = self.tx.try_send(WriterMsg::Presence { staff });
+    }
+
+    /// Queues an audit row (waits for room in the writer's queue, not for
+    /// the commit).
+    pub async fn audit(&self, record: crate::domain::AuditRecord) -> Result<(), WriterGone> {
+        self.tx
+            .send(WriterMsg::Audit(record))
+            .await
+            .map_err(|_| WriterGone::Closed)
     }
 
     pub async fn refresh_stats(&self) {
@@ -784,6 +796,10 @@ impl Writer {
             }
             WriterMsg::EscalateDue => self.escalate_due(now, staged),
             WriterMsg::RosterChanged { version } => self.reload_roster(version, staged).await,
+            WriterMsg::Audit(record) => {
+                let row = self.audit.chain(record);
+                staged.pending.batch.audit.push(row);
+            }
         }
         false
     }

@@ -238,7 +238,8 @@ pub trait Store: Send + Sync + 'static {
     async fn stream_floor(&self, staff: StaffId) -> StoreResult<u64>;
     /// Roster data only (wards, staff, shifts), for a live reload.
     async fn load_roster(&self) -> StoreResult<Roster>;
-    /// Changes whenever wards, staff or shifts were changed outside the hub.
+    /// Changes whenever wards, staff, shifts or sessions were changed
+    /// outside the hub.
     async fn roster_version(&self) -> StoreResult<i64>;
 
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
@@ -253,6 +254,19 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, token_hash: &str, now: Millis) -> StoreResult<Option<StaffId>>;
     /// Returns whether a session was removed.
     async fn delete_session(&self, token_hash: &str) -> StoreResult<bool>;
+    /// The session's member of staff and expiry, if it exists, has not
+    /// expired, and its account is active: what an open socket re-checks.
+    async fn live_session(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> StoreResult<Option<(StaffId, Millis)>>;
+    /// Deletes every session of `login` (`None`: no such login) and bumps
+    /// the roster version, so a running hub closes their sockets.
+    async fn revoke_sessions(&self, login: &str) -> StoreResult<Option<u64>>;
+    /// Enables or disables an account (a disabled one cannot log in and
+    /// its sockets close); returns whether the login exists.
+    async fn set_active(&self, login: &str, active: bool) -> StoreResult<bool>;
 
     /// Adds or updates a member of staff (by login); `None` keeps the password.
     async fn upsert_staff(&self, staff: &Staff, password_hash: Option<&str>) -> StoreResult<()>;

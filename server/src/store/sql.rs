@@ -851,6 +851,50 @@ impl $Store {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn live_session(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> StoreResult<Option<(StaffId, Millis)>> {
+        let row = sqlx::query(
+            "SELECT s.staff, s.expires_at FROM sessions s JOIN staff a ON a.id = s.staff \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.active <> 0",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.readers)
+        .await?;
+        row.map(|r| Ok((parse_id(r.try_get::<&str, _>(0)?)?, r.try_get(1)?)))
+            .transpose()
+    }
+
+    async fn revoke_sessions(&self, login: &str) -> StoreResult<Option<u64>> {
+        let mut conn = self.writer.lock().await;
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM staff WHERE login = $1")
+            .bind(login)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some(id) = id else { return Ok(None) };
+        let done = sqlx::query("DELETE FROM sessions WHERE staff = $1")
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+        // A running hub watches this version and re-checks open sockets.
+        bump_roster(&mut conn).await?;
+        Ok(Some(done.rows_affected()))
+    }
+
+    async fn set_active(&self, login: &str, active: bool) -> StoreResult<bool> {
+        let mut conn = self.writer.lock().await;
+        let done = sqlx::query("UPDATE staff SET active = $1 WHERE login = $2")
+            .bind(active as i64)
+            .bind(login)
+            .execute(&mut *conn)
+            .await?;
+        bump_roster(&mut conn).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn upsert_staff(&self, s: &Staff, password_hash: Option<&str>) -> StoreResult<()> {
         let mut conn = self.writer.lock().await;
         let skills: Vec<&str> = s.skills.iter().map(|k| k.as_str()).collect();

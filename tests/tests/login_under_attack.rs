@@ -1,0 +1,201 @@
+//! A measurement, not a check: how long a real user's login takes from a
+//! clean source while each denial-of-service attack runs against the real
+//! binary on loopback. Ignored by default; run it with
+//! `WARDPAGE_BIN=<release wardpage> cargo test -p wardpage-tests --test
+//! login_under_attack -- --ignored --nocapture`. Bounded: each attack
+//! stops once its logins are measured.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpSocket, TcpStream};
+use wardpage_tests::story::needs_role;
+use wardpage_tests::{Client, DEMO_PASSWORD};
+
+fn src(last: u8) -> IpAddr {
+    IpAddr::from([127, 0, 0, last])
+}
+
+/// An HTTP client whose connections come from `source`.
+fn http_from(source: IpAddr) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder().local_address(source).build()?)
+}
+
+/// A login attempt from `source`: status and `Retry-After`.
+async fn login_from(
+    http: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<(u16, Option<String>)> {
+    let res = http
+        .post(format!("{base}/api/login"))
+        .json(&serde_json::json!({ "username": username, "password": password }))
+        .send()
+        .await?;
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    Ok((res.status().as_u16(), retry))
+}
+
+/// A raw TCP connection to the hub from `source`.
+async fn tcp_from(source: IpAddr, hub: SocketAddr) -> anyhow::Result<TcpStream> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(source, 0))?;
+    Ok(socket.connect(hub).await?)
+}
+
+/// Logins of `coord.hale` from 127.0.0.200 during each attack, as a table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn measure_login_round_trip_during_attacks() -> anyhow::Result<()> {
+    rlimit::increase_nofile_limit(u64::MAX)?;
+    let dir = tempfile::tempdir()?;
+    let hub =
+        wardpage_tests::HubProcess::start(&dir.path().join("hub.db"), "127.0.0.1:0".parse()?, &[])
+            .await?;
+    let base = hub.base();
+    let addr = hub.addr;
+    println!("| attack | logins | p50 ms | max ms | refused |");
+    println!("| --- | --- | --- | --- | --- |");
+    measure("none", &base, || async { Ok(Vec::new()) }).await?;
+    measure(
+        "500 concurrent made-up logins from 8 sources",
+        &base,
+        || {
+            let base = base.clone();
+            async move {
+                let mut held = Vec::new();
+                for i in 0..500usize {
+                    let http = http_from(src(10 + (i % 8) as u8))?;
+                    let base = base.clone();
+                    held.push(tokio::spawn(async move {
+                        for n in 0..10_000usize {
+                            let name = format!("made-up-{i}-{n}");
+                            if login_from(&http, &base, &name, "x").await.is_err() {
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                            }
+                        }
+                    }));
+                }
+                Ok(held)
+            }
+        },
+    )
+    .await?;
+    measure(
+        "guessing fy1.patel's password from one source",
+        &base,
+        || {
+            let base = base.clone();
+            async move {
+                let http = http_from(src(30))?;
+                Ok(vec![tokio::spawn(async move {
+                    for n in 0..100_000usize {
+                        let _ = login_from(&http, &base, "fy1.patel", &format!("guess-{n}")).await;
+                    }
+                })])
+            }
+        },
+    )
+    .await?;
+    measure("300 stalled login bodies (declared 2 MB)", &base, || async move {
+        let mut held = Vec::new();
+        for i in 0..300usize {
+            let mut tcp = tcp_from(src(40 + (i % 4) as u8), addr).await?;
+            held.push(tokio::spawn(async move {
+                let head = format!(
+                    "POST /api/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n{{"
+                );
+                let _ = tcp.write_all(head.as_bytes()).await;
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                drop(tcp);
+            }));
+        }
+        Ok(held)
+    })
+    .await?;
+    measure(
+        "1,100 half-open connections from 3 sources",
+        &base,
+        || async move {
+            let mut held = Vec::new();
+            for i in 0..1100usize {
+                let tcp = tcp_from(src(60 + (i % 3) as u8), addr).await?;
+                held.push(tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    drop(tcp);
+                }));
+            }
+            Ok(held)
+        },
+    )
+    .await?;
+    measure(
+        "one user's 10 sockets sending commands flat out",
+        &base,
+        || {
+            let base = base.clone();
+            async move {
+                let token =
+                    wardpage_tests::client::login(&base, "nurse.lee", DEMO_PASSWORD).await?;
+                let mut held = Vec::new();
+                for _ in 0..10 {
+                    let mut c = Client::connect(&base, &token, 0).await?;
+                    held.push(tokio::spawn(async move {
+                        for _ in 0..100_000usize {
+                            if c.command(needs_role("w8", wardpage_proto::Role::Fy1))
+                                .await
+                                .is_err()
+                            {
+                                break;
+                            }
+                        }
+                    }));
+                }
+                Ok(held)
+            }
+        },
+    )
+    .await?;
+    hub.terminate().await?;
+    Ok(())
+}
+
+/// Starts an attack, lets it run a second, times 20 real logins from a
+/// clean source, then stops the attack.
+async fn measure<F, Fut>(name: &str, base: &str, attack: F) -> anyhow::Result<()>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Vec<tokio::task::JoinHandle<()>>>>,
+{
+    let held = attack().await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let http = http_from(src(200))?;
+    let mut times = Vec::new();
+    let mut refused = 0;
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        let (status, _) = login_from(&http, base, "coord.hale", DEMO_PASSWORD).await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 {
+            refused += 1;
+        }
+    }
+    for h in &held {
+        h.abort();
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "| {name} | {} | {:.0} | {:.0} | {refused} |",
+        times.len(),
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+    // Let the hub notice the attack's sockets closing.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    Ok(())
+}
