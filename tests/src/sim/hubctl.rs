@@ -27,6 +27,29 @@ pub fn hub_binary() -> anyhow::Result<PathBuf> {
     crate::hub::wardpage_bin()
 }
 
+/// The hub's protective limits, lifted for load runs: a simulated hospital
+/// sends each user's load from one loopback address at rates no person
+/// could (a raiser makes hundreds of commands a second, a storm opens
+/// thousands of sockets from one source), and the runs measure the hub's
+/// capacity, not its limits (which `tests/tests/hardening.rs` tests).
+pub const LOAD_LIMITS: &str = "[limits]
+login_attempts_per_source_per_min = 100000
+login_in_flight_per_source = 64
+login_queue = 100000
+max_connections = 60000
+max_connections_per_source = 60000
+max_sockets_per_user = 1000
+commands_per_user_per_sec = 1000000
+command_burst_per_user = 1000000
+";
+
+/// [`LOAD_LIMITS`] applied to an in-process hub's config.
+pub fn lift_limits(config: &mut wardpage_server::config::Config) {
+    if let Ok(parsed) = wardpage_server::config::Config::parse(LOAD_LIMITS) {
+        config.limits = parsed.limits;
+    }
+}
+
 /// A `wardpage serve` child process on its own database file.
 pub struct HubProc {
     child: tokio::process::Child,
@@ -42,9 +65,14 @@ impl HubProc {
     /// Starts `wardpage serve` on `db`, listening on `listen` (port 0: any).
     pub async fn spawn(bin: &Path, db: &Path, listen: SocketAddr) -> anyhow::Result<HubProc> {
         let started = Instant::now();
+        let config = db.with_extension("sim.toml");
+        std::fs::write(&config, LOAD_LIMITS)
+            .with_context(|| format!("writing {}", config.display()))?;
         let mut child = tokio::process::Command::new(bin)
             .arg("--db")
             .arg(db)
+            .arg("--config")
+            .arg(&config)
             .args(["serve", "--listen"])
             .arg(listen.to_string())
             .env(
@@ -244,7 +272,7 @@ impl SimHub {
                 })
             }
             HubChoice::InProcess => {
-                let hub = crate::TestHub::start().await?;
+                let hub = crate::TestHub::start_with(lift_limits).await?;
                 hospital.import_in_process(&hub, password).await?;
                 Ok(SimHub::InProcess(Box::new(hub)))
             }
