@@ -3,10 +3,10 @@
 //! or a page (the same, with the deputy in place of the next grade), with
 //! the audit row and event that say why and whom it alerted.
 
-use super::{page_state_name, priority_name, Effects, Hospital, Write};
+use super::{Effects, Hospital, Write};
 use crate::domain::escalation::{self, Action, Phase};
 use crate::domain::page::Page;
-use crate::domain::task::{state_name, Task};
+use crate::domain::task::Task;
 use crate::domain::AuditRecord;
 use std::collections::BTreeSet;
 use wardpage_proto::{
@@ -46,8 +46,8 @@ impl Hospital {
             entity: "task",
             entity_id: id.to_string(),
             action: "escalate",
-            from_state: Some(state_name(t.state()).to_owned()),
-            to_state: Some(state_name(task.state()).to_owned()),
+            from_state: Some(t.state().as_str().to_owned()),
+            to_state: Some(task.state().as_str().to_owned()),
             detail: format!("{reason}; alerted {}", self.roster.names(&alerted)),
         });
         let mut recipients: BTreeSet<StaffId> = task.involved.clone();
@@ -148,13 +148,13 @@ impl Hospital {
                 "not completed {} after {} accepted it ({}, {ward}, bed {})",
                 since(t.view.accepted_at.unwrap_or(t.view.raised_at)),
                 a.name,
-                priority_name(t.view.priority),
+                t.view.priority.as_str(),
                 t.view.bed
             ),
             _ => format!(
                 "not accepted {} after it was raised, by {who} on {ward} ({}, bed {})",
                 since(t.view.raised_at),
-                priority_name(t.view.priority),
+                t.view.priority.as_str(),
                 t.view.bed
             ),
         };
@@ -209,8 +209,8 @@ impl Hospital {
             entity: "page",
             entity_id: id.to_string(),
             action: "escalate",
-            from_state: Some(page_state_name(p.view.state).into()),
-            to_state: Some(page_state_name(page.view.state).into()),
+            from_state: Some(p.view.state.as_str().into()),
+            to_state: Some(page.view.state.as_str().into()),
             detail: format!("{reason}; alerted {}", self.roster.names(&alerted)),
         });
         let mut recipients = self.page_audience(&page, now, true);

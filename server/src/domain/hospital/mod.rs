@@ -26,9 +26,7 @@ use super::{AuditRecord, DomainError, Targets};
 use queries::resume;
 use std::collections::{BTreeSet, HashMap};
 use tasks::NewTask;
-use wardpage_proto::{
-    Command, CommandResult, Event, Millis, PageId, PageState, Priority, StaffId, TaskId,
-};
+use wardpage_proto::{Command, CommandResult, Event, Millis, PageId, StaffId, TaskId};
 
 /// Something the store must write because of a command.
 #[derive(Debug, Clone)]
@@ -257,22 +255,5 @@ impl Hospital {
             self.rebuild_indexes();
         }
         tasks - self.tasks.len() + pages - self.pages.len()
-    }
-}
-
-fn priority_name(p: Priority) -> &'static str {
-    match p {
-        Priority::Routine => "routine",
-        Priority::Soon => "soon",
-        Priority::Urgent => "urgent",
-        Priority::Emergency => "emergency",
-    }
-}
-
-fn page_state_name(s: PageState) -> &'static str {
-    match s {
-        PageState::Open => "open",
-        PageState::Acknowledged => "acknowledged",
-        PageState::Undeliverable => "undeliverable",
     }
 }

@@ -3,7 +3,7 @@
 //! decided here too (`page_audience`), for the escalations and delivery
 //! receipts that change pages as well.
 
-use super::{page_state_name, Effects, Hospital, Write};
+use super::{Effects, Hospital, Write};
 use crate::domain::page::Page;
 use crate::domain::{AuditRecord, DomainError};
 use std::collections::BTreeSet;
@@ -110,7 +110,7 @@ impl Hospital {
             entity_id: page.view.id.to_string(),
             action: "send",
             from_state: None,
-            to_state: Some(page_state_name(page.view.state).into()),
+            to_state: Some(page.view.state.as_str().into()),
             detail: page.view.message.clone(),
         });
         let audience = self.page_audience(&page, now, true);
@@ -194,8 +194,8 @@ impl Hospital {
                     PageChange::Delivered => "delivered",
                     PageChange::Sent => "send",
                 },
-                from_state: Some(page_state_name(from).into()),
-                to_state: Some(page_state_name(page.view.state).into()),
+                from_state: Some(from.as_str().into()),
+                to_state: Some(page.view.state.as_str().into()),
                 detail: String::new(),
             });
             let everyone = change == PageChange::Acknowledged;

@@ -4,9 +4,9 @@
 //! task, so a refusal leaves it as it was, then audits the change, tells
 //! everyone involved and plans the next escalation.
 
-use super::{priority_name, Effects, Hospital, Write};
+use super::{Effects, Hospital, Write};
 use crate::domain::roster::Roster;
-use crate::domain::task::{state_name, Task};
+use crate::domain::task::Task;
 use crate::domain::DomainError;
 use std::collections::BTreeSet;
 use wardpage_proto::{
@@ -257,10 +257,10 @@ impl Hospital {
             if t.view.priority == priority {
                 return Err(DomainError::InvalidState(format!(
                     "task is already {}",
-                    priority_name(priority)
+                    priority.as_str()
                 )));
             }
-            let from = priority_name(t.view.priority);
+            let from = t.view.priority.as_str();
             t.view.priority = priority;
             t.view.accept_by = t.view.raised_at + target.accept_within;
             t.view.complete_by = t.view.raised_at + target.complete_within;
@@ -272,7 +272,7 @@ impl Hospital {
             t.view.updated_at = now;
             Ok((
                 TaskChange::PriorityChanged,
-                format!("{from} -> {}", priority_name(priority)),
+                format!("{from} -> {}", priority.as_str()),
             ))
         })
     }
@@ -320,8 +320,8 @@ impl Hospital {
             entity: "task",
             entity_id: task.view.id.to_string(),
             action,
-            from_state: from.map(|s| state_name(s).to_owned()),
-            to_state: Some(state_name(task.state()).to_owned()),
+            from_state: from.map(|s| s.as_str().to_owned()),
+            to_state: Some(task.state().as_str().to_owned()),
             detail,
         });
     }
