@@ -76,6 +76,10 @@ impl Effects {
 }
 
 /// The live state of the hospital.
+///
+/// `targets`, `policies` and `last_action` are the domain's own (set by
+/// [`Hospital::new`] and `apply`); the other public fields are still read
+/// and written by the hub's writer when it loads and reloads.
 #[derive(Debug, Clone, Default)]
 pub struct Hospital {
     pub roster: Roster,
@@ -83,13 +87,13 @@ pub struct Hospital {
     pub pages: HashMap<PageId, Box<Page>>,
     /// Last sequence number used in each member of staff's stream.
     pub streams: HashMap<StaffId, u64>,
-    pub targets: Targets,
-    pub policies: Policies,
+    pub(super) targets: Targets,
+    pub(super) policies: Policies,
     /// Who has a device connected, and when each was last seen; kept by
     /// the hub's edge, read here for the directory.
     pub presence: HashMap<StaffId, (bool, Millis)>,
     /// When each member of staff last changed something, since start.
-    pub last_action: HashMap<StaffId, Millis>,
+    pub(super) last_action: HashMap<StaffId, Millis>,
     /// Pages not yet delivered to each recipient, by the stream position of
     /// the event that carries them: a transport ack looks only here.
     undelivered: HashMap<StaffId, BTreeSet<(u64, PageId)>>,
