@@ -162,6 +162,18 @@ pub enum Priority {
     Emergency,
 }
 
+impl Priority {
+    /// The snake_case name used on the wire, in messages and in the audit trail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Routine => "routine",
+            Priority::Soon => "soon",
+            Priority::Urgent => "urgent",
+            Priority::Emergency => "emergency",
+        }
+    }
+}
+
 /// Who may take a task: anyone on shift covering the ward who holds this
 /// role (on their current shift) or this skill.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -207,6 +219,19 @@ impl TaskState {
     /// Terminal states are final: no command moves a task out of them.
     pub fn is_terminal(self) -> bool {
         matches!(self, TaskState::Completed | TaskState::Cancelled)
+    }
+
+    /// The snake_case name used on the wire, in messages, the audit trail
+    /// and the store's state column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Offering => "offering",
+            TaskState::NoOneAccepted => "no_one_accepted",
+            TaskState::Accepted => "accepted",
+            TaskState::Started => "started",
+            TaskState::Completed => "completed",
+            TaskState::Cancelled => "cancelled",
+        }
     }
 }
 
@@ -323,6 +348,18 @@ pub enum PageState {
     Acknowledged,
     /// Nobody was on shift to receive it: the coordinator is told.
     Undeliverable,
+}
+
+impl PageState {
+    /// The snake_case name used on the wire, in the audit trail and the
+    /// store's state column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageState::Open => "open",
+            PageState::Acknowledged => "acknowledged",
+            PageState::Undeliverable => "undeliverable",
+        }
+    }
 }
 
 /// A page: "call me now" to a person or to everyone holding a role.

@@ -1,7 +1,7 @@
 //! Wards, staff and shifts: who is working now, where, and as what. Routing
 //! (who may take a task) and visibility (who hears about it) are answered here.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 use wardpage_proto::{
     Millis, Requirement, Role, ShiftView, Skill, StaffId, StaffRef, StaffView, WardId, WardView,
@@ -196,6 +196,37 @@ impl Roster {
             .collect();
         ids.sort();
         ids
+    }
+
+    /// Active staff on shift now in any of `roles`, covering `ward` when
+    /// one is given: whom an escalation step alerts.
+    pub fn on_shift_in(
+        &self,
+        roles: &[Role],
+        ward: Option<&WardId>,
+        now: Millis,
+    ) -> BTreeSet<StaffId> {
+        self.shifts
+            .iter()
+            .filter(|(id, s)| {
+                s.is_on(now)
+                    && roles.contains(&s.role)
+                    && ward.is_none_or(|w| s.covers(w))
+                    && self.staff.get(id).is_some_and(|st| st.active)
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Their names, for the audit trail; says so when there is nobody.
+    pub fn names(&self, who: &BTreeSet<StaffId>) -> String {
+        if who.is_empty() {
+            return "nobody (no one is on shift)".into();
+        }
+        who.iter()
+            .map(|s| self.staff_ref(*s).name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub fn staff_ref(&self, id: StaffId) -> StaffRef {

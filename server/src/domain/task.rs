@@ -28,7 +28,7 @@ impl Task {
         if self.view.state.is_terminal() {
             Err(DomainError::InvalidState(format!(
                 "task is {}; it is closed",
-                state_name(self.view.state)
+                self.view.state.as_str()
             )))
         } else {
             Ok(())
@@ -87,7 +87,7 @@ impl Task {
         if self.view.state != TaskState::Offering {
             return Err(DomainError::InvalidState(format!(
                 "task is {}, not offering",
-                state_name(self.view.state)
+                self.view.state.as_str()
             )));
         }
         if self.open_offer(who.id).is_none() {
@@ -114,7 +114,7 @@ impl Task {
         if self.view.state != TaskState::Offering {
             return Err(DomainError::InvalidState(format!(
                 "task is {}, not offering",
-                state_name(self.view.state)
+                self.view.state.as_str()
             )));
         }
         let Some(i) = self.open_offer(who) else {
@@ -150,7 +150,7 @@ impl Task {
         if self.view.state != TaskState::Accepted {
             return Err(DomainError::InvalidState(format!(
                 "task is {}, not accepted",
-                state_name(self.view.state)
+                self.view.state.as_str()
             )));
         }
         self.view.state = TaskState::Started;
@@ -211,17 +211,5 @@ impl Task {
         self.view.started_at = None;
         self.touch(now);
         Ok(())
-    }
-}
-
-/// The wire name of a state, for messages and the audit trail.
-pub fn state_name(s: TaskState) -> &'static str {
-    match s {
-        TaskState::Offering => "offering",
-        TaskState::NoOneAccepted => "no_one_accepted",
-        TaskState::Accepted => "accepted",
-        TaskState::Started => "started",
-        TaskState::Completed => "completed",
-        TaskState::Cancelled => "cancelled",
     }
 }

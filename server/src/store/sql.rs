@@ -40,14 +40,6 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-pub(super) fn page_state_name(s: wardpage_proto::PageState) -> &'static str {
-    match s {
-        wardpage_proto::PageState::Open => "open",
-        wardpage_proto::PageState::Acknowledged => "acknowledged",
-        wardpage_proto::PageState::Undeliverable => "undeliverable",
-    }
-}
-
 /// A page's last change: sent, or its latest receipt.
 pub(super) fn page_updated_at(p: &Page) -> Millis {
     p.updated_at()
@@ -508,7 +500,7 @@ impl $Store {
             .iter()
             .map(|t| TaskRow {
                 id: t.view.id.to_string(),
-                state: crate::domain::task_state_name(t.view.state),
+                state: t.view.state.as_str(),
                 ward: t.view.ward.0.clone(),
                 updated_at: t.view.updated_at,
                 next_escalation_at: t.view.next_escalation_at,
@@ -535,7 +527,7 @@ impl $Store {
             .map(|p| {
                 (
                     p.view.id.to_string(),
-                    page_state_name(p.view.state),
+                    p.view.state.as_str(),
                     page_updated_at(p),
                     p.view.next_escalation_at,
                     to_json(p),

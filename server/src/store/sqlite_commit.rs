@@ -18,8 +18,8 @@
 //! next commit; that commit then starts the WAL afresh.
 
 use super::sql::{
-    page_state_name, page_updated_at, to_json, AUDIT_ROWS, COMMAND_ROWS, END_SHIFT, EVENT_ROWS,
-    INBOX_ROWS, PAGE_ROWS, SET_INBOX_THROUGH, SHIFT_ROWS, STORE_ACK, STREAM_ROWS, TASK_ROWS,
+    page_updated_at, to_json, AUDIT_ROWS, COMMAND_ROWS, END_SHIFT, EVENT_ROWS, INBOX_ROWS,
+    PAGE_ROWS, SET_INBOX_THROUGH, SHIFT_ROWS, STORE_ACK, STREAM_ROWS, TASK_ROWS,
 };
 use super::{Batch, StoreResult};
 use rusqlite::{params, Connection};
@@ -122,7 +122,7 @@ impl DirectCommit {
             for t in &b.tasks {
                 st.execute(params![
                     t.view.id.to_string(),
-                    crate::domain::task_state_name(t.view.state),
+                    t.view.state.as_str(),
                     t.view.ward.0,
                     t.view.updated_at,
                     t.view.next_escalation_at,
@@ -135,7 +135,7 @@ impl DirectCommit {
             for p in &b.pages {
                 st.execute(params![
                     p.view.id.to_string(),
-                    page_state_name(p.view.state),
+                    p.view.state.as_str(),
                     page_updated_at(p),
                     p.view.next_escalation_at,
                     to_json(p),

@@ -1,0 +1,263 @@
+//! The whole hospital's live state and the one entry point that changes it:
+//! [`Hospital::apply`]. It checks permissions, runs the state machine, picks
+//! the recipients of each event and numbers every recipient's stream.
+//!
+//! This module holds the state, `apply` and its dispatch table, and the
+//! stream numbering every change goes through. One handler per command
+//! lives with its kind: `tasks` (raise and the task commands), `pages`,
+//! `shifts`, `queries` (snapshot, history, timeline, directory),
+//! `scheduling` (when a task or page next escalates, and escalating now),
+//! `firing` (carrying out a due escalation step) and `transport` (the
+//! transport acks that mark pages delivered).
+
+mod firing;
+mod pages;
+mod queries;
+mod scheduling;
+mod shifts;
+mod tasks;
+mod transport;
+
+use super::escalation::Policies;
+use super::page::Page;
+use super::roster::{Roster, Shift};
+use super::task::Task;
+use super::{AuditRecord, DomainError, Targets};
+use queries::resume;
+use std::collections::{BTreeSet, HashMap};
+use tasks::NewTask;
+use wardpage_proto::{Command, CommandResult, Event, Millis, PageId, StaffId, TaskId};
+
+/// Something the store must write because of a command.
+#[derive(Debug, Clone)]
+pub enum Write {
+    Task(Box<Task>),
+    Page(Box<Page>),
+    /// A shift started, replaced (`Some`) or ended (`None`).
+    Shift(StaffId, Option<Shift>),
+}
+
+/// One event and the stream position it takes in each recipient's stream.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub at: Millis,
+    pub event: Event,
+    pub recipients: Vec<(StaffId, u64)>,
+}
+
+/// What a successful command changed. Nothing of it may reach anyone before
+/// the store has committed it.
+#[derive(Debug, Clone, Default)]
+pub struct Effects {
+    /// The `ok` result for the command's sender (`None` for the hub's own changes).
+    pub result: Option<CommandResult>,
+    pub writes: Vec<Write>,
+    pub audit: Vec<AuditRecord>,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// Something that can escalate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    Task(TaskId),
+    Page(PageId),
+}
+
+impl Effects {
+    /// Appends `other`'s writes, audit rows and deliveries; its result wins.
+    pub fn merge(&mut self, other: Effects) {
+        if other.result.is_some() {
+            self.result = other.result;
+        }
+        self.writes.extend(other.writes);
+        self.audit.extend(other.audit);
+        self.deliveries.extend(other.deliveries);
+    }
+}
+
+/// The live state of the hospital.
+///
+/// `targets`, `policies` and `last_action` are the domain's own (set by
+/// [`Hospital::new`] and `apply`); the other public fields are still read
+/// and written by the hub's writer when it loads and reloads.
+#[derive(Debug, Clone, Default)]
+pub struct Hospital {
+    pub roster: Roster,
+    pub tasks: HashMap<TaskId, Box<Task>>,
+    pub pages: HashMap<PageId, Box<Page>>,
+    /// Last sequence number used in each member of staff's stream.
+    pub streams: HashMap<StaffId, u64>,
+    pub(super) targets: Targets,
+    pub(super) policies: Policies,
+    /// Who has a device connected, and when each was last seen; kept by
+    /// the hub's edge, read here for the directory.
+    pub presence: HashMap<StaffId, (bool, Millis)>,
+    /// When each member of staff last changed something, since start.
+    pub(super) last_action: HashMap<StaffId, Millis>,
+    /// Pages not yet delivered to each recipient, by the stream position of
+    /// the event that carries them: a transport ack looks only here.
+    undelivered: HashMap<StaffId, BTreeSet<(u64, PageId)>>,
+}
+
+impl Hospital {
+    /// An empty hospital with these targets and escalation policies.
+    pub fn new(targets: Targets, policies: Policies) -> Hospital {
+        Hospital {
+            targets,
+            policies,
+            ..Hospital::default()
+        }
+    }
+
+    /// The newest `seq` in this member of staff's stream (0 when empty).
+    pub fn cursor(&self, staff: StaffId) -> u64 {
+        self.streams.get(&staff).copied().unwrap_or(0)
+    }
+
+    /// Carries out `cmd` for `actor` at time `now`. On error nothing changed.
+    pub fn apply(
+        &mut self,
+        actor: StaffId,
+        cmd: &Command,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        let fx = self.apply_command(actor, cmd, now)?;
+        if !cmd.is_read_only() {
+            self.last_action.insert(actor, now);
+        }
+        Ok(fx)
+    }
+
+    /// The dispatch table: one handler per command.
+    fn apply_command(
+        &mut self,
+        actor: StaffId,
+        cmd: &Command,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        if !self.roster.staff.get(&actor).is_some_and(|s| s.active) {
+            return Err(DomainError::Forbidden("account is not active".into()));
+        }
+        match cmd {
+            Command::RaiseTask {
+                ward,
+                bed,
+                patient,
+                category,
+                priority,
+                requirement,
+                sbar,
+            } => {
+                let new = NewTask {
+                    ward,
+                    bed,
+                    patient,
+                    category: *category,
+                    priority: *priority,
+                    requirement: *requirement,
+                    sbar,
+                };
+                self.raise_task(actor, new, now)
+            }
+            Command::Accept { task } => self.accept(actor, *task, now),
+            Command::Decline { task, reason } => self.decline(actor, *task, reason, now),
+            Command::Start { task } => self.start(actor, *task, now),
+            Command::Complete { task, outcome } => self.complete(actor, *task, outcome, now),
+            Command::HandBack { task, reason } => self.hand_back(actor, *task, reason, now),
+            Command::Cancel { task, reason } => self.cancel(actor, *task, reason, now),
+            Command::Assign { task, staff } => self.assign(actor, *task, *staff, now),
+            Command::SetPriority { task, priority } => {
+                self.set_priority(actor, *task, *priority, now)
+            }
+            Command::SendPage {
+                target,
+                priority,
+                callback,
+                message,
+            } => self.send_page(actor, *target, *priority, callback, message, now),
+            Command::PageRead { page } => self.page_read(actor, *page, now),
+            Command::PageAck { page } => self.page_ack(actor, *page, now),
+            Command::StartShift {
+                staff,
+                role,
+                wards,
+                ends_at,
+            } => self.start_shift(actor, *staff, *role, wards, *ends_at, now),
+            Command::EndShift { staff } => self.end_shift(actor, *staff, now),
+            Command::EscalateNow { task } => self.escalate_now(actor, *task, now),
+            Command::History { since, after } => Ok(Effects {
+                result: Some(self.history(actor, *since, resume(after)?, now)?),
+                ..Effects::default()
+            }),
+            Command::Timeline { task } => self.timeline(actor, *task, now),
+            Command::Snapshot { after } => Ok(Effects {
+                result: Some(self.snapshot(actor, resume(after)?, now)),
+                ..Effects::default()
+            }),
+            Command::Directory {} => Ok(Effects {
+                result: Some(self.directory(now)),
+                ..Effects::default()
+            }),
+        }
+    }
+
+    fn require_overseer(&self, actor: StaffId, now: Millis, what: &str) -> Result<(), DomainError> {
+        if self.roster.oversees(actor, now) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden(format!(
+                "only a coordinator may {what}"
+            )))
+        }
+    }
+
+    /// Numbers the event in each recipient's stream and adds it to `fx`.
+    fn deliver(
+        &mut self,
+        fx: &mut Effects,
+        at: Millis,
+        event: Event,
+        recipients: BTreeSet<StaffId>,
+    ) {
+        let d = self.deliver_only(at, event, recipients);
+        fx.deliveries.push(d);
+    }
+
+    fn deliver_only(
+        &mut self,
+        at: Millis,
+        event: Event,
+        recipients: BTreeSet<StaffId>,
+    ) -> Delivery {
+        let recipients = recipients
+            .into_iter()
+            .map(|r| {
+                let seq = self.streams.entry(r).or_insert(0);
+                *seq += 1;
+                (r, *seq)
+            })
+            .collect();
+        Delivery {
+            at,
+            event,
+            recipients,
+        }
+    }
+
+    /// Drops closed tasks and answered pages last changed before
+    /// `CLOSED_KEPT` ago: the hub's memory, and the cost of `history`, stay
+    /// bounded however long it runs, and match what a restart loads.
+    /// Returns how many went.
+    pub fn forget_closed(&mut self, now: Millis) -> usize {
+        let kept = now - super::CLOSED_KEPT;
+        let (tasks, pages) = (self.tasks.len(), self.pages.len());
+        self.tasks
+            .retain(|_, t| !t.state().is_terminal() || t.view.updated_at >= kept);
+        self.pages
+            .retain(|_, p| p.is_open() || p.updated_at() >= kept);
+        if self.pages.len() != pages {
+            self.rebuild_indexes();
+        }
+        tasks - self.tasks.len() + pages - self.pages.len()
+    }
+}

@@ -1,0 +1,360 @@
+//! The task commands: raise, and one handler for each move a task can make
+//! (accept, decline, start, complete, hand back, cancel, assign, set
+//! priority). Each runs the state machine in `task.rs` on a copy of the
+//! task, so a refusal leaves it as it was, then audits the change, tells
+//! everyone involved and plans the next escalation.
+
+use super::{Effects, Hospital, Write};
+use crate::domain::roster::Roster;
+use crate::domain::task::Task;
+use crate::domain::DomainError;
+use std::collections::BTreeSet;
+use wardpage_proto::{
+    Category, CommandResult, Event, Millis, Priority, Requirement, Sbar, StaffId, TaskChange,
+    TaskId, TaskState, TaskView, WardId,
+};
+
+/// The fields of a `raise_task` command.
+pub(super) struct NewTask<'a> {
+    pub ward: &'a WardId,
+    pub bed: &'a String,
+    pub patient: &'a String,
+    pub category: Category,
+    pub priority: Priority,
+    pub requirement: Requirement,
+    pub sbar: &'a Sbar,
+}
+
+impl Hospital {
+    pub(super) fn raise_task(
+        &mut self,
+        actor: StaffId,
+        new: NewTask<'_>,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        let oversees = self.roster.oversees(actor, now);
+        if self.roster.on_shift(actor, now).is_none() && !oversees {
+            return Err(DomainError::Forbidden(
+                "only staff on shift may raise tasks".into(),
+            ));
+        }
+        let (ward, bed) = (new.ward, new.bed);
+        let w = self
+            .roster
+            .wards
+            .get(ward)
+            .ok_or_else(|| DomainError::NotFound(format!("no ward `{ward}`")))?;
+        if !w.beds.is_empty() && !w.beds.iter().any(|b| b == bed) {
+            return Err(DomainError::NotFound(format!(
+                "{} has no bed `{bed}`",
+                w.name
+            )));
+        }
+        let mut task = self.new_task(actor, &new, now);
+        let candidates = self.roster.candidates(ward, new.requirement, actor, now);
+        task.offer_to(
+            candidates
+                .into_iter()
+                .map(|c| self.roster.staff_ref(c))
+                .collect(),
+        );
+        let change = if task.state() == TaskState::Offering {
+            TaskChange::Raised
+        } else {
+            TaskChange::NoOneAccepted
+        };
+        let mut fx = Effects::default();
+        let id = task.view.id;
+        let offered: Vec<&str> = task
+            .view
+            .offers
+            .iter()
+            .map(|o| o.staff.name.as_str())
+            .collect();
+        let detail = if offered.is_empty() {
+            "nobody on shift can take it".to_owned()
+        } else {
+            format!("offered to {}", offered.join(", "))
+        };
+        self.audit_task(&mut fx, actor, &task, "raise", None, detail, now);
+        let fx = self.finish_task(fx, actor, task, change, now)?;
+        Ok(self.escalate_at_once(fx, id, now))
+    }
+
+    /// The task as raised, before it is offered to anyone.
+    fn new_task(&self, actor: StaffId, new: &NewTask<'_>, now: Millis) -> Task {
+        let target = self.targets.for_priority(new.priority);
+        Task {
+            view: TaskView {
+                id: TaskId::new_ordered(now),
+                version: 1,
+                ward: new.ward.clone(),
+                bed: new.bed.clone(),
+                patient: new.patient.clone(),
+                category: new.category,
+                priority: new.priority,
+                requirement: new.requirement,
+                sbar: new.sbar.clone(),
+                state: TaskState::Offering,
+                unassigned_reason: None,
+                raised_by: self.roster.staff_ref(actor),
+                offers: Vec::new(),
+                assignee: None,
+                raised_at: now,
+                updated_at: now,
+                accept_by: now + target.accept_within,
+                complete_by: now + target.complete_within,
+                accepted_at: None,
+                started_at: None,
+                closed_at: None,
+                closing_note: None,
+                escalation_level: 0,
+                next_escalation_at: None,
+            },
+            involved: BTreeSet::from([actor]),
+            escalation: Default::default(),
+        }
+    }
+
+    pub(super) fn accept(
+        &mut self,
+        actor: StaffId,
+        task: TaskId,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        let who = self.roster.staff_ref(actor);
+        self.change_task(actor, task, now, "accept", |t, _| {
+            t.accept(who, now)
+                .map(|_| (TaskChange::Accepted, String::new()))
+        })
+    }
+
+    pub(super) fn decline(
+        &mut self,
+        actor: StaffId,
+        task: TaskId,
+        reason: &str,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        let fx = self.change_task(actor, task, now, "decline", |t, _| {
+            let none_left = t.decline(actor, reason, now)?;
+            let change = if none_left {
+                TaskChange::NoOneAccepted
+            } else {
+                TaskChange::Declined
+            };
+            Ok((change, reason.to_owned()))
+        })?;
+        // Every candidate said no: do not wait for the timer.
+        Ok(self.escalate_at_once(fx, task, now))
+    }
+
+    pub(super) fn start(
+        &mut self,
+        actor: StaffId,
+        task: TaskId,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        self.change_task(actor, task, now, "start", |t, _| {
+            t.start(actor, now)
+                .map(|_| (TaskChange::Started, String::new()))
+        })
+    }
+
+    pub(super) fn complete(
+        &mut self,
+        actor: StaffId,
+        task: TaskId,
+        outcome: &str,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        self.change_task(actor, task, now, "complete", |t, _| {
+            t.complete(actor, outcome, now)
+                .map(|_| (TaskChange::Completed, outcome.to_owned()))
+        })
+    }
+
+    pub(super) fn hand_back(
+        &mut self,
+        actor: StaffId,
+        task: TaskId,
+        reason: &str,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        self.change_task(actor, task, now, "hand_back", |t, roster| {
+            t.hand_back(actor, now)?;
+            let candidates = roster.candidates(&t.view.ward, t.view.requirement, actor, now);
+            let candidates = candidates
+                .into_iter()
+                .filter(|c| *c != t.view.raised_by.id)
+                .map(|c| roster.staff_ref(c))
+                .collect();
+            t.offer_to(candidates);
+            Ok((TaskChange::HandedBack, reason.to_owned()))
+        })
+    }
+
+    pub(super) fn cancel(
+        &mut self,
+        actor: StaffId,
+        task: TaskId,
+        reason: &str,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        let oversees = self.roster.oversees(actor, now);
+        self.change_task(actor, task, now, "cancel", |t, _| {
+            if t.view.raised_by.id != actor && !oversees {
+                return Err(DomainError::Forbidden(
+                    "only the raiser or a coordinator may cancel a task".into(),
+                ));
+            }
+            t.cancel(reason, now)
+                .map(|_| (TaskChange::Cancelled, reason.to_owned()))
+        })
+    }
+
+    pub(super) fn assign(
+        &mut self,
+        actor: StaffId,
+        task: TaskId,
+        staff: StaffId,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        self.require_overseer(actor, now, "assign tasks")?;
+        if !self.roster.staff.contains_key(&staff) {
+            return Err(DomainError::NotFound(format!("no member of staff {staff}")));
+        }
+        let to = self.roster.staff_ref(staff);
+        if self.roster.on_shift(staff, now).is_none() {
+            return Err(DomainError::InvalidState(format!(
+                "{} is not on shift",
+                to.name
+            )));
+        }
+        let detail = format!("to {}", to.name);
+        self.change_task(actor, task, now, "assign", |t, _| {
+            t.assign(to, now).map(|_| (TaskChange::Assigned, detail))
+        })
+    }
+
+    pub(super) fn set_priority(
+        &mut self,
+        actor: StaffId,
+        task: TaskId,
+        priority: Priority,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        self.require_overseer(actor, now, "change priorities")?;
+        let target = self.targets.for_priority(priority);
+        let replan = self
+            .tasks
+            .get(&task)
+            .and_then(|t| self.replan_mid_ladder(t, priority, now));
+        self.change_task(actor, task, now, "set_priority", |t, _| {
+            if t.view.state.is_terminal() {
+                return Err(DomainError::InvalidState("task is closed".into()));
+            }
+            if t.view.priority == priority {
+                return Err(DomainError::InvalidState(format!(
+                    "task is already {}",
+                    priority.as_str()
+                )));
+            }
+            let from = t.view.priority.as_str();
+            t.view.priority = priority;
+            t.view.accept_by = t.view.raised_at + target.accept_within;
+            t.view.complete_by = t.view.raised_at + target.complete_within;
+            if let Some((step, at)) = replan {
+                t.escalation.step = step;
+                t.view.next_escalation_at = Some(at);
+            }
+            t.view.version += 1;
+            t.view.updated_at = now;
+            Ok((
+                TaskChange::PriorityChanged,
+                format!("{from} -> {}", priority.as_str()),
+            ))
+        })
+    }
+
+    /// Runs `f` on a copy of the task; stores it only if `f` succeeds, so a
+    /// refused command leaves the task exactly as it was.
+    fn change_task(
+        &mut self,
+        actor: StaffId,
+        id: TaskId,
+        now: Millis,
+        action: &'static str,
+        f: impl FnOnce(&mut Task, &Roster) -> Result<(TaskChange, String), DomainError>,
+    ) -> Result<Effects, DomainError> {
+        let before = self
+            .tasks
+            .get(&id)
+            .ok_or_else(|| DomainError::NotFound(format!("no task {id}")))?;
+        if !self.roster.oversees(actor, now) && !self.task_visible_to(before, actor, now) {
+            // Do not reveal other wards' tasks: it reads as not found.
+            return Err(DomainError::NotFound(format!("no task {id}")));
+        }
+        let from = before.state();
+        let mut task = Task::clone(before);
+        let (change, detail) = f(&mut task, &self.roster)?;
+        let mut fx = Effects::default();
+        self.audit_task(&mut fx, actor, &task, action, Some(from), detail, now);
+        self.finish_task(fx, actor, task, change, now)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn audit_task(
+        &self,
+        fx: &mut Effects,
+        actor: StaffId,
+        task: &Task,
+        action: &'static str,
+        from: Option<TaskState>,
+        detail: String,
+        now: Millis,
+    ) {
+        fx.audit.push(crate::domain::AuditRecord {
+            at: now,
+            actor: Some(actor),
+            entity: "task",
+            entity_id: task.view.id.to_string(),
+            action,
+            from_state: from.map(|s| s.as_str().to_owned()),
+            to_state: Some(task.state().as_str().to_owned()),
+            detail,
+        });
+    }
+
+    /// Plans the task's next escalation, tells everyone who hears of it and
+    /// stores it.
+    fn finish_task(
+        &mut self,
+        mut fx: Effects,
+        actor: StaffId,
+        mut task: Task,
+        change: TaskChange,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        self.schedule_task(&mut task, now);
+        let mut recipients: BTreeSet<StaffId> = task.involved.clone();
+        recipients.extend(self.roster.ward_team(&task.view.ward, now));
+        recipients.extend(self.roster.overseers(now));
+        self.deliver(
+            &mut fx,
+            now,
+            Event::Task {
+                change,
+                task: task.view.clone(),
+                by: Some(self.roster.staff_ref(actor)),
+            },
+            recipients,
+        );
+        fx.result = Some(CommandResult::Task {
+            task: task.view.clone(),
+        });
+        fx.writes.push(Write::Task(Box::new(task.clone())));
+        self.tasks.insert(task.view.id, Box::new(task));
+        Ok(fx)
+    }
+}
