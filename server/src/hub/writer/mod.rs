@@ -52,6 +52,16 @@ const MAX_BATCH: usize = 2048;
 /// How often the writer flushes transport acks and checks for roster edits.
 const TICK: Duration = Duration::from_millis(500);
 
+/// What staging a message asks of the run loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+enum StageOutcome {
+    /// Keep taking messages.
+    Continue,
+    /// The hub asked the writer to stop: commit what is queued, then stop.
+    Stop,
+}
+
 pub struct Writer {
     hospital: Hospital,
     store: Arc<dyn Store>,
@@ -228,17 +238,20 @@ impl Writer {
                 }
                 msg = rx.recv(), if room => match msg {
                     Some(m) => {
-                        stopping |= self.stage(m, &mut staged).await;
+                        stopping |= self.stage(m, &mut staged).await == StageOutcome::Stop;
                         while staged.commands < MAX_BATCH {
                             match rx.try_recv() {
-                                Ok(m) => stopping |= self.stage(m, &mut staged).await,
+                                Ok(m) => {
+                                    stopping |= self.stage(m, &mut staged).await == StageOutcome::Stop;
+                                }
                                 Err(_) => break,
                             }
                         }
                         if stopping {
                             // Commit what is already queued behind the shutdown too.
                             while let Ok(m) = rx.try_recv() {
-                                self.stage(m, &mut staged).await;
+                                // Stopping already: a second stop changes nothing.
+                                let _ = self.stage(m, &mut staged).await;
                             }
                         }
                     }
@@ -246,7 +259,8 @@ impl Writer {
                 },
                 _ = tick.tick() => self.maintain(&mut staged).await,
                 _ = Self::next_deadline(earliest) => {
-                    self.stage(WriterMsg::EscalateDue, &mut staged).await;
+                    // Only a shutdown message stops the writer.
+                    let _ = self.stage(WriterMsg::EscalateDue, &mut staged).await;
                 }
             }
             if in_flight.is_none() && !staged.is_empty() {
@@ -260,9 +274,9 @@ impl Writer {
     }
 
     /// Applies one message to the in-memory state and stages what it writes
-    /// and what it may say once that is committed. Returns whether the hub
-    /// asked the writer to stop.
-    async fn stage(&mut self, msg: WriterMsg, staged: &mut Staged) -> bool {
+    /// and what it may say once that is committed; [`StageOutcome::Stop`]
+    /// when the hub asked the writer to stop.
+    async fn stage(&mut self, msg: WriterMsg, staged: &mut Staged) -> StageOutcome {
         let now = now_ms();
         match msg {
             WriterMsg::Command {
@@ -291,7 +305,7 @@ impl Writer {
                 staged.releases.push(Release::Whois(reply, answer));
             }
             WriterMsg::Stats { reply } => staged.releases.push(Release::Stats(reply)),
-            WriterMsg::Shutdown => return true,
+            WriterMsg::Shutdown => return StageOutcome::Stop,
             WriterMsg::Presence { staff } => {
                 let connected = self.registry.count(staff) > 0;
                 self.presence(staff, connected, now);
@@ -299,6 +313,6 @@ impl Writer {
             WriterMsg::EscalateDue => self.escalate_due(now, staged),
             WriterMsg::RosterChanged { version } => self.reload_roster(version, staged).await,
         }
-        false
+        StageOutcome::Continue
     }
 }
