@@ -177,7 +177,7 @@ async fn websocket(
         warn!(origin = ?headers.get(header::ORIGIN), "WebSocket refused: origin not allowed");
         return api_error(StatusCode::FORBIDDEN, "forbidden", "origin not allowed");
     }
-    if *hub.shutdown.borrow() {
+    if hub.shutdown.is_cancelled() {
         return api_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
@@ -185,13 +185,15 @@ async fn websocket(
         );
     }
     let id = CONN_IDS.fetch_add(1, Ordering::Relaxed);
+    // Tracked, so that shutdown waits for the connection to say goodbye.
+    let tracker = hub.connections.clone();
     ws.max_message_size(WS_MAX_MESSAGE)
         .max_frame_size(WS_MAX_MESSAGE)
         // Small buffers: idle phones are the common case; tungstenite's
         // defaults cost over 128 KiB per connection.
         .read_buffer_size(1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| connection::serve(hub, socket, id))
+        .on_upgrade(move |socket| tracker.track_future(connection::serve(hub, socket, id)))
 }
 
 async fn healthz(State(hub): State<Arc<Hub>>) -> Response {

@@ -26,7 +26,8 @@ use std::time::Duration;
 use store::sqlite::SqliteStore;
 use store::{HubClaim, Store};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::info;
 
 /// Opens the store named by `config`: a `postgres://` URL, or else a
@@ -102,6 +103,10 @@ pub async fn run_claimed(
     served
 }
 
+/// How long shutdown waits for connections to close before the writer
+/// commits and stops.
+const CONNECTIONS_CLOSE: Duration = Duration::from_secs(5);
+
 /// How often a PostgreSQL claim's connection is checked.
 const CLAIM_CHECK: Duration = Duration::from_secs(2);
 /// How long a check may take before the claim counts as lost.
@@ -175,16 +180,17 @@ async fn serve(
             }
         }
     };
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop = CancellationToken::new();
     let hub = Arc::new(Hub {
         store,
         writer: writer.clone(),
         registry,
-        metrics: metrics.clone(),
+        metrics,
         config,
         logins: auth::LoginThrottle::default(),
         passwords: auth::PasswordChecker::new(2),
-        shutdown: stop_rx,
+        shutdown: stop.clone(),
+        connections: TaskTracker::new(),
     });
     let app = http::router(hub.clone());
     ready();
@@ -196,7 +202,7 @@ async fn serve(
             tokio::spawn(async move {
                 shutdown.await;
                 info!("shutting down: closing connections");
-                let _ = stop_tx.send(true);
+                stop.cancel();
                 stopper.graceful_shutdown(Some(Duration::from_secs(5)));
             });
             // Replies and events are small frames written back to back:
@@ -219,18 +225,16 @@ async fn serve(
                 .with_graceful_shutdown(async move {
                     shutdown.await;
                     info!("shutting down: closing connections");
-                    let _ = stop_tx.send(true);
+                    stop.cancel();
                 })
                 .await?;
         }
     }
     // Give connections a moment to pass on replies to commands in flight.
-    for _ in 0..50 {
-        if metrics.connections_open.get() <= 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Bounded: a connection that cannot get its goodbye out must not keep
+    // the writer from its last commit.
+    hub.connections.close();
+    let _ = tokio::time::timeout(CONNECTIONS_CLOSE, hub.connections.wait()).await;
     drop(hub);
     writer.shutdown().await;
     writer_result

@@ -310,7 +310,7 @@ impl Session {
     }
 
     async fn run(mut self, hub: &Arc<Hub>, ws: &mut WebSocket) -> &'static str {
-        let mut shutdown = hub.shutdown.clone();
+        let shutdown = hub.shutdown.clone();
         let mut pending = FuturesUnordered::new();
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
         let mut last_heard = Instant::now();
@@ -440,7 +440,7 @@ impl Session {
                         _ => "kicked",
                     };
                 }
-                _ = shutdown.changed() => {
+                _ = shutdown.cancelled() => {
                     // Let replies to commands already committed go out first.
                     while let Ok(Some(reply)) = tokio::time::timeout(Duration::from_secs(2), pending.next()).await {
                         if !send_text(ws, reply_text(reply)).await { break; }

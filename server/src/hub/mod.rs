@@ -12,7 +12,8 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use std::sync::Arc;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Everything a request handler needs, shared by all connections.
 pub struct Hub {
@@ -25,6 +26,9 @@ pub struct Hub {
     pub passwords: crate::auth::PasswordChecker,
     /// Per-account brake on password guessing.
     pub logins: crate::auth::LoginThrottle,
-    /// Flips to `true` when the hub starts shutting down.
-    pub shutdown: watch::Receiver<bool>,
+    /// Cancelled when the hub starts shutting down.
+    pub shutdown: CancellationToken,
+    /// Every connection's task, so that shutdown can wait for them to pass
+    /// on the replies still owed before the writer stops.
+    pub connections: TaskTracker,
 }
