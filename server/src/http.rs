@@ -337,7 +337,11 @@ async fn websocket(
         // defaults cost over 128 KiB per connection.
         .read_buffer_size(1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| connection::serve(hub, socket, id))
+        .on_upgrade(move |socket| {
+            // Tracked, so that shutdown waits for the connection's goodbye.
+            let tracker = hub.connections.clone();
+            tracker.track_future(connection::serve(hub, socket, id))
+        })
 }
 
 async fn healthz(State(hub): State<Arc<Hub>>) -> Response {

@@ -130,6 +130,9 @@ async fn watch_accounts(store: Arc<dyn Store>, changed: watch::Sender<u64>) {
     }
 }
 
+/// How long shutdown waits for connections to pass on their last replies.
+const CONNECTIONS_CLOSE: Duration = Duration::from_secs(5);
+
 /// How often a PostgreSQL claim's connection is checked.
 const CLAIM_CHECK: Duration = Duration::from_secs(2);
 /// How long a check may take before the claim counts as lost.
@@ -224,6 +227,7 @@ async fn serve(
         ),
         sessions_changed: sessions_rx,
         shutdown: stop_rx,
+        connections: tokio_util::task::TaskTracker::new(),
     });
     tokio::spawn(watch_accounts(hub.store.clone(), sessions_tx));
     let tls = match (&hub.config.tls_cert, &hub.config.tls_key) {
@@ -247,12 +251,17 @@ async fn serve(
         let _ = stop_tx.send(true);
     })
     .await?;
-    // Give connections a moment to pass on replies to commands in flight.
-    for _ in 0..50 {
-        if metrics.connections_open.get() <= 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    // Give connections a moment (at most 5 s) to pass on replies to
+    // commands in flight: every connection task is tracked.
+    hub.connections.close();
+    if tokio::time::timeout(CONNECTIONS_CLOSE, hub.connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = hub.connections.len(),
+            "connections still open after 5 s; stopping anyway"
+        );
     }
     drop(hub);
     writer.shutdown().await;

@@ -32,4 +32,7 @@ pub struct Hub {
     pub sessions_changed: watch::Receiver<u64>,
     /// Flips to `true` when the hub starts shutting down.
     pub shutdown: watch::Receiver<bool>,
+    /// Every connection's task, so that shutdown can wait for them to pass
+    /// on the replies still owed before the writer stops.
+    pub connections: tokio_util::task::TaskTracker,
 }

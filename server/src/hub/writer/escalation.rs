@@ -1,0 +1,76 @@
+//! The escalation timer: the writer mirrors every pending deadline from
+//! committed state, sleeps until the earliest, and fires what is due,
+//! oldest first, as one batch.
+
+use super::batch::Staged;
+use super::Writer;
+use crate::clock::now_ms;
+use crate::domain::Subject;
+use std::time::Duration;
+use wardpage_proto::Millis;
+
+/// Escalations claimed per wake-up.
+const ESCALATION_BATCH: usize = 256;
+
+impl Writer {
+    pub(super) fn set_deadline(&mut self, subject: Subject, due: Option<Millis>) {
+        if let Some(old) = self.due_of.remove(&subject) {
+            self.deadlines.remove(&(old, subject));
+        }
+        if let Some(d) = due {
+            self.due_of.insert(subject, d);
+            self.deadlines.insert((d, subject));
+        }
+    }
+
+    /// Sleeps until the earliest escalation is due (forever if none is).
+    pub(super) async fn next_deadline(earliest: Option<Millis>) {
+        match earliest {
+            Some(due) => {
+                let wait = (due - now_ms()).max(0) as u64;
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    }
+
+    /// Fires every escalation due by `now` (at most a batch per wake-up),
+    /// from the writer's mirror of the committed deadlines: with one hub per
+    /// database that mirror is the whole truth, so no store read is needed
+    /// on the writer (hubs sharing a database will claim rows instead).
+    pub(super) fn escalate_due(&mut self, now: Millis, staged: &mut Staged) {
+        let due: Vec<(Millis, Subject)> = self
+            .deadlines
+            .iter()
+            .take_while(|(d, _)| *d <= now)
+            .take(ESCALATION_BATCH)
+            .copied()
+            .collect();
+        for (at, subject) in due {
+            if let Some(fx) = self.hospital.escalate(subject, now) {
+                self.metrics
+                    .escalation_lateness
+                    .observe((now - at).max(0) as f64 / 1000.0);
+                self.metrics.escalations.inc();
+                staged.pending.absorb(fx, &mut self.inbox, &mut self.audit);
+            } else {
+                // Acted on since it was stored: its new deadline (if any) is
+                // written with that change. A deadline that is past yet not
+                // due by the rules is dropped, so the timer cannot spin on it.
+                let current = match subject {
+                    Subject::Task(id) => self
+                        .hospital
+                        .tasks
+                        .get(&id)
+                        .and_then(|t| t.view.next_escalation_at),
+                    Subject::Page(id) => self
+                        .hospital
+                        .pages
+                        .get(&id)
+                        .and_then(|p| p.view.next_escalation_at),
+                };
+                self.set_deadline(subject, current.filter(|d| *d > now));
+            }
+        }
+    }
+}
