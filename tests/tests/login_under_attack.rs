@@ -1,4 +1,5 @@
-//! A measurement, not a check: how long a real user's login takes from a
+//! A measurement, not a check: how long a real user's login (and then
+//! hello, welcome and a whole snapshot) takes from a
 //! clean source while each denial-of-service attack runs against the real
 //! binary on loopback. Ignored by default; run it with
 //! `WARDPAGE_BIN=<release wardpage> cargo test -p wardpage-tests --test
@@ -41,6 +42,22 @@ async fn login_from(
     Ok((res.status().as_u16(), retry))
 }
 
+/// A login from the client's source: status and the token, if any.
+async fn login_token_from(
+    http: &reqwest::Client,
+    base: &str,
+    username: &str,
+) -> anyhow::Result<(u16, Option<String>)> {
+    let res = http
+        .post(format!("{base}/api/login"))
+        .json(&serde_json::json!({ "username": username, "password": DEMO_PASSWORD }))
+        .send()
+        .await?;
+    let status = res.status().as_u16();
+    let body: serde_json::Value = res.json().await.unwrap_or_default();
+    Ok((status, body["token"].as_str().map(String::from)))
+}
+
 /// A raw TCP connection to the hub from `source`.
 async fn tcp_from(source: IpAddr, hub: SocketAddr) -> anyhow::Result<TcpStream> {
     let socket = TcpSocket::new_v4()?;
@@ -59,8 +76,8 @@ async fn measure_login_round_trip_during_attacks() -> anyhow::Result<()> {
             .await?;
     let base = hub.base();
     let addr = hub.addr;
-    println!("| attack | logins | p50 ms | max ms | refused |");
-    println!("| --- | --- | --- | --- | --- |");
+    println!("| attack | logins | login p50 ms | login max ms | login + hello + snapshot p50 ms | max ms | refused |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
     measure("none", &base, || async { Ok(Vec::new()) }).await?;
     measure(
         "500 concurrent made-up logins from 8 sources",
@@ -175,22 +192,34 @@ where
     let held = attack().await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let http = http_from(src(200))?;
-    let mut times = Vec::new();
+    let (mut times, mut trips) = (Vec::new(), Vec::new());
     let mut refused = 0;
     for _ in 0..20 {
         let t = std::time::Instant::now();
-        let (status, _) = login_from(&http, base, "coord.hale", DEMO_PASSWORD).await?;
+        let (status, token) = login_token_from(&http, base, "coord.hale").await?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
-        if status != 200 {
-            refused += 1;
+        match token.filter(|_| status == 200) {
+            // The rest of the round trip: hello, welcome, a whole snapshot.
+            Some(token) => {
+                let mut c = Client::connect(base, &token, 0).await?;
+                wardpage_tests::story::snapshot(&mut c).await?;
+                trips.push(t.elapsed().as_secs_f64() * 1000.0);
+                c.close().await;
+            }
+            None => refused += 1,
         }
     }
+    trips.sort_by(f64::total_cmp);
     for h in &held {
         h.abort();
     }
     times.sort_by(f64::total_cmp);
+    let (p50, max) = match trips.len() {
+        0 => (f64::NAN, f64::NAN),
+        n => (trips[n / 2], trips[n - 1]),
+    };
     println!(
-        "| {name} | {} | {:.0} | {:.0} | {refused} |",
+        "| {name} | {} | {:.0} | {:.0} | {p50:.0} | {max:.0} | {refused} |",
         times.len(),
         times[times.len() / 2],
         times[times.len() - 1]
