@@ -7,6 +7,7 @@ pub mod client;
 pub mod hub;
 pub mod pg;
 pub mod sim;
+pub mod sources;
 pub mod story;
 
 pub use client::{Client, CommandError};

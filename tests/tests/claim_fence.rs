@@ -9,34 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wardpage_proto::TaskId;
 use wardpage_tests::hub::HubProcess;
+use wardpage_tests::pg::on_fresh_postgres;
 use wardpage_tests::story::*;
 use wardpage_tests::Client;
-
-/// Runs `story` on a fresh PostgreSQL database, dropped afterwards; skips
-/// loudly when no server is named.
-async fn on_fresh_postgres<F, Fut>(test: &str, story: F) -> anyhow::Result<()>
-where
-    F: FnOnce(String) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    let Ok(admin_url) = std::env::var("WARDPAGE_TEST_POSTGRES") else {
-        eprintln!("SKIPPED {test}: set WARDPAGE_TEST_POSTGRES=postgres://user@host/db to run it");
-        return Ok(());
-    };
-    let name = format!("wardpage_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await?;
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .unwrap_or((admin_url.as_str(), ""));
-    let result = story(format!("{base}/{name}")).await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
-    result
-}
 
 async fn start_hub(url: &str) -> anyhow::Result<HubProcess> {
     HubProcess::start(std::path::Path::new(url), "127.0.0.1:0".parse()?, &[]).await

@@ -12,37 +12,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use wardpage_proto::ErrorCode;
+use wardpage_tests::sources::{http_from, login_from, src};
 use wardpage_tests::story::*;
 use wardpage_tests::{Client, CommandError, TestHub, DEMO_PASSWORD};
-
-fn src(last: u8) -> IpAddr {
-    IpAddr::from([127, 0, 0, last])
-}
-
-/// An HTTP client whose connections come from `source`.
-fn http_from(source: IpAddr) -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder().local_address(source).build()?)
-}
-
-/// A login attempt from `source`: status and `Retry-After`.
-async fn login_from(
-    http: &reqwest::Client,
-    base: &str,
-    username: &str,
-    password: &str,
-) -> anyhow::Result<(u16, Option<String>)> {
-    let res = http
-        .post(format!("{base}/api/login"))
-        .json(&serde_json::json!({ "username": username, "password": password }))
-        .send()
-        .await?;
-    let retry = res
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
-    Ok((res.status().as_u16(), retry))
-}
 
 /// A raw TCP connection to the hub from `source`.
 async fn tcp_from(source: IpAddr, hub: SocketAddr) -> anyhow::Result<TcpStream> {

@@ -10,37 +10,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
+use wardpage_tests::sources::{http_from, login_from, src};
 use wardpage_tests::story::needs_role;
 use wardpage_tests::{Client, DEMO_PASSWORD};
-
-fn src(last: u8) -> IpAddr {
-    IpAddr::from([127, 0, 0, last])
-}
-
-/// An HTTP client whose connections come from `source`.
-fn http_from(source: IpAddr) -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder().local_address(source).build()?)
-}
-
-/// A login attempt from `source`: status and `Retry-After`.
-async fn login_from(
-    http: &reqwest::Client,
-    base: &str,
-    username: &str,
-    password: &str,
-) -> anyhow::Result<(u16, Option<String>)> {
-    let res = http
-        .post(format!("{base}/api/login"))
-        .json(&serde_json::json!({ "username": username, "password": password }))
-        .send()
-        .await?;
-    let retry = res
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
-    Ok((res.status().as_u16(), retry))
-}
 
 /// A login from the client's source: status and the token, if any.
 async fn login_token_from(
