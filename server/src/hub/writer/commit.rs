@@ -199,8 +199,9 @@ impl Writer {
 
 /// Tells whoever waits on a release that its batch was not stored.
 fn refuse(r: Release) {
+    // Not "nothing changed": a commit that failed may still have landed.
     const NOT_STORED: &str =
-        "the hub could not store this; nothing changed, retry with the same id";
+        "the hub could not confirm this was stored (it may or may not have been applied); retry with the same id, which applies it at most once";
     match r {
         Release::Reply(id, reply, _) | Release::Timeline(id, _, reply) => {
             let _ = reply.send(error_frame(Some(id), ErrorCode::Internal, NOT_STORED));
