@@ -239,3 +239,28 @@ impl HubProcess {
         Ok(self.child.wait().await?)
     }
 }
+
+/// Runs the `wardpage` CLI on `db` with `stdin`, as hospital IT would beside
+/// a running hub; its stdout, or an error with its stderr if it failed.
+pub fn wardpage_cli(db: &Path, args: &[&str], stdin: &str) -> anyhow::Result<String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new(wardpage_bin()?)
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(mut i) = child.stdin.take() {
+        i.write_all(stdin.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "wardpage {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}

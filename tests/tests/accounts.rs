@@ -5,31 +5,8 @@
 use anyhow::Context;
 use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
+use wardpage_tests::hub::wardpage_cli;
 use wardpage_tests::{Client, DEMO_PASSWORD};
-
-/// Runs the `wardpage` CLI on `db` with `stdin`; its stdout.
-fn wardpage_cli(db: &std::path::Path, args: &[&str], stdin: &str) -> anyhow::Result<String> {
-    use std::io::Write;
-    let mut child = std::process::Command::new(wardpage_tests::hub::wardpage_bin()?)
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .env("RUST_LOG", "warn")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()?;
-    if let Some(mut i) = child.stdin.take() {
-        i.write_all(stdin.as_bytes())?;
-    }
-    let out = child.wait_with_output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "wardpage {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 #[tokio::test]
 async fn passwd_disable_and_revoke_end_sessions_and_close_their_sockets() -> anyhow::Result<()> {

@@ -2,35 +2,12 @@
 //! into a running hub, and watch it through /healthz and /metrics.
 
 use anyhow::Context;
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use wardpage_proto::{Command as Cmd, CommandResult};
 use wardpage_tests::client::login;
-use wardpage_tests::hub::wardpage_bin;
+use wardpage_tests::hub::{wardpage_bin, wardpage_cli};
 use wardpage_tests::story::*;
 use wardpage_tests::{Client, HubProcess};
-
-fn wardpage(db: &std::path::Path, args: &[&str], stdin: &str) -> anyhow::Result<String> {
-    let mut child = Command::new(wardpage_bin()?)
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    if let Some(mut i) = child.stdin.take() {
-        i.write_all(stdin.as_bytes())?;
-    }
-    let out = child.wait_with_output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "wardpage {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 #[tokio::test]
 async fn accounts_and_rosters_change_a_running_hub() -> anyhow::Result<()> {
@@ -40,7 +17,7 @@ async fn accounts_and_rosters_change_a_running_hub() -> anyhow::Result<()> {
     let base = hub.base();
 
     // A locum FY1 arrives: IT adds the account while the hub runs.
-    let out = wardpage(
+    let out = wardpage_cli(
         &db,
         &[
             "user",
@@ -57,7 +34,7 @@ async fn accounts_and_rosters_change_a_running_hub() -> anyhow::Result<()> {
         "locum-password-1\n",
     )?;
     assert!(out.starts_with("saved fy1.locum"), "{out}");
-    let listed = wardpage(&db, &["user", "list"], "")?;
+    let listed = wardpage_cli(&db, &["user", "list"], "")?;
     assert!(
         listed
             .lines()
@@ -65,7 +42,7 @@ async fn accounts_and_rosters_change_a_running_hub() -> anyhow::Result<()> {
         "{listed}"
     );
     // Too short a password is refused.
-    assert!(wardpage(&db, &["user", "passwd", "--login", "fy1.locum"], "short\n").is_err());
+    assert!(wardpage_cli(&db, &["user", "passwd", "--login", "fy1.locum"], "short\n").is_err());
 
     // Tonight's roster puts the locum on Ward 12; the hub picks it up.
     let roster = dir.path().join("tonight.toml");
@@ -73,7 +50,7 @@ async fn accounts_and_rosters_change_a_running_hub() -> anyhow::Result<()> {
         &roster,
         "[[staff]]\nlogin = \"fy1.locum\"\nname = \"Dr Lee Locum\"\nrole = \"fy1\"\nskills = [\"cannulation\", \"bloods\"]\nshift = { wards = [\"w12\"] }\n",
     )?;
-    let out = wardpage(
+    let out = wardpage_cli(
         &db,
         &["roster", "import", roster.to_str().unwrap_or_default()],
         "",
@@ -174,7 +151,7 @@ async fn the_audit_chain_verifies_across_restarts_and_names_an_edited_row() -> a
     let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
     raise_two(hub.base()).await?;
     hub.terminate().await?;
-    let first = wardpage(&db, &["audit", "verify"], "")?;
+    let first = wardpage_cli(&db, &["audit", "verify"], "")?;
     assert!(
         // Two raises and the login before them.
         first.starts_with("audit chain intact: 3 rows, 0 of them older"),
@@ -185,7 +162,7 @@ async fn the_audit_chain_verifies_across_restarts_and_names_an_edited_row() -> a
     let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
     raise_two(hub.base()).await?;
     hub.terminate().await?;
-    let second = wardpage(&db, &["audit", "verify"], "")?;
+    let second = wardpage_cli(&db, &["audit", "verify"], "")?;
     assert!(second.starts_with("audit chain intact: 6 rows"), "{second}");
     assert_ne!(first, second, "the newest hash moved on");
 
@@ -201,7 +178,7 @@ async fn the_audit_chain_verifies_across_restarts_and_names_an_edited_row() -> a
         .await?;
     assert_eq!(edited.rows_affected(), 1);
     conn.close().await?;
-    let refused = wardpage(&db, &["audit", "verify"], "")
+    let refused = wardpage_cli(&db, &["audit", "verify"], "")
         .expect_err("an edited trail must not verify")
         .to_string();
     assert!(refused.contains("audit chain broken at row 3"), "{refused}");
@@ -226,7 +203,7 @@ async fn a_backup_taken_while_the_hub_runs_is_a_whole_working_database() -> anyh
         ),
     )
     .await?;
-    let out = wardpage(&db, &["backup", copy_arg], "")?;
+    let out = wardpage_cli(&db, &["backup", copy_arg], "")?;
     assert!(
         // The raise and the login before it.
         out.contains("integrity ok, 2 audit rows, newest audit hash "),
@@ -235,11 +212,11 @@ async fn a_backup_taken_while_the_hub_runs_is_a_whole_working_database() -> anyh
     let head = out.rsplit(' ').next().unwrap_or_default().trim().to_owned();
     // The copy is one file, and a second backup never overwrites it.
     assert!(!dir.path().join("backup.db-wal").exists());
-    let again = wardpage(&db, &["backup", copy_arg], "")
+    let again = wardpage_cli(&db, &["backup", copy_arg], "")
         .expect_err("an existing file is not overwritten")
         .to_string();
     assert!(again.contains("already exists"), "{again}");
-    let missing = wardpage(&dir.path().join("nowhere.db"), &["backup", "other.db"], "")
+    let missing = wardpage_cli(&dir.path().join("nowhere.db"), &["backup", "other.db"], "")
         .expect_err("no database, no backup")
         .to_string();
     assert!(missing.contains("there is no database at"), "{missing}");
@@ -258,7 +235,7 @@ async fn a_backup_taken_while_the_hub_runs_is_a_whole_working_database() -> anyh
 
     // The copy's trail ends at the head the backup printed (checked before
     // a hub on the copy audits its own logins).
-    let verified = wardpage(&copy, &["audit", "verify"], "")?;
+    let verified = wardpage_cli(&copy, &["audit", "verify"], "")?;
     assert!(
         verified.contains(&format!("newest hash {head}")),
         "{verified} / {head}"
@@ -276,7 +253,7 @@ async fn a_backup_taken_while_the_hub_runs_is_a_whole_working_database() -> anyh
         .context("the task is in the copy")?;
     assert_eq!(t.state, wardpage_proto::TaskState::Offering);
     restored.terminate().await?;
-    let verified = wardpage(&copy, &["audit", "verify"], "")?;
+    let verified = wardpage_cli(&copy, &["audit", "verify"], "")?;
     assert!(verified.starts_with("audit chain intact"), "{verified}");
     Ok(())
 }
