@@ -3,4 +3,4 @@
 /**
  * What kind of work a task is.
  */
-export type Category = "cannula" | "bloods" | "blood_cultures" | "medical_review" | "drug_chart" | "fluids" | "ecg" | "catheter" | "iv_drugs" | "other";
+export type Category = "cannula" | "bloods" | "blood_cultures" | "medical_review" | "drug_chart" | "fluids" | "ecg" | "catheter" | "iv_drugs" | "observations" | "other";

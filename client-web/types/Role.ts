@@ -5,4 +5,4 @@
  * `admin` see and steer everything; `nurse_in_charge` sees every task on
  * the wards the shift covers.
  */
-export type Role = "nurse" | "healthcare_assistant" | "nurse_in_charge" | "phlebotomist" | "nurse_practitioner" | "fy1" | "sho" | "registrar" | "consultant" | "coordinator" | "admin";
+export type Role = "nurse" | "healthcare_assistant" | "nurse_in_charge" | "phlebotomist" | "nurse_practitioner" | "fy1" | "sho" | "registrar" | "consultant" | "critical_care_outreach" | "coordinator" | "admin";

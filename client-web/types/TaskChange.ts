@@ -3,4 +3,4 @@
 /**
  * What happened to a task.
  */
-export type TaskChange = "raised" | "declined" | "no_one_accepted" | "accepted" | "assigned" | "started" | "completed" | "cancelled" | "handed_back" | "priority_changed";
+export type TaskChange = "raised" | "declined" | "no_one_accepted" | "accepted" | "assigned" | "started" | "completed" | "cancelled" | "handed_back" | "priority_changed" | "moved" | "rescored";

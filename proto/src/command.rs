@@ -4,8 +4,11 @@
 //! client-minted [`crate::CommandId`]. [`Command::validate`] holds the
 //! protocol's field rules so that client and hub agree on them.
 
+use crate::clinical::{
+    ObservationSet, ObservationView, PatientDetails, PatientView, Spo2Scale, MAX_CONCERN_CHARS,
+};
 use crate::error::FieldError;
-use crate::ids::{PageId, StaffId, TaskId, WardId};
+use crate::ids::{PageId, PatientId, StaffId, TaskId, WardId};
 use crate::limits::*;
 use crate::model::*;
 use crate::paging::Resume;
@@ -34,7 +37,16 @@ pub enum Command {
     RaiseTask {
         ward: WardId,
         bed: String,
+        /// A label for the patient (may be empty): filled in from the
+        /// bed's patient when `patient_id` names them or the bed holds one.
+        #[serde(default)]
         patient: String,
+        /// The patient in `bed`, as the sender's screen showed them: a
+        /// raise naming a patient no longer in that bed is refused
+        /// (`invalid_state`). Absent: the bed's patient, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "string | null")]
+        patient_id: Option<PatientId>,
         category: Category,
         priority: Priority,
         requirement: Requirement,
@@ -108,6 +120,62 @@ pub enum Command {
     },
     /// Wards, and staff with their current shifts.
     Directory {},
+    /// Admit a patient to an empty bed (nurse in charge of the ward,
+    /// coordinator, admin).
+    AdmitPatient {
+        ward: WardId,
+        bed: String,
+        patient: PatientDetails,
+    },
+    /// Correct a patient's details (as admit).
+    UpdatePatient {
+        patient: PatientId,
+        details: PatientDetails,
+    },
+    /// Move a patient to an empty bed, on their ward or another; their open
+    /// tasks and observation history go with them (as admit, on either ward).
+    TransferPatient {
+        patient: PatientId,
+        ward: WardId,
+        bed: String,
+    },
+    /// Discharge a patient: the bed is free (as admit).
+    DischargePatient { patient: PatientId },
+    /// Set the SpO2 scale (a doctor: FY1, SHO, registrar, consultant).
+    /// Scale 2 needs a reason and takes a target range (default 88-92).
+    SetSpo2Scale {
+        patient: PatientId,
+        scale: Spo2Scale,
+        #[serde(default)]
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number | null")]
+        target_low: Option<u8>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number | null")]
+        target_high: Option<u8>,
+    },
+    /// Record a set of observations; the hub scores it and starts the
+    /// clinical response (staff on shift covering the ward, coordinators).
+    RecordObservations {
+        patient: PatientId,
+        set: ObservationSet,
+    },
+    /// A nurse is worried whatever the score: an urgent review (as
+    /// observations).
+    RaiseConcern { patient: PatientId, concern: String },
+    /// The patients on a ward (or, for a coordinator, every ward when
+    /// `ward` is absent), in bed order, in parts as a snapshot is.
+    Patients {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "string | null")]
+        ward: Option<WardId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "string | null")]
+        after: Option<String>,
+    },
+    /// A patient's observations over the last 72 hours, oldest first.
+    Chart { patient: PatientId },
 }
 
 impl Command {
@@ -133,6 +201,15 @@ impl Command {
             Command::Timeline { .. } => "timeline",
             Command::Snapshot { .. } => "snapshot",
             Command::Directory {} => "directory",
+            Command::AdmitPatient { .. } => "admit_patient",
+            Command::UpdatePatient { .. } => "update_patient",
+            Command::TransferPatient { .. } => "transfer_patient",
+            Command::DischargePatient { .. } => "discharge_patient",
+            Command::SetSpo2Scale { .. } => "set_spo2_scale",
+            Command::RecordObservations { .. } => "record_observations",
+            Command::RaiseConcern { .. } => "raise_concern",
+            Command::Patients { .. } => "patients",
+            Command::Chart { .. } => "chart",
         }
     }
 
@@ -144,6 +221,8 @@ impl Command {
                 | Command::Directory {}
                 | Command::History { .. }
                 | Command::Timeline { .. }
+                | Command::Patients { .. }
+                | Command::Chart { .. }
         )
     }
 
@@ -162,7 +241,7 @@ impl Command {
             } => {
                 ward_ok("ward", ward)?;
                 identifier("bed", bed, 1, MAX_BED_CHARS)?;
-                identifier("patient", patient, 1, MAX_PATIENT_CHARS)?;
+                identifier("patient", patient, 0, MAX_PATIENT_CHARS)?;
                 text("sbar.situation", &sbar.situation, 1, MAX_SBAR_CHARS)?;
                 text("sbar.background", &sbar.background, 0, MAX_SBAR_CHARS)?;
                 text("sbar.assessment", &sbar.assessment, 0, MAX_SBAR_CHARS)?;
@@ -195,6 +274,40 @@ impl Command {
             Command::Snapshot { after } | Command::History { after, .. } => {
                 Resume::from_after(after.as_deref()).map(|_| ())
             }
+            Command::AdmitPatient { ward, bed, patient } => {
+                crate::clinical::ward_bed_ok(ward, bed)?;
+                patient.validate()
+            }
+            Command::UpdatePatient { details, .. } => details.validate(),
+            Command::TransferPatient { ward, bed, .. } => crate::clinical::ward_bed_ok(ward, bed),
+            Command::SetSpo2Scale {
+                scale,
+                reason,
+                target_low,
+                target_high,
+                ..
+            } => {
+                let min = usize::from(*scale == Spo2Scale::Scale2);
+                text("reason", reason, min, MAX_CONCERN_CHARS)?;
+                let (lo, hi) = (target_low.unwrap_or(88), target_high.unwrap_or(92));
+                if !(70..=100).contains(&lo) || !(70..=100).contains(&hi) || lo >= hi {
+                    return Err(FieldError::new(
+                        "target_low",
+                        "the target range must be two values from 70 to 100, low below high",
+                    ));
+                }
+                Ok(())
+            }
+            Command::RecordObservations { set, .. } => set.validate(),
+            Command::RaiseConcern { concern, .. } => {
+                text("concern", concern, 1, MAX_CONCERN_CHARS)
+            }
+            Command::Patients { ward, after } => {
+                if let Some(w) = ward {
+                    ward_ok("ward", w)?;
+                }
+                Resume::from_after(after.as_deref()).map(|_| ())
+            }
             Command::Accept { .. }
             | Command::Start { .. }
             | Command::Assign { .. }
@@ -204,7 +317,9 @@ impl Command {
             | Command::EndShift { .. }
             | Command::EscalateNow { .. }
             | Command::Timeline { .. }
-            | Command::Directory {} => Ok(()),
+            | Command::Directory {}
+            | Command::DischargePatient { .. }
+            | Command::Chart { .. } => Ok(()),
         }
     }
 
@@ -213,6 +328,9 @@ impl Command {
     /// 2500 would keep someone a candidate forever).
     pub fn validate_at(&self, now: Millis) -> Result<(), FieldError> {
         self.validate()?;
+        if let Command::RecordObservations { set, .. } = self {
+            set.validate_at(now)?;
+        }
         if let Command::StartShift { ends_at, .. } = self {
             if *ends_at > now.saturating_add(MAX_SHIFT_MS) {
                 return Err(FieldError::new(
@@ -284,6 +402,25 @@ pub enum CommandResult {
     Timeline {
         task: TaskId,
         entries: Vec<TimelineEntry>,
+    },
+    /// The patient as they stand after the command.
+    Patient { patient: PatientView },
+    /// The set as stored and scored, the patient after it, and the review
+    /// task it raised or changed (`null`: none).
+    Observation {
+        observation: ObservationView,
+        patient: PatientView,
+        review: Option<TaskView>,
+    },
+    /// One part of a ward's patients; `next` as for a snapshot.
+    Patients {
+        patients: Vec<PatientView>,
+        next: Option<String>,
+    },
+    /// A patient and their observations of the last 72 hours, oldest first.
+    Chart {
+        patient: PatientView,
+        observations: Vec<ObservationView>,
     },
 }
 

@@ -26,6 +26,11 @@ pub enum TaskChange {
     /// The holder gave it back; it is offered again.
     HandedBack,
     PriorityChanged,
+    /// Its patient moved bed or ward: `ward` and `bed` changed.
+    Moved,
+    /// A new NEWS2 score (or concern) for its patient: `review` changed,
+    /// and if the band rose, its priority and who is offered it.
+    Rescored,
 }
 
 /// What happened to a page.
@@ -74,6 +79,16 @@ pub enum Event {
         level: u32,
         reason: String,
         alerted: Vec<StaffRef>,
+    },
+    /// A patient was admitted, moved, discharged, observed, their scale
+    /// changed, or their observations fell overdue. Sent to the staff on
+    /// shift covering the ward (both wards for a transfer) and coordinators.
+    Patient {
+        change: crate::clinical::PatientChange,
+        patient: crate::clinical::PatientView,
+        /// The set recorded, for `observed`.
+        observation: Option<crate::clinical::ObservationView>,
+        by: Option<StaffRef>,
     },
     /// A shift started, changed or ended (sent to coordinators and to the
     /// member of staff concerned).

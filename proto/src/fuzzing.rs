@@ -153,6 +153,7 @@ impl Bytes<'_> {
                 ward: self.ward(),
                 bed: self.text(crate::limits::MAX_BED_CHARS),
                 patient: self.text(crate::limits::MAX_PATIENT_CHARS),
+                patient_id: None,
                 category: Category::Cannula,
                 priority: self.pick(&[Priority::Routine, Priority::Emergency]),
                 requirement: Requirement::Skill(Skill::BloodCultures),

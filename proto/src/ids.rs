@@ -58,6 +58,14 @@ uuid_id!(
     StaffId
 );
 uuid_id!(
+    /// A patient, minted by the hub when they are admitted.
+    PatientId
+);
+uuid_id!(
+    /// A set of bedside observations, minted by the hub when it is stored.
+    ObservationId
+);
+uuid_id!(
     /// A command, minted by the client. It is the idempotency key: the hub
     /// applies a command id once and answers a repeat with the first answer.
     CommandId

@@ -10,6 +10,7 @@
 //! hub's storage. It may validate a frame's fields (lengths, ranges) because
 //! those rules are part of the protocol, not of one implementation.
 
+pub mod clinical;
 pub mod command;
 pub mod error;
 pub mod event;
@@ -28,7 +29,8 @@ pub use command::{Command, CommandResult, PageTarget, TimelineEntry};
 pub use error::{ErrorCode, FieldError};
 pub use event::{Event, PageChange, TaskChange};
 pub use frame::{ClientFrame, ServerFrame};
-pub use ids::{CommandId, PageId, StaffId, TaskId, WardId};
+pub use clinical::*;
+pub use ids::{CommandId, ObservationId, PageId, PatientId, StaffId, TaskId, WardId};
 pub use model::*;
 
 /// The protocol version this crate speaks. A hello with any other version is

@@ -22,13 +22,16 @@ pub enum Role {
     Sho,
     Registrar,
     Consultant,
+    /// Critical care outreach: the team with critical-care competencies
+    /// that answers a NEWS2 emergency (7 or more).
+    CriticalCareOutreach,
     Coordinator,
     Admin,
 }
 
 impl Role {
     /// Every role, in the order the hub lists them.
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 12] = [
         Role::Nurse,
         Role::HealthcareAssistant,
         Role::NurseInCharge,
@@ -38,6 +41,7 @@ impl Role {
         Role::Sho,
         Role::Registrar,
         Role::Consultant,
+        Role::CriticalCareOutreach,
         Role::Coordinator,
         Role::Admin,
     ];
@@ -54,6 +58,7 @@ impl Role {
             Role::Sho => "sho",
             Role::Registrar => "registrar",
             Role::Consultant => "consultant",
+            Role::CriticalCareOutreach => "critical_care_outreach",
             Role::Coordinator => "coordinator",
             Role::Admin => "admin",
         }
@@ -147,6 +152,8 @@ pub enum Category {
     Ecg,
     Catheter,
     IvDrugs,
+    /// Observations overdue: raised by the hub for the nurse in charge.
+    Observations,
     Other,
 }
 
@@ -182,6 +189,42 @@ impl Priority {
 pub enum Requirement {
     Role(Role),
     Skill(Skill),
+    /// Anyone holding one of these roles on their shift (a NEWS2
+    /// emergency: registrar grade and critical care outreach at once).
+    AnyRole(RoleSet),
+}
+
+/// A set of roles, sent as an array of role names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, TS)]
+#[ts(export, type = "Array<Role>")]
+pub struct RoleSet(u16);
+
+impl RoleSet {
+    pub fn of(roles: &[Role]) -> RoleSet {
+        RoleSet(roles.iter().fold(0, |m, r| m | (1 << (*r as u16))))
+    }
+    pub fn contains(self, role: Role) -> bool {
+        self.0 & (1 << (role as u16)) != 0
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn roles(self) -> impl Iterator<Item = Role> {
+        Role::ALL.into_iter().filter(move |r| self.contains(*r))
+    }
+}
+
+impl Serialize for RoleSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.roles())
+    }
+}
+
+impl<'de> Deserialize<'de> for RoleSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let roles: Vec<Role> = Vec::deserialize(d)?;
+        Ok(RoleSet::of(&roles))
+    }
 }
 
 /// Situation, background, assessment, recommendation: the structured
@@ -287,6 +330,13 @@ pub struct TaskView {
     pub ward: WardId,
     pub bed: String,
     pub patient: String,
+    /// The patient the task is for, when it names one: every view shows
+    /// name, NHS number and bed, so nobody treats the wrong patient.
+    #[serde(default)]
+    pub patient_ref: Option<crate::clinical::PatientRef>,
+    /// Why the hub raised or last changed this review (NEWS2 or a concern).
+    #[serde(default)]
+    pub review: Option<crate::clinical::ReviewTrigger>,
     pub category: Category,
     pub priority: Priority,
     pub requirement: Requirement,

@@ -132,6 +132,7 @@ fn the_largest_valid_command_of_bmp_text_fits_a_frame() {
         ward: WardId("a".repeat(32)),
         bed: field(MAX_BED_CHARS),
         patient: field(MAX_PATIENT_CHARS),
+        patient_id: None,
         category: Category::BloodCultures,
         priority: Priority::Emergency,
         requirement: Requirement::Role(Role::HealthcareAssistant),

@@ -12,6 +12,7 @@ pub fn raise(ward: &str, requirement: Requirement, priority: Priority) -> Comman
         ward: WardId(ward.into()),
         bed: "12".into(),
         patient: "RX1234567".into(),
+        patient_id: None,
         category: Category::Cannula,
         priority,
         requirement,

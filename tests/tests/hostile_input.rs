@@ -18,6 +18,7 @@ fn raise_with(bed: &str, patient: &str, sbar: Sbar) -> Command {
         ward: WardId("w7".into()),
         bed: bed.into(),
         patient: patient.into(),
+        patient_id: None,
         category: Category::Cannula,
         priority: Priority::Urgent,
         requirement: Requirement::Skill(Skill::Cannulation),

@@ -10,6 +10,7 @@
 
 pub mod escalation;
 mod hospital;
+pub mod news2;
 mod page;
 mod roster;
 mod task;

@@ -82,6 +82,7 @@ fn raise(ward: &str, requirement: Requirement) -> Command {
         ward: WardId(ward.into()),
         bed: "1".into(),
         patient: "p1".into(),
+        patient_id: None,
         category: Category::Cannula,
         priority: Priority::Urgent,
         requirement,

@@ -276,6 +276,7 @@ impl Actor {
                     ward: WardId(r.ward.clone()),
                     bed: r.bed.clone(),
                     patient: r.patient.clone(),
+                    patient_id: None,
                     category: r.category,
                     priority: r.priority,
                     requirement: r.requirement,
