@@ -19,8 +19,7 @@
 //! checked against one hand-written table, `tests/fixtures/news2-cases.json`.
 
 use wardpage_proto::{
-    Band, Breathing, Consciousness, News2Score, ObservationSet, Spo2Scale, SubScores, Tenths,
-    Whole,
+    Band, Breathing, Consciousness, News2Score, ObservationSet, Spo2Scale, SubScores, Tenths, Whole,
 };
 
 /// Breaths per minute: <=8:3, 9-11:1, 12-20:0, 21-24:2, >=25:3.
@@ -140,9 +139,7 @@ fn named(sub: &SubScores) -> [(&'static str, Option<u8>); 7] {
 /// for what was recorded, the names of the rest in `missing`, no total and
 /// no band; its red flag is still raised by any recorded parameter at 3.
 pub fn score(set: &ObservationSet, scale: Spo2Scale) -> News2Score {
-    let on_oxygen = set
-        .breathing
-        .map(|b| matches!(b, Breathing::Oxygen { .. }));
+    let on_oxygen = set.breathing.map(|b| matches!(b, Breathing::Oxygen { .. }));
     let sub_scores = SubScores {
         respiration_rate: set.respiration_rate.map(respiration),
         spo2: set.spo2.and_then(|s| match scale {
@@ -266,11 +263,7 @@ pub fn summary(score: &News2Score, set: &ObservationSet) -> String {
             }
         }
         None => {
-            let missing: Vec<&str> = score
-                .missing
-                .iter()
-                .map(|n| missing_text(n, set))
-                .collect();
+            let missing: Vec<&str> = score.missing.iter().map(|n| missing_text(n, set)).collect();
             let mut text = format!("NEWS2 incomplete: missing {}", missing.join(", "));
             let flags = scored(&|p| p == 3);
             if !flags.is_empty() {
