@@ -476,3 +476,45 @@ async fn a_clinical_concern_raises_an_urgent_review_whatever_the_score() -> anyh
     assert_eq!(task.raised_by.name, "Nurse Sam Okafor");
     hub.stop().await
 }
+
+#[tokio::test]
+async fn scale_2_is_set_by_a_doctor_with_a_reason_and_scores_by_its_own_rules() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nic = Client::login_connect(&base, "nic.grant").await?;
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let mut patel = Client::login_connect(&base, "fy1.patel").await?;
+    let p = admit(&mut nic, "w7", "11", details(9, "Sage Trialsby")).await?;
+    let scale2 = |reason: &str| Command::SetSpo2Scale {
+        patient: p.id,
+        scale: wardpage_proto::Spo2Scale::Scale2,
+        reason: reason.into(),
+        target_low: None,
+        target_high: None,
+    };
+    let e = nurse.command(scale2("COPD")).await?.expect_err("nurses may not");
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let e = patel.command(scale2("")).await?.expect_err("a reason is required");
+    assert_eq!(e.code, ErrorCode::InvalidField);
+    let r = patel
+        .ok(scale2("Hypercapnic respiratory failure (COPD), ABG reviewed"))
+        .await?;
+    let CommandResult::Patient { patient } = r else { anyhow::bail!("answered {r:?}") };
+    let order = patient.scale2.expect("the prescription");
+    assert_eq!((order.target_low, order.target_high), (88, 92));
+    assert_eq!(order.by.name, "Dr Asha Patel");
+    // SpO2 90% on air: 3 on Scale 1, 0 on Scale 2.
+    let (obs, _, review) = observe(&mut nurse, p.id, set(16, 90, 124, 76, 368, now())).await?;
+    assert_eq!(obs.score.scale, wardpage_proto::Spo2Scale::Scale2);
+    assert_eq!(obs.score.sub_scores.spo2, Some(0));
+    assert_eq!(obs.score.total, Some(0));
+    assert!(review.is_none());
+    let audit = hub.store.audit_for(&p.id.to_string()).await?;
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "set_spo2_scale" && a.detail.contains("Scale 2, target 88-92%")),
+        "the scale is in the audit trail"
+    );
+    hub.stop().await
+}
