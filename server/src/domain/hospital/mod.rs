@@ -127,6 +127,12 @@ impl Hospital {
         }
     }
 
+    /// Which admitted patient lies in each bed, for the property tests.
+    #[cfg(test)]
+    pub(crate) fn bed_index(&self) -> HashMap<(WardId, String), PatientId> {
+        self.beds.clone()
+    }
+
     /// Puts loaded patients and their sets into the state (at start and
     /// reload): the bed index and charts are rebuilt from them.
     pub fn load_patients(
