@@ -12,9 +12,11 @@
 
 mod firing;
 mod observations;
+mod overdue;
 mod pages;
 mod patients;
 mod queries;
+mod reviews;
 mod scheduling;
 mod shifts;
 mod tasks;

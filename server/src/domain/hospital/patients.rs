@@ -8,7 +8,6 @@ use super::{Effects, Hospital, Write};
 use crate::domain::patient::{ObsStage, Patient};
 use crate::domain::{AuditRecord, DomainError};
 use std::collections::BTreeSet;
-use wardpage_proto::paging::{self, Position, Resume};
 use wardpage_proto::{
     CommandResult, Event, Millis, PatientChange, PatientDetails, PatientId, PatientView, Role,
     Scale2Order, Spo2Scale, StaffId, TaskChange, WardId,
@@ -183,68 +182,6 @@ impl Hospital {
         let mut fx = Effects::default();
         self.audit_patient(&mut fx, Some(actor), &p, "set_spo2_scale", detail, now);
         Ok(self.finish_patient(fx, Some(actor), p, PatientChange::ScaleChanged, &[], now))
-    }
-
-    /// One part of the patients on `ward` (every ward for a coordinator
-    /// when `None`), by admission, resuming after `from`.
-    pub fn patients(
-        &self,
-        who: StaffId,
-        ward: Option<&WardId>,
-        from: Resume,
-        now: Millis,
-    ) -> Result<CommandResult, DomainError> {
-        let oversees = self.roster.oversees(who, now);
-        match ward {
-            None if !oversees => {
-                return Err(DomainError::Forbidden(
-                    "name a ward: only a coordinator may list every ward".into(),
-                ))
-            }
-            Some(w) if !oversees && !self.covers_now(who, w, now) => {
-                return Err(DomainError::Forbidden(format!(
-                    "you are not on shift covering {w}"
-                )))
-            }
-            _ => {}
-        }
-        let mut list: Vec<&PatientView> = self
-            .patients
-            .values()
-            .filter(|p| p.is_admitted() && ward.is_none_or(|w| p.view.ward == *w))
-            .map(|p| &p.view)
-            .collect();
-        list.sort_unstable_by_key(|p| (p.admitted_at, p.id.0));
-        let (mut budget, mut empty) = (paging::PART_BUDGET_BYTES, true);
-        let (list, at) = paging::fill(
-            list,
-            |p| (p.admitted_at, p.id.0),
-            from.tasks,
-            &mut budget,
-            &mut empty,
-        );
-        let next = Resume {
-            tasks: at,
-            pages: Position::Done,
-        };
-        Ok(CommandResult::Patients {
-            patients: list.into_iter().cloned().collect(),
-            next: next.next_token(),
-        })
-    }
-
-    /// A patient's chart: their sets of the last 72 hours, oldest first.
-    pub fn chart(
-        &self,
-        who: StaffId,
-        id: PatientId,
-        now: Millis,
-    ) -> Result<CommandResult, DomainError> {
-        let p = self.visible_patient(who, id, now)?;
-        Ok(CommandResult::Chart {
-            patient: p.view.clone(),
-            observations: self.charts.get(id).map(|o| o.as_ref().clone()).collect(),
-        })
     }
 
     pub(super) fn admitted(&self, id: PatientId) -> Result<&Patient, DomainError> {
@@ -492,12 +429,11 @@ impl Hospital {
                 detail,
                 now,
             );
-            if let Ok(more) = self.finish_task(more, Some(actor), t, change, now) {
-                fx.merge(Effects {
-                    result: None,
-                    ..more
-                });
-            }
+            let more = self.finish_task(more, Some(actor), t, change, now);
+            fx.merge(Effects {
+                result: None,
+                ..more
+            });
         }
         fx
     }
