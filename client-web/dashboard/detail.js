@@ -6,8 +6,8 @@
 // coordinator is filling in.
 
 import { h } from '../js/dom.js';
-import { PRIORITIES, PRIORITY_LABEL, CATEGORY_LABEL, ROLE_LABEL, clock } from '../js/format.js';
-import { targetText, statusText, needsText } from './task-text.js';
+import { PRIORITIES, PRIORITY_LABEL, clock } from '../js/format.js';
+import { targetText, statusText, needsText, roleLabel, categoryLabel } from './task-text.js';
 import { field, outcomeLine, uid } from './ui.js';
 import { timelineList } from './timeline.js';
 
@@ -49,7 +49,7 @@ export function createDetail({ state, link, canCommand }) {
   function paint(t) {
     last = t;
     const closed = !state.tasks.has(t.id);
-    title.textContent = `${PRIORITY_LABEL[t.priority]} · ${CATEGORY_LABEL[t.category]} · ${state.wardName(t.ward)} bed ${t.bed}`;
+    title.textContent = `${PRIORITY_LABEL[t.priority]} · ${categoryLabel(t.category)} · ${state.wardName(t.ward)} bed ${t.bed}`;
     const now = link.now();
     const target = closed ? null : targetText(t, now);
     /** @type {[string, string][]} */
@@ -111,7 +111,7 @@ export function createDetail({ state, link, canCommand }) {
       ...onShift.map((s) => {
         const l = load.get(s.id) ?? { accepted: 0, started: 0 };
         const covers = s.shift?.wards.includes(t.ward) ? 'covers this ward' : 'other wards';
-        const role = s.shift ? ROLE_LABEL[s.shift.role] : ROLE_LABEL[s.role];
+        const role = s.shift ? roleLabel(s.shift.role) : roleLabel(s.role);
         return h('option', {
           value: s.id,
           text: `${s.name} (${role}, ${covers}): ${l.accepted} accepted, ${l.started} started${s.connected ? '' : ', not connected'}`,

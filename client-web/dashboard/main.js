@@ -5,7 +5,6 @@
 
 import { h } from '../js/dom.js';
 import { loadSession, login, logout, LoginRefused } from '../js/session.js';
-import { ROLE_LABEL } from '../js/format.js';
 import { DashLink } from './link.js';
 import { DashState } from './state.js';
 import { createBoard } from './board.js';
@@ -13,7 +12,7 @@ import { createDetail } from './detail.js';
 import { createStaff } from './staff.js';
 import { createFeed, pageDialog } from './feed.js';
 import { createInsight } from './insight.js';
-import { isOverdue, isWaiting } from './task-text.js';
+import { isOverdue, isWaiting, roleLabel } from './task-text.js';
 import { initTheme, themeToggle } from './theme.js';
 import { createUnsent } from './unsent.js';
 
@@ -91,7 +90,7 @@ function showRefused(session) {
       'main',
       { class: 'gate refused' },
       h('h1', { text: 'This screen is for the night coordinator' }),
-      h('p', { text: `You are logged in as ${me.name} (${ROLE_LABEL[me.shift?.role ?? me.role]}). The dashboard is for coordinators and nurses in charge; your work is in the handheld app.` }),
+      h('p', { text: `You are logged in as ${me.name} (${roleLabel(me.shift?.role ?? me.role)}). The dashboard is for coordinators and nurses in charge; your work is in the handheld app.` }),
       h(
         'p',
         { class: 'row' },
@@ -156,7 +155,7 @@ function start(session) {
       { class: 'top' },
       h('h1', null, 'wardpage ', h('span', { class: 'sub', text: 'night coordinator' })),
       status,
-      h('p', { class: 'me', text: `${me.name}, ${ROLE_LABEL[me.shift?.role ?? me.role]}${canCommand ? '' : ' (view and page only)'}` }),
+      h('p', { class: 'me', text: `${me.name}, ${roleLabel(me.shift?.role ?? me.role)}${canCommand ? '' : ' (view and page only)'}` }),
       h('div', { class: 'tools' },
         h('button', { type: 'button', class: 'btn primary', id: 'send-page', text: 'Send a page', onclick: () => sendPage.open() }),
         themeToggle(),
