@@ -26,8 +26,9 @@ import { snapshotCmd, nextPart } from '../js/snapshot.js';
  * What a command came back with. `id_expired`: not carried out, too old to
  * send (or the hub no longer knew its id); written beside ErrorCode so it
  * type-checks before and after the declarations have it.
- * @typedef {{ok: true, result: CommandResult} | {ok: false, code: ErrorCode | 'id_expired', message: string}} Answer
+ * @typedef {{ok: true, result: CommandResult} | Refusal} Answer
  */
+/** @typedef {{ok: false, code: ErrorCode | 'id_expired', message: string}} Refusal */
 
 /**
  * A `cmd` frame with the optional `issued_at` (PROTOCOL.md section 5).
@@ -152,11 +153,11 @@ export class DashLink extends EventTarget {
    * returned so the screen can say why.
    * @param {string[] | null} wards
    * @param {(result: CommandResult) => void} onPart
-   * @returns {Promise<Answer | null>} null when every part arrived, else the refusal (or a signed-out answer)
+   * @returns {Promise<Refusal | null>} null when every part arrived, else the refusal (`unavailable` when stopped)
    */
   async patients(wards, onPart) {
     const run = ++this.patientsRun;
-    /** @type {Answer | null} */
+    /** @type {Refusal | null} */
     let refused = null;
     const current = () => run === this.patientsRun;
     /** @param {Answer} a */
