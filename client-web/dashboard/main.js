@@ -237,7 +237,7 @@ function start(session) {
     const clinical = patientCounts(state, at);
     /** @type {[string, string, string][]} */
     const items = [
-      ['deteriorating', 'Deteriorating (NEWS2 5+ or red flag)', String(clinical.deteriorating)],
+      ['deteriorating', 'Deteriorating patients', String(clinical.deteriorating)],
       ['obs-overdue', 'Observations overdue', String(clinical.overdue)],
       ['open', 'Open tasks', String(state.tasks.size)],
       ['waiting', 'Waiting for someone', String(waiting)],

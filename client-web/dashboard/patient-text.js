@@ -30,6 +30,9 @@ export const BAND_LABEL = {
   high: 'High: emergency response',
 };
 
+/** The band in a word, where space is short (the board); the dialog has the full words. @type {Record<Band, string>} */
+export const BAND_SHORT = { zero: 'Low', low: 'Low', low_medium: 'Low-medium', medium: 'Medium', high: 'High' };
+
 /** Highest risk first, for sorting. @type {Record<Band, number>} */
 const BAND_RANK = { high: 4, medium: 3, low_medium: 2, low: 1, zero: 0 };
 
@@ -69,9 +72,9 @@ export function patientNumber(who) {
   return 'no number';
 }
 
-/** "Jane Doe · NHS 999 000 0018": the wrong-patient check on every task. @param {PatientRef} ref */
+/** "Jane Doe\nNHS 999 000 0018": the wrong-patient check on every task. @param {PatientRef} ref */
 export function patientLine(ref) {
-  return `${ref.name} · ${patientNumber(ref)}`;
+  return `${ref.name}\n${patientNumber(ref)}`;
 }
 
 /**
@@ -153,12 +156,12 @@ export const WARD_COLUMNS = /** @type {const} */ (['low', 'low_medium', 'medium'
 
 /** @type {Record<WardColumn, string>} */
 export const WARD_COLUMN_LABEL = {
-  low: 'Low (0-4)',
-  low_medium: 'Low-medium (red flag)',
-  medium: 'Medium (5-6)',
-  high: 'High (7+)',
-  incomplete: 'Incomplete set',
-  none: 'No observations',
+  low: 'Low 0-4',
+  low_medium: 'Low-medium',
+  medium: 'Medium 5-6',
+  high: 'High 7+',
+  incomplete: 'Incomplete',
+  none: 'No obs',
 };
 
 /** Which by-ward column a patient counts in. @param {PatientView} p @returns {WardColumn} */
@@ -215,6 +218,13 @@ export function reviewState(t) {
     case 'cancelled':
       return { text: 'Cancelled', alarm: false };
   }
+}
+
+/** "NEWS2 7 High · Scale 2": a review's score in short, for the board. @param {ReviewTrigger} r */
+export function reviewShort(r) {
+  const scale = r.scale === 'scale_2' ? ' · Scale 2' : '';
+  if (r.total === null || r.band === null) return `${r.observation === null ? 'Clinical concern' : 'NEWS2 incomplete'}${r.red_flag ? ' · red flag' : ''}${scale}`;
+  return `NEWS2 ${r.total} ${BAND_SHORT[r.band]}${r.red_flag && r.band !== 'low_medium' ? ' · red flag' : ''}${scale}`;
 }
 
 /**

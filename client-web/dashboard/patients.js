@@ -98,7 +98,7 @@ export function createPatients({ state, now, onOpenTask, actions }) {
       { class: 'panel', 'aria-labelledby': 'deteriorating-title' },
       h('h2', { id: 'deteriorating-title' }, 'Deteriorating patients ', detCount),
       h('p', { class: 'muted hint', text: 'Latest NEWS2 of 5 or more, or 3 in one parameter (red flag). Highest band first, then score, then the set taken longest ago.' }),
-      h('div', { class: 'table-wrap patients-wrap' }, det.table),
+      h('div', { class: 'table-wrap patients-wrap', tabindex: 0, role: 'region', 'aria-label': 'Deteriorating patients table, scrolls' }, det.table),
       det.empty,
     ),
     h(
@@ -108,14 +108,14 @@ export function createPatients({ state, now, onOpenTask, actions }) {
         'section',
         { class: 'panel', 'aria-labelledby': 'obs-overdue-title' },
         h('h2', { id: 'obs-overdue-title' }, 'Observations overdue ', lateCount),
-        h('div', { class: 'table-wrap patients-wrap' }, late.table),
+        h('div', { class: 'table-wrap patients-wrap', tabindex: 0, role: 'region', 'aria-label': 'Observations overdue table, scrolls' }, late.table),
         late.empty,
       ),
       h(
         'section',
         { class: 'panel', 'aria-labelledby': 'news2-by-ward-title' },
         h('h2', { id: 'news2-by-ward-title', text: 'NEWS2 by ward' }),
-        h('div', { class: 'table-wrap patients-wrap' }, wardTable),
+        h('div', { class: 'table-wrap patients-wrap', tabindex: 0, role: 'region', 'aria-label': 'NEWS2 by ward table, scrolls' }, wardTable),
       ),
     ),
   );
@@ -188,7 +188,7 @@ export function createPatients({ state, now, onOpenTask, actions }) {
       put(row, 0, state.wardName(p.ward));
       put(row, 1, p.bed);
       put(row, 2, p.details.name);
-      put(row, 3, numberText(p));
+      put(row, 3, numberText(p), 'nhs');
       put(row, 4, scoreText(s), `chip band ${bandClass(s.band, s.red_flag)}`);
       const trend = TREND[s.trend];
       put(row, 5, `${trend.arrow} ${trend.text}`, `trend trend-${s.trend}`);
@@ -201,7 +201,7 @@ export function createPatients({ state, now, onOpenTask, actions }) {
       if (task) {
         open.onclick = () => onOpenTask(task.id);
         // Every row's button says "Open review": the name tells them apart.
-        open.setAttribute('aria-label', `Open the review task for ${p.details.name}`);
+        open.setAttribute('aria-label', `Open review for ${p.details.name}`);
       }
     });
     detCount.textContent = String(deteriorating.length);
@@ -216,7 +216,7 @@ export function createPatients({ state, now, onOpenTask, actions }) {
       put(row, 0, state.wardName(p.ward));
       put(row, 1, p.bed);
       put(row, 2, p.details.name);
-      put(row, 3, numberText(p));
+      put(row, 3, numberText(p), 'nhs');
       put(row, 4, p.obs_due_at === null ? 'not known' : clock(p.obs_due_at));
       put(row, 5, `OVERDUE ${lateText(/** @type {number} */ (lateBy.get(p.id)))}`, 'alarm-text');
       put(row, 6, s ? scoreText(s) : 'No observations yet', s ? `chip band ${bandClass(s.band, s.red_flag)}` : '');
