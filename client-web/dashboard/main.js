@@ -142,7 +142,9 @@ function start(session) {
   const unsent = createUnsent({ state });
   // A nurse in charge may admit, move and discharge on her own wards (the
   // hub checks); a coordinator everywhere.
-  const beds = bedDialog({ state, link, wards: () => (canCommand ? null : me.shift?.wards ?? []) });
+  /** The wards this person watches: every ward for a coordinator, her shift's for a nurse in charge. */
+  const seenWards = () => (canCommand ? null : me.shift?.wards ?? []);
+  const beds = bedDialog({ state, link, wards: seenWards });
   const bedActions = h(
     'div',
     { class: 'bed-actions', role: 'group', 'aria-label': 'Admissions and transfers' },
@@ -151,7 +153,13 @@ function start(session) {
     h('button', { type: 'button', class: 'btn secondary', id: 'discharge-open', text: 'Discharge a patient', onclick: () => beds.open('discharge') }),
   );
   const patientsNote = h('p', { class: 'outcome', id: 'patients-note', role: 'status' });
-  const patients = createPatients({ state, now, onOpenTask: (id) => detail.open(id), actions: h('div', { class: 'patients-tools' }, bedActions, patientsNote) });
+  const patients = createPatients({
+    state,
+    now,
+    onOpenTask: (id) => detail.open(id),
+    actions: h('div', { class: 'patients-tools' }, bedActions, patientsNote),
+    wards: seenWards,
+  });
 
   const status = h('p', { class: 'link-status', id: 'link-status', role: 'status', 'data-state': 'connecting', text: 'Connecting…' });
   const summary = h('dl', { class: 'summary', 'aria-label': 'The night so far' });
@@ -234,7 +242,7 @@ function start(session) {
       onShift += 1;
       if (s.connected) connected += 1;
     }
-    const clinical = patientCounts(state, at);
+    const clinical = patientCounts(state, at, seenWards());
     /** @type {[string, string, string][]} */
     const items = [
       ['deteriorating', 'Deteriorating patients', String(clinical.deteriorating)],
@@ -292,7 +300,7 @@ function start(session) {
   });
   /** Every admitted patient this person may see, merged as the parts come (events go on meanwhile). */
   async function readPatients() {
-    const refused = await link.patients(canCommand ? null : me.shift?.wards ?? [], (part) => state.applyResult(part));
+    const refused = await link.patients(seenWards(), (part) => state.applyResult(part));
     if (refused === null) {
       patientsNote.className = 'outcome';
       patientsNote.textContent = '';

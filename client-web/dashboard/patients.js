@@ -40,11 +40,17 @@ const OVERDUE_COLUMNS = ['Ward', 'Bed', 'Patient', 'NHS number', 'Next set was d
 /** Which cell is the row header (the patient's name). */
 const NAME_CELL = 2;
 
-/** How many patients are deteriorating and how many are overdue, for the summary. @param {DashState} state @param {number} now */
-export function patientCounts(state, now) {
+/**
+ * How many patients are deteriorating and how many are overdue, for the summary.
+ * @param {DashState} state
+ * @param {number} now
+ * @param {string[] | null} wards null: every ward
+ */
+export function patientCounts(state, now, wards) {
   let deteriorating = 0;
   let overdue = 0;
   for (const p of state.patients.values()) {
+    if (wards !== null && !wards.includes(p.ward)) continue;
     if (isDeteriorating(p)) deteriorating += 1;
     if (overdueBy(p, now) !== null) overdue += 1;
   }
@@ -58,10 +64,11 @@ function numberText(p) {
 }
 
 /**
- * @param {{state: DashState, now: () => number, onOpenTask: (id: string) => void, actions: HTMLElement}} ctx
- *   `actions`: the admit / transfer / discharge buttons, shown above the panels
+ * @param {{state: DashState, now: () => number, onOpenTask: (id: string) => void, actions: HTMLElement, wards: () => string[] | null}} ctx
+ *   `actions`: the admit / transfer / discharge buttons, shown above the panels;
+ *   `wards`: the wards this person sees (null: every ward), for the by-ward table
  */
-export function createPatients({ state, now, onOpenTask, actions }) {
+export function createPatients({ state, now, onOpenTask, actions, wards: seen }) {
   /**
    * One table: caption-less (the panel's heading labels it), keyed rows.
    * @param {string} id
@@ -180,7 +187,10 @@ export function createPatients({ state, now, onOpenTask, actions }) {
 
   function render() {
     const at = now();
-    const patients = [...state.patients.values()];
+    const mine = seen();
+    // A transfer's event reaches both wards: a patient moved off this
+    // person's wards is no longer theirs to watch.
+    const patients = [...state.patients.values()].filter((p) => mine === null || mine.includes(p.ward));
     const deteriorating = patients.filter(isDeteriorating).sort(compareDeteriorating);
     reviews = new Set(deteriorating.map((p) => p.review).filter((r) => r !== null));
     sync(det, deteriorating, DET_COLUMNS.length, true, (row, p) => {
@@ -229,8 +239,10 @@ export function createPatients({ state, now, onOpenTask, actions }) {
   /** @param {PatientView[]} patients */
   function renderWards(patients) {
     const counts = wardCounts(patients);
-    const wards = state.wards.length ? state.wards.map((w) => w.id) : [...counts.keys()].sort();
-    for (const id of counts.keys()) if (!wards.includes(id)) wards.push(id);
+    const mine = seen();
+    // A nurse in charge reads only her wards: others would show as empty.
+    const wards = (state.wards.length ? state.wards.map((w) => w.id) : [...counts.keys()].sort()).filter((id) => mine === null || mine.includes(id));
+    if (mine === null) for (const id of counts.keys()) if (!wards.includes(id)) wards.push(id);
     const total = { low: 0, low_medium: 0, medium: 0, high: 0, incomplete: 0, none: 0, total: 0 };
     /** @param {string} label @param {Record<string, number>} c @param {string} key */
     const line = (label, c, key) =>

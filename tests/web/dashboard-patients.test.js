@@ -5,7 +5,8 @@
 // "Accepted by"; a set whose next one is due in the past lists the patient
 // as overdue; the per-ward counts agree with the hub's own patient list and
 // follow a new score live; the review task's card and dialog name the
-// patient; the Patients view passes axe.
+// patient; after a reconnect the list is read again; a nurse in charge sees
+// her own wards; the Patients view passes axe.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -172,6 +173,63 @@ describe('coordinator dashboard: deteriorating patients, overdue observations, N
     assert.equal(after.w7.total, hubs.w7.total);
     const row = page.locator(`#deteriorating tr[data-patient="${medium.id}"]`);
     await row.locator('td', { hasText: '↑ Rising' }).waitFor();
+  });
+
+  it('reads the patients again after a reconnect, with what changed while away', async () => {
+    const { page } = dash;
+    const leaving = await admit(nic, 'w7', 'Leonard Leaving');
+    await page.locator(`#news2-by-ward tr[data-ward="w7"]`).waitFor();
+    await page.waitForFunction((id) => /** @type {any} */ (window).wardpageDashboard.state.patients.has(id), leaving.id);
+    // Hold the link down (no automatic retry) while the ward carries on.
+    await page.evaluate(() => {
+      const link = /** @type {any} */ (window).wardpageDashboard.link;
+      /** @type {string[]} */ const ops = [];
+      const command = link.command.bind(link);
+      link.command = (/** @type {any} */ cmd) => {
+        ops.push(cmd.op);
+        return command(cmd);
+      };
+      /** @type {any} */ (window).__ops = ops;
+      link.heldRetry = link.scheduleRetry;
+      link.scheduleRetry = () => {};
+      link.drop('test cut');
+    });
+    await page.locator('#link-status[data-state="offline"]').waitFor();
+    const away = await admit(nic, 'w7', 'Ada Whileaway');
+    await record(nurse, away.id, obsSet('high'));
+    const gone = /** @type {any} */ (await nic.command({ op: 'discharge_patient', patient: leaving.id }));
+    assert.equal(gone.type, 'ok', JSON.stringify(gone));
+    assert.equal(await page.locator(`#deteriorating tr[data-patient="${away.id}"]`).count(), 0, 'nothing arrives while the link is down');
+    await page.evaluate(() => {
+      const link = /** @type {any} */ (window).wardpageDashboard.link;
+      link.scheduleRetry = link.heldRetry;
+      link.reconnectNow();
+    });
+    await waitLive(page);
+    await page.locator(`#deteriorating tr[data-patient="${away.id}"]`).waitFor({ timeout: 5000 });
+    await page.waitForFunction((id) => !(/** @type {any} */ (window).wardpageDashboard.state.patients.has(id)), leaving.id);
+    await page.waitForFunction(() => /** @type {any} */ (window).__ops.includes('patients'));
+  });
+
+  it('shows a nurse in charge her own wards only', async () => {
+    const other = await openDashboard(browser, hub.url);
+    try {
+      await logInDashboard(other.page, 'nic.grant');
+      await waitLive(other.page);
+      await other.page.evaluate(() => {
+        location.hash = '#patients';
+      });
+      await other.page.locator(`#deteriorating tr[data-patient="${high.id}"]`).waitFor({ timeout: 5000 });
+      const wards = await other.page.locator('#news2-by-ward tbody tr[data-ward]').evaluateAll((trs) => trs.map((tr) => /** @type {HTMLElement} */ (tr).dataset.ward));
+      assert.deepEqual(wards.filter(Boolean).sort(), ['w7', 'w8'], 'only the wards on her shift');
+      assert.equal(await other.page.locator('#patients-note.bad').count(), 0, 'her wards are read without a refusal');
+      await other.page.click('#admit-open');
+      const options = await other.page.locator('#admit-ward option').evaluateAll((os) => os.map((o) => /** @type {HTMLOptionElement} */ (o).value));
+      assert.deepEqual(options.sort(), ['w7', 'w8']);
+      assert.deepEqual(other.errors, []);
+    } finally {
+      await other.context.close();
+    }
   });
 
   it('is accessible and legible on desktop and tablet, light and dark', async () => {
