@@ -5,6 +5,7 @@
 //! (before it loads the demo hospital). There is no global state.
 
 pub mod auth;
+pub mod census;
 pub mod clock;
 pub mod config;
 pub mod conn_limits;
@@ -13,6 +14,7 @@ pub mod http;
 pub mod hub;
 pub mod login_limits;
 pub mod metrics;
+pub mod news2_config;
 pub mod roster;
 pub mod serve;
 pub mod store;
@@ -183,7 +185,10 @@ async fn serve(
         registry.clone(),
         metrics.clone(),
         config.priorities.to_targets(),
-        config.escalation.to_policies()?,
+        crate::domain::Policies {
+            news2: config.news2.to_policy()?,
+            ..config.escalation.to_policies()?
+        },
         config.command_retention_hours,
         config.event_retention_hours,
     )
