@@ -221,13 +221,14 @@ export function createBoard({ state, now, onOpen }) {
       put(row, 0, PRIORITY_LABEL[t.priority]);
       row.cells[0].className = `chip prio-${t.priority}`;
       put(row, 1, `${wardCode(t.ward)} bed ${t.bed}${t.patient_ref ? `\n${patientLine(t.patient_ref)}` : t.patient ? `\n${t.patient}` : ''}`);
-      put(row, 2, `${categoryLabel(t.category)}${t.review ? `\n${reviewShort(t.review)}` : ''}\n${needsLabel(t.requirement)}`);
+      // A hub-raised review leads with its score: that is what decides who goes first.
+      put(row, 2, `${t.review ? reviewShort(t.review) : categoryLabel(t.category)}\n${needsLabel(t.requirement)}`);
       row.cells[2].className = t.review ? `review-band ${bandClass(t.review.band, t.review.red_flag)}` : '';
       put(row, 3, statusText(t));
       put(row, 4, whoText(t));
       // The cells are cut to one line; the whole text shows on hover.
       row.cells[1].title = row.shown[1];
-      row.cells[2].title = t.review ? `${row.shown[2]}\n${reviewText(t.review)}` : row.shown[2];
+      row.cells[2].title = t.review ? `${categoryLabel(t.category)}: ${reviewText(t.review)}\n${needsLabel(t.requirement)}` : row.shown[2];
       row.cells[4].title = row.shown[4];
       const next = t.next_escalation_at !== null ? `next ${clock(t.next_escalation_at)}` : '';
       put(row, 7, t.escalation_level > 0 ? `ESCALATED ×${t.escalation_level}${next ? `\n${next}` : ''}` : next || '—');
