@@ -17,8 +17,10 @@ import { field, outcomeLine, uid } from './ui.js';
  * @param {{state: DashState, link: DashLink, onOpenTask: (id: string) => void}} ctx
  */
 export function createFeed({ state, link, onOpenTask }) {
-  const pagesList = h('ul', { class: 'feed pages-list' });
-  const escList = h('ol', { class: 'feed esc-list' });
+  // The lists scroll when long (a busy night), so they take the keyboard focus
+  // too: someone without a mouse must be able to scroll them.
+  const pagesList = h('ul', { class: 'feed pages-list', tabindex: 0, 'aria-labelledby': 'pages-title' });
+  const escList = h('ol', { class: 'feed esc-list', tabindex: 0, 'aria-labelledby': 'esc-title' });
   const pagesCount = h('span', { class: 'badge' });
   const el = h(
     'aside',
