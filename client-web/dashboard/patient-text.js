@@ -61,13 +61,18 @@ export function nhsFormat(digits) {
   return /^\d{10}$/.test(d) ? `${d.slice(0, 3)} ${d.slice(3, 6)} ${d.slice(6)}` : digits;
 }
 
+/** The same, never broken across lines (no-break spaces), for narrow cells. @param {string} digits */
+export function nhsUnbroken(digits) {
+  return nhsFormat(digits).replace(/ /g, '\u00a0');
+}
+
 /**
  * The patient's number as a wristband shows it: the NHS number, or the
  * local hospital number when there is none.
  * @param {{nhs_number?: string | null, local_number?: string | null}} who
  */
 export function patientNumber(who) {
-  if (who.nhs_number) return `NHS ${nhsFormat(who.nhs_number)}`;
+  if (who.nhs_number) return `NHS\u00a0${nhsUnbroken(who.nhs_number)}`;
   if (who.local_number) return `Local ${who.local_number}`;
   return 'no number';
 }
@@ -224,7 +229,10 @@ export function reviewState(t) {
 export function reviewShort(r) {
   const scale = r.scale === 'scale_2' ? ' · Scale 2' : '';
   if (r.total === null || r.band === null) return `${r.observation === null ? 'Clinical concern' : 'NEWS2 incomplete'}${r.red_flag ? ' · red flag' : ''}${scale}`;
-  return `NEWS2 ${r.total} ${BAND_SHORT[r.band]}${r.red_flag && r.band !== 'low_medium' ? ' · red flag' : ''}${scale}`;
+  // At medium and high the band already calls for the response; a red flag
+  // only adds news below them (and low-medium says it in its name).
+  const flag = r.red_flag && (r.band === 'zero' || r.band === 'low') ? ' · red flag' : '';
+  return `NEWS2 ${r.total} ${BAND_SHORT[r.band]}${flag}${scale}`;
 }
 
 /**

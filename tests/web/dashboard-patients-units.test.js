@@ -45,7 +45,7 @@ describe('dashboard patient wording', () => {
     assert.equal(nhsFormat('9990000018'), '999 000 0018');
     assert.equal(nhsFormat('999 000 0018'), '999 000 0018');
     assert.equal(nhsFormat('12345'), '12345', 'not ten digits: left as given');
-    assert.equal(patientNumber({ nhs_number: '9990000018', local_number: 'RX1' }), 'NHS 999 000 0018');
+    assert.equal(patientNumber({ nhs_number: '9990000018', local_number: 'RX1' }), 'NHS\u00a0999\u00a0000\u00a00018', 'one unbroken unit in a narrow cell');
     assert.equal(patientNumber({ nhs_number: null, local_number: 'RX1' }), 'Local RX1');
   });
 

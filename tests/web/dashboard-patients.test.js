@@ -121,7 +121,8 @@ describe('coordinator dashboard: deteriorating patients, overdue observations, N
     });
     const card = page.locator(`.board [data-id="${reviewId}"]`);
     await card.waitFor();
-    const text = (await card.textContent()) ?? '';
+    // The number is kept on one line with no-break spaces.
+    const text = ((await card.textContent()) ?? '').replace(/\u00a0/g, ' ');
     assert.match(text, new RegExp(`W7 bed ${medium.bed}`));
     assert.match(text, /Winifred Testcase/);
     assert.match(text, new RegExp(spaced(medium.details.nhs_number)));
