@@ -10,10 +10,13 @@
 import { priorityRank } from './format.js';
 import * as sound from './sound.js';
 import { vibrate, stopVibrating, notify } from './device.js';
+import { overdueKey } from './store.js';
+import { nhsFormat, takesObservations } from './clinical.js';
 
 /** @typedef {import('./types.js').TaskView} TaskView */
 /** @typedef {import('./types.js').PageView} PageView */
 /** @typedef {import('./types.js').Priority} Priority */
+/** @typedef {import('./types.js').PatientView} PatientView */
 /** @typedef {import('./store.js').Store} Store */
 
 /**
@@ -22,7 +25,8 @@ import { vibrate, stopVibrating, notify } from './device.js';
  *   {kind: 'assigned', task: TaskView, by: string} |
  *   {kind: 'page', page: PageView} |
  *   {kind: 'task-escalated', task: TaskView, level: number, reason: string, offered: boolean} |
- *   {kind: 'page-escalated', page: PageView, level: number, reason: string, recipient: boolean}
+ *   {kind: 'page-escalated', page: PageView, level: number, reason: string, recipient: boolean} |
+ *   {kind: 'obs-overdue', patient: PatientView}
  * )} AlertItem
  */
 
@@ -76,6 +80,17 @@ export function wantedAlerts(store) {
       items.push({ key, kind: 'page', priority: page.priority, since: page.sent_at, page });
     }
   }
+  // A patient's next set is overdue: the ward's nurses are asked to take it,
+  // more insistently when the last score was already worrying.
+  if (takesObservations(store.me)) {
+    const wards = store.me?.shift?.wards ?? [];
+    for (const patient of store.patients.values()) {
+      const key = overdueKey(patient);
+      if (!patient.obs_overdue || patient.discharged_at !== null || !wards.includes(patient.ward) || store.quiet.has(key)) continue;
+      const band = patient.latest?.score.band;
+      items.push({ key, kind: 'obs-overdue', priority: band === 'high' || band === 'medium' ? 'urgent' : 'soon', since: patient.obs_due_at ?? patient.updated_at, patient });
+    }
+  }
   return items.sort((a, b) => priorityRank(a.priority) - priorityRank(b.priority) || a.since - b.since);
 }
 
@@ -92,6 +107,8 @@ export function describe(item) {
       return { title: `New task: ${item.task.ward} bed ${item.task.bed}`, body: item.task.sbar.situation };
     case 'assigned':
       return { title: `Assigned to you by ${item.by}: ${item.task.ward} bed ${item.task.bed}`, body: item.task.sbar.situation };
+    case 'obs-overdue':
+      return { title: `Observations overdue: ${item.patient.ward} bed ${item.patient.bed}`, body: `${item.patient.details.name} ${nhsFormat(item.patient.details.nhs_number)}`.trim() };
   }
 }
 

@@ -4,7 +4,9 @@
 // It is a fixed layer over the app, so nothing underneath moves when it opens.
 
 import { h, replaceChildren } from '../dom.js';
-import { CATEGORY_LABEL, PRIORITY_LABEL, clock, requirementLabel, targetStatus } from '../format.js';
+import { CATEGORY_LABEL, PRIORITY_LABEL, clock, duration, requirementLabel, targetStatus } from '../format.js';
+import { BAND_SHORT, patientNumber, scaleLabel } from '../clinical.js';
+import { patientLine, reviewLine } from './task-card.js';
 
 /** @typedef {import('../alerts.js').AlertItem} AlertItem */
 /** @typedef {import('../actions.js').Actions} Actions */
@@ -51,7 +53,9 @@ export function alertOverlay({ actions, store, wardName }) {
         'div',
         { id: 'alert-body' },
         reason ? h('p', { class: 'alert-reason', text: reason }) : null,
-        h('p', { class: 'alert-what', text: `${CATEGORY_LABEL[t.category]} · needs ${requirementLabel(t.requirement)} · ${t.patient}` }),
+        patientLine(t, 'alert-patient'),
+        reviewLine(t),
+        h('p', { class: 'alert-what', text: `${CATEGORY_LABEL[t.category]} · needs ${requirementLabel(t.requirement)}${t.patient_ref ? '' : ` · ${t.patient}`}` }),
         h('p', { class: 'alert-situation', text: t.sbar.situation }),
         t.sbar.recommendation ? h('p', { class: 'alert-reco', text: `Asking: ${t.sbar.recommendation}` }) : null,
         h('p', { class: 'alert-meta', text: `Raised ${clock(t.raised_at)} by ${t.raised_by.name}${target ? ` · ${target.text}` : ''}` }),
@@ -64,7 +68,7 @@ export function alertOverlay({ actions, store, wardName }) {
 
   /** @param {AlertItem} item @param {number} count */
   function show(item, count) {
-    const version = 'page' in item ? item.page.version : item.task.version;
+    const version = 'page' in item ? item.page.version : 'task' in item ? item.task.version : item.patient.version;
     // Re-render only when the item changed, so a tap is not lost mid-render.
     if (shownKey === item.key && shownVersion === version && !el.hidden) return;
     const firstShow = el.hidden || shownKey !== item.key;
@@ -112,6 +116,29 @@ export function alertOverlay({ actions, store, wardName }) {
         // coordinator, the nurse in charge) acknowledges that they know.
         buttons = item.offered ? offerButtons(item.task) : [primary('Acknowledge', () => actions.silence(item.key))];
         break;
+      case 'obs-overdue': {
+        const p = item.patient;
+        const s = p.latest?.score;
+        kicker = 'Observations overdue';
+        body = [
+          h('h2', { id: 'alert-title', class: 'alert-where', text: `${wardName(p.ward)} · Bed ${p.bed}` }),
+          h(
+            'div',
+            { id: 'alert-body' },
+            h('p', { class: 'alert-reason', text: `Next set was due ${p.obs_due_at !== null ? `at ${clock(p.obs_due_at)} (${duration(store.now() - p.obs_due_at)} ago)` : 'now'}` }),
+            h('p', { class: 'alert-situation', text: `${p.details.name} · ${patientNumber(p.details)}` }),
+            s ? h('p', { class: 'alert-meta', text: `Last: ${s.total === null || s.band === null ? 'incomplete set' : `NEWS2 ${s.total} ${BAND_SHORT[s.band]}`} · ${scaleLabel(p.scale)}` }) : null,
+          ),
+        ];
+        buttons = [
+          primary('Take observations', () => {
+            actions.silence(item.key);
+            location.hash = `#patients/${p.id}/obs`;
+          }),
+          later,
+        ];
+        break;
+      }
       case 'assigned':
         kicker = `Assigned to you by ${item.by}`;
         body = taskBody(item.task, null);
