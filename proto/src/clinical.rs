@@ -219,7 +219,12 @@ pub const TEMPERATURE_RANGE: (i32, i32) = (250, 450);
 /// Tenths of L/min: 0.1 to 70.
 pub const FLOW_RANGE: (i32, i32) = (1, 700);
 
-fn whole_in(field: &'static str, v: Option<Whole>, (lo, hi): (i32, i32), unit: &str) -> Result<(), FieldError> {
+fn whole_in(
+    field: &'static str,
+    v: Option<Whole>,
+    (lo, hi): (i32, i32),
+    unit: &str,
+) -> Result<(), FieldError> {
     match v {
         Some(Whole(x)) if x < lo || x > hi => Err(FieldError::new(
             field,
@@ -229,7 +234,12 @@ fn whole_in(field: &'static str, v: Option<Whole>, (lo, hi): (i32, i32), unit: &
     }
 }
 
-fn tenths_in(field: &'static str, v: Option<Tenths>, (lo, hi): (i32, i32), unit: &str) -> Result<(), FieldError> {
+fn tenths_in(
+    field: &'static str,
+    v: Option<Tenths>,
+    (lo, hi): (i32, i32),
+    unit: &str,
+) -> Result<(), FieldError> {
     match v {
         Some(t) if t.0 < lo || t.0 > hi => Err(FieldError::new(
             field,
@@ -248,7 +258,12 @@ impl ObservationSet {
     /// The protocol's range rules; `taken_at` is checked against the hub's
     /// clock by [`ObservationSet::validate_at`].
     pub fn validate(&self) -> Result<(), FieldError> {
-        whole_in("set.respiration_rate", self.respiration_rate, RESPIRATION_RANGE, "/min")?;
+        whole_in(
+            "set.respiration_rate",
+            self.respiration_rate,
+            RESPIRATION_RANGE,
+            "/min",
+        )?;
         whole_in("set.spo2", self.spo2, SPO2_RANGE, "%")?;
         whole_in("set.systolic", self.systolic, SYSTOLIC_RANGE, "mmHg")?;
         whole_in("set.diastolic", self.diastolic, DIASTOLIC_RANGE, "mmHg")?;
@@ -473,7 +488,12 @@ impl PatientDetails {
             nhs_number_digits(n).map_err(|p| FieldError::new("patient.nhs_number", p))?;
         }
         if let Some(l) = &self.local_number {
-            identifier("patient.local_number", l, 1, crate::limits::MAX_PATIENT_CHARS)?;
+            identifier(
+                "patient.local_number",
+                l,
+                1,
+                crate::limits::MAX_PATIENT_CHARS,
+            )?;
         }
         if self.nhs_number.is_none() && self.local_number.is_none() {
             return Err(FieldError::new(
@@ -483,7 +503,12 @@ impl PatientDetails {
         }
         identifier("patient.name", &self.name, 1, MAX_NAME_CHARS)?;
         date_ok("patient.born", &self.born)?;
-        free_text("patient.consultant", &self.consultant, 0, MAX_CONSULTANT_CHARS)?;
+        free_text(
+            "patient.consultant",
+            &self.consultant,
+            0,
+            MAX_CONSULTANT_CHARS,
+        )?;
         free_text("patient.alerts", &self.alerts, 0, MAX_ALERTS_CHARS)
     }
 
@@ -622,8 +647,13 @@ mod tests {
 
     #[test]
     fn nhs_numbers_need_their_check_digit() {
-        assert_eq!(nhs_number_digits("943 476 5919").as_deref(), Ok("9434765919"));
-        assert!(nhs_number_digits("9434765918").unwrap_err().contains("should be 9"));
+        assert_eq!(
+            nhs_number_digits("943 476 5919").as_deref(),
+            Ok("9434765919")
+        );
+        assert!(nhs_number_digits("9434765918")
+            .unwrap_err()
+            .contains("should be 9"));
         assert!(nhs_number_digits("943476591").is_err());
         assert!(nhs_number_digits("94347659a9").is_err());
     }

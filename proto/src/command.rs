@@ -299,9 +299,7 @@ impl Command {
                 Ok(())
             }
             Command::RecordObservations { set, .. } => set.validate(),
-            Command::RaiseConcern { concern, .. } => {
-                text("concern", concern, 1, MAX_CONCERN_CHARS)
-            }
+            Command::RaiseConcern { concern, .. } => text("concern", concern, 1, MAX_CONCERN_CHARS),
             Command::Patients { ward, after } => {
                 if let Some(w) = ward {
                     ward_ok("ward", w)?;

@@ -25,11 +25,11 @@ pub mod model;
 pub mod paging;
 pub mod text;
 
+pub use clinical::*;
 pub use command::{Command, CommandResult, PageTarget, TimelineEntry};
 pub use error::{ErrorCode, FieldError};
 pub use event::{Event, PageChange, TaskChange};
 pub use frame::{ClientFrame, ServerFrame};
-pub use clinical::*;
 pub use ids::{CommandId, ObservationId, PageId, PatientId, StaffId, TaskId, WardId};
 pub use model::*;
 

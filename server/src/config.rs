@@ -106,6 +106,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Denial-of-service limits; see SECURITY.md.
     pub limits: Limits,
+    /// The clinical response to NEWS2 scores; RCP defaults when absent.
+    pub news2: crate::news2_config::News2Config,
 }
 
 /// `[limits]`: every brake the hub puts on one source, one login or one
@@ -357,6 +359,7 @@ impl Default for Config {
             ],
             metrics_token: None,
             limits: Limits::default(),
+            news2: Default::default(),
         }
     }
 }
@@ -461,6 +464,7 @@ impl Config {
             }
         }
         self.escalation.to_policies()?;
+        self.news2.to_policy()?;
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return Err(ConfigError::Invalid(
                 "tls_cert and tls_key go together: give both or neither".into(),

@@ -13,6 +13,7 @@ pub mod http;
 pub mod hub;
 pub mod login_limits;
 pub mod metrics;
+pub mod news2_config;
 pub mod roster;
 pub mod serve;
 pub mod store;
@@ -183,7 +184,10 @@ async fn serve(
         registry.clone(),
         metrics.clone(),
         config.priorities.to_targets(),
-        config.escalation.to_policies()?,
+        crate::domain::Policies {
+            news2: config.news2.to_policy()?,
+            ..config.escalation.to_policies()?
+        },
         config.command_retention_hours,
         config.event_retention_hours,
     )

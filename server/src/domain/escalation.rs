@@ -90,6 +90,8 @@ impl TaskPolicy {
 pub struct Policies {
     pub tasks: Vec<TaskPolicy>,
     pub pages: Ladder,
+    /// The clinical response to NEWS2 scores (`[news2]` in the config).
+    pub news2: super::response::ResponsePolicy,
 }
 
 /// Why a policy set was refused.
@@ -158,6 +160,7 @@ impl Default for Policies {
                 ],
                 repeat_every: 2 * MIN,
             },
+            news2: Default::default(),
         }
     }
 }
@@ -253,6 +256,7 @@ pub fn role_title(r: Role) -> &'static str {
         Role::Sho => "SHO",
         Role::Registrar => "registrar",
         Role::Consultant => "consultant",
+        Role::CriticalCareOutreach => "critical care outreach",
         Role::Coordinator => "coordinator",
         Role::Admin => "admin",
     }
@@ -386,7 +390,7 @@ pub fn next_grade(r: Role) -> Option<Role> {
     match r {
         Role::Fy1 | Role::Phlebotomist | Role::HealthcareAssistant => Some(Role::Sho),
         Role::Sho | Role::NursePractitioner => Some(Role::Registrar),
-        Role::Registrar => Some(Role::Consultant),
+        Role::Registrar | Role::CriticalCareOutreach => Some(Role::Consultant),
         Role::Nurse => Some(Role::NurseInCharge),
         Role::NurseInCharge => Some(Role::Coordinator),
         Role::Consultant | Role::Coordinator | Role::Admin => None,

@@ -12,6 +12,8 @@ pub mod escalation;
 mod hospital;
 pub mod news2;
 mod page;
+pub mod patient;
+pub mod response;
 mod roster;
 mod task;
 

@@ -13,3 +13,11 @@ pub fn score(_set: &ObservationSet, scale: Spo2Scale) -> News2Score {
         ..News2Score::default()
     }
 }
+
+/// A short text for people, e.g. "NEWS2 7: respiration 26 (3), SpO2 91 (3)".
+pub fn summary(score: &News2Score, _set: &ObservationSet) -> String {
+    match score.total {
+        Some(t) => format!("NEWS2 {t}"),
+        None => "NEWS2 incomplete".into(),
+    }
+}

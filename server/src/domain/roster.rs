@@ -162,12 +162,22 @@ impl Roster {
                 let fits = match req {
                     Requirement::Role(role) => shift.role == role,
                     Requirement::Skill(skill) => staff.skills.contains(&skill),
+                    Requirement::AnyRole(roles) => roles.contains(shift.role),
                 };
                 fits.then_some(staff)
             })
             .collect();
         found.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         found.into_iter().map(|s| s.id).collect()
+    }
+
+    /// Everyone on shift now covering `ward`, whatever their role.
+    pub fn covering_ids<'a>(
+        &'a self,
+        ward: &WardId,
+        now: Millis,
+    ) -> impl Iterator<Item = StaffId> + 'a {
+        self.covering(ward, now).map(|(id, _)| id)
     }
 
     /// Everyone on shift who oversees the hospital.

@@ -11,10 +11,11 @@ mod sql;
 pub mod sqlite;
 mod sqlite_commit;
 
+use crate::domain::patient::Patient;
 use crate::domain::{Page, Roster, Shift, Staff, Subject, Task, Ward};
 use async_trait::async_trait;
 use std::sync::Arc;
-use wardpage_proto::{CommandId, Millis, StaffId};
+use wardpage_proto::{CommandId, Millis, ObservationView, StaffId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -117,6 +118,9 @@ pub struct Batch {
     pub tasks: Vec<Task>,
     pub pages: Vec<Page>,
     pub shifts: Vec<(StaffId, Option<Shift>)>,
+    pub patients: Vec<Patient>,
+    /// New sets of observations: inserted, never updated.
+    pub observations: Vec<Arc<ObservationView>>,
     /// Each with its link in the audit chain (see [`audit_chain`]).
     pub audit: Vec<audit_chain::ChainedAudit>,
     pub events: Vec<EventRow>,
@@ -138,6 +142,8 @@ impl Batch {
         self.tasks.is_empty()
             && self.pages.is_empty()
             && self.shifts.is_empty()
+            && self.patients.is_empty()
+            && self.observations.is_empty()
             && self.audit.is_empty()
             && self.events.is_empty()
             && self.inbox.is_empty()
@@ -166,6 +172,10 @@ pub struct Loaded {
     pub roster: Roster,
     pub tasks: Vec<Task>,
     pub pages: Vec<Page>,
+    /// Admitted patients.
+    pub patients: Vec<Patient>,
+    /// Admitted patients' sets of the last 72 hours.
+    pub observations: Vec<ObservationView>,
     /// (staff, last seq, acked seq), counting events not yet in the inbox.
     pub streams: Vec<(StaffId, u64, u64)>,
     pub commands: Vec<CommandRecord>,

@@ -76,6 +76,49 @@ pub(super) const PAGE_ROWS: RowWrite = RowWrite {
            updated_at = excluded.updated_at, next_escalation_at = excluded.next_escalation_at, \
            data = excluded.data",
 };
+pub(super) const PATIENT_ROWS: RowWrite = RowWrite {
+    head: "INSERT INTO patients (id, ward, bed, discharged_at, updated_at, next_check_at, data) ",
+    columns: 7,
+    tail: " ON CONFLICT (id) DO UPDATE SET ward = excluded.ward, bed = excluded.bed, \
+           discharged_at = excluded.discharged_at, updated_at = excluded.updated_at, \
+           next_check_at = excluded.next_check_at, data = excluded.data",
+};
+pub(super) const OBSERVATION_ROWS: RowWrite = RowWrite {
+    head: "INSERT INTO observations (id, patient, taken_at, recorded_at, data) ",
+    columns: 5,
+    tail: "",
+};
+/// Admitted patients, and the sets of theirs taken since `$1`.
+pub(super) const LOAD_PATIENTS: &str = "SELECT data FROM patients WHERE discharged_at IS NULL";
+pub(super) const LOAD_OBSERVATIONS: &str = "SELECT o.data FROM observations o \
+     JOIN patients p ON p.id = o.patient \
+     WHERE p.discharged_at IS NULL AND o.taken_at >= $1 ORDER BY o.taken_at";
+
+/// A patient as its row is written.
+pub(super) struct PatientRow {
+    pub id: String,
+    pub ward: String,
+    pub bed: String,
+    pub discharged_at: Option<Millis>,
+    pub updated_at: Millis,
+    pub next_check_at: Option<Millis>,
+    pub data: String,
+}
+
+impl PatientRow {
+    pub fn of(p: &crate::domain::patient::Patient) -> PatientRow {
+        PatientRow {
+            id: p.view.id.to_string(),
+            ward: p.view.ward.0.clone(),
+            bed: p.view.bed.clone(),
+            discharged_at: p.view.discharged_at,
+            updated_at: p.view.updated_at,
+            next_check_at: p.next_check_at,
+            data: to_json(p),
+        }
+    }
+}
+
 pub(super) const SHIFT_ROWS: RowWrite = RowWrite {
     head: "INSERT INTO shifts (staff, role, wards, starts_at, ends_at) ",
     columns: 5,
@@ -378,8 +421,25 @@ impl $Store {
         // Separate reader connections, so the queries run side by side.
         // Separate reader connections, so the queries run side by side, and
         // rows are decoded as they stream in rather than after the last one.
-        let (roster, tasks, pages, mut streams, commands, max_event_id, tail, audit_head) = tokio::try_join!(
-            read_roster(db),
+        let ((roster, patients, observations), tasks, pages, mut streams, commands, max_event_id, tail, audit_head) = tokio::try_join!(
+            async {
+                let roster = read_roster(db).await?;
+                let patients = sqlx::query_scalar::<_, String>(LOAD_PATIENTS)
+                    .fetch_all(db)
+                    .await?
+                    .iter()
+                    .map(|d| json(d))
+                    .collect::<StoreResult<Vec<_>>>()?;
+                let since = crate::clock::now_ms() - wardpage_proto::CHART_WINDOW_MS;
+                let observations = sqlx::query_scalar::<_, String>(LOAD_OBSERVATIONS)
+                    .bind(since)
+                    .fetch_all(db)
+                    .await?
+                    .iter()
+                    .map(|d| json(d))
+                    .collect::<StoreResult<Vec<_>>>()?;
+                StoreResult::Ok((roster, patients, observations))
+            },
             async {
                 let mut rows = sqlx::query(
                     "SELECT data FROM tasks \
@@ -466,6 +526,8 @@ impl $Store {
             roster,
             tasks,
             pages,
+            patients,
+            observations,
             streams,
             commands,
             max_event_id,
@@ -544,6 +606,48 @@ impl $Store {
                     .push_bind(p.2)
                     .push_bind(p.3)
                     .push_bind(&p.4);
+            },
+        )
+        .await?;
+        let patients: Vec<PatientRow> = b.patients.iter().map(PatientRow::of).collect();
+        insert_rows(
+            &mut tx,
+            &PATIENT_ROWS,
+            &patients,
+            |mut q, p| {
+                q.push_bind(&p.id)
+                    .push_bind(&p.ward)
+                    .push_bind(&p.bed)
+                    .push_bind(p.discharged_at)
+                    .push_bind(p.updated_at)
+                    .push_bind(p.next_check_at)
+                    .push_bind(&p.data);
+            },
+        )
+        .await?;
+        let observations: Vec<(String, String, Millis, Millis, String)> = b
+            .observations
+            .iter()
+            .map(|o| {
+                (
+                    o.id.to_string(),
+                    o.patient.to_string(),
+                    o.set.taken_at,
+                    o.recorded_at,
+                    to_json(&**o),
+                )
+            })
+            .collect();
+        insert_rows(
+            &mut tx,
+            &OBSERVATION_ROWS,
+            &observations,
+            |mut q, o| {
+                q.push_bind(&o.0)
+                    .push_bind(&o.1)
+                    .push_bind(o.2)
+                    .push_bind(o.3)
+                    .push_bind(&o.4);
             },
         )
         .await?;

@@ -18,8 +18,9 @@
 //! next commit; that commit then starts the WAL afresh.
 
 use super::sql::{
-    page_updated_at, to_json, AUDIT_ROWS, COMMAND_ROWS, END_SHIFT, EVENT_ROWS, INBOX_ROWS,
-    PAGE_ROWS, SET_INBOX_THROUGH, SHIFT_ROWS, STORE_ACK, STREAM_ROWS, TASK_ROWS,
+    page_updated_at, to_json, PatientRow, AUDIT_ROWS, COMMAND_ROWS, END_SHIFT, EVENT_ROWS,
+    INBOX_ROWS, OBSERVATION_ROWS, PAGE_ROWS, PATIENT_ROWS, SET_INBOX_THROUGH, SHIFT_ROWS,
+    STORE_ACK, STREAM_ROWS, TASK_ROWS,
 };
 use super::{Batch, StoreResult};
 use rusqlite::{params, Connection};
@@ -58,6 +59,8 @@ struct Statements {
     inbox: String,
     stream: String,
     command: String,
+    patient: String,
+    observation: String,
 }
 
 impl DirectCommit {
@@ -78,6 +81,8 @@ impl DirectCommit {
                 task: TASK_ROWS.one_row(),
                 page: PAGE_ROWS.one_row(),
                 shift: SHIFT_ROWS.one_row(),
+                patient: PATIENT_ROWS.one_row(),
+                observation: OBSERVATION_ROWS.one_row(),
                 audit: AUDIT_ROWS.one_row(),
                 event: EVENT_ROWS.one_row(),
                 inbox: INBOX_ROWS.one_row(),
@@ -139,6 +144,33 @@ impl DirectCommit {
                     page_updated_at(p),
                     p.view.next_escalation_at,
                     to_json(p),
+                ])?;
+            }
+        }
+        {
+            let mut st = tx.prepare_cached(&sql.patient)?;
+            for p in &b.patients {
+                let r = PatientRow::of(p);
+                st.execute(params![
+                    r.id,
+                    r.ward,
+                    r.bed,
+                    r.discharged_at,
+                    r.updated_at,
+                    r.next_check_at,
+                    r.data
+                ])?;
+            }
+        }
+        {
+            let mut st = tx.prepare_cached(&sql.observation)?;
+            for o in &b.observations {
+                st.execute(params![
+                    o.id.to_string(),
+                    o.patient.to_string(),
+                    o.set.taken_at,
+                    o.recorded_at,
+                    to_json(&**o)
                 ])?;
             }
         }

@@ -89,6 +89,12 @@ impl Hospital {
                     let base = match task.view.requirement {
                         Requirement::Role(role) => role,
                         Requirement::Skill(_) => Role::Fy1,
+                        // Widen from the most senior grade offered.
+                        Requirement::AnyRole(set) => set
+                            .roles()
+                            .filter(|r| escalation::next_grade(*r).is_some())
+                            .max_by_key(|r| grade_rank(*r))
+                            .unwrap_or(Role::Fy1),
                     };
                     escalation::next_grade(base).into_iter().collect()
                 } else {
@@ -142,6 +148,10 @@ impl Hospital {
         let who = match t.view.requirement {
             Requirement::Role(r) => format!("any {}", escalation::role_title(r)),
             Requirement::Skill(s) => format!("anyone with {}", s.as_str().replace('_', " ")),
+            Requirement::AnyRole(set) => {
+                let names: Vec<&str> = set.roles().map(escalation::role_title).collect();
+                format!("any {}", names.join(" or "))
+            }
         };
         let base = match (t.escalation.phase, &t.view.assignee) {
             (Phase::Complete, Some(a)) => format!(
@@ -287,5 +297,16 @@ impl Hospital {
                 .collect(),
             Action::PageRole { roles } => self.roster.on_shift_in(roles, None, now),
         }
+    }
+}
+
+/// How senior a grade is, for widening an offer made to several roles.
+fn grade_rank(r: Role) -> u8 {
+    match r {
+        Role::Consultant => 4,
+        Role::Registrar | Role::CriticalCareOutreach => 3,
+        Role::Sho | Role::NursePractitioner => 2,
+        Role::Fy1 => 1,
+        _ => 0,
     }
 }

@@ -11,7 +11,9 @@
 //! transport acks that mark pages delivered).
 
 mod firing;
+mod observations;
 mod pages;
+mod patients;
 mod queries;
 mod scheduling;
 mod shifts;
@@ -20,19 +22,27 @@ mod transport;
 
 use super::escalation::Policies;
 use super::page::Page;
+use super::patient::{Charts, Patient};
 use super::roster::{Roster, Shift};
 use super::task::Task;
 use super::{AuditRecord, DomainError, Targets};
 use queries::resume;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use tasks::NewTask;
-use wardpage_proto::{Command, CommandResult, Event, Millis, PageId, StaffId, TaskId};
+use wardpage_proto::{
+    Command, CommandResult, Event, Millis, ObservationView, PageId, PatientId, StaffId, TaskId,
+    WardId,
+};
 
 /// Something the store must write because of a command.
 #[derive(Debug, Clone)]
 pub enum Write {
     Task(Box<Task>),
     Page(Box<Page>),
+    Patient(Box<Patient>),
+    /// A new set of observations: a clinical record, never changed or pruned.
+    Observation(Arc<ObservationView>),
     /// A shift started, replaced (`Some`) or ended (`None`).
     Shift(StaffId, Option<Shift>),
 }
@@ -61,6 +71,8 @@ pub struct Effects {
 pub enum Subject {
     Task(TaskId),
     Page(PageId),
+    /// A patient's next set of observations (due, then overdue).
+    Patient(PatientId),
 }
 
 impl Effects {
@@ -97,6 +109,12 @@ pub struct Hospital {
     /// Pages not yet delivered to each recipient, by the stream position of
     /// the event that carries them: a transport ack looks only here.
     undelivered: HashMap<StaffId, BTreeSet<(u64, PageId)>>,
+    /// Patients admitted now (and those discharged since start).
+    pub patients: HashMap<PatientId, Box<Patient>>,
+    /// Which admitted patient lies in each (ward, bed).
+    beds: HashMap<(WardId, String), PatientId>,
+    /// Every admitted patient's sets of the last 72 hours.
+    charts: Charts,
 }
 
 impl Hospital {
@@ -106,6 +124,29 @@ impl Hospital {
             targets,
             policies,
             ..Hospital::default()
+        }
+    }
+
+    /// Puts loaded patients and their sets into the state (at start and
+    /// reload): the bed index and charts are rebuilt from them.
+    pub fn load_patients(
+        &mut self,
+        patients: Vec<Patient>,
+        sets: Vec<ObservationView>,
+        now: Millis,
+    ) {
+        self.patients.clear();
+        self.beds.clear();
+        self.charts = Charts::default();
+        for p in patients.into_iter().filter(|p| p.is_admitted()) {
+            self.beds
+                .insert((p.view.ward.clone(), p.view.bed.clone()), p.view.id);
+            self.patients.insert(p.view.id, Box::new(p));
+        }
+        for o in sets {
+            if self.patients.contains_key(&o.patient) {
+                self.charts.add(Arc::new(o), now);
+            }
         }
     }
 
@@ -143,6 +184,7 @@ impl Hospital {
                 ward,
                 bed,
                 patient,
+                patient_id,
                 category,
                 priority,
                 requirement,
@@ -152,6 +194,7 @@ impl Hospital {
                     ward,
                     bed,
                     patient,
+                    patient_id: *patient_id,
                     category: *category,
                     priority: *priority,
                     requirement: *requirement,
@@ -196,6 +239,40 @@ impl Hospital {
             }),
             Command::Directory {} => Ok(Effects {
                 result: Some(self.directory(now)),
+                ..Effects::default()
+            }),
+            Command::AdmitPatient { ward, bed, patient } => {
+                self.admit_patient(actor, ward, bed, patient, now)
+            }
+            Command::UpdatePatient { patient, details } => {
+                self.update_patient(actor, *patient, details, now)
+            }
+            Command::TransferPatient { patient, ward, bed } => {
+                self.transfer_patient(actor, *patient, ward, bed, now)
+            }
+            Command::DischargePatient { patient } => self.discharge_patient(actor, *patient, now),
+            Command::SetSpo2Scale {
+                patient,
+                scale,
+                reason,
+                target_low,
+                target_high,
+            } => {
+                let target = (target_low.unwrap_or(88), target_high.unwrap_or(92));
+                self.set_spo2_scale(actor, *patient, *scale, reason, target, now)
+            }
+            Command::RecordObservations { patient, set } => {
+                self.record_observations(actor, *patient, set, now)
+            }
+            Command::RaiseConcern { patient, concern } => {
+                self.raise_concern(actor, *patient, concern, now)
+            }
+            Command::Patients { ward, after } => Ok(Effects {
+                result: Some(self.patients(actor, ward.as_ref(), resume(after)?, now)?),
+                ..Effects::default()
+            }),
+            Command::Chart { patient } => Ok(Effects {
+                result: Some(self.chart(actor, *patient, now)?),
                 ..Effects::default()
             }),
         }

@@ -28,11 +28,29 @@ impl Hospital {
             ));
         }
         let to = self.page_recipients(actor, target, now)?;
+        let from = self.roster.staff_ref(actor);
+        let page = self.new_page(from, target, priority, callback, message, &to, now);
+        Ok(self.publish_page(Some(actor), page, &to, now))
+    }
+
+    /// A page as sent to `to` (nobody: undeliverable), on the first step
+    /// of the page ladder.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new_page(
+        &self,
+        from: wardpage_proto::StaffRef,
+        target: PageTarget,
+        priority: Priority,
+        callback: &str,
+        message: &str,
+        to: &[StaffId],
+        now: Millis,
+    ) -> Page {
         let mut page = Page {
             view: PageView {
                 id: PageId::new_ordered(now),
                 version: 1,
-                from: self.roster.staff_ref(actor),
+                from,
                 target,
                 priority,
                 callback: callback.to_owned(),
@@ -66,7 +84,7 @@ impl Hospital {
                 .first()
                 .map(|s| now + s.after.unwrap_or(0));
         }
-        Ok(self.publish_page(actor, page, &to, now))
+        page
     }
 
     /// Whom a new page goes to: the person, or everyone on shift in the role
@@ -95,9 +113,9 @@ impl Hospital {
 
     /// Audits, tells and stores a new page sent to `to`; escalates it at
     /// once when nobody could receive it.
-    fn publish_page(
+    pub(super) fn publish_page(
         &mut self,
-        actor: StaffId,
+        actor: Option<StaffId>,
         mut page: Page,
         to: &[StaffId],
         now: Millis,
@@ -105,7 +123,7 @@ impl Hospital {
         let mut fx = Effects::default();
         fx.audit.push(AuditRecord {
             at: now,
-            actor: Some(actor),
+            actor,
             entity: "page",
             entity_id: page.view.id.to_string(),
             action: "send",
@@ -119,7 +137,7 @@ impl Hospital {
             Event::Page {
                 change: PageChange::Sent,
                 page: page.view.clone(),
-                by: Some(self.roster.staff_ref(actor)),
+                by: actor.map(|a| self.roster.staff_ref(a)),
             },
             audience,
         );

@@ -47,7 +47,20 @@ impl Hospital {
                 .next_escalation_at
                 .map(|d| (d, Subject::Page(p.view.id)))
         });
-        tasks.chain(pages)
+        let patients = self
+            .patients
+            .values()
+            .filter_map(|p| p.next_check_at.map(|d| (d, Subject::Patient(p.view.id))));
+        tasks.chain(pages).chain(patients)
+    }
+
+    /// The subject's pending deadline, as the state holds it now.
+    pub fn deadline_of(&self, subject: Subject) -> Option<Millis> {
+        match subject {
+            Subject::Task(id) => self.tasks.get(&id).and_then(|t| t.view.next_escalation_at),
+            Subject::Page(id) => self.pages.get(&id).and_then(|p| p.view.next_escalation_at),
+            Subject::Patient(id) => self.patients.get(&id).and_then(|p| p.next_check_at),
+        }
     }
 
     /// Fires the subject's escalation if it is due at `now`; `None` if it is
@@ -56,6 +69,7 @@ impl Hospital {
         match subject {
             Subject::Task(id) => self.escalate_task(id, now, false),
             Subject::Page(id) => self.escalate_page(id, now, false),
+            Subject::Patient(id) => self.escalate_patient(id, now),
         }
     }
 

@@ -10,8 +10,8 @@ use crate::domain::task::Task;
 use crate::domain::DomainError;
 use std::collections::BTreeSet;
 use wardpage_proto::{
-    Category, CommandResult, Event, Millis, Priority, Requirement, Sbar, StaffId, TaskChange,
-    TaskId, TaskState, TaskView, WardId,
+    Category, CommandResult, Event, Millis, PatientId, PatientRef, Priority, Requirement, Sbar,
+    StaffId, TaskChange, TaskId, TaskState, TaskView, WardId,
 };
 
 /// The fields of a `raise_task` command.
@@ -19,6 +19,7 @@ pub(super) struct NewTask<'a> {
     pub ward: &'a WardId,
     pub bed: &'a String,
     pub patient: &'a String,
+    pub patient_id: Option<PatientId>,
     pub category: Category,
     pub priority: Priority,
     pub requirement: Requirement,
@@ -50,7 +51,12 @@ impl Hospital {
                 w.name
             )));
         }
+        let patient = self.patient_in_bed(ward, bed, new.patient_id)?;
         let mut task = self.new_task(actor, &new, now);
+        if let Some(p) = patient {
+            task.view.patient = p.name.clone();
+            task.view.patient_ref = Some(p);
+        }
         let candidates = self.roster.candidates(ward, new.requirement, actor, now);
         task.offer_to(
             candidates
@@ -76,9 +82,35 @@ impl Hospital {
         } else {
             format!("offered to {}", offered.join(", "))
         };
-        self.audit_task(&mut fx, actor, &task, "raise", None, detail, now);
-        let fx = self.finish_task(fx, actor, task, change, now)?;
+        self.audit_task(&mut fx, Some(actor), &task, "raise", None, detail, now);
+        let fx = self.finish_task(fx, Some(actor), task, change, now)?;
         Ok(self.escalate_at_once(fx, id, now))
+    }
+
+    /// The patient a raise is for: the one in the bed, who must be the one
+    /// the sender's screen showed (`expected`), so that a task never lands
+    /// on whoever took the bed since.
+    fn patient_in_bed(
+        &self,
+        ward: &WardId,
+        bed: &str,
+        expected: Option<PatientId>,
+    ) -> Result<Option<PatientRef>, DomainError> {
+        let here = self
+            .beds
+            .get(&(ward.clone(), bed.to_owned()))
+            .and_then(|id| self.patients.get(id));
+        match (here, expected) {
+            (Some(p), Some(e)) if p.view.id != e => Err(DomainError::InvalidState(format!(
+                "bed {bed} now holds {}, not the patient you chose: check the wristband",
+                p.view.details.name
+            ))),
+            (None, Some(_)) => Err(DomainError::InvalidState(format!(
+                "the patient you chose is no longer in bed {bed}"
+            ))),
+            (Some(p), _) => Ok(Some(p.reference())),
+            (None, None) => Ok(None),
+        }
     }
 
     /// The task as raised, before it is offered to anyone.
@@ -91,6 +123,8 @@ impl Hospital {
                 ward: new.ward.clone(),
                 bed: new.bed.clone(),
                 patient: new.patient.clone(),
+                patient_ref: None,
+                review: None,
                 category: new.category,
                 priority: new.priority,
                 requirement: new.requirement,
@@ -299,15 +333,15 @@ impl Hospital {
         let mut task = Task::clone(before);
         let (change, detail) = f(&mut task, &self.roster)?;
         let mut fx = Effects::default();
-        self.audit_task(&mut fx, actor, &task, action, Some(from), detail, now);
-        self.finish_task(fx, actor, task, change, now)
+        self.audit_task(&mut fx, Some(actor), &task, action, Some(from), detail, now);
+        self.finish_task(fx, Some(actor), task, change, now)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn audit_task(
+    pub(super) fn audit_task(
         &self,
         fx: &mut Effects,
-        actor: StaffId,
+        actor: Option<StaffId>,
         task: &Task,
         action: &'static str,
         from: Option<TaskState>,
@@ -316,7 +350,7 @@ impl Hospital {
     ) {
         fx.audit.push(crate::domain::AuditRecord {
             at: now,
-            actor: Some(actor),
+            actor,
             entity: "task",
             entity_id: task.view.id.to_string(),
             action,
@@ -328,10 +362,10 @@ impl Hospital {
 
     /// Plans the task's next escalation, tells everyone who hears of it and
     /// stores it.
-    fn finish_task(
+    pub(super) fn finish_task(
         &mut self,
         mut fx: Effects,
-        actor: StaffId,
+        by: Option<StaffId>,
         mut task: Task,
         change: TaskChange,
         now: Millis,
@@ -346,7 +380,7 @@ impl Hospital {
             Event::Task {
                 change,
                 task: task.view.clone(),
-                by: Some(self.roster.staff_ref(actor)),
+                by: by.map(|a| self.roster.staff_ref(a)),
             },
             recipients,
         );

@@ -28,6 +28,7 @@ pub(super) struct Pending {
     pub(super) publish: Vec<Publication>,
     tasks: HashMap<wardpage_proto::TaskId, usize>,
     pages: HashMap<wardpage_proto::PageId, usize>,
+    patients: HashMap<wardpage_proto::PatientId, usize>,
     /// Set when an event could not be serialised: the batch is then refused
     /// like a failed commit (everyone in it hears `internal`, the state is
     /// reloaded), never sent with a broken body.
@@ -42,6 +43,7 @@ impl Pending {
             publish,
             tasks,
             pages,
+            patients,
             poisoned,
         } = self;
         for w in fx.writes {
@@ -61,6 +63,14 @@ impl Pending {
                         batch.pages.push(*p);
                     }
                 },
+                Write::Patient(p) => match patients.get(&p.view.id) {
+                    Some(i) => batch.patients[*i] = *p,
+                    None => {
+                        patients.insert(p.view.id, batch.patients.len());
+                        batch.patients.push(*p);
+                    }
+                },
+                Write::Observation(o) => batch.observations.push(o),
                 Write::Shift(staff, shift) => batch.shifts.push((staff, shift)),
             }
         }

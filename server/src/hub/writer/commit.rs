@@ -146,6 +146,9 @@ impl Writer {
         for p in &batch.pages {
             self.set_deadline(Subject::Page(p.view.id), p.view.next_escalation_at);
         }
+        for p in &batch.patients {
+            self.set_deadline(Subject::Patient(p.view.id), p.next_check_at);
+        }
         // Replies first: a client hears `ok` no later than the events it caused.
         let mut later = Vec::new();
         for r in f.releases {

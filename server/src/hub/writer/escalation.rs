@@ -57,18 +57,7 @@ impl Writer {
                 // Acted on since it was stored: its new deadline (if any) is
                 // written with that change. A deadline that is past yet not
                 // due by the rules is dropped, so the timer cannot spin on it.
-                let current = match subject {
-                    Subject::Task(id) => self
-                        .hospital
-                        .tasks
-                        .get(&id)
-                        .and_then(|t| t.view.next_escalation_at),
-                    Subject::Page(id) => self
-                        .hospital
-                        .pages
-                        .get(&id)
-                        .and_then(|p| p.view.next_escalation_at),
-                };
+                let current = self.hospital.deadline_of(subject);
                 self.set_deadline(subject, current.filter(|d| *d > now));
             }
         }

@@ -174,6 +174,8 @@ impl Writer {
             .into_iter()
             .map(|p| (p.view.id, Box::new(p)))
             .collect();
+        self.hospital
+            .load_patients(loaded.patients, loaded.observations, now);
         self.hospital.rebuild_indexes();
         self.hospital.streams = loaded
             .streams
