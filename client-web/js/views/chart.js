@@ -124,19 +124,22 @@ export function chartView({ observations, scale, name }) {
     labels.append(s('text', { x: 0, y: 0, transform: `translate(15 ${top + panel.height / 2}) rotate(-90)`, 'text-anchor': 'middle', class: 'ch-label' }, [panel.label]));
     /** @type {string[]} */
     const path = [];
+    /** Drawn after the line, so the line runs under the dots. @type {SVGElement[]} */
+    const marks = [];
     observations.forEach((o, i) => {
       const v = o.set[panel.key];
       if (v === null || v === undefined) return;
       if (panel.key === 'systolic' && typeof o.set.diastolic === 'number') {
-        data.append(s('line', { x1: x(i), x2: x(i), y1: scaleY(v), y2: scaleY(o.set.diastolic), class: 'ch-bp' }));
-        data.append(s('circle', { cx: x(i), cy: scaleY(o.set.diastolic), r: 3, class: 'ch-dot dia' }));
+        marks.push(s('line', { x1: x(i), x2: x(i), y1: scaleY(v), y2: scaleY(o.set.diastolic), class: 'ch-bp' }));
+        marks.push(s('circle', { cx: x(i), cy: scaleY(o.set.diastolic), r: 3, class: 'ch-dot dia' }));
       }
       path.push(`${path.length ? 'L' : 'M'}${x(i)},${scaleY(v)}`);
       const pts = o.score.sub_scores[panel.sub];
-      data.append(s('circle', { cx: x(i), cy: scaleY(v), r: 5, class: `ch-dot pts-${pts ?? 0}` }));
-      data.append(s('text', { x: x(i), y: scaleY(v) - 8, class: 'ch-value', 'text-anchor': 'middle' }, [fmt(v, panel.step)]));
+      marks.push(s('circle', { cx: x(i), cy: scaleY(v), r: 5, class: `ch-dot pts-${pts ?? 0}` }));
+      marks.push(s('text', { x: x(i), y: scaleY(v) - 8, class: 'ch-value', 'text-anchor': 'middle' }, [fmt(v, panel.step)]));
     });
-    if (path.length > 1) data.insertBefore(s('path', { d: path.join(' '), class: 'ch-line' }), data.querySelector('.ch-dot'));
+    if (path.length > 1) data.append(s('path', { d: path.join(' '), class: 'ch-line' }));
+    data.append(...marks);
     y += panel.height + 6;
   };
 
@@ -147,7 +150,7 @@ export function chartView({ observations, scale, name }) {
     observations.forEach((o, i) => {
       const c = cell(o);
       data.append(s('rect', { x: i * COL + 6, y: y + 2, width: COL - 4, height: TEXT_ROW - 4, rx: 4, class: `ch-cell ${c.cls}` }));
-      data.append(s('text', { x: x(i), y: y + 20, class: 'ch-cell-text', 'text-anchor': 'middle' }, [c.text]));
+      data.append(s('text', { x: x(i), y: y + 20, class: `ch-cell-text ${c.cls}`, 'text-anchor': 'middle' }, [c.text]));
     });
     y += TEXT_ROW + 6;
   };
