@@ -26,7 +26,7 @@ import { nhsFormat, takesObservations } from './clinical.js';
  *   {kind: 'page', page: PageView} |
  *   {kind: 'task-escalated', task: TaskView, level: number, reason: string, offered: boolean} |
  *   {kind: 'page-escalated', page: PageView, level: number, reason: string, recipient: boolean} |
- *   {kind: 'obs-overdue', patient: PatientView}
+ *   {kind: 'obs-overdue', patients: PatientView[], keys: string[]}
  * )} AlertItem
  */
 
@@ -80,15 +80,19 @@ export function wantedAlerts(store) {
       items.push({ key, kind: 'page', priority: page.priority, since: page.sent_at, page });
     }
   }
-  // A patient's next set is overdue: the ward's nurses are asked to take it,
-  // more insistently when the last score was already worrying.
+  // Patients whose next set is overdue: the ward's nurses are asked to take
+  // them, more insistently when a last score was already worrying. One alert
+  // for all of them, so a nurse coming on shift to a ward of overdue sets
+  // taps "Later" once, not once a bed.
   if (takesObservations(store.me)) {
     const wards = store.me?.shift?.wards ?? [];
-    for (const patient of store.patients.values()) {
-      const key = overdueKey(patient);
-      if (!patient.obs_overdue || patient.discharged_at !== null || !wards.includes(patient.ward) || store.quiet.has(key)) continue;
-      const band = patient.latest?.score.band;
-      items.push({ key, kind: 'obs-overdue', priority: band === 'high' || band === 'medium' ? 'urgent' : 'soon', since: patient.obs_due_at ?? patient.updated_at, patient });
+    const due = [...store.patients.values()]
+      .filter((p) => p.obs_overdue && p.discharged_at === null && wards.includes(p.ward) && !store.quiet.has(overdueKey(p)))
+      .sort((a, b) => (a.obs_due_at ?? 0) - (b.obs_due_at ?? 0));
+    if (due.length) {
+      const keys = due.map(overdueKey);
+      const worrying = due.some((p) => p.latest?.score.band === 'high' || p.latest?.score.band === 'medium');
+      items.push({ key: keys.join('|'), kind: 'obs-overdue', priority: worrying ? 'urgent' : 'soon', since: due[0].obs_due_at ?? due[0].updated_at, patients: due, keys });
     }
   }
   return items.sort((a, b) => priorityRank(a.priority) - priorityRank(b.priority) || a.since - b.since);
@@ -108,7 +112,10 @@ export function describe(item) {
     case 'assigned':
       return { title: `Assigned to you by ${item.by}: ${item.task.ward} bed ${item.task.bed}`, body: item.task.sbar.situation };
     case 'obs-overdue':
-      return { title: `Observations overdue: ${item.patient.ward} bed ${item.patient.bed}`, body: `${item.patient.details.name} ${nhsFormat(item.patient.details.nhs_number)}`.trim() };
+      return {
+        title: `Observations overdue: ${item.patients.length === 1 ? `${item.patients[0].ward} bed ${item.patients[0].bed}` : `${item.patients.length} patients`}`,
+        body: item.patients.map((p) => `Bed ${p.bed} ${p.details.name} ${nhsFormat(p.details.nhs_number)}`.trim()).join('; '),
+      };
   }
 }
 

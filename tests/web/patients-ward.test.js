@@ -55,7 +55,7 @@ describe('patients on a phone', () => {
     assert.notEqual(await nurse.page.evaluate(() => /** @type {any} */ (window).wardpage.sound.nowPlaying()), null, 'it rings');
     await expectAccessible(nurse.page, 'overdue alert');
     const beds = await putOffOverdue(nurse.page);
-    assert.ok(beds.some((b) => /Bed 3$/.test(b)), `bed 3 (only a pulse recorded) is overdue: ${beds}`);
+    assert.ok(beds.some((b) => b.includes('Bed 3: Cora Halfpenny')), `bed 3 (only a pulse recorded) is overdue: ${beds}`);
   });
 
   it('lists the ward’s patients by bed with band words, trend and “incomplete”', async () => {
@@ -153,7 +153,7 @@ describe('patients on a phone', () => {
   it('shows the hub’s refusal naming the field', async () => {
     const page = nurse.page;
     await page.goto(`${hub.url}/#patients/${partial.id}/obs`);
-    await page.locator('#link-status[data-state="online"]').waitFor({ state: 'attached' });
+    await page.locator('.obs-form').waitFor({ state: 'attached' });
     await putOffOverdue(page);
     await page.locator('.obs-form').waitFor();
     await page.fill('#obs-systolic', '80');

@@ -68,7 +68,7 @@ export function alertOverlay({ actions, store, wardName }) {
 
   /** @param {AlertItem} item @param {number} count */
   function show(item, count) {
-    const version = 'page' in item ? item.page.version : 'task' in item ? item.task.version : item.patient.version;
+    const version = 'page' in item ? item.page.version : 'task' in item ? item.task.version : item.patients.reduce((n, p) => n + p.version, 0);
     // Re-render only when the item changed, so a tap is not lost mid-render.
     if (shownKey === item.key && shownVersion === version && !el.hidden) return;
     const firstShow = el.hidden || shownKey !== item.key;
@@ -117,25 +117,26 @@ export function alertOverlay({ actions, store, wardName }) {
         buttons = item.offered ? offerButtons(item.task) : [primary('Acknowledge', () => actions.silence(item.key))];
         break;
       case 'obs-overdue': {
-        const p = item.patient;
-        const s = p.latest?.score;
+        const first = item.patients[0];
+        const quieten = () => item.keys.forEach((k) => actions.silence(k));
         kicker = 'Observations overdue';
+        /** @param {import('../types.js').PatientView} p */
+        const line = (p) => {
+          const s = p.latest?.score;
+          const last = s ? `last ${s.total === null || s.band === null ? 'set incomplete' : `NEWS2 ${s.total} ${BAND_SHORT[s.band]}`}, ${scaleLabel(p.scale)}` : 'no set yet';
+          const since = p.obs_due_at !== null ? `due ${clock(p.obs_due_at)} (${duration(store.now() - p.obs_due_at)} ago)` : 'due now';
+          return h('li', null, h('strong', { text: `Bed ${p.bed}: ${p.details.name}` }), ` · ${patientNumber(p.details)} · ${since} · ${last}`);
+        };
         body = [
-          h('h2', { id: 'alert-title', class: 'alert-where', text: `${wardName(p.ward)} · Bed ${p.bed}` }),
-          h(
-            'div',
-            { id: 'alert-body' },
-            h('p', { class: 'alert-reason', text: `Next set was due ${p.obs_due_at !== null ? `at ${clock(p.obs_due_at)} (${duration(store.now() - p.obs_due_at)} ago)` : 'now'}` }),
-            h('p', { class: 'alert-situation', text: `${p.details.name} · ${patientNumber(p.details)}` }),
-            s ? h('p', { class: 'alert-meta', text: `Last: ${s.total === null || s.band === null ? 'incomplete set' : `NEWS2 ${s.total} ${BAND_SHORT[s.band]}`} · ${scaleLabel(p.scale)}` }) : null,
-          ),
+          h('h2', { id: 'alert-title', class: 'alert-where', text: item.patients.length === 1 ? `${wardName(first.ward)} · Bed ${first.bed}` : `${item.patients.length} patients` }),
+          h('div', { id: 'alert-body' }, h('p', { class: 'alert-reason', text: 'The next set of observations is overdue: take it now.' }), h('ul', { class: 'alert-list' }, item.patients.slice(0, 6).map(line)), item.patients.length > 6 ? h('p', { text: `and ${item.patients.length - 6} more` }) : null),
         ];
         buttons = [
-          primary('Take observations', () => {
-            actions.silence(item.key);
-            location.hash = `#patients/${p.id}/obs`;
+          primary(item.patients.length === 1 ? 'Take observations' : 'Open the patient list', () => {
+            quieten();
+            location.hash = item.patients.length === 1 ? `#patients/${first.id}/obs` : '#patients';
           }),
-          later,
+          h('button', { type: 'button', class: 'btn ghost', text: 'Later', 'aria-label': 'Later: stop ringing, keep it in the patient list', onclick: quieten }),
         ];
         break;
       }

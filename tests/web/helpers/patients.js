@@ -76,7 +76,7 @@ export async function logInAs(page, username) {
 
 /**
  * Put off every overdue-observations alert on screen ("Later"), returning
- * the beds they were for.
+ * their texts.
  * @param {import('playwright-core').Page} page
  */
 export async function putOffOverdue(page) {
@@ -86,12 +86,13 @@ export async function putOffOverdue(page) {
   while (await alert.isVisible()) {
     const text = (await alert.textContent()) ?? '';
     if (!text.includes('Observations overdue')) break;
-    beds.push((await alert.locator('#alert-title').textContent()) ?? '');
+    beds.push(text);
+    const title = (await alert.locator('#alert-title').textContent()) ?? '';
     await alert.locator('button', { hasText: 'Later' }).click();
     await page.waitForFunction((n) => {
       const el = document.querySelector('section.alert');
       return !el || el.hidden || (el.querySelector('#alert-title')?.textContent ?? '') !== n;
-    }, beds[beds.length - 1]);
+    }, title);
   }
   return beds;
 }
