@@ -3,4 +3,4 @@
 /**
  * A set of roles, sent as an array of role names.
  */
-export type RoleSet = Array<Role>;
+export type RoleSet = Array<import("./Role").Role>;

@@ -196,7 +196,7 @@ pub enum Requirement {
 
 /// A set of roles, sent as an array of role names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, TS)]
-#[ts(export, type = "Array<Role>")]
+#[ts(export, type = "Array<import(\"./Role\").Role>")]
 pub struct RoleSet(u16);
 
 impl RoleSet {

@@ -5,6 +5,7 @@
 //! (before it loads the demo hospital). There is no global state.
 
 pub mod auth;
+pub mod census;
 pub mod clock;
 pub mod config;
 pub mod conn_limits;

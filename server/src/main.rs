@@ -10,7 +10,7 @@ use wardpage_server::config::Config;
 use wardpage_server::domain::Staff;
 use wardpage_server::roster::{RosterFile, DEMO_PASSWORD, DEMO_ROSTER};
 use wardpage_server::store::audit_chain;
-use wardpage_server::{auth, clock, open_store, run_claimed};
+use wardpage_server::{auth, census, clock, open_store, run_claimed};
 
 #[derive(Parser)]
 #[command(
@@ -51,6 +51,14 @@ enum Cmd {
     Roster {
         #[command(subcommand)]
         action: RosterCmd,
+    },
+    /// Admit the patients already on the wards, from a CSV census (the
+    /// columns of server/demo/patients.csv), before the hub first starts:
+    /// every row is checked first, then all are admitted in one transaction.
+    /// Refused while a hub serves the database.
+    Census {
+        #[command(subcommand)]
+        action: CensusCmd,
     },
     /// Copy the SQLite database into a new file, while the hub runs: one
     /// consistent snapshot, integrity-checked. (PostgreSQL: use pg_dump.)
@@ -111,6 +119,12 @@ enum UserCmd {
     },
     /// List accounts.
     List,
+}
+
+#[derive(Subcommand)]
+enum CensusCmd {
+    /// Import a census CSV file.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -183,7 +197,7 @@ async fn main() -> anyhow::Result<()> {
             // mistake on a running hub's database changes nothing.
             let claim = store.claim_hub().await?;
             if demo {
-                load_demo(&*store).await?;
+                load_demo(&*store, &config).await?;
             }
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
@@ -277,6 +291,34 @@ async fn main() -> anyhow::Result<()> {
                 Ok(())
             }
         },
+        Cmd::Census {
+            action: CensusCmd::Import { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let rows = census::parse(&text)?;
+            // The hub's state is loaded once, at its start: an import
+            // beside a running hub would be overwritten by it.
+            let claim = store.claim_hub().await?;
+            let policies = wardpage_server::domain::Policies {
+                news2: config.news2.to_policy()?,
+                ..config.escalation.to_policies()?
+            };
+            let now = clock::now_ms();
+            let c = census::import(
+                &*store,
+                config.priorities.to_targets(),
+                policies,
+                &rows,
+                &[],
+                now,
+                now,
+            )
+            .await?;
+            claim.release().await;
+            println!("admitted {} patients", c.admitted);
+            Ok(())
+        }
         Cmd::Roster {
             action:
                 RosterCmd::Import {
@@ -348,7 +390,10 @@ async fn shutdown_signal() {
 /// Loads the demo hospital into a new database; an existing one is kept as
 /// it is (what the coordinator changed tonight survives a restart) unless
 /// its night is over, when only the demo's shifts start again.
-async fn load_demo(store: &dyn wardpage_server::store::Store) -> anyhow::Result<()> {
+async fn load_demo(
+    store: &dyn wardpage_server::store::Store,
+    config: &Config,
+) -> anyhow::Result<()> {
     let now = clock::now_ms();
     let existing = store.load_roster().await?;
     let on_now = existing.shifts().values().filter(|s| s.is_on(now)).count();
@@ -369,6 +414,28 @@ async fn load_demo(store: &dyn wardpage_server::store::Store) -> anyhow::Result<
             "demo hospital ({what}): {} wards, {} staff, {} on shift for 12 hours; every password is \"{DEMO_PASSWORD}\"",
             s.wards, s.staff, s.shifts
         );
+        if existing.staff.is_empty() {
+            let rows = census::parse(census::DEMO_PATIENTS)?;
+            let sets = census::demo_sets(&rows, now);
+            let policies = wardpage_server::domain::Policies {
+                news2: config.news2.to_policy()?,
+                ..config.escalation.to_policies()?
+            };
+            let c = census::import(
+                store,
+                config.priorities.to_targets(),
+                policies,
+                &rows,
+                &sets,
+                now - 14 * 3_600_000,
+                now,
+            )
+            .await?;
+            eprintln!(
+                "demo patients: {} admitted, {} sets of observations, {} reviews and tasks open",
+                c.admitted, c.observations, c.tasks
+            );
+        }
     }
     eprintln!("  nurse: nurse.okafor   doctor: fy1.patel   coordinator: coord.hale   (see server/demo/hospital.toml)");
     Ok(())

@@ -327,6 +327,7 @@ mod escalation_rules {
                 ],
                 60 * SEC,
             ),
+            news2: Default::default(),
         }
     }
 
@@ -643,6 +644,7 @@ mod escalation_rules {
             let policies = Policies {
                 tasks: vec![TaskPolicy { name: "p".into(), priorities: vec![], categories: vec![], wards: vec![], accept, complete }],
                 pages: ladder(vec![(Some(SEC), Action::Coordinator)], SEC),
+                news2: Default::default(),
             };
             prop_assume!(policies.validate().is_ok());
             let mut n = night();

@@ -143,6 +143,7 @@ fn requirement_for(category: Category, priority: Priority) -> Requirement {
         Category::DrugChart | Category::Fluids => Requirement::Skill(Skill::Prescribing),
         Category::Catheter => Requirement::Skill(Skill::Catheterisation),
         Category::IvDrugs => Requirement::Skill(Skill::IvDrugs),
+        Category::Observations => Requirement::Role(Role::NurseInCharge),
         // Deterioration goes up the grades with the urgency.
         Category::MedicalReview | Category::Other => Requirement::Role(match priority {
             Priority::Emergency => Role::Registrar,

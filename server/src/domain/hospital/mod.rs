@@ -332,6 +332,9 @@ impl Hospital {
             .retain(|_, t| !t.state().is_terminal() || t.view.updated_at >= kept);
         self.pages
             .retain(|_, p| p.is_open() || p.updated_at() >= kept);
+        // Discharged patients stay only as long as closed tasks do.
+        self.patients
+            .retain(|_, p| p.is_admitted() || p.view.updated_at >= kept);
         if self.pages.len() != pages {
             self.rebuild_indexes();
         }

@@ -102,7 +102,8 @@ impl Hospital {
                 p.view.obs_overdue = false;
                 p.stage = ObsStage::Due;
                 if let Some(task) = p.obs_task.take() {
-                    self.close_obs_task(&mut fx, task, &obs, now);
+                    let note = format!("observations recorded by {}", obs.recorded_by.name);
+                    self.close_obs_task(&mut fx, task, &note, now);
                 }
             }
         }
@@ -225,6 +226,19 @@ impl Hospital {
         };
         let task = self.review(&mut fx, &mut p, ask, now);
         let view = p.view.clone();
+        // The ward sees the patient's review change, as for a score.
+        let audience = self.patient_audience(&p.view.ward, &[], now);
+        self.deliver(
+            &mut fx,
+            now,
+            Event::Patient {
+                change: PatientChange::Updated,
+                patient: view.clone(),
+                observation: None,
+                by: Some(self.roster.staff_ref(actor)),
+            },
+            audience,
+        );
         self.store_patient(&mut fx, p);
         fx.result = Some(match task {
             Some(task) => CommandResult::Task { task },
@@ -483,8 +497,8 @@ impl Hospital {
         }
     }
 
-    /// A set recorded closes the "observations overdue" task.
-    fn close_obs_task(&mut self, fx: &mut Effects, id: TaskId, obs: &ObservationView, now: Millis) {
+    /// A set recorded (or a discharge) closes the "observations overdue" task.
+    pub(super) fn close_obs_task(&mut self, fx: &mut Effects, id: TaskId, note: &str, now: Millis) {
         let Some(t) = self.tasks.get(&id) else {
             return;
         };
@@ -493,9 +507,8 @@ impl Hospital {
         }
         let mut t = (**t).clone();
         let from = t.state();
-        let note = format!("observations recorded by {}", obs.recorded_by.name);
-        if t.cancel(&note, now).is_ok() {
-            self.audit_task(fx, None, &t, "cancel", Some(from), note, now);
+        if t.cancel(note, now).is_ok() {
+            self.audit_task(fx, None, &t, "cancel", Some(from), note.to_owned(), now);
             if let Ok(more) =
                 self.finish_task(Effects::default(), None, t, TaskChange::Cancelled, now)
             {

@@ -41,8 +41,9 @@ impl Hospital {
             scale: Spo2Scale::Scale1,
             scale2: None,
             latest: None,
-            // A new patient is observed at once: their first set is due now.
-            obs_due_at: Some(now),
+            // A new patient's first set is due within the hour (RCP: on
+            // admission); the overdue alert follows if none comes.
+            obs_due_at: Some(now + self.policies.news2.hourly_every),
             obs_overdue: false,
             review: None,
             updated_at: now,
@@ -133,6 +134,10 @@ impl Hospital {
         let detail = format!("from {} bed {}", self.ward_name(&p.view.ward), p.view.bed);
         let mut fx = Effects::default();
         self.audit_patient(&mut fx, Some(actor), &p, "discharge", detail, now);
+        // No set is due any more; a review stays open for whoever holds it.
+        if let Some(task) = p.obs_task.take() {
+            self.close_obs_task(&mut fx, task, "the patient was discharged", now);
+        }
         Ok(self.finish_patient(fx, Some(actor), p, PatientChange::Discharged, &[], now))
     }
 

@@ -1,0 +1,520 @@
+//! Patients, bedside observations and the clinical response the hub starts
+//! itself, end to end against real hubs: a NEWS2 of 7 or more offers an
+//! emergency review to the registrar and outreach and pages both; a 5
+//! offers an urgent review to the FY1; a later 7 moves that same task up;
+//! overdue observations fire across a SIGKILL; a transfer carries tasks
+//! and history; bad input is refused and changes nothing; sets are stored
+//! before `ok` on both backends.
+
+use wardpage_proto::{
+    Band, Breathing, Category, Command, CommandResult, Consciousness, ErrorCode, Event,
+    ObservationSet, PageChange, PatientChange, PatientDetails, PatientId, PatientView, Priority,
+    Requirement, Role, Sex, StaffId, TaskChange, TaskState, TaskView, Tenths, WardId, Whole,
+};
+use wardpage_server::config::Config;
+use wardpage_tests::hub::HubProcess;
+use wardpage_tests::pg::on_fresh_postgres;
+use wardpage_tests::story::*;
+use wardpage_tests::{Client, TestHub};
+
+const MIN: i64 = 60_000;
+
+/// A valid NHS number from the range reserved for testing (999 ...),
+/// different for each `n`.
+fn nhs(n: u32) -> String {
+    (0..)
+        .map(|k: u32| {
+            let body = format!("999{:06}", (n * 97 + k) % 1_000_000);
+            let sum: u32 = body
+                .bytes()
+                .zip((2..=10).rev())
+                .map(|(b, w)| u32::from(b - b'0') * w)
+                .sum();
+            (body, 11 - sum % 11)
+        })
+        .find(|(_, c)| *c != 10)
+        .map(|(body, c)| format!("{body}{}", if c == 11 { 0 } else { c }))
+        .unwrap_or_default()
+}
+
+fn details(n: u32, name: &str) -> PatientDetails {
+    PatientDetails {
+        nhs_number: Some(nhs(n)),
+        local_number: None,
+        name: name.into(),
+        born: "1948-03-14".into(),
+        sex: Sex::Female,
+        consultant: "Dr A Example".into(),
+        alerts: "Penicillin allergy".into(),
+    }
+}
+
+async fn admit(nic: &mut Client, ward: &str, bed: &str, d: PatientDetails) -> anyhow::Result<PatientView> {
+    match nic
+        .ok(Command::AdmitPatient {
+            ward: ward.into(),
+            bed: bed.into(),
+            patient: d,
+        })
+        .await?
+    {
+        CommandResult::Patient { patient } => Ok(patient),
+        other => anyhow::bail!("admit answered {other:?}"),
+    }
+}
+
+/// A complete set on air with these values.
+fn set(resp: i32, spo2: i32, systolic: i32, pulse: i32, temp_tenths: i32, taken_at: i64) -> ObservationSet {
+    ObservationSet {
+        respiration_rate: Some(Whole(resp)),
+        spo2: Some(Whole(spo2)),
+        breathing: Some(Breathing::Air),
+        systolic: Some(Whole(systolic)),
+        diastolic: Some(Whole(60)),
+        pulse: Some(Whole(pulse)),
+        consciousness: Some(Consciousness::Alert),
+        temperature: Some(Tenths(temp_tenths)),
+        taken_at,
+    }
+}
+
+fn now() -> i64 {
+    wardpage_server::clock::now_ms()
+}
+
+/// NEWS2 11: respiration 26 (3), SpO2 91 (3), systolic 98 (2), pulse 118 (2), 38.5 (1).
+fn eleven(at: i64) -> ObservationSet {
+    set(26, 91, 98, 118, 385, at)
+}
+
+/// NEWS2 5: respiration 22 (2), SpO2 94 (1), pulse 105 (1), 38.3 (1).
+fn five(at: i64) -> ObservationSet {
+    set(22, 94, 124, 105, 383, at)
+}
+
+async fn observe(
+    nurse: &mut Client,
+    patient: PatientId,
+    set: ObservationSet,
+) -> anyhow::Result<(wardpage_proto::ObservationView, PatientView, Option<TaskView>)> {
+    match nurse
+        .ok(Command::RecordObservations { patient, set })
+        .await?
+    {
+        CommandResult::Observation {
+            observation,
+            patient,
+            review,
+        } => Ok((observation, patient, review)),
+        other => anyhow::bail!("record_observations answered {other:?}"),
+    }
+}
+
+fn offered_to(t: &TaskView) -> Vec<String> {
+    t.offers.iter().map(|o| o.staff.name.clone()).collect()
+}
+
+#[tokio::test]
+async fn a_seven_offers_an_emergency_review_to_the_registrar_and_outreach_and_pages_both() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nic = Client::login_connect(&base, "nic.grant").await?;
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let mut reg = Client::login_connect(&base, "reg.evans").await?;
+    let mut ccot = Client::login_connect(&base, "ccot.adeyemi").await?;
+    let mut coord = Client::login_connect(&base, "coord.hale").await?;
+    let p = admit(&mut nic, "w7", "3", details(1, "Robin Testperson")).await?;
+    let (obs, after, review) = observe(&mut nurse, p.id, eleven(now())).await?;
+    assert_eq!(obs.score.total, Some(11));
+    assert_eq!(obs.score.band, Some(Band::High));
+    assert!(obs.score.red_flag);
+    let review = review.expect("a 7 or more raises a review");
+    assert_eq!(review.priority, Priority::Emergency);
+    assert_eq!(review.category, Category::MedicalReview);
+    assert_eq!(review.raised_by.id, StaffId(uuid::Uuid::nil()), "the hub is the raiser");
+    assert_eq!(review.patient_ref.as_ref().map(|r| r.id), Some(p.id));
+    let offers = offered_to(&review);
+    assert!(offers.contains(&"Dr Claire Evans".to_string()), "{offers:?}");
+    assert!(offers.contains(&"Tobi Adeyemi (Outreach)".to_string()), "{offers:?}");
+    assert!(
+        matches!(review.requirement, Requirement::AnyRole(r) if r.contains(Role::Registrar) && r.contains(Role::CriticalCareOutreach))
+    );
+    assert_eq!(after.review, Some(review.id));
+    assert_eq!(after.obs_due_at, Some(obs.set.taken_at + 15 * MIN), "continuous: every 15 min");
+    for who in [&mut reg, &mut ccot] {
+        let page = who
+            .wait_for(|e| matches!(e, Event::Page { change: PageChange::Sent, page, .. } if page.from.id.0.is_nil()))
+            .await?;
+        let Event::Page { page, .. } = page else { unreachable!() };
+        assert_eq!(page.priority, Priority::Emergency);
+        assert!(page.message.contains("NEWS2 11"), "{}", page.message);
+    }
+    coord
+        .wait_for(|e| matches!(e, Event::Task { change: TaskChange::Raised, task, .. } if task.id == review.id))
+        .await?;
+    // The audit names the set that caused it.
+    let trail = match coord.ok(Command::Timeline { task: review.id }).await? {
+        CommandResult::Timeline { entries, .. } => entries,
+        other => anyhow::bail!("timeline answered {other:?}"),
+    };
+    assert!(trail[0].actor.is_none(), "raised by the hub");
+    assert!(trail[0].detail.contains(&obs.id.to_string()), "{}", trail[0].detail);
+    hub.stop().await
+}
+
+#[tokio::test]
+async fn a_five_offers_an_urgent_review_to_the_fy1_and_a_later_seven_moves_that_same_task_up() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nic = Client::login_connect(&base, "nic.grant").await?;
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let mut patel = Client::login_connect(&base, "fy1.patel").await?;
+    let mut coord = Client::login_connect(&base, "coord.hale").await?;
+    let p = admit(&mut nic, "w7", "4", details(2, "Jamie Sampleton")).await?;
+    let t0 = now() - 30 * MIN;
+    let (obs, after, review) = observe(&mut nurse, p.id, five(t0)).await?;
+    assert_eq!(obs.score.total, Some(5));
+    assert_eq!(after.obs_due_at, Some(t0 + 60 * MIN), "hourly");
+    let review = review.expect("a 5 raises an urgent review");
+    assert_eq!(review.priority, Priority::Urgent);
+    assert!(offered_to(&review).contains(&"Dr Asha Patel".to_string()));
+    patel
+        .wait_for(|e| matches!(e, Event::Task { change: TaskChange::Raised, task, .. } if task.id == review.id))
+        .await?;
+    // The nurse in charge is alerted of a 5 or more.
+    nic.wait_for(|e| matches!(e, Event::Task { task, .. } if task.id == review.id))
+        .await?;
+
+    let (later, _, again) = observe(&mut nurse, p.id, eleven(now())).await?;
+    let again = again.expect("the open review is updated");
+    assert_eq!(again.id, review.id, "never a second review for the same episode");
+    assert_eq!(again.priority, Priority::Emergency, "moved to the higher response at once");
+    assert!(offered_to(&again).contains(&"Dr Claire Evans".to_string()));
+    assert!(offered_to(&again).contains(&"Dr Asha Patel".to_string()), "earlier offers stand");
+    let trigger = again.review.clone().expect("the trigger");
+    assert_eq!(trigger.observation, Some(later.id));
+    assert_eq!(trigger.total, Some(11));
+    patel
+        .wait_for(|e| matches!(e, Event::Task { change: TaskChange::Rescored, task, .. } if task.id == review.id))
+        .await?;
+    let snap = coord.snapshot_all().await?;
+    let reviews = snap
+        .tasks
+        .iter()
+        .filter(|t| t.patient_ref.as_ref().is_some_and(|r| r.id == p.id) && t.category == Category::MedicalReview)
+        .count();
+    assert_eq!(reviews, 1);
+    hub.stop().await
+}
+
+#[tokio::test]
+async fn overdue_observations_alert_the_ward_then_task_the_nurse_in_charge_across_a_sigkill() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("hub.db");
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let base = hub.base();
+    let mut nic = Client::login_connect(&base, "nic.grant").await?;
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let bed = free_bed(&mut nic, "w7").await?;
+    let p = admit(&mut nic, "w7", &bed, details(3, "Casey Demoford")).await?;
+    // A 7 taken 45 min ago, less 6 s: its next set was due 30 min ago, and
+    // the grace after the alert (30 min) ends 6 s from now.
+    let taken = now() - 45 * MIN + 6_000;
+    let (_, after, _) = observe(&mut nurse, p.id, eleven(taken)).await?;
+    let due = after.obs_due_at.expect("a due time");
+    let task_due = due + 30 * MIN;
+    let alert = nurse
+        .wait_for(|e| matches!(e, Event::Patient { change: PatientChange::ObservationsOverdue, patient, .. } if patient.id == p.id))
+        .await?;
+    let Event::Patient { patient, .. } = alert else { unreachable!() };
+    assert!(patient.obs_overdue);
+    let token = nic.token.clone();
+    drop((nic, nurse));
+    hub.kill9().await?;
+    assert!(now() < task_due, "killed before the task was due");
+
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let ready = now();
+    let mut nic = Client::connect(&hub.base(), &token, 0).await?;
+    let raised = nic
+        .wait_for(|e| matches!(e, Event::Task { task, .. } if task.category == Category::Observations && task.patient_ref.as_ref().is_some_and(|r| r.id == p.id)))
+        .await?;
+    let Event::Task { task, .. } = raised else { unreachable!() };
+    assert!(task.raised_at >= task_due, "not before it was due");
+    assert!(
+        task.raised_at <= task_due.max(ready) + 1_000,
+        "within 1 s of due after the restart: raised {} ms after due, restart ready {} ms after due",
+        task.raised_at - task_due,
+        ready - task_due
+    );
+    assert_eq!(task.requirement, Requirement::Role(Role::NurseInCharge));
+    assert!(offered_to(&task).contains(&"Charge Nurse Ian Grant".to_string()));
+    // The next set closes it.
+    let mut nurse = Client::login_connect(&hub.base(), "nurse.okafor").await?;
+    observe(&mut nurse, p.id, five(now())).await?;
+    nic.wait_for(|e| matches!(e, Event::Task { change: TaskChange::Cancelled, task: t, .. } if t.id == task.id))
+        .await?;
+    hub.kill9().await
+}
+
+async fn free_bed(c: &mut Client, ward: &str) -> anyhow::Result<String> {
+    let mut taken = Vec::new();
+    let mut after = None;
+    loop {
+        match c
+            .ok(Command::Patients {
+                ward: Some(ward.into()),
+                after: after.clone(),
+            })
+            .await?
+        {
+            CommandResult::Patients { patients, next } => {
+                taken.extend(patients.into_iter().map(|p| p.bed));
+                match next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
+            }
+            other => anyhow::bail!("patients answered {other:?}"),
+        }
+    }
+    (1..=24)
+        .map(|b| b.to_string())
+        .find(|b| !taken.contains(b))
+        .ok_or_else(|| anyhow::anyhow!("no free bed on {ward}"))
+}
+
+#[tokio::test]
+async fn a_transfer_carries_the_patients_tasks_and_history_and_tells_the_holder() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nic = Client::login_connect(&base, "nic.grant").await?;
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let mut lee = Client::login_connect(&base, "nurse.lee").await?;
+    let mut patel = Client::login_connect(&base, "fy1.patel").await?;
+    let p = admit(&mut nic, "w7", "5", details(4, "Riley Mockridge")).await?;
+    // Raised from the bed: the patient is filled in.
+    let mut raise = cannula_w7();
+    if let Command::RaiseTask { bed, patient, .. } = &mut raise {
+        *bed = "5".into();
+        patient.clear();
+    }
+    let task = raise_ok(&mut nurse, raise).await?;
+    assert_eq!(task.patient_ref.as_ref().map(|r| r.id), Some(p.id));
+    assert_eq!(task.patient, "Riley Mockridge");
+    patel.ok(Command::Accept { task: task.id }).await?;
+    let (obs, _, _) = observe(&mut nurse, p.id, set(16, 97, 124, 76, 368, now())).await?;
+    nic.ok(Command::TransferPatient {
+        patient: p.id,
+        ward: "w8".into(),
+        bed: "9".into(),
+    })
+    .await?;
+    let moved = patel
+        .wait_for(|e| matches!(e, Event::Task { change: TaskChange::Moved, task: t, .. } if t.id == task.id))
+        .await?;
+    let Event::Task { task: moved, .. } = moved else { unreachable!() };
+    assert_eq!((moved.ward.clone(), moved.bed.as_str()), (WardId::from("w8"), "9"));
+    assert_eq!(moved.assignee.as_ref().map(|a| a.name.as_str()), Some("Dr Asha Patel"));
+    lee.wait_for(|e| matches!(e, Event::Patient { change: PatientChange::Transferred, patient, .. } if patient.id == p.id))
+        .await?;
+    let chart = lee.ok(Command::Chart { patient: p.id }).await?;
+    let CommandResult::Chart { observations, patient } = chart else {
+        anyhow::bail!("chart answered {chart:?}")
+    };
+    assert_eq!(patient.bed, "9");
+    assert_eq!(observations.iter().map(|o| o.id).collect::<Vec<_>>(), vec![obs.id]);
+    // The old ward's nurse no longer sees the patient.
+    let old = nurse.command(Command::Chart { patient: p.id }).await?;
+    assert_eq!(old.err().map(|e| e.code), Some(ErrorCode::NotFound));
+    hub.stop().await
+}
+
+#[tokio::test]
+async fn bad_patients_and_implausible_values_are_refused_and_change_nothing() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nic = Client::login_connect(&base, "nic.grant").await?;
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let good = nhs(5);
+    let last = good.as_bytes()[9] - b'0';
+    let wrong = format!("{}{}", &good[..9], (last + 1) % 10);
+    let mut d = details(5, "Taylor Fakeham");
+    d.nhs_number = Some(wrong);
+    let refused = nic
+        .command(Command::AdmitPatient {
+            ward: "w7".into(),
+            bed: "6".into(),
+            patient: d,
+        })
+        .await?
+        .expect_err("a wrong check digit is refused");
+    assert_eq!(refused.code, ErrorCode::InvalidField);
+    assert!(refused.message.contains("patient.nhs_number"), "{}", refused.message);
+    assert!(refused.message.contains("check digit"), "{}", refused.message);
+    let listed = nic
+        .ok(Command::Patients {
+            ward: Some("w7".into()),
+            after: None,
+        })
+        .await?;
+    assert!(matches!(listed, CommandResult::Patients { ref patients, .. } if patients.is_empty()));
+    // A nurse may not admit; the nurse in charge may.
+    let forbidden = nurse
+        .command(Command::AdmitPatient {
+            ward: "w7".into(),
+            bed: "6".into(),
+            patient: details(5, "Taylor Fakeham"),
+        })
+        .await?;
+    assert_eq!(forbidden.err().map(|e| e.code), Some(ErrorCode::Forbidden));
+    let p = admit(&mut nic, "w7", "6", details(5, "Taylor Fakeham")).await?;
+    let bed_taken = nic
+        .command(Command::AdmitPatient {
+            ward: "w7".into(),
+            bed: "6".into(),
+            patient: details(6, "Quinn Placeholder"),
+        })
+        .await?;
+    assert_eq!(bed_taken.err().map(|e| e.code), Some(ErrorCode::InvalidState));
+    let mut bad = set(16, 97, 124, 400, 368, now());
+    let e = nurse
+        .command(Command::RecordObservations { patient: p.id, set: bad.clone() })
+        .await?
+        .expect_err("a pulse of 400 is refused");
+    assert_eq!(e.code, ErrorCode::InvalidField);
+    assert!(e.message.contains("set.pulse") && e.message.contains("15 to 300"), "{}", e.message);
+    bad.pulse = Some(Whole(76));
+    bad.taken_at = now() + 10 * MIN;
+    let e = nurse
+        .command(Command::RecordObservations { patient: p.id, set: bad })
+        .await?
+        .expect_err("a set from the future is refused");
+    assert!(e.message.contains("set.taken_at"), "{}", e.message);
+    let chart = nurse.ok(Command::Chart { patient: p.id }).await?;
+    assert!(matches!(chart, CommandResult::Chart { ref observations, .. } if observations.is_empty()));
+    // A partial set is stored, shown incomplete, never scored.
+    let mut partial = set(16, 97, 124, 76, 368, now());
+    partial.temperature = None;
+    let (obs, after, review) = observe(&mut nurse, p.id, partial).await?;
+    assert_eq!(obs.score.total, None);
+    assert_eq!(obs.score.missing, vec!["temperature".to_string()]);
+    assert!(review.is_none());
+    assert_eq!(after.obs_due_at, p.obs_due_at, "an incomplete set does not meet the monitoring");
+    // A raise naming a patient no longer in the bed is refused.
+    let mut raise = cannula_w7();
+    if let Command::RaiseTask { bed, patient_id, .. } = &mut raise {
+        *bed = "7".into();
+        *patient_id = Some(p.id);
+    }
+    let e = nurse.command(raise).await?.expect_err("wrong patient");
+    assert_eq!(e.code, ErrorCode::InvalidState);
+    hub.stop().await
+}
+
+/// Sets are committed before `ok`, with their audit row, and come back
+/// after a restart: on both backends.
+async fn observations_survive_a_restart(hub: TestHub) -> anyhow::Result<()> {
+    let base = hub.base();
+    let mut nic = Client::login_connect(&base, "nic.grant").await?;
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let p = admit(&mut nic, "w7", "8", details(7, "Harper Dummyworth")).await?;
+    let (obs, _, review) = observe(&mut nurse, p.id, five(now())).await?;
+    let review = review.expect("a review");
+    let hub = hub.restart().await?;
+    let mut nurse = Client::login_connect(&hub.base(), "nurse.okafor").await?;
+    let chart = nurse.ok(Command::Chart { patient: p.id }).await?;
+    let CommandResult::Chart { patient, observations } = chart else {
+        anyhow::bail!("chart answered {chart:?}")
+    };
+    assert_eq!(observations, vec![obs.clone()]);
+    assert_eq!(patient.review, Some(review.id));
+    assert_eq!(patient.latest.map(|l| l.observation), Some(obs.id));
+    let audit = hub.store.audit_for(&p.id.to_string()).await?;
+    assert!(audit.iter().any(|a| a.action == "observe" && a.detail.contains(&obs.id.to_string())));
+    let mut nurse2 = Client::login_connect(&hub.base(), "nurse.okafor").await?;
+    let (again, _, same) = observe(&mut nurse2, p.id, five(now())).await?;
+    assert_eq!(again.trend, wardpage_proto::Trend::Same);
+    assert_eq!(same.map(|t| t.id), Some(review.id), "the episode survived the restart");
+    hub.stop().await
+}
+
+#[tokio::test]
+async fn observations_survive_a_restart_on_sqlite() -> anyhow::Result<()> {
+    observations_survive_a_restart(TestHub::start().await?).await
+}
+
+#[tokio::test]
+async fn observations_survive_a_restart_on_postgres() -> anyhow::Result<()> {
+    on_fresh_postgres("observations_survive_a_restart_on_postgres", |url| async move {
+        let hub = TestHub::start_with(|c: &mut Config| c.database = url.clone().into()).await?;
+        observations_survive_a_restart(hub).await
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_clinical_concern_raises_an_urgent_review_whatever_the_score() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nic = Client::login_connect(&base, "nic.grant").await?;
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let p = admit(&mut nic, "w7", "10", details(8, "Avery Exampleby")).await?;
+    let (obs, _, none) = observe(&mut nurse, p.id, set(16, 97, 124, 76, 368, now())).await?;
+    assert_eq!(obs.score.total, Some(0));
+    assert!(none.is_none());
+    let r = nurse
+        .ok(Command::RaiseConcern {
+            patient: p.id,
+            concern: "Not himself, new oliguria".into(),
+        })
+        .await?;
+    let CommandResult::Task { task } = r else { anyhow::bail!("concern answered {r:?}") };
+    assert_eq!(task.priority, Priority::Urgent);
+    assert_eq!(task.state, TaskState::Offering);
+    assert!(task.sbar.situation.contains("new oliguria"));
+    assert_eq!(task.raised_by.name, "Nurse Sam Okafor");
+    hub.stop().await
+}
+
+#[tokio::test]
+async fn scale_2_is_set_by_a_doctor_with_a_reason_and_scores_by_its_own_rules() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nic = Client::login_connect(&base, "nic.grant").await?;
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let mut patel = Client::login_connect(&base, "fy1.patel").await?;
+    let p = admit(&mut nic, "w7", "11", details(9, "Sage Trialsby")).await?;
+    let scale2 = |reason: &str| Command::SetSpo2Scale {
+        patient: p.id,
+        scale: wardpage_proto::Spo2Scale::Scale2,
+        reason: reason.into(),
+        target_low: None,
+        target_high: None,
+    };
+    let e = nurse.command(scale2("COPD")).await?.expect_err("nurses may not");
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let e = patel.command(scale2("")).await?.expect_err("a reason is required");
+    assert_eq!(e.code, ErrorCode::InvalidField);
+    let r = patel
+        .ok(scale2("Hypercapnic respiratory failure (COPD), ABG reviewed"))
+        .await?;
+    let CommandResult::Patient { patient } = r else { anyhow::bail!("answered {r:?}") };
+    let order = patient.scale2.expect("the prescription");
+    assert_eq!((order.target_low, order.target_high), (88, 92));
+    assert_eq!(order.by.name, "Dr Asha Patel");
+    // SpO2 90% on air: 3 on Scale 1, 0 on Scale 2.
+    let (obs, _, review) = observe(&mut nurse, p.id, set(16, 90, 124, 76, 368, now())).await?;
+    assert_eq!(obs.score.scale, wardpage_proto::Spo2Scale::Scale2);
+    assert_eq!(obs.score.sub_scores.spo2, Some(0));
+    assert_eq!(obs.score.total, Some(0));
+    assert!(review.is_none());
+    let audit = hub.store.audit_for(&p.id.to_string()).await?;
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "set_spo2_scale" && a.detail.contains("Scale 2, target 88-92%")),
+        "the scale is in the audit trail"
+    );
+    hub.stop().await
+}
