@@ -10,7 +10,7 @@ import { startHub } from './helpers/hub.js';
 import { launchBrowser } from './helpers/browser.js';
 import { openPhone } from './helpers/app.js';
 import { connectAs } from './helpers/protocol.js';
-import { admit, record, nhsNumber, CALM, logInAs, putOffOverdue, shot } from './helpers/patients.js';
+import { admit, record, nhsNumber, CALM, logInAs, putOffOverdue, shot, clearWard } from './helpers/patients.js';
 
 describe('patient list render time', () => {
   /** @type {Awaited<ReturnType<typeof startHub>>} */ let hub;
@@ -21,6 +21,8 @@ describe('patient list render time', () => {
     hub = await startHub();
     browser = await launchBrowser();
     nic = await connectAs(hub.url, 'nic.grant');
+    await clearWard(nic, 'w7');
+    await clearWard(nic, 'w8');
     for (let i = 0; i < 30; i += 1) {
       const ward = i < 24 ? 'w7' : 'w8';
       const bed = String(i < 24 ? i + 1 : i - 23);

@@ -11,7 +11,7 @@ import { startHub } from './helpers/hub.js';
 import { launchBrowser } from './helpers/browser.js';
 import { openPhone, expectAccessible, expectTouchTargets, goTab } from './helpers/app.js';
 import { connectAs } from './helpers/protocol.js';
-import { admit, record, nhsNumber, nhsSpaced, shot, CALM, logInAs, putOffOverdue } from './helpers/patients.js';
+import { admit, record, nhsNumber, nhsSpaced, shot, CALM, logInAs, putOffOverdue, clearWard } from './helpers/patients.js';
 
 /** A set that scores NEWS2 10, High: RR 26 (3), SpO2 91 (3), systolic 105 (1), pulse 115 (2), temperature 38.5 (1). */
 const SICK = { respiration_rate: 26, spo2: 91, breathing: { kind: 'air' }, systolic: 105, diastolic: 70, pulse: 115, consciousness: 'alert', temperature: 38.5 };
@@ -30,6 +30,7 @@ describe('patients on a phone', () => {
     hub = await startHub();
     browser = await launchBrowser();
     nic = await connectAs(hub.url, 'nic.grant');
+    await clearWard(nic, 'w7');
     calm = await admit(nic, { ward: 'w7', bed: '1', name: 'Ada Fairweather', nhs: NHS[0] });
     sick = await admit(nic, { ward: 'w7', bed: '2', name: 'Bram Stormont', nhs: NHS[1] });
     partial = await admit(nic, { ward: 'w7', bed: '3', name: 'Cora Halfpenny', nhs: NHS[2] });

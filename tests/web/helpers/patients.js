@@ -96,3 +96,25 @@ export async function putOffOverdue(page) {
   }
   return beds;
 }
+
+/**
+ * Discharge every patient on a ward (the demo hospital fills most beds), so
+ * a test starts from beds it knows.
+ * @param {import('./protocol.js').ProtocolClient} client @param {string} ward
+ */
+export async function clearWard(client, ward) {
+  /** @type {any[]} */
+  const all = [];
+  /** @type {string | null} */
+  let after = null;
+  do {
+    const answer = /** @type {any} */ (await client.command(after === null ? { op: 'patients', ward } : { op: 'patients', ward, after }));
+    assert.equal(answer.type, 'ok', JSON.stringify(answer));
+    all.push(...answer.result.patients);
+    after = answer.result.next;
+  } while (after !== null);
+  for (const p of all) {
+    const answer = await client.command({ op: 'discharge_patient', patient: p.id });
+    assert.equal(answer.type, 'ok', JSON.stringify(answer));
+  }
+}
