@@ -652,7 +652,7 @@ mod tests {
             Ok("9434765919")
         );
         assert!(nhs_number_digits("9434765918")
-            .unwrap_err()
+            .expect_err("refused")
             .contains("should be 9"));
         assert!(nhs_number_digits("943476591").is_err());
         assert!(nhs_number_digits("94347659a9").is_err());
@@ -674,10 +674,10 @@ mod tests {
             taken_at: 0,
             ..ObservationSet::default()
         };
-        let e = set.validate().unwrap_err();
+        let e = set.validate().expect_err("refused");
         assert_eq!(e.field, "set.pulse");
         assert!(e.problem.contains("15 to 300"), "{}", e.problem);
         let empty = ObservationSet::default();
-        assert_eq!(empty.validate().unwrap_err().field, "set");
+        assert_eq!(empty.validate().expect_err("refused").field, "set");
     }
 }

@@ -56,6 +56,9 @@ pub enum ClientFrame {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[ts(export)]
+// As for `CommandResult`: a frame lives briefly and is built once per reply;
+// boxing the large answers would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum ServerFrame {
     /// The answer to a good hello. Events after the client's cursor follow.
     Welcome {

@@ -58,13 +58,13 @@ mod tests {
 
     #[test]
     fn absent_keys_keep_the_rcp_defaults_and_bad_ones_are_refused() {
-        let none: News2Config = toml::from_str("").unwrap();
-        assert_eq!(none.to_policy().unwrap(), ResponsePolicy::default());
-        let six: News2Config = toml::from_str("low_every_hours = 6").unwrap();
-        assert_eq!(six.to_policy().unwrap().low_every, 6 * 60 * MIN);
-        let eight: News2Config = toml::from_str("low_every_hours = 8").unwrap();
+        let none: News2Config = toml::from_str("").expect("valid");
+        assert_eq!(none.to_policy().expect("valid"), ResponsePolicy::default());
+        let six: News2Config = toml::from_str("low_every_hours = 6").expect("valid");
+        assert_eq!(six.to_policy().expect("valid").low_every, 6 * 60 * MIN);
+        let eight: News2Config = toml::from_str("low_every_hours = 8").expect("valid");
         assert!(eight.to_policy().is_err());
-        let nobody: News2Config = toml::from_str("urgent_roles = []").unwrap();
+        let nobody: News2Config = toml::from_str("urgent_roles = []").expect("valid");
         assert!(nobody.to_policy().is_err());
         assert!(toml::from_str::<News2Config>("low_every = 4").is_err());
     }

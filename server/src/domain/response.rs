@@ -126,15 +126,18 @@ mod tests {
     #[test]
     fn the_defaults_follow_the_rcp_table_and_validate() {
         let p = ResponsePolicy::default();
-        p.validate().unwrap();
+        p.validate().expect("valid");
         assert_eq!(p.every(Band::Zero), 12 * HOUR);
         assert_eq!(p.every(Band::Low), 4 * HOUR);
         assert_eq!(p.every(Band::LowMedium), HOUR);
         assert_eq!(p.every(Band::Medium), HOUR);
         assert_eq!(p.every(Band::High), 15 * MIN);
         assert!(p.review(Band::Low).is_none());
-        assert_eq!(p.review(Band::Medium).unwrap().priority, Priority::Urgent);
-        let high = p.review(Band::High).unwrap();
+        assert_eq!(
+            p.review(Band::Medium).expect("valid").priority,
+            Priority::Urgent
+        );
+        let high = p.review(Band::High).expect("valid");
         assert!(high.page && high.roles.contains(Role::CriticalCareOutreach));
     }
 
@@ -144,6 +147,9 @@ mod tests {
             low_every: 8 * HOUR,
             ..ResponsePolicy::default()
         };
-        assert!(p.validate().unwrap_err().contains("low_every_hours"));
+        assert!(p
+            .validate()
+            .expect_err("refused")
+            .contains("low_every_hours"));
     }
 }
