@@ -83,7 +83,10 @@ async fn a_short_night_loses_nothing() -> anyhow::Result<()> {
     for band in ["5+", "7+"] {
         let name = format!("NEWS2 {band} set -> review accepted");
         assert!(
-            report.latencies.get(&name).is_some_and(|l| l.percentiles.count > 0),
+            report
+                .latencies
+                .get(&name)
+                .is_some_and(|l| l.percentiles.count > 0),
             "{name} was measured"
         );
     }

@@ -67,8 +67,7 @@ impl EpisodeTracker {
         if let (
             Some(o),
             Some(TaskChange::Raised | TaskChange::Rescored | TaskChange::NoOneAccepted),
-        ) =
-            (trigger.observation, change)
+        ) = (trigger.observation, change)
         {
             self.landed.entry(o).or_insert(task.id);
         }

@@ -186,10 +186,8 @@ impl StreamState {
                             .as_ref()
                             .map(|t| t.patient.clone().into_owned())
                             .unwrap_or_default(),
-                        e.task.and_then(|t| {
-                            t.review
-                                .map(|r| (t.patient_ref.map(|p| p.id), r.total))
-                        }),
+                        e.task
+                            .and_then(|t| t.review.map(|r| (t.patient_ref.map(|p| p.id), r.total))),
                     ),
                     None => (String::new(), None, String::new(), None),
                 };
@@ -209,8 +207,7 @@ impl StreamState {
                 };
                 Incoming::Ok {
                     id: f.id.context("ok without id")?,
-                    task: task
-                        .map(|t| (t.id, t.offers.into_iter().map(|o| o.staff.id).collect())),
+                    task: task.map(|t| (t.id, t.offers.into_iter().map(|o| o.staff.id).collect())),
                     review,
                 }
             }

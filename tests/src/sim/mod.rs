@@ -26,8 +26,8 @@
 //! - [`fleet`]: `idle` and `storm` (tens of thousands of connections);
 //! - [`mqtt`]: the same fan-out through Mosquitto, for comparison.
 
-pub mod fleet;
 pub mod episodes;
+pub mod fleet;
 pub mod hospital;
 pub mod hubctl;
 pub mod ledger;

@@ -168,7 +168,7 @@ async fn nurse(
             let j = turn % patients.len();
             turn += 1;
             // Even beds start with the 5, odd ones with the low set.
-            let total = if (count[j] + j as u64) % 2 == 0 {
+            let total = if (count[j] + j as u64).is_multiple_of(2) {
                 TRIGGER
             } else {
                 LOW
@@ -446,7 +446,10 @@ async fn admit(rig: &Rig, base: &str) -> anyhow::Result<Vec<Vec<PatientId>>> {
 }
 
 pub async fn run(choice: &HubChoice, p: News2Params, password: &str) -> anyhow::Result<RunReport> {
-    anyhow::ensure!(p.pairs > 0 && p.rate > 0.0, "news2 needs --pairs and --rate");
+    anyhow::ensure!(
+        p.pairs > 0 && p.rate > 0.0,
+        "news2 needs --pairs and --rate"
+    );
     let per_conn = (p.rate + p.raise_rate) / p.pairs as f64;
     anyhow::ensure!(
         per_conn <= CONN_RATE,
@@ -662,9 +665,15 @@ fn fill(
     f.insert("NEWS2 sets acknowledged".into(), sets_ok as f64);
     f.insert("NEWS2 sets/s acknowledged".into(), sets_ok as f64 / window);
     f.insert("commands refused".into(), refused as f64);
-    f.insert("review events after the next set (not timed)".into(), stale as f64);
+    f.insert(
+        "review events after the next set (not timed)".into(),
+        stale as f64,
+    );
     if let (Some(o), Some(d)) = (offered_p, delivery_p) {
-        f.insert("goal: set->offered p99 / raise->candidate p99".into(), o.p99 / d.p99);
+        f.insert(
+            "goal: set->offered p99 / raise->candidate p99".into(),
+            o.p99 / d.p99,
+        );
         let met = o.p99 <= d.p99;
         f.insert("goal met (1 = yes)".into(), f64::from(u8::from(met)));
         report.notes.push(format!(

@@ -465,10 +465,7 @@ impl Actor {
                 .set_problems
                 .push(format!("set {i} answered {other:?}")),
             Some(Err(e)) => self.res.set_problems.push(format!("set {i} refused: {e}")),
-            None => self
-                .res
-                .set_problems
-                .push(format!("set {i} got no answer")),
+            None => self.res.set_problems.push(format!("set {i} got no answer")),
         }
     }
 
@@ -892,19 +889,24 @@ fn observations_report(
     let inv = &mut report.invariants;
     episodes::check(inv, sets, tracker, open_reviews);
     if tracker.is_none() {
-        report
-            .notes
-            .push("the coordinator did not resume: review episodes checked from answers only".into());
+        report.notes.push(
+            "the coordinator did not resume: review episodes checked from answers only".into(),
+        );
     }
     let times = episodes::accept_times(sets, accepted, plan.params.compression());
     let (mut five, mut seven) = (times.five, times.seven);
-    report.latency("NEWS2 5+ set -> review accepted", "sim min", five.percentiles());
-    report.latency("NEWS2 7+ set -> review accepted", "sim min", seven.percentiles());
+    report.latency(
+        "NEWS2 5+ set -> review accepted",
+        "sim min",
+        five.percentiles(),
+    );
+    report.latency(
+        "NEWS2 7+ set -> review accepted",
+        "sim min",
+        seven.percentiles(),
+    );
     let reviews: HashSet<TaskId> = sets.iter().filter_map(|s| s.review).collect();
-    let misscored = sets
-        .iter()
-        .filter(|s| s.total != Some(s.planned))
-        .count();
+    let misscored = sets.iter().filter(|s| s.total != Some(s.planned)).count();
     let f = &mut report.figures;
     f.insert("patients admitted".into(), plan.patients.len() as f64);
     f.insert("NEWS2 sets planned".into(), plan.sets.len() as f64);
@@ -924,6 +926,9 @@ fn observations_report(
         times.seven_after_accept as f64,
     );
     f.insert("NEWS2 sets scored off plan".into(), misscored as f64);
-    f.insert("NEWS2 sets refused or unanswered".into(), problems.len() as f64);
+    f.insert(
+        "NEWS2 sets refused or unanswered".into(),
+        problems.len() as f64,
+    );
     report.notes.extend(problems.into_iter().take(10));
 }

@@ -40,7 +40,11 @@ impl PlannedPatient {
             local_number: Some(self.local_number.clone()),
             name: format!("Sim Patient {index}"),
             born: "1950-06-15".into(),
-            sex: if index % 2 == 0 { Sex::Female } else { Sex::Male },
+            sex: if index.is_multiple_of(2) {
+                Sex::Female
+            } else {
+                Sex::Male
+            },
             consultant: "Dr Sim Ulated".into(),
             alerts: String::new(),
         }
@@ -230,7 +234,12 @@ mod tests {
             .filter(|&i| patients[i].deteriorates)
             .collect();
         assert!((15..=50).contains(&worse.len()), "{}", worse.len());
-        let max_of = |p: usize| sets.iter().filter(|s| s.patient == p).map(|s| s.total).max();
+        let max_of = |p: usize| {
+            sets.iter()
+                .filter(|s| s.patient == p)
+                .map(|s| s.total)
+                .max()
+        };
         assert!(worse.iter().any(|&p| max_of(p) >= Some(7)));
         assert!(worse.iter().any(|&p| matches!(max_of(p), Some(5 | 6))));
         assert!((0..patients.len())
