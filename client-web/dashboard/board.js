@@ -10,10 +10,15 @@
 // (about 17 ms per event, measured), while grid rows with
 // `content-visibility: auto` are laid out on their own and off-screen rows
 // not at all.
+//
+// Every row names its patient (name and NHS number under the bed) when the
+// task carries one, so nobody acts on the wrong patient; a hub-raised review
+// shows its NEWS2 band in words and colour.
 
 import { h } from '../js/dom.js';
-import { PRIORITIES, PRIORITY_LABEL, ROLE_LABEL, CATEGORY_LABEL, clock, requirementLabel } from '../js/format.js';
-import { comparator, targetText, statusText, whoText, wardCode, ago, isOverdue, isWaiting } from './task-text.js';
+import { PRIORITIES, PRIORITY_LABEL, clock } from '../js/format.js';
+import { comparator, targetText, statusText, whoText, wardCode, ago, isOverdue, isWaiting, categoryLabel, needsLabel, roleOptions } from './task-text.js';
+import { patientLine, reviewText, reviewShort, bandClass } from './patient-text.js';
 
 /** @typedef {import('../js/types.js').TaskView} TaskView */
 /** @typedef {import('../js/types.js').Role} Role */
@@ -43,7 +48,7 @@ const STATUS_FILTERS = [
 /** @type {[SortKey | '', string][]} the columns; those with a key sort */
 const COLUMNS = [
   ['priority', 'Priority'],
-  ['ward', 'Where'],
+  ['ward', 'Where / patient'],
   ['', 'Task / needs'],
   ['status', 'Status'],
   ['', 'Offered to / held by'],
@@ -95,7 +100,7 @@ export function createBoard({ state, now, onOpen }) {
     'div',
     { class: 'filters', role: 'group', 'aria-label': 'Filter tasks' },
     wardSelect,
-    select('filter-role', 'Role', [['', 'All roles'], ...Object.entries(ROLE_LABEL)], 'role'),
+    select('filter-role', 'Role', [['', 'All roles'], ...roleOptions()], 'role'),
     select('filter-priority', 'Priority', [['', 'All priorities'], ...PRIORITIES.map((p) => /** @type {[string, string]} */ ([p, PRIORITY_LABEL[p]]))], 'priority'),
     select('filter-status', 'Status', /** @type {[string, string][]} */ (STATUS_FILTERS), 'status'),
     count,
@@ -164,6 +169,7 @@ export function createBoard({ state, now, onOpen }) {
   /** The task is for that role, or someone in that role holds it or is offered it. @param {TaskView} t @param {Role} role */
   function involvesRole(t, role) {
     if ('role' in t.requirement && t.requirement.role === role) return true;
+    if ('any_role' in t.requirement && t.requirement.any_role.includes(role)) return true;
     /** @param {string} id */
     const roleOf = (id) => {
       const s = state.staff.get(id);
@@ -214,12 +220,15 @@ export function createBoard({ state, now, onOpen }) {
       row.version = t.version;
       put(row, 0, PRIORITY_LABEL[t.priority]);
       row.cells[0].className = `chip prio-${t.priority}`;
-      put(row, 1, `${wardCode(t.ward)} bed ${t.bed}`);
-      put(row, 2, `${CATEGORY_LABEL[t.category]}\n${requirementLabel(t.requirement)}`);
+      put(row, 1, `${wardCode(t.ward)} bed ${t.bed}${t.patient_ref ? `\n${patientLine(t.patient_ref)}` : t.patient ? `\n${t.patient}` : ''}`);
+      // A hub-raised review leads with its score: that is what decides who goes first.
+      put(row, 2, `${t.review ? reviewShort(t.review) : categoryLabel(t.category)}\n${needsLabel(t.requirement)}`);
+      row.cells[2].className = t.review ? `review-band ${bandClass(t.review.band, t.review.red_flag)}` : '';
       put(row, 3, statusText(t));
       put(row, 4, whoText(t));
       // The cells are cut to one line; the whole text shows on hover.
-      row.cells[2].title = row.shown[2];
+      row.cells[1].title = row.shown[1];
+      row.cells[2].title = t.review ? `${categoryLabel(t.category)}: ${reviewText(t.review)}\n${needsLabel(t.requirement)}` : row.shown[2];
       row.cells[4].title = row.shown[4];
       const next = t.next_escalation_at !== null ? `next ${clock(t.next_escalation_at)}` : '';
       put(row, 7, t.escalation_level > 0 ? `ESCALATED ×${t.escalation_level}${next ? `\n${next}` : ''}` : next || '—');

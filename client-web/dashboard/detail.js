@@ -3,13 +3,15 @@
 // it (assign with each person's workload in view, change priority, escalate
 // now, cancel with a reason). It follows the task live while open: an event
 // repaints the facts and reloads the timeline, but never touches a form the
-// coordinator is filling in.
+// coordinator is filling in. The patient is named in full (name, NHS number,
+// date of birth, bed) and a hub-raised review says why, with its band.
 
 import { h } from '../js/dom.js';
-import { PRIORITIES, PRIORITY_LABEL, CATEGORY_LABEL, ROLE_LABEL, clock } from '../js/format.js';
-import { targetText, statusText, needsText } from './task-text.js';
+import { PRIORITIES, PRIORITY_LABEL, clock } from '../js/format.js';
+import { targetText, statusText, needsText, roleLabel, categoryLabel } from './task-text.js';
 import { field, outcomeLine, uid } from './ui.js';
 import { timelineList } from './timeline.js';
+import { nhsFormat, reviewText, bandClass, TREND } from './patient-text.js';
 
 /** @typedef {import('../js/types.js').TaskView} TaskView */
 /** @typedef {import('../js/types.js').StaffView} StaffView */
@@ -49,12 +51,21 @@ export function createDetail({ state, link, canCommand }) {
   function paint(t) {
     last = t;
     const closed = !state.tasks.has(t.id);
-    title.textContent = `${PRIORITY_LABEL[t.priority]} · ${CATEGORY_LABEL[t.category]} · ${state.wardName(t.ward)} bed ${t.bed}`;
+    title.textContent = `${PRIORITY_LABEL[t.priority]} · ${categoryLabel(t.category)} · ${state.wardName(t.ward)} bed ${t.bed}${t.patient_ref ? ` · ${t.patient_ref.name}` : ''}`;
     const now = link.now();
     const target = closed ? null : targetText(t, now);
+    const ref = t.patient_ref;
     /** @type {[string, string][]} */
     const rows = [
-      ['Patient', t.patient],
+      ['Patient', ref ? ref.name : t.patient || 'not named'],
+      ...(ref
+        ? /** @type {[string, string][]} */ ([
+            [ref.nhs_number ? 'NHS number' : 'Local number', ref.nhs_number ? nhsFormat(ref.nhs_number) : ref.local_number ?? '—'],
+            ['Born', ref.born],
+          ])
+        : []),
+      ['Bed', `${state.wardName(t.ward)} bed ${t.bed}`],
+      ...(t.review ? /** @type {[string, string][]} */ ([['Review', reviewText(t.review)], ['Trend', TREND[t.review.trend].text]]) : []),
       ['Status', closed ? `${statusText(t)}${t.closing_note ? `: ${t.closing_note}` : ''}` : statusText(t)],
       ['Needs', needsText(t).replace(/^needs /, '')],
       ['Held by', t.assignee?.name ?? 'nobody'],
@@ -64,7 +75,12 @@ export function createDetail({ state, link, canCommand }) {
       ['Target now', target ? target.text : 'closed'],
       ['Escalation', t.escalation_level > 0 ? `escalated ${t.escalation_level}×${t.next_escalation_at ? `, next ${clock(t.next_escalation_at)}` : ''}` : t.next_escalation_at ? `none yet, next ${clock(t.next_escalation_at)}` : 'none'],
     ];
-    facts.replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v, class: k === 'Target now' && target?.overdue ? 'overdue-text' : null })]));
+    facts.replaceChildren(
+      ...rows.flatMap(([k, v]) => [
+        h('dt', { text: k }),
+        h('dd', { text: v, class: k === 'Target now' && target?.overdue ? 'overdue-text' : k === 'Review' && t.review ? `review-band ${bandClass(t.review.band, t.review.red_flag)}` : null }),
+      ]),
+    );
     offers.replaceChildren(
       ...(t.offers.length
         ? t.offers.map((o) => h('li', { text: `${o.staff.name}: ${o.state}${o.reason ? ` (“${o.reason}”)` : ''}` }))
@@ -111,7 +127,7 @@ export function createDetail({ state, link, canCommand }) {
       ...onShift.map((s) => {
         const l = load.get(s.id) ?? { accepted: 0, started: 0 };
         const covers = s.shift?.wards.includes(t.ward) ? 'covers this ward' : 'other wards';
-        const role = s.shift ? ROLE_LABEL[s.shift.role] : ROLE_LABEL[s.role];
+        const role = s.shift ? roleLabel(s.shift.role) : roleLabel(s.role);
         return h('option', {
           value: s.id,
           text: `${s.name} (${role}, ${covers}): ${l.accepted} accepted, ${l.started} started${s.connected ? '' : ', not connected'}`,

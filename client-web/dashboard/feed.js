@@ -3,8 +3,8 @@
 // the form to page a person or everyone on shift in a role.
 
 import { h } from '../js/dom.js';
-import { PRIORITIES, PRIORITY_LABEL, ROLE_LABEL, clock } from '../js/format.js';
-import { ago } from './task-text.js';
+import { PRIORITIES, PRIORITY_LABEL, clock } from '../js/format.js';
+import { ago, roleLabel, roleOptions } from './task-text.js';
 import { field, outcomeLine, uid } from './ui.js';
 
 /** @typedef {import('../js/types.js').PageView} PageView */
@@ -17,8 +17,10 @@ import { field, outcomeLine, uid } from './ui.js';
  * @param {{state: DashState, link: DashLink, onOpenTask: (id: string) => void}} ctx
  */
 export function createFeed({ state, link, onOpenTask }) {
-  const pagesList = h('ul', { class: 'feed pages-list' });
-  const escList = h('ol', { class: 'feed esc-list' });
+  // The lists scroll when long (a busy night), so they take the keyboard focus
+  // too: someone without a mouse must be able to scroll them.
+  const pagesList = h('ul', { class: 'feed pages-list', tabindex: 0, 'aria-labelledby': 'pages-title' });
+  const escList = h('ol', { class: 'feed esc-list', tabindex: 0, 'aria-labelledby': 'esc-title' });
   const pagesCount = h('span', { class: 'badge' });
   const el = h(
     'aside',
@@ -29,7 +31,7 @@ export function createFeed({ state, link, onOpenTask }) {
 
   /** @param {PageView} p */
   function target(p) {
-    return 'staff' in p.target ? state.staff.get(p.target.staff)?.name ?? 'a person' : `every ${ROLE_LABEL[p.target.role]}`;
+    return 'staff' in p.target ? state.staff.get(p.target.staff)?.name ?? 'a person' : `every ${roleLabel(p.target.role)}`;
   }
 
   function renderPages() {
@@ -101,9 +103,9 @@ export function pageDialog({ state, link }) {
       [...state.staff.values()]
         .filter((s) => s.shift !== null)
         .sort((a, b) => a.name.localeCompare(b.name))
-        .map((s) => h('option', { value: s.id, text: `${s.name} (${ROLE_LABEL[s.shift?.role ?? s.role]})` })),
+        .map((s) => h('option', { value: s.id, text: `${s.name} (${roleLabel(s.shift?.role ?? s.role)})` })),
     );
-    const role = h('select', { id: 'page-role' }, Object.entries(ROLE_LABEL).map(([value, text]) => h('option', { value, text })));
+    const role = h('select', { id: 'page-role' }, roleOptions().map(([value, text]) => h('option', { value, text })));
     const prio = h('select', { id: 'page-priority' }, PRIORITIES.map((p) => h('option', { value: p, text: PRIORITY_LABEL[p], selected: p === 'urgent' })));
     const callback = h('input', { id: 'page-callback', required: true, maxLength: 64, value: 'Site coordinator' });
     const message = h('textarea', { id: 'page-message', rows: 3, maxLength: 500 });
@@ -113,7 +115,7 @@ export function pageDialog({ state, link }) {
         onsubmit: async (/** @type {SubmitEvent} */ e) => {
           e.preventDefault();
           const target = toRole.checked ? { role: /** @type {Role} */ (role.value) } : { staff: person.value };
-          const who = toRole.checked ? `every ${ROLE_LABEL[/** @type {Role} */ (role.value)]} on shift` : state.staff.get(person.value)?.name ?? 'them';
+          const who = toRole.checked ? `every ${roleLabel(/** @type {Role} */ (role.value))} on shift` : state.staff.get(person.value)?.name ?? 'them';
           outcome.busy('Sending…');
           const answer = await link.command({ op: 'send_page', target, priority: /** @type {Priority} */ (prio.value), callback: callback.value.trim(), message: message.value.trim() });
           if (answer.ok) state.applyResult(answer.result);

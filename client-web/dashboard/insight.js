@@ -3,7 +3,8 @@
 // exported as CSV built in the browser and downloaded through a Blob link.
 
 import { h } from '../js/dom.js';
-import { CATEGORY_LABEL, clock } from '../js/format.js';
+import { clock } from '../js/format.js';
+import { categoryLabel } from './task-text.js';
 import { perHour, timeTo, totals, toCsv } from './metrics.js';
 import { stackedBars, targetBars } from './charts.js';
 import { field } from './ui.js';
@@ -101,7 +102,7 @@ export function createInsight({ state, link, shift }) {
     const byCat = perHour(list, 'category', since, until);
     charts.replaceChildren(
       stackedBars({ id: 'chart-ward', title: 'Tasks raised per hour, by ward', hours: byWard.hours, series: byWard.series.map((s) => ({ ...s, label: state.wardName(s.key) })) }),
-      stackedBars({ id: 'chart-category', title: 'Tasks raised per hour, by category', hours: byCat.hours, series: byCat.series.map((s) => ({ ...s, label: CATEGORY_LABEL[/** @type {Category} */ (s.key)] })) }),
+      stackedBars({ id: 'chart-category', title: 'Tasks raised per hour, by category', hours: byCat.hours, series: byCat.series.map((s) => ({ ...s, label: categoryLabel(/** @type {Category} */ (s.key)) })) }),
       targetBars({ id: 'chart-accept', title: 'Time to accept, by priority', stats: timeTo(list, 'accept') }),
       targetBars({ id: 'chart-complete', title: 'Time to complete, by priority', stats: timeTo(list, 'complete') }),
     );

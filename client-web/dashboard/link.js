@@ -26,8 +26,9 @@ import { snapshotCmd, nextPart } from '../js/snapshot.js';
  * What a command came back with. `id_expired`: not carried out, too old to
  * send (or the hub no longer knew its id); written beside ErrorCode so it
  * type-checks before and after the declarations have it.
- * @typedef {{ok: true, result: CommandResult} | {ok: false, code: ErrorCode | 'id_expired', message: string}} Answer
+ * @typedef {{ok: true, result: CommandResult} | Refusal} Answer
  */
+/** @typedef {{ok: false, code: ErrorCode | 'id_expired', message: string}} Refusal */
 
 /**
  * A `cmd` frame with the optional `issued_at` (PROTOCOL.md section 5).
@@ -46,6 +47,8 @@ const PONG_TIMEOUT_MS = 8000;
 const WELCOME_TIMEOUT_MS = 10000;
 /** Errors after which the same command id is worth sending again. */
 const RETRYABLE = new Set(['internal', 'unavailable']);
+/** Refusals of a read that asking again will not change. */
+const FINAL = new Set(['forbidden', 'bad_json', 'unknown_type', 'invalid_field', 'not_found', 'unauthorized']);
 /** How long to wait before sending a command again after a retryable error. */
 const RETRY_MS = 3000;
 
@@ -72,6 +75,8 @@ export class DashLink extends EventTarget {
     this.acked = 0;
     /** Bumped by each `snapshot()` call, so an older fetch stops. */
     this.snapshotRun = 0;
+    /** The same for `patients()`. */
+    this.patientsRun = 0;
     /** Whether a welcome has set the cursor, so the next hello resumes from it. */
     this.resumable = false;
     /** Holes met in a row without an event applied in between (see `gap`). */
@@ -137,17 +142,69 @@ export class DashLink extends EventTarget {
    */
   async snapshot(onPart) {
     const run = ++this.snapshotRun;
+    return this.readParts(snapshotCmd, onPart, () => run === this.snapshotRun, () => true);
+  }
+
+  /**
+   * Read the admitted patients, part by part, like the snapshot: every ward
+   * when `wards` is null (a coordinator), else ward by ward. A newer call
+   * stops this one. A refusal that cannot change by asking again
+   * (forbidden, a field the hub does not know) ends the read: the answer is
+   * returned so the screen can say why.
+   * @param {string[] | null} wards
+   * @param {(result: CommandResult) => void} onPart
+   * @returns {Promise<Refusal | null>} null when every part arrived, else the refusal (`unavailable` when stopped)
+   */
+  async patients(wards, onPart) {
+    const run = ++this.patientsRun;
+    /** @type {Refusal | null} */
+    let refused = null;
+    const current = () => run === this.patientsRun;
+    /** @param {Answer} a */
+    const retry = (a) => {
+      if (a.ok || !FINAL.has(a.code)) return true;
+      refused = a;
+      return false;
+    };
+    for (const ward of wards ?? [null]) {
+      /** @param {string | null} after @returns {Command} */
+      const cmd = (after) => {
+        /** @type {Command} */
+        const c = { op: 'patients' };
+        if (ward !== null) c.ward = ward;
+        if (after !== null) c.after = after;
+        return c;
+      };
+      const done = await this.readParts(cmd, onPart, current, retry);
+      if (refused) return refused;
+      if (!done) return { ok: false, code: 'unavailable', message: 'stopped' };
+    }
+    return null;
+  }
+
+  /**
+   * Read a paged result to its last part. A refused part starts over from
+   * the first, backing off, while `retry(answer)` says so.
+   * @param {(after: string | null) => Command} cmdFor
+   * @param {(result: CommandResult) => void} onPart
+   * @param {() => boolean} current false once a newer read has begun
+   * @param {(answer: Answer) => boolean} retry
+   * @returns {Promise<boolean>} whether every part arrived
+   */
+  async readParts(cmdFor, onPart, current, retry) {
     /** @type {string | null} */
     let after = null;
     for (let refusals = 0; ; ) {
-      const answer = await this.command(snapshotCmd(after));
-      if (run !== this.snapshotRun || this.status === 'ended') return false;
+      const cmd = cmdFor(after);
+      const answer = await this.command(cmd);
+      if (!current() || this.status === 'ended') return false;
       if (!answer.ok) {
-        console.warn(`wardpage dashboard: snapshot part refused: ${answer.code}: ${answer.message}`);
+        console.warn(`wardpage dashboard: ${cmd.op} part refused: ${answer.code}: ${answer.message}`);
+        if (!retry(answer)) return false;
         refusals += 1;
         after = null;
         await new Promise((r) => setTimeout(r, Math.min(BACKOFF_MAX_MS, RETRY_MS * 2 ** (refusals - 1))));
-        if (run !== this.snapshotRun) return false;
+        if (!current()) return false;
         continue;
       }
       refusals = 0;

@@ -1,11 +1,12 @@
 // Entry point of the coordinator dashboard: the login (shared session with
 // the handheld app), the role gate, the shell (header, summary, views) and the
-// wiring of link -> state -> views. The role gate here is for the user's
+// wiring of link -> state -> views. After every welcome it reads the
+// directory and the patients (every ward for a coordinator, her own wards for
+// a nurse in charge); after a resync, the snapshot of tasks too. The role gate here is for the user's
 // sake only; the hub refuses every coordinator command to anyone else.
 
 import { h } from '../js/dom.js';
 import { loadSession, login, logout, LoginRefused } from '../js/session.js';
-import { ROLE_LABEL } from '../js/format.js';
 import { DashLink } from './link.js';
 import { DashState } from './state.js';
 import { createBoard } from './board.js';
@@ -13,17 +14,24 @@ import { createDetail } from './detail.js';
 import { createStaff } from './staff.js';
 import { createFeed, pageDialog } from './feed.js';
 import { createInsight } from './insight.js';
-import { isOverdue, isWaiting } from './task-text.js';
+import { isOverdue, isWaiting, roleLabel } from './task-text.js';
 import { initTheme, themeToggle } from './theme.js';
 import { createUnsent } from './unsent.js';
+import { createPatients, patientCounts } from './patients.js';
+import { bedDialog } from './admit.js';
 
 /** @typedef {import('../js/types.js').Session} Session */
 /** @typedef {import('../js/types.js').StaffView} StaffView */
 
 /** Ages, targets and "overdue" are recomputed this often. */
 const TICK_MS = 15000;
-const VIEWS = /** @type {const} */ (['tasks', 'staff', 'insight']);
+const VIEWS = /** @type {const} */ (['tasks', 'patients', 'staff', 'insight']);
+/** @type {Record<typeof VIEWS[number], string>} */
+const VIEW_LABEL = { tasks: 'Tasks', patients: 'Patients', staff: 'Staff and roster', insight: 'Insight' };
 /** @typedef {typeof VIEWS[number]} ViewName */
+
+/** Summary boxes that turn red when not zero. */
+const ALARMS = new Set(['deteriorating', 'obs-overdue', 'overdue', 'escalated', 'pages']);
 
 /** @type {(() => void) | null} */
 let teardown = null;
@@ -91,7 +99,7 @@ function showRefused(session) {
       'main',
       { class: 'gate refused' },
       h('h1', { text: 'This screen is for the night coordinator' }),
-      h('p', { text: `You are logged in as ${me.name} (${ROLE_LABEL[me.shift?.role ?? me.role]}). The dashboard is for coordinators and nurses in charge; your work is in the handheld app.` }),
+      h('p', { text: `You are logged in as ${me.name} (${roleLabel(me.shift?.role ?? me.role)}). The dashboard is for coordinators and nurses in charge; your work is in the handheld app.` }),
       h(
         'p',
         { class: 'row' },
@@ -132,6 +140,26 @@ function start(session) {
   const insight = createInsight({ state, link, shift: () => me.shift });
   const sendPage = pageDialog({ state, link });
   const unsent = createUnsent({ state });
+  // A nurse in charge may admit, move and discharge on her own wards (the
+  // hub checks); a coordinator everywhere.
+  /** The wards this person watches: every ward for a coordinator, her shift's for a nurse in charge. */
+  const seenWards = () => (canCommand ? null : me.shift?.wards ?? []);
+  const beds = bedDialog({ state, link, wards: seenWards });
+  const bedActions = h(
+    'div',
+    { class: 'bed-actions', role: 'group', 'aria-label': 'Admissions and transfers' },
+    h('button', { type: 'button', class: 'btn primary', id: 'admit-open', text: 'Admit a patient', onclick: () => beds.open('admit') }),
+    h('button', { type: 'button', class: 'btn secondary', id: 'transfer-open', text: 'Transfer a patient', onclick: () => beds.open('transfer') }),
+    h('button', { type: 'button', class: 'btn secondary', id: 'discharge-open', text: 'Discharge a patient', onclick: () => beds.open('discharge') }),
+  );
+  const patientsNote = h('p', { class: 'outcome', id: 'patients-note', role: 'status' });
+  const patients = createPatients({
+    state,
+    now,
+    onOpenTask: (id) => detail.open(id),
+    actions: h('div', { class: 'patients-tools' }, bedActions, patientsNote),
+    wards: seenWards,
+  });
 
   const status = h('p', { class: 'link-status', id: 'link-status', role: 'status', 'data-state': 'connecting', text: 'Connecting…' });
   const summary = h('dl', { class: 'summary', 'aria-label': 'The night so far' });
@@ -141,13 +169,14 @@ function start(session) {
   const nav = h(
     'nav',
     { 'aria-label': 'Dashboard views' },
-    h('ul', null, VIEWS.map((v) => h('li', null, h('a', { href: `#${v}`, 'data-view': v, text: v === 'tasks' ? 'Tasks' : v === 'staff' ? 'Staff and roster' : 'Insight' })))),
+    h('ul', null, VIEWS.map((v) => h('li', null, h('a', { href: `#${v}`, 'data-view': v, text: VIEW_LABEL[v] })))),
   );
   const tasksView = h('div', { class: 'view tasks-view', id: 'view-tasks' }, board.el, feed.el);
   const staffView = h('div', { class: 'view', id: 'view-staff' }, staff.el);
   const insightView = h('div', { class: 'view', id: 'view-insight' }, insight.el);
-  const views = { tasks: tasksView, staff: staffView, insight: insightView };
-  const main = h('main', { id: 'main', tabindex: -1 }, unsent.el, summary, tasksView, staffView, insightView);
+  const patientsView = h('div', { class: 'view', id: 'view-patients' }, patients.el);
+  const views = { tasks: tasksView, patients: patientsView, staff: staffView, insight: insightView };
+  const main = h('main', { id: 'main', tabindex: -1 }, unsent.el, summary, tasksView, patientsView, staffView, insightView);
 
   document.body.replaceChildren(
     h('a', { href: '#main', class: 'skip', text: 'Skip to the dashboard' }),
@@ -156,7 +185,7 @@ function start(session) {
       { class: 'top' },
       h('h1', null, 'wardpage ', h('span', { class: 'sub', text: 'night coordinator' })),
       status,
-      h('p', { class: 'me', text: `${me.name}, ${ROLE_LABEL[me.shift?.role ?? me.role]}${canCommand ? '' : ' (view and page only)'}` }),
+      h('p', { class: 'me', text: `${me.name}, ${roleLabel(me.shift?.role ?? me.role)}${canCommand ? '' : ' (view and page only)'}` }),
       h('div', { class: 'tools' },
         h('button', { type: 'button', class: 'btn primary', id: 'send-page', text: 'Send a page', onclick: () => sendPage.open() }),
         themeToggle(),
@@ -175,6 +204,7 @@ function start(session) {
     main,
     detail.el,
     sendPage.el,
+    beds.el,
     announce,
   );
 
@@ -187,6 +217,7 @@ function start(session) {
     }
     insight.show(name === 'insight');
     if (name === 'staff') staff.render();
+    if (name === 'patients') patients.render();
   }
   const onHash = () => {
     if (location.hash === '#main') return;
@@ -211,8 +242,11 @@ function start(session) {
       onShift += 1;
       if (s.connected) connected += 1;
     }
+    const clinical = patientCounts(state, at, seenWards());
     /** @type {[string, string, string][]} */
     const items = [
+      ['deteriorating', 'Deteriorating patients', String(clinical.deteriorating)],
+      ['obs-overdue', 'Observations overdue', String(clinical.overdue)],
       ['open', 'Open tasks', String(state.tasks.size)],
       ['waiting', 'Waiting for someone', String(waiting)],
       ['overdue', 'Overdue', String(overdue)],
@@ -228,13 +262,14 @@ function start(session) {
       const [dt, dd] = /** @type {HTMLElement[]} */ ([...box.children]);
       if (dt.textContent !== label) dt.textContent = label;
       if (dd.textContent !== value) dd.textContent = value;
-      box.classList.toggle('alarm', (key === 'overdue' || key === 'escalated' || key === 'pages') && value !== '0');
+      box.classList.toggle('alarm', ALARMS.has(key) && value !== '0');
     });
   }
 
   state.addEventListener('change', (e) => {
     const changes = /** @type {CustomEvent<import('./state.js').Changes>} */ (e).detail;
     board.update(changes);
+    patients.update(changes);
     detail.update(changes.tasks);
     insight.update(changes.tasks);
     if (changes.pages || changes.staff || changes.reset) feed.renderPages();
@@ -243,6 +278,8 @@ function start(session) {
     if (changes.feed && newest && newest.key !== announced) {
       announced = newest.key;
       announce.textContent = `Escalation, level ${newest.level}: ${newest.reason}`;
+    } else if (changes.notice) {
+      announce.textContent = changes.notice;
     }
     if (changes.staff || changes.tasks.size || changes.reset) {
       if (!staffView.hidden) staff.render();
@@ -259,7 +296,21 @@ function start(session) {
     }
     // Presence frames are not replayed: the directory brings everyone's current state.
     void link.command({ op: 'directory' }).then((a) => a.ok && state.applyResult(a.result));
+    void readPatients();
   });
+  /** Every admitted patient this person may see, merged as the parts come (events go on meanwhile). */
+  async function readPatients() {
+    const refused = await link.patients(seenWards(), (part) => state.applyResult(part));
+    if (refused === null) {
+      patientsNote.className = 'outcome';
+      patientsNote.textContent = '';
+      state.patientsDone();
+    } else if (refused.code !== 'unavailable') {
+      patientsNote.className = 'outcome bad';
+      patientsNote.textContent = `Could not read the patients: ${refused.message} (${refused.code})`;
+    }
+  }
+
   link.addEventListener('event', (e) => state.applyEvent(/** @type {CustomEvent<import('../js/types.js').EventFrame>} */ (e).detail));
   link.addEventListener('not-sent', (e) => {
     const { cmd, message } = /** @type {CustomEvent<{cmd: import('../js/types.js').Command, message: string}>} */ (e).detail;
@@ -274,6 +325,7 @@ function start(session) {
 
   const ticker = setInterval(() => {
     board.tick();
+    if (!patientsView.hidden) patients.tick();
     detail.tick();
     renderSummary();
     feed.renderPages();
@@ -292,7 +344,7 @@ function start(session) {
   board.rebuild();
   link.start();
   // For tests and measurements in the browser.
-  /** @type {any} */ (window).wardpageDashboard = { state, link, board, detail };
+  /** @type {any} */ (window).wardpageDashboard = { state, link, board, detail, patients };
 }
 
 initTheme();

@@ -3,7 +3,8 @@
 // category, time to accept and time to complete by priority (median and 90th
 // percentile) against the priority's target, and the CSV export.
 
-import { PRIORITIES, CATEGORY_LABEL, PRIORITY_LABEL, STATE_LABEL, requirementLabel } from '../js/format.js';
+import { PRIORITIES, PRIORITY_LABEL, STATE_LABEL } from '../js/format.js';
+import { categoryLabel, needsLabel } from './task-text.js';
 
 /** @typedef {import('../js/types.js').TaskView} TaskView */
 /** @typedef {import('../js/types.js').Priority} Priority */
@@ -133,7 +134,7 @@ export function toCsv(tasks, wardName) {
   for (const t of [...tasks].sort((a, b) => a.raised_at - b.raised_at)) {
     lines.push(
       [
-        t.id, t.ward, wardName(t.ward), t.bed, t.patient, CATEGORY_LABEL[t.category], PRIORITY_LABEL[t.priority], requirementLabel(t.requirement),
+        t.id, t.ward, wardName(t.ward), t.bed, t.patient, categoryLabel(t.category), PRIORITY_LABEL[t.priority], needsLabel(t.requirement),
         STATE_LABEL[t.state], t.raised_by.name, iso(t.raised_at), iso(t.accept_by), iso(t.accepted_at),
         minutes(t.accepted_at === null ? null : t.accepted_at - t.raised_at), iso(t.started_at), iso(t.complete_by), iso(t.closed_at),
         minutes(t.closed_at === null ? null : t.closed_at - t.raised_at), t.assignee?.name ?? '', t.escalation_level, t.closing_note ?? '',

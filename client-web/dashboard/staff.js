@@ -4,8 +4,8 @@
 // changed cells are rewritten, so a workload change does not move focus.
 
 import { h } from '../js/dom.js';
-import { ROLE_LABEL, clock } from '../js/format.js';
-import { ago } from './task-text.js';
+import { clock } from '../js/format.js';
+import { ago, roleLabel, roleOptions } from './task-text.js';
 import { field, outcomeLine, uid } from './ui.js';
 
 /** @typedef {import('../js/types.js').StaffView} StaffView */
@@ -85,7 +85,7 @@ export function createStaff({ state, link, canCommand }) {
       const last = state.lastAction.get(s.id);
       const texts = [
         s.name,
-        s.shift ? ROLE_LABEL[s.shift.role] : ROLE_LABEL[s.role],
+        s.shift ? roleLabel(s.shift.role) : roleLabel(s.role),
         s.shift ? s.shift.wards.map((w) => w.toUpperCase()).join(', ') : '—',
         s.connected ? 'Connected' : s.last_seen_at ? `Not connected, last seen ${clock(s.last_seen_at)}` : 'Never connected',
         `${l.accepted} accepted, ${l.started} started`,
@@ -141,7 +141,7 @@ function rosterDialog({ state, link }) {
     if (!s) return;
     staffId = id;
     const outcome = outcomeLine();
-    const roleSel = h('select', { id: uid('roster-role') }, Object.entries(ROLE_LABEL).map(([value, text]) => h('option', { value, text, selected: value === (s.shift?.role ?? s.role) })));
+    const roleSel = h('select', { id: uid('roster-role') }, roleOptions().map(([value, text]) => h('option', { value, text, selected: value === (s.shift?.role ?? s.role) })));
     const wards = h(
       'fieldset',
       { class: 'wards' },
@@ -167,7 +167,7 @@ function rosterDialog({ state, link }) {
           outcome.busy('Saving the shift…');
           const answer = await link.command({ op: 'start_shift', staff: s.id, role, wards: chosen, ends_at: nextTime(ends.value, link.now()) });
           if (answer.ok) state.applyResult(answer.result);
-          outcome.show(answer, `${s.name} is on shift as ${ROLE_LABEL[role]} until ${ends.value}.`);
+          outcome.show(answer, `${s.name} is on shift as ${roleLabel(role)} until ${ends.value}.`);
         },
       },
       field('Role on this shift', roleSel),

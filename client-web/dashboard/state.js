@@ -3,7 +3,8 @@
 // `shift` events and `presence` frames, and a feed of escalations as they
 // happen. Changes are collected and announced once per animation frame with
 // the ids that changed, so the views update only what changed instead of
-// re-rendering the board on every event.
+// re-rendering the board on every event. Patients are kept the same way: by
+// id, the newest `version` winning, a discharged patient leaving the list.
 
 /** @typedef {import('../js/types.js').TaskView} TaskView */
 /** @typedef {import('../js/types.js').PageView} PageView */
@@ -12,6 +13,7 @@
 /** @typedef {import('../js/types.js').EventFrame} EventFrame */
 /** @typedef {import('../js/types.js').CommandResult} CommandResult */
 /** @typedef {import('./link.js').PresenceFrame} PresenceFrame */
+/** @typedef {import('../types/PatientView').PatientView} PatientView */
 
 /**
  * One line of the escalations feed.
@@ -19,8 +21,10 @@
  */
 
 /**
- * What changed since the last announcement.
- * @typedef {{tasks: Set<string>, reset: boolean, pages: boolean, staff: boolean, feed: boolean}} Changes
+ * What changed since the last announcement. `notice`: a line for screen
+ * readers (a review rescored, a patient moved, observations overdue).
+ * `patientsRead`: the last part of a `patients` read arrived.
+ * @typedef {{tasks: Set<string>, patients: Set<string>, patientsRead: boolean, reset: boolean, pages: boolean, staff: boolean, feed: boolean, notice: string | null}} Changes
  */
 
 const FEED_MAX = 200;
@@ -50,6 +54,16 @@ export class DashState extends EventTarget {
     this.staff = new Map();
     /** @type {WardView[]} */
     this.wards = [];
+    /** Admitted patients, by id. @type {Map<string, PatientView>} */
+    this.patients = new Map();
+    /**
+     * Versions of patients seen leaving (discharged), so that a `patients`
+     * part answered before the discharge cannot bring them back.
+     * @type {Map<string, number>}
+     */
+    this.discharged = new Map();
+    /** Whether the patients have been read since the last reset. */
+    this.patientsLoaded = false;
     /** Newest first. @type {FeedItem[]} */
     this.feed = [];
     /** When each member of staff last did something the hub told us about. @type {Map<string, number>} */
@@ -66,6 +80,9 @@ export class DashState extends EventTarget {
     this.tasks.clear();
     this.closed.clear();
     this.pages.clear();
+    this.patients.clear();
+    this.discharged.clear();
+    this.patientsLoaded = false;
     this.feed = [];
     this.pending.reset = true;
     this.schedule();
@@ -78,6 +95,14 @@ export class DashState extends EventTarget {
       case 'task':
         this.putTask(ev.task);
         if (ev.by) this.touch(ev.by.id, frame.at);
+        if (ev.change === 'rescored' || ev.change === 'moved') this.noticeTask(ev.change, ev.task);
+        break;
+      case 'patient':
+        this.putPatient(ev.patient);
+        if (ev.by) this.touch(ev.by.id, frame.at);
+        if (ev.change === 'observations_overdue') {
+          this.notice(`Observations overdue: ${this.wardName(ev.patient.ward)} bed ${ev.patient.bed}, ${ev.patient.details.name}`);
+        }
         break;
       case 'task_escalated':
         this.putTask(ev.task);
@@ -113,6 +138,17 @@ export class DashState extends EventTarget {
       case 'snapshot':
         for (const t of result.tasks) this.putTask(t);
         for (const p of result.pages) this.putPage(p);
+        break;
+      case 'patient':
+      case 'chart':
+        this.putPatient(result.patient);
+        break;
+      case 'observation':
+        this.putPatient(result.patient);
+        if (result.review) this.putTask(result.review);
+        break;
+      case 'patients':
+        for (const p of result.patients) this.putPatient(p);
         break;
       case 'directory':
         this.wards = result.wards;
@@ -156,6 +192,48 @@ export class DashState extends EventTarget {
     if (task.assignee) this.touch(task.assignee.id, task.started_at ?? task.accepted_at ?? 0);
     this.touch(task.raised_by.id, task.raised_at);
     this.pending.tasks.add(task.id);
+    this.schedule();
+  }
+
+  /** Never replace a view with an older one; a discharged patient leaves. @param {PatientView} p */
+  putPatient(p) {
+    const held = this.patients.get(p.id);
+    if (held && held.version >= p.version) return;
+    const gone = this.discharged.get(p.id);
+    if (gone !== undefined && gone >= p.version) return;
+    if (p.discharged_at === null) {
+      this.patients.set(p.id, p);
+    } else {
+      this.patients.delete(p.id);
+      this.discharged.set(p.id, p.version);
+    }
+    this.pending.patients.add(p.id);
+    this.schedule();
+  }
+
+  /** Every part of the `patients` read arrived (the panels stop saying "loading"). */
+  patientsDone() {
+    this.patientsLoaded = true;
+    this.pending.patientsRead = true;
+    this.schedule();
+  }
+
+  /** The patient in a bed, if any. @param {string} ward @param {string} bed */
+  patientIn(ward, bed) {
+    for (const p of this.patients.values()) if (p.ward === ward && p.bed === bed) return p;
+    return undefined;
+  }
+
+  /** @param {'rescored' | 'moved'} change @param {TaskView} t */
+  noticeTask(change, t) {
+    const who = t.patient_ref ? `, ${t.patient_ref.name}` : '';
+    const where = `${this.wardName(t.ward)} bed ${t.bed}${who}`;
+    this.notice(change === 'moved' ? `Task moved with its patient: now ${where}` : `Review rescored, ${where}: ${t.review?.summary ?? 'new score'}`);
+  }
+
+  /** @param {string} text */
+  notice(text) {
+    this.pending.notice = text;
     this.schedule();
   }
 
@@ -233,5 +311,5 @@ export class DashState extends EventTarget {
 
 /** @returns {Changes} */
 function emptyChanges() {
-  return { tasks: new Set(), reset: false, pages: false, staff: false, feed: false };
+  return { tasks: new Set(), patients: new Set(), patientsRead: false, reset: false, pages: false, staff: false, feed: false, notice: null };
 }

@@ -3,10 +3,48 @@
 // overdue, and the keys the board sorts by. Pure functions (no DOM), shared by
 // the board, the task dialog, the CSV export and the tests.
 
-import { PRIORITIES, clock, duration, requirementLabel, STATE_LABEL } from '../js/format.js';
+import { PRIORITIES, clock, duration, requirementLabel, STATE_LABEL, CATEGORY_LABEL, ROLE_LABEL } from '../js/format.js';
 
 /** @typedef {import('../js/types.js').TaskView} TaskView */
 /** @typedef {import('../js/types.js').TaskState} TaskState */
+/** @typedef {import('../js/types.js').Category} Category */
+/** @typedef {import('../js/types.js').Role} Role */
+/** @typedef {import('../js/types.js').Requirement} Requirement */
+
+/**
+ * Words for what the shared labels may not have yet (the hub's newer roles
+ * and categories), so that a label is never blank or "undefined".
+ * @type {Record<string, string>}
+ */
+const NEWER_LABEL = { critical_care_outreach: 'Critical care outreach', observations: 'Observations' };
+
+/** @param {Role} r */
+export function roleLabel(r) {
+  return /** @type {Record<string, string | undefined>} */ (ROLE_LABEL)[r] ?? NEWER_LABEL[r] ?? r;
+}
+
+/** @param {Category} c */
+export function categoryLabel(c) {
+  return /** @type {Record<string, string | undefined>} */ (CATEGORY_LABEL)[c] ?? NEWER_LABEL[c] ?? c;
+}
+
+/**
+ * Every role as [value, words] for a select, the newer ones included
+ * (before Coordinator, as the hub lists them).
+ * @returns {[Role, string][]}
+ */
+export function roleOptions() {
+  const roles = /** @type {Role[]} */ (Object.keys(ROLE_LABEL));
+  if (!roles.includes('critical_care_outreach')) roles.splice(Math.max(0, roles.indexOf('coordinator')), 0, 'critical_care_outreach');
+  return roles.map((r) => [r, roleLabel(r)]);
+}
+
+/** Who may take it: a role, a skill, or any of several roles ("Registrar or Critical care outreach"). @param {Requirement} req */
+export function needsLabel(req) {
+  if ('any_role' in req) return req.any_role.map(roleLabel).join(' or ');
+  if ('role' in req) return roleLabel(req.role);
+  return requirementLabel(req);
+}
 
 /** @param {TaskView} t */
 export function isWaiting(t) {
@@ -60,7 +98,7 @@ export function whoText(t) {
 
 /** @param {TaskView} t */
 export function needsText(t) {
-  return `needs ${requirementLabel(t.requirement)}`;
+  return `needs ${needsLabel(t.requirement)}`;
 }
 
 /** "W7", "AMU": compact ward codes for the board; the full name is in the dialog. @param {string} ward */

@@ -10,10 +10,13 @@
 import { priorityRank } from './format.js';
 import * as sound from './sound.js';
 import { vibrate, stopVibrating, notify } from './device.js';
+import { overdueKey } from './store.js';
+import { nhsFormat, takesObservations } from './clinical.js';
 
 /** @typedef {import('./types.js').TaskView} TaskView */
 /** @typedef {import('./types.js').PageView} PageView */
 /** @typedef {import('./types.js').Priority} Priority */
+/** @typedef {import('./types.js').PatientView} PatientView */
 /** @typedef {import('./store.js').Store} Store */
 
 /**
@@ -22,7 +25,8 @@ import { vibrate, stopVibrating, notify } from './device.js';
  *   {kind: 'assigned', task: TaskView, by: string} |
  *   {kind: 'page', page: PageView} |
  *   {kind: 'task-escalated', task: TaskView, level: number, reason: string, offered: boolean} |
- *   {kind: 'page-escalated', page: PageView, level: number, reason: string, recipient: boolean}
+ *   {kind: 'page-escalated', page: PageView, level: number, reason: string, recipient: boolean} |
+ *   {kind: 'obs-overdue', patients: PatientView[], keys: string[]}
  * )} AlertItem
  */
 
@@ -76,6 +80,21 @@ export function wantedAlerts(store) {
       items.push({ key, kind: 'page', priority: page.priority, since: page.sent_at, page });
     }
   }
+  // Patients whose next set is overdue: the ward's nurses are asked to take
+  // them, more insistently when a last score was already worrying. One alert
+  // for all of them, so a nurse coming on shift to a ward of overdue sets
+  // taps "Later" once, not once a bed.
+  if (takesObservations(store.me)) {
+    const wards = store.me?.shift?.wards ?? [];
+    const due = [...store.patients.values()]
+      .filter((p) => p.obs_overdue && p.discharged_at === null && wards.includes(p.ward) && !store.quiet.has(overdueKey(p)))
+      .sort((a, b) => (a.obs_due_at ?? 0) - (b.obs_due_at ?? 0));
+    if (due.length) {
+      const keys = due.map(overdueKey);
+      const worrying = due.some((p) => p.latest?.score.band === 'high' || p.latest?.score.band === 'medium');
+      items.push({ key: keys.join('|'), kind: 'obs-overdue', priority: worrying ? 'urgent' : 'soon', since: due[0].obs_due_at ?? due[0].updated_at, patients: due, keys });
+    }
+  }
   return items.sort((a, b) => priorityRank(a.priority) - priorityRank(b.priority) || a.since - b.since);
 }
 
@@ -92,6 +111,11 @@ export function describe(item) {
       return { title: `New task: ${item.task.ward} bed ${item.task.bed}`, body: item.task.sbar.situation };
     case 'assigned':
       return { title: `Assigned to you by ${item.by}: ${item.task.ward} bed ${item.task.bed}`, body: item.task.sbar.situation };
+    case 'obs-overdue':
+      return {
+        title: `Observations overdue: ${item.patients.length === 1 ? `${item.patients[0].ward} bed ${item.patients[0].bed}` : `${item.patients.length} patients`}`,
+        body: item.patients.map((p) => `Bed ${p.bed} ${p.details.name} ${nhsFormat(p.details.nhs_number)}`.trim()).join('; '),
+      };
   }
 }
 

@@ -82,6 +82,12 @@ export class Link extends EventTarget {
      * @type {Map<string, Command>}
      */
     this.internal = new Map();
+    /**
+     * Reads a screen waits for (a chart), by id: answered through their
+     * promise, never queued (a read is only worth having now).
+     * @type {Map<string, {resolve: (r: import('./types.js').CommandResult) => void, reject: (e: Error) => void}>}
+     */
+    this.reads = new Map();
     /** Snapshot parts refused in a row: after a few the snapshot starts over more slowly. */
     this.snapshotRefusals = 0;
     this.acked = store.cursor;
@@ -182,6 +188,8 @@ export class Link extends EventTarget {
     const ws = this.ws;
     this.ws = null;
     this.welcomed = false;
+    for (const r of this.reads.values()) r.reject(new Error('the connection to the hub was lost'));
+    this.reads.clear();
     if (ws) {
       ws.onopen = ws.onmessage = ws.onclose = null;
       try {
@@ -246,14 +254,25 @@ export class Link extends EventTarget {
         }
         if (this.store.applyEvent(frame)) {
           this.gaps = 0;
+          // My wards changed: the patient list is another one now.
+          if (frame.event.kind === 'shift' && frame.event.staff.id === this.store.me?.id) this.requestPatients();
           this.dispatchEvent(new CustomEvent('frame', { detail: frame }));
         }
         this.scheduleAck();
         break;
       case 'ok': {
         this.store.applyResult(frame.result);
-        if (this.internal.delete(frame.id)) {
+        const read = this.reads.get(frame.id);
+        if (read) {
+          this.reads.delete(frame.id);
+          read.resolve(frame.result);
+          break;
+        }
+        const own = this.internal.get(frame.id);
+        if (own) {
+          this.internal.delete(frame.id);
           if (frame.result.kind === 'snapshot') this.snapshotPartDone(frame.result);
+          if (frame.result.kind === 'patients' && own.op === 'patients') this.patientsPartDone(own, frame.result);
           break;
         }
         const entry = this.outbox.take(frame.id);
@@ -309,6 +328,7 @@ export class Link extends EventTarget {
     // the cursor on do not bring back the parts not yet fetched.
     if (this.store.needsSnapshot) this.request(snapshotCmd(null));
     this.request({ op: 'directory' });
+    this.requestPatients();
     this.expireOld();
     for (const entry of this.outbox.entries()) this.write(cmdFrame(entry));
     this.heartbeatMs = Math.max(5, frame.heartbeat_secs) * 1000;
@@ -322,6 +342,47 @@ export class Link extends EventTarget {
     const id = newId();
     this.internal.set(id, cmd);
     this.write({ type: 'cmd', id, cmd });
+  }
+
+  /**
+   * A read that a screen waits for (a chart): answered or refused through
+   * the promise; refused at once when there is no link.
+   * @param {Command} cmd
+   * @returns {Promise<import('./types.js').CommandResult>}
+   */
+  read(cmd) {
+    if (!this.welcomed) return Promise.reject(new Error('no connection to the hub'));
+    const id = newId();
+    return new Promise((resolve, reject) => {
+      this.reads.set(id, { resolve, reject });
+      this.write({ type: 'cmd', id, cmd });
+    });
+  }
+
+  /**
+   * The patients of the wards my shift covers (every ward for a
+   * coordinator or admin without wards), from the first part: at every
+   * welcome, since events missed while away may include discharges.
+   */
+  requestPatients() {
+    if (!this.welcomed) return;
+    const shift = this.store.me?.shift;
+    if (!shift) return;
+    const wards = shift.wards.length ? shift.wards : ['coordinator', 'admin'].includes(shift.role) ? ['*'] : [];
+    for (const ward of wards) {
+      this.store.beginPatients(ward);
+      this.request(ward === '*' ? { op: 'patients' } : { op: 'patients', ward });
+    }
+  }
+
+  /** @param {Command} cmd the request answered @param {import('./types.js').CommandResult} result */
+  patientsPartDone(cmd, result) {
+    if (cmd.op !== 'patients' || result.kind !== 'patients') return;
+    if (result.next !== null) {
+      this.request({ ...cmd, after: result.next });
+      return;
+    }
+    this.store.endPatients(cmd.ward ?? '*');
   }
 
   /** One part of the snapshot is in the store: ask for the next, or note it is whole. @param {import('./types.js').CommandResult} result */
@@ -349,6 +410,7 @@ export class Link extends EventTarget {
       return;
     }
     console.warn(`wardpage: ${cmd.op} refused: ${code}: ${message}`);
+    if (cmd.op === 'patients') this.store.patientLoads.delete(cmd.ward ?? '*');
     if (cmd.op !== 'snapshot') return;
     this.snapshotRefusals += 1;
     const delay = Math.min(BACKOFF_MAX_MS, RETRY_MS * 2 ** (this.snapshotRefusals - 1));
@@ -366,6 +428,12 @@ export class Link extends EventTarget {
         this.stop();
         this.dispatchEvent(new CustomEvent('ended', { detail: { code, message } }));
       }
+      return;
+    }
+    const read = this.reads.get(id);
+    if (read) {
+      this.reads.delete(id);
+      read.reject(new Error(message));
       return;
     }
     const own = this.internal.get(id);

@@ -37,6 +37,7 @@ export const CATEGORY_LABEL = {
   ecg: 'ECG',
   catheter: 'Catheter',
   iv_drugs: 'IV drugs',
+  observations: 'Observations',
   other: 'Other',
 };
 
@@ -51,6 +52,7 @@ export const ROLE_LABEL = {
   sho: 'SHO',
   registrar: 'Registrar',
   consultant: 'Consultant',
+  critical_care_outreach: 'Critical care outreach',
   coordinator: 'Coordinator',
   admin: 'Admin',
 };
@@ -78,7 +80,9 @@ export const STATE_LABEL = {
 
 /** @param {Requirement} req */
 export function requirementLabel(req) {
-  return 'role' in req ? ROLE_LABEL[req.role] : SKILL_LABEL[req.skill];
+  if ('role' in req) return ROLE_LABEL[req.role];
+  if ('skill' in req) return SKILL_LABEL[req.skill];
+  return /** @type {Role[]} */ (req.any_role).map((r) => ROLE_LABEL[r]).join(' or ');
 }
 
 /** @param {number} ms epoch milliseconds */

@@ -18,6 +18,7 @@ import { workView } from './views/work.js';
 import { raiseView } from './views/raise.js';
 import { raisedView } from './views/raised.js';
 import { pagesView } from './views/pages.js';
+import { patientsView } from './views/patients.js';
 import { wardNamer } from './views/context.js';
 import { toast } from './views/toast.js';
 import { unsentView } from './views/unsent.js';
@@ -50,7 +51,7 @@ function startApp(session) {
   const link = new Link({ token: session.token, store, outbox });
   const actions = createActions({ store, link });
   const ctx = { store, link, outbox, actions, wardName: wardNamer(store) };
-  const views = { work: workView(ctx), raise: raiseView(ctx), raised: raisedView(ctx), pages: pagesView(ctx) };
+  const views = { work: workView(ctx), patients: patientsView(ctx), raise: raiseView(ctx), raised: raisedView(ctx), pages: pagesView(ctx) };
   const unsent = unsentView({ outbox, now: () => store.now() });
   const overlay = alertOverlay({ actions, store, wardName: ctx.wardName });
   const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p) });

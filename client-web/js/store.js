@@ -10,6 +10,7 @@
 /** @typedef {import('./types.js').WardView} WardView */
 /** @typedef {import('./types.js').EventFrame} EventFrame */
 /** @typedef {import('./types.js').CommandResult} CommandResult */
+/** @typedef {import('./types.js').PatientView} PatientView */
 
 /** Closed tasks and finished pages are kept this long for the "done" lists. */
 const KEEP_CLOSED_MS = 12 * 3600 * 1000;
@@ -27,6 +28,8 @@ const KEEP_CLOSED_MS = 12 * 3600 * 1000;
  * @property {boolean} [needsSnapshot] a resync's snapshot is not whole yet
  * @property {number} [skew] hub clock minus ours when last measured, so a
  *   command queued offline after a reload still carries the hub's time
+ * @property {PatientView[]} [patients] the patients of my wards as last
+ *   heard, so the list is still there on a reload in a Wi-Fi not-spot
  */
 
 /**
@@ -68,6 +71,15 @@ export class Store extends EventTarget {
      * ask again (from the first part) at the next welcome, even after a reload.
      */
     this.needsSnapshot = false;
+    /** By patient id; discharged ones are kept a while so an old view cannot bring them back. @type {Map<string, PatientView>} */
+    this.patients = new Map();
+    /**
+     * Patients seen by a `patients` read still coming in parts, by ward
+     * ('*' for every ward): at the last part the ones not seen (discharged
+     * or moved while we were away) are dropped.
+     * @type {Map<string, Set<string>>}
+     */
+    this.patientLoads = new Map();
     this.scheduled = false;
     this.load();
   }
@@ -92,6 +104,7 @@ export class Store extends EventTarget {
       this.escalations = new Map(saved.escalations ?? []);
       this.skew = Number(saved.skew) || 0;
       this.needsSnapshot = saved.needsSnapshot === true;
+      this.patients = new Map((saved.patients ?? []).map((p) => [p.id, p]));
     } catch {
       this.reset(0);
     }
@@ -111,6 +124,7 @@ export class Store extends EventTarget {
       escalations: [...this.escalations],
       skew: this.skew,
       needsSnapshot: this.needsSnapshot,
+      patients: [...this.patients.values()],
     };
     localStorage.setItem(this.key, JSON.stringify(data));
   }
@@ -138,6 +152,9 @@ export class Store extends EventTarget {
     }
     for (const [id, p] of this.pages) {
       if (p.state !== 'open' && p.sent_at < cutoff) this.pages.delete(id);
+    }
+    for (const [id, p] of this.patients) {
+      if (p.discharged_at !== null && p.discharged_at < cutoff) this.patients.delete(id);
     }
     for (const id of this.escalations.keys()) {
       if (!this.tasks.has(id) && !this.pages.has(id)) this.escalations.delete(id);
@@ -179,6 +196,9 @@ export class Store extends EventTarget {
       if (ev.alerted.some((s) => s.id === this.me?.id)) {
         this.notices.push({ key: `escalated:${view.id}:${ev.level}`, kind: 'escalated', about, id: view.id, level: ev.level, reason: ev.reason, state: view.state });
       }
+    } else if (ev.kind === 'patient') {
+      if (ev.change === 'observations_overdue') this.quiet.delete(overdueKey(ev.patient));
+      this.putPatient(ev.patient);
     } else if (ev.kind === 'shift') {
       if (this.me && ev.staff.id === this.me.id) this.me = { ...this.me, shift: ev.shift };
     }
@@ -205,6 +225,17 @@ export class Store extends EventTarget {
       case 'shift':
         if (this.me && result.staff === this.me.id) this.me = { ...this.me, shift: result.shift };
         break;
+      case 'patient':
+      case 'chart':
+        this.putPatient(result.patient);
+        break;
+      case 'observation':
+        this.putPatient(result.patient);
+        if (result.review) this.putTask(result.review);
+        break;
+      case 'patients':
+        for (const p of result.patients) this.putPatient(p);
+        break;
     }
     this.changed();
   }
@@ -219,6 +250,39 @@ export class Store extends EventTarget {
   putTask(task) {
     const held = this.tasks.get(task.id);
     if (!held || held.version < task.version) this.tasks.set(task.id, task);
+  }
+
+  /** @param {PatientView} patient */
+  putPatient(patient) {
+    const held = this.patients.get(patient.id);
+    if (!held || held.version < patient.version) this.patients.set(patient.id, patient);
+    for (const seen of this.patientLoads.values()) seen.add(patient.id);
+  }
+
+  /** A `patients` read for `ward` ('*': every ward) starts. @param {string} ward */
+  beginPatients(ward) {
+    this.patientLoads.set(ward, new Set());
+  }
+
+  /**
+   * Its last part arrived: whoever was not in it has left the ward (or the
+   * hub no longer lets me see them) while this phone was not listening.
+   * @param {string} ward
+   */
+  endPatients(ward) {
+    const seen = this.patientLoads.get(ward);
+    this.patientLoads.delete(ward);
+    if (!seen) return;
+    for (const [id, p] of this.patients) {
+      if ((ward === '*' || p.ward === ward) && !seen.has(id)) this.patients.delete(id);
+    }
+    this.changed();
+    this.save();
+  }
+
+  /** Admitted patients on `ward`, in bed order. @param {string} ward */
+  patientsOn(ward) {
+    return [...this.patients.values()].filter((p) => p.ward === ward && p.discharged_at === null).sort((a, b) => bedOrder(a.bed, b.bed));
   }
 
   /** @param {PageView} page */
@@ -302,4 +366,18 @@ export class Store extends EventTarget {
     const me = this.me?.id;
     return [...this.pages.values()].filter((p) => p.from.id === me).sort((a, b) => b.sent_at - a.sent_at);
   }
+}
+
+/** Beds as people count them: "2" before "10", "SR1" after "12". @param {string} a @param {string} b */
+export function bedOrder(a, b) {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/**
+ * The alert key of a patient's overdue observations: one per due time, so
+ * "Later" quietens this lapse and the next one rings again.
+ * @param {PatientView} p
+ */
+export function overdueKey(p) {
+  return `overdue:${p.id}:${p.obs_due_at ?? 0}`;
 }

@@ -25,6 +25,20 @@
 /** @typedef {import('../types/TaskState').TaskState} TaskState */
 /** @typedef {import('../types/TaskChange').TaskChange} TaskChange */
 /** @typedef {import('../types/PageChange').PageChange} PageChange */
+/** @typedef {import('../types/PatientView').PatientView} PatientView */
+/** @typedef {import('../types/PatientDetails').PatientDetails} PatientDetails */
+/** @typedef {import('../types/PatientRef').PatientRef} PatientRef */
+/** @typedef {import('../types/ObservationSet').ObservationSet} ObservationSet */
+/** @typedef {import('../types/ObservationView').ObservationView} ObservationView */
+/** @typedef {import('../types/News2Score').News2Score} News2Score */
+/** @typedef {import('../types/SubScores').SubScores} SubScores */
+/** @typedef {import('../types/Band').Band} Band */
+/** @typedef {import('../types/Trend').Trend} Trend */
+/** @typedef {import('../types/Spo2Scale').Spo2Scale} Spo2Scale */
+/** @typedef {import('../types/Consciousness').Consciousness} Consciousness */
+/** @typedef {import('../types/OxygenDevice').OxygenDevice} OxygenDevice */
+/** @typedef {import('../types/Breathing').Breathing} Breathing */
+/** @typedef {import('../types/Sex').Sex} Sex */
 
 /** A `{"type":"event"}` frame. @typedef {Extract<ServerFrame, {type: 'event'}>} EventFrame */
 /** A `{"type":"welcome"}` frame. @typedef {Extract<ServerFrame, {type: 'welcome'}>} WelcomeFrame */

@@ -165,7 +165,8 @@ pub enum Command {
     /// observations).
     RaiseConcern { patient: PatientId, concern: String },
     /// The patients on a ward (or, for a coordinator, every ward when
-    /// `ward` is absent), in bed order, in parts as a snapshot is.
+    /// `ward` is absent), in parts as a snapshot is, ordered by admission
+    /// (clients sort by bed).
     Patients {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional, type = "string | null")]
@@ -174,7 +175,8 @@ pub enum Command {
         #[ts(optional, type = "string | null")]
         after: Option<String>,
     },
-    /// A patient's observations over the last 72 hours, oldest first.
+    /// A patient's observations over the last 72 hours, oldest first (at
+    /// most the newest 500 sets).
     Chart { patient: PatientId },
 }
 

@@ -526,6 +526,11 @@ mod tests {
             "the example file shows the built-in defaults"
         );
         assert_eq!(
+            cfg.news2.to_policy().expect("valid"),
+            crate::domain::response::ResponsePolicy::default(),
+            "the example file shows the RCP defaults"
+        );
+        assert_eq!(
             (&cfg.limits, &cfg.metrics_allow_from),
             (&Limits::default(), &Config::default().metrics_allow_from),
             "the example file shows the default limits"

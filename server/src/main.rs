@@ -41,6 +41,10 @@ enum Cmd {
         /// uses wardpage-demo.db in the current folder.
         #[arg(long)]
         demo: bool,
+        /// With --demo: the wards and night team only, no patients (a
+        /// quiet hospital, for tests and training).
+        #[arg(long, requires = "demo")]
+        no_patients: bool,
     },
     /// Manage accounts.
     User {
@@ -189,7 +193,11 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening {}", config.database.display()))?;
     match cli.command {
-        Cmd::Serve { listen, demo } => {
+        Cmd::Serve {
+            listen,
+            demo,
+            no_patients,
+        } => {
             if let Some(l) = listen {
                 config.listen = l;
             }
@@ -197,7 +205,7 @@ async fn main() -> anyhow::Result<()> {
             // mistake on a running hub's database changes nothing.
             let claim = store.claim_hub().await?;
             if demo {
-                load_demo(&*store, &config).await?;
+                load_demo(&*store, &config, !no_patients).await?;
             }
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
@@ -393,6 +401,7 @@ async fn shutdown_signal() {
 async fn load_demo(
     store: &dyn wardpage_server::store::Store,
     config: &Config,
+    patients: bool,
 ) -> anyhow::Result<()> {
     let now = clock::now_ms();
     let existing = store.load_roster().await?;
@@ -414,7 +423,7 @@ async fn load_demo(
             "demo hospital ({what}): {} wards, {} staff, {} on shift for 12 hours; every password is \"{DEMO_PASSWORD}\"",
             s.wards, s.staff, s.shifts
         );
-        if existing.staff.is_empty() {
+        if existing.staff.is_empty() && patients {
             let rows = census::parse(census::DEMO_PATIENTS)?;
             let sets = census::demo_sets(&rows, now);
             let policies = wardpage_server::domain::Policies {

@@ -144,7 +144,9 @@ pub fn wardpage_bin() -> anyhow::Result<PathBuf> {
         })
 }
 
-/// A `wardpage serve --demo` process on its own database file.
+/// A `wardpage serve --demo --no-patients` process on its own database
+/// file (the demo's wards and night team, a quiet hospital), or with the
+/// demo's patients too ([`HubProcess::start_with_patients`]).
 pub struct HubProcess {
     child: tokio::process::Child,
     pub addr: SocketAddr,
@@ -158,8 +160,28 @@ impl HubProcess {
         listen: SocketAddr,
         extra_env: &[(&str, &str)],
     ) -> anyhow::Result<HubProcess> {
+        Self::launch(db, listen, extra_env, &["--no-patients"]).await
+    }
+
+    /// As [`HubProcess::start`], with the demo hospital's patients.
+    pub async fn start_with_patients(
+        db: &Path,
+        listen: SocketAddr,
+        extra_env: &[(&str, &str)],
+    ) -> anyhow::Result<HubProcess> {
+        Self::launch(db, listen, extra_env, &[]).await
+    }
+
+    async fn launch(
+        db: &Path,
+        listen: SocketAddr,
+        extra_env: &[(&str, &str)],
+        flags: &[&str],
+    ) -> anyhow::Result<HubProcess> {
         let mut cmd = tokio::process::Command::new(wardpage_bin()?);
-        cmd.args(["serve", "--demo", "--listen"])
+        cmd.args(["serve", "--demo"])
+            .args(flags)
+            .arg("--listen")
             .arg(listen.to_string())
             .arg("--db")
             .arg(db)

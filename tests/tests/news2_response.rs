@@ -49,7 +49,12 @@ fn details(n: u32, name: &str) -> PatientDetails {
     }
 }
 
-async fn admit(nic: &mut Client, ward: &str, bed: &str, d: PatientDetails) -> anyhow::Result<PatientView> {
+async fn admit(
+    nic: &mut Client,
+    ward: &str,
+    bed: &str,
+    d: PatientDetails,
+) -> anyhow::Result<PatientView> {
     match nic
         .ok(Command::AdmitPatient {
             ward: ward.into(),
@@ -64,7 +69,14 @@ async fn admit(nic: &mut Client, ward: &str, bed: &str, d: PatientDetails) -> an
 }
 
 /// A complete set on air with these values.
-fn set(resp: i32, spo2: i32, systolic: i32, pulse: i32, temp_tenths: i32, taken_at: i64) -> ObservationSet {
+fn set(
+    resp: i32,
+    spo2: i32,
+    systolic: i32,
+    pulse: i32,
+    temp_tenths: i32,
+    taken_at: i64,
+) -> ObservationSet {
     ObservationSet {
         respiration_rate: Some(Whole(resp)),
         spo2: Some(Whole(spo2)),
@@ -96,7 +108,11 @@ async fn observe(
     nurse: &mut Client,
     patient: PatientId,
     set: ObservationSet,
-) -> anyhow::Result<(wardpage_proto::ObservationView, PatientView, Option<TaskView>)> {
+) -> anyhow::Result<(
+    wardpage_proto::ObservationView,
+    PatientView,
+    Option<TaskView>,
+)> {
     match nurse
         .ok(Command::RecordObservations { patient, set })
         .await?
@@ -115,7 +131,8 @@ fn offered_to(t: &TaskView) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn a_seven_offers_an_emergency_review_to_the_registrar_and_outreach_and_pages_both() -> anyhow::Result<()> {
+async fn a_seven_offers_an_emergency_review_to_the_registrar_and_outreach_and_pages_both(
+) -> anyhow::Result<()> {
     let hub = TestHub::start().await?;
     let base = hub.base();
     let mut nic = Client::login_connect(&base, "nic.grant").await?;
@@ -131,21 +148,37 @@ async fn a_seven_offers_an_emergency_review_to_the_registrar_and_outreach_and_pa
     let review = review.expect("a 7 or more raises a review");
     assert_eq!(review.priority, Priority::Emergency);
     assert_eq!(review.category, Category::MedicalReview);
-    assert_eq!(review.raised_by.id, StaffId(uuid::Uuid::nil()), "the hub is the raiser");
+    assert_eq!(
+        review.raised_by.id,
+        StaffId(uuid::Uuid::nil()),
+        "the hub is the raiser"
+    );
     assert_eq!(review.patient_ref.as_ref().map(|r| r.id), Some(p.id));
     let offers = offered_to(&review);
-    assert!(offers.contains(&"Dr Claire Evans".to_string()), "{offers:?}");
-    assert!(offers.contains(&"Tobi Adeyemi (Outreach)".to_string()), "{offers:?}");
+    assert!(
+        offers.contains(&"Dr Claire Evans".to_string()),
+        "{offers:?}"
+    );
+    assert!(
+        offers.contains(&"Tobi Adeyemi (Outreach)".to_string()),
+        "{offers:?}"
+    );
     assert!(
         matches!(review.requirement, Requirement::AnyRole(r) if r.contains(Role::Registrar) && r.contains(Role::CriticalCareOutreach))
     );
     assert_eq!(after.review, Some(review.id));
-    assert_eq!(after.obs_due_at, Some(obs.set.taken_at + 15 * MIN), "continuous: every 15 min");
+    assert_eq!(
+        after.obs_due_at,
+        Some(obs.set.taken_at + 15 * MIN),
+        "continuous: every 15 min"
+    );
     for who in [&mut reg, &mut ccot] {
         let page = who
             .wait_for(|e| matches!(e, Event::Page { change: PageChange::Sent, page, .. } if page.from.id.0.is_nil()))
             .await?;
-        let Event::Page { page, .. } = page else { unreachable!() };
+        let Event::Page { page, .. } = page else {
+            unreachable!()
+        };
         assert_eq!(page.priority, Priority::Emergency);
         assert!(page.message.contains("NEWS2 11"), "{}", page.message);
     }
@@ -158,12 +191,17 @@ async fn a_seven_offers_an_emergency_review_to_the_registrar_and_outreach_and_pa
         other => anyhow::bail!("timeline answered {other:?}"),
     };
     assert!(trail[0].actor.is_none(), "raised by the hub");
-    assert!(trail[0].detail.contains(&obs.id.to_string()), "{}", trail[0].detail);
+    assert!(
+        trail[0].detail.contains(&obs.id.to_string()),
+        "{}",
+        trail[0].detail
+    );
     hub.stop().await
 }
 
 #[tokio::test]
-async fn a_five_offers_an_urgent_review_to_the_fy1_and_a_later_seven_moves_that_same_task_up() -> anyhow::Result<()> {
+async fn a_five_offers_an_urgent_review_to_the_fy1_and_a_later_seven_moves_that_same_task_up(
+) -> anyhow::Result<()> {
     let hub = TestHub::start().await?;
     let base = hub.base();
     let mut nic = Client::login_connect(&base, "nic.grant").await?;
@@ -187,10 +225,20 @@ async fn a_five_offers_an_urgent_review_to_the_fy1_and_a_later_seven_moves_that_
 
     let (later, _, again) = observe(&mut nurse, p.id, eleven(now())).await?;
     let again = again.expect("the open review is updated");
-    assert_eq!(again.id, review.id, "never a second review for the same episode");
-    assert_eq!(again.priority, Priority::Emergency, "moved to the higher response at once");
+    assert_eq!(
+        again.id, review.id,
+        "never a second review for the same episode"
+    );
+    assert_eq!(
+        again.priority,
+        Priority::Emergency,
+        "moved to the higher response at once"
+    );
     assert!(offered_to(&again).contains(&"Dr Claire Evans".to_string()));
-    assert!(offered_to(&again).contains(&"Dr Asha Patel".to_string()), "earlier offers stand");
+    assert!(
+        offered_to(&again).contains(&"Dr Asha Patel".to_string()),
+        "earlier offers stand"
+    );
     let trigger = again.review.clone().expect("the trigger");
     assert_eq!(trigger.observation, Some(later.id));
     assert_eq!(trigger.total, Some(11));
@@ -201,17 +249,22 @@ async fn a_five_offers_an_urgent_review_to_the_fy1_and_a_later_seven_moves_that_
     let reviews = snap
         .tasks
         .iter()
-        .filter(|t| t.patient_ref.as_ref().is_some_and(|r| r.id == p.id) && t.category == Category::MedicalReview)
+        .filter(|t| {
+            t.patient_ref.as_ref().is_some_and(|r| r.id == p.id)
+                && t.category == Category::MedicalReview
+        })
         .count();
     assert_eq!(reviews, 1);
     hub.stop().await
 }
 
 #[tokio::test]
-async fn overdue_observations_alert_the_ward_then_task_the_nurse_in_charge_across_a_sigkill() -> anyhow::Result<()> {
+async fn overdue_observations_alert_the_ward_then_task_the_nurse_in_charge_across_a_sigkill(
+) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("hub.db");
-    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    // The demo hospital with its patients: ours takes a free bed.
+    let hub = HubProcess::start_with_patients(&db, "127.0.0.1:0".parse()?, &[]).await?;
     let base = hub.base();
     let mut nic = Client::login_connect(&base, "nic.grant").await?;
     let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
@@ -226,20 +279,24 @@ async fn overdue_observations_alert_the_ward_then_task_the_nurse_in_charge_acros
     let alert = nurse
         .wait_for(|e| matches!(e, Event::Patient { change: PatientChange::ObservationsOverdue, patient, .. } if patient.id == p.id))
         .await?;
-    let Event::Patient { patient, .. } = alert else { unreachable!() };
+    let Event::Patient { patient, .. } = alert else {
+        unreachable!()
+    };
     assert!(patient.obs_overdue);
     let token = nic.token.clone();
     drop((nic, nurse));
     hub.kill9().await?;
     assert!(now() < task_due, "killed before the task was due");
 
-    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let hub = HubProcess::start_with_patients(&db, "127.0.0.1:0".parse()?, &[]).await?;
     let ready = now();
     let mut nic = Client::connect(&hub.base(), &token, 0).await?;
     let raised = nic
         .wait_for(|e| matches!(e, Event::Task { task, .. } if task.category == Category::Observations && task.patient_ref.as_ref().is_some_and(|r| r.id == p.id)))
         .await?;
-    let Event::Task { task, .. } = raised else { unreachable!() };
+    let Event::Task { task, .. } = raised else {
+        unreachable!()
+    };
     assert!(task.raised_at >= task_due, "not before it was due");
     assert!(
         task.raised_at <= task_due.max(ready) + 1_000,
@@ -285,7 +342,8 @@ async fn free_bed(c: &mut Client, ward: &str) -> anyhow::Result<String> {
 }
 
 #[tokio::test]
-async fn a_transfer_carries_the_patients_tasks_and_history_and_tells_the_holder() -> anyhow::Result<()> {
+async fn a_transfer_carries_the_patients_tasks_and_history_and_tells_the_holder(
+) -> anyhow::Result<()> {
     let hub = TestHub::start().await?;
     let base = hub.base();
     let mut nic = Client::login_connect(&base, "nic.grant").await?;
@@ -313,17 +371,32 @@ async fn a_transfer_carries_the_patients_tasks_and_history_and_tells_the_holder(
     let moved = patel
         .wait_for(|e| matches!(e, Event::Task { change: TaskChange::Moved, task: t, .. } if t.id == task.id))
         .await?;
-    let Event::Task { task: moved, .. } = moved else { unreachable!() };
-    assert_eq!((moved.ward.clone(), moved.bed.as_str()), (WardId::from("w8"), "9"));
-    assert_eq!(moved.assignee.as_ref().map(|a| a.name.as_str()), Some("Dr Asha Patel"));
+    let Event::Task { task: moved, .. } = moved else {
+        unreachable!()
+    };
+    assert_eq!(
+        (moved.ward.clone(), moved.bed.as_str()),
+        (WardId::from("w8"), "9")
+    );
+    assert_eq!(
+        moved.assignee.as_ref().map(|a| a.name.as_str()),
+        Some("Dr Asha Patel")
+    );
     lee.wait_for(|e| matches!(e, Event::Patient { change: PatientChange::Transferred, patient, .. } if patient.id == p.id))
         .await?;
     let chart = lee.ok(Command::Chart { patient: p.id }).await?;
-    let CommandResult::Chart { observations, patient } = chart else {
+    let CommandResult::Chart {
+        observations,
+        patient,
+    } = chart
+    else {
         anyhow::bail!("chart answered {chart:?}")
     };
     assert_eq!(patient.bed, "9");
-    assert_eq!(observations.iter().map(|o| o.id).collect::<Vec<_>>(), vec![obs.id]);
+    assert_eq!(
+        observations.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![obs.id]
+    );
     // The old ward's nurse no longer sees the patient.
     let old = nurse.command(Command::Chart { patient: p.id }).await?;
     assert_eq!(old.err().map(|e| e.code), Some(ErrorCode::NotFound));
@@ -331,7 +404,8 @@ async fn a_transfer_carries_the_patients_tasks_and_history_and_tells_the_holder(
 }
 
 #[tokio::test]
-async fn bad_patients_and_implausible_values_are_refused_and_change_nothing() -> anyhow::Result<()> {
+async fn bad_patients_and_implausible_values_are_refused_and_change_nothing() -> anyhow::Result<()>
+{
     let hub = TestHub::start().await?;
     let base = hub.base();
     let mut nic = Client::login_connect(&base, "nic.grant").await?;
@@ -350,8 +424,16 @@ async fn bad_patients_and_implausible_values_are_refused_and_change_nothing() ->
         .await?
         .expect_err("a wrong check digit is refused");
     assert_eq!(refused.code, ErrorCode::InvalidField);
-    assert!(refused.message.contains("patient.nhs_number"), "{}", refused.message);
-    assert!(refused.message.contains("check digit"), "{}", refused.message);
+    assert!(
+        refused.message.contains("patient.nhs_number"),
+        "{}",
+        refused.message
+    );
+    assert!(
+        refused.message.contains("check digit"),
+        "{}",
+        refused.message
+    );
     let listed = nic
         .ok(Command::Patients {
             ward: Some("w7".into()),
@@ -376,23 +458,38 @@ async fn bad_patients_and_implausible_values_are_refused_and_change_nothing() ->
             patient: details(6, "Quinn Placeholder"),
         })
         .await?;
-    assert_eq!(bed_taken.err().map(|e| e.code), Some(ErrorCode::InvalidState));
+    assert_eq!(
+        bed_taken.err().map(|e| e.code),
+        Some(ErrorCode::InvalidState)
+    );
     let mut bad = set(16, 97, 124, 400, 368, now());
     let e = nurse
-        .command(Command::RecordObservations { patient: p.id, set: bad.clone() })
+        .command(Command::RecordObservations {
+            patient: p.id,
+            set: bad.clone(),
+        })
         .await?
         .expect_err("a pulse of 400 is refused");
     assert_eq!(e.code, ErrorCode::InvalidField);
-    assert!(e.message.contains("set.pulse") && e.message.contains("15 to 300"), "{}", e.message);
+    assert!(
+        e.message.contains("set.pulse") && e.message.contains("15 to 300"),
+        "{}",
+        e.message
+    );
     bad.pulse = Some(Whole(76));
     bad.taken_at = now() + 10 * MIN;
     let e = nurse
-        .command(Command::RecordObservations { patient: p.id, set: bad })
+        .command(Command::RecordObservations {
+            patient: p.id,
+            set: bad,
+        })
         .await?
         .expect_err("a set from the future is refused");
     assert!(e.message.contains("set.taken_at"), "{}", e.message);
     let chart = nurse.ok(Command::Chart { patient: p.id }).await?;
-    assert!(matches!(chart, CommandResult::Chart { ref observations, .. } if observations.is_empty()));
+    assert!(
+        matches!(chart, CommandResult::Chart { ref observations, .. } if observations.is_empty())
+    );
     // A partial set is stored, shown incomplete, never scored.
     let mut partial = set(16, 97, 124, 76, 368, now());
     partial.temperature = None;
@@ -400,10 +497,16 @@ async fn bad_patients_and_implausible_values_are_refused_and_change_nothing() ->
     assert_eq!(obs.score.total, None);
     assert_eq!(obs.score.missing, vec!["temperature".to_string()]);
     assert!(review.is_none());
-    assert_eq!(after.obs_due_at, p.obs_due_at, "an incomplete set does not meet the monitoring");
+    assert_eq!(
+        after.obs_due_at, p.obs_due_at,
+        "an incomplete set does not meet the monitoring"
+    );
     // A raise naming a patient no longer in the bed is refused.
     let mut raise = cannula_w7();
-    if let Command::RaiseTask { bed, patient_id, .. } = &mut raise {
+    if let Command::RaiseTask {
+        bed, patient_id, ..
+    } = &mut raise
+    {
         *bed = "7".into();
         *patient_id = Some(p.id);
     }
@@ -424,18 +527,28 @@ async fn observations_survive_a_restart(hub: TestHub) -> anyhow::Result<()> {
     let hub = hub.restart().await?;
     let mut nurse = Client::login_connect(&hub.base(), "nurse.okafor").await?;
     let chart = nurse.ok(Command::Chart { patient: p.id }).await?;
-    let CommandResult::Chart { patient, observations } = chart else {
+    let CommandResult::Chart {
+        patient,
+        observations,
+    } = chart
+    else {
         anyhow::bail!("chart answered {chart:?}")
     };
     assert_eq!(observations, vec![obs.clone()]);
     assert_eq!(patient.review, Some(review.id));
     assert_eq!(patient.latest.map(|l| l.observation), Some(obs.id));
     let audit = hub.store.audit_for(&p.id.to_string()).await?;
-    assert!(audit.iter().any(|a| a.action == "observe" && a.detail.contains(&obs.id.to_string())));
+    assert!(audit
+        .iter()
+        .any(|a| a.action == "observe" && a.detail.contains(&obs.id.to_string())));
     let mut nurse2 = Client::login_connect(&hub.base(), "nurse.okafor").await?;
     let (again, _, same) = observe(&mut nurse2, p.id, five(now())).await?;
     assert_eq!(again.trend, wardpage_proto::Trend::Same);
-    assert_eq!(same.map(|t| t.id), Some(review.id), "the episode survived the restart");
+    assert_eq!(
+        same.map(|t| t.id),
+        Some(review.id),
+        "the episode survived the restart"
+    );
     hub.stop().await
 }
 
@@ -446,10 +559,13 @@ async fn observations_survive_a_restart_on_sqlite() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn observations_survive_a_restart_on_postgres() -> anyhow::Result<()> {
-    on_fresh_postgres("observations_survive_a_restart_on_postgres", |url| async move {
-        let hub = TestHub::start_with(|c: &mut Config| c.database = url.clone().into()).await?;
-        observations_survive_a_restart(hub).await
-    })
+    on_fresh_postgres(
+        "observations_survive_a_restart_on_postgres",
+        |url| async move {
+            let hub = TestHub::start_with(|c: &mut Config| c.database = url.clone().into()).await?;
+            observations_survive_a_restart(hub).await
+        },
+    )
     .await
 }
 
@@ -469,10 +585,136 @@ async fn a_clinical_concern_raises_an_urgent_review_whatever_the_score() -> anyh
             concern: "Not himself, new oliguria".into(),
         })
         .await?;
-    let CommandResult::Task { task } = r else { anyhow::bail!("concern answered {r:?}") };
+    let CommandResult::Task { task } = r else {
+        anyhow::bail!("concern answered {r:?}")
+    };
     assert_eq!(task.priority, Priority::Urgent);
     assert_eq!(task.state, TaskState::Offering);
     assert!(task.sbar.situation.contains("new oliguria"));
     assert_eq!(task.raised_by.name, "Nurse Sam Okafor");
     hub.stop().await
+}
+
+#[tokio::test]
+async fn scale_2_is_set_by_a_doctor_with_a_reason_and_scores_by_its_own_rules() -> anyhow::Result<()>
+{
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nic = Client::login_connect(&base, "nic.grant").await?;
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let mut patel = Client::login_connect(&base, "fy1.patel").await?;
+    let p = admit(&mut nic, "w7", "11", details(9, "Sage Trialsby")).await?;
+    let scale2 = |reason: &str| Command::SetSpo2Scale {
+        patient: p.id,
+        scale: wardpage_proto::Spo2Scale::Scale2,
+        reason: reason.into(),
+        target_low: None,
+        target_high: None,
+    };
+    let e = nurse
+        .command(scale2("COPD"))
+        .await?
+        .expect_err("nurses may not");
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let e = patel
+        .command(scale2(""))
+        .await?
+        .expect_err("a reason is required");
+    assert_eq!(e.code, ErrorCode::InvalidField);
+    let r = patel
+        .ok(scale2(
+            "Hypercapnic respiratory failure (COPD), ABG reviewed",
+        ))
+        .await?;
+    let CommandResult::Patient { patient } = r else {
+        anyhow::bail!("answered {r:?}")
+    };
+    let order = patient.scale2.expect("the prescription");
+    assert_eq!((order.target_low, order.target_high), (88, 92));
+    assert_eq!(order.by.name, "Dr Asha Patel");
+    // SpO2 90% on air: 3 on Scale 1, 0 on Scale 2.
+    let (obs, _, review) = observe(&mut nurse, p.id, set(16, 90, 124, 76, 368, now())).await?;
+    assert_eq!(obs.score.scale, wardpage_proto::Spo2Scale::Scale2);
+    assert_eq!(obs.score.sub_scores.spo2, Some(0));
+    assert_eq!(obs.score.total, Some(0));
+    assert!(review.is_none());
+    let audit = hub.store.audit_for(&p.id.to_string()).await?;
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "set_spo2_scale" && a.detail.contains("Scale 2, target 88-92%")),
+        "the scale is in the audit trail"
+    );
+    hub.stop().await
+}
+
+#[tokio::test]
+async fn the_demo_hospital_has_patients_some_deteriorating_and_one_overdue() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let hub =
+        HubProcess::start_with_patients(&dir.path().join("hub.db"), "127.0.0.1:0".parse()?, &[])
+            .await?;
+    let mut coord = Client::login_connect(&hub.base(), "coord.hale").await?;
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let r = coord
+            .ok(Command::Patients {
+                ward: None,
+                after: after.clone(),
+            })
+            .await?;
+        let CommandResult::Patients { patients, next } = r else {
+            anyhow::bail!("answered {r:?}")
+        };
+        all.extend(patients);
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert!(all.len() >= 60, "most beds are taken: {}", all.len());
+    for p in &all {
+        let n = p.details.nhs_number.as_deref().unwrap_or_default();
+        assert!(
+            n.starts_with("999"),
+            "NHS numbers from the range reserved for testing: {n}"
+        );
+        assert!(
+            wardpage_proto::nhs_number_digits(n).is_ok(),
+            "a valid check digit: {n}"
+        );
+    }
+    let band = |b: Band| {
+        all.iter()
+            .filter(|p| p.latest.as_ref().and_then(|l| l.score.band) == Some(b))
+            .count()
+    };
+    assert!(
+        band(Band::High) >= 1 && band(Band::Medium) >= 3,
+        "a few concerning histories"
+    );
+    assert!(
+        all.iter().any(|p| p.review.is_some()),
+        "their reviews are open"
+    );
+    // The overdue patient's alert fires once the hub is up.
+    let overdue = all
+        .iter()
+        .find(|p| p.obs_due_at.is_some_and(|d| d < now()))
+        .expect("one is overdue");
+    coord
+        .wait_for(|e| matches!(e, Event::Patient { change: PatientChange::ObservationsOverdue, patient, .. } if patient.id == overdue.id))
+        .await
+        .or_else(|_| {
+            // Fired before the coordinator connected: the view says so.
+            anyhow::ensure!(overdue.obs_overdue, "neither alerted nor marked overdue");
+            Ok(Event::Patient {
+                change: PatientChange::ObservationsOverdue,
+                patient: overdue.clone(),
+                observation: None,
+                by: None,
+            })
+        })?;
+    hub.kill9().await
 }

@@ -4,7 +4,9 @@
 // It is a fixed layer over the app, so nothing underneath moves when it opens.
 
 import { h, replaceChildren } from '../dom.js';
-import { CATEGORY_LABEL, PRIORITY_LABEL, clock, requirementLabel, targetStatus } from '../format.js';
+import { CATEGORY_LABEL, PRIORITY_LABEL, clock, duration, requirementLabel, targetStatus } from '../format.js';
+import { BAND_SHORT, patientNumber, scaleLabel } from '../clinical.js';
+import { patientLine, reviewLine } from './task-card.js';
 
 /** @typedef {import('../alerts.js').AlertItem} AlertItem */
 /** @typedef {import('../actions.js').Actions} Actions */
@@ -51,7 +53,9 @@ export function alertOverlay({ actions, store, wardName }) {
         'div',
         { id: 'alert-body' },
         reason ? h('p', { class: 'alert-reason', text: reason }) : null,
-        h('p', { class: 'alert-what', text: `${CATEGORY_LABEL[t.category]} · needs ${requirementLabel(t.requirement)} · ${t.patient}` }),
+        patientLine(t, 'alert-patient'),
+        reviewLine(t),
+        h('p', { class: 'alert-what', text: `${CATEGORY_LABEL[t.category]} · needs ${requirementLabel(t.requirement)}${t.patient_ref ? '' : ` · ${t.patient}`}` }),
         h('p', { class: 'alert-situation', text: t.sbar.situation }),
         t.sbar.recommendation ? h('p', { class: 'alert-reco', text: `Asking: ${t.sbar.recommendation}` }) : null,
         h('p', { class: 'alert-meta', text: `Raised ${clock(t.raised_at)} by ${t.raised_by.name}${target ? ` · ${target.text}` : ''}` }),
@@ -64,7 +68,7 @@ export function alertOverlay({ actions, store, wardName }) {
 
   /** @param {AlertItem} item @param {number} count */
   function show(item, count) {
-    const version = 'page' in item ? item.page.version : item.task.version;
+    const version = 'page' in item ? item.page.version : 'task' in item ? item.task.version : item.patients.reduce((n, p) => n + p.version, 0);
     // Re-render only when the item changed, so a tap is not lost mid-render.
     if (shownKey === item.key && shownVersion === version && !el.hidden) return;
     const firstShow = el.hidden || shownKey !== item.key;
@@ -112,6 +116,30 @@ export function alertOverlay({ actions, store, wardName }) {
         // coordinator, the nurse in charge) acknowledges that they know.
         buttons = item.offered ? offerButtons(item.task) : [primary('Acknowledge', () => actions.silence(item.key))];
         break;
+      case 'obs-overdue': {
+        const first = item.patients[0];
+        const quieten = () => item.keys.forEach((k) => actions.silence(k));
+        kicker = 'Observations overdue';
+        /** @param {import('../types.js').PatientView} p */
+        const line = (p) => {
+          const s = p.latest?.score;
+          const last = s ? `last ${s.total === null || s.band === null ? 'set incomplete' : `NEWS2 ${s.total} ${BAND_SHORT[s.band]}`}, ${scaleLabel(p.scale)}` : 'no set yet';
+          const since = p.obs_due_at !== null ? `due ${clock(p.obs_due_at)} (${duration(store.now() - p.obs_due_at)} ago)` : 'due now';
+          return h('li', null, h('strong', { text: `Bed ${p.bed}: ${p.details.name}` }), ` · ${patientNumber(p.details)} · ${since} · ${last}`);
+        };
+        body = [
+          h('h2', { id: 'alert-title', class: 'alert-where', text: item.patients.length === 1 ? `${wardName(first.ward)} · Bed ${first.bed}` : `${item.patients.length} patients` }),
+          h('div', { id: 'alert-body' }, h('p', { class: 'alert-reason', text: 'The next set of observations is overdue: take it now.' }), h('ul', { class: 'alert-list' }, item.patients.slice(0, 6).map(line)), item.patients.length > 6 ? h('p', { text: `and ${item.patients.length - 6} more` }) : null),
+        ];
+        buttons = [
+          primary(item.patients.length === 1 ? 'Take observations' : 'Open the patient list', () => {
+            quieten();
+            location.hash = item.patients.length === 1 ? `#patients/${first.id}/obs` : '#patients';
+          }),
+          h('button', { type: 'button', class: 'btn ghost', text: 'Later', 'aria-label': 'Later: stop ringing, keep it in the patient list', onclick: quieten }),
+        ];
+        break;
+      }
       case 'assigned':
         kicker = `Assigned to you by ${item.by}`;
         body = taskBody(item.task, null);

@@ -25,6 +25,7 @@ const NEEDS = {
   drug_chart: 'skill:prescribing',
   fluids: 'skill:prescribing',
   medical_review: 'role:fy1',
+  observations: 'role:nurse',
   other: 'role:fy1',
 };
 

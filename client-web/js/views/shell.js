@@ -7,11 +7,12 @@ import { ROLE_LABEL, clock } from '../format.js';
 
 /** @typedef {import('../store.js').Store} Store */
 
-/** @typedef {'work' | 'raise' | 'raised' | 'pages'} Tab */
+/** @typedef {'work' | 'patients' | 'raise' | 'raised' | 'pages'} Tab */
 
 /** @type {{id: Tab, label: string, icon: string}[]} */
 const TABS = [
   { id: 'work', label: 'My work', icon: '✓' },
+  { id: 'patients', label: 'Patients', icon: '♥' },
   { id: 'raise', label: 'Raise', icon: '+' },
   { id: 'raised', label: 'Raised', icon: '↗' },
   { id: 'pages', label: 'Pages', icon: '☏' },
@@ -19,7 +20,8 @@ const TABS = [
 
 /** @returns {Tab} */
 export function currentTab() {
-  const id = location.hash.slice(1);
+  // A tab's own screens extend its address: #patients/<id>/chart.
+  const id = location.hash.slice(1).split('/')[0];
   return TABS.some((t) => t.id === id) ? /** @type {Tab} */ (id) : 'work';
 }
 

@@ -4,6 +4,7 @@
 
 import { h } from '../dom.js';
 import { CATEGORY_LABEL, PRIORITY_LABEL, STATE_LABEL, clock, duration, requirementLabel, targetStatus } from '../format.js';
+import { BAND_LABEL, bandClass, patientNumber, scaleLabel } from '../clinical.js';
 
 /** @typedef {import('../types.js').TaskView} TaskView */
 /** @typedef {import('../dom.js').Child} Child */
@@ -30,7 +31,9 @@ export function taskCard(task, { now, wardName, extra = [], actions = [], pendin
     h('h3', { class: 'where', text: `${wardName(task.ward)} · Bed ${task.bed}` }),
     // Who has it matters most to the raiser, so it comes before the detail.
     extra,
-    h('p', { class: 'what' }, `${CATEGORY_LABEL[task.category]} · needs ${requirementLabel(task.requirement)} · `, h('span', { class: 'patient', text: task.patient })),
+    patientLine(task, 'task-patient'),
+    reviewLine(task),
+    h('p', { class: 'what' }, `${CATEGORY_LABEL[task.category]} · needs ${requirementLabel(task.requirement)}`, task.patient_ref ? null : [' · ', h('span', { class: 'patient', text: task.patient })]),
     h('p', { class: 'situation', text: s.situation }),
     s.background || s.assessment || s.recommendation
       ? h(
@@ -49,6 +52,28 @@ export function taskCard(task, { now, wardName, extra = [], actions = [], pendin
     pending.map((label) => h('p', { class: 'pending', text: `Queued: ${label} (waiting for the hub)` })),
     actions.length ? h('div', { class: 'actions' }, actions) : null,
   );
+}
+
+/**
+ * Who the task is for, when it names a patient: name, NHS number and bed on
+ * every view of it, so nobody treats the patient in the wrong bed.
+ * @param {TaskView} task @param {string} cls
+ */
+export function patientLine(task, cls) {
+  const p = task.patient_ref;
+  if (!p) return null;
+  return h('p', { class: cls }, h('strong', { class: 'pr-name', text: p.name }), ' · ', h('span', { class: 'pr-number', text: patientNumber(p) }), ' · ', h('span', { class: 'pr-bed', text: `Bed ${task.bed}` }));
+}
+
+/**
+ * Why the hub raised (or last rescored) a review: its summary and band.
+ * @param {TaskView} task
+ */
+export function reviewLine(task) {
+  const r = task.review;
+  if (!r) return null;
+  const band = r.band === null ? 'incomplete' : BAND_LABEL[r.band];
+  return h('p', { class: `review-line ${bandClass(r.band)}` }, h('span', { class: 'review-band', text: `${r.total === null ? 'NEWS2 incomplete' : `NEWS2 ${r.total}`} ${r.total === null ? '' : band} · ${scaleLabel(r.scale)}`.replace(/\s+·/, ' ·') }), h('span', { class: 'review-summary', text: r.summary }));
 }
 
 /**

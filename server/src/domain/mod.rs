@@ -131,4 +131,6 @@ pub struct AuditRecord {
 }
 
 #[cfg(test)]
+mod patient_tests;
+#[cfg(test)]
 mod tests;

@@ -73,6 +73,11 @@ impl Patient {
     }
 }
 
+/// Most sets a chart holds (the newest): a set every 15 minutes for 72
+/// hours is 288, and 500 sets keep a `chart` answer well inside the
+/// protocol's 1 MiB frame.
+pub const CHART_MAX_SETS: usize = 500;
+
 /// Every admitted patient's sets of the last 72 hours, oldest first.
 #[derive(Debug, Clone, Default)]
 pub struct Charts {
@@ -90,6 +95,7 @@ impl Charts {
         while chart
             .front()
             .is_some_and(|o| o.set.taken_at < now - CHART_WINDOW_MS)
+            || chart.len() > CHART_MAX_SETS
         {
             chart.pop_front();
         }

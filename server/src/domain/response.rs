@@ -21,8 +21,8 @@ pub struct ResponsePolicy {
     pub hourly_every: Millis,
     /// 7 or more: next set due after this ("continuous": 15 min).
     pub high_every: Millis,
-    /// How long an overdue set waits, after the ward's nurses are alerted,
-    /// before it becomes a task for the nurse in charge.
+    /// How long after its due time an overdue set becomes a task for the
+    /// nurse in charge (the ward's nurses are alerted at the due time).
     pub overdue_grace: Millis,
     /// Who an urgent review (a red flag, 5-6, a clinical concern) is offered to.
     pub urgent_roles: RoleSet,

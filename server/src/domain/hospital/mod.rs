@@ -12,9 +12,11 @@
 
 mod firing;
 mod observations;
+mod overdue;
 mod pages;
 mod patients;
 mod queries;
+mod reviews;
 mod scheduling;
 mod shifts;
 mod tasks;
@@ -125,6 +127,12 @@ impl Hospital {
             policies,
             ..Hospital::default()
         }
+    }
+
+    /// Which admitted patient lies in each bed, for the property tests.
+    #[cfg(test)]
+    pub(crate) fn bed_index(&self) -> HashMap<(WardId, String), PatientId> {
+        self.beds.clone()
     }
 
     /// Puts loaded patients and their sets into the state (at start and
@@ -332,6 +340,9 @@ impl Hospital {
             .retain(|_, t| !t.state().is_terminal() || t.view.updated_at >= kept);
         self.pages
             .retain(|_, p| p.is_open() || p.updated_at() >= kept);
+        // Discharged patients stay only as long as closed tasks do.
+        self.patients
+            .retain(|_, p| p.is_admitted() || p.view.updated_at >= kept);
         if self.pages.len() != pages {
             self.rebuild_indexes();
         }

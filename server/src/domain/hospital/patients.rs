@@ -8,7 +8,6 @@ use super::{Effects, Hospital, Write};
 use crate::domain::patient::{ObsStage, Patient};
 use crate::domain::{AuditRecord, DomainError};
 use std::collections::BTreeSet;
-use wardpage_proto::paging::{self, Position, Resume};
 use wardpage_proto::{
     CommandResult, Event, Millis, PatientChange, PatientDetails, PatientId, PatientView, Role,
     Scale2Order, Spo2Scale, StaffId, TaskChange, WardId,
@@ -41,8 +40,9 @@ impl Hospital {
             scale: Spo2Scale::Scale1,
             scale2: None,
             latest: None,
-            // A new patient is observed at once: their first set is due now.
-            obs_due_at: Some(now),
+            // A new patient's first set is due within the hour (RCP: on
+            // admission); the overdue alert follows if none comes.
+            obs_due_at: Some(now + self.policies.news2.hourly_every),
             obs_overdue: false,
             review: None,
             updated_at: now,
@@ -133,6 +133,10 @@ impl Hospital {
         let detail = format!("from {} bed {}", self.ward_name(&p.view.ward), p.view.bed);
         let mut fx = Effects::default();
         self.audit_patient(&mut fx, Some(actor), &p, "discharge", detail, now);
+        // No set is due any more; a review stays open for whoever holds it.
+        if let Some(task) = p.obs_task.take() {
+            self.close_obs_task(&mut fx, task, "the patient was discharged", now);
+        }
         Ok(self.finish_patient(fx, Some(actor), p, PatientChange::Discharged, &[], now))
     }
 
@@ -178,68 +182,6 @@ impl Hospital {
         let mut fx = Effects::default();
         self.audit_patient(&mut fx, Some(actor), &p, "set_spo2_scale", detail, now);
         Ok(self.finish_patient(fx, Some(actor), p, PatientChange::ScaleChanged, &[], now))
-    }
-
-    /// One part of the patients on `ward` (every ward for a coordinator
-    /// when `None`), by admission, resuming after `from`.
-    pub fn patients(
-        &self,
-        who: StaffId,
-        ward: Option<&WardId>,
-        from: Resume,
-        now: Millis,
-    ) -> Result<CommandResult, DomainError> {
-        let oversees = self.roster.oversees(who, now);
-        match ward {
-            None if !oversees => {
-                return Err(DomainError::Forbidden(
-                    "name a ward: only a coordinator may list every ward".into(),
-                ))
-            }
-            Some(w) if !oversees && !self.covers_now(who, w, now) => {
-                return Err(DomainError::Forbidden(format!(
-                    "you are not on shift covering {w}"
-                )))
-            }
-            _ => {}
-        }
-        let mut list: Vec<&PatientView> = self
-            .patients
-            .values()
-            .filter(|p| p.is_admitted() && ward.is_none_or(|w| p.view.ward == *w))
-            .map(|p| &p.view)
-            .collect();
-        list.sort_unstable_by_key(|p| (p.admitted_at, p.id.0));
-        let (mut budget, mut empty) = (paging::PART_BUDGET_BYTES, true);
-        let (list, at) = paging::fill(
-            list,
-            |p| (p.admitted_at, p.id.0),
-            from.tasks,
-            &mut budget,
-            &mut empty,
-        );
-        let next = Resume {
-            tasks: at,
-            pages: Position::Done,
-        };
-        Ok(CommandResult::Patients {
-            patients: list.into_iter().cloned().collect(),
-            next: next.next_token(),
-        })
-    }
-
-    /// A patient's chart: their sets of the last 72 hours, oldest first.
-    pub fn chart(
-        &self,
-        who: StaffId,
-        id: PatientId,
-        now: Millis,
-    ) -> Result<CommandResult, DomainError> {
-        let p = self.visible_patient(who, id, now)?;
-        Ok(CommandResult::Chart {
-            patient: p.view.clone(),
-            observations: self.charts.get(id).map(|o| o.as_ref().clone()).collect(),
-        })
     }
 
     pub(super) fn admitted(&self, id: PatientId) -> Result<&Patient, DomainError> {
@@ -487,12 +429,11 @@ impl Hospital {
                 detail,
                 now,
             );
-            if let Ok(more) = self.finish_task(more, Some(actor), t, change, now) {
-                fx.merge(Effects {
-                    result: None,
-                    ..more
-                });
-            }
+            let more = self.finish_task(more, Some(actor), t, change, now);
+            fx.merge(Effects {
+                result: None,
+                ..more
+            });
         }
         fx
     }

@@ -1,15 +1,80 @@
 //! The read commands: a snapshot of what someone may see, the shift's
-//! history, the directory, and the permission check for a timeline. They
-//! change nothing; `snapshot` and `history` answer in parts
-//! (`wardpage_proto::paging`).
+//! history, the directory, the permission check for a timeline, a ward's
+//! patients and a patient's chart. They change nothing; `snapshot`,
+//! `history` and `patients` answer in parts (`wardpage_proto::paging`).
 
 use super::Hospital;
 use crate::domain::task::Task;
 use crate::domain::DomainError;
-use wardpage_proto::paging::{self, Resume};
-use wardpage_proto::{CommandResult, Millis, PageView, Priority, Role, StaffId, TaskId, TaskView};
+use wardpage_proto::paging::{self, Position, Resume};
+use wardpage_proto::{
+    CommandResult, Millis, PageView, PatientId, PatientView, Priority, Role, StaffId, TaskId,
+    TaskView, WardId,
+};
 
 impl Hospital {
+    /// One part of the patients on `ward` (every ward for a coordinator
+    /// when `None`), by admission, resuming after `from`.
+    pub fn patients(
+        &self,
+        who: StaffId,
+        ward: Option<&WardId>,
+        from: Resume,
+        now: Millis,
+    ) -> Result<CommandResult, DomainError> {
+        let oversees = self.roster.oversees(who, now);
+        match ward {
+            None if !oversees => {
+                return Err(DomainError::Forbidden(
+                    "name a ward: only a coordinator may list every ward".into(),
+                ))
+            }
+            Some(w) if !oversees && !self.covers_now(who, w, now) => {
+                return Err(DomainError::Forbidden(format!(
+                    "you are not on shift covering {w}"
+                )))
+            }
+            _ => {}
+        }
+        let mut list: Vec<&PatientView> = self
+            .patients
+            .values()
+            .filter(|p| p.is_admitted() && ward.is_none_or(|w| p.view.ward == *w))
+            .map(|p| &p.view)
+            .collect();
+        list.sort_unstable_by_key(|p| (p.admitted_at, p.id.0));
+        let (mut budget, mut empty) = (paging::PART_BUDGET_BYTES, true);
+        let (list, at) = paging::fill(
+            list,
+            |p| (p.admitted_at, p.id.0),
+            from.tasks,
+            &mut budget,
+            &mut empty,
+        );
+        let next = Resume {
+            tasks: at,
+            pages: Position::Done,
+        };
+        Ok(CommandResult::Patients {
+            patients: list.into_iter().cloned().collect(),
+            next: next.next_token(),
+        })
+    }
+
+    /// A patient's chart: their sets of the last 72 hours, oldest first.
+    pub fn chart(
+        &self,
+        who: StaffId,
+        id: PatientId,
+        now: Millis,
+    ) -> Result<CommandResult, DomainError> {
+        let p = self.visible_patient(who, id, now)?;
+        Ok(CommandResult::Chart {
+            patient: p.view.clone(),
+            observations: self.charts.get(id).map(|o| o.as_ref().clone()).collect(),
+        })
+    }
+
     /// One part of the open tasks and pages `who` may see, resuming at
     /// `from` (`wardpage_proto::paging`: at most 200 of each, within the
     /// part's byte budget, tasks by `(raised_at, id)`, pages by

@@ -10,9 +10,25 @@ use crate::domain::task::Task;
 use crate::domain::DomainError;
 use std::collections::BTreeSet;
 use wardpage_proto::{
-    Category, CommandResult, Event, Millis, PatientId, PatientRef, Priority, Requirement, Sbar,
-    StaffId, TaskChange, TaskId, TaskState, TaskView, WardId,
+    Category, CommandResult, Event, Millis, PatientId, PatientRef, Priority, Requirement,
+    ReviewTrigger, Sbar, StaffId, StaffRef, TaskChange, TaskId, TaskState, TaskView, WardId,
 };
+
+/// A task about to be raised, by a person or by the hub.
+pub(super) struct Draft {
+    pub ward: WardId,
+    pub bed: String,
+    pub patient: String,
+    pub patient_ref: Option<PatientRef>,
+    pub review: Option<ReviewTrigger>,
+    pub category: Category,
+    pub priority: Priority,
+    pub requirement: Requirement,
+    pub sbar: Sbar,
+    pub raised_by: StaffRef,
+    /// Who hears of it from the start (the raiser, watchers).
+    pub involved: BTreeSet<StaffId>,
+}
 
 /// The fields of a `raise_task` command.
 pub(super) struct NewTask<'a> {
@@ -52,12 +68,40 @@ impl Hospital {
             )));
         }
         let patient = self.patient_in_bed(ward, bed, new.patient_id)?;
-        let mut task = self.new_task(actor, &new, now);
-        if let Some(p) = patient {
-            task.view.patient = p.name.clone();
-            task.view.patient_ref = Some(p);
-        }
-        let candidates = self.roster.candidates(ward, new.requirement, actor, now);
+        let draft = Draft {
+            ward: ward.clone(),
+            bed: bed.clone(),
+            patient: patient
+                .as_ref()
+                .map_or_else(|| new.patient.clone(), |p| p.name.clone()),
+            patient_ref: patient,
+            review: None,
+            category: new.category,
+            priority: new.priority,
+            requirement: new.requirement,
+            sbar: new.sbar.clone(),
+            raised_by: self.roster.staff_ref(actor),
+            involved: BTreeSet::from([actor]),
+        };
+        let task = self.draft_task(draft, now);
+        Ok(self.launch_task(task, Some(actor), None, now))
+    }
+
+    /// Offers a new task to its candidates (anyone on shift covering the
+    /// ward who meets its requirement, but its raiser), audits the raise
+    /// (`cause` first, for the hub's own raises), tells everyone who hears
+    /// of it, stores it, and escalates at once if nobody can take it.
+    pub(super) fn launch_task(
+        &mut self,
+        mut task: Task,
+        raiser: Option<StaffId>,
+        cause: Option<&str>,
+        now: Millis,
+    ) -> Effects {
+        let exclude = raiser.unwrap_or(super::observations::HUB_STAFF);
+        let candidates =
+            self.roster
+                .candidates(&task.view.ward, task.view.requirement, exclude, now);
         task.offer_to(
             candidates
                 .into_iter()
@@ -69,22 +113,26 @@ impl Hospital {
         } else {
             TaskChange::NoOneAccepted
         };
-        let mut fx = Effects::default();
-        let id = task.view.id;
         let offered: Vec<&str> = task
             .view
             .offers
             .iter()
             .map(|o| o.staff.name.as_str())
             .collect();
-        let detail = if offered.is_empty() {
+        let offers = if offered.is_empty() {
             "nobody on shift can take it".to_owned()
         } else {
             format!("offered to {}", offered.join(", "))
         };
-        self.audit_task(&mut fx, Some(actor), &task, "raise", None, detail, now);
-        let fx = self.finish_task(fx, Some(actor), task, change, now)?;
-        Ok(self.escalate_at_once(fx, id, now))
+        let detail = match cause {
+            Some(c) => format!("{c}; {offers}"),
+            None => offers,
+        };
+        let id = task.view.id;
+        let mut fx = Effects::default();
+        self.audit_task(&mut fx, raiser, &task, "raise", None, detail, now);
+        let fx = self.finish_task(fx, raiser, task, change, now);
+        self.escalate_at_once(fx, id, now)
     }
 
     /// The patient a raise is for: the one in the bed, who must be the one
@@ -114,24 +162,24 @@ impl Hospital {
     }
 
     /// The task as raised, before it is offered to anyone.
-    fn new_task(&self, actor: StaffId, new: &NewTask<'_>, now: Millis) -> Task {
-        let target = self.targets.for_priority(new.priority);
+    pub(super) fn draft_task(&self, d: Draft, now: Millis) -> Task {
+        let target = self.targets.for_priority(d.priority);
         Task {
             view: TaskView {
                 id: TaskId::new_ordered(now),
                 version: 1,
-                ward: new.ward.clone(),
-                bed: new.bed.clone(),
-                patient: new.patient.clone(),
-                patient_ref: None,
-                review: None,
-                category: new.category,
-                priority: new.priority,
-                requirement: new.requirement,
-                sbar: new.sbar.clone(),
+                ward: d.ward,
+                bed: d.bed,
+                patient: d.patient,
+                patient_ref: d.patient_ref,
+                review: d.review,
+                category: d.category,
+                priority: d.priority,
+                requirement: d.requirement,
+                sbar: d.sbar,
                 state: TaskState::Offering,
                 unassigned_reason: None,
-                raised_by: self.roster.staff_ref(actor),
+                raised_by: d.raised_by,
                 offers: Vec::new(),
                 assignee: None,
                 raised_at: now,
@@ -145,7 +193,7 @@ impl Hospital {
                 escalation_level: 0,
                 next_escalation_at: None,
             },
-            involved: BTreeSet::from([actor]),
+            involved: d.involved,
             escalation: Default::default(),
         }
     }
@@ -334,7 +382,7 @@ impl Hospital {
         let (change, detail) = f(&mut task, &self.roster)?;
         let mut fx = Effects::default();
         self.audit_task(&mut fx, Some(actor), &task, action, Some(from), detail, now);
-        self.finish_task(fx, Some(actor), task, change, now)
+        Ok(self.finish_task(fx, Some(actor), task, change, now))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -369,7 +417,7 @@ impl Hospital {
         mut task: Task,
         change: TaskChange,
         now: Millis,
-    ) -> Result<Effects, DomainError> {
+    ) -> Effects {
         self.schedule_task(&mut task, now);
         let mut recipients: BTreeSet<StaffId> = task.involved.clone();
         recipients.extend(self.roster.ward_team(&task.view.ward, now));
@@ -389,6 +437,6 @@ impl Hospital {
         });
         fx.writes.push(Write::Task(Box::new(task.clone())));
         self.tasks.insert(task.view.id, Box::new(task));
-        Ok(fx)
+        fx
     }
 }
