@@ -40,8 +40,12 @@ const RECONNECT_FOR: Duration = Duration::from_secs(60);
 const RAISE_TAG: &str = "Simulated night, raise N";
 /// Decision draws for review tasks start here, clear of raise indices.
 const REVIEW_DRAWS: usize = 1 << 40;
-/// Admissions in flight at once before the night.
+/// Admissions in flight at once on one socket, before the night.
 const ADMIT_WINDOW: usize = 32;
+/// Admissions per coordinator socket, and the pace past the first burst.
+const ADMIT_PER_SOCKET: usize = 250;
+const ADMIT_BURST: usize = 300;
+const ADMIT_RATE: f64 = 150.0;
 
 /// The plan's raise a task came from, if any.
 fn plan_raise(task: &TaskView) -> Option<usize> {
@@ -848,31 +852,56 @@ pub async fn run(
     Ok(report)
 }
 
-/// Admits the plan's patients, one per bed, as the coordinator, a few
-/// commands in flight at a time; returns their ids in plan order.
+/// Admits the plan's patients, one per bed, as the coordinator; returns
+/// their ids in plan order. A few sockets share the work, each with a few
+/// commands in flight and under the hub's per-connection frame rate (200/s
+/// after a burst of 400), which a whole site's admissions would trip.
 async fn admit_all(base: &str, token: &str, plan: &NightPlan) -> anyhow::Result<Vec<PatientId>> {
-    let mut c = Client::connect(base, token, 0).await?;
-    let mut ids = Vec::with_capacity(plan.patients.len());
-    for (n, chunk) in plan.patients.chunks(ADMIT_WINDOW).enumerate() {
-        let mut sent = Vec::new();
-        for (k, p) in chunk.iter().enumerate() {
-            let cmd = Command::AdmitPatient {
-                ward: WardId(p.ward.clone()),
-                bed: p.bed.clone(),
-                patient: p.details(n * ADMIT_WINDOW + k),
-            };
-            sent.push(c.send(cmd).await?);
-        }
-        for id in sent {
-            match c.reply(id).await? {
-                Ok(CommandResult::Patient { patient }) => ids.push(patient.id),
-                Ok(other) => anyhow::bail!("admit_patient answered {other:?}"),
-                Err(e) => anyhow::bail!("admit_patient refused: {e}"),
+    let mut set = tokio::task::JoinSet::new();
+    for (part, chunk) in plan.patients.chunks(ADMIT_PER_SOCKET).enumerate() {
+        let (base, token) = (base.to_owned(), token.to_owned());
+        let chunk: Vec<(usize, super::obsplan::PlannedPatient)> = chunk
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(k, p)| (part * ADMIT_PER_SOCKET + k, p))
+            .collect();
+        set.spawn(async move {
+            let mut c = Client::connect(&base, &token, 0).await?;
+            let started = Instant::now();
+            let mut ids = Vec::with_capacity(chunk.len());
+            for window in chunk.chunks(ADMIT_WINDOW) {
+                // Past the burst, no faster than ADMIT_RATE frames a second.
+                let over = ids.len().saturating_sub(ADMIT_BURST) as f64;
+                tokio::time::sleep_until(started + Duration::from_secs_f64(over / ADMIT_RATE))
+                    .await;
+                let mut sent = Vec::new();
+                for (i, p) in window {
+                    let cmd = Command::AdmitPatient {
+                        ward: WardId(p.ward.clone()),
+                        bed: p.bed.clone(),
+                        patient: p.details(*i),
+                    };
+                    sent.push((*i, c.send(cmd).await?));
+                }
+                for (i, id) in sent {
+                    match c.reply(id).await? {
+                        Ok(CommandResult::Patient { patient }) => ids.push((i, patient.id)),
+                        Ok(other) => anyhow::bail!("admit_patient answered {other:?}"),
+                        Err(e) => anyhow::bail!("admit_patient refused: {e}"),
+                    }
+                }
             }
-        }
+            c.close().await;
+            anyhow::Ok(ids)
+        });
     }
-    c.close().await;
-    Ok(ids)
+    let mut all = Vec::with_capacity(plan.patients.len());
+    while let Some(r) = set.join_next().await {
+        all.extend(r??);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, id)| id).collect())
 }
 
 /// The NEWS2 part of a night's report: the episode check, and the times
