@@ -11,6 +11,7 @@ use wardpage_tests::sim::fleet::{self, FleetParams};
 use wardpage_tests::sim::hubctl::{HubChoice, SimHub};
 use wardpage_tests::sim::load::{self, LoadParams};
 use wardpage_tests::sim::mqtt::{self, CompareParams};
+use wardpage_tests::sim::news2::{self, News2Params};
 use wardpage_tests::sim::night;
 use wardpage_tests::sim::plan::{NightParams, NightPlan};
 use wardpage_tests::sim::report::RunReport;
@@ -50,6 +51,12 @@ struct NightArgs {
     night_secs: f64,
     #[arg(long, default_value_t = 125.0)]
     tasks_per_1000_beds: f64,
+    /// Share of patients whose NEWS2 rises over the night.
+    #[arg(long, default_value_t = 0.05)]
+    deteriorate: f64,
+    /// No patients and no observation rounds (raises only).
+    #[arg(long)]
+    no_observations: bool,
     /// Print the plan's fingerprint and stop (the same seed gives the same night).
     #[arg(long)]
     plan_only: bool,
@@ -83,6 +90,22 @@ enum Scenario {
         #[arg(long, default_value_t = 5000.0)]
         rate: f64,
         #[arg(long, default_value_t = 128)]
+        pairs: usize,
+        #[arg(long, default_value_t = 10.0)]
+        secs: f64,
+        #[arg(long, default_value_t = 2.0)]
+        warmup: f64,
+    },
+    /// NEWS2 sets that trigger reviews beside ordinary raises: set to
+    /// review offered against raise to candidate, in the same run.
+    News2 {
+        /// Observation sets per second (all nurses together).
+        #[arg(long, default_value_t = 1000.0)]
+        rate: f64,
+        /// Ordinary raises per second alongside.
+        #[arg(long, default_value_t = 100.0)]
+        raise_rate: f64,
+        #[arg(long, default_value_t = 64)]
         pairs: usize,
         #[arg(long, default_value_t = 10.0)]
         secs: f64,
@@ -161,6 +184,8 @@ fn night_params(a: &NightArgs) -> NightParams {
     p.handhelds = a.handhelds;
     p.night_secs = a.night_secs;
     p.tasks_per_1000_beds = a.tasks_per_1000_beds;
+    p.deteriorate_share = a.deteriorate;
+    p.observations = !a.no_observations;
     p
 }
 
@@ -177,10 +202,12 @@ async fn run_night(
     let plan = NightPlan::new(p);
     if a.plan_only {
         println!(
-            "plan fingerprint {:016x}: {} raises, {} outages",
+            "plan fingerprint {:016x}: {} raises, {} outages, {} patients, {} observation sets",
             plan.fingerprint(),
             plan.raises.len(),
-            plan.outages.len()
+            plan.outages.len(),
+            plan.patients.len(),
+            plan.sets.len()
         );
         return Ok(None);
     }
@@ -226,6 +253,22 @@ async fn run(cli: &Cli) -> anyhow::Result<Option<RunReport>> {
                 max_per_raiser: None,
             };
             load::run(&cli.hub, p, pw).await?
+        }
+        Scenario::News2 {
+            rate,
+            raise_rate,
+            pairs,
+            secs,
+            warmup,
+        } => {
+            let p = News2Params {
+                rate: *rate,
+                raise_rate: *raise_rate,
+                pairs: *pairs,
+                secs: *secs,
+                warmup_secs: *warmup,
+            };
+            news2::run(&cli.hub, p, pw).await?
         }
         Scenario::Idle { fleet: f } => fleet::run(&cli.hub, f.params(), false, pw).await?,
         Scenario::Storm { fleet: f } => fleet::run(&cli.hub, f.params(), true, pw).await?,

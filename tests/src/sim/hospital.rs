@@ -73,7 +73,9 @@ impl Hospital {
             });
         }
         // The cross-cover team, cycling through grades; each covers a block.
-        let grades: [(Role, &[Skill], &str); 6] = [
+        // A registrar early in the cycle, so even a small team can take a
+        // NEWS2 emergency review, and critical care outreach in a full one.
+        let grades: [(Role, &[Skill], &str); 7] = [
             (
                 Role::Fy1,
                 &[Skill::Cannulation, Skill::Bloods, Skill::Ecg],
@@ -84,6 +86,7 @@ impl Hospital {
                 &[Skill::Cannulation, Skill::Prescribing, Skill::Ecg],
                 "sho",
             ),
+            (Role::Registrar, &[Skill::Prescribing, Skill::Ecg], "reg"),
             (
                 Role::NursePractitioner,
                 &[
@@ -105,13 +108,13 @@ impl Hospital {
                 &[Skill::Cannulation, Skill::Bloods, Skill::BloodCultures],
                 "fy1b",
             ),
-            (Role::Registrar, &[Skill::Prescribing, Skill::Ecg], "reg"),
+            (Role::CriticalCareOutreach, &[Skill::Cannulation], "ccot"),
         ];
         let others = team.saturating_sub(1).max(1);
         for i in 0..others {
             let (role, skills, tag) = grades[i % grades.len()];
-            // Registrars cover the whole site; the others half of it.
-            let span = if role == Role::Registrar {
+            // Registrars and outreach cover the whole site; the others half of it.
+            let span = if matches!(role, Role::Registrar | Role::CriticalCareOutreach) {
                 nwards
             } else {
                 nwards.div_ceil(2)
@@ -143,6 +146,13 @@ impl Hospital {
     /// `nK` reaches exactly two people: the nurse (raiser) and the doctor
     /// (the one candidate). No coordinator, so fan-out stays at two.
     pub fn pairs(n: usize) -> Hospital {
+        Hospital::pairs_with(n, Role::Nurse)
+    }
+
+    /// [`Hospital::pairs`] with the nurses in `nurse_role` (the `news2`
+    /// scenario makes them nurses in charge, so each admits its own ward's
+    /// patients; the doctor, an FY1, is then offered every urgent review).
+    pub fn pairs_with(n: usize, nurse_role: Role) -> Hospital {
         let mut h = Hospital::default();
         for k in 0..n {
             let ward = format!("p{k}");
@@ -154,7 +164,7 @@ impl Hospital {
             h.staff.push(StaffSpec {
                 login: format!("n{k}"),
                 name: format!("Nurse {k}"),
-                role: Role::Nurse,
+                role: nurse_role,
                 skills: vec![],
                 wards: vec![ward.clone()],
             });

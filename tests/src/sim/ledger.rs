@@ -57,6 +57,13 @@ pub struct InvariantReport {
     pub tasks_missing_after_restart: u64,
     /// Devices that never resumed (they could not be checked).
     pub devices_not_resumed: u64,
+    /// NEWS2 sets checked for their review episode (scenarios with
+    /// observations).
+    pub triggering_sets: u64,
+    /// Broken "one review per episode" rules: a triggering set with no
+    /// review, or another task while the patient's review was open, or a
+    /// patient with two open reviews.
+    pub review_episodes_broken: u64,
     pub examples: Vec<String>,
     pub ok: bool,
 }
@@ -83,6 +90,12 @@ impl InvariantReport {
                 self.tasks_missing_after_restart
             ));
         }
+        if self.review_episodes_broken > 0 {
+            f.push(format!(
+                "{} broken review episodes (of {} triggering sets)",
+                self.review_episodes_broken, self.triggering_sets
+            ));
+        }
         if self.devices_not_resumed > 0 {
             f.push(format!(
                 "{} devices never resumed",
@@ -90,6 +103,17 @@ impl InvariantReport {
             ));
         }
         f
+    }
+}
+
+impl InvariantReport {
+    /// Records a broken review episode, keeping a few examples.
+    pub fn review_broken(&mut self, example: String) {
+        self.review_episodes_broken += 1;
+        if self.examples.len() < 10 {
+            self.examples.push(example);
+        }
+        self.ok = false;
     }
 }
 

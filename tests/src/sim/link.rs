@@ -15,7 +15,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
-use wardpage_proto::{CommandId, StaffId, TaskId};
+use wardpage_proto::{CommandId, PatientId, StaffId, TaskId};
 
 pub type Ws = WebSocketStream<TcpStream>;
 
@@ -90,6 +90,9 @@ struct RawEvent<'a> {
 struct RawResult<'a> {
     #[serde(borrow)]
     task: Option<RawTask<'a>>,
+    /// `record_observations`: the review raised or updated.
+    #[serde(borrow)]
+    review: Option<RawTask<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -99,6 +102,20 @@ struct RawTask<'a> {
     patient: Cow<'a, str>,
     #[serde(default)]
     offers: Vec<RawOffer>,
+    #[serde(default)]
+    patient_ref: Option<RawPatientRef>,
+    #[serde(default)]
+    review: Option<RawReview>,
+}
+
+#[derive(Deserialize)]
+struct RawPatientRef {
+    id: PatientId,
+}
+
+#[derive(Deserialize)]
+struct RawReview {
+    total: Option<u8>,
 }
 
 #[derive(Deserialize)]
@@ -121,11 +138,15 @@ pub enum Incoming {
         task: Option<TaskId>,
         patient: String,
         bytes: usize,
+        /// A review task's patient and the total that last changed it.
+        review: Option<(Option<PatientId>, Option<u8>)>,
     },
-    /// An `ok` for a command, with the task and its candidates if any.
+    /// An `ok` for a command, with the task and its candidates if any, or
+    /// the review task a set raised or updated.
     Ok {
         id: CommandId,
         task: Option<(TaskId, Vec<StaffId>)>,
+        review: Option<TaskId>,
     },
     /// An `error` naming a command.
     Refused { id: CommandId, code: String },
@@ -157,13 +178,18 @@ impl StreamState {
                     self.gaps += 1;
                 }
                 self.cursor = seq;
-                let (change, task, patient) = match f.event {
+                let (change, task, patient, review) = match f.event {
                     Some(e) => (
                         e.change.map(|c| c.into_owned()).unwrap_or_default(),
                         e.task.as_ref().map(|t| t.id),
-                        e.task.map(|t| t.patient.into_owned()).unwrap_or_default(),
+                        e.task
+                            .as_ref()
+                            .map(|t| t.patient.clone().into_owned())
+                            .unwrap_or_default(),
+                        e.task
+                            .and_then(|t| t.review.map(|r| (t.patient_ref.map(|p| p.id), r.total))),
                     ),
-                    None => (String::new(), None, String::new()),
+                    None => (String::new(), None, String::new(), None),
                 };
                 Incoming::Event {
                     seq,
@@ -171,15 +197,20 @@ impl StreamState {
                     task,
                     patient,
                     bytes: text.len(),
+                    review,
                 }
             }
-            "ok" => Incoming::Ok {
-                id: f.id.context("ok without id")?,
-                task: f
-                    .result
-                    .and_then(|r| r.task)
-                    .map(|t| (t.id, t.offers.into_iter().map(|o| o.staff.id).collect())),
-            },
+            "ok" => {
+                let (task, review) = match f.result {
+                    Some(r) => (r.task, r.review.map(|t| t.id)),
+                    None => (None, None),
+                };
+                Incoming::Ok {
+                    id: f.id.context("ok without id")?,
+                    task: task.map(|t| (t.id, t.offers.into_iter().map(|o| o.staff.id).collect())),
+                    review,
+                }
+            }
             "error" => match f.id {
                 Some(id) => Incoming::Refused {
                     id,

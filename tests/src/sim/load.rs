@@ -63,7 +63,19 @@ impl Rig {
         db: Option<&std::path::Path>,
     ) -> anyhow::Result<Rig> {
         let hospital = super::hospital::Hospital::pairs(pairs);
-        let hub = SimHub::start(choice, &hospital, password, db).await?;
+        Rig::start_hospital(choice, &hospital, password, db).await
+    }
+
+    /// [`Rig::start`] on a variant of the pairs hospital (its staff must be
+    /// `nK` and `dK` on ward `pK`).
+    pub async fn start_hospital(
+        choice: &HubChoice,
+        hospital: &super::hospital::Hospital,
+        password: &str,
+        db: Option<&std::path::Path>,
+    ) -> anyhow::Result<Rig> {
+        let pairs = hospital.wards.len();
+        let hub = SimHub::start(choice, hospital, password, db).await?;
         let base = hub.base();
         super::hubctl::wait_for_roster(&base, "n0", password).await?;
         let addr = hub.addr()?;
@@ -221,7 +233,7 @@ pub async fn raiser(
         };
         let Message::Text(t) = msg else { continue };
         match st.file(t.as_str())? {
-            Incoming::Ok { id, task } => {
+            Incoming::Ok { id, task, .. } => {
                 if let Some(at) = inflight.remove(&id) {
                     let t = Instant::now();
                     res.ack_latency.push(t - at);

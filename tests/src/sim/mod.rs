@@ -8,6 +8,10 @@
 //!   SIGKILLed and restarted, an in-process [`crate::TestHub`], or a URL);
 //! - [`plan`]: the seeded plan of a night (who raises what when, who walks
 //!   through a Wi-Fi not-spot, how long staff take to accept);
+//! - [`obsplan`]: the night's patients and observation rounds (NEWS2
+//!   totals rising for a seeded few);
+//! - [`episodes`]: one review per episode, checked, and the times from a
+//!   triggering set to its review being accepted;
 //! - [`link`]: a lean protocol connection for the scale scenarios (bound
 //!   source address, small buffers, light parsing);
 //! - [`ledger`]: the invariants (no acknowledged raise lost, no gaps, no
@@ -17,9 +21,12 @@
 //! - [`night`]: the `night` and `chaos` scenarios, on the shared
 //!   [`crate::Client`];
 //! - [`load`]: `throughput`, `latency` and `restart`;
+//! - [`news2`]: observation sets at a paced rate beside raises: set to
+//!   review offered against raise to candidate in the same run;
 //! - [`fleet`]: `idle` and `storm` (tens of thousands of connections);
 //! - [`mqtt`]: the same fan-out through Mosquitto, for comparison.
 
+pub mod episodes;
 pub mod fleet;
 pub mod hospital;
 pub mod hubctl;
@@ -27,7 +34,9 @@ pub mod ledger;
 pub mod link;
 pub mod load;
 pub mod mqtt;
+pub mod news2;
 pub mod night;
+pub mod obsplan;
 pub mod plan;
 pub mod report;
 pub mod stats;

@@ -5,7 +5,13 @@
 //! chaos the hub itself is SIGKILLed and restarted on the same database and
 //! port. Commands go through an outbox: after a transport failure the same
 //! command id is sent again, as a real handheld would.
+//!
+//! With observations, the coordinator admits a patient to every bed before
+//! the night starts, each patient's nurse takes the planned sets, doctors
+//! accept the reviews the hub offers them like any task, and
+//! [`super::episodes`] checks one review per episode.
 
+use super::episodes::{self, EpisodeTracker, SetOutcome};
 use super::hubctl::SimHub;
 use super::ledger::{self, AckedRaise, DeviceLog};
 use super::plan::{NightPlan, OutageKind};
@@ -21,14 +27,38 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 use wardpage_proto::{
-    Command, CommandId, CommandResult, Event, OfferState, Sbar, StaffId, TaskChange, TaskId,
-    TaskState, WardId,
+    Command, CommandId, CommandResult, Event, OfferState, PatientId, Sbar, StaffId, TaskChange,
+    TaskId, TaskState, TaskView, WardId,
 };
 
 /// After the night ends, how long stragglers may take to finish a command.
 const GRACE: Duration = Duration::from_millis(1500);
 /// How long a handheld keeps trying to reconnect before giving up.
 const RECONNECT_FOR: Duration = Duration::from_secs(60);
+/// Where a planned raise names itself (the hub shows the bed's patient in
+/// `patient` when the bed has one).
+const RAISE_TAG: &str = "Simulated night, raise N";
+/// Decision draws for review tasks start here, clear of raise indices.
+const REVIEW_DRAWS: usize = 1 << 40;
+/// Admissions in flight at once on one socket, before the night.
+const ADMIT_WINDOW: usize = 32;
+/// Admissions per coordinator socket, and the pace past the first burst.
+const ADMIT_PER_SOCKET: usize = 250;
+const ADMIT_BURST: usize = 300;
+const ADMIT_RATE: f64 = 150.0;
+
+/// The plan's raise a task came from, if any.
+fn plan_raise(task: &TaskView) -> Option<usize> {
+    task.patient
+        .strip_prefix('N')
+        .and_then(|n| n.parse().ok())
+        .or_else(|| {
+            task.sbar
+                .background
+                .strip_prefix(RAISE_TAG)
+                .and_then(|n| n.parse().ok())
+        })
+}
 
 enum Action {
     Raise(usize),
@@ -37,8 +67,11 @@ enum Action {
         task: TaskId,
         accept: bool,
         work_ms: u64,
+        review: bool,
     },
     Complete(TaskId),
+    /// Take planned set `i` of the night.
+    Observe(usize),
 }
 
 /// What one handheld hands in at the end.
@@ -60,6 +93,16 @@ struct ActorResult {
     raise_problems: Vec<String>,
     /// Coordinator only: (task, level) of every escalation seen.
     escalations: HashSet<(TaskId, u32)>,
+    /// Nurses: what the hub answered to each set taken.
+    sets: Vec<SetOutcome>,
+    /// Sets the hub refused or never answered.
+    set_problems: Vec<String>,
+    /// Doctors: review tasks this handheld accepted, and when.
+    accepted_reviews: Vec<(TaskId, Instant)>,
+    /// Coordinator only: review episodes in stream order, and the open
+    /// tasks of the final snapshot.
+    episodes: EpisodeTracker,
+    open_tasks: Vec<TaskView>,
 }
 
 struct Shared {
@@ -70,6 +113,9 @@ struct Shared {
     sent: Mutex<HashMap<usize, Instant>>,
     ids: Vec<StaffId>,
     trace: Option<String>,
+    /// The admitted patient of each planned bed, and back.
+    patients: Vec<PatientId>,
+    patient_index: HashMap<PatientId, usize>,
 }
 
 struct Actor {
@@ -87,6 +133,8 @@ struct Actor {
     decided: HashSet<TaskId>,
     /// Coordinator: latest version of each task seen.
     views: HashMap<TaskId, (u32, TaskState, i64, Option<i64>)>,
+    /// Review tasks decided on per patient, for the decision draw.
+    reviews_seen: HashMap<usize, usize>,
     rng: rand_chacha::ChaCha8Rng,
 }
 
@@ -210,18 +258,20 @@ impl Actor {
         if self.traced() {
             eprintln!("TRACE seq {seq} {e:?}");
         }
-        let (task, raised) = match e {
-            Event::Task { change, task, .. } => (task, change == TaskChange::Raised),
+        let (change, task) = match e {
+            Event::Task { change, task, .. } => (Some(change), task),
             Event::TaskEscalated { task, level, .. } => {
                 if self.is_coordinator() {
                     self.res.escalations.insert((task.id, level));
                 }
-                (task, false)
+                (None, task)
             }
             _ => return,
         };
+        let raised = change == Some(TaskChange::Raised);
         self.res.log.tasks.insert(task.id);
         if self.is_coordinator() {
+            self.res.episodes.file(change, &task);
             let entry = self
                 .views
                 .entry(task.id)
@@ -238,24 +288,40 @@ impl Actor {
             .offers
             .iter()
             .any(|o| o.staff.id == me && o.state == OfferState::Offered);
-        let raise = task
-            .patient
-            .strip_prefix('N')
-            .and_then(|n| n.parse::<usize>().ok());
         if !offered || !self.decided.insert(task.id) {
             return;
         }
-        let Some(r) = raise else { return };
-        let sent = self.sh.sent.lock().ok().and_then(|m| m.get(&r).copied());
-        if let (true, Some(sent)) = (raised, sent) {
-            if self.connected_since <= sent {
-                self.res.delivery_latency.push(sent.elapsed());
-            } else {
-                self.res.resumed_deliveries += 1;
+        let review = task.review.is_some();
+        let draw = match plan_raise(&task) {
+            Some(r) => {
+                let sent = self.sh.sent.lock().ok().and_then(|m| m.get(&r).copied());
+                if let (true, Some(sent)) = (raised, sent) {
+                    if self.connected_since <= sent {
+                        self.res.delivery_latency.push(sent.elapsed());
+                    } else {
+                        self.res.resumed_deliveries += 1;
+                    }
+                }
+                self.sh.live.delivered.fetch_add(1, Relaxed);
+                r
             }
-        }
-        self.sh.live.delivered.fetch_add(1, Relaxed);
-        let d = self.sh.plan.decision(r, self.idx, task.priority);
+            // A review the hub raised: drawn per patient and episode, so
+            // the same night decides the same way.
+            None if review => {
+                let Some(&p) = task
+                    .patient_ref
+                    .as_ref()
+                    .and_then(|r| self.sh.patient_index.get(&r.id))
+                else {
+                    return;
+                };
+                let n = self.reviews_seen.entry(p).or_default();
+                *n += 1;
+                REVIEW_DRAWS + p * 64 + *n
+            }
+            None => return,
+        };
+        let d = self.sh.plan.decision(draw, self.idx, task.priority);
         let at = Instant::now() + Duration::from_millis(d.after_ms);
         self.schedule(
             at,
@@ -263,6 +329,7 @@ impl Actor {
                 task: task.id,
                 accept: d.accept,
                 work_ms: d.work_ms,
+                review,
             },
         );
     }
@@ -282,7 +349,7 @@ impl Actor {
                     requirement: r.requirement,
                     sbar: Sbar {
                         situation: format!("{:?} needed, bed {}", r.category, r.bed),
-                        background: "Simulated night".into(),
+                        background: format!("{RAISE_TAG}{i}"),
                         assessment: format!("{:?}", r.priority),
                         recommendation: "Please review".into(),
                     },
@@ -332,9 +399,14 @@ impl Actor {
                 task,
                 accept,
                 work_ms,
+                review,
             } => {
                 if accept {
                     if let Some(Ok(_)) = self.exec(Command::Accept { task }).await {
+                        if review {
+                            self.res.accepted_reviews.push((task, Instant::now()));
+                            self.sh.live.reviews.fetch_add(1, Relaxed);
+                        }
                         self.schedule(
                             Instant::now() + Duration::from_millis(work_ms),
                             Action::Complete(task),
@@ -357,6 +429,47 @@ impl Actor {
                     })
                     .await;
             }
+            Action::Observe(i) => self.observe(i).await,
+        }
+    }
+
+    /// Takes planned set `i`: its time is the device's clock when first
+    /// sent, kept on every re-send, as a handheld queues a set offline.
+    async fn observe(&mut self, i: usize) {
+        let planned = self.sh.plan.sets[i];
+        let Some(&patient) = self.sh.patients.get(planned.patient) else {
+            return;
+        };
+        let taken_at = wardpage_server::clock::now_ms();
+        let cmd = Command::RecordObservations {
+            patient,
+            set: super::obsplan::set_for(planned.total, taken_at),
+        };
+        let sent = Instant::now();
+        match self.exec(cmd).await {
+            Some(Ok(CommandResult::Observation {
+                observation,
+                review,
+                ..
+            })) => {
+                self.sh.live.observed.fetch_add(1, Relaxed);
+                self.res.sets.push(SetOutcome {
+                    patient: planned.patient,
+                    planned: planned.total,
+                    sent,
+                    observation: observation.id,
+                    total: observation.score.total,
+                    band: observation.score.band,
+                    red_flag: observation.score.red_flag,
+                    review: review.map(|t| t.id),
+                });
+            }
+            Some(Ok(other)) => self
+                .res
+                .set_problems
+                .push(format!("set {i} answered {other:?}")),
+            Some(Err(e)) => self.res.set_problems.push(format!("set {i} refused: {e}")),
+            None => self.res.set_problems.push(format!("set {i} got no answer")),
         }
     }
 
@@ -493,6 +606,7 @@ impl Actor {
         }
         if self.is_coordinator() {
             self.res.open = tasks.iter().map(|t| t.id).collect();
+            self.res.open_tasks = tasks.into_iter().filter(|t| t.review.is_some()).collect();
             for (id, (_, state, raised, accepted)) in &self.views {
                 if state.is_terminal() {
                     self.res.closed.insert(*id);
@@ -566,6 +680,11 @@ pub async fn run(
         c.close().await;
         tokens.push(token);
     }
+    let patients = match tokens.last() {
+        Some(token) if !plan.patients.is_empty() => admit_all(&base, token, &plan).await?,
+        _ => Vec::new(),
+    };
+    let patient_index = patients.iter().enumerate().map(|(i, p)| (*p, i)).collect();
     let live = Arc::new(Live::default());
     let t0 = Instant::now() + Duration::from_millis(200);
     let sh = Arc::new(Shared {
@@ -575,6 +694,8 @@ pub async fn run(
         sent: Mutex::new(HashMap::new()),
         ids,
         trace: std::env::var("WARDPAGE_SIM_TRACE").ok(),
+        patients,
+        patient_index,
     });
     let end = t0 + Duration::from_secs_f64(p.night_secs);
     let n = plan.hospital.staff.len();
@@ -599,6 +720,11 @@ pub async fn run(
         {
             agenda.push((t0 + Duration::from_millis(o.at_ms), Action::Outage(i)));
         }
+        for (i, set) in plan.sets.iter().enumerate() {
+            if plan.patients[set.patient].nurse == idx {
+                agenda.push((t0 + Duration::from_millis(set.at_ms), Action::Observe(i)));
+            }
+        }
         let actor = Actor {
             idx,
             sh: sh.clone(),
@@ -612,6 +738,7 @@ pub async fn run(
             shown: HashSet::new(),
             decided: HashSet::new(),
             views: HashMap::new(),
+            reviews_seen: HashMap::new(),
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(p.seed ^ idx as u64),
         };
         handles.push(tokio::spawn(actor.run(end, barrier.clone())));
@@ -646,9 +773,16 @@ pub async fn run(
         (HashSet::new(), HashSet::new(), Vec::new(), 0, 0);
     let mut coordinator_seen = false;
     let mut escalations = 0;
+    let mut sets = Vec::new();
+    let mut set_problems = Vec::new();
+    let mut accepted = HashMap::new();
+    let mut tracker = None;
+    let mut open_reviews = Vec::new();
     for (idx, r) in results.into_iter().enumerate() {
+        sets.extend(r.sets);
+        set_problems.extend(r.set_problems);
+        accepted.extend(r.accepted_reviews);
         acked.extend(r.acked);
-        logs.push(r.log);
         delivery.extend(r.delivery_latency);
         ack_lat.extend(r.ack_latency);
         resumed += r.resumed_deliveries;
@@ -660,11 +794,28 @@ pub async fn run(
             accept_ms = r.accept_ms;
             noa = r.no_one_accepted;
             escalations = r.escalations.len() as u64;
+            // The stream order is checked only if it reached the top.
+            if r.log.resumed {
+                tracker = Some(r.episodes);
+            }
+            open_reviews = r.open_tasks;
         }
+        logs.push(r.log);
     }
     report.invariants = ledger::check(&acked, &logs);
     if coordinator_seen {
         ledger::check_snapshot(&mut report.invariants, &acked, &open, &closed);
+    }
+    if !plan.sets.is_empty() {
+        observations_report(
+            &mut report,
+            &plan,
+            &sets,
+            set_problems,
+            &accepted,
+            tracker.as_ref(),
+            &open_reviews,
+        );
     }
     report.raises_acked = acked.len() as u64;
     report.throughput_per_s = acked.len() as f64 / p.night_secs;
@@ -699,4 +850,114 @@ pub async fn run(
             .insert(format!("hub restart {} to listening (s)", i + 1), *t);
     }
     Ok(report)
+}
+
+/// Admits the plan's patients, one per bed, as the coordinator; returns
+/// their ids in plan order. A few sockets share the work, each with a few
+/// commands in flight and under the hub's per-connection frame rate (200/s
+/// after a burst of 400), which a whole site's admissions would trip.
+async fn admit_all(base: &str, token: &str, plan: &NightPlan) -> anyhow::Result<Vec<PatientId>> {
+    let mut set = tokio::task::JoinSet::new();
+    for (part, chunk) in plan.patients.chunks(ADMIT_PER_SOCKET).enumerate() {
+        let (base, token) = (base.to_owned(), token.to_owned());
+        let chunk: Vec<(usize, super::obsplan::PlannedPatient)> = chunk
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(k, p)| (part * ADMIT_PER_SOCKET + k, p))
+            .collect();
+        set.spawn(async move {
+            let mut c = Client::connect(&base, &token, 0).await?;
+            let started = Instant::now();
+            let mut ids = Vec::with_capacity(chunk.len());
+            for window in chunk.chunks(ADMIT_WINDOW) {
+                // Past the burst, no faster than ADMIT_RATE frames a second.
+                let over = ids.len().saturating_sub(ADMIT_BURST) as f64;
+                tokio::time::sleep_until(started + Duration::from_secs_f64(over / ADMIT_RATE))
+                    .await;
+                let mut sent = Vec::new();
+                for (i, p) in window {
+                    let cmd = Command::AdmitPatient {
+                        ward: WardId(p.ward.clone()),
+                        bed: p.bed.clone(),
+                        patient: p.details(*i),
+                    };
+                    sent.push((*i, c.send(cmd).await?));
+                }
+                for (i, id) in sent {
+                    match c.reply(id).await? {
+                        Ok(CommandResult::Patient { patient }) => ids.push((i, patient.id)),
+                        Ok(other) => anyhow::bail!("admit_patient answered {other:?}"),
+                        Err(e) => anyhow::bail!("admit_patient refused: {e}"),
+                    }
+                }
+            }
+            c.close().await;
+            anyhow::Ok(ids)
+        });
+    }
+    let mut all = Vec::with_capacity(plan.patients.len());
+    while let Some(r) = set.join_next().await {
+        all.extend(r??);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, id)| id).collect())
+}
+
+/// The NEWS2 part of a night's report: the episode check, and the times
+/// from a triggering set to its review being accepted.
+fn observations_report(
+    report: &mut RunReport,
+    plan: &NightPlan,
+    sets: &[SetOutcome],
+    problems: Vec<String>,
+    accepted: &HashMap<TaskId, Instant>,
+    tracker: Option<&EpisodeTracker>,
+    open_reviews: &[TaskView],
+) {
+    let inv = &mut report.invariants;
+    episodes::check(inv, sets, tracker, open_reviews);
+    if tracker.is_none() {
+        report.notes.push(
+            "the coordinator did not resume: review episodes checked from answers only".into(),
+        );
+    }
+    let times = episodes::accept_times(sets, accepted, plan.params.compression());
+    let (mut five, mut seven) = (times.five, times.seven);
+    report.latency(
+        "NEWS2 5+ set -> review accepted",
+        "sim min",
+        five.percentiles(),
+    );
+    report.latency(
+        "NEWS2 7+ set -> review accepted",
+        "sim min",
+        seven.percentiles(),
+    );
+    let reviews: HashSet<TaskId> = sets.iter().filter_map(|s| s.review).collect();
+    let misscored = sets.iter().filter(|s| s.total != Some(s.planned)).count();
+    let f = &mut report.figures;
+    f.insert("patients admitted".into(), plan.patients.len() as f64);
+    f.insert("NEWS2 sets planned".into(), plan.sets.len() as f64);
+    f.insert("NEWS2 sets recorded".into(), sets.len() as f64);
+    f.insert(
+        "NEWS2 sets at 5+".into(),
+        sets.iter().filter(|s| s.total >= Some(5)).count() as f64,
+    );
+    f.insert(
+        "NEWS2 sets at 7+".into(),
+        sets.iter().filter(|s| s.total >= Some(7)).count() as f64,
+    );
+    f.insert("review tasks".into(), reviews.len() as f64);
+    f.insert("reviews accepted".into(), accepted.len() as f64);
+    f.insert(
+        "7+ sets after the review was accepted".into(),
+        times.seven_after_accept as f64,
+    );
+    f.insert("NEWS2 sets scored off plan".into(), misscored as f64);
+    f.insert(
+        "NEWS2 sets refused or unanswered".into(),
+        problems.len() as f64,
+    );
+    report.notes.extend(problems.into_iter().take(10));
 }

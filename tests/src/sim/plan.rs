@@ -6,9 +6,12 @@
 //!
 //! Defaults follow published Hospital at Night figures: 100-150 tasks per
 //! 1,000 beds a night, 20-40 handhelds, about 80% of tasks raised by
-//! nurses, about a fifth urgent or emergency (deterioration).
+//! nurses, about a fifth urgent or emergency (deterioration). With
+//! observations on, every bed has a patient and the night takes their
+//! observation rounds ([`super::obsplan`]).
 
 use super::hospital::Hospital;
+use super::obsplan::{PlannedPatient, PlannedSet};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -35,6 +38,10 @@ pub struct NightParams {
     /// Chaos: more outages, and (if the simulator owns the hub) SIGKILLs.
     pub chaos: bool,
     pub hub_kills: usize,
+    /// Admit a patient to every bed and take observation rounds.
+    pub observations: bool,
+    /// Share of patients whose NEWS2 rises over the night.
+    pub deteriorate_share: f64,
 }
 
 impl NightParams {
@@ -52,6 +59,8 @@ impl NightParams {
             sleeps_per_hour: 1.0,
             chaos: false,
             hub_kills: 0,
+            observations: true,
+            deteriorate_share: 0.05,
         }
     }
 
@@ -115,6 +124,10 @@ pub struct NightPlan {
     pub outages: Vec<Outage>,
     /// Real milliseconds after the start at which to SIGKILL the hub.
     pub kills: Vec<u64>,
+    /// One patient per bed (empty without observations).
+    pub patients: Vec<PlannedPatient>,
+    /// Every observation set of the night, in time order.
+    pub sets: Vec<PlannedSet>,
 }
 
 /// exp(mu + sigma * z): a log-normal draw with the given median.
@@ -293,12 +306,21 @@ impl NightPlan {
         } else {
             Vec::new()
         };
+        let (patients, sets) = if params.observations {
+            super::obsplan::plan(&hospital, params.seed, params.deteriorate_share, |m| {
+                params.real_ms(m)
+            })
+        } else {
+            (Vec::new(), Vec::new())
+        };
         NightPlan {
             params,
             hospital,
             raises,
             outages,
             kills,
+            patients,
+            sets,
         }
     }
 
@@ -331,8 +353,8 @@ impl NightPlan {
     /// fingerprints.
     pub fn fingerprint(&self) -> u64 {
         let text = format!(
-            "{:?}{:?}{:?}{:?}",
-            self.hospital, self.raises, self.outages, self.kills
+            "{:?}{:?}{:?}{:?}{:?}{:?}",
+            self.hospital, self.raises, self.outages, self.kills, self.patients, self.sets
         );
         text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)

@@ -48,6 +48,14 @@ impl Machine {
     }
 }
 
+/// One named latency figure: percentiles in `unit` (`ms`, `sim min`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    pub unit: String,
+    #[serde(flatten)]
+    pub percentiles: Percentiles,
+}
+
 /// The result of one scenario run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -69,6 +77,9 @@ pub struct RunReport {
     pub time_to_accept_min: Option<Percentiles>,
     /// Escalations the coordinator saw (task, level), night scenarios.
     pub escalations: u64,
+    /// Further latencies a scenario measures (NEWS2 set to review offered,
+    /// set to review accepted...), by name, each with its unit.
+    pub latencies: BTreeMap<String, Latency>,
     pub reconnects: u64,
     /// Scenario-specific figures (memory per connection, resume time...).
     pub figures: BTreeMap<String, f64>,
@@ -98,6 +109,7 @@ impl RunReport {
             ack_latency_ms: None,
             time_to_accept_min: None,
             escalations: 0,
+            latencies: BTreeMap::new(),
             reconnects: 0,
             figures: BTreeMap::new(),
             notes: Vec::new(),
@@ -106,6 +118,19 @@ impl RunReport {
             histogram: Vec::new(),
             histogram_title: "Raise to candidate delivery latency".into(),
             delivered_label: "candidate deliveries/s".into(),
+        }
+    }
+
+    /// Adds a named latency (nothing if there were no samples).
+    pub fn latency(&mut self, name: &str, unit: &str, p: Option<Percentiles>) {
+        if let Some(percentiles) = p {
+            self.latencies.insert(
+                name.to_owned(),
+                Latency {
+                    unit: unit.to_owned(),
+                    percentiles,
+                },
+            );
         }
     }
 
@@ -157,6 +182,9 @@ impl RunReport {
             "time to accept".into(),
             pct(&self.time_to_accept_min, "sim min"),
         ));
+        for (name, l) in &self.latencies {
+            rows.push((name.clone(), pct(&Some(l.percentiles), &l.unit)));
+        }
         rows.push(("escalations".into(), self.escalations.to_string()));
         rows.push(("reconnects".into(), self.reconnects.to_string()));
         for (k, v) in &self.figures {
@@ -182,6 +210,15 @@ impl RunReport {
             "shown twice / gaps".into(),
             format!("{} / {}", inv.shown_twice, inv.gaps),
         ));
+        if inv.triggering_sets > 0 || inv.review_episodes_broken > 0 {
+            rows.push((
+                "review episodes broken".into(),
+                format!(
+                    "{} (of {} triggering NEWS2 sets)",
+                    inv.review_episodes_broken, inv.triggering_sets
+                ),
+            ));
+        }
         rows.push((
             "invariants".into(),
             if inv.ok {

@@ -94,6 +94,10 @@ pub struct Live {
     pub reconnects: AtomicU64,
     /// Refusals and transport errors.
     pub errors: AtomicU64,
+    /// Observation sets the hub answered (scenarios with observations).
+    pub observed: AtomicU64,
+    /// Review tasks: offered to a doctor (`news2`) or accepted (`night`).
+    pub reviews: AtomicU64,
 }
 
 /// One timeline point.
@@ -140,10 +144,18 @@ impl Timeline {
                 };
                 (last_t, last_a, last_d) = (t, a, d);
                 if let Some(b) = &bar {
-                    b.set_message(format!(
+                    let mut msg = format!(
                         "{} conns, {:.0} raises/s, {} acked, {} delivered",
                         s.connections, s.acked_per_s, a, d
-                    ));
+                    );
+                    let obs = live.observed.load(Relaxed);
+                    if obs > 0 {
+                        msg.push_str(&format!(
+                            ", {obs} NEWS2 sets, {} reviews",
+                            live.reviews.load(Relaxed)
+                        ));
+                    }
+                    b.set_message(msg);
                     b.tick();
                 }
                 if let Ok(mut v) = out.lock() {
