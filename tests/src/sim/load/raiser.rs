@@ -99,28 +99,7 @@ pub async fn raiser(
     let (ws, welcome) = link::connect(addr, Some(link::source_ip(src)), &token, FRESH).await?;
     live.connections.fetch_add(1, Relaxed);
     let (tx, mut rx) = ws.split();
-    let mut r = Raiser {
-        tx,
-        st: StreamState {
-            cursor: welcome.top,
-            ..Default::default()
-        },
-        res: RaiserResult {
-            log: DeviceLog {
-                staff: Some(welcome.me),
-                resumed: true,
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-        inflight: HashMap::new(),
-        pairing: OwnPairing::default(),
-        bucket: Bucket::new(),
-        last_ack: welcome.top,
-        window_start,
-        stop,
-        live,
-    };
+    let mut r = Raiser::new(tx, &welcome, window_start, stop, live);
     let mut sent = 0u64;
     let interval = pace.map(|(iv, _)| iv);
     let mut next_send = pace.map(|(_, first)| first).unwrap_or_else(Instant::now);
@@ -171,6 +150,37 @@ pub async fn raiser(
 }
 
 impl Raiser {
+    fn new(
+        tx: SplitSink<link::Ws, Message>,
+        welcome: &link::Welcome,
+        window_start: Instant,
+        stop: Instant,
+        live: Arc<Live>,
+    ) -> Raiser {
+        Raiser {
+            tx,
+            st: StreamState {
+                cursor: welcome.top,
+                ..Default::default()
+            },
+            res: RaiserResult {
+                log: DeviceLog {
+                    staff: Some(welcome.me),
+                    resumed: true,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            inflight: HashMap::new(),
+            pairing: OwnPairing::default(),
+            bucket: Bucket::new(),
+            last_ack: welcome.top,
+            window_start,
+            stop,
+            live,
+        }
+    }
+
     /// Files one text frame from the hub, acking the stream as it goes.
     async fn file(&mut self, text: &str) -> anyhow::Result<()> {
         match self.st.file(text)? {
