@@ -50,6 +50,35 @@ fn set_frame(id: CommandId, patient: PatientId, total: u8) -> anyhow::Result<Str
     })?)
 }
 
+/// Which patient gets the next set, and its total: round-robin over the
+/// ward, each patient alternating the 5 and the low set.
+struct Rota {
+    count: Vec<u64>,
+    turn: usize,
+}
+
+impl Rota {
+    fn new(patients: usize) -> Rota {
+        Rota {
+            count: vec![0u64; patients],
+            turn: 0,
+        }
+    }
+
+    fn next(&mut self) -> (usize, u8) {
+        let j = self.turn % self.count.len();
+        self.turn += 1;
+        // Even beds start with the 5, odd ones with the low set.
+        let total = if (self.count[j] + j as u64).is_multiple_of(2) {
+            TRIGGER
+        } else {
+            LOW
+        };
+        self.count[j] += 1;
+        (j, total)
+    }
+}
+
 /// A running nurse's connection and bookkeeping.
 struct Nurse {
     tx: SplitSink<link::Ws, Message>,
@@ -88,10 +117,9 @@ pub(super) async fn nurse(
     live.connections.fetch_add(1, Relaxed);
     let (tx, mut rx) = ws.split();
     let mut n = Nurse::new(tx, &welcome, ward, patients.len(), window_start, live);
-    let mut count = vec![0u64; patients.len()];
+    let mut rota = Rota::new(patients.len());
     let mut next_set = start;
     let mut next_raise = raise_every.map(|iv| start + iv / 2);
-    let mut turn = 0usize;
     let tail = stop + Duration::from_secs(30);
     loop {
         let now = Instant::now();
@@ -105,15 +133,7 @@ pub(super) async fn nurse(
             n.inflight.len()
         );
         if sending && now >= next_set && !patients.is_empty() {
-            let j = turn % patients.len();
-            turn += 1;
-            // Even beds start with the 5, odd ones with the low set.
-            let total = if (count[j] + j as u64).is_multiple_of(2) {
-                TRIGGER
-            } else {
-                LOW
-            };
-            count[j] += 1;
+            let (j, total) = rota.next();
             let id = CommandId::new_random();
             let us = epoch.elapsed().as_micros() as u64;
             sent_table[first + j].store((us << 8) | u64::from(total), Relaxed);
