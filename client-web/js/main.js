@@ -114,8 +114,12 @@ function startApp(session) {
     if (text) toast(text);
   });
   link.addEventListener('cmd-error', (e) => {
-    const { entry, message } = /** @type {CustomEvent} */ (e).detail;
-    toast(`${entry.label}: ${message}`, 'error');
+    const detail = /** @type {CustomEvent} */ (e).detail;
+    // A screen that shows the refusal beside its own fields marks it shown
+    // (its listener runs after this one): the toast would only cover them.
+    queueMicrotask(() => {
+      if (!detail.shown) toast(`${detail.entry.label}: ${detail.message}`, 'error');
+    });
   });
   link.addEventListener('not-sent', () => {
     unsent.update();

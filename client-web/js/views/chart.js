@@ -21,6 +21,7 @@ const COL = 50;
 const LABEL_W = 84;
 const HEAD = 34;
 const TEXT_ROW = 30;
+const MIN_COLS = 5;
 
 /**
  * @typedef {{key: 'respiration_rate' | 'spo2' | 'systolic' | 'pulse' | 'temperature', label: string, lo: number, hi: number,
@@ -80,7 +81,9 @@ const fmt = (v, step) => (step < 1 ? v.toFixed(1) : String(v));
 export function chartView({ observations, scale, name }) {
   const list = panels(scale);
   const cols = Math.max(observations.length, 1);
-  const dataW = cols * COL + 8;
+  // At least a phone's width of columns, so the bands run across the box
+  // while there are only a few sets, not stop short in the middle of it.
+  const dataW = Math.max(cols, MIN_COLS) * COL + 8;
   const heights = [HEAD, ...list.slice(0, 2).map((p) => p.height), TEXT_ROW, ...list.slice(2).map((p) => p.height), TEXT_ROW, TEXT_ROW];
   const totalH = heights.reduce((a, b) => a + b, 0) + heights.length * 6;
   const labels = s('svg', { width: LABEL_W, height: totalH, viewBox: `0 0 ${LABEL_W} ${totalH}`, 'aria-hidden': 'true', class: 'chart-labels' });

@@ -330,8 +330,10 @@ export function obsEntry(ctx, { patient, previous }) {
   };
   /** @param {Event} e */
   const onError = (e) => {
-    const { entry, message } = /** @type {CustomEvent} */ (e).detail;
+    const detail = /** @type {CustomEvent} */ (e).detail;
+    const { entry, message } = detail;
     if (entry.id !== waiting) return;
+    detail.shown = true; // said here, by the fields: no toast over the form
     waiting = null;
     send.disabled = false;
     saveDraft(); // nothing was recorded: the values are still wanted

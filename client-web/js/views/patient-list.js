@@ -7,7 +7,7 @@
 
 import { h } from '../dom.js';
 import { bedOrder } from '../store.js';
-import { TREND, bandClass, dueStatus, mayManage, nhsFormat, scaleLabel, scoreText } from '../clinical.js';
+import { TREND, bandClass, dueStatus, mayManage, nhsFormat, scoreText } from '../clinical.js';
 
 /** @typedef {import('../types.js').PatientView} PatientView */
 /** @typedef {import('./context.js').ViewContext} ViewContext */
@@ -28,12 +28,28 @@ function patientRow() {
   const name = h('span', { class: 'pt-name' });
   const number = h('span', { class: 'pt-nhs' });
   const score = h('span', { class: 'pt-score' });
-  const scale = h('span', { class: 'pt-scale2', text: 'Scale 2' });
+  // The row is read out as one sentence from what it shows: the commas and
+  // "Bed" are for the screen reader only, so the link's name is its text.
+  const sep = () => h('span', { class: 'sr-only', text: ', ' });
+  const scale = h('span', { class: 'pt-scale2' }, sep(), 'Scale 2');
   const arrow = h('span', { class: 'pt-arrow', 'aria-hidden': 'true' });
   const trendText = h('span', { class: 'sr-only' });
   const trend = h('span', { class: 'pt-trend' }, arrow, trendText);
   const due = h('span', { class: 'pt-due' });
-  const link = h('a', { class: 'pt-open' }, bed, h('span', { class: 'pt-who' }, name, number), h('span', { class: 'pt-news' }, score, scale, trend), due);
+  const numberSep = sep();
+  const dueSep = sep();
+  const link = h(
+    'a',
+    { class: 'pt-open' },
+    h('span', { class: 'sr-only', text: 'Bed ' }),
+    bed,
+    sep(),
+    h('span', { class: 'pt-who' }, name, numberSep, number),
+    sep(),
+    h('span', { class: 'pt-news' }, score, scale, trend),
+    dueSep,
+    due,
+  );
   const el = h('li', { class: 'pt-row' }, link);
   return {
     el,
@@ -55,10 +71,10 @@ function patientRow() {
       setText(trendText, t ? `, ${t.text}` : '');
       const d = dueStatus(p, now);
       setText(due, d?.text ?? '');
+      numberSep.hidden = number.textContent === '';
+      dueSep.hidden = due.textContent === '';
       setClass(due, `pt-due${d?.overdue ? ' overdue' : ''}`);
       setClass(el, `pt-row${d?.overdue ? ' is-overdue' : ''}`);
-      // Read as one sentence: "Bed 12, Jane Doe, NHS 999 000 0018, NEWS2 7 High, Scale 2, rising, overdue".
-      link.setAttribute('aria-label', [`Bed ${p.bed}`, p.details.name, number.textContent, score.textContent, p.scale === 'scale_2' ? scaleLabel(p.scale) : '', t?.arrow ? t.text : '', d?.text ?? ''].filter(Boolean).join(', '));
     },
   };
 }
