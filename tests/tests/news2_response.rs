@@ -181,6 +181,12 @@ async fn a_seven_offers_an_emergency_review_to_the_registrar_and_outreach_and_pa
         };
         assert_eq!(page.priority, Priority::Emergency);
         assert!(page.message.contains("NEWS2 11"), "{}", page.message);
+        // The page names the patient, as a task does.
+        assert!(
+            page.message.contains("Robin Testperson, NHS 999"),
+            "{}",
+            page.message
+        );
     }
     coord
         .wait_for(|e| matches!(e, Event::Task { change: TaskChange::Raised, task, .. } if task.id == review.id))

@@ -193,8 +193,21 @@ impl Hospital {
             return;
         };
         let (ward, bed) = (t.view.ward.clone(), t.view.bed.clone());
+        // A page names the patient as a task does: name and NHS number (or
+        // local number), so nobody goes to the wrong bed on a page alone.
+        let who = t.view.patient_ref.as_ref().map_or_else(String::new, |p| {
+            let id = match (&p.nhs_number, &p.local_number) {
+                (Some(n), _) if n.len() == 10 => {
+                    format!("NHS {} {} {}", &n[..3], &n[3..6], &n[6..])
+                }
+                (Some(n), _) => format!("NHS {n}"),
+                (None, Some(l)) => l.clone(),
+                (None, None) => String::new(),
+            };
+            format!(" {}, {id}:", p.name)
+        });
         let message = format!(
-            "{} bed {bed}: {}",
+            "{} bed {bed}:{who} {}",
             self.ward_name(&ward),
             t.view
                 .review
