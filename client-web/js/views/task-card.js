@@ -34,7 +34,8 @@ export function taskCard(task, { now, wardName, extra = [], actions = [], pendin
     patientLine(task, 'task-patient'),
     reviewLine(task),
     h('p', { class: 'what' }, `${CATEGORY_LABEL[task.category]} · needs ${requirementLabel(task.requirement)}`, task.patient_ref ? null : [' · ', h('span', { class: 'patient', text: task.patient })]),
-    h('p', { class: 'situation', text: s.situation }),
+    // A hub-raised review's situation repeats its summary, shown just above.
+    task.review && s.situation.endsWith(task.review.summary) ? null : h('p', { class: 'situation', text: s.situation }),
     s.background || s.assessment || s.recommendation
       ? h(
           'details',
