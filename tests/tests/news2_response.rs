@@ -724,3 +724,35 @@ async fn the_demo_hospital_has_patients_some_deteriorating_and_one_overdue() -> 
         })?;
     hub.kill9().await
 }
+
+#[tokio::test]
+async fn a_completed_review_ends_the_episode_and_the_next_trigger_raises_a_new_one(
+) -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let base = hub.base();
+    let mut nic = Client::login_connect(&base, "nic.grant").await?;
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let mut patel = Client::login_connect(&base, "fy1.patel").await?;
+    let p = admit(&mut nic, "w7", "12", details(10, "Rowan Pretendle")).await?;
+    let (_, _, first) = observe(&mut nurse, p.id, five(now())).await?;
+    let first = first.expect("a review");
+    patel.ok(Command::Accept { task: first.id }).await?;
+    patel
+        .ok(Command::Complete {
+            task: first.id,
+            outcome: "Reviewed: sepsis screen, fluids".into(),
+        })
+        .await?;
+    let ended = nurse
+        .wait_for(|e| matches!(e, Event::Patient { change: PatientChange::Updated, patient, .. } if patient.id == p.id && patient.review.is_none()))
+        .await?;
+    assert!(
+        matches!(ended, Event::Patient { by: None, .. }),
+        "the hub ends the episode"
+    );
+    let (_, after, second) = observe(&mut nurse, p.id, five(now())).await?;
+    let second = second.expect("a new episode's review");
+    assert_ne!(second.id, first.id);
+    assert_eq!(after.review, Some(second.id));
+    hub.stop().await
+}

@@ -23,6 +23,7 @@ struct Ward2 {
     h: Hospital,
     nic: StaffId,
     nurse: StaffId,
+    coord: StaffId,
 }
 
 fn hospital() -> Ward2 {
@@ -66,8 +67,13 @@ fn hospital() -> Ward2 {
     add("fy1", Role::Fy1);
     add("reg", Role::Registrar);
     add("ccot", Role::CriticalCareOutreach);
-    add("coord", Role::Coordinator);
-    Ward2 { h, nic, nurse }
+    let coord = add("coord", Role::Coordinator);
+    Ward2 {
+        h,
+        nic,
+        nurse,
+        coord,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +100,10 @@ enum Op {
         ago_min: i64,
     },
     Concern {
+        which: u8,
+    },
+    /// A coordinator cancels the patient's open review (the episode ends).
+    CancelReview {
         which: u8,
     },
     Tick {
@@ -125,6 +135,7 @@ fn op() -> impl Strategy<Value = Op> {
                 }
             ),
         (0u8..6).prop_map(|which| Op::Concern { which }),
+        (0u8..6).prop_map(|which| Op::CancelReview { which }),
         (1i64..90).prop_map(|minutes| Op::Tick { minutes }),
     ]
 }
@@ -270,6 +281,13 @@ fn run(h: &mut Hospital, w: &Ward2Ids, op: &Op, now: &mut Millis) -> Option<Comm
                 concern: "worried".into(),
             },
         ),
+        Op::CancelReview { which } => (
+            w.coord,
+            Command::Cancel {
+                task: h.patients.get(&pick(which)?)?.view.review?,
+                reason: "reviewed at the bedside".into(),
+            },
+        ),
         Op::Tick { minutes } => {
             *now += minutes * MIN;
             let due: Vec<Subject> = h
@@ -303,14 +321,15 @@ fn run(h: &mut Hospital, w: &Ward2Ids, op: &Op, now: &mut Millis) -> Option<Comm
 struct Ward2Ids {
     nic: StaffId,
     nurse: StaffId,
+    coord: StaffId,
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
     #[test]
     fn patients_keep_one_bed_one_review_and_a_planned_deadline(ops in prop::collection::vec(op(), 1..40)) {
-        let Ward2 { mut h, nic, nurse } = hospital();
-        let ids = Ward2Ids { nic, nurse };
+        let Ward2 { mut h, nic, nurse, coord } = hospital();
+        let ids = Ward2Ids { nic, nurse, coord };
         let mut now = NOW;
         for op in &ops {
             run(&mut h, &ids, op, &mut now);

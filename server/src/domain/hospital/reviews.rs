@@ -238,4 +238,39 @@ impl Hospital {
             });
         }
     }
+
+    /// A patient's review closed (completed or cancelled): their episode
+    /// ends, so the next score that calls for a review raises a new one,
+    /// and the ward sees the patient without an open review.
+    pub(super) fn end_episode(
+        &mut self,
+        fx: &mut Effects,
+        patient: wardpage_proto::PatientId,
+        task: TaskId,
+        now: Millis,
+    ) {
+        let Some(p) = self
+            .patients
+            .get(&patient)
+            .filter(|p| p.view.review == Some(task))
+        else {
+            return;
+        };
+        let mut p = (**p).clone();
+        p.view.review = None;
+        p.touch(now);
+        let audience = self.patient_audience(&p.view.ward, &[], now);
+        self.deliver(
+            fx,
+            now,
+            wardpage_proto::Event::Patient {
+                change: wardpage_proto::PatientChange::Updated,
+                patient: p.view.clone(),
+                observation: None,
+                by: None,
+            },
+            audience,
+        );
+        self.store_patient(fx, p);
+    }
 }

@@ -435,8 +435,17 @@ impl Hospital {
         fx.result = Some(CommandResult::Task {
             task: task.view.clone(),
         });
+        let closed_for = task
+            .state()
+            .is_terminal()
+            .then(|| task.view.patient_ref.as_ref().map(|p| p.id))
+            .flatten();
+        let id = task.view.id;
         fx.writes.push(Write::Task(Box::new(task.clone())));
-        self.tasks.insert(task.view.id, Box::new(task));
+        self.tasks.insert(id, Box::new(task));
+        if let Some(patient) = closed_for {
+            self.end_episode(&mut fx, patient, id, now);
+        }
         fx
     }
 }
