@@ -337,3 +337,40 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn cancelling_a_review_ends_the_episode() {
+    let Ward2 {
+        mut h,
+        nic,
+        nurse,
+        coord,
+    } = hospital();
+    let ids = Ward2Ids { nic, nurse, coord };
+    let mut now = NOW;
+    let steps = [
+        Op::Admit {
+            ward: 0,
+            bed: 1,
+            person: 1,
+        },
+        Op::Observe {
+            which: 0,
+            resp: 26,
+            spo2: 91,
+            pulse: 120,
+            missing_temp: false,
+            ago_min: 0,
+        },
+        Op::CancelReview { which: 0 },
+    ];
+    for op in &steps {
+        assert!(run(&mut h, &ids, op, &mut now).is_some(), "{op:?} ran");
+    }
+    let p = h.patients.values().next().expect("admitted");
+    assert_eq!(
+        p.view.review, None,
+        "the cancelled review no longer names the patient's episode"
+    );
+    check(&h).expect("the promises hold");
+}
