@@ -2,7 +2,9 @@
 //!
 //! [`run`] is the one entry point: tests call it on port 0; the binary
 //! calls [`run_claimed`], the same after claiming the database itself
-//! (before it loads the demo hospital). There is no global state.
+//! (before it loads the demo hospital). Each hub's state is its own; the
+//! process shares only the hub clock (`clock`), the login's decoy hash
+//! (`auth`) and the connection id counter (`http`).
 
 pub mod auth;
 pub mod census;
