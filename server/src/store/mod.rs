@@ -19,14 +19,17 @@ use wardpage_proto::{CommandId, Millis, ObservationView, StaffId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
-    #[error("migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database driver failed (a query, a connection, a migration):
+    /// the driver's own error, named by what it was doing, so that callers
+    /// need not know which backend they talk to.
+    #[error("{backend}: {source}")]
+    Backend {
+        /// What failed, e.g. "database" or "migration".
+        backend: &'static str,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
     #[error("could not start the commit thread: {0}")]
     Thread(#[from] std::io::Error),
     #[error("backup: {0}")]
@@ -42,44 +45,68 @@ pub enum StoreError {
     Fenced { held: i64, now: i64 },
 }
 
+impl StoreError {
+    fn backend(
+        backend: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Backend {
+            backend,
+            source: Box::new(source),
+        }
+    }
+}
+
+// The drivers' errors convert here, inside the store, so that `?` works in
+// the backends while the trait's error names no driver type.
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::backend("database", e)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::backend("database", e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::backend("migration", e)
+    }
+}
+
 /// Held by the one hub serving a database, for as long as it serves (see
 /// [`Store::claim_hub`]). Two hubs on one database would each believe their
 /// in-memory state is the only copy being changed, and would hand out the
-/// same stream seqs twice.
-pub enum HubClaim {
-    /// An exclusive lock on a file beside the SQLite database; the kernel
-    /// drops it with the process, however the process ends.
-    File(std::fs::File),
-    /// A session advisory lock on a connection of its own; PostgreSQL drops
-    /// it when that connection ends. Each claim also raises the claim's
-    /// epoch, which every group commit checks (see `postgres.rs`); `fence`
-    /// says when a commit found it raised by another hub.
-    Pg {
-        conn: sqlx::PgConnection,
-        fence: Arc<postgres::Fence>,
-    },
+/// same stream seqs twice. What holds the claim is the backend's own (a
+/// lock file beside SQLite's database, a connection to PostgreSQL).
+pub struct HubClaim(Box<dyn ClaimHold>);
+
+/// A backend's hold on the database, behind [`HubClaim`].
+#[async_trait]
+trait ClaimHold: Send {
+    /// See [`HubClaim::alive`].
+    async fn alive(&mut self) -> bool;
+    /// Lets go of the claim now rather than when the process ends.
+    async fn release(self: Box<Self>);
 }
 
 impl HubClaim {
+    fn new(hold: impl ClaimHold + 'static) -> Self {
+        HubClaim(Box::new(hold))
+    }
+
     /// Whether the claim still holds: a PostgreSQL lock lives only as long
     /// as its connection (which a database restart or a network cut ends),
     /// and a commit may already have found another hub's claim.
     pub async fn alive(&mut self) -> bool {
-        match self {
-            HubClaim::File(_) => true,
-            HubClaim::Pg { conn, fence } => {
-                !fence.tripped() && sqlx::query("SELECT 1").execute(conn).await.is_ok()
-            }
-        }
+        self.0.alive().await
     }
 
     pub async fn release(self) {
-        match self {
-            HubClaim::File(f) => drop(f),
-            HubClaim::Pg { conn, .. } => {
-                let _ = sqlx::Connection::close(conn).await;
-            }
-        }
+        self.0.release().await
     }
 }
 

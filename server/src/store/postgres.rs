@@ -36,7 +36,7 @@ pub struct PgStore {
 
 /// This store's claim as its commits check it.
 #[derive(Debug, Default)]
-pub struct Fence {
+struct Fence {
     /// The epoch this store's claim raised the database's to (0: it has
     /// not claimed, and its commits are not fenced: tests and the CLI).
     epoch: AtomicI64,
@@ -47,8 +47,32 @@ pub struct Fence {
 }
 
 impl Fence {
-    pub fn tripped(&self) -> bool {
+    fn tripped(&self) -> bool {
         self.tripped.load(Ordering::Acquire)
+    }
+}
+
+/// The hub's claim on a PostgreSQL database: a session advisory lock on a
+/// connection of its own, which PostgreSQL drops when that connection ends.
+/// The claim also raised the epoch that every group commit checks; `fence`
+/// says when a commit found it raised by another hub.
+struct PgClaim {
+    conn: PgConnection,
+    fence: Arc<Fence>,
+}
+
+#[async_trait]
+impl ClaimHold for PgClaim {
+    async fn alive(&mut self) -> bool {
+        !self.fence.tripped()
+            && sqlx::query("SELECT 1")
+                .execute(&mut self.conn)
+                .await
+                .is_ok()
+    }
+
+    async fn release(self: Box<Self>) {
+        let _ = self.conn.close().await;
     }
 }
 
@@ -165,10 +189,10 @@ sql_backend! {
         self.fence.tripped.store(false, Ordering::Release);
         self.fence.epoch.store(epoch, Ordering::Release);
         tracing::info!(epoch, "claimed the database");
-        Ok(HubClaim::Pg {
+        Ok(HubClaim::new(PgClaim {
             conn,
             fence: self.fence.clone(),
-        })
+        }))
     }
 
     async fn due_escalations(

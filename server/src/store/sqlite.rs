@@ -85,6 +85,25 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// The hub's claim on a SQLite database: an exclusive lock on a file
+/// beside it, which the kernel drops with the process, however it ends.
+/// Held, never read: the lock lasts as long as the open file.
+struct FileLock {
+    _file: std::fs::File,
+}
+
+#[async_trait]
+impl ClaimHold for FileLock {
+    async fn alive(&mut self) -> bool {
+        // Nothing but this process's end (or `release`) lets go of a flock.
+        true
+    }
+
+    async fn release(self: Box<Self>) {
+        drop(self);
+    }
+}
+
 impl SqliteStore {
     fn direct_commit(&self) -> Option<&super::sqlite_commit::DirectCommit> {
         Some(&self.direct)
@@ -313,7 +332,7 @@ sql_backend! {
                     .bind(crate::clock::now_ms())
                     .execute(&mut *conn)
                     .await?;
-                Ok(HubClaim::File(file))
+                Ok(HubClaim::new(FileLock { _file: file }))
             }
             Err(std::fs::TryLockError::WouldBlock) => {
                 Err(StoreError::Claimed(format!("a lock on {shown}")))
