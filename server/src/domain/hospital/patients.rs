@@ -239,7 +239,13 @@ impl Hospital {
         }
     }
 
-    fn require_free_bed(&self, ward: &WardId, bed: &str) -> Result<(), DomainError> {
+    /// The ward, if it exists and has this bed (a ward listing no beds
+    /// takes any label).
+    pub(super) fn ward_with_bed(
+        &self,
+        ward: &WardId,
+        bed: &str,
+    ) -> Result<&crate::domain::Ward, DomainError> {
         let w = self
             .roster
             .wards
@@ -251,6 +257,11 @@ impl Hospital {
                 w.name
             )));
         }
+        Ok(w)
+    }
+
+    fn require_free_bed(&self, ward: &WardId, bed: &str) -> Result<(), DomainError> {
+        let w = self.ward_with_bed(ward, bed)?;
         if let Some(other) = self.beds.get(&(ward.clone(), bed.to_owned())) {
             let name = self
                 .patients

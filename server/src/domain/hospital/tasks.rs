@@ -56,17 +56,7 @@ impl Hospital {
             ));
         }
         let (ward, bed) = (new.ward, new.bed);
-        let w = self
-            .roster
-            .wards
-            .get(ward)
-            .ok_or_else(|| DomainError::NotFound(format!("no ward `{ward}`")))?;
-        if !w.beds.is_empty() && !w.beds.iter().any(|b| b == bed) {
-            return Err(DomainError::NotFound(format!(
-                "{} has no bed `{bed}`",
-                w.name
-            )));
-        }
+        self.ward_with_bed(ward, bed)?;
         let patient = self.patient_in_bed(ward, bed, new.patient_id)?;
         let draft = Draft {
             ward: ward.clone(),
