@@ -153,21 +153,23 @@ pub async fn import(
 ) -> Result<CensusSummary, CensusError> {
     let loaded = store.load(now - crate::domain::CLOSED_KEPT, now).await?;
     let mut h = Hospital::new(targets, policies);
-    h.roster = loaded.roster;
-    h.tasks = loaded
-        .tasks
-        .into_iter()
-        .map(|t| (t.view.id, Box::new(t)))
-        .collect();
-    h.pages = loaded
-        .pages
-        .into_iter()
-        .map(|p| (p.view.id, Box::new(p)))
-        .collect();
-    h.load_patients(loaded.patients, loaded.observations, now);
-    h.rebuild_indexes();
+    h.load(
+        crate::domain::LoadedState {
+            roster: loaded.roster,
+            tasks: loaded.tasks,
+            pages: loaded.pages,
+            streams: loaded
+                .streams
+                .iter()
+                .map(|(s, last, _)| (*s, *last))
+                .collect(),
+            patients: loaded.patients,
+            observations: loaded.observations,
+        },
+        now,
+    );
     let admin = h
-        .roster
+        .roster()
         .staff
         .values()
         .filter(|s| s.active && s.role.oversees_all())

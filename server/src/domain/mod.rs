@@ -23,7 +23,7 @@ pub use escalation::Policies;
 /// (and are loaded at start): `history` reaches back this far, the same
 /// before and after a restart.
 pub const CLOSED_KEPT: wardpage_proto::Millis = 24 * 3_600_000;
-pub use hospital::{Delivery, Effects, Hospital, Subject, Write};
+pub use hospital::{Delivery, Effects, Hospital, LoadedState, Subject, Write};
 pub use page::Page;
 pub use roster::{Roster, Shift, Staff, Ward};
 pub use task::Task;

@@ -91,32 +91,46 @@ impl Effects {
 
 /// The live state of the hospital.
 ///
-/// `targets`, `policies` and `last_action` are the domain's own (set by
-/// [`Hospital::new`] and `apply`); the other public fields are still read
-/// and written by the hub's writer when it loads and reloads.
+/// Its fields are the domain's own: the hub's writer loads the state with
+/// [`Hospital::load`], changes it only through `apply`, the escalation
+/// timer and the few methods below, and reads it through accessors, so the
+/// indexes kept beside the maps (beds, undelivered pages, the roster's
+/// shift index) cannot be left stale from outside.
 #[derive(Debug, Clone, Default)]
 pub struct Hospital {
-    pub roster: Roster,
-    pub tasks: HashMap<TaskId, Box<Task>>,
-    pub pages: HashMap<PageId, Box<Page>>,
+    pub(in crate::domain) roster: Roster,
+    pub(in crate::domain) tasks: HashMap<TaskId, Box<Task>>,
+    pub(in crate::domain) pages: HashMap<PageId, Box<Page>>,
     /// Last sequence number used in each member of staff's stream.
-    pub streams: HashMap<StaffId, u64>,
+    pub(in crate::domain) streams: HashMap<StaffId, u64>,
     pub(super) targets: Targets,
-    pub(super) policies: Policies,
+    pub(in crate::domain) policies: Policies,
     /// Who has a device connected, and when each was last seen; kept by
-    /// the hub's edge, read here for the directory.
-    pub presence: HashMap<StaffId, (bool, Millis)>,
+    /// the hub's edge through [`Hospital::set_presence`], read here for
+    /// the directory.
+    pub(super) presence: HashMap<StaffId, (bool, Millis)>,
     /// When each member of staff last changed something, since start.
     pub(super) last_action: HashMap<StaffId, Millis>,
     /// Pages not yet delivered to each recipient, by the stream position of
     /// the event that carries them: a transport ack looks only here.
     undelivered: HashMap<StaffId, BTreeSet<(u64, PageId)>>,
     /// Patients admitted now (and those discharged since start).
-    pub patients: HashMap<PatientId, Box<Patient>>,
+    pub(in crate::domain) patients: HashMap<PatientId, Box<Patient>>,
     /// Which admitted patient lies in each (ward, bed).
     beds: HashMap<(WardId, String), PatientId>,
     /// Every admitted patient's sets of the last 72 hours.
     charts: Charts,
+}
+
+/// Everything the hub loads from the store to rebuild the state.
+pub struct LoadedState {
+    pub roster: Roster,
+    pub tasks: Vec<Task>,
+    pub pages: Vec<Page>,
+    /// (staff, last seq) of every stream.
+    pub streams: Vec<(StaffId, u64)>,
+    pub patients: Vec<Patient>,
+    pub observations: Vec<ObservationView>,
 }
 
 impl Hospital {
@@ -137,12 +151,7 @@ impl Hospital {
 
     /// Puts loaded patients and their sets into the state (at start and
     /// reload): the bed index and charts are rebuilt from them.
-    pub fn load_patients(
-        &mut self,
-        patients: Vec<Patient>,
-        sets: Vec<ObservationView>,
-        now: Millis,
-    ) {
+    fn load_patients(&mut self, patients: Vec<Patient>, sets: Vec<ObservationView>, now: Millis) {
         self.patients.clear();
         self.beds.clear();
         self.charts = Charts::default();
@@ -156,6 +165,71 @@ impl Hospital {
                 self.charts.add(Arc::new(o), now);
             }
         }
+    }
+
+    /// Replaces the whole state with what the store holds (at start, and
+    /// after a failed commit), rebuilding every index from it. Presence
+    /// and last actions are the hub's own since start and are kept.
+    pub fn load(&mut self, loaded: LoadedState, now: Millis) {
+        self.roster = loaded.roster;
+        self.tasks = loaded
+            .tasks
+            .into_iter()
+            .map(|t| (t.view.id, Box::new(t)))
+            .collect();
+        self.pages = loaded
+            .pages
+            .into_iter()
+            .map(|p| (p.view.id, Box::new(p)))
+            .collect();
+        self.streams = loaded.streams.into_iter().collect();
+        self.load_patients(loaded.patients, loaded.observations, now);
+        self.rebuild_indexes();
+    }
+
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    /// Takes a roster read from the store (a reload), then `shifts` on top
+    /// of it: changes applied here whose commit may not be in that read.
+    pub fn replace_roster<'a>(
+        &mut self,
+        roster: Roster,
+        shifts: impl IntoIterator<Item = &'a (StaffId, Option<Shift>)>,
+    ) {
+        self.roster = roster;
+        for (staff, shift) in shifts {
+            self.roster.set_shift(*staff, shift.clone());
+        }
+    }
+
+    /// The tasks in the working set.
+    pub fn tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.values().map(|t| &**t)
+    }
+
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Whether a device of theirs is connected, as last recorded.
+    pub fn presence(&self) -> impl Iterator<Item = (StaffId, bool)> + '_ {
+        self.presence.iter().map(|(s, (c, _))| (*s, *c))
+    }
+
+    /// Records presence; returns whether it changed.
+    pub fn set_presence(&mut self, staff: StaffId, connected: bool, at: Millis) -> bool {
+        let changed = self
+            .presence
+            .get(&staff)
+            .is_none_or(|(was, _)| *was != connected);
+        self.presence.insert(staff, (connected, at));
+        changed
     }
 
     /// The newest `seq` in this member of staff's stream (0 when empty).

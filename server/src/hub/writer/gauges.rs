@@ -26,7 +26,7 @@ impl Writer {
         ] {
             counts.insert(crate::domain::task_state_name(s), 0);
         }
-        for t in self.hospital.tasks.values() {
+        for t in self.hospital.tasks() {
             *counts
                 .entry(crate::domain::task_state_name(t.state()))
                 .or_insert(0) += 1;

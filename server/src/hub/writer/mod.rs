@@ -135,9 +135,9 @@ impl Writer {
         };
         writer.reload().await?;
         info!(
-            tasks = writer.hospital.tasks.len(),
-            pages = writer.hospital.pages.len(),
-            staff = writer.hospital.roster.staff.len(),
+            tasks = writer.hospital.task_count(),
+            pages = writer.hospital.page_count(),
+            staff = writer.hospital.roster().staff.len(),
             ms = started.elapsed().as_millis() as u64,
             audit_head = %writer.audit.head(),
             "state loaded"
@@ -163,30 +163,26 @@ impl Writer {
             )
             .await?;
         self.roster_version = self.store.roster_version().await?;
-        self.hospital.roster = loaded.roster;
-        self.hospital.tasks = loaded
-            .tasks
-            .into_iter()
-            .map(|t| (t.view.id, Box::new(t)))
-            .collect();
-        self.hospital.pages = loaded
-            .pages
-            .into_iter()
-            .map(|p| (p.view.id, Box::new(p)))
-            .collect();
-        self.hospital
-            .load_patients(loaded.patients, loaded.observations, now);
-        self.hospital.rebuild_indexes();
-        self.hospital.streams = loaded
-            .streams
-            .iter()
-            .map(|(s, last, _)| (*s, *last))
-            .collect();
         self.acked = loaded
             .streams
             .iter()
             .map(|(s, _, acked)| (*s, *acked))
             .collect();
+        self.hospital.load(
+            crate::domain::LoadedState {
+                roster: loaded.roster,
+                tasks: loaded.tasks,
+                pages: loaded.pages,
+                streams: loaded
+                    .streams
+                    .iter()
+                    .map(|(s, last, _)| (*s, *last))
+                    .collect(),
+                patients: loaded.patients,
+                observations: loaded.observations,
+            },
+            now,
+        );
         self.dirty_acks.clear();
         // Loaded oldest first: an id stored twice is remembered as its newest use.
         self.command_order = loaded.commands.iter().map(|c| (c.at, c.id)).collect();

@@ -13,15 +13,14 @@ impl Writer {
     pub(super) fn reconcile_presence(&mut self) {
         let now = now_ms();
         let live: BTreeSet<StaffId> = self.registry.connected().into_iter().collect();
-        let stale: Vec<(StaffId, bool)> = self
-            .hospital
-            .presence
+        let known: std::collections::HashMap<StaffId, bool> = self.hospital.presence().collect();
+        let stale: Vec<(StaffId, bool)> = known
             .iter()
-            .filter(|(s, (connected, _))| *connected != live.contains(s))
-            .map(|(s, (connected, _))| (*s, !connected))
+            .filter(|(s, connected)| **connected != live.contains(s))
+            .map(|(s, connected)| (*s, !connected))
             .chain(
                 live.iter()
-                    .filter(|s| !self.hospital.presence.contains_key(s))
+                    .filter(|s| !known.contains_key(s))
                     .map(|s| (*s, true)),
             )
             .collect();
@@ -32,13 +31,7 @@ impl Writer {
 
     /// Records a change of presence and tells the coordinators on shift.
     pub(super) fn presence(&mut self, staff: StaffId, connected: bool, at: Millis) {
-        let changed = self
-            .hospital
-            .presence
-            .get(&staff)
-            .is_none_or(|(was, _)| *was != connected);
-        self.hospital.presence.insert(staff, (connected, at));
-        if changed {
+        if self.hospital.set_presence(staff, connected, at) {
             let frame: Arc<str> = Arc::from(
                 ServerFrame::Presence {
                     staff,
@@ -47,7 +40,7 @@ impl Writer {
                 }
                 .to_text(),
             );
-            let overseers: Vec<StaffId> = self.hospital.roster.overseers(at).collect();
+            let overseers: Vec<StaffId> = self.hospital.roster().overseers(at).collect();
             self.registry.send_frame(&overseers, &frame);
         }
     }

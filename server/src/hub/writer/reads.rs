@@ -49,18 +49,18 @@ impl Writer {
         now: Millis,
         staged: &Staged,
     ) -> Option<(StaffView, u64)> {
-        if !self.hospital.roster.staff.contains_key(&staff) {
+        if !self.hospital.roster().staff.contains_key(&staff) {
             // Added since the last roster check (e.g. `wardpage user add`).
             if let Ok(roster) = self.store.load_roster().await {
                 self.replace_roster(roster, staged);
             }
         }
         self.hospital
-            .roster
+            .roster()
             .staff
             .get(&staff)
             .filter(|s| s.active)
-            .and_then(|_| self.hospital.roster.staff_view(staff, now))
+            .and_then(|_| self.hospital.roster().staff_view(staff, now))
             .map(|v| (v, self.hospital.cursor(staff)))
     }
 
@@ -73,7 +73,7 @@ impl Writer {
     ) {
         // Read off the writer: the rows it needs are committed.
         let store = self.store.clone();
-        let names = self.hospital.roster.staff_refs();
+        let names = self.hospital.roster().staff_refs();
         tokio::spawn(async move {
             let text = match timeline(&*store, &names, task).await {
                 Ok(result) => ServerFrame::Ok { id, result }.to_text(),

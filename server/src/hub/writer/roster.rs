@@ -32,14 +32,12 @@ impl Writer {
     /// the read may have missed them, and they are stored and answered `ok`
     /// once their commit returns.
     pub(super) fn replace_roster(&mut self, roster: crate::domain::Roster, staged: &Staged) {
-        self.hospital.roster = roster;
-        for (staff, shift) in self
-            .committing_shifts
-            .iter()
-            .chain(&staged.pending.batch.shifts)
-        {
-            self.hospital.roster.set_shift(*staff, shift.clone());
-        }
+        self.hospital.replace_roster(
+            roster,
+            self.committing_shifts
+                .iter()
+                .chain(&staged.pending.batch.shifts),
+        );
     }
 }
 
