@@ -72,7 +72,15 @@ impl ClaimHold for PgClaim {
     }
 
     async fn release(self: Box<Self>) {
-        let _ = self.conn.close().await;
+        // Unlock before closing: a closed connection's session lock is
+        // dropped only once the server's backend has exited, after `close`
+        // returns, so a claim made at once could still find it held.
+        let mut conn = self.conn;
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(HUB_LOCK_KEY)
+            .execute(&mut conn)
+            .await;
+        let _ = conn.close().await;
     }
 }
 
