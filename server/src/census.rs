@@ -151,23 +151,9 @@ pub async fn import(
     admitted_at: Millis,
     now: Millis,
 ) -> Result<CensusSummary, CensusError> {
-    let loaded = store.load(now - crate::domain::CLOSED_KEPT, now).await?;
+    let mut loaded = store.load(now - crate::domain::CLOSED_KEPT, now).await?;
     let mut h = Hospital::new(targets, policies);
-    h.load(
-        crate::domain::LoadedState {
-            roster: loaded.roster,
-            tasks: loaded.tasks,
-            pages: loaded.pages,
-            streams: loaded
-                .streams
-                .iter()
-                .map(|(s, last, _)| (*s, *last))
-                .collect(),
-            patients: loaded.patients,
-            observations: loaded.observations,
-        },
-        now,
-    );
+    h.load(loaded.take_state(), now);
     let admin = h
         .roster()
         .staff

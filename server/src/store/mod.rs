@@ -214,6 +214,26 @@ pub struct Loaded {
     pub audit_head: Option<String>,
 }
 
+impl Loaded {
+    /// The part of what was loaded that the domain's state is rebuilt
+    /// from (`Hospital::load`); the rest (acks, commands, inbox, audit
+    /// head) stays for the writer.
+    pub fn take_state(&mut self) -> crate::domain::LoadedState {
+        crate::domain::LoadedState {
+            roster: std::mem::take(&mut self.roster),
+            tasks: std::mem::take(&mut self.tasks),
+            pages: std::mem::take(&mut self.pages),
+            streams: self
+                .streams
+                .iter()
+                .map(|(s, last, _)| (*s, *last))
+                .collect(),
+            patients: std::mem::take(&mut self.patients),
+            observations: std::mem::take(&mut self.observations),
+        }
+    }
+}
+
 /// A stored event in one recipient's stream.
 #[derive(Debug, Clone)]
 pub struct StreamEvent {

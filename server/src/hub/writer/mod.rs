@@ -155,7 +155,7 @@ impl Writer {
 
     async fn reload(&mut self) -> Result<(), StoreError> {
         let now = now_ms();
-        let loaded = self
+        let mut loaded = self
             .store
             .load(
                 now - crate::domain::CLOSED_KEPT,
@@ -168,21 +168,7 @@ impl Writer {
             .iter()
             .map(|(s, _, acked)| (*s, *acked))
             .collect();
-        self.hospital.load(
-            crate::domain::LoadedState {
-                roster: loaded.roster,
-                tasks: loaded.tasks,
-                pages: loaded.pages,
-                streams: loaded
-                    .streams
-                    .iter()
-                    .map(|(s, last, _)| (*s, *last))
-                    .collect(),
-                patients: loaded.patients,
-                observations: loaded.observations,
-            },
-            now,
-        );
+        self.hospital.load(loaded.take_state(), now);
         self.dirty_acks.clear();
         // Loaded oldest first: an id stored twice is remembered as its newest use.
         self.command_order = loaded.commands.iter().map(|c| (c.at, c.id)).collect();
