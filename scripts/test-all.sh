@@ -22,11 +22,20 @@ echo "== building the hub"
 cargo build --workspace --bins
 export WARDPAGE_BIN="$CARGO_TARGET_DIR/debug/wardpage"
 
+# Each run's test output is kept: the hazard log check reads it.
+logs="$root/artifacts/test-logs"
+rm -rf "$logs" && mkdir -p "$logs"
+
 echo "== Rust tests"
-cargo test --workspace
+cargo test --workspace 2>&1 | tee "$logs/rust.log"
 
 if [ -f tests/web/package.json ]; then
   echo "== web client: type-check and browser tests"
-  (cd tests/web && npm ci --no-audit --no-fund --loglevel=error && npm test)
+  (cd tests/web && npm ci --no-audit --no-fund --loglevel=error &&
+    npm test -- --test-reporter-destination=stdout \
+      --test-reporter=tap --test-reporter-destination="$logs/web.tap")
 fi
+
+echo "== hazard log (SAFETY.md) against the tests that ran"
+python3 scripts/check-safety.py --logs "$logs"
 echo "== all tests passed"
