@@ -17,6 +17,7 @@ pub mod hub;
 pub mod login_limits;
 pub mod metrics;
 pub mod news2_config;
+pub mod report;
 pub mod roster;
 pub mod serve;
 pub mod store;

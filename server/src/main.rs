@@ -10,7 +10,7 @@ use wardpage_server::config::Config;
 use wardpage_server::domain::Staff;
 use wardpage_server::roster::{RosterFile, DEMO_PASSWORD, DEMO_ROSTER};
 use wardpage_server::store::audit_chain;
-use wardpage_server::{auth, census, clock, open_store, run_claimed};
+use wardpage_server::{auth, census, clock, open_store, report, run_claimed};
 
 #[derive(Parser)]
 #[command(
@@ -69,6 +69,23 @@ enum Cmd {
     Backup {
         /// The new file to write.
         to: PathBuf,
+    },
+    /// The response figures for tasks raised in a window: CSV files and a
+    /// self-contained HTML page with charts. Runs beside the hub.
+    Report {
+        /// Start, as the hospital's date and time (2026-12-01T20:00) or
+        /// RFC 3339 with an offset.
+        #[arg(long)]
+        from: String,
+        /// End (exclusive), the same way.
+        #[arg(long)]
+        to: String,
+        /// The hospital's IANA time zone (default: this machine's).
+        #[arg(long)]
+        tz: Option<String>,
+        /// Folder to write into (created if missing).
+        #[arg(long, default_value = "wardpage-report")]
+        out: PathBuf,
     },
     /// Check the audit trail.
     Audit {
@@ -353,6 +370,21 @@ async fn main() -> anyhow::Result<()> {
         }
         // Done above, without opening the store (and migrating the file).
         Cmd::Backup { .. } => Ok(()),
+        Cmd::Report { from, to, tz, out } => {
+            let window = report::Window::parse(&from, &to, tz.as_deref())?;
+            let tasks = report::gather(&*store, &window).await?;
+            let figures = report::figures::compute(&tasks, window.to.min(clock::now_ms()));
+            report::write::all(&out, &figures, &window)?;
+            println!(
+                "{} tasks raised from {} to {} ({}); report in {}",
+                figures.tasks,
+                window.local(window.from),
+                window.local(window.to),
+                window.tz_name,
+                out.display()
+            );
+            Ok(())
+        }
         Cmd::Audit {
             action: AuditCmd::Verify,
         } => {
