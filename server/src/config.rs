@@ -108,6 +108,9 @@ pub struct Config {
     pub limits: Limits,
     /// The clinical response to NEWS2 scores; RCP defaults when absent.
     pub news2: crate::news2_config::News2Config,
+    /// The HL7 v2 ADT feed from the patient administration system; off
+    /// unless `hl7.listen` is set.
+    pub hl7: crate::hl7::config::Hl7Config,
 }
 
 /// `[limits]`: every brake the hub puts on one source, one login or one
@@ -360,6 +363,7 @@ impl Default for Config {
             metrics_token: None,
             limits: Limits::default(),
             news2: Default::default(),
+            hl7: Default::default(),
         }
     }
 }
@@ -465,6 +469,7 @@ impl Config {
         }
         self.escalation.to_policies()?;
         self.news2.to_policy()?;
+        self.hl7.validate()?;
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return Err(ConfigError::Invalid(
                 "tls_cert and tls_key go together: give both or neither".into(),

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod conn_limits;
 pub mod domain;
+pub mod hl7;
 pub mod http;
 pub mod hub;
 pub mod login_limits;
@@ -238,6 +239,11 @@ async fn serve(
         connections: tokio_util::task::TaskTracker::new(),
     });
     tokio::spawn(watch_accounts(hub.store.clone(), sessions_tx));
+    if let Some(addr) = hub.config.hl7.listen {
+        let adt = TcpListener::bind(addr).await?;
+        info!(addr = %adt.local_addr()?, "HL7 ADT feed listening (MLLP)");
+        hub.connections.spawn(hl7::serve(adt, hub.clone()));
+    }
     let tls = match (&hub.config.tls_cert, &hub.config.tls_key) {
         (Some(cert), Some(key)) => Some(tls::load(cert, key)?.get_inner()),
         _ => None,

@@ -1,0 +1,280 @@
+//! The HL7 v2 ADT feed: a listener (off unless `[hl7] listen` is set) that
+//! takes admissions (A01), transfers (A02), discharges (A03), updates (A08)
+//! and cancelled admissions (A11) from the patient administration system
+//! over MLLP, applies each as the protocol's own census command through the
+//! writer, acting as the configured feed account, and answers with an ACK
+//! only once the change is committed (`AA`), or with `AE`/`AR` and the
+//! reason when nothing changed.
+//!
+//! A resent message (same sender and control id) applies once: its command
+//! id is derived from them, so the writer answers a resend with the stored
+//! answer, across restarts. A discharge resent after the patient left is
+//! recognised from the listener's memory of recent messages only.
+
+pub mod ack;
+pub mod adt;
+pub mod config;
+mod mllp;
+
+use crate::hub::Hub;
+use adt::{AdtError, Event, Header};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+use tracing::{info, warn, Instrument};
+use wardpage_proto::{Command, CommandId, CommandResult, PatientView, ServerFrame, StaffId};
+
+/// How many recent messages' answers the listener remembers for resends.
+const REMEMBERED: usize = 4_096;
+
+/// Answers to recent messages by (sender, control id).
+#[derive(Default)]
+struct Recent {
+    order: VecDeque<String>,
+    acks: HashMap<String, (ack::Code, String)>,
+}
+
+impl Recent {
+    fn get(&self, key: &str) -> Option<(ack::Code, String)> {
+        self.acks.get(key).cloned()
+    }
+
+    fn put(&mut self, key: String, answer: (ack::Code, String)) {
+        if self.acks.insert(key.clone(), answer).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > REMEMBERED {
+            if let Some(old) = self.order.pop_front() {
+                self.acks.remove(&old);
+            }
+        }
+    }
+}
+
+/// Serves the feed on `listener` until the hub shuts down.
+pub async fn serve(listener: TcpListener, hub: Arc<Hub>) {
+    let recent = Arc::new(Mutex::new(Recent::default()));
+    let mut stop = hub.shutdown.clone();
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.changed() => return,
+            a = listener.accept() => a,
+        };
+        let (socket, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                warn!(error = %e, "HL7 listener: accept failed");
+                continue;
+            }
+        };
+        let (hub, recent) = (hub.clone(), recent.clone());
+        let span = tracing::info_span!("hl7", %peer);
+        hub.connections.clone().spawn(
+            async move {
+                info!("ADT feed connected");
+                mllp::serve(socket, hub.shutdown.clone(), |text| {
+                    answer(&hub, &recent, text)
+                })
+                .await;
+                info!("ADT feed disconnected");
+            }
+            .instrument(span),
+        );
+    }
+}
+
+/// The ACK for one message's text.
+async fn answer(hub: &Hub, recent: &Mutex<Recent>, text: String) -> String {
+    let now = crate::clock::now_ms();
+    let (message, header) = match adt::parse(&text) {
+        Ok(p) => p,
+        Err(e) => return ack::ack(&Header::default(), ack::Code::Reject, &e.to_string(), now),
+    };
+    let key = format!(
+        "{}|{}|{}",
+        header.sender.0, header.sender.1, header.control_id
+    );
+    let remembered = recent.lock().ok().and_then(|r| r.get(&key));
+    let (code, why) = match remembered {
+        Some(a) => a,
+        None => {
+            let span = tracing::info_span!("adt", control_id = %header.control_id, trigger = %header.trigger);
+            let outcome = apply(hub, &message, &header).instrument(span).await;
+            let answer = match outcome {
+                Ok(text) => (ack::Code::Accept, text),
+                Err(AdtError::Reject(why)) => (ack::Code::Reject, why),
+                Err(AdtError::Error(why)) => (ack::Code::Error, why),
+            };
+            info!(code = answer.0.as_str(), reason = %answer.1, control_id = %header.control_id, "ADT message answered");
+            if let Ok(mut r) = recent.lock() {
+                r.put(key, answer.clone());
+            }
+            answer
+        }
+    };
+    ack::ack(&header, code, &why, now)
+}
+
+/// The command id a message's changes are committed under: the same for a
+/// resend, different for every other message.
+fn command_id(h: &Header, step: &str) -> CommandId {
+    let digest = Sha256::digest(
+        format!(
+            "hl7\u{0}{}\u{0}{}\u{0}{}\u{0}{step}",
+            h.sender.0, h.sender.1, h.control_id
+        )
+        .as_bytes(),
+    );
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    CommandId(uuid::Builder::from_random_bytes(bytes).into_uuid())
+}
+
+async fn apply(hub: &Hub, m: &hl7_net::Message, h: &Header) -> Result<String, AdtError> {
+    let config = &hub.config.hl7;
+    let adt = adt::read(m, h, config)?;
+    let actor = feed_account(hub).await?;
+    let located = |what: &str| {
+        adt.location
+            .clone()
+            .ok_or_else(|| AdtError::Error(format!("PV1-3 (ward^room^bed) is needed to {what}")))
+    };
+    let cmd = match adt.event {
+        Event::Admit => {
+            let (ward, bed) = located("admit")?;
+            Command::AdmitPatient {
+                ward,
+                bed,
+                patient: adt.details.clone(),
+            }
+        }
+        Event::Transfer => {
+            let (ward, bed) = located("transfer")?;
+            let p = find(hub, actor, h, &adt.details).await?;
+            Command::TransferPatient {
+                patient: p.id,
+                ward,
+                bed,
+            }
+        }
+        Event::Discharge | Event::CancelAdmit => Command::DischargePatient {
+            patient: find(hub, actor, h, &adt.details).await?.id,
+        },
+        Event::Update => {
+            let p = find(hub, actor, h, &adt.details).await?;
+            let mut details = adt.details.clone();
+            // The PAS does not carry these; keep what the ward wrote.
+            details.consultant = p.details.consultant.clone();
+            details.alerts = p.details.alerts.clone();
+            Command::UpdatePatient {
+                patient: p.id,
+                details,
+            }
+        }
+    };
+    cmd.validate()
+        .map_err(|e| AdtError::Error(format!("{}: {}", e.field, e.problem)))?;
+    match submit(hub, actor, command_id(h, "apply"), cmd).await? {
+        CommandResult::Patient { patient } => Ok(format!(
+            "{} {} in {} bed {}",
+            patient.details.name,
+            match adt.event {
+                Event::Admit => "admitted",
+                Event::Transfer => "transferred",
+                Event::Discharge => "discharged",
+                Event::CancelAdmit => "admission cancelled",
+                Event::Update => "updated",
+            },
+            patient.ward,
+            patient.bed
+        )),
+        _ => Ok("applied".into()),
+    }
+}
+
+/// The feed's account: configured by login, an active admin or coordinator.
+async fn feed_account(hub: &Hub) -> Result<StaffId, AdtError> {
+    let login = &hub.config.hl7.account;
+    match hub.store.staff_by_login(login).await {
+        Ok(Some(s)) if s.active => Ok(s.id),
+        Ok(_) => Err(AdtError::Error(format!(
+            "the feed's account {login:?} does not exist or is disabled"
+        ))),
+        Err(e) => Err(AdtError::Error(format!(
+            "the hub could not read accounts: {e}"
+        ))),
+    }
+}
+
+/// Sends `cmd` through the writer and waits for its committed answer.
+async fn submit(
+    hub: &Hub,
+    actor: StaffId,
+    id: CommandId,
+    cmd: Command,
+) -> Result<CommandResult, AdtError> {
+    let gone = || AdtError::Error("the hub is shutting down; send again".into());
+    let rx = hub
+        .writer
+        .submit(actor, id, cmd, None)
+        .await
+        .map_err(|_| gone())?;
+    let frame = rx.await.map_err(|_| gone())?;
+    match serde_json::from_str::<ServerFrame>(&frame) {
+        Ok(ServerFrame::Ok { result, .. }) => Ok(result),
+        Ok(ServerFrame::Error { code, message, .. }) => {
+            Err(AdtError::Error(format!("{code}: {message}")))
+        }
+        _ => Err(AdtError::Error("the hub gave no answer".into())),
+    }
+}
+
+/// The admitted patient with the message's NHS number (or, lacking one,
+/// its local number).
+async fn find(
+    hub: &Hub,
+    actor: StaffId,
+    h: &Header,
+    d: &wardpage_proto::PatientDetails,
+) -> Result<PatientView, AdtError> {
+    let nhs = d
+        .nhs_number
+        .as_deref()
+        .and_then(|n| wardpage_proto::nhs_number_digits(n).ok());
+    let mut after = None;
+    let mut page = 0u32;
+    loop {
+        page += 1;
+        let read = Command::Patients { ward: None, after };
+        let id = command_id(h, &format!("find {page} {}", uuid::Uuid::new_v4()));
+        let CommandResult::Patients { patients, next } = submit(hub, actor, id, read).await? else {
+            return Err(AdtError::Error("the hub gave no patient list".into()));
+        };
+        let found = patients
+            .into_iter()
+            .find(|p| match (&nhs, &p.details.nhs_number) {
+                (Some(want), Some(have)) => {
+                    wardpage_proto::nhs_number_digits(have).ok().as_ref() == Some(want)
+                }
+                (None, _) => d.local_number.is_some() && p.details.local_number == d.local_number,
+                _ => false,
+            });
+        if let Some(p) = found {
+            return Ok(p);
+        }
+        match next {
+            Some(n) => after = Some(n),
+            None => {
+                return Err(AdtError::Error(format!(
+                    "no admitted patient with {}",
+                    match (&nhs, &d.local_number) {
+                        (Some(n), _) => format!("NHS number {n}"),
+                        (None, Some(l)) => format!("local number {l}"),
+                        _ => "these identifiers".into(),
+                    }
+                )))
+            }
+        }
+    }
+}
