@@ -1,7 +1,7 @@
 //! The hub under test. [`HubProc`] runs the `wardpage` binary as a child
 //! (so the simulator can read its RSS, SIGKILL it and restart it on the same
 //! database file and port); [`SimHub`] also covers an in-process
-//! [`crate::TestHub`] (for CI) and a hub someone else started (a URL).
+//! [`wardpage_tests::TestHub`] (for CI) and a hub someone else started (a URL).
 
 use super::hospital::Hospital;
 use anyhow::{bail, Context};
@@ -24,7 +24,7 @@ pub fn hub_binary() -> anyhow::Result<PathBuf> {
             return Ok(bin);
         }
     }
-    crate::hub::wardpage_bin()
+    wardpage_tests::hub::wardpage_bin()
 }
 
 /// The hub's protective limits, lifted for load runs: a simulated hospital
@@ -214,7 +214,7 @@ pub enum SimHub {
         _dir: Option<tempfile::TempDir>,
     },
     /// A hub inside this process (no binary needed; used by CI).
-    InProcess(Box<crate::TestHub>),
+    InProcess(Box<wardpage_tests::TestHub>),
     /// A hub started by someone else; the hospital must already be loaded.
     External(String),
 }
@@ -272,7 +272,7 @@ impl SimHub {
                 })
             }
             HubChoice::InProcess => {
-                let hub = crate::TestHub::start_with(lift_limits).await?;
+                let hub = wardpage_tests::TestHub::start_with(lift_limits).await?;
                 hospital.import_in_process(&hub, password).await?;
                 Ok(SimHub::InProcess(Box::new(hub)))
             }
@@ -342,8 +342,8 @@ impl SimHub {
 pub async fn wait_for_roster(base: &str, login: &str, password: &str) -> anyhow::Result<String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        if let Ok(token) = crate::client::login(base, login, password).await {
-            if let Ok(c) = crate::Client::connect(base, &token, 0).await {
+        if let Ok(token) = wardpage_tests::client::login(base, login, password).await {
+            if let Ok(c) = wardpage_tests::Client::connect(base, &token, 0).await {
                 let on = c.me.shift.is_some();
                 c.close().await;
                 if on {

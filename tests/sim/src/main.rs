@@ -7,15 +7,15 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use wardpage_tests::sim::fleet::{self, FleetParams};
-use wardpage_tests::sim::hubctl::{HubChoice, SimHub};
-use wardpage_tests::sim::load::{self, LoadParams};
-use wardpage_tests::sim::mqtt::{self, CompareParams};
-use wardpage_tests::sim::news2::{self, News2Params};
-use wardpage_tests::sim::night;
-use wardpage_tests::sim::plan::{NightParams, NightPlan};
-use wardpage_tests::sim::report::RunReport;
-use wardpage_tests::sim::SIM_PASSWORD;
+use wardpage_sim::fleet::{self, FleetParams};
+use wardpage_sim::hubctl::{HubChoice, SimHub};
+use wardpage_sim::load::{self, LoadParams};
+use wardpage_sim::mqtt::{self, CompareParams};
+use wardpage_sim::news2::{self, News2Params};
+use wardpage_sim::night;
+use wardpage_sim::plan::{NightParams, NightPlan};
+use wardpage_sim::report::RunReport;
+use wardpage_sim::SIM_PASSWORD;
 
 #[derive(Parser)]
 #[command(

@@ -94,8 +94,8 @@ impl Rig {
                 let base = base.clone();
                 let pw = password.to_owned();
                 set.spawn(async move {
-                    let n = crate::client::login(&base, &format!("n{k}"), &pw).await?;
-                    let d = crate::client::login(&base, &format!("d{k}"), &pw).await?;
+                    let n = wardpage_tests::client::login(&base, &format!("n{k}"), &pw).await?;
+                    let d = wardpage_tests::client::login(&base, &format!("d{k}"), &pw).await?;
                     anyhow::Ok((k, n, d))
                 });
             }

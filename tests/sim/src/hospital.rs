@@ -254,7 +254,7 @@ impl Hospital {
     /// uses (`RosterFile::import` on the hub's store).
     pub async fn import_in_process(
         &self,
-        hub: &crate::TestHub,
+        hub: &wardpage_tests::TestHub,
         password: &str,
     ) -> anyhow::Result<()> {
         let roster = wardpage_server::roster::RosterFile::parse(&self.to_toml())?;
