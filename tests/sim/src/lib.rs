@@ -24,9 +24,12 @@
 //! - [`news2`]: observation sets at a paced rate beside raises: set to
 //!   review offered against raise to candidate in the same run;
 //! - [`fleet`]: `idle` and `storm` (tens of thousands of connections);
+//! - [`escalation`]: how late escalations fire on many staggered
+//!   deadlines, optionally across a SIGKILL and restart;
 //! - [`mqtt`]: the same fan-out through Mosquitto, for comparison.
 
 pub mod episodes;
+pub mod escalation;
 pub mod fleet;
 pub mod hospital;
 pub mod hubctl;
