@@ -11,7 +11,7 @@
 //! escalation time against the due time (how late the hub's timer fired)
 //! and the arrival at the coordinator against it (what a person sees).
 
-use super::hospital::{Hospital, StaffSpec};
+use super::hospital::{site_coordinator, Hospital};
 use super::hubctl::{HubChoice, SimHub};
 use super::ledger::{self, AckedRaise};
 use super::load::Rig;
@@ -31,7 +31,7 @@ use wardpage_server::clock::now_ms;
 use wardpage_tests::story::needs_role;
 use wardpage_tests::Client;
 
-/// The coordinator's login in this scenario's hospital.
+/// The coordinator's login (see [`site_coordinator`]).
 const COORDINATOR: &str = "coord";
 /// Events between the coordinator's cumulative acks.
 const ACK_EVERY: u64 = 1000;
@@ -74,13 +74,8 @@ impl EscalationParams {
 /// The pairs hospital and a site coordinator covering every ward.
 fn hospital(pairs: usize) -> Hospital {
     let mut h = Hospital::pairs(pairs);
-    h.staff.push(StaffSpec {
-        login: COORDINATOR.into(),
-        name: "Site Coordinator".into(),
-        role: Role::Coordinator,
-        skills: vec![],
-        wards: h.wards.iter().map(|w| w.id.clone()).collect(),
-    });
+    let coord = site_coordinator(&h.wards);
+    h.staff.push(coord);
     h
 }
 

@@ -8,21 +8,26 @@
 //! them all at once and times how long until every handheld has resumed
 //! (welcomed and replayed up to the top of its stream), checking that
 //! nothing was lost.
+//!
+//! [`device`](mod@device) is one handheld; this module ramps the fleet up,
+//! drives the storm and folds the outcome into a report.
+
+mod device;
 
 use super::hubctl::{rss_kib, HubChoice};
-use super::ledger::{self, AckedRaise, DeviceLog};
+use super::ledger::{self, AckedRaise};
 use super::link::{self, Incoming, StreamState};
 use super::load::Rig;
 use super::report::RunReport;
 use super::stats::{self, Live, Samples};
+use device::{device, Device, DeviceOut, Phase};
 use futures_util::{SinkExt, StreamExt};
-use rand::{Rng, SeedableRng};
 use serde::Serialize;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -39,181 +44,6 @@ pub struct FleetParams {
     /// Connections opened at once while ramping up.
     pub ramp_concurrency: usize,
     pub seed: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Hold,
-    Drop,
-    Reconnect,
-    Stop,
-}
-
-struct Device {
-    addr: SocketAddr,
-    src: usize,
-    token: Arc<str>,
-    /// Index of the user's expected stream top.
-    user: usize,
-}
-
-struct DeviceOut {
-    log: DeviceLog,
-    resume: Option<Duration>,
-}
-
-async fn connect_retrying(
-    d: &Device,
-    cursor: u64,
-    rng: &mut rand_chacha::ChaCha8Rng,
-    live: &Live,
-) -> anyhow::Result<(link::Ws, link::Welcome)> {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let mut backoff = 100u64;
-    loop {
-        match link::connect(d.addr, Some(link::source_ip(d.src)), &d.token, cursor).await {
-            Ok(v) => return Ok(v),
-            Err(e) if Instant::now() > deadline => return Err(e),
-            Err(_) => {
-                live.errors.fetch_add(1, Relaxed);
-                // Jittered exponential backoff, as the handheld app does.
-                let jitter = rng.gen_range(0..=backoff);
-                tokio::time::sleep(Duration::from_millis(backoff / 2 + jitter)).await;
-                backoff = (backoff * 2).min(2000);
-            }
-        }
-    }
-}
-
-/// Reads until the phase changes or (when `until` is set) the cursor
-/// reaches it. Returns false if the socket failed.
-async fn read_until(
-    ws: &mut link::Ws,
-    st: &mut StreamState,
-    log: &mut DeviceLog,
-    phase: &mut watch::Receiver<Phase>,
-    current: Phase,
-    until: Option<&AtomicU64>,
-) -> bool {
-    loop {
-        if let Some(top) = until {
-            if st.cursor >= top.load(Relaxed) {
-                return true;
-            }
-        }
-        tokio::select! {
-            changed = phase.changed() => {
-                if changed.is_err() || *phase.borrow() != current { return true; }
-            }
-            msg = ws.next() => match msg {
-                Some(Ok(Message::Text(t))) => {
-                    match st.file(t.as_str()) {
-                        Ok(Incoming::Event { task: Some(task), .. }) => { log.tasks.insert(task); }
-                        Ok(_) => {}
-                        Err(_) => return false,
-                    }
-                }
-                Some(Ok(_)) => {}
-                _ => return false,
-            }
-        }
-    }
-}
-
-async fn device(
-    d: Device,
-    mut phase: watch::Receiver<Phase>,
-    tops: Arc<Vec<AtomicU64>>,
-    ramp: Arc<Semaphore>,
-    live: Arc<Live>,
-    seed: u64,
-) -> DeviceOut {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ d.src as u64);
-    let mut out = DeviceOut {
-        log: DeviceLog::default(),
-        resume: None,
-    };
-    let mut st = StreamState::default();
-    let permit = ramp.acquire().await;
-    let (mut ws, w) = match connect_retrying(&d, 0, &mut rng, &live).await {
-        Ok(v) => v,
-        Err(e) => {
-            out.log.failure = Some(format!("first connect: {e}"));
-            return out;
-        }
-    };
-    drop(permit);
-    out.log.staff = Some(w.me);
-    live.connections.fetch_add(1, Relaxed);
-    let mut ok = read_until(
-        &mut ws,
-        &mut st,
-        &mut out.log,
-        &mut phase,
-        Phase::Hold,
-        None,
-    )
-    .await;
-    if *phase.borrow() == Phase::Drop {
-        // The access point reboots: every socket goes at once.
-        drop(ws);
-        live.connections.fetch_sub(1, Relaxed);
-        while *phase.borrow() == Phase::Drop {
-            if phase.changed().await.is_err() {
-                break;
-            }
-        }
-        if *phase.borrow() != Phase::Reconnect {
-            return out;
-        }
-        let t = Instant::now();
-        ws = match connect_retrying(&d, st.cursor, &mut rng, &live).await {
-            Ok((ws, _)) => ws,
-            Err(e) => {
-                out.log.failure = Some(format!("reconnect: {e}"));
-                return out;
-            }
-        };
-        live.connections.fetch_add(1, Relaxed);
-        live.reconnects.fetch_add(1, Relaxed);
-        ok = read_until(
-            &mut ws,
-            &mut st,
-            &mut out.log,
-            &mut phase,
-            Phase::Reconnect,
-            Some(&tops[d.user]),
-        )
-        .await;
-        if ok && st.cursor >= tops[d.user].load(Relaxed) {
-            out.resume = Some(t.elapsed());
-            live.delivered.fetch_add(1, Relaxed);
-        }
-        ok = ok
-            && read_until(
-                &mut ws,
-                &mut st,
-                &mut out.log,
-                &mut phase,
-                Phase::Reconnect,
-                None,
-            )
-            .await;
-    }
-    let _ = ok;
-    out.log.resumed = st.cursor >= tops[d.user].load(Relaxed);
-    if !out.log.resumed {
-        out.log.failure = Some(format!(
-            "stream at {} of {}",
-            st.cursor,
-            tops[d.user].load(Relaxed)
-        ));
-    }
-    out.log.duplicates = st.duplicates;
-    out.log.gaps = st.gaps;
-    let _ = ws.close(None).await;
-    live.connections.fetch_sub(1, Relaxed);
-    out
 }
 
 /// Raises `n` cannulas on each pair's ward from a short-lived extra
@@ -278,113 +108,26 @@ pub async fn run(
         report.notes.push(format!("simulator open-file limit {n}"));
     }
     let rig = Rig::start(choice, p.pairs, password, None).await?;
-    let pid = rig.hub.proc().map(|h| h.pid);
     let users = rig.pairs.len() * 2;
     let tops: Arc<Vec<AtomicU64>> = Arc::new((0..users).map(|_| AtomicU64::new(0)).collect());
     // Let the hub finish the logins' work before the baseline.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss0 = pid.and_then(rss_kib);
-    let sim0 = rss_kib(std::process::id());
+    let baseline = Memory::now(&rig);
     let live = Arc::new(Live::default());
     let bar = stats::progress(report.scenario.as_str());
     let timeline =
         stats::Timeline::start(live.clone(), Duration::from_millis(250), Some(bar.clone()));
     let (phase_tx, phase_rx) = watch::channel(Phase::Hold);
-    let ramp = Arc::new(Semaphore::new(p.ramp_concurrency.max(1)));
     let t_ramp = Instant::now();
-    let mut handles = Vec::with_capacity(p.connections);
-    for j in 0..p.connections {
-        let user = j % users;
-        let (ntok, dtok, _) = &rig.pairs[user / 2];
-        let token: Arc<str> = Arc::from(if user % 2 == 0 {
-            ntok.as_str()
-        } else {
-            dtok.as_str()
-        });
-        let d = Device {
-            addr: rig.addr,
-            src: j,
-            token,
-            user,
-        };
-        handles.push(tokio::spawn(device(
-            d,
-            phase_rx.clone(),
-            tops.clone(),
-            ramp.clone(),
-            live.clone(),
-            p.seed,
-        )));
-    }
-    // Wait for the ramp to finish.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while (live.connections.load(Relaxed) as usize) < p.connections && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let ramp_s = t_ramp.elapsed().as_secs_f64();
-    let connected = live.connections.load(Relaxed);
-    report
-        .figures
-        .insert("connections open".into(), connected as f64);
-    report.figures.insert("ramp up (s)".into(), ramp_s);
-    report.figures.insert(
-        "connections per second while ramping".into(),
-        connected as f64 / ramp_s,
-    );
+    let handles = spawn_devices(&rig, &p, &tops, &live, phase_rx);
+    let connected = ramp_up(&live, &p, t_ramp, &mut report).await;
     tokio::time::sleep(Duration::from_secs_f64(p.settle_secs)).await;
-    if let (Some(a), Some(b)) = (rss0, pid.and_then(rss_kib)) {
-        report
-            .figures
-            .insert("hub RSS before (MiB)".into(), a as f64 / 1024.0);
-        report
-            .figures
-            .insert("hub RSS with connections (MiB)".into(), b as f64 / 1024.0);
-        report.figures.insert(
-            "hub KiB per connection".into(),
-            (b.saturating_sub(a)) as f64 / connected.max(1) as f64,
-        );
-    }
-    if let (Some(a), Some(b)) = (sim0, rss_kib(std::process::id())) {
-        report.figures.insert(
-            "simulator KiB per connection".into(),
-            (b.saturating_sub(a)) as f64 / connected.max(1) as f64,
-        );
-    }
-    let mut acked = Vec::new();
-    if storm {
-        let before = raise_per_pair(&rig, p.raises_before).await?;
-        // Let the live events reach everyone, then drop them all at once.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        phase_tx.send_replace(Phase::Drop);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while live.connections.load(Relaxed) > 0 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        // Give the hub a moment to notice the closed sockets.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let during_start = Instant::now();
-        let during = raise_per_pair(&rig, p.raises_during).await?;
-        report.figures.insert(
-            "raises while everyone was away (s)".into(),
-            during_start.elapsed().as_secs_f64(),
-        );
-        for (k, _) in before.iter().chain(during.iter()) {
-            tops[2 * k].fetch_add(1, Relaxed);
-            tops[2 * k + 1].fetch_add(1, Relaxed);
-        }
-        acked.extend(before.into_iter().chain(during).map(|(_, a)| a));
-        // Everyone comes back at once.
-        let storm_t = Instant::now();
-        phase_tx.send_replace(Phase::Reconnect);
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while (live.delivered.load(Relaxed) as usize) < p.connections && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        report.figures.insert(
-            "storm: all resumed after (s)".into(),
-            storm_t.elapsed().as_secs_f64(),
-        );
-    }
+    baseline.per_connection(&Memory::now(&rig), connected, &mut report);
+    let acked = if storm {
+        drop_and_reconnect(&rig, &p, &tops, &live, &phase_tx, &mut report).await?
+    } else {
+        Vec::new()
+    };
     phase_tx.send_replace(Phase::Stop);
     let mut logs = Vec::new();
     let mut resume = Samples::default();
@@ -406,25 +149,170 @@ pub async fn run(
         live.errors.load(Relaxed) as f64,
     );
     if storm {
-        report.histogram = resume.histogram();
-        if let Some(r) = resume.percentiles() {
-            report
-                .figures
-                .insert("storm: resume p50 (s)".into(), r.p50 / 1000.0);
-            report
-                .figures
-                .insert("storm: resume p99 (s)".into(), r.p99 / 1000.0);
-            report
-                .figures
-                .insert("storm: resume max (s)".into(), r.max / 1000.0);
-        }
-        report
-            .figures
-            .insert("storm: handhelds resumed".into(), resume.us.len() as f64);
-        report.histogram_title =
-            "Per-handheld resume time after the storm (reconnect to caught up)".into();
-        report.delivered_label = "handhelds resumed/s".into();
+        storm_figures(&mut report, resume);
     }
     rig.hub.stop().await?;
     Ok(report)
+}
+
+/// `p.connections` devices shared round-robin over the pairs' nurses and
+/// doctors, each from its own source address, ramping up
+/// `p.ramp_concurrency` at a time.
+fn spawn_devices(
+    rig: &Rig,
+    p: &FleetParams,
+    tops: &Arc<Vec<AtomicU64>>,
+    live: &Arc<Live>,
+    phase_rx: watch::Receiver<Phase>,
+) -> Vec<JoinHandle<DeviceOut>> {
+    let users = rig.pairs.len() * 2;
+    let ramp = Arc::new(Semaphore::new(p.ramp_concurrency.max(1)));
+    (0..p.connections)
+        .map(|j| {
+            let user = j % users;
+            let (ntok, dtok, _) = &rig.pairs[user / 2];
+            let token: Arc<str> = Arc::from(if user % 2 == 0 {
+                ntok.as_str()
+            } else {
+                dtok.as_str()
+            });
+            let d = Device {
+                addr: rig.addr,
+                src: j,
+                token,
+                user,
+            };
+            tokio::spawn(device(
+                d,
+                phase_rx.clone(),
+                tops.clone(),
+                ramp.clone(),
+                live.clone(),
+                p.seed,
+            ))
+        })
+        .collect()
+}
+
+/// Waits (up to 300 s) until every device is connected; notes the ramp's
+/// figures and returns how many connected.
+async fn ramp_up(live: &Live, p: &FleetParams, t_ramp: Instant, report: &mut RunReport) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while (live.connections.load(Relaxed) as usize) < p.connections && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ramp_s = t_ramp.elapsed().as_secs_f64();
+    let connected = live.connections.load(Relaxed);
+    report
+        .figures
+        .insert("connections open".into(), connected as f64);
+    report.figures.insert("ramp up (s)".into(), ramp_s);
+    report.figures.insert(
+        "connections per second while ramping".into(),
+        connected as f64 / ramp_s,
+    );
+    connected
+}
+
+/// Resident memory of the hub (when it is our child) and the simulator.
+struct Memory {
+    hub_kib: Option<u64>,
+    sim_kib: Option<u64>,
+}
+
+impl Memory {
+    fn now(rig: &Rig) -> Memory {
+        Memory {
+            hub_kib: rig.hub.proc().and_then(|h| rss_kib(h.pid)),
+            sim_kib: rss_kib(std::process::id()),
+        }
+    }
+
+    /// Memory per connection from this baseline to `with` connections open.
+    fn per_connection(&self, with: &Memory, connected: i64, report: &mut RunReport) {
+        let per = |a: u64, b: u64| (b.saturating_sub(a)) as f64 / connected.max(1) as f64;
+        if let (Some(a), Some(b)) = (self.hub_kib, with.hub_kib) {
+            report
+                .figures
+                .insert("hub RSS before (MiB)".into(), a as f64 / 1024.0);
+            report
+                .figures
+                .insert("hub RSS with connections (MiB)".into(), b as f64 / 1024.0);
+            report
+                .figures
+                .insert("hub KiB per connection".into(), per(a, b));
+        }
+        if let (Some(a), Some(b)) = (self.sim_kib, with.sim_kib) {
+            report
+                .figures
+                .insert("simulator KiB per connection".into(), per(a, b));
+        }
+    }
+}
+
+/// The storm: raise, drop every connection at once, raise more while they
+/// are gone, then bring everyone back at once and time until all resumed.
+/// Returns every acknowledged raise.
+async fn drop_and_reconnect(
+    rig: &Rig,
+    p: &FleetParams,
+    tops: &[AtomicU64],
+    live: &Live,
+    phase_tx: &watch::Sender<Phase>,
+    report: &mut RunReport,
+) -> anyhow::Result<Vec<AckedRaise>> {
+    let before = raise_per_pair(rig, p.raises_before).await?;
+    // Let the live events reach everyone, then drop them all at once.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    phase_tx.send_replace(Phase::Drop);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while live.connections.load(Relaxed) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Give the hub a moment to notice the closed sockets.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let during_start = Instant::now();
+    let during = raise_per_pair(rig, p.raises_during).await?;
+    report.figures.insert(
+        "raises while everyone was away (s)".into(),
+        during_start.elapsed().as_secs_f64(),
+    );
+    for (k, _) in before.iter().chain(during.iter()) {
+        tops[2 * k].fetch_add(1, Relaxed);
+        tops[2 * k + 1].fetch_add(1, Relaxed);
+    }
+    // Everyone comes back at once.
+    let storm_t = Instant::now();
+    phase_tx.send_replace(Phase::Reconnect);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while (live.delivered.load(Relaxed) as usize) < p.connections && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    report.figures.insert(
+        "storm: all resumed after (s)".into(),
+        storm_t.elapsed().as_secs_f64(),
+    );
+    Ok(before.into_iter().chain(during).map(|(_, a)| a).collect())
+}
+
+/// The per-handheld resume times after the storm.
+fn storm_figures(report: &mut RunReport, mut resume: Samples) {
+    report.histogram = resume.histogram();
+    if let Some(r) = resume.percentiles() {
+        report
+            .figures
+            .insert("storm: resume p50 (s)".into(), r.p50 / 1000.0);
+        report
+            .figures
+            .insert("storm: resume p99 (s)".into(), r.p99 / 1000.0);
+        report
+            .figures
+            .insert("storm: resume max (s)".into(), r.max / 1000.0);
+    }
+    report
+        .figures
+        .insert("storm: handhelds resumed".into(), resume.us.len() as f64);
+    report.histogram_title =
+        "Per-handheld resume time after the storm (reconnect to caught up)".into();
+    report.delivered_label = "handhelds resumed/s".into();
 }
