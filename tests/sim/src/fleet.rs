@@ -171,7 +171,7 @@ fn spawn_devices(
         .map(|j| {
             let user = j % users;
             let (ntok, dtok, _) = &rig.pairs[user / 2];
-            let token: Arc<str> = Arc::from(if user % 2 == 0 {
+            let token: Arc<str> = Arc::from(if user.is_multiple_of(2) {
                 ntok.as_str()
             } else {
                 dtok.as_str()
