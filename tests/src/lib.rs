@@ -6,7 +6,6 @@
 pub mod client;
 pub mod hub;
 pub mod pg;
-pub mod sim;
 pub mod sources;
 pub mod story;
 

@@ -5,10 +5,10 @@
 //! if any stream had a gap, or if a NEWS2 set that called for a review did
 //! not land on the patient's one open review.
 
-use wardpage_tests::sim::hubctl::{HubChoice, SimHub};
-use wardpage_tests::sim::night;
-use wardpage_tests::sim::plan::{NightParams, NightPlan};
-use wardpage_tests::sim::SIM_PASSWORD;
+use wardpage_sim::hubctl::{HubChoice, SimHub};
+use wardpage_sim::night;
+use wardpage_sim::plan::{NightParams, NightPlan};
+use wardpage_sim::SIM_PASSWORD;
 
 fn short_night(seed: u64) -> NightPlan {
     let mut p = NightParams::new(seed);

@@ -39,105 +39,129 @@ fn ward_range(wards: &[WardSpec], from: usize, n: usize) -> Vec<String> {
         .collect()
 }
 
-impl Hospital {
-    /// A site of about `beds` beds in wards of 25, with a night team of
-    /// about `handhelds` people: one nurse per two wards (ward-based), and
-    /// doctors, nurse practitioners, phlebotomists and a coordinator
-    /// covering blocks of wards, after the Hospital at Night model.
-    pub fn night(beds: u32, handhelds: usize) -> Hospital {
-        let nwards = beds.div_ceil(25).max(2) as usize;
-        let wards: Vec<WardSpec> = (0..nwards)
-            .map(|i| WardSpec {
-                id: format!("w{}", i + 1),
-                name: format!("Ward {}", i + 1),
-                beds: 25,
-            })
-            .collect();
-        let handhelds = handhelds.max(8);
-        // Roughly 60% nurses, 40% the cross-cover team.
-        let nurses = (handhelds * 3 / 5).max(2);
-        let team = handhelds - nurses;
-        let mut staff = Vec::new();
-        let per_nurse = nwards.div_ceil(nurses);
-        for i in 0..nurses {
-            staff.push(StaffSpec {
-                login: format!("nurse{}", i + 1),
-                name: format!("Nurse {}", i + 1),
-                role: if i % 5 == 0 {
-                    Role::NurseInCharge
-                } else {
-                    Role::Nurse
-                },
-                skills: vec![],
-                wards: ward_range(&wards, i * per_nurse, per_nurse),
-            });
-        }
-        // The cross-cover team, cycling through grades; each covers a block.
-        // A registrar early in the cycle, so even a small team can take a
-        // NEWS2 emergency review, and critical care outreach in a full one.
-        let grades: [(Role, &[Skill], &str); 7] = [
-            (
-                Role::Fy1,
-                &[Skill::Cannulation, Skill::Bloods, Skill::Ecg],
-                "fy1",
-            ),
-            (
-                Role::Sho,
-                &[Skill::Cannulation, Skill::Prescribing, Skill::Ecg],
-                "sho",
-            ),
-            (Role::Registrar, &[Skill::Prescribing, Skill::Ecg], "reg"),
-            (
-                Role::NursePractitioner,
-                &[
-                    Skill::Cannulation,
-                    Skill::Bloods,
-                    Skill::IvDrugs,
-                    Skill::Prescribing,
-                    Skill::Catheterisation,
-                ],
-                "np",
-            ),
-            (
-                Role::Phlebotomist,
-                &[Skill::Bloods, Skill::BloodCultures],
-                "phleb",
-            ),
-            (
-                Role::Fy1,
-                &[Skill::Cannulation, Skill::Bloods, Skill::BloodCultures],
-                "fy1b",
-            ),
-            (Role::CriticalCareOutreach, &[Skill::Cannulation], "ccot"),
-        ];
-        let others = team.saturating_sub(1).max(1);
-        for i in 0..others {
-            let (role, skills, tag) = grades[i % grades.len()];
+/// The cross-cover team's grades, cycled through: (role, skills, login
+/// tag). A registrar early in the cycle, so even a small team can take a
+/// NEWS2 emergency review, and critical care outreach in a full one.
+const GRADES: [(Role, &[Skill], &str); 7] = [
+    (
+        Role::Fy1,
+        &[Skill::Cannulation, Skill::Bloods, Skill::Ecg],
+        "fy1",
+    ),
+    (
+        Role::Sho,
+        &[Skill::Cannulation, Skill::Prescribing, Skill::Ecg],
+        "sho",
+    ),
+    (Role::Registrar, &[Skill::Prescribing, Skill::Ecg], "reg"),
+    (
+        Role::NursePractitioner,
+        &[
+            Skill::Cannulation,
+            Skill::Bloods,
+            Skill::IvDrugs,
+            Skill::Prescribing,
+            Skill::Catheterisation,
+        ],
+        "np",
+    ),
+    (
+        Role::Phlebotomist,
+        &[Skill::Bloods, Skill::BloodCultures],
+        "phleb",
+    ),
+    (
+        Role::Fy1,
+        &[Skill::Cannulation, Skill::Bloods, Skill::BloodCultures],
+        "fy1b",
+    ),
+    (Role::CriticalCareOutreach, &[Skill::Cannulation], "ccot"),
+];
+
+/// The site coordinator, `coord`, on shift across every ward: sees every
+/// task and every escalation.
+pub fn site_coordinator(wards: &[WardSpec]) -> StaffSpec {
+    StaffSpec {
+        login: "coord".into(),
+        name: "Site Coordinator".into(),
+        role: Role::Coordinator,
+        skills: vec![],
+        wards: wards.iter().map(|w| w.id.clone()).collect(),
+    }
+}
+
+/// Wards of 25 beds, enough for about `beds` and at least two.
+fn night_wards(beds: u32) -> Vec<WardSpec> {
+    let nwards = beds.div_ceil(25).max(2) as usize;
+    (0..nwards)
+        .map(|i| WardSpec {
+            id: format!("w{}", i + 1),
+            name: format!("Ward {}", i + 1),
+            beds: 25,
+        })
+        .collect()
+}
+
+/// `n` ward-based nurses sharing the wards, every fifth in charge.
+fn night_nurses(wards: &[WardSpec], n: usize) -> Vec<StaffSpec> {
+    let per_nurse = wards.len().div_ceil(n);
+    (0..n)
+        .map(|i| StaffSpec {
+            login: format!("nurse{}", i + 1),
+            name: format!("Nurse {}", i + 1),
+            role: if i % 5 == 0 {
+                Role::NurseInCharge
+            } else {
+                Role::Nurse
+            },
+            skills: vec![],
+            wards: ward_range(wards, i * per_nurse, per_nurse),
+        })
+        .collect()
+}
+
+/// `n` of the cross-cover team, cycling through [`GRADES`]; each covers
+/// a block of wards.
+fn cross_cover(wards: &[WardSpec], n: usize) -> Vec<StaffSpec> {
+    let nwards = wards.len();
+    (0..n)
+        .map(|i| {
+            let (role, skills, tag) = GRADES[i % GRADES.len()];
             // Registrars and outreach cover the whole site; the others half of it.
             let span = if matches!(role, Role::Registrar | Role::CriticalCareOutreach) {
                 nwards
             } else {
                 nwards.div_ceil(2)
             };
-            staff.push(StaffSpec {
+            StaffSpec {
                 login: format!("{tag}.{}", i + 1),
                 name: format!("{} {}", role.as_str(), i + 1),
                 role,
                 skills: skills.to_vec(),
                 wards: ward_range(
-                    &wards,
-                    (i / grades.len()) * span + (i % 2) * nwards / 2,
+                    wards,
+                    (i / GRADES.len()) * span + (i % 2) * nwards / 2,
                     span,
                 ),
-            });
-        }
-        staff.push(StaffSpec {
-            login: "coord".into(),
-            name: "Site Coordinator".into(),
-            role: Role::Coordinator,
-            skills: vec![],
-            wards: wards.iter().map(|w| w.id.clone()).collect(),
-        });
+            }
+        })
+        .collect()
+}
+
+impl Hospital {
+    /// A site of about `beds` beds in wards of 25, with a night team of
+    /// about `handhelds` people: one nurse per two wards (ward-based), and
+    /// doctors, nurse practitioners, phlebotomists and a coordinator
+    /// covering blocks of wards, after the Hospital at Night model.
+    pub fn night(beds: u32, handhelds: usize) -> Hospital {
+        let wards = night_wards(beds);
+        let handhelds = handhelds.max(8);
+        // Roughly 60% nurses, 40% the cross-cover team.
+        let nurses = (handhelds * 3 / 5).max(2);
+        let team = handhelds - nurses;
+        let mut staff = night_nurses(&wards, nurses);
+        staff.extend(cross_cover(&wards, team.saturating_sub(1).max(1)));
+        staff.push(site_coordinator(&wards));
         Hospital { wards, staff }
     }
 
@@ -254,7 +278,7 @@ impl Hospital {
     /// uses (`RosterFile::import` on the hub's store).
     pub async fn import_in_process(
         &self,
-        hub: &crate::TestHub,
+        hub: &wardpage_tests::TestHub,
         password: &str,
     ) -> anyhow::Result<()> {
         let roster = wardpage_server::roster::RosterFile::parse(&self.to_toml())?;

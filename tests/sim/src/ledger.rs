@@ -64,6 +64,10 @@ pub struct InvariantReport {
     /// review, or another task while the patient's review was open, or a
     /// patient with two open reviews.
     pub review_episodes_broken: u64,
+    /// Acknowledged tasks whose escalation step never fired (`escalation`).
+    pub escalations_missing: u64,
+    /// Escalation steps that fired twice for one task (`escalation`).
+    pub escalations_twice: u64,
     pub examples: Vec<String>,
     pub ok: bool,
 }
@@ -94,6 +98,18 @@ impl InvariantReport {
             f.push(format!(
                 "{} broken review episodes (of {} triggering sets)",
                 self.review_episodes_broken, self.triggering_sets
+            ));
+        }
+        if self.escalations_missing > 0 {
+            f.push(format!(
+                "{} escalations never fired",
+                self.escalations_missing
+            ));
+        }
+        if self.escalations_twice > 0 {
+            f.push(format!(
+                "{} escalations fired twice",
+                self.escalations_twice
             ));
         }
         if self.devices_not_resumed > 0 {
@@ -188,6 +204,33 @@ pub fn check_snapshot(
     r.ok = r.failures().is_empty();
 }
 
+/// Adds the escalation check: the measured step fired for every
+/// acknowledged task (`fired`), and never twice for one (`twice`).
+pub fn check_escalations(
+    r: &mut InvariantReport,
+    raises: &[AckedRaise],
+    fired: &HashSet<TaskId>,
+    twice: &[TaskId],
+) {
+    for raise in raises {
+        if !fired.contains(&raise.task) {
+            r.escalations_missing += 1;
+            if r.examples.len() < 10 {
+                r.examples
+                    .push(format!("task {} never escalated", raise.task));
+            }
+        }
+    }
+    for task in twice {
+        r.escalations_twice += 1;
+        if r.examples.len() < 10 {
+            r.examples
+                .push(format!("task {task} escalated twice at the same step"));
+        }
+    }
+    r.ok = r.failures().is_empty();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +276,23 @@ mod tests {
         check_snapshot(&mut r, &raises, &HashSet::new(), &HashSet::new());
         assert!(!r.ok);
         assert_eq!(r.tasks_missing_after_restart, 1);
+    }
+
+    #[test]
+    fn an_escalation_missing_or_fired_twice_is_reported() {
+        let (t1, t2) = (TaskId::new_random(), TaskId::new_random());
+        let raises: Vec<AckedRaise> = [t1, t2]
+            .into_iter()
+            .map(|task| AckedRaise {
+                task,
+                candidates: vec![],
+            })
+            .collect();
+        let mut r = check(&raises, &[]);
+        check_escalations(&mut r, &raises, &HashSet::from([t1, t2]), &[]);
+        assert!(r.ok);
+        check_escalations(&mut r, &raises, &HashSet::from([t1]), &[t1]);
+        assert!(!r.ok);
+        assert_eq!((r.escalations_missing, r.escalations_twice), (1, 1));
     }
 }

@@ -1,5 +1,5 @@
 //! A lean protocol v1 connection for the scale scenarios, where the shared
-//! [`crate::Client`] does not fit: it binds a chosen source address
+//! [`wardpage_tests::Client`] does not fit: it binds a chosen source address
 //! (127.0.0.N) so tens of thousands of sockets never run out of ephemeral
 //! ports, uses small WebSocket buffers so 19,000 of them fit in one process,
 //! and parses only the fields the simulator needs. It keeps the client's

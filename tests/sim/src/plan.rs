@@ -166,146 +166,196 @@ fn requirement_for(category: Category, priority: Priority) -> Requirement {
     }
 }
 
+/// What a nurse raises when it is not urgent (urgent ones are medical
+/// reviews), weighted by repetition.
+const NURSE_CATEGORIES: [Category; 13] = [
+    Category::Cannula,
+    Category::Cannula,
+    Category::Cannula,
+    Category::Bloods,
+    Category::Bloods,
+    Category::MedicalReview,
+    Category::MedicalReview,
+    Category::DrugChart,
+    Category::Fluids,
+    Category::Ecg,
+    Category::Catheter,
+    Category::BloodCultures,
+    Category::IvDrugs,
+];
+
+/// What a doctor asks someone else to do.
+const DOCTOR_CATEGORIES: [Category; 4] = [
+    Category::Bloods,
+    Category::BloodCultures,
+    Category::Ecg,
+    Category::Cannula,
+];
+
+/// Who raises: the ward-based staff (nurses) and the doctors who hand work
+/// on, as indexes into the hospital's staff.
+struct Raisers {
+    nurses: Vec<usize>,
+    doctors: Vec<usize>,
+}
+
+impl Raisers {
+    fn of(hospital: &Hospital) -> Raisers {
+        let staff = &hospital.staff;
+        Raisers {
+            nurses: (0..staff.len())
+                .filter(|&i| staff[i].role.is_ward_based())
+                .collect(),
+            doctors: (0..staff.len())
+                .filter(|&i| {
+                    matches!(
+                        staff[i].role,
+                        Role::Fy1 | Role::Sho | Role::Registrar | Role::NursePractitioner
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Who raises the next task and what it is.
+    fn draw(&self, rng: &mut ChaCha8Rng, nurse_share: f64, urgent: bool) -> (usize, Category) {
+        let by_nurse =
+            self.nurses.is_empty() || self.doctors.is_empty() || rng.gen_bool(nurse_share);
+        if by_nurse {
+            let c = if urgent {
+                Category::MedicalReview
+            } else {
+                *pick(rng, &NURSE_CATEGORIES)
+            };
+            (*pick(rng, &self.nurses), c)
+        } else {
+            let c = *pick(rng, &DOCTOR_CATEGORIES);
+            (*pick(rng, &self.doctors), c)
+        }
+    }
+}
+
+/// A priority: a fifth or so urgent (a quarter of those emergencies), and
+/// of the rest about a third soon. Returns whether it is urgent too.
+fn draw_priority(rng: &mut ChaCha8Rng, urgent_share: f64) -> (bool, Priority) {
+    let urgent = rng.gen_bool(urgent_share);
+    let priority = if urgent {
+        if rng.gen_bool(0.25) {
+            Priority::Emergency
+        } else {
+            Priority::Urgent
+        }
+    } else if rng.gen_bool(0.35) {
+        Priority::Soon
+    } else {
+        Priority::Routine
+    };
+    (urgent, priority)
+}
+
+/// Raises: a Poisson process, busier in the evening (thinning of a rate
+/// falling from 1.4x to 0.6x the mean across the night).
+fn plan_raises(
+    params: &NightParams,
+    hospital: &Hospital,
+    rng: &mut ChaCha8Rng,
+) -> Vec<PlannedRaise> {
+    let night_real_ms = params.night_secs * 1000.0;
+    let raisers = Raisers::of(hospital);
+    let expected = params.tasks_per_1000_beds * f64::from(hospital.total_beds()) / 1000.0;
+    let peak = 1.4 * expected / night_real_ms;
+    let mut raises = Vec::new();
+    let mut t = 0.0;
+    loop {
+        t += exponential(rng, 1.0 / peak);
+        if t >= night_real_ms {
+            break;
+        }
+        let keep: f64 = rng.gen();
+        if keep > (1.4 - 0.8 * t / night_real_ms) / 1.4 {
+            continue;
+        }
+        let (urgent, priority) = draw_priority(rng, params.urgent_share);
+        let (by, category) = raisers.draw(rng, params.nurse_share, urgent);
+        let ward = pick(rng, &hospital.staff[by].wards).clone();
+        let bed = rng.gen_range(1..=25u32).to_string();
+        raises.push(PlannedRaise {
+            at_ms: t as u64,
+            by,
+            ward,
+            bed,
+            patient: format!("N{}", raises.len()),
+            category,
+            priority,
+            requirement: requirement_for(category, priority),
+        });
+    }
+    raises
+}
+
+/// Outages per handheld, never overlapping, in real time: a not-spot lasts
+/// a compressed few seconds, a phone sleep a little longer.
+fn plan_outages(params: &NightParams, staff: usize, rng: &mut ChaCha8Rng) -> Vec<Outage> {
+    let night_real_ms = params.night_secs * 1000.0;
+    let hours_per_ms = 12.0 / night_real_ms;
+    let factor = if params.chaos { 5.0 } else { 1.0 };
+    let rate = (params.notspots_per_hour + params.sleeps_per_hour) * factor * hours_per_ms;
+    let mut outages = Vec::new();
+    if rate <= 0.0 {
+        return outages;
+    }
+    let share_notspot =
+        params.notspots_per_hour / (params.notspots_per_hour + params.sleeps_per_hour);
+    for staff in 0..staff {
+        let mut t = exponential(rng, 1.0 / rate);
+        // No outage starts in the last 3 s (the longest outage), so every
+        // handheld is back before the night ends and no raise is skipped.
+        while t < night_real_ms - 3000.0 {
+            let kind = if rng.gen_bool(share_notspot) {
+                OutageKind::NotSpot
+            } else {
+                OutageKind::Sleep
+            };
+            // Medians of 100 and 300 ms real are about 1 and 4 simulated
+            // minutes at the default compression: long on the ward, yet
+            // short enough that a handheld is online most of the night.
+            let dur = match kind {
+                OutageKind::NotSpot => lognormal(rng, 100.0, 0.6),
+                OutageKind::Sleep => lognormal(rng, 300.0, 0.5),
+            }
+            .clamp(20.0, 3000.0);
+            outages.push(Outage {
+                staff,
+                at_ms: t as u64,
+                dur_ms: dur as u64,
+                kind,
+            });
+            t += dur + exponential(rng, 1.0 / rate);
+        }
+    }
+    outages
+}
+
+/// Chaos kills the hub at evenly spaced times through the night.
+fn plan_kills(params: &NightParams) -> Vec<u64> {
+    if !params.chaos {
+        return Vec::new();
+    }
+    let night_real_ms = params.night_secs * 1000.0;
+    (1..=params.hub_kills)
+        .map(|k| (night_real_ms * k as f64 / (params.hub_kills + 1) as f64) as u64)
+        .collect()
+}
+
 impl NightPlan {
     pub fn new(params: NightParams) -> NightPlan {
         let hospital = Hospital::night(params.beds, params.handhelds);
+        // One stream for raises and then outages, in that order: the same
+        // seed draws the same night.
         let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
-        let night_real_ms = params.night_secs * 1000.0;
-        let nurses: Vec<usize> = (0..hospital.staff.len())
-            .filter(|&i| hospital.staff[i].role.is_ward_based())
-            .collect();
-        let doctors: Vec<usize> = (0..hospital.staff.len())
-            .filter(|&i| {
-                matches!(
-                    hospital.staff[i].role,
-                    Role::Fy1 | Role::Sho | Role::Registrar | Role::NursePractitioner
-                )
-            })
-            .collect();
-        // Raises: a Poisson process, busier in the evening (thinning of a
-        // rate falling from 1.4x to 0.6x the mean across the night).
-        let expected = params.tasks_per_1000_beds * f64::from(hospital.total_beds()) / 1000.0;
-        let peak = 1.4 * expected / night_real_ms;
-        let mut raises = Vec::new();
-        let mut t = 0.0;
-        loop {
-            t += exponential(&mut rng, 1.0 / peak);
-            if t >= night_real_ms {
-                break;
-            }
-            let keep: f64 = rng.gen();
-            if keep > (1.4 - 0.8 * t / night_real_ms) / 1.4 {
-                continue;
-            }
-            let urgent = rng.gen_bool(params.urgent_share);
-            let priority = if urgent {
-                if rng.gen_bool(0.25) {
-                    Priority::Emergency
-                } else {
-                    Priority::Urgent
-                }
-            } else if rng.gen_bool(0.35) {
-                Priority::Soon
-            } else {
-                Priority::Routine
-            };
-            let by_nurse =
-                nurses.is_empty() || doctors.is_empty() || rng.gen_bool(params.nurse_share);
-            let (by, category) = if by_nurse {
-                let c = if urgent {
-                    Category::MedicalReview
-                } else {
-                    *pick(
-                        &mut rng,
-                        &[
-                            Category::Cannula,
-                            Category::Cannula,
-                            Category::Cannula,
-                            Category::Bloods,
-                            Category::Bloods,
-                            Category::MedicalReview,
-                            Category::MedicalReview,
-                            Category::DrugChart,
-                            Category::Fluids,
-                            Category::Ecg,
-                            Category::Catheter,
-                            Category::BloodCultures,
-                            Category::IvDrugs,
-                        ],
-                    )
-                };
-                (*pick(&mut rng, &nurses), c)
-            } else {
-                let c = *pick(
-                    &mut rng,
-                    &[
-                        Category::Bloods,
-                        Category::BloodCultures,
-                        Category::Ecg,
-                        Category::Cannula,
-                    ],
-                );
-                (*pick(&mut rng, &doctors), c)
-            };
-            let wards = &hospital.staff[by].wards;
-            let ward = pick(&mut rng, wards).clone();
-            let bed = rng.gen_range(1..=25u32).to_string();
-            raises.push(PlannedRaise {
-                at_ms: t as u64,
-                by,
-                ward,
-                bed,
-                patient: format!("N{}", raises.len()),
-                category,
-                priority,
-                requirement: requirement_for(category, priority),
-            });
-        }
-        // Outages per handheld, never overlapping, in real time: a not-spot
-        // lasts a compressed few seconds, a phone sleep a little longer.
-        let hours_per_ms = 12.0 / night_real_ms;
-        let factor = if params.chaos { 5.0 } else { 1.0 };
-        let mut outages = Vec::new();
-        for staff in 0..hospital.staff.len() {
-            let rate = (params.notspots_per_hour + params.sleeps_per_hour) * factor * hours_per_ms;
-            if rate <= 0.0 {
-                continue;
-            }
-            let share_notspot =
-                params.notspots_per_hour / (params.notspots_per_hour + params.sleeps_per_hour);
-            let mut t = exponential(&mut rng, 1.0 / rate);
-            // No outage starts in the last 3 s (the longest outage), so every
-            // handheld is back before the night ends and no raise is skipped.
-            while t < night_real_ms - 3000.0 {
-                let kind = if rng.gen_bool(share_notspot) {
-                    OutageKind::NotSpot
-                } else {
-                    OutageKind::Sleep
-                };
-                // Medians of 100 and 300 ms real are about 1 and 4 simulated
-                // minutes at the default compression: long on the ward, yet
-                // short enough that a handheld is online most of the night.
-                let dur = match kind {
-                    OutageKind::NotSpot => lognormal(&mut rng, 100.0, 0.6),
-                    OutageKind::Sleep => lognormal(&mut rng, 300.0, 0.5),
-                }
-                .clamp(20.0, 3000.0);
-                outages.push(Outage {
-                    staff,
-                    at_ms: t as u64,
-                    dur_ms: dur as u64,
-                    kind,
-                });
-                t += dur + exponential(&mut rng, 1.0 / rate);
-            }
-        }
-        let kills = if params.chaos {
-            (1..=params.hub_kills)
-                .map(|k| (night_real_ms * k as f64 / (params.hub_kills + 1) as f64) as u64)
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let raises = plan_raises(&params, &hospital, &mut rng);
+        let outages = plan_outages(&params, hospital.staff.len(), &mut rng);
+        let kills = plan_kills(&params);
         let (patients, sets) = if params.observations {
             super::obsplan::plan(&hospital, params.seed, params.deteriorate_share, |m| {
                 params.real_ms(m)

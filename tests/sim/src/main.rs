@@ -7,15 +7,16 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use wardpage_tests::sim::fleet::{self, FleetParams};
-use wardpage_tests::sim::hubctl::{HubChoice, SimHub};
-use wardpage_tests::sim::load::{self, LoadParams};
-use wardpage_tests::sim::mqtt::{self, CompareParams};
-use wardpage_tests::sim::news2::{self, News2Params};
-use wardpage_tests::sim::night;
-use wardpage_tests::sim::plan::{NightParams, NightPlan};
-use wardpage_tests::sim::report::RunReport;
-use wardpage_tests::sim::SIM_PASSWORD;
+use wardpage_sim::escalation::{self, EscalationParams};
+use wardpage_sim::fleet::{self, FleetParams};
+use wardpage_sim::hubctl::{HubChoice, SimHub};
+use wardpage_sim::load::{self, LoadParams};
+use wardpage_sim::mqtt::{self, CompareParams};
+use wardpage_sim::news2::{self, News2Params};
+use wardpage_sim::night;
+use wardpage_sim::plan::{NightParams, NightPlan};
+use wardpage_sim::report::RunReport;
+use wardpage_sim::SIM_PASSWORD;
 
 #[derive(Parser)]
 #[command(
@@ -75,43 +76,12 @@ enum Scenario {
         kills: usize,
     },
     /// Maximum durable raises per second with many clients (closed loop).
-    Throughput {
-        #[arg(long, default_value_t = 128)]
-        pairs: usize,
-        #[arg(long, default_value_t = 10.0)]
-        secs: f64,
-        #[arg(long, default_value_t = 2.0)]
-        warmup: f64,
-        #[arg(long, default_value_t = 64)]
-        window: usize,
-    },
+    Throughput(ThroughputArgs),
     /// Raise-to-candidate latency percentiles at a paced rate.
-    Latency {
-        #[arg(long, default_value_t = 5000.0)]
-        rate: f64,
-        #[arg(long, default_value_t = 128)]
-        pairs: usize,
-        #[arg(long, default_value_t = 10.0)]
-        secs: f64,
-        #[arg(long, default_value_t = 2.0)]
-        warmup: f64,
-    },
+    Latency(LatencyArgs),
     /// NEWS2 sets that trigger reviews beside ordinary raises: set to
     /// review offered against raise to candidate, in the same run.
-    News2 {
-        /// Observation sets per second (all nurses together).
-        #[arg(long, default_value_t = 1000.0)]
-        rate: f64,
-        /// Ordinary raises per second alongside.
-        #[arg(long, default_value_t = 100.0)]
-        raise_rate: f64,
-        #[arg(long, default_value_t = 64)]
-        pairs: usize,
-        #[arg(long, default_value_t = 10.0)]
-        secs: f64,
-        #[arg(long, default_value_t = 2.0)]
-        warmup: f64,
-    },
+    News2(News2Args),
     /// Tens of thousands of idle connections; hub memory per connection.
     Idle {
         #[command(flatten)]
@@ -131,19 +101,147 @@ enum Scenario {
         #[arg(long, default_value_t = 3)]
         restarts: usize,
     },
+    /// How late escalations fire with many live tasks on staggered
+    /// deadlines; with --restart, across a SIGKILL and restart of the hub.
+    Escalation(EscalationArgs),
     /// The hub against Mosquitto: same messages, size and subscribers.
-    Compare {
-        #[arg(long, default_value_t = 128)]
-        pairs: usize,
-        #[arg(long, default_value_t = 100_000)]
-        messages: u64,
-        #[arg(long, default_value = "127.0.0.1")]
-        mqtt_host: String,
-        #[arg(long, default_value_t = 1883)]
-        mqtt_port: u16,
-        #[arg(long, default_value_t = 3)]
-        runs: usize,
-    },
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Clone)]
+struct ThroughputArgs {
+    #[arg(long, default_value_t = 128)]
+    pairs: usize,
+    #[arg(long, default_value_t = 10.0)]
+    secs: f64,
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+    #[arg(long, default_value_t = 64)]
+    window: usize,
+}
+
+impl ThroughputArgs {
+    fn params(&self) -> LoadParams {
+        LoadParams {
+            pairs: self.pairs,
+            secs: self.secs,
+            warmup_secs: self.warmup,
+            window: self.window,
+            rate: None,
+            max_per_raiser: None,
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+struct LatencyArgs {
+    #[arg(long, default_value_t = 5000.0)]
+    rate: f64,
+    #[arg(long, default_value_t = 128)]
+    pairs: usize,
+    #[arg(long, default_value_t = 10.0)]
+    secs: f64,
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+}
+
+impl LatencyArgs {
+    fn params(&self) -> LoadParams {
+        LoadParams {
+            pairs: self.pairs,
+            secs: self.secs,
+            warmup_secs: self.warmup,
+            window: 64,
+            rate: Some(self.rate),
+            max_per_raiser: None,
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+struct News2Args {
+    /// Observation sets per second (all nurses together).
+    #[arg(long, default_value_t = 1000.0)]
+    rate: f64,
+    /// Ordinary raises per second alongside.
+    #[arg(long, default_value_t = 100.0)]
+    raise_rate: f64,
+    #[arg(long, default_value_t = 64)]
+    pairs: usize,
+    #[arg(long, default_value_t = 10.0)]
+    secs: f64,
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+}
+
+impl News2Args {
+    fn params(&self) -> News2Params {
+        News2Params {
+            rate: self.rate,
+            raise_rate: self.raise_rate,
+            pairs: self.pairs,
+            secs: self.secs,
+            warmup_secs: self.warmup,
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+struct EscalationArgs {
+    /// Tasks raised in all (none is accepted, so each must escalate).
+    #[arg(long, default_value_t = 10_000)]
+    tasks: u64,
+    /// Seconds from a raise to its escalation.
+    #[arg(long, default_value_t = 30)]
+    after_secs: u64,
+    /// Seconds over which the raises, and so the due times, are spread.
+    #[arg(long, default_value_t = 20)]
+    spread_secs: u64,
+    /// SIGKILL and restart the hub halfway through the firing window
+    /// (needs --hub spawn).
+    #[arg(long)]
+    restart: bool,
+    /// Raising nurses, one connection each.
+    #[arg(long, default_value_t = 10)]
+    pairs: usize,
+}
+
+impl EscalationArgs {
+    fn params(&self) -> EscalationParams {
+        EscalationParams {
+            tasks: self.tasks,
+            after_secs: self.after_secs,
+            spread_secs: self.spread_secs,
+            restart: self.restart,
+            pairs: self.pairs,
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+struct CompareArgs {
+    #[arg(long, default_value_t = 128)]
+    pairs: usize,
+    #[arg(long, default_value_t = 100_000)]
+    messages: u64,
+    #[arg(long, default_value = "127.0.0.1")]
+    mqtt_host: String,
+    #[arg(long, default_value_t = 1883)]
+    mqtt_port: u16,
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+}
+
+impl CompareArgs {
+    fn params(&self) -> CompareParams {
+        CompareParams {
+            pairs: self.pairs,
+            messages: self.messages,
+            mqtt_host: self.mqtt_host.clone(),
+            mqtt_port: self.mqtt_port,
+            runs: self.runs,
+        }
+    }
 }
 
 #[derive(Args, Clone)]
@@ -218,81 +316,22 @@ async fn run_night(
 }
 
 async fn run(cli: &Cli) -> anyhow::Result<Option<RunReport>> {
-    let pw = cli.password.as_str();
+    let (hub, pw) = (&cli.hub, cli.password.as_str());
     Ok(Some(match &cli.scenario {
         Scenario::Night(a) => return run_night(cli, a, None).await,
         Scenario::Chaos { night, kills } => return run_night(cli, night, Some(*kills)).await,
-        Scenario::Throughput {
-            pairs,
-            secs,
-            warmup,
-            window,
-        } => {
-            let p = LoadParams {
-                pairs: *pairs,
-                secs: *secs,
-                warmup_secs: *warmup,
-                window: *window,
-                rate: None,
-                max_per_raiser: None,
-            };
-            load::run(&cli.hub, p, pw).await?
-        }
-        Scenario::Latency {
-            rate,
-            pairs,
-            secs,
-            warmup,
-        } => {
-            let p = LoadParams {
-                pairs: *pairs,
-                secs: *secs,
-                warmup_secs: *warmup,
-                window: 64,
-                rate: Some(*rate),
-                max_per_raiser: None,
-            };
-            load::run(&cli.hub, p, pw).await?
-        }
-        Scenario::News2 {
-            rate,
-            raise_rate,
-            pairs,
-            secs,
-            warmup,
-        } => {
-            let p = News2Params {
-                rate: *rate,
-                raise_rate: *raise_rate,
-                pairs: *pairs,
-                secs: *secs,
-                warmup_secs: *warmup,
-            };
-            news2::run(&cli.hub, p, pw).await?
-        }
-        Scenario::Idle { fleet: f } => fleet::run(&cli.hub, f.params(), false, pw).await?,
-        Scenario::Storm { fleet: f } => fleet::run(&cli.hub, f.params(), true, pw).await?,
+        Scenario::Throughput(a) => load::run(hub, a.params(), pw).await?,
+        Scenario::Latency(a) => load::run(hub, a.params(), pw).await?,
+        Scenario::News2(a) => news2::run(hub, a.params(), pw).await?,
+        Scenario::Idle { fleet: f } => fleet::run(hub, f.params(), false, pw).await?,
+        Scenario::Storm { fleet: f } => fleet::run(hub, f.params(), true, pw).await?,
         Scenario::Restart {
             tasks,
             pairs,
             restarts,
         } => load::restart(*tasks, *pairs, *restarts, pw).await?,
-        Scenario::Compare {
-            pairs,
-            messages,
-            mqtt_host,
-            mqtt_port,
-            runs,
-        } => {
-            let p = CompareParams {
-                pairs: *pairs,
-                messages: *messages,
-                mqtt_host: mqtt_host.clone(),
-                mqtt_port: *mqtt_port,
-                runs: *runs,
-            };
-            mqtt::compare(&cli.hub, p, pw).await?
-        }
+        Scenario::Escalation(a) => escalation::run(hub, a.params(), pw).await?,
+        Scenario::Compare(a) => mqtt::compare(hub, a.params(), pw).await?,
     }))
 }
 

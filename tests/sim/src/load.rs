@@ -80,8 +80,13 @@ impl Rig {
         password: &str,
         db: Option<&std::path::Path>,
     ) -> anyhow::Result<Rig> {
-        let pairs = hospital.wards.len();
         let hub = SimHub::start(choice, hospital, password, db).await?;
+        Rig::log_in(hub, hospital.wards.len(), password).await
+    }
+
+    /// Logs in the `pairs` pairs on a hub that has started (or reached) a
+    /// pairs hospital.
+    pub async fn log_in(hub: SimHub, pairs: usize, password: &str) -> anyhow::Result<Rig> {
         let base = hub.base();
         super::hubctl::wait_for_roster(&base, "n0", password).await?;
         let addr = hub.addr()?;
@@ -94,8 +99,8 @@ impl Rig {
                 let base = base.clone();
                 let pw = password.to_owned();
                 set.spawn(async move {
-                    let n = crate::client::login(&base, &format!("n{k}"), &pw).await?;
-                    let d = crate::client::login(&base, &format!("d{k}"), &pw).await?;
+                    let n = wardpage_tests::client::login(&base, &format!("n{k}"), &pw).await?;
+                    let d = wardpage_tests::client::login(&base, &format!("d{k}"), &pw).await?;
                     anyhow::Ok((k, n, d))
                 });
             }

@@ -2,10 +2,10 @@
 //! over a few sockets paced under the hub's per-connection frame limit.
 
 use super::super::plan::NightPlan;
-use crate::Client;
 use std::time::Duration;
 use tokio::time::Instant;
 use wardpage_proto::{Command, CommandResult, PatientId, WardId};
+use wardpage_tests::Client;
 
 /// Admissions in flight at once on one socket, before the night.
 const ADMIT_WINDOW: usize = 32;

@@ -5,11 +5,11 @@
 use super::super::load::Rig;
 use super::super::stats;
 use super::SentTable;
-use crate::Client;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use wardpage_proto::{Command, CommandResult, PatientId, WardId};
+use wardpage_tests::Client;
 
 /// Beds of a pairs ward; the raise bed (the one
 /// [`super::super::link::raise_frame`] names) stays empty so a raise keeps

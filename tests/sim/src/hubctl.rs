@@ -1,7 +1,7 @@
 //! The hub under test. [`HubProc`] runs the `wardpage` binary as a child
 //! (so the simulator can read its RSS, SIGKILL it and restart it on the same
 //! database file and port); [`SimHub`] also covers an in-process
-//! [`crate::TestHub`] (for CI) and a hub someone else started (a URL).
+//! [`wardpage_tests::TestHub`] (for CI) and a hub someone else started (a URL).
 
 use super::hospital::Hospital;
 use anyhow::{bail, Context};
@@ -24,7 +24,7 @@ pub fn hub_binary() -> anyhow::Result<PathBuf> {
             return Ok(bin);
         }
     }
-    crate::hub::wardpage_bin()
+    wardpage_tests::hub::wardpage_bin()
 }
 
 /// The hub's protective limits, lifted for load runs: a simulated hospital
@@ -43,13 +43,6 @@ commands_per_user_per_sec = 1000000
 command_burst_per_user = 1000000
 ";
 
-/// [`LOAD_LIMITS`] applied to an in-process hub's config.
-pub fn lift_limits(config: &mut wardpage_server::config::Config) {
-    if let Ok(parsed) = wardpage_server::config::Config::parse(LOAD_LIMITS) {
-        config.limits = parsed.limits;
-    }
-}
-
 /// A `wardpage serve` child process on its own database file.
 pub struct HubProc {
     child: tokio::process::Child,
@@ -57,16 +50,26 @@ pub struct HubProc {
     pub addr: SocketAddr,
     pub db: PathBuf,
     pub bin: PathBuf,
+    /// The config file's text ([`LOAD_LIMITS`] and a scenario's sections),
+    /// written again on every restart.
+    pub config: String,
     /// From spawn to the "listening" line on stdout.
     pub startup: Duration,
 }
 
 impl HubProc {
-    /// Starts `wardpage serve` on `db`, listening on `listen` (port 0: any).
-    pub async fn spawn(bin: &Path, db: &Path, listen: SocketAddr) -> anyhow::Result<HubProc> {
+    /// Starts `wardpage serve` on `db`, listening on `listen` (port 0: any),
+    /// with `config` as its config file.
+    pub async fn spawn(
+        bin: &Path,
+        db: &Path,
+        listen: SocketAddr,
+        config: &str,
+    ) -> anyhow::Result<HubProc> {
         let started = Instant::now();
+        let config_text = config;
         let config = db.with_extension("sim.toml");
-        std::fs::write(&config, LOAD_LIMITS)
+        std::fs::write(&config, config_text)
             .with_context(|| format!("writing {}", config.display()))?;
         let mut child = tokio::process::Command::new(bin)
             .arg("--db")
@@ -104,6 +107,7 @@ impl HubProc {
             addr,
             db: db.to_owned(),
             bin: bin.to_owned(),
+            config: config_text.to_owned(),
             startup,
         })
     }
@@ -126,11 +130,12 @@ impl HubProc {
 
     /// SIGKILL, then start again on the same database and port.
     pub async fn kill9_and_restart(self) -> anyhow::Result<HubProc> {
+        let config = self.config.clone();
         let (bin, db, addr) = self.kill9().await?;
         // The port may linger briefly; retry the bind for a few seconds.
         let mut last = None;
         for _ in 0..50 {
-            match HubProc::spawn(&bin, &db, addr).await {
+            match HubProc::spawn(&bin, &db, addr, &config).await {
                 Ok(h) => return Ok(h),
                 Err(e) => last = Some(e),
             }
@@ -214,7 +219,7 @@ pub enum SimHub {
         _dir: Option<tempfile::TempDir>,
     },
     /// A hub inside this process (no binary needed; used by CI).
-    InProcess(Box<crate::TestHub>),
+    InProcess(Box<wardpage_tests::TestHub>),
     /// A hub started by someone else; the hospital must already be loaded.
     External(String),
 }
@@ -253,6 +258,21 @@ impl SimHub {
         password: &str,
         db: Option<&Path>,
     ) -> anyhow::Result<SimHub> {
+        SimHub::start_configured(choice, hospital, password, db, "").await
+    }
+
+    /// [`SimHub::start`] with `extra` config sections after
+    /// [`LOAD_LIMITS`] (a scenario's `[[escalation.task]]` policy). An
+    /// in-process hub takes their `[limits]` and `[escalation]`; a hub
+    /// someone else started cannot be configured, so it is refused.
+    pub async fn start_configured(
+        choice: &HubChoice,
+        hospital: &Hospital,
+        password: &str,
+        db: Option<&Path>,
+        extra: &str,
+    ) -> anyhow::Result<SimHub> {
+        let config = format!("{LOAD_LIMITS}{extra}");
         match choice {
             HubChoice::Spawn => {
                 let bin = hub_binary()?;
@@ -265,16 +285,25 @@ impl SimHub {
                     }
                 };
                 hospital.import_with_cli(&bin, &db, password).await?;
-                let hub = HubProc::spawn(&bin, &db, "127.0.0.1:0".parse()?).await?;
+                let hub = HubProc::spawn(&bin, &db, "127.0.0.1:0".parse()?, &config).await?;
                 Ok(SimHub::Proc {
                     hub: Some(Box::new(hub)),
                     _dir: dir,
                 })
             }
             HubChoice::InProcess => {
-                let hub = crate::TestHub::start_with(lift_limits).await?;
+                let parsed = wardpage_server::config::Config::parse(&config)
+                    .context("the simulator's hub config")?;
+                let hub = wardpage_tests::TestHub::start_with(|c| {
+                    c.limits = parsed.limits;
+                    c.escalation = parsed.escalation;
+                })
+                .await?;
                 hospital.import_in_process(&hub, password).await?;
                 Ok(SimHub::InProcess(Box::new(hub)))
+            }
+            HubChoice::External(_) if !extra.is_empty() => {
+                bail!("this scenario configures its hub: use --hub spawn or --hub inproc")
             }
             HubChoice::External(url) => Ok(SimHub::External(url.clone())),
         }
@@ -342,8 +371,8 @@ impl SimHub {
 pub async fn wait_for_roster(base: &str, login: &str, password: &str) -> anyhow::Result<String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        if let Ok(token) = crate::client::login(base, login, password).await {
-            if let Ok(c) = crate::Client::connect(base, &token, 0).await {
+        if let Ok(token) = wardpage_tests::client::login(base, login, password).await {
+            if let Ok(c) = wardpage_tests::Client::connect(base, &token, 0).await {
                 let on = c.me.shift.is_some();
                 c.close().await;
                 if on {

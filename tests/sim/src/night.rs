@@ -1,5 +1,5 @@
 //! The `night` and `chaos` scenarios: every member of the night team holds
-//! one handheld, driven by the shared [`crate::Client`] through the seeded
+//! one handheld, driven by the shared [`wardpage_tests::Client`] through the seeded
 //! [`NightPlan`]. Nurses raise tasks, candidates accept after a delay or
 //! decline, holders complete; phones walk through not-spots and sleep, and in
 //! chaos the hub itself is SIGKILLed and restarted on the same database and
@@ -32,8 +32,6 @@ use super::ledger::{AckedRaise, DeviceLog};
 use super::plan::NightPlan;
 use super::report::RunReport;
 use super::stats::{self, Live, Samples};
-use crate::client::login;
-use crate::Client;
 use anyhow::Context;
 use rand::SeedableRng;
 use std::collections::{HashMap, HashSet};
@@ -41,6 +39,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 use wardpage_proto::{PatientId, StaffId, TaskId, TaskState, TaskView};
+use wardpage_tests::client::login;
+use wardpage_tests::Client;
 
 /// After the night ends, how long stragglers may take to finish a command.
 const GRACE: Duration = Duration::from_millis(1500);

@@ -4,13 +4,13 @@
 //! a transport failure, as a real handheld would.
 
 use super::{Actor, RECONNECT_FOR};
-use crate::client::CommandError;
-use crate::Client;
 use rand::Rng;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tokio::time::Instant;
 use wardpage_proto::{Command, CommandId, CommandResult};
+use wardpage_tests::client::CommandError;
+use wardpage_tests::Client;
 
 impl Actor {
     /// Connects from the saved cursor, retrying with jittered backoff (so a

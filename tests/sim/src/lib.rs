@@ -5,7 +5,7 @@
 //! - [`hospital`]: generated hospitals (wards, beds, a night team) as roster
 //!   TOML, imported through the hub's own roster import;
 //! - [`hubctl`]: the hub under test (a `wardpage` child process that can be
-//!   SIGKILLed and restarted, an in-process [`crate::TestHub`], or a URL);
+//!   SIGKILLed and restarted, an in-process [`wardpage_tests::TestHub`], or a URL);
 //! - [`plan`]: the seeded plan of a night (who raises what when, who walks
 //!   through a Wi-Fi not-spot, how long staff take to accept);
 //! - [`obsplan`]: the night's patients and observation rounds (NEWS2
@@ -19,14 +19,17 @@
 //! - [`stats`]: latency samples, percentiles and the timeline;
 //! - [`report`]: the summary table, the JSON result and the HTML report;
 //! - [`night`]: the `night` and `chaos` scenarios, on the shared
-//!   [`crate::Client`];
+//!   [`wardpage_tests::Client`];
 //! - [`load`]: `throughput`, `latency` and `restart`;
 //! - [`news2`]: observation sets at a paced rate beside raises: set to
 //!   review offered against raise to candidate in the same run;
 //! - [`fleet`]: `idle` and `storm` (tens of thousands of connections);
+//! - [`escalation`]: how late escalations fire on many staggered
+//!   deadlines, optionally across a SIGKILL and restart;
 //! - [`mqtt`]: the same fan-out through Mosquitto, for comparison.
 
 pub mod episodes;
+pub mod escalation;
 pub mod fleet;
 pub mod hospital;
 pub mod hubctl;
