@@ -63,35 +63,44 @@ describe('handheld lists keep their elements', () => {
     const { page } = nurse;
     await goTab(page, 'raised');
     const first = (await ok(okafor, cannula('12', 'Tissued cannula, IV antibiotics due 02:00'))).task.id;
-    const cancel = page.locator(`article[data-task="${first}"] button`, { hasText: 'Cancel task' });
-    await cancel.waitFor();
-    const card = await page.locator(`article[data-task="${first}"]`).elementHandle();
-    const button = await cancel.elementHandle();
-    assert.ok(card && button);
-    await button.focus();
-    assert.equal(await stillFocused(button), true, 'focused to begin with');
+    /** @type {string | null} */
+    let second = null;
+    try {
+      const cancel = page.locator(`article[data-task="${first}"] button`, { hasText: 'Cancel task' });
+      await cancel.waitFor();
+      const card = await page.locator(`article[data-task="${first}"]`).elementHandle();
+      const button = await cancel.elementHandle();
+      assert.ok(card && button);
+      await button.focus();
+      assert.equal(await stillFocused(button), true, 'focused to begin with');
 
-    // Another task of hers: a new card, newer, so above the focused one.
-    const second = (await ok(okafor, cannula('14', 'Cannula fell out, fluids running'))).task.id;
-    await page.locator(`article[data-task="${second}"]`).waitFor();
-    assert.deepEqual(
-      await page.locator('article.card[data-task]').evaluateAll((els) => els.map((e) => /** @type {HTMLElement} */ (e).dataset.task)),
-      [second, first],
-      'newest first',
-    );
-    assert.equal(await stillFocused(button), true, 'the same button, still focused, after another task was raised');
-    assert.equal(await card.evaluate((el) => el.isConnected), true, 'the same card');
+      // Another task of hers: a new card, newer, so above the focused one.
+      second = (await ok(okafor, cannula('14', 'Cannula fell out, fluids running'))).task.id;
+      await page.locator(`article[data-task="${second}"]`).waitFor();
+      assert.deepEqual(
+        await page.locator('article.card[data-task]').evaluateAll((els) => els.map((e) => /** @type {HTMLElement} */ (e).dataset.task)),
+        [second, first],
+        'newest first',
+      );
+      assert.equal(await stillFocused(button), true, 'the same button, still focused, after another task was raised');
+      assert.equal(await card.evaluate((el) => el.isConnected), true, 'the same card');
 
-    // Its own task changes (Dr Khan declines): the card is updated in place.
-    await ok(khan, { op: 'decline', task: first, reason: 'In resus on AMU' });
-    await page.locator(`article[data-task="${first}"] .who.declined`, { hasText: 'Declined by Dr Omar Khan' }).waitFor();
-    assert.equal(await stillFocused(button), true, 'the same button, still focused, after its task changed');
-    assert.equal(await card.evaluate((el) => el.isConnected), true, 'the same card');
+      // Its own task changes (Dr Khan declines): the card is updated in place.
+      await ok(khan, { op: 'decline', task: first, reason: 'In resus on AMU' });
+      await page.locator(`article[data-task="${first}"] .who.declined`, { hasText: 'Declined by Dr Omar Khan' }).waitFor();
+      assert.equal(await stillFocused(button), true, 'the same button, still focused, after its task changed');
+      assert.equal(await card.evaluate((el) => el.isConnected), true, 'the same card');
 
-    // Cancelling the second one moves it under "Closed": the first stays put.
-    await ok(okafor, { op: 'cancel', task: second, reason: 'Re-sited by the nurse' });
-    await page.locator(`article[data-task="${second}"] .state`, { hasText: 'Cancelled' }).waitFor();
-    assert.equal(await stillFocused(button), true, 'still focused after the other task closed');
+      // Cancelling the second one moves it under "Closed": the first stays put.
+      await ok(okafor, { op: 'cancel', task: second, reason: 'Re-sited by the nurse' });
+      await page.locator(`article[data-task="${second}"] .state`, { hasText: 'Cancelled' }).waitFor();
+      assert.equal(await stillFocused(button), true, 'still focused after the other task closed');
+    } finally {
+      // Nothing left offered to Dr Patel, whose phone opens next (cancelling
+      // a closed task is refused, which is fine here).
+      await okafor.command({ op: 'cancel', task: first, reason: 'Re-sited by the nurse' });
+      if (second) await okafor.command({ op: 'cancel', task: second, reason: 'Re-sited by the nurse' });
+    }
   });
 
   it('keeps the focused "Start" button in My work when another held task changes', async () => {
