@@ -109,7 +109,9 @@ export function morph(old, fresh) {
   for (const { name, value } of fresh.attributes) {
     if (old.getAttribute(name) !== value) old.setAttribute(name, value);
   }
-  for (const [type, fn] of handlers.get(fresh) ?? []) listen(old, type, fn);
+  const theirs = handlers.get(fresh);
+  for (const type of handlers.get(old)?.keys() ?? []) if (!theirs?.has(type)) handlers.get(old)?.delete(type);
+  for (const [type, fn] of theirs ?? []) listen(old, type, fn);
   morphChildren(old, [...fresh.childNodes]);
   return old;
 }
