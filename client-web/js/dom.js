@@ -87,9 +87,9 @@ function listen(el, type, fn) {
 /**
  * Make `old` look and behave like `fresh` (built by `h` for the same thing),
  * touching only what differs: attributes, text, handlers, and children
- * matched in order by what they are (`identity`). Returns the node now on screen: `old`, or `fresh` put in its
- * place when they are not the same kind of element. A `<details>` keeps the
- * `open` the user gave it.
+ * matched in order by what they are (`identity`). Returns the node now on
+ * screen: `old`, or `fresh` put in its place when they are not the same
+ * kind of element. A `<details>` keeps the `open` the user gave it.
  * @param {ChildNode} old @param {ChildNode} fresh
  * @returns {ChildNode}
  */
@@ -109,8 +109,11 @@ export function morph(old, fresh) {
   for (const { name, value } of fresh.attributes) {
     if (old.getAttribute(name) !== value) old.setAttribute(name, value);
   }
+  // The kept element gets the fresh build's handlers (they close over the
+  // newest view), and loses any the fresh build no longer has.
+  const mine = handlers.get(old);
   const theirs = handlers.get(fresh);
-  for (const type of handlers.get(old)?.keys() ?? []) if (!theirs?.has(type)) handlers.get(old)?.delete(type);
+  for (const type of [...(mine?.keys() ?? [])]) if (!theirs?.has(type)) mine?.delete(type);
   for (const [type, fn] of theirs ?? []) listen(old, type, fn);
   morphChildren(old, [...fresh.childNodes]);
   return old;
