@@ -10,6 +10,7 @@ import { startHub } from './helpers/hub.js';
 import { launchBrowser } from './helpers/browser.js';
 import { openPhone, logIn, inspect, goTab, phoneBarrier } from './helpers/app.js';
 import { connectAs, barrier } from './helpers/protocol.js';
+import { until } from './helpers/faults.js';
 
 describe('pages with receipts', () => {
   /** @type {Awaited<ReturnType<typeof startHub>>} */ let hub;
@@ -118,17 +119,17 @@ describe('pages with receipts', () => {
     assert.equal(sent.type, 'ok', JSON.stringify(sent));
     const pageId = sent.result.page.id;
     // The notification is shown by the service worker: ask it until it is there.
-    const shown = await page.waitForFunction(
-      async (tag) => {
-        const reg = await navigator.serviceWorker.ready;
-        const list = await reg.getNotifications({ tag });
-        return list.length ? { title: list[0].title, body: list[0].body } : null;
-      },
-      `page:${pageId}`,
-      { polling: 100, timeout: 10000 },
+    /** @type {{title: string, body: string}} */
+    const note = await until(
+      () =>
+        page.evaluate(async (tag) => {
+          const reg = await navigator.serviceWorker.ready;
+          const list = await reg.getNotifications({ tag });
+          return list.length ? { title: list[0].title, body: list[0].body } : null;
+        }, `page:${pageId}`),
+      'the system notification',
+      10000,
     );
-    /** @type {{title: string, body: string} | null} */
-    const note = await shown.jsonValue();
     assert.equal(note?.title, 'Page from Charge Nurse Ian Grant');
     assert.match(note?.body ?? '', /Family asking for an update, bed 9/);
     await charge.until((evs) => evs.some((e) => e.event.kind === 'page' && e.event.page.id === pageId && e.event.change === 'delivered'), 5000, 'delivered');
