@@ -5,6 +5,11 @@
 // the ids that changed, so the views update only what changed instead of
 // re-rendering the board on every event. Patients are kept the same way: by
 // id, the newest `version` winning, a discharged patient leaving the list.
+// What a result or an event carries is read by the reducer both apps share
+// (../js/reduce.js); this state says how to keep each view and adds what
+// only the coordinator's screen shows (the feed, who acted last, notices).
+
+import { reduceEvent, reduceResult } from '../js/reduce.js';
 
 /** @typedef {import('../js/types.js').TaskView} TaskView */
 /** @typedef {import('../js/types.js').PageView} PageView */
@@ -90,80 +95,51 @@ export class DashState extends EventTarget {
 
   /** @param {EventFrame} frame */
   applyEvent(frame) {
+    reduceEvent(this, frame);
     const ev = frame.event;
     switch (ev.kind) {
       case 'task':
-        this.putTask(ev.task);
         if (ev.by) this.touch(ev.by.id, frame.at);
         if (ev.change === 'rescored' || ev.change === 'moved') this.noticeTask(ev.change, ev.task);
         break;
       case 'patient':
-        this.putPatient(ev.patient);
         if (ev.by) this.touch(ev.by.id, frame.at);
         if (ev.change === 'observations_overdue') {
           this.notice(`Observations overdue: ${this.wardName(ev.patient.ward)} bed ${ev.patient.bed}, ${ev.patient.details.name}`);
         }
         break;
-      case 'task_escalated':
-        this.putTask(ev.task);
-        this.addFeed({ key: `t:${ev.task.id}:${ev.level}`, at: frame.at, about: 'task', id: ev.task.id, level: ev.level, reason: ev.reason, alerted: ev.alerted.map((s) => s.name), priority: ev.task.priority });
-        break;
       case 'page':
-        this.putPage(ev.page);
         if (ev.by) this.touch(ev.by.id, frame.at);
         break;
-      case 'page_escalated':
-        this.putPage(ev.page);
-        this.addFeed({ key: `p:${ev.page.id}:${ev.level}`, at: frame.at, about: 'page', id: ev.page.id, level: ev.level, reason: ev.reason, alerted: ev.alerted.map((s) => s.name), priority: ev.page.priority });
-        break;
-      case 'shift': {
-        const held = this.staff.get(ev.staff.id);
-        if (held) this.staff.set(held.id, { ...held, shift: ev.shift });
-        this.pending.staff = true;
-        this.schedule();
-        break;
-      }
     }
   }
 
   /** @param {CommandResult} result */
   applyResult(result) {
-    switch (result.kind) {
-      case 'task':
-        this.putTask(result.task);
-        break;
-      case 'page':
-        this.putPage(result.page);
-        break;
-      case 'snapshot':
-        for (const t of result.tasks) this.putTask(t);
-        for (const p of result.pages) this.putPage(p);
-        break;
-      case 'patient':
-      case 'chart':
-        this.putPatient(result.patient);
-        break;
-      case 'observation':
-        this.putPatient(result.patient);
-        if (result.review) this.putTask(result.review);
-        break;
-      case 'patients':
-        for (const p of result.patients) this.putPatient(p);
-        break;
-      case 'directory':
-        this.wards = result.wards;
-        this.staff = new Map(result.staff.map((s) => [s.id, s]));
-        this.pending.staff = true;
-        this.schedule();
-        break;
-      case 'shift': {
-        const held = this.staff.get(result.staff);
-        if (held) this.staff.set(held.id, { ...held, shift: result.shift });
-        this.pending.staff = true;
-        this.schedule();
-        break;
-      }
-    }
+    reduceResult(this, result);
+  }
+
+  /** A line in the escalations feed. @param {import('../js/reduce.js').Escalated} ev @param {number} at */
+  escalated(ev, at) {
+    const about = ev.kind === 'task_escalated' ? 'task' : 'page';
+    const view = ev.kind === 'task_escalated' ? ev.task : ev.page;
+    this.addFeed({ key: `${about[0]}:${view.id}:${ev.level}`, at, about, id: view.id, level: ev.level, reason: ev.reason, alerted: ev.alerted.map((s) => s.name), priority: view.priority });
+  }
+
+  /** @param {WardView[]} wards @param {StaffView[]} staff */
+  putDirectory(wards, staff) {
+    this.wards = wards;
+    this.staff = new Map(staff.map((s) => [s.id, s]));
+    this.pending.staff = true;
+    this.schedule();
+  }
+
+  /** @param {string} staff @param {import('../js/types.js').ShiftView | null} shift */
+  putShift(staff, shift) {
+    const held = this.staff.get(staff);
+    if (held) this.staff.set(held.id, { ...held, shift });
+    this.pending.staff = true;
+    this.schedule();
   }
 
   /** @param {PresenceFrame} frame */

@@ -2,7 +2,11 @@
 // views, newest `version` wins), the directory, and the cursor (highest event
 // `seq` processed). It is persisted as one localStorage record so that the
 // cursor never runs ahead of the state it describes: a reload resumes from
-// exactly where the saved state ends.
+// exactly where the saved state ends. What a result or an event carries is
+// read by the reducer both apps share (reduce.js); this store says how to
+// keep each view, and adds what only a phone needs (notices, quiet alerts).
+
+import { reduceEvent, reduceResult } from './reduce.js';
 
 /** @typedef {import('./types.js').TaskView} TaskView */
 /** @typedef {import('./types.js').PageView} PageView */
@@ -184,60 +188,42 @@ export class Store extends EventTarget {
       if (ev.change === 'assigned' && ev.task.assignee?.id === me && ev.by?.id !== me) {
         this.notices.push({ key: `assigned:${ev.task.id}:${ev.task.version}`, kind: 'assigned', task: ev.task.id, by: ev.by?.name ?? 'the hub' });
       }
-      this.putTask(ev.task);
-    } else if (ev.kind === 'page') {
-      this.putPage(ev.page);
-    } else if (ev.kind === 'task_escalated' || ev.kind === 'page_escalated') {
-      const about = ev.kind === 'task_escalated' ? 'task' : 'page';
-      const view = ev.kind === 'task_escalated' ? ev.task : ev.page;
-      if (ev.kind === 'task_escalated') this.putTask(ev.task);
-      else this.putPage(ev.page);
-      this.escalations.set(view.id, { level: ev.level, reason: ev.reason, alerted: ev.alerted.map((s) => s.name), at: frame.at });
-      if (ev.alerted.some((s) => s.id === this.me?.id)) {
-        this.notices.push({ key: `escalated:${view.id}:${ev.level}`, kind: 'escalated', about, id: view.id, level: ev.level, reason: ev.reason, state: view.state });
-      }
-    } else if (ev.kind === 'patient') {
-      if (ev.change === 'observations_overdue') this.quiet.delete(overdueKey(ev.patient));
-      this.putPatient(ev.patient);
-    } else if (ev.kind === 'shift') {
-      if (this.me && ev.staff.id === this.me.id) this.me = { ...this.me, shift: ev.shift };
+    } else if (ev.kind === 'patient' && ev.change === 'observations_overdue') {
+      this.quiet.delete(overdueKey(ev.patient));
     }
+    reduceEvent(this, frame);
     this.changed();
     return true;
   }
 
   /** @param {CommandResult} result */
   applyResult(result) {
-    switch (result.kind) {
-      case 'task':
-        this.putTask(result.task);
-        break;
-      case 'page':
-        this.putPage(result.page);
-        break;
-      case 'snapshot':
-        for (const t of result.tasks) this.putTask(t);
-        for (const p of result.pages) this.putPage(p);
-        break;
-      case 'directory':
-        this.directory = { wards: result.wards, staff: result.staff };
-        break;
-      case 'shift':
-        if (this.me && result.staff === this.me.id) this.me = { ...this.me, shift: result.shift };
-        break;
-      case 'patient':
-      case 'chart':
-        this.putPatient(result.patient);
-        break;
-      case 'observation':
-        this.putPatient(result.patient);
-        if (result.review) this.putTask(result.review);
-        break;
-      case 'patients':
-        for (const p of result.patients) this.putPatient(p);
-        break;
-    }
+    reduceResult(this, result);
     this.changed();
+  }
+
+  /**
+   * The raiser's and sender's lists say why it escalated; an alert rings
+   * for me if I am among those alerted.
+   * @param {import('./reduce.js').Escalated} ev @param {number} at
+   */
+  escalated(ev, at) {
+    const about = ev.kind === 'task_escalated' ? 'task' : 'page';
+    const view = ev.kind === 'task_escalated' ? ev.task : ev.page;
+    this.escalations.set(view.id, { level: ev.level, reason: ev.reason, alerted: ev.alerted.map((s) => s.name), at });
+    if (ev.alerted.some((s) => s.id === this.me?.id)) {
+      this.notices.push({ key: `escalated:${view.id}:${ev.level}`, kind: 'escalated', about, id: view.id, level: ev.level, reason: ev.reason, state: view.state });
+    }
+  }
+
+  /** @param {WardView[]} wards @param {StaffView[]} staff */
+  putDirectory(wards, staff) {
+    this.directory = { wards, staff };
+  }
+
+  /** Only my own shift matters here (the directory is read again at each welcome). @param {string} staff @param {import('./types.js').ShiftView | null} shift */
+  putShift(staff, shift) {
+    if (this.me && staff === this.me.id) this.me = { ...this.me, shift };
   }
 
   /** @param {StaffView} me */

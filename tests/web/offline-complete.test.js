@@ -11,8 +11,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHub } from './helpers/hub.js';
 import { launchBrowser } from './helpers/browser.js';
-import { openPhone, logIn, inspect, goTab, waitOnline } from './helpers/app.js';
-import { connectAs } from './helpers/protocol.js';
+import { openPhone, logIn, inspect, goTab, waitOnline, phoneBarrier } from './helpers/app.js';
+import { connectAs, barrier } from './helpers/protocol.js';
+import { until } from './helpers/faults.js';
 
 describe('completing a task while offline', () => {
   /** @type {Awaited<ReturnType<typeof startHub>>} */ let hub;
@@ -124,8 +125,12 @@ describe('completing a task while offline', () => {
       10000,
       'completion seen by the coordinator',
     );
-    // Give any duplicate a moment to show up before counting.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Before counting: the phone has its answer (nothing left to send), the
+    // hub has handled all the phone sent, and the coordinator has seen every
+    // event the hub numbered meanwhile, so a duplicate would be there.
+    await page.waitForFunction(() => /** @type {any} */ (window).wardpage.outbox.size === 0);
+    await phoneBarrier(page);
+    await barrier(coordinator);
     const completions = coordinator.events.filter((e) => e.event.kind === 'task' && e.event.task.id === taskId && e.event.change === 'completed');
     assert.equal(completions.length, 1, 'one completion event');
     const done = completions[0].event.task;
@@ -187,15 +192,14 @@ describe('completing a task while offline', () => {
     // The card can go as soon as the "completed" event arrives, which the hub
     // may send just before the answer; wait for the answer to be swallowed
     // and the command re-sent on the next socket.
-    const until = Date.now() + 15000;
-    while (!(swallowed && completeIds.length >= 2) && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(() => swallowed && completeIds.length >= 2, 'the lost answer and the command sent again');
     assert.equal(swallowed, true, 'the first answer was lost on the way');
     assert.equal(completeIds.length, 2, `sent twice: ${completeIds}`);
     assert.equal(completeIds[0], completeIds[1], 'with the same command id');
     await coordinator.until((evs) => evs.some((e) => e.event.kind === 'task' && e.event.task.id === second && e.event.change === 'completed'), 5000, 'completed');
-    await new Promise((r) => setTimeout(r, 1000));
+    await page.waitForFunction(() => /** @type {any} */ (window).wardpage.outbox.size === 0);
+    await phoneBarrier(page);
+    await barrier(coordinator);
     const completions = coordinator.events.filter((e) => e.event.kind === 'task' && e.event.task.id === second && e.event.change === 'completed');
     assert.equal(completions.length, 1, 'applied once');
     assert.equal(await page.evaluate(() => /** @type {any} */ (window).wardpage.outbox.size), 0, 'nothing left queued');

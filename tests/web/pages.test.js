@@ -8,8 +8,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHub } from './helpers/hub.js';
 import { launchBrowser } from './helpers/browser.js';
-import { openPhone, logIn, inspect, goTab } from './helpers/app.js';
-import { connectAs } from './helpers/protocol.js';
+import { openPhone, logIn, inspect, goTab, phoneBarrier } from './helpers/app.js';
+import { connectAs, barrier } from './helpers/protocol.js';
+import { until } from './helpers/faults.js';
 
 describe('pages with receipts', () => {
   /** @type {Awaited<ReturnType<typeof startHub>>} */ let hub;
@@ -117,20 +118,25 @@ describe('pages with receipts', () => {
     const sent = await charge.command({ op: 'send_page', target: { staff: me }, priority: 'soon', callback: 'ext 2210', message: 'Family asking for an update, bed 9' });
     assert.equal(sent.type, 'ok', JSON.stringify(sent));
     const pageId = sent.result.page.id;
-    /** @type {{title: string, body: string} | null} */
-    let note = null;
-    for (let tries = 0; !note && tries < 100; tries++) {
-      note = await page.evaluate(async (tag) => {
-        const reg = await navigator.serviceWorker.ready;
-        const list = await reg.getNotifications({ tag });
-        return list.length ? { title: list[0].title, body: list[0].body } : null;
-      }, `page:${pageId}`);
-      if (!note) await page.waitForTimeout(100);
-    }
+    // The notification is shown by the service worker: ask it until it is there.
+    /** @type {{title: string, body: string}} */
+    const note = await until(
+      () =>
+        page.evaluate(async (tag) => {
+          const reg = await navigator.serviceWorker.ready;
+          const list = await reg.getNotifications({ tag });
+          return list.length ? { title: list[0].title, body: list[0].body } : null;
+        }, `page:${pageId}`),
+      'the system notification',
+      10000,
+    );
     assert.equal(note?.title, 'Page from Charge Nurse Ian Grant');
     assert.match(note?.body ?? '', /Family asking for an update, bed 9/);
     await charge.until((evs) => evs.some((e) => e.event.kind === 'page' && e.event.page.id === pageId && e.event.change === 'delivered'), 5000, 'delivered');
-    await new Promise((r) => setTimeout(r, 500));
+    // A `page_read` sent by mistake would be in by now: the hub has handled
+    // all the phone sent, and the charge nurse has seen every event since.
+    await phoneBarrier(page);
+    await barrier(charge);
     const read = () => charge.events.filter((e) => e.event.kind === 'page' && e.event.page.id === pageId && e.event.change === 'read');
     assert.equal(read().length, 0, 'not read while nobody could see it');
     await page.evaluate(() => {

@@ -1,9 +1,10 @@
 // "Pages": send a page to a person or to everyone holding a role, with a
 // callback and a message; pages to me with their acknowledge button; pages I
 // sent with each recipient's three receipts (delivered, read, acknowledged),
-// which are different facts and are shown separately.
+// which are different facts and are shown separately. Both lists are keyed
+// by page and updated in place (see `updateKeyed`), so focus stays put.
 
-import { h, replaceChildren } from '../dom.js';
+import { h, replaceChildren, updateKeyed } from '../dom.js';
 import { PRIORITIES, PRIORITY_LABEL, ROLE_LABEL, clock } from '../format.js';
 import { button } from './task-card.js';
 
@@ -170,8 +171,8 @@ export function pagesView(ctx) {
     if (!callback.value && me?.shift?.wards.length) callback.value = `${ctx.wardName(me.shift.wards[0])} desk`;
     const toMe = store.pagesToMe();
     const fromMe = store.pagesFromMe();
-    replaceChildren(inbox, toMe.length ? toMe.map((p) => card(p, false)) : h('p', { class: 'empty', text: 'No pages to you.' }));
-    replaceChildren(sent, fromMe.length ? fromMe.map((p) => card(p, true)) : h('p', { class: 'empty', text: 'You have not sent a page.' }));
+    updateKeyed(inbox, toMe.length ? toMe.map((p) => [`p:${p.id}`, card(p, false)]) : [['empty', h('p', { class: 'empty', text: 'No pages to you.' })]]);
+    updateKeyed(sent, fromMe.length ? fromMe.map((p) => [`p:${p.id}`, card(p, true)]) : [['empty', h('p', { class: 'empty', text: 'You have not sent a page.' })]]);
   }
 
   return { el, update };

@@ -8,7 +8,7 @@
 // The list is kept between visits (its rows are keyed); the other screens
 // are built when opened and only refreshed in place afterwards.
 
-import { h, replaceChildren } from '../dom.js';
+import { h, replaceChildren, updateKeyed } from '../dom.js';
 import { clock } from '../format.js';
 import { BAND_LABEL, SEX_LABEL, TREND, age, bandClass, dueStatus, mayManage, patientNumber, scaleLabel } from '../clinical.js';
 import { patientList } from './patient-list.js';
@@ -104,7 +104,7 @@ export function patientsView(ctx) {
         return;
       }
       const task = now.review ? store.tasks.get(now.review) : undefined;
-      replaceChildren(review, task ? [h('h3', { class: 'subhead', text: 'Open review' }), taskCard(task, { now: store.now(), wardName: ctx.wardName })] : null);
+      updateKeyed(review, task ? [['head', h('h3', { class: 'subhead', text: 'Open review' })], [`t:${task.id}`, taskCard(task, { now: store.now(), wardName: ctx.wardName })]] : []);
       if (now.version === shown) return;
       shown = now.version;
       const d = now.details;

@@ -5,7 +5,7 @@
 
 import { h, replaceChildren } from '../dom.js';
 import { CATEGORY_LABEL, PRIORITIES, PRIORITY_LABEL, ROLE_LABEL, SKILL_LABEL } from '../format.js';
-import { MAX_FRAME_BYTES } from '../connection.js';
+import { fitsInFrame } from '../link-core.js';
 
 /** @typedef {import('../types.js').Category} Category */
 /** @typedef {import('../types.js').Priority} Priority */
@@ -146,7 +146,7 @@ export function raiseView(ctx) {
     };
     // 4 x 1,000 characters fit, unless they are mostly multi-byte: check the
     // bytes here rather than let the hub refuse the whole frame.
-    if (new TextEncoder().encode(JSON.stringify({ type: 'cmd', id: '00000000-0000-4000-8000-000000000000', cmd })).length > MAX_FRAME_BYTES) {
+    if (!fitsInFrame(cmd)) {
       say('Too long to send: please shorten the SBAR.', 'error');
       return;
     }

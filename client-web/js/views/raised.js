@@ -1,9 +1,10 @@
 // "Raised": what I asked for and where it stands: offered to whom, declined by
 // whom and why, accepted/started by whom, escalated (why, to whom, and when
 // next), done, or no one accepted (the coordinator is told). Open tasks
-// first; the raiser may cancel.
+// first; the raiser may cancel. The list is keyed by task and updated in
+// place (see `updateKeyed`), so focus and tap targets stay put.
 
-import { h, replaceChildren } from '../dom.js';
+import { h, updateKeyed } from '../dom.js';
 import { clock } from '../format.js';
 import { taskCard, button } from './task-card.js';
 
@@ -57,26 +58,25 @@ export function raisedView(ctx) {
     const all = store.raisedByMe();
     const open = all.filter((t) => OPEN.has(t.state));
     const closed = all.filter((t) => !OPEN.has(t.state));
-    /** @param {TaskView} t */
+    /** @param {TaskView} t @returns {[string, Element]} */
     const card = (t) => {
       const pending = outbox.pendingFor(t.id).map((e) => e.label);
-      return taskCard(t, {
+      return [`t:${t.id}`, taskCard(t, {
         now,
         wardName: ctx.wardName,
         extra: progress(t, store.escalations.get(t.id)),
         pending,
         actions: OPEN.has(t.state) ? [button('Cancel task', () => void actions.cancel(t), 'secondary', pending.length > 0)] : [],
-      });
+      })];
     };
     const queued = outbox.entries().filter((e) => e.cmd.op === 'raise_task');
-    replaceChildren(
-      list,
-      queued.map((e) => h('p', { class: 'pending', text: `Queued, not raised yet: ${e.label}` })),
-      all.length === 0 && queued.length === 0 ? h('p', { class: 'empty', text: 'You have not raised a task this shift.' }) : null,
-      open.map(card),
-      closed.length ? h('h3', { class: 'subhead', text: 'Closed' }) : null,
-      closed.map(card),
-    );
+    /** @type {[string, Element][]} */
+    const items = queued.map((e) => [`q:${e.id}`, h('p', { class: 'pending', text: `Queued, not raised yet: ${e.label}` })]);
+    if (all.length === 0 && queued.length === 0) items.push(['empty', h('p', { class: 'empty', text: 'You have not raised a task this shift.' })]);
+    items.push(...open.map(card));
+    if (closed.length) items.push(['closed', h('h3', { class: 'subhead', text: 'Closed' })]);
+    items.push(...closed.map(card));
+    updateKeyed(list, items);
   }
 
   return { el, update };

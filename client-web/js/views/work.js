@@ -1,7 +1,9 @@
 // "My work": tasks offered to me and still open to me, then the ones I hold,
-// most urgent first, each with the buttons its state allows.
+// most urgent first, each with the buttons its state allows. The cards are
+// keyed by task and updated in place (see `updateKeyed`), so a new offer
+// arriving does not move the focus or put a new button under a finger.
 
-import { h, replaceChildren } from '../dom.js';
+import { h, updateKeyed } from '../dom.js';
 import { priorityRank } from '../format.js';
 import { taskCard, button } from './task-card.js';
 
@@ -20,10 +22,10 @@ export function workView(ctx) {
       (a, b) => Number(b.state === 'offering') - Number(a.state === 'offering') || priorityRank(a.priority) - priorityRank(b.priority) || a.raised_at - b.raised_at,
     );
     if (tasks.length === 0) {
-      replaceChildren(list, h('p', { class: 'empty', text: 'Nothing offered to you or held by you.' }));
+      updateKeyed(list, [['empty', h('p', { class: 'empty', text: 'Nothing offered to you or held by you.' })]]);
       return;
     }
-    replaceChildren(
+    updateKeyed(
       list,
       tasks.map((t) => {
         const pending = outbox.pendingFor(t.id).map((e) => e.label);
@@ -39,7 +41,7 @@ export function workView(ctx) {
             button('Hand back', () => void actions.handBack(t), 'secondary', busy),
           ].filter((b) => b !== null);
         }
-        return taskCard(t, { now, wardName: ctx.wardName, actions: buttons, pending });
+        return [`t:${t.id}`, taskCard(t, { now, wardName: ctx.wardName, actions: buttons, pending })];
       }),
     );
   }

@@ -139,3 +139,14 @@ export async function goTab(page, tab) {
   await page.click(`a.tab[data-tab="${tab}"]`);
   await page.locator(`a.tab[data-tab="${tab}"][aria-current="page"]`).waitFor();
 }
+
+/**
+ * Wait until the hub has handled every frame the phone sent before this call:
+ * a read on the phone's own socket is answered after them (the hub handles a
+ * socket's frames in order). With `barrier` (protocol.js) on the client that
+ * counts, this replaces "give any duplicate a moment".
+ * @param {import('playwright-core').Page} page
+ */
+export async function phoneBarrier(page) {
+  await page.evaluate(() => /** @type {any} */ (window).wardpage.link.read({ op: 'directory' }));
+}

@@ -108,3 +108,23 @@ export async function connectAs(base, username) {
   if (first.type !== 'welcome') throw new Error(`hello as ${username} refused: ${JSON.stringify(first)}`);
   return client;
 }
+
+/**
+ * Wait until `client` has been sent every event the hub numbered before this
+ * call: it pages someone no test device answers for (Sara Ali, the
+ * phlebotomist) and waits for that page's own `sent` event. A socket gets its
+ * events in `seq` order, so whatever the hub did before, `client` has seen
+ * by then if it is to see it at all. Used to count events (a duplicate that
+ * must not be there) without sleeping and hoping.
+ * @param {ProtocolClient} client
+ */
+export async function barrier(client) {
+  const dir = await client.command({ op: 'directory' });
+  if (dir.type !== 'ok') throw new Error(`directory refused: ${JSON.stringify(dir)}`);
+  const ali = dir.result.staff.find((/** @type {any} */ s) => s.name === 'Sara Ali');
+  if (!ali) throw new Error('Sara Ali is not in the directory');
+  const sent = await client.command({ op: 'send_page', target: { staff: ali.id }, priority: 'routine', callback: 'ext 0000', message: 'test barrier, please ignore' });
+  if (sent.type !== 'ok') throw new Error(`barrier page refused: ${JSON.stringify(sent)}`);
+  const id = sent.result.page.id;
+  await client.until((evs) => evs.some((e) => e.event.kind === 'page' && e.event.page.id === id), 10000, 'the barrier page');
+}
