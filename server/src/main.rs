@@ -214,160 +214,18 @@ async fn main() -> anyhow::Result<()> {
             listen,
             demo,
             no_patients,
-        } => {
-            if let Some(l) = listen {
-                config.listen = l;
-            }
-            // Before the demo roster is written: a second hub started by
-            // mistake on a running hub's database changes nothing.
-            let claim = store.claim_hub().await?;
-            if demo {
-                load_demo(&*store, &config, !no_patients).await?;
-            }
-            let listener = tokio::net::TcpListener::bind(config.listen)
-                .await
-                .with_context(|| format!("binding {}", config.listen))?;
-            let addr = listener.local_addr()?;
-            let scheme = if config.tls_cert.is_some() {
-                "https"
-            } else {
-                "http"
-            };
-            // Printed once the state is loaded: tests and scripts wait for
-            // this line, and it means the hub is ready to welcome.
-            run_claimed(listener, config, store, claim, shutdown_signal(), || {
-                println!("wardpage listening on {scheme}://{addr}");
-            })
-            .await
-        }
-        Cmd::User { action } => match action {
-            UserCmd::Add {
-                login,
-                name,
-                role,
-                skills,
-            } => {
-                let password = read_password()?;
-                let hash = auth::hash_password(&password)?;
-                let id = match store.staff_by_login(&login).await? {
-                    Some(s) => s.id,
-                    None => wardpage_proto::StaffId::new_random(),
-                };
-                store
-                    .upsert_staff(
-                        &Staff {
-                            id,
-                            login: login.clone(),
-                            name,
-                            role,
-                            skills,
-                            active: true,
-                        },
-                        Some(&hash),
-                    )
-                    .await?;
-                println!("saved {login} ({id})");
-                Ok(())
-            }
-            UserCmd::Passwd { login } => {
-                let password = read_password()?;
-                let hash = auth::hash_password(&password)?;
-                if !store.set_password(&login, &hash).await? {
-                    bail!("no account with login {login:?}");
-                }
-                let ended = store.revoke_sessions(&login).await?.unwrap_or(0);
-                println!("password changed for {login}; {ended} sessions ended");
-                Ok(())
-            }
-            UserCmd::Disable { login } => {
-                if !store.set_active(&login, false).await? {
-                    bail!("no account with login {login:?}");
-                }
-                let ended = store.revoke_sessions(&login).await?.unwrap_or(0);
-                println!("disabled {login}; {ended} sessions ended");
-                Ok(())
-            }
-            UserCmd::Enable { login } => {
-                if !store.set_active(&login, true).await? {
-                    bail!("no account with login {login:?}");
-                }
-                println!("enabled {login}");
-                Ok(())
-            }
-            UserCmd::Revoke { login } => {
-                let Some(ended) = store.revoke_sessions(&login).await? else {
-                    bail!("no account with login {login:?}");
-                };
-                println!("{ended} sessions of {login} ended");
-                Ok(())
-            }
-            UserCmd::List => {
-                for s in store.list_staff().await? {
-                    let skills: Vec<&str> = s.skills.iter().map(|k| k.as_str()).collect();
-                    println!(
-                        "{:<20} {:<28} {:<20} {}{}",
-                        s.login,
-                        s.name,
-                        s.role.as_str(),
-                        skills.join(","),
-                        if s.active { "" } else { " (inactive)" }
-                    );
-                }
-                Ok(())
-            }
-        },
+        } => serve(config, store, listen, demo, no_patients).await,
+        Cmd::User { action } => user(&*store, action).await,
         Cmd::Census {
             action: CensusCmd::Import { file },
-        } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let rows = census::parse(&text)?;
-            // The hub's state is loaded once, at its start: an import
-            // beside a running hub would be overwritten by it.
-            let claim = store.claim_hub().await?;
-            let policies = wardpage_server::domain::Policies {
-                news2: config.news2.to_policy()?,
-                ..config.escalation.to_policies()?
-            };
-            let now = clock::now_ms();
-            let c = census::import(
-                &*store,
-                config.priorities.to_targets(),
-                policies,
-                &rows,
-                &[],
-                now,
-                now,
-            )
-            .await?;
-            claim.release().await;
-            println!("admitted {} patients", c.admitted);
-            Ok(())
-        }
+        } => census_import(&config, &*store, &file).await,
         Cmd::Roster {
             action:
                 RosterCmd::Import {
                     file,
                     password_stdin,
                 },
-        } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let roster = RosterFile::parse(&text)?;
-            let password = if password_stdin {
-                Some(read_password()?)
-            } else {
-                None
-            };
-            let s = roster
-                .import(&*store, clock::now_ms(), password.as_deref())
-                .await?;
-            println!(
-                "imported {} wards, {} staff, {} shifts",
-                s.wards, s.staff, s.shifts
-            );
-            Ok(())
-        }
+        } => roster_import(&*store, &file, password_stdin).await,
         // Done above, without opening the store (and migrating the file).
         Cmd::Backup { .. } => Ok(()),
         Cmd::Report { from, to, tz, out } => {
@@ -387,23 +245,176 @@ async fn main() -> anyhow::Result<()> {
         }
         Cmd::Audit {
             action: AuditCmd::Verify,
+        } => audit_verify(&*store).await,
+    }
+}
+
+type DynStore = std::sync::Arc<dyn wardpage_server::store::Store>;
+
+async fn serve(
+    mut config: Config,
+    store: DynStore,
+    listen: Option<std::net::SocketAddr>,
+    demo: bool,
+    no_patients: bool,
+) -> anyhow::Result<()> {
+    if let Some(l) = listen {
+        config.listen = l;
+    }
+    // Before the demo roster is written: a second hub started by
+    // mistake on a running hub's database changes nothing.
+    let claim = store.claim_hub().await?;
+    if demo {
+        load_demo(&*store, &config, !no_patients).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let scheme = if config.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    // Printed once the state is loaded: tests and scripts wait for
+    // this line, and it means the hub is ready to welcome.
+    run_claimed(listener, config, store, claim, shutdown_signal(), || {
+        println!("wardpage listening on {scheme}://{addr}");
+    })
+    .await
+}
+
+async fn user(store: &dyn wardpage_server::store::Store, action: UserCmd) -> anyhow::Result<()> {
+    match action {
+        UserCmd::Add {
+            login,
+            name,
+            role,
+            skills,
         } => {
-            let v = audit_chain::verify(&*store).await?;
-            if let Some((id, why)) = v.broken {
-                bail!(
-                    "audit chain broken at row {id}: {why} ({} rows read)",
-                    v.rows
+            let password = read_password()?;
+            let hash = auth::hash_password(&password)?;
+            let id = match store.staff_by_login(&login).await? {
+                Some(s) => s.id,
+                None => wardpage_proto::StaffId::new_random(),
+            };
+            let staff = Staff {
+                id,
+                login: login.clone(),
+                name,
+                role,
+                skills,
+                active: true,
+            };
+            store.upsert_staff(&staff, Some(&hash)).await?;
+            println!("saved {login} ({id})");
+        }
+        UserCmd::Passwd { login } => {
+            let password = read_password()?;
+            let hash = auth::hash_password(&password)?;
+            if !store.set_password(&login, &hash).await? {
+                bail!("no account with login {login:?}");
+            }
+            let ended = store.revoke_sessions(&login).await?.unwrap_or(0);
+            println!("password changed for {login}; {ended} sessions ended");
+        }
+        UserCmd::Disable { login } => {
+            if !store.set_active(&login, false).await? {
+                bail!("no account with login {login:?}");
+            }
+            let ended = store.revoke_sessions(&login).await?.unwrap_or(0);
+            println!("disabled {login}; {ended} sessions ended");
+        }
+        UserCmd::Enable { login } => {
+            if !store.set_active(&login, true).await? {
+                bail!("no account with login {login:?}");
+            }
+            println!("enabled {login}");
+        }
+        UserCmd::Revoke { login } => {
+            let Some(ended) = store.revoke_sessions(&login).await? else {
+                bail!("no account with login {login:?}");
+            };
+            println!("{ended} sessions of {login} ended");
+        }
+        UserCmd::List => {
+            for s in store.list_staff().await? {
+                let skills: Vec<&str> = s.skills.iter().map(|k| k.as_str()).collect();
+                println!(
+                    "{:<20} {:<28} {:<20} {}{}",
+                    s.login,
+                    s.name,
+                    s.role.as_str(),
+                    skills.join(","),
+                    if s.active { "" } else { " (inactive)" }
                 );
             }
-            println!(
-                "audit chain intact: {} rows, {} of them older than the chain; newest hash {}",
-                v.rows,
-                v.unchained,
-                v.head().unwrap_or_else(|| "(none yet)".into())
-            );
-            Ok(())
         }
     }
+    Ok(())
+}
+
+async fn census_import(
+    config: &Config,
+    store: &dyn wardpage_server::store::Store,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let rows = census::parse(&text)?;
+    // The hub's state is loaded once, at its start: an import beside a
+    // running hub would be overwritten by it.
+    let claim = store.claim_hub().await?;
+    let policies = wardpage_server::domain::Policies {
+        news2: config.news2.to_policy()?,
+        ..config.escalation.to_policies()?
+    };
+    let now = clock::now_ms();
+    let targets = config.priorities.to_targets();
+    let c = census::import(store, targets, policies, &rows, &[], now, now).await?;
+    claim.release().await;
+    println!("admitted {} patients", c.admitted);
+    Ok(())
+}
+
+async fn roster_import(
+    store: &dyn wardpage_server::store::Store,
+    file: &std::path::Path,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let roster = RosterFile::parse(&text)?;
+    let password = if password_stdin {
+        Some(read_password()?)
+    } else {
+        None
+    };
+    let s = roster
+        .import(store, clock::now_ms(), password.as_deref())
+        .await?;
+    println!(
+        "imported {} wards, {} staff, {} shifts",
+        s.wards, s.staff, s.shifts
+    );
+    Ok(())
+}
+
+async fn audit_verify(store: &dyn wardpage_server::store::Store) -> anyhow::Result<()> {
+    let v = audit_chain::verify(store).await?;
+    if let Some((id, why)) = v.broken {
+        bail!(
+            "audit chain broken at row {id}: {why} ({} rows read)",
+            v.rows
+        );
+    }
+    println!(
+        "audit chain intact: {} rows, {} of them older than the chain; newest hash {}",
+        v.rows,
+        v.unchained,
+        v.head().unwrap_or_else(|| "(none yet)".into())
+    );
+    Ok(())
 }
 
 async fn shutdown_signal() {
