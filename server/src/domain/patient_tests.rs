@@ -8,7 +8,7 @@
 
 use super::hospital::Hospital;
 use super::roster::{Shift, Staff, Ward};
-use super::Subject;
+use super::{Stamp, Subject};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use wardpage_proto::{
@@ -302,7 +302,7 @@ fn run(h: &mut Hospital, w: &Ward2Ids, op: &Op, now: &mut Millis) -> Option<Comm
         }
     };
     let before = h.clone();
-    match h.apply(actor, &cmd, *now) {
+    match h.apply(actor, &cmd, Stamp::fresh(*now)) {
         Ok(fx) => {
             if let Command::RecordObservations { .. } = cmd {
                 assert!(matches!(fx.result, Some(CommandResult::Observation { .. })));

@@ -11,6 +11,7 @@
 //! transport acks that mark pages delivered).
 
 mod firing;
+mod fresh;
 mod observations;
 mod overdue;
 mod pages;
@@ -23,6 +24,7 @@ mod tasks;
 mod transport;
 
 use super::escalation::Policies;
+use super::ids::{Ids, Stamp};
 use super::page::Page;
 use super::patient::{Charts, Patient};
 use super::roster::{Roster, Shift};
@@ -38,7 +40,7 @@ use wardpage_proto::{
 };
 
 /// Something the store must write because of a command.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Write {
     Task(Box<Task>),
     Page(Box<Page>),
@@ -50,7 +52,7 @@ pub enum Write {
 }
 
 /// One event and the stream position it takes in each recipient's stream.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub at: Millis,
     pub event: Event,
@@ -59,7 +61,7 @@ pub struct Delivery {
 
 /// What a successful command changed. Nothing of it may reach anyone before
 /// the store has committed it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Effects {
     /// The `ok` result for the command's sender (`None` for the hub's own changes).
     pub result: Option<CommandResult>,
@@ -141,6 +143,12 @@ impl Hospital {
             policies,
             ..Hospital::default()
         }
+    }
+
+    /// The pages awaiting each recipient's transport ack, for the property tests.
+    #[cfg(test)]
+    pub(crate) fn undelivered_index(&self) -> HashMap<StaffId, BTreeSet<(u64, PageId)>> {
+        self.undelivered.clone()
     }
 
     /// Which admitted patient lies in each bed, for the property tests.
@@ -237,14 +245,17 @@ impl Hospital {
         self.streams.get(&staff).copied().unwrap_or(0)
     }
 
-    /// Carries out `cmd` for `actor` at time `now`. On error nothing changed.
+    /// Carries out `cmd` for `actor` at `at.now`; whatever it makes takes
+    /// its id from `at.command` (see `ids`). On error nothing changed.
     pub fn apply(
         &mut self,
         actor: StaffId,
         cmd: &Command,
-        now: Millis,
+        at: Stamp,
     ) -> Result<Effects, DomainError> {
-        let fx = self.apply_command(actor, cmd, now)?;
+        let now = at.now;
+        let mut ids = Ids::for_command(at.command);
+        let fx = self.apply_command(actor, cmd, now, &mut ids)?;
         if !cmd.is_read_only() {
             self.last_action.insert(actor, now);
         }
@@ -257,6 +268,7 @@ impl Hospital {
         actor: StaffId,
         cmd: &Command,
         now: Millis,
+        ids: &mut Ids,
     ) -> Result<Effects, DomainError> {
         if !self.roster.staff.get(&actor).is_some_and(|s| s.active) {
             return Err(DomainError::Forbidden("account is not active".into()));
@@ -282,7 +294,7 @@ impl Hospital {
                     requirement: *requirement,
                     sbar,
                 };
-                self.raise_task(actor, new, now)
+                self.raise_task(actor, new, now, ids)
             }
             Command::Accept { task } => self.accept(actor, *task, now),
             Command::Decline { task, reason } => self.decline(actor, *task, reason, now),
@@ -299,7 +311,7 @@ impl Hospital {
                 priority,
                 callback,
                 message,
-            } => self.send_page(actor, *target, *priority, callback, message, now),
+            } => self.send_page(actor, *target, *priority, callback, message, now, ids),
             Command::PageRead { page } => self.page_read(actor, *page, now),
             Command::PageAck { page } => self.page_ack(actor, *page, now),
             Command::StartShift {
@@ -324,7 +336,7 @@ impl Hospital {
                 ..Effects::default()
             }),
             Command::AdmitPatient { ward, bed, patient } => {
-                self.admit_patient(actor, ward, bed, patient, now)
+                self.admit_patient(actor, ward, bed, patient, now, ids)
             }
             Command::UpdatePatient { patient, details } => {
                 self.update_patient(actor, *patient, details, now)
@@ -344,10 +356,10 @@ impl Hospital {
                 self.set_spo2_scale(actor, *patient, *scale, reason, target, now)
             }
             Command::RecordObservations { patient, set } => {
-                self.record_observations(actor, *patient, set, now)
+                self.record_observations(actor, *patient, set, now, ids)
             }
             Command::RaiseConcern { patient, concern } => {
-                self.raise_concern(actor, *patient, concern, now)
+                self.raise_concern(actor, *patient, concern, now, ids)
             }
             Command::Patients { ward, after } => Ok(Effects {
                 result: Some(self.patients(actor, ward.as_ref(), resume(after)?, now)?),

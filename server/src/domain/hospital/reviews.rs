@@ -8,6 +8,7 @@ use super::observations::{hub_ref, HUB_STAFF};
 use super::tasks::Draft;
 use super::{Effects, Hospital};
 use crate::domain::escalation::{EscalationState, Phase};
+use crate::domain::ids::Ids;
 use crate::domain::patient::Patient;
 use crate::domain::response::Review;
 use std::collections::BTreeSet;
@@ -41,11 +42,13 @@ impl Hospital {
         p: &mut Patient,
         ask: ReviewAsk,
         now: Millis,
+        ids: &mut Ids,
     ) -> Option<TaskView> {
         if let Some(task) = self.open_review(p) {
-            return self.rescore(fx, task, ask.trigger, Some(ask.review), ask.watchers, now);
+            let score = (ask.trigger, Some(ask.review));
+            return self.rescore(fx, task, score, ask.watchers, now, ids);
         }
-        let task = self.raise_review(fx, p, ask, now);
+        let task = self.raise_review(fx, p, ask, now, ids);
         p.view.review = task.as_ref().map(|t| t.id);
         task
     }
@@ -56,6 +59,7 @@ impl Hospital {
         p: &Patient,
         ask: ReviewAsk,
         now: Millis,
+        ids: &mut Ids,
     ) -> Option<TaskView> {
         let ReviewAsk {
             trigger,
@@ -88,27 +92,28 @@ impl Hospital {
             raised_by: raiser.map_or_else(hub_ref, |r| self.roster.staff_ref(r)),
             involved: watchers,
         };
-        let task = self.draft_task(draft, now);
+        let task = self.draft_task(draft, now, ids);
         let id = task.view.id;
         let more = self.launch_task(task, raiser, Some(&cause), now);
         fx.merge(more);
         if review.page {
-            self.page_review(fx, id, review, now);
+            self.page_review(fx, id, review, now, ids);
         }
         self.tasks.get(&id).map(|t| t.view.clone())
     }
 
-    /// The open review hears a new score; if it calls for a higher
-    /// response the task moves to it at once: the new priority, the new
-    /// roles offered (or told, if someone holds it already), paged.
+    /// The open review hears a new score (its trigger, and the review it
+    /// calls for if any); if that is a higher response the task moves to
+    /// it at once: the new priority, the new roles offered (or told, if
+    /// someone holds it already), paged.
     pub(super) fn rescore(
         &mut self,
         fx: &mut Effects,
         id: TaskId,
-        trigger: ReviewTrigger,
-        review: Option<Review>,
+        (trigger, review): (ReviewTrigger, Option<Review>),
         watchers: BTreeSet<StaffId>,
         now: Millis,
+        ids: &mut Ids,
     ) -> Option<TaskView> {
         let mut t = (**self.tasks.get(&id)?).clone();
         let from = t.state();
@@ -181,14 +186,21 @@ impl Hospital {
         let more = self.escalate_at_once(Effects::default(), id, now);
         fx.merge(more);
         if let Some(r) = rose.filter(|r| r.page) {
-            self.page_review(fx, id, r, now);
+            self.page_review(fx, id, r, now, ids);
         }
         self.tasks.get(&id).map(|t| t.view.clone())
     }
 
     /// Pages each role of an emergency review: everyone on shift in it
     /// covering the ward (or the whole site, where seniors usually are).
-    fn page_review(&mut self, fx: &mut Effects, task: TaskId, review: Review, now: Millis) {
+    fn page_review(
+        &mut self,
+        fx: &mut Effects,
+        task: TaskId,
+        review: Review,
+        now: Millis,
+        ids: &mut Ids,
+    ) {
         let Some(t) = self.tasks.get(&task) else {
             return;
         };
@@ -230,6 +242,7 @@ impl Hospital {
                 &message,
                 &to,
                 now,
+                ids,
             );
             let more = self.publish_page(None, page, &to, now);
             fx.merge(Effects {
