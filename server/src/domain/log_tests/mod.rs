@@ -9,7 +9,7 @@
 //! outcomes, ids included; `promises` checks what pages, shifts,
 //! escalations and transport acks promise along the way.
 
-// mod promises;
+mod promises;
 mod replay;
 
 use super::hospital::{Effects, Hospital, Subject};
@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use wardpage_proto::{
     Breathing, Category, Command, CommandId, Consciousness, Millis, ObservationSet, PageId,
     PageTarget, PatientDetails, PatientId, Priority, Requirement, Role, Sbar, Sex, Skill, StaffId,
-    TaskId, Tenths, WardId, Whole,
+    TaskId, TaskState, Tenths, WardId, Whole,
 };
 
 pub(super) const NOW: Millis = 1_764_358_144_000;
@@ -111,8 +111,10 @@ pub(super) enum Op {
         priority: u8,
         for_patient: bool,
     },
+    /// `inside`: sent by someone the task is offered to or held by.
     Task {
         by: usize,
+        inside: bool,
         task: usize,
         what: Move,
     },
@@ -132,8 +134,10 @@ pub(super) enum Op {
         to_role: bool,
         priority: u8,
     },
+    /// `inside`: by one of the page's recipients.
     Page {
         by: usize,
+        inside: bool,
         page: usize,
         ack: bool,
     },
@@ -144,8 +148,11 @@ pub(super) enum Op {
         both_wards: bool,
         hours: u8,
     },
+    /// `holder`: the shift of someone holding a task ends (theirs
+    /// chosen by `staff`; ended by themselves when `by` is even).
     EndShift {
         by: usize,
+        holder: bool,
         staff: usize,
     },
     Presence {
@@ -209,17 +216,23 @@ pub(super) fn op() -> impl Strategy<Value = Op> {
         3 => (who.clone(), 0u8..2, 1u8..4, 0u8..4, 0u8..4, any::<bool>()).prop_map(
             |(by, ward, bed, need, priority, for_patient)| Op::Raise { by, ward, bed, need, priority, for_patient }
         ),
-        6 => (who.clone(), pick.clone(), moves()).prop_map(|(by, task, what)| Op::Task { by, task, what }),
+        6 => (who.clone(), prop::bool::weighted(0.7), pick.clone(), moves()).prop_map(
+            |(by, inside, task, what)| Op::Task { by, inside, task, what }
+        ),
         1 => (who.clone(), pick.clone(), who.clone()).prop_map(|(by, task, to)| Op::Assign { by, task, to }),
         1 => (who.clone(), pick.clone(), 0u8..4).prop_map(|(by, task, priority)| Op::SetPriority { by, task, priority }),
         2 => (who.clone(), who.clone(), any::<bool>(), 0u8..4).prop_map(
             |(by, to, to_role, priority)| Op::SendPage { by, to, to_role, priority }
         ),
-        3 => (who.clone(), pick.clone(), any::<bool>()).prop_map(|(by, page, ack)| Op::Page { by, page, ack }),
+        3 => (who.clone(), prop::bool::weighted(0.8), pick.clone(), any::<bool>()).prop_map(
+            |(by, inside, page, ack)| Op::Page { by, inside, page, ack }
+        ),
         1 => (who.clone(), who.clone(), 0u8..4, any::<bool>(), 1u8..13).prop_map(
             |(by, staff, role, both_wards, hours)| Op::StartShift { by, staff, role, both_wards, hours }
         ),
-        1 => (who.clone(), who.clone()).prop_map(|(by, staff)| Op::EndShift { by, staff }),
+        1 => (who.clone(), any::<bool>(), who.clone()).prop_map(
+            |(by, holder, staff)| Op::EndShift { by, holder, staff }
+        ),
         1 => (who.clone(), any::<bool>()).prop_map(|(staff, connected)| Op::Presence { staff, connected }),
         3 => (who.clone(), 0u8..4, prop::bool::weighted(0.2)).prop_map(
             |(staff, back, beyond)| Op::TransportAck { staff, back, beyond }
@@ -238,6 +251,7 @@ pub(super) fn op() -> impl Strategy<Value = Op> {
 pub(super) enum Outcome {
     Command {
         actor: StaffId,
+        at: Millis,
         cmd: Box<Command>,
         result: Result<Effects, DomainError>,
     },
@@ -260,10 +274,17 @@ pub(super) enum Outcome {
     },
 }
 
+/// Looks at each outcome with the state before and after it; says what
+/// promise it broke, if any.
+pub(super) type Watch = Box<dyn FnMut(&Hospital, &Hospital, &Outcome) -> Result<(), String>>;
+
 /// A hospital being fed a log, and the clock.
 pub(super) struct Run {
     pub h: Hospital,
     pub now: Millis,
+    watch: Option<Watch>,
+    /// The first promise `watch` saw broken.
+    pub broken: Option<String>,
     /// Command ids are numbered in log order, the same on every replay.
     commands: u128,
     /// Deadlines asked about that did not fire: never asked again, as the
@@ -338,14 +359,74 @@ impl Run {
         Run {
             h: seeded(),
             now: NOW,
+            watch: None,
+            broken: None,
             commands: 0,
             dropped: BTreeSet::new(),
         }
     }
 
+    /// A run whose every outcome is shown to `watch`.
+    pub fn watched(watch: Watch) -> Run {
+        Run {
+            watch: Some(watch),
+            ..Run::new()
+        }
+    }
+
+    /// The state as it is, if someone will compare it with the next.
+    fn before(&self) -> Option<Hospital> {
+        self.watch.as_ref().map(|_| self.h.clone())
+    }
+
+    fn seen(&mut self, before: Option<Hospital>, o: Outcome) -> Outcome {
+        if let (Some(watch), Some(before)) = (self.watch.as_mut(), before) {
+            if let Err(e) = watch(&before, &self.h, &o) {
+                self.broken.get_or_insert(format!("{e}\nafter {o:?}"));
+            }
+        }
+        o
+    }
+
     fn task(&self, i: usize) -> TaskId {
         let ids = self.h.tasks.keys().copied().collect();
         nth(ids, i, TaskId(uuid::Uuid::from_u128(1)))
+    }
+
+    /// The `i`th of those a task is offered to or held by (else anyone).
+    fn inside_task(&self, task: TaskId, i: usize) -> StaffId {
+        let ids = self.h.tasks.get(&task).map_or_else(Vec::new, |t| {
+            let offered = t
+                .view
+                .offers
+                .iter()
+                .filter(|o| o.state == wardpage_proto::OfferState::Offered)
+                .map(|o| o.staff.id);
+            offered
+                .chain(t.view.assignee.iter().map(|a| a.id))
+                .collect()
+        });
+        nth(ids, i, staff_id(i))
+    }
+
+    /// The `i`th of a page's recipients (else anyone).
+    fn recipient(&self, page: PageId, i: usize) -> StaffId {
+        let ids = self.h.pages.get(&page).map_or_else(Vec::new, |p| {
+            p.view.recipients.iter().map(|r| r.staff.id).collect()
+        });
+        nth(ids, i, staff_id(i))
+    }
+
+    /// The `i`th of those holding a task (else anyone).
+    fn holder(&self, i: usize) -> StaffId {
+        let ids = self
+            .h
+            .tasks
+            .values()
+            .filter(|t| matches!(t.state(), TaskState::Accepted | TaskState::Started))
+            .filter_map(|t| t.view.assignee.as_ref().map(|a| a.id))
+            .collect();
+        nth(ids, i, staff_id(i))
     }
 
     fn page(&self, i: usize) -> PageId {
@@ -368,7 +449,8 @@ impl Run {
     /// escalations, or none).
     pub fn step(&mut self, op: &Op) -> Vec<Outcome> {
         self.now += 1000;
-        let (by, cmd) = match self.command(op) {
+        let mut before = self.before();
+        let (by, cmd) = match self.command(op, &mut before) {
             Ok(c) => c,
             Err(other) => return other,
         };
@@ -377,18 +459,24 @@ impl Run {
             now: self.now,
             command: CommandId(uuid::Uuid::from_u128(self.commands)),
         };
-        let actor = staff_id(by);
+        let actor = by;
         let result = self.h.apply(actor, &cmd, at);
-        vec![Outcome::Command {
+        let o = Outcome::Command {
             actor,
+            at: self.now,
             cmd: Box::new(cmd),
             result,
-        }]
+        };
+        vec![self.seen(before, o)]
     }
 
     /// The command an input stands for (with its sender's index), or what
     /// an input that is no command did.
-    fn command(&mut self, op: &Op) -> Result<(usize, Command), Vec<Outcome>> {
+    fn command(
+        &mut self,
+        op: &Op,
+        before: &mut Option<Hospital>,
+    ) -> Result<(StaffId, Command), Vec<Outcome>> {
         Ok(match *op {
             Op::Raise {
                 by,
@@ -397,10 +485,23 @@ impl Run {
                 need,
                 priority: p,
                 for_patient,
-            } => (by, self.raise(w, bed, need, p, for_patient)),
-            Op::Task { by, task, what } => (by, task_command(self.task(task), what)),
-            Op::Assign { by, task, to } => (
+            } => (staff_id(by), self.raise(w, bed, need, p, for_patient)),
+            Op::Task {
                 by,
+                inside,
+                task,
+                what,
+            } => {
+                let task = self.task(task);
+                let by = if inside {
+                    self.inside_task(task, by)
+                } else {
+                    staff_id(by)
+                };
+                (by, task_command(task, what))
+            }
+            Op::Assign { by, task, to } => (
+                staff_id(by),
                 Command::Assign {
                     task: self.task(task),
                     staff: staff_id(to),
@@ -411,7 +512,7 @@ impl Run {
                 task,
                 priority: p,
             } => (
-                by,
+                staff_id(by),
                 Command::SetPriority {
                     task: self.task(task),
                     priority: priority(p),
@@ -423,7 +524,7 @@ impl Run {
                 to_role,
                 priority: p,
             } => (
-                by,
+                staff_id(by),
                 Command::SendPage {
                     target: if to_role {
                         PageTarget::Role(ROSTER[to].1)
@@ -435,8 +536,18 @@ impl Run {
                     message: "please come".into(),
                 },
             ),
-            Op::Page { by, page, ack } => {
+            Op::Page {
+                by,
+                inside,
+                page,
+                ack,
+            } => {
                 let page = self.page(page);
+                let by = if inside {
+                    self.recipient(page, by)
+                } else {
+                    staff_id(by)
+                };
                 let cmd = if ack {
                     Command::PageAck { page }
                 } else {
@@ -451,7 +562,7 @@ impl Run {
                 both_wards,
                 hours,
             } => (
-                by,
+                staff_id(by),
                 Command::StartShift {
                     staff: staff_id(staff),
                     role: [Role::Nurse, Role::Fy1, Role::Sho, Role::Coordinator]
@@ -464,19 +575,26 @@ impl Run {
                     ends_at: self.now + Millis::from(hours) * 3_600_000,
                 },
             ),
-            Op::EndShift { by, staff } => (
-                by,
-                Command::EndShift {
-                    staff: staff_id(staff),
-                },
-            ),
+            Op::EndShift { by, holder, staff } => {
+                let staff = if holder {
+                    self.holder(staff)
+                } else {
+                    staff_id(staff)
+                };
+                let by = if holder && by % 2 == 0 {
+                    staff
+                } else {
+                    staff_id(by)
+                };
+                (by, Command::EndShift { staff })
+            }
             Op::Admit {
                 by,
                 ward: w,
                 bed,
                 person,
             } => (
-                by,
+                staff_id(by),
                 Command::AdmitPatient {
                     ward: ward(w),
                     bed: bed.to_string(),
@@ -488,27 +606,27 @@ impl Run {
                 patient,
                 severity,
             } => (
-                by,
+                staff_id(by),
                 Command::RecordObservations {
                     patient: self.patient(patient),
                     set: set(severity, self.now),
                 },
             ),
             Op::Concern { by, patient } => (
-                by,
+                staff_id(by),
                 Command::RaiseConcern {
                     patient: self.patient(patient),
                     concern: "not themselves".into(),
                 },
             ),
             Op::Discharge { by, patient } => (
-                by,
+                staff_id(by),
                 Command::DischargePatient {
                     patient: self.patient(patient),
                 },
             ),
             Op::Read { by, what } => (
-                by,
+                staff_id(by),
                 match what {
                     0 => Command::Snapshot { after: None },
                     1 => Command::History {
@@ -521,11 +639,12 @@ impl Run {
             Op::Presence { staff, connected } => {
                 let staff = staff_id(staff);
                 let changed = self.h.set_presence(staff, connected, self.now);
-                return Err(vec![Outcome::Presence {
+                let o = Outcome::Presence {
                     staff,
                     connected,
                     changed,
-                }]);
+                };
+                return Err(vec![self.seen(before.take(), o)]);
             }
             Op::TransportAck {
                 staff,
@@ -540,7 +659,8 @@ impl Run {
                     top.saturating_sub(u64::from(back))
                 };
                 let fx = self.h.acknowledge_transport(staff, seq, self.now);
-                return Err(vec![Outcome::Transport { staff, seq, fx }]);
+                let o = Outcome::Transport { staff, seq, fx };
+                return Err(vec![self.seen(before.take(), o)]);
             }
             Op::Advance { minutes, late } => {
                 return Err(self.advance(Millis::from(minutes) * MIN, late));
@@ -593,16 +713,18 @@ impl Run {
             };
             let at = if late { until } else { due.max(self.now) };
             self.now = at;
+            let before = self.before();
             let fx = self.h.escalate(subject, at);
             if fx.is_none() {
                 self.dropped.insert((due, subject));
             }
-            out.push(Outcome::Fired {
+            let o = Outcome::Fired {
                 due,
                 at,
                 subject,
                 fx,
-            });
+            };
+            out.push(self.seen(before, o));
         }
         self.now = until;
         out
