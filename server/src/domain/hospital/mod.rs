@@ -262,7 +262,8 @@ impl Hospital {
         Ok(fx)
     }
 
-    /// The dispatch table: one handler per command.
+    /// The dispatch table: one handler per command (reads and patient
+    /// commands in tables of their own).
     fn apply_command(
         &mut self,
         actor: StaffId,
@@ -322,19 +323,31 @@ impl Hospital {
             } => self.start_shift(actor, *staff, *role, wards, *ends_at, now),
             Command::EndShift { staff } => self.end_shift(actor, *staff, now),
             Command::EscalateNow { task } => self.escalate_now(actor, *task, now),
-            Command::History { since, after } => Ok(Effects {
-                result: Some(self.history(actor, *since, resume(after)?, now)?),
-                ..Effects::default()
-            }),
-            Command::Timeline { task } => self.timeline(actor, *task, now),
-            Command::Snapshot { after } => Ok(Effects {
-                result: Some(self.snapshot(actor, resume(after)?, now)),
-                ..Effects::default()
-            }),
-            Command::Directory {} => Ok(Effects {
-                result: Some(self.directory(now)),
-                ..Effects::default()
-            }),
+            Command::AdmitPatient { .. }
+            | Command::UpdatePatient { .. }
+            | Command::TransferPatient { .. }
+            | Command::DischargePatient { .. }
+            | Command::SetSpo2Scale { .. }
+            | Command::RecordObservations { .. }
+            | Command::RaiseConcern { .. } => self.apply_patient_command(actor, cmd, now, ids),
+            Command::History { .. }
+            | Command::Timeline { .. }
+            | Command::Snapshot { .. }
+            | Command::Directory {}
+            | Command::Patients { .. }
+            | Command::Chart { .. } => self.answer_read(actor, cmd, now),
+        }
+    }
+
+    /// The patient commands' dispatch table.
+    fn apply_patient_command(
+        &mut self,
+        actor: StaffId,
+        cmd: &Command,
+        now: Millis,
+        ids: &mut Ids,
+    ) -> Result<Effects, DomainError> {
+        match cmd {
             Command::AdmitPatient { ward, bed, patient } => {
                 self.admit_patient(actor, ward, bed, patient, now, ids)
             }
@@ -361,15 +374,34 @@ impl Hospital {
             Command::RaiseConcern { patient, concern } => {
                 self.raise_concern(actor, *patient, concern, now, ids)
             }
-            Command::Patients { ward, after } => Ok(Effects {
-                result: Some(self.patients(actor, ward.as_ref(), resume(after)?, now)?),
-                ..Effects::default()
-            }),
-            Command::Chart { patient } => Ok(Effects {
-                result: Some(self.chart(actor, *patient, now)?),
-                ..Effects::default()
-            }),
+            other => Err(unhandled(other)),
         }
+    }
+
+    /// The read commands' table: they change nothing (and mint nothing).
+    fn answer_read(
+        &mut self,
+        actor: StaffId,
+        cmd: &Command,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        let result = match cmd {
+            Command::History { since, after } => {
+                self.history(actor, *since, resume(after)?, now)?
+            }
+            Command::Timeline { task } => return self.timeline(actor, *task, now),
+            Command::Snapshot { after } => self.snapshot(actor, resume(after)?, now),
+            Command::Directory {} => self.directory(now),
+            Command::Patients { ward, after } => {
+                self.patients(actor, ward.as_ref(), resume(after)?, now)?
+            }
+            Command::Chart { patient } => self.chart(actor, *patient, now)?,
+            other => return Err(unhandled(other)),
+        };
+        Ok(Effects {
+            result: Some(result),
+            ..Effects::default()
+        })
     }
 
     fn require_overseer(&self, actor: StaffId, now: Millis, what: &str) -> Result<(), DomainError> {
@@ -434,4 +466,11 @@ impl Hospital {
         }
         tasks - self.tasks.len() + pages - self.pages.len()
     }
+}
+
+/// A command sent to a table that has no row for it: `apply_command`
+/// sends each command to the table that has, so this is a hub defect,
+/// refused rather than a panic.
+fn unhandled(cmd: &Command) -> DomainError {
+    DomainError::InvalidState(format!("the hub cannot carry out `{}` here", cmd.op()))
 }

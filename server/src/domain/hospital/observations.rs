@@ -77,22 +77,7 @@ impl Hospital {
         fx.writes.push(super::Write::Observation(obs.clone()));
         self.charts.add(obs.clone(), now);
         if newest {
-            p.view.latest = Some(LatestScore {
-                observation: obs.id,
-                taken_at: set.taken_at,
-                score: obs.score.clone(),
-                trend: obs.trend,
-            });
-            if let Some(band) = obs.score.band {
-                // Only a complete set meets the monitoring the last score asked for.
-                p.view.obs_due_at = Some(set.taken_at + self.policies.news2.every(band));
-                p.view.obs_overdue = false;
-                p.stage = ObsStage::Due;
-                if let Some(task) = p.obs_task.take() {
-                    let note = format!("observations recorded by {}", obs.recorded_by.name);
-                    self.close_obs_task(&mut fx, task, &note, now);
-                }
-            }
+            self.take_newest(&mut fx, &mut p, &obs, now);
         }
         p.touch(now);
         let review = if newest {
@@ -119,6 +104,33 @@ impl Hospital {
         });
         self.store_patient(&mut fx, p);
         Ok(fx)
+    }
+
+    /// The newest set is the patient's latest score; a complete one also
+    /// sets when the next is due and closes an "observations overdue" task.
+    fn take_newest(
+        &mut self,
+        fx: &mut Effects,
+        p: &mut Patient,
+        obs: &ObservationView,
+        now: Millis,
+    ) {
+        p.view.latest = Some(LatestScore {
+            observation: obs.id,
+            taken_at: obs.set.taken_at,
+            score: obs.score.clone(),
+            trend: obs.trend,
+        });
+        if let Some(band) = obs.score.band {
+            // Only a complete set meets the monitoring the last score asked for.
+            p.view.obs_due_at = Some(obs.set.taken_at + self.policies.news2.every(band));
+            p.view.obs_overdue = false;
+            p.stage = ObsStage::Due;
+            if let Some(task) = p.obs_task.take() {
+                let note = format!("observations recorded by {}", obs.recorded_by.name);
+                self.close_obs_task(fx, task, &note, now);
+            }
+        }
     }
 
     /// Starts the response the set (and its summary) calls for; returns

@@ -11,6 +11,7 @@ use crate::domain::escalation::{EscalationState, Phase};
 use crate::domain::ids::Ids;
 use crate::domain::patient::Patient;
 use crate::domain::response::Review;
+use crate::domain::task::Task;
 use std::collections::BTreeSet;
 use wardpage_proto::{
     Category, Millis, PageTarget, Priority, Requirement, ReviewTrigger, Sbar, StaffId, StaffRef,
@@ -126,48 +127,7 @@ impl Hospital {
         };
         t.view.review = Some(trigger);
         if let Some(r) = rose {
-            let target = self.targets.for_priority(r.priority);
-            let requirement = Requirement::AnyRole(r.roles);
-            t.view.priority = r.priority;
-            t.view.requirement = requirement;
-            t.view.accept_by = now + target.accept_within;
-            t.view.complete_by = now + target.complete_within;
-            t.view.sbar.situation = format!(
-                "Emergency review: {}",
-                t.view
-                    .review
-                    .as_ref()
-                    .map(|r| r.summary.as_str())
-                    .unwrap_or("")
-            );
-            let new: Vec<StaffId> = self
-                .roster
-                .candidates(&t.view.ward, requirement, HUB_STAFF, now)
-                .into_iter()
-                .filter(|c| !t.view.offers.iter().any(|o| o.staff.id == *c))
-                .collect();
-            if matches!(from, TaskState::Offering | TaskState::NoOneAccepted) {
-                let mut offers: Vec<StaffRef> = t
-                    .view
-                    .offers
-                    .iter()
-                    .filter(|o| o.state == wardpage_proto::OfferState::Offered)
-                    .map(|o| o.staff.clone())
-                    .collect();
-                offers.extend(new.iter().map(|c| self.roster.staff_ref(*c)));
-                t.offer_to(offers);
-            } else {
-                t.involved.extend(new.iter().copied());
-            }
-            // The higher response's ladder starts now, on its own cadence.
-            t.escalation = EscalationState {
-                phase: t.escalation.phase,
-                step: 0,
-                started_at: now,
-            };
-            if t.escalation.phase == Phase::Done {
-                t.escalation.phase = Phase::Accept;
-            }
+            self.rise(&mut t, from, r, now);
             detail = format!("{detail}; now {}", r.priority.as_str());
         }
         t.view.version += 1;
@@ -189,6 +149,54 @@ impl Hospital {
             self.page_review(fx, id, r, now, ids);
         }
         self.tasks.get(&id).map(|t| t.view.clone())
+    }
+
+    /// Moves an open review to the higher response `r`: its priority,
+    /// targets and roles, offered to the new roles (or told of it, if
+    /// someone holds it already), on the new ladder from now.
+    fn rise(&self, t: &mut Task, from: TaskState, r: Review, now: Millis) {
+        let target = self.targets.for_priority(r.priority);
+        let requirement = Requirement::AnyRole(r.roles);
+        t.view.priority = r.priority;
+        t.view.requirement = requirement;
+        t.view.accept_by = now + target.accept_within;
+        t.view.complete_by = now + target.complete_within;
+        t.view.sbar.situation = format!(
+            "Emergency review: {}",
+            t.view
+                .review
+                .as_ref()
+                .map(|r| r.summary.as_str())
+                .unwrap_or("")
+        );
+        let new: Vec<StaffId> = self
+            .roster
+            .candidates(&t.view.ward, requirement, HUB_STAFF, now)
+            .into_iter()
+            .filter(|c| !t.view.offers.iter().any(|o| o.staff.id == *c))
+            .collect();
+        if matches!(from, TaskState::Offering | TaskState::NoOneAccepted) {
+            let mut offers: Vec<StaffRef> = t
+                .view
+                .offers
+                .iter()
+                .filter(|o| o.state == wardpage_proto::OfferState::Offered)
+                .map(|o| o.staff.clone())
+                .collect();
+            offers.extend(new.iter().map(|c| self.roster.staff_ref(*c)));
+            t.offer_to(offers);
+        } else {
+            t.involved.extend(new.iter().copied());
+        }
+        // The higher response's ladder starts now, on its own cadence.
+        t.escalation = EscalationState {
+            phase: t.escalation.phase,
+            step: 0,
+            started_at: now,
+        };
+        if t.escalation.phase == Phase::Done {
+            t.escalation.phase = Phase::Accept;
+        }
     }
 
     /// Pages each role of an emergency review: everyone on shift in it

@@ -20,12 +20,12 @@
 //! Each promise also counts how often it was put to the test, and the
 //! test fails if some were never exercised.
 
-use super::super::hospital::{Effects, Hospital, Subject, Write};
-use super::super::patient::Patient;
-use super::super::roster::Shift;
-use super::super::task::Task;
-use super::super::Page;
 use super::{op, Outcome, Run};
+use crate::domain::hospital::{Delivery, Effects, Hospital, Subject, Write};
+use crate::domain::patient::Patient;
+use crate::domain::roster::Shift;
+use crate::domain::task::Task;
+use crate::domain::Page;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::cell::RefCell;
@@ -102,7 +102,7 @@ fn rank(s: PageState) -> u8 {
     }
 }
 
-fn deliveries(o: &Outcome) -> &[super::super::hospital::Delivery] {
+fn deliveries(o: &Outcome) -> &[Delivery] {
     match o {
         Outcome::Command { result: Ok(fx), .. }
         | Outcome::Fired { fx: Some(fx), .. }

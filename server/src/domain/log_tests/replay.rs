@@ -3,8 +3,8 @@
 //! a change mints are unique within it, across commands, and against ids
 //! already in use.
 
-use super::super::hospital::Hospital;
 use super::{op, seeded, staff_id, Outcome, Run, NOW};
+use crate::domain::hospital::Hospital;
 use crate::domain::Stamp;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -176,7 +176,7 @@ fn one_command_that_makes_many_things_gives_each_its_own_id() {
     let admit = Command::AdmitPatient {
         ward: WardId("w1".into()),
         bed: "2".into(),
-        patient: super::details(1),
+        patient: super::ops::details(1),
     };
     let stamp = |now, n| Stamp {
         now,
@@ -188,7 +188,7 @@ fn one_command_that_makes_many_things_gives_each_its_own_id() {
     };
     let observe = Command::RecordObservations {
         patient,
-        set: super::set(4, NOW + 1),
+        set: super::ops::set(4, NOW + 1),
     };
     let fx = h
         .apply(nurse, &observe, stamp(NOW + 1, 2))
@@ -215,7 +215,7 @@ fn the_hubs_own_task_takes_its_id_from_the_deadline_that_fired() {
     let admit = Command::AdmitPatient {
         ward: WardId("w1".into()),
         bed: "1".into(),
-        patient: super::details(2),
+        patient: super::ops::details(2),
     };
     let fire_all = |h: &mut Hospital| {
         let mut raised = BTreeSet::new();
