@@ -17,16 +17,16 @@ use wardpage_proto::{
 
 /// Everything a client could see of the state: every task, page and
 /// patient, every stream's position, and each person's snapshot.
-fn views(
-    h: &mut Hospital,
-    now: wardpage_proto::Millis,
-) -> (
-    BTreeMap<wardpage_proto::TaskId, TaskView>,
-    BTreeMap<wardpage_proto::PageId, PageView>,
-    BTreeMap<wardpage_proto::PatientId, PatientView>,
-    BTreeMap<StaffId, u64>,
-    Vec<Option<CommandResult>>,
-) {
+#[derive(Debug, PartialEq)]
+struct Views {
+    tasks: BTreeMap<wardpage_proto::TaskId, TaskView>,
+    pages: BTreeMap<wardpage_proto::PageId, PageView>,
+    patients: BTreeMap<wardpage_proto::PatientId, PatientView>,
+    streams: BTreeMap<StaffId, u64>,
+    snapshots: Vec<Option<CommandResult>>,
+}
+
+fn views(h: &mut Hospital, now: wardpage_proto::Millis) -> Views {
     let tasks = h
         .tasks
         .values()
@@ -53,7 +53,13 @@ fn views(
             read.ok().and_then(|fx| fx.result)
         })
         .collect();
-    (tasks, pages, patients, streams, snapshots)
+    Views {
+        tasks,
+        pages,
+        patients,
+        streams,
+        snapshots,
+    }
 }
 
 /// A log applied twice, to two fresh hospitals, gives equal outcomes
