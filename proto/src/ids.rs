@@ -1,6 +1,8 @@
 //! Identifiers. Tasks, pages, staff and commands are UUIDs (tasks and pages
 //! minted by the hub, command ids minted by the client so that a re-sent
-//! command is recognised); wards are short human codes such as `w7`.
+//! command is recognised); wards are short human codes such as `w7`. The
+//! hub's ids are time-ordered (v7); it derives their other bits from the
+//! command (or deadline) that made them, see [`TaskId::ordered_from`].
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -27,6 +29,15 @@ macro_rules! uuid_id {
                 let ms = u64::try_from(at_ms).unwrap_or(0);
                 let ts = uuid::Timestamp::from_unix(uuid::NoContext, ms / 1000, ((ms % 1000) * 1_000_000) as u32);
                 Self(Uuid::new_v7(ts))
+            }
+
+            /// A time-ordered (v7) id for something made at `at_ms` whose
+            /// other bits are given (`bits`, of which the v7 layout keeps 74),
+            /// so that whoever derives `bits` from what caused the change
+            /// gets the same id each time it is made from the same inputs.
+            pub fn ordered_from(at_ms: i64, bits: [u8; 10]) -> Self {
+                let ms = u64::try_from(at_ms).unwrap_or(0);
+                Self(uuid::Builder::from_unix_timestamp_millis(ms, &bits).into_uuid())
             }
         }
 
@@ -97,5 +108,24 @@ impl fmt::Display for WardId {
 impl From<&str> for WardId {
     fn from(s: &str) -> Self {
         WardId(s.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordered_ids_from_given_bits_are_v7_repeatable_and_sort_by_time() {
+        let a = TaskId::ordered_from(1_764_358_144_123, [7; 10]);
+        assert_eq!(a, TaskId::ordered_from(1_764_358_144_123, [7; 10]));
+        assert_eq!(a.0.get_version_num(), 7);
+        assert_eq!(a.0.get_variant(), uuid::Variant::RFC4122);
+        let (secs, nanos) = a.0.get_timestamp().expect("v7 has a time").to_unix();
+        assert_eq!((secs, nanos), (1_764_358_144, 123_000_000));
+        assert_ne!(a, TaskId::ordered_from(1_764_358_144_123, [8; 10]));
+        // Later sorts later, whatever the other bits.
+        assert!(TaskId::ordered_from(1_764_358_144_124, [0; 10]) > a);
+        assert!(TaskId::ordered_from(1_764_358_144_122, [255; 10]) < a);
     }
 }

@@ -16,7 +16,7 @@
 //! Every row is checked before anything is written; an error names the line.
 
 use crate::domain::patient::Patient;
-use crate::domain::{Effects, Hospital, Policies, Targets, Write};
+use crate::domain::{Effects, Hospital, Policies, Stamp, Targets, Write};
 use crate::store::audit_chain::AuditChain;
 use crate::store::{Batch, Store, StoreError};
 use std::collections::HashMap;
@@ -208,6 +208,12 @@ fn apply(
     at: Millis,
     line: u64,
 ) -> Result<Effects, CensusError> {
+    // An import row is no client's command: each is its own cause, with a
+    // random id, so importing a file again never reuses a patient's id.
+    let at = Stamp {
+        now: at,
+        command: wardpage_proto::CommandId::new_random(),
+    };
     h.apply(admin, cmd, at).map_err(|e| CensusError::Row {
         line,
         problem: e.to_string(),

@@ -3,13 +3,15 @@
 //! recipient's event stream.
 //!
 //! Architecture invariant: nothing in `domain` touches a socket, a file, a
-//! database or the clock. The caller passes `now`; [`Hospital::apply`] either
+//! database or the clock. The caller passes `now` (with the command's id,
+//! from which new ids are derived: see [`ids`]); [`Hospital::apply`] either
 //! refuses a command and leaves the state untouched, or changes the state and
 //! returns [`Effects`] (what to store, what to audit, whom to tell) which
 //! the writer commits before anyone hears of them.
 
 pub mod escalation;
 mod hospital;
+pub mod ids;
 pub mod news2;
 mod page;
 pub mod patient;
@@ -18,6 +20,7 @@ mod roster;
 mod task;
 
 pub use escalation::Policies;
+pub use ids::Stamp;
 
 /// How long closed tasks and answered pages stay in the hub's working set
 /// (and are loaded at start): `history` reaches back this far, the same
@@ -130,6 +133,8 @@ pub struct AuditRecord {
     pub detail: String,
 }
 
+#[cfg(test)]
+mod log_tests;
 #[cfg(test)]
 mod patient_tests;
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use super::hospital::Hospital;
 use super::roster::{Shift, Staff, Ward};
-use super::Subject;
+use super::{Stamp, Subject};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use wardpage_proto::{
@@ -215,6 +215,39 @@ fn check(h: &Hospital) -> Result<(), TestCaseError> {
 }
 
 fn run(h: &mut Hospital, w: &Ward2Ids, op: &Op, now: &mut Millis) -> Option<Command> {
+    if let Op::Tick { minutes } = *op {
+        *now += minutes * MIN;
+        let due: Vec<Subject> = h
+            .deadlines()
+            .filter(|(d, s)| *d <= *now && matches!(s, Subject::Patient(_)))
+            .map(|(_, s)| s)
+            .collect();
+        for s in due {
+            h.escalate(s, *now);
+        }
+        return None;
+    }
+    let (actor, cmd) = command(h, w, op, *now)?;
+    let before = h.clone();
+    match h.apply(actor, &cmd, Stamp::fresh(*now)) {
+        Ok(fx) => {
+            if let Command::RecordObservations { .. } = cmd {
+                assert!(matches!(fx.result, Some(CommandResult::Observation { .. })));
+            }
+        }
+        Err(_) => {
+            // A refusal changes nothing.
+            assert_eq!(admitted(h), admitted(&before));
+            assert_eq!(h.bed_index(), before.bed_index());
+            assert_eq!(h.tasks.len(), before.tasks.len());
+        }
+    }
+    Some(cmd)
+}
+
+/// The command an op stands for, and its sender (`None` for a tick, or
+/// when there is no patient to pick).
+fn command(h: &Hospital, w: &Ward2Ids, op: &Op, now: Millis) -> Option<(StaffId, Command)> {
     let pick = |which: u8| {
         let ids = admitted(h);
         (!ids.is_empty()).then(|| ids[usize::from(which) % ids.len()])
@@ -270,7 +303,7 @@ fn run(h: &mut Hospital, w: &Ward2Ids, op: &Op, now: &mut Millis) -> Option<Comm
                     pulse: Some(Whole(pulse)),
                     consciousness: Some(Consciousness::Alert),
                     temperature: (!missing_temp).then_some(Tenths(370)),
-                    taken_at: *now - ago_min * MIN,
+                    taken_at: now - ago_min * MIN,
                 },
             },
         ),
@@ -288,34 +321,9 @@ fn run(h: &mut Hospital, w: &Ward2Ids, op: &Op, now: &mut Millis) -> Option<Comm
                 reason: "reviewed at the bedside".into(),
             },
         ),
-        Op::Tick { minutes } => {
-            *now += minutes * MIN;
-            let due: Vec<Subject> = h
-                .deadlines()
-                .filter(|(d, s)| *d <= *now && matches!(s, Subject::Patient(_)))
-                .map(|(_, s)| s)
-                .collect();
-            for s in due {
-                h.escalate(s, *now);
-            }
-            return None;
-        }
+        Op::Tick { .. } => return None,
     };
-    let before = h.clone();
-    match h.apply(actor, &cmd, *now) {
-        Ok(fx) => {
-            if let Command::RecordObservations { .. } = cmd {
-                assert!(matches!(fx.result, Some(CommandResult::Observation { .. })));
-            }
-        }
-        Err(_) => {
-            // A refusal changes nothing.
-            assert_eq!(admitted(h), admitted(&before));
-            assert_eq!(h.bed_index(), before.bed_index());
-            assert_eq!(h.tasks.len(), before.tasks.len());
-        }
-    }
-    Some(cmd)
+    Some((actor, cmd))
 }
 
 struct Ward2Ids {

@@ -107,7 +107,7 @@ fn candidates_hold_the_skill_cover_the_ward_and_are_on_shift() {
         n.h.apply(
             n.nurse,
             &raise("w1", Requirement::Skill(Skill::Cannulation)),
-            NOW,
+            Stamp::fresh(NOW),
         )
         .expect("raise");
     let t = &n.h.tasks[&raised(&fx)];
@@ -123,7 +123,7 @@ fn candidates_hold_the_skill_cover_the_ward_and_are_on_shift() {
         n.h.apply(
             n.nurse,
             &raise("w1", Requirement::Skill(Skill::Cannulation)),
-            later,
+            Stamp::fresh(later),
         )
         .expect("raise");
     assert_eq!(n.h.tasks[&raised(&fx)].state(), TaskState::NoOneAccepted);
@@ -133,8 +133,12 @@ fn candidates_hold_the_skill_cover_the_ward_and_are_on_shift() {
 fn the_raiser_is_never_their_own_candidate() {
     let mut n = night();
     let fx =
-        n.h.apply(n.sho, &raise("w2", Requirement::Skill(Skill::Bloods)), NOW)
-            .expect("raise");
+        n.h.apply(
+            n.sho,
+            &raise("w2", Requirement::Skill(Skill::Bloods)),
+            Stamp::fresh(NOW),
+        )
+        .expect("raise");
     let t = &n.h.tasks[&raised(&fx)];
     assert!(t.view.offers.iter().all(|o| o.staff.id != n.sho));
     assert_eq!(t.view.offers.len(), 1);
@@ -144,8 +148,12 @@ fn the_raiser_is_never_their_own_candidate() {
 fn coordinators_hear_of_everything_and_ward_nurses_of_their_ward() {
     let mut n = night();
     let fx =
-        n.h.apply(n.coord, &raise("w2", Requirement::Role(Role::Sho)), NOW)
-            .expect("raise");
+        n.h.apply(
+            n.coord,
+            &raise("w2", Requirement::Role(Role::Sho)),
+            Stamp::fresh(NOW),
+        )
+        .expect("raise");
     let to: Vec<StaffId> = fx.deliveries[0].recipients.iter().map(|r| r.0).collect();
     assert!(to.contains(&n.coord) && to.contains(&n.sho));
     assert!(
@@ -229,7 +237,7 @@ proptest! {
             };
             let before_tasks = n.h.tasks.clone();
             let before_streams = n.h.streams.clone();
-            match n.h.apply(actor, &cmd, now) {
+            match n.h.apply(actor, &cmd, Stamp::fresh(now)) {
                 Ok(fx) => {
                     if let Command::RaiseTask { .. } = cmd {
                         tasks.push(raised(&fx));
@@ -334,8 +342,12 @@ mod escalation_rules {
     fn fy1_task(n: &mut Night) -> TaskId {
         n.h.policies = short_policies();
         let fx =
-            n.h.apply(n.nurse, &raise("w1", Requirement::Role(Role::Fy1)), NOW)
-                .expect("raise");
+            n.h.apply(
+                n.nurse,
+                &raise("w1", Requirement::Role(Role::Fy1)),
+                Stamp::fresh(NOW),
+            )
+            .expect("raise");
         raised(&fx)
     }
 
@@ -424,8 +436,12 @@ mod escalation_rules {
         let mut n = night();
         let id = fy1_task(&mut n);
         let accept_by = n.h.tasks[&id].view.accept_by;
-        n.h.apply(n.fy1_a, &Command::Accept { task: id }, accept_by - 1)
-            .expect("accept");
+        n.h.apply(
+            n.fy1_a,
+            &Command::Accept { task: id },
+            Stamp::fresh(accept_by - 1),
+        )
+        .expect("accept");
         assert!(
             n.h.escalate(Subject::Task(id), accept_by).is_none(),
             "accepted just before the deadline: no escalation"
@@ -444,7 +460,7 @@ mod escalation_rules {
                 task: id,
                 outcome: String::new(),
             },
-            accept_by + 1,
+            Stamp::fresh(accept_by + 1),
         )
         .expect("done");
         assert_eq!(
@@ -463,7 +479,7 @@ mod escalation_rules {
                 task: id,
                 reason: "busy".into(),
             },
-            NOW + 1,
+            Stamp::fresh(NOW + 1),
         )
         .expect("decline");
         let fx =
@@ -473,7 +489,7 @@ mod escalation_rules {
                     task: id,
                     reason: "busy".into(),
                 },
-                NOW + 2,
+                Stamp::fresh(NOW + 2),
             )
             .expect("decline");
         // Realert finds no open offer and falls through to widening.
@@ -545,7 +561,7 @@ mod escalation_rules {
                     callback: "x".into(),
                     message: "come".into(),
                 },
-                NOW,
+                Stamp::fresh(NOW),
             )
             .expect("page");
         let Some(wardpage_proto::CommandResult::Page { page }) = fx.result else {
@@ -574,8 +590,12 @@ mod escalation_rules {
             .expect("escalated");
         assert_eq!(alerted, vec![n.coord]);
         // The coordinator, now a recipient, acknowledges; nothing more is pending.
-        n.h.apply(n.coord, &Command::PageAck { page: page.id }, NOW + 41 * SEC)
-            .expect("ack");
+        n.h.apply(
+            n.coord,
+            &Command::PageAck { page: page.id },
+            Stamp::fresh(NOW + 41 * SEC),
+        )
+        .expect("ack");
         assert_eq!(n.h.pages[&page.id].view.next_escalation_at, None);
         assert!(n
             .h
@@ -649,9 +669,9 @@ mod escalation_rules {
             prop_assume!(policies.validate().is_ok());
             let mut n = night();
             n.h.policies = policies;
-            let id = raised(&n.h.apply(n.nurse, &raise("w1", Requirement::Skill(Skill::Cannulation)), NOW).expect("raise"));
+            let id = raised(&n.h.apply(n.nurse, &raise("w1", Requirement::Skill(Skill::Cannulation)), Stamp::fresh(NOW)).expect("raise"));
             if accept_first {
-                n.h.apply(n.fy1_a, &Command::Accept { task: id }, NOW + 1).expect("accept");
+                n.h.apply(n.fy1_a, &Command::Accept { task: id }, Stamp::fresh(NOW + 1)).expect("accept");
             }
             // Some of the team go home; the nurse stays on shift.
             let people = [n.fy1_a, n.fy1_b, n.sho, n.coord, n.nurse];
@@ -729,8 +749,12 @@ fn closed_tasks_leave_the_working_set_after_a_day_and_history_agrees() {
     let mut n = night();
     let day = CLOSED_KEPT;
     let fx =
-        n.h.apply(n.nurse, &raise("w1", Requirement::Role(Role::Fy1)), NOW)
-            .expect("raised");
+        n.h.apply(
+            n.nurse,
+            &raise("w1", Requirement::Role(Role::Fy1)),
+            Stamp::fresh(NOW),
+        )
+        .expect("raised");
     let closed = raised(&fx);
     n.h.apply(
         n.nurse,
@@ -738,12 +762,16 @@ fn closed_tasks_leave_the_working_set_after_a_day_and_history_agrees() {
             task: closed,
             reason: "raised in error".into(),
         },
-        NOW,
+        Stamp::fresh(NOW),
     )
     .expect("cancelled");
     let fx =
-        n.h.apply(n.nurse, &raise("w1", Requirement::Role(Role::Fy1)), NOW)
-            .expect("raised");
+        n.h.apply(
+            n.nurse,
+            &raise("w1", Requirement::Role(Role::Fy1)),
+            Stamp::fresh(NOW),
+        )
+        .expect("raised");
     let open = raised(&fx);
     // (Both were raised in the same millisecond: compare as sets.)
     let history = |h: &mut Hospital, at: Millis| -> std::collections::BTreeSet<TaskId> {
@@ -753,7 +781,7 @@ fn closed_tasks_leave_the_working_set_after_a_day_and_history_agrees() {
                 since: 0,
                 after: None,
             },
-            at,
+            Stamp::fresh(at),
         ) {
             Ok(Effects {
                 result: Some(wardpage_proto::CommandResult::History { tasks, .. }),

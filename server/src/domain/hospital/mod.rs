@@ -11,6 +11,7 @@
 //! transport acks that mark pages delivered).
 
 mod firing;
+mod fresh;
 mod observations;
 mod overdue;
 mod pages;
@@ -23,6 +24,7 @@ mod tasks;
 mod transport;
 
 use super::escalation::Policies;
+use super::ids::{Ids, Stamp};
 use super::page::Page;
 use super::patient::{Charts, Patient};
 use super::roster::{Roster, Shift};
@@ -38,7 +40,7 @@ use wardpage_proto::{
 };
 
 /// Something the store must write because of a command.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Write {
     Task(Box<Task>),
     Page(Box<Page>),
@@ -50,7 +52,7 @@ pub enum Write {
 }
 
 /// One event and the stream position it takes in each recipient's stream.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub at: Millis,
     pub event: Event,
@@ -59,7 +61,7 @@ pub struct Delivery {
 
 /// What a successful command changed. Nothing of it may reach anyone before
 /// the store has committed it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Effects {
     /// The `ok` result for the command's sender (`None` for the hub's own changes).
     pub result: Option<CommandResult>,
@@ -141,6 +143,12 @@ impl Hospital {
             policies,
             ..Hospital::default()
         }
+    }
+
+    /// The pages awaiting each recipient's transport ack, for the property tests.
+    #[cfg(test)]
+    pub(crate) fn undelivered_index(&self) -> HashMap<StaffId, BTreeSet<(u64, PageId)>> {
+        self.undelivered.clone()
     }
 
     /// Which admitted patient lies in each bed, for the property tests.
@@ -237,26 +245,31 @@ impl Hospital {
         self.streams.get(&staff).copied().unwrap_or(0)
     }
 
-    /// Carries out `cmd` for `actor` at time `now`. On error nothing changed.
+    /// Carries out `cmd` for `actor` at `at.now`; whatever it makes takes
+    /// its id from `at.command` (see `ids`). On error nothing changed.
     pub fn apply(
         &mut self,
         actor: StaffId,
         cmd: &Command,
-        now: Millis,
+        at: Stamp,
     ) -> Result<Effects, DomainError> {
-        let fx = self.apply_command(actor, cmd, now)?;
+        let now = at.now;
+        let mut ids = Ids::for_command(at.command);
+        let fx = self.apply_command(actor, cmd, now, &mut ids)?;
         if !cmd.is_read_only() {
             self.last_action.insert(actor, now);
         }
         Ok(fx)
     }
 
-    /// The dispatch table: one handler per command.
+    /// The dispatch table: one handler per command (reads and patient
+    /// commands in tables of their own).
     fn apply_command(
         &mut self,
         actor: StaffId,
         cmd: &Command,
         now: Millis,
+        ids: &mut Ids,
     ) -> Result<Effects, DomainError> {
         if !self.roster.staff.get(&actor).is_some_and(|s| s.active) {
             return Err(DomainError::Forbidden("account is not active".into()));
@@ -282,7 +295,7 @@ impl Hospital {
                     requirement: *requirement,
                     sbar,
                 };
-                self.raise_task(actor, new, now)
+                self.raise_task(actor, new, now, ids)
             }
             Command::Accept { task } => self.accept(actor, *task, now),
             Command::Decline { task, reason } => self.decline(actor, *task, reason, now),
@@ -299,7 +312,7 @@ impl Hospital {
                 priority,
                 callback,
                 message,
-            } => self.send_page(actor, *target, *priority, callback, message, now),
+            } => self.send_page(actor, *target, *priority, callback, message, now, ids),
             Command::PageRead { page } => self.page_read(actor, *page, now),
             Command::PageAck { page } => self.page_ack(actor, *page, now),
             Command::StartShift {
@@ -310,21 +323,33 @@ impl Hospital {
             } => self.start_shift(actor, *staff, *role, wards, *ends_at, now),
             Command::EndShift { staff } => self.end_shift(actor, *staff, now),
             Command::EscalateNow { task } => self.escalate_now(actor, *task, now),
-            Command::History { since, after } => Ok(Effects {
-                result: Some(self.history(actor, *since, resume(after)?, now)?),
-                ..Effects::default()
-            }),
-            Command::Timeline { task } => self.timeline(actor, *task, now),
-            Command::Snapshot { after } => Ok(Effects {
-                result: Some(self.snapshot(actor, resume(after)?, now)),
-                ..Effects::default()
-            }),
-            Command::Directory {} => Ok(Effects {
-                result: Some(self.directory(now)),
-                ..Effects::default()
-            }),
+            Command::AdmitPatient { .. }
+            | Command::UpdatePatient { .. }
+            | Command::TransferPatient { .. }
+            | Command::DischargePatient { .. }
+            | Command::SetSpo2Scale { .. }
+            | Command::RecordObservations { .. }
+            | Command::RaiseConcern { .. } => self.apply_patient_command(actor, cmd, now, ids),
+            Command::History { .. }
+            | Command::Timeline { .. }
+            | Command::Snapshot { .. }
+            | Command::Directory {}
+            | Command::Patients { .. }
+            | Command::Chart { .. } => self.answer_read(actor, cmd, now),
+        }
+    }
+
+    /// The patient commands' dispatch table.
+    fn apply_patient_command(
+        &mut self,
+        actor: StaffId,
+        cmd: &Command,
+        now: Millis,
+        ids: &mut Ids,
+    ) -> Result<Effects, DomainError> {
+        match cmd {
             Command::AdmitPatient { ward, bed, patient } => {
-                self.admit_patient(actor, ward, bed, patient, now)
+                self.admit_patient(actor, ward, bed, patient, now, ids)
             }
             Command::UpdatePatient { patient, details } => {
                 self.update_patient(actor, *patient, details, now)
@@ -344,20 +369,39 @@ impl Hospital {
                 self.set_spo2_scale(actor, *patient, *scale, reason, target, now)
             }
             Command::RecordObservations { patient, set } => {
-                self.record_observations(actor, *patient, set, now)
+                self.record_observations(actor, *patient, set, now, ids)
             }
             Command::RaiseConcern { patient, concern } => {
-                self.raise_concern(actor, *patient, concern, now)
+                self.raise_concern(actor, *patient, concern, now, ids)
             }
-            Command::Patients { ward, after } => Ok(Effects {
-                result: Some(self.patients(actor, ward.as_ref(), resume(after)?, now)?),
-                ..Effects::default()
-            }),
-            Command::Chart { patient } => Ok(Effects {
-                result: Some(self.chart(actor, *patient, now)?),
-                ..Effects::default()
-            }),
+            other => Err(unhandled(other)),
         }
+    }
+
+    /// The read commands' table: they change nothing (and mint nothing).
+    fn answer_read(
+        &mut self,
+        actor: StaffId,
+        cmd: &Command,
+        now: Millis,
+    ) -> Result<Effects, DomainError> {
+        let result = match cmd {
+            Command::History { since, after } => {
+                self.history(actor, *since, resume(after)?, now)?
+            }
+            Command::Timeline { task } => return self.timeline(actor, *task, now),
+            Command::Snapshot { after } => self.snapshot(actor, resume(after)?, now),
+            Command::Directory {} => self.directory(now),
+            Command::Patients { ward, after } => {
+                self.patients(actor, ward.as_ref(), resume(after)?, now)?
+            }
+            Command::Chart { patient } => self.chart(actor, *patient, now)?,
+            other => return Err(unhandled(other)),
+        };
+        Ok(Effects {
+            result: Some(result),
+            ..Effects::default()
+        })
     }
 
     fn require_overseer(&self, actor: StaffId, now: Millis, what: &str) -> Result<(), DomainError> {
@@ -422,4 +466,11 @@ impl Hospital {
         }
         tasks - self.tasks.len() + pages - self.pages.len()
     }
+}
+
+/// A command sent to a table that has no row for it: `apply_command`
+/// sends each command to the table that has, so this is a hub defect,
+/// refused rather than a panic.
+fn unhandled(cmd: &Command) -> DomainError {
+    DomainError::InvalidState(format!("the hub cannot carry out `{}` here", cmd.op()))
 }

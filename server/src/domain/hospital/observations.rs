@@ -8,6 +8,7 @@
 use super::patients::scale_name;
 use super::reviews::ReviewAsk;
 use super::{Effects, Hospital};
+use crate::domain::ids::Ids;
 use crate::domain::news2;
 use crate::domain::patient::{ObsStage, Patient};
 use crate::domain::DomainError;
@@ -15,9 +16,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use uuid::Uuid;
 use wardpage_proto::{
-    Band, CommandResult, Event, LatestScore, Millis, ObservationId, ObservationSet,
-    ObservationView, PatientChange, PatientId, Priority, ReviewTrigger, Role, StaffId, StaffRef,
-    TaskView, Trend,
+    Band, CommandResult, Event, LatestScore, Millis, ObservationSet, ObservationView,
+    PatientChange, PatientId, Priority, ReviewTrigger, Role, StaffId, StaffRef, TaskView, Trend,
 };
 
 /// The hub as the raiser of the tasks and pages it starts itself.
@@ -37,6 +37,7 @@ impl Hospital {
         id: PatientId,
         set: &ObservationSet,
         now: Millis,
+        ids: &mut Ids,
     ) -> Result<Effects, DomainError> {
         let mut p = self.visible_patient(actor, id, now)?.clone();
         let score = news2::score(set, p.view.scale);
@@ -45,7 +46,7 @@ impl Hospital {
             .last_complete_before(id, set.taken_at)
             .and_then(|o| o.score.total);
         let obs = Arc::new(ObservationView {
-            id: ObservationId::new_ordered(now),
+            id: self.fresh_observation_id(id, now, ids),
             patient: id,
             set: set.clone(),
             trend: trend(previous, score.total),
@@ -76,26 +77,11 @@ impl Hospital {
         fx.writes.push(super::Write::Observation(obs.clone()));
         self.charts.add(obs.clone(), now);
         if newest {
-            p.view.latest = Some(LatestScore {
-                observation: obs.id,
-                taken_at: set.taken_at,
-                score: obs.score.clone(),
-                trend: obs.trend,
-            });
-            if let Some(band) = obs.score.band {
-                // Only a complete set meets the monitoring the last score asked for.
-                p.view.obs_due_at = Some(set.taken_at + self.policies.news2.every(band));
-                p.view.obs_overdue = false;
-                p.stage = ObsStage::Due;
-                if let Some(task) = p.obs_task.take() {
-                    let note = format!("observations recorded by {}", obs.recorded_by.name);
-                    self.close_obs_task(&mut fx, task, &note, now);
-                }
-            }
+            self.take_newest(&mut fx, &mut p, &obs, now);
         }
         p.touch(now);
         let review = if newest {
-            self.respond(&mut fx, &mut p, &obs, actor, &summary, now)
+            self.respond(&mut fx, &mut p, (&obs, &summary), actor, now, ids)
         } else {
             None
         };
@@ -120,16 +106,43 @@ impl Hospital {
         Ok(fx)
     }
 
-    /// Starts the response the score calls for; returns the review task
-    /// raised or changed.
-    fn respond(
+    /// The newest set is the patient's latest score; a complete one also
+    /// sets when the next is due and closes an "observations overdue" task.
+    fn take_newest(
         &mut self,
         fx: &mut Effects,
         p: &mut Patient,
         obs: &ObservationView,
-        actor: StaffId,
-        summary: &str,
         now: Millis,
+    ) {
+        p.view.latest = Some(LatestScore {
+            observation: obs.id,
+            taken_at: obs.set.taken_at,
+            score: obs.score.clone(),
+            trend: obs.trend,
+        });
+        if let Some(band) = obs.score.band {
+            // Only a complete set meets the monitoring the last score asked for.
+            p.view.obs_due_at = Some(obs.set.taken_at + self.policies.news2.every(band));
+            p.view.obs_overdue = false;
+            p.stage = ObsStage::Due;
+            if let Some(task) = p.obs_task.take() {
+                let note = format!("observations recorded by {}", obs.recorded_by.name);
+                self.close_obs_task(fx, task, &note, now);
+            }
+        }
+    }
+
+    /// Starts the response the set (and its summary) calls for; returns
+    /// the review task raised or changed.
+    fn respond(
+        &mut self,
+        fx: &mut Effects,
+        p: &mut Patient,
+        (obs, summary): (&ObservationView, &str),
+        actor: StaffId,
+        now: Millis,
+        ids: &mut Ids,
     ) -> Option<TaskView> {
         // A red flag on an incomplete set is a fact: at least an urgent
         // ward review, never nothing because the total is unknown.
@@ -163,10 +176,12 @@ impl Hospital {
                     raiser: None,
                     watchers,
                 };
-                self.review(fx, p, ask, now)
+                self.review(fx, p, ask, now, ids)
             }
             // The score fell below a review: the open one hears the new score.
-            (None, Some(task)) => self.rescore(fx, task, trigger, None, BTreeSet::new(), now),
+            (None, Some(task)) => {
+                self.rescore(fx, task, (trigger, None), BTreeSet::new(), now, ids)
+            }
             (None, None) => None,
         }
     }
@@ -177,6 +192,7 @@ impl Hospital {
         id: PatientId,
         concern: &str,
         now: Millis,
+        ids: &mut Ids,
     ) -> Result<Effects, DomainError> {
         let mut p = self.visible_patient(actor, id, now)?.clone();
         if self.roster.on_shift(actor, now).is_none() {
@@ -210,7 +226,7 @@ impl Hospital {
             raiser: Some(actor),
             watchers: BTreeSet::from([actor]),
         };
-        let task = self.review(&mut fx, &mut p, ask, now);
+        let task = self.review(&mut fx, &mut p, ask, now, ids);
         let view = p.view.clone();
         // The ward sees the patient's review change, as for a score.
         let audience = self.patient_audience(&p.view.ward, &[], now);

@@ -6,7 +6,8 @@
 
 use super::observations::hub_ref;
 use super::tasks::Draft;
-use super::{Effects, Hospital};
+use super::{Effects, Hospital, Subject};
+use crate::domain::ids::Ids;
 use crate::domain::patient::{ObsStage, Patient};
 use std::collections::BTreeSet;
 use wardpage_proto::{
@@ -43,6 +44,9 @@ impl Hospital {
         if p.next_check_at.is_none_or(|d| d > now) || !p.is_admitted() {
             return None;
         }
+        // The task this may raise takes its id from the deadline that fired.
+        let due = p.next_check_at.unwrap_or(now);
+        let mut ids = Ids::for_deadline(Subject::Patient(id), due, p.stage as u64, p.view.version);
         let mut p = (**p).clone();
         let mut fx = Effects::default();
         match p.stage {
@@ -70,7 +74,7 @@ impl Hospital {
             }
             ObsStage::Alerted => {
                 p.stage = ObsStage::Tasked;
-                p.obs_task = Some(self.raise_obs_task(&mut fx, &p, now));
+                p.obs_task = Some(self.raise_obs_task(&mut fx, &p, now, &mut ids));
             }
             ObsStage::Tasked => return None,
         }
@@ -79,7 +83,13 @@ impl Hospital {
         Some(fx)
     }
 
-    fn raise_obs_task(&mut self, fx: &mut Effects, p: &Patient, now: Millis) -> TaskId {
+    fn raise_obs_task(
+        &mut self,
+        fx: &mut Effects,
+        p: &Patient,
+        now: Millis,
+        ids: &mut Ids,
+    ) -> TaskId {
         let overdue = now - p.view.obs_due_at.unwrap_or(now);
         let draft = Draft {
             ward: p.view.ward.clone(),
@@ -97,7 +107,7 @@ impl Hospital {
             raised_by: hub_ref(),
             involved: BTreeSet::new(),
         };
-        let task = self.draft_task(draft, now);
+        let task = self.draft_task(draft, now, ids);
         let id = task.view.id;
         let cause = format!("observations overdue for {}", p.view.details.name);
         let more = self.launch_task(task, None, Some(&cause), now);

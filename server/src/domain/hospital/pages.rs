@@ -4,6 +4,7 @@
 //! receipts that change pages as well.
 
 use super::{Effects, Hospital, Write};
+use crate::domain::ids::Ids;
 use crate::domain::page::Page;
 use crate::domain::{AuditRecord, DomainError};
 use std::collections::BTreeSet;
@@ -13,6 +14,7 @@ use wardpage_proto::{
 };
 
 impl Hospital {
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn send_page(
         &mut self,
         actor: StaffId,
@@ -21,6 +23,7 @@ impl Hospital {
         callback: &str,
         message: &str,
         now: Millis,
+        ids: &mut Ids,
     ) -> Result<Effects, DomainError> {
         if self.roster.on_shift(actor, now).is_none() && !self.roster.oversees(actor, now) {
             return Err(DomainError::Forbidden(
@@ -29,7 +32,7 @@ impl Hospital {
         }
         let to = self.page_recipients(actor, target, now)?;
         let from = self.roster.staff_ref(actor);
-        let page = self.new_page(from, target, priority, callback, message, &to, now);
+        let page = self.new_page(from, target, priority, callback, message, &to, now, ids);
         Ok(self.publish_page(Some(actor), page, &to, now))
     }
 
@@ -45,10 +48,11 @@ impl Hospital {
         message: &str,
         to: &[StaffId],
         now: Millis,
+        ids: &mut Ids,
     ) -> Page {
         let mut page = Page {
             view: PageView {
-                id: PageId::new_ordered(now),
+                id: self.fresh_page_id(now, ids),
                 version: 1,
                 from,
                 target,

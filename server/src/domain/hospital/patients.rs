@@ -5,6 +5,7 @@
 //! and tells whoever holds those tasks.
 
 use super::{Effects, Hospital, Write};
+use crate::domain::ids::Ids;
 use crate::domain::patient::{ObsStage, Patient};
 use crate::domain::{AuditRecord, DomainError};
 use std::collections::BTreeSet;
@@ -24,13 +25,14 @@ impl Hospital {
         bed: &str,
         details: &PatientDetails,
         now: Millis,
+        ids: &mut Ids,
     ) -> Result<Effects, DomainError> {
         self.require_ward_charge(actor, ward, now)?;
         self.require_free_bed(ward, bed)?;
         let details = details.clone().canonical();
         self.require_unique_identity(&details, None)?;
         let view = PatientView {
-            id: PatientId::new_ordered(now),
+            id: self.fresh_patient_id(now, ids),
             version: 1,
             ward: ward.clone(),
             bed: bed.to_owned(),

@@ -8,8 +8,10 @@ use super::observations::{hub_ref, HUB_STAFF};
 use super::tasks::Draft;
 use super::{Effects, Hospital};
 use crate::domain::escalation::{EscalationState, Phase};
+use crate::domain::ids::Ids;
 use crate::domain::patient::Patient;
 use crate::domain::response::Review;
+use crate::domain::task::Task;
 use std::collections::BTreeSet;
 use wardpage_proto::{
     Category, Millis, PageTarget, Priority, Requirement, ReviewTrigger, Sbar, StaffId, StaffRef,
@@ -41,11 +43,13 @@ impl Hospital {
         p: &mut Patient,
         ask: ReviewAsk,
         now: Millis,
+        ids: &mut Ids,
     ) -> Option<TaskView> {
         if let Some(task) = self.open_review(p) {
-            return self.rescore(fx, task, ask.trigger, Some(ask.review), ask.watchers, now);
+            let score = (ask.trigger, Some(ask.review));
+            return self.rescore(fx, task, score, ask.watchers, now, ids);
         }
-        let task = self.raise_review(fx, p, ask, now);
+        let task = self.raise_review(fx, p, ask, now, ids);
         p.view.review = task.as_ref().map(|t| t.id);
         task
     }
@@ -56,6 +60,7 @@ impl Hospital {
         p: &Patient,
         ask: ReviewAsk,
         now: Millis,
+        ids: &mut Ids,
     ) -> Option<TaskView> {
         let ReviewAsk {
             trigger,
@@ -88,27 +93,28 @@ impl Hospital {
             raised_by: raiser.map_or_else(hub_ref, |r| self.roster.staff_ref(r)),
             involved: watchers,
         };
-        let task = self.draft_task(draft, now);
+        let task = self.draft_task(draft, now, ids);
         let id = task.view.id;
         let more = self.launch_task(task, raiser, Some(&cause), now);
         fx.merge(more);
         if review.page {
-            self.page_review(fx, id, review, now);
+            self.page_review(fx, id, review, now, ids);
         }
         self.tasks.get(&id).map(|t| t.view.clone())
     }
 
-    /// The open review hears a new score; if it calls for a higher
-    /// response the task moves to it at once: the new priority, the new
-    /// roles offered (or told, if someone holds it already), paged.
+    /// The open review hears a new score (its trigger, and the review it
+    /// calls for if any); if that is a higher response the task moves to
+    /// it at once: the new priority, the new roles offered (or told, if
+    /// someone holds it already), paged.
     pub(super) fn rescore(
         &mut self,
         fx: &mut Effects,
         id: TaskId,
-        trigger: ReviewTrigger,
-        review: Option<Review>,
+        (trigger, review): (ReviewTrigger, Option<Review>),
         watchers: BTreeSet<StaffId>,
         now: Millis,
+        ids: &mut Ids,
     ) -> Option<TaskView> {
         let mut t = (**self.tasks.get(&id)?).clone();
         let from = t.state();
@@ -121,48 +127,7 @@ impl Hospital {
         };
         t.view.review = Some(trigger);
         if let Some(r) = rose {
-            let target = self.targets.for_priority(r.priority);
-            let requirement = Requirement::AnyRole(r.roles);
-            t.view.priority = r.priority;
-            t.view.requirement = requirement;
-            t.view.accept_by = now + target.accept_within;
-            t.view.complete_by = now + target.complete_within;
-            t.view.sbar.situation = format!(
-                "Emergency review: {}",
-                t.view
-                    .review
-                    .as_ref()
-                    .map(|r| r.summary.as_str())
-                    .unwrap_or("")
-            );
-            let new: Vec<StaffId> = self
-                .roster
-                .candidates(&t.view.ward, requirement, HUB_STAFF, now)
-                .into_iter()
-                .filter(|c| !t.view.offers.iter().any(|o| o.staff.id == *c))
-                .collect();
-            if matches!(from, TaskState::Offering | TaskState::NoOneAccepted) {
-                let mut offers: Vec<StaffRef> = t
-                    .view
-                    .offers
-                    .iter()
-                    .filter(|o| o.state == wardpage_proto::OfferState::Offered)
-                    .map(|o| o.staff.clone())
-                    .collect();
-                offers.extend(new.iter().map(|c| self.roster.staff_ref(*c)));
-                t.offer_to(offers);
-            } else {
-                t.involved.extend(new.iter().copied());
-            }
-            // The higher response's ladder starts now, on its own cadence.
-            t.escalation = EscalationState {
-                phase: t.escalation.phase,
-                step: 0,
-                started_at: now,
-            };
-            if t.escalation.phase == Phase::Done {
-                t.escalation.phase = Phase::Accept;
-            }
+            self.rise(&mut t, from, r, now);
             detail = format!("{detail}; now {}", r.priority.as_str());
         }
         t.view.version += 1;
@@ -181,14 +146,69 @@ impl Hospital {
         let more = self.escalate_at_once(Effects::default(), id, now);
         fx.merge(more);
         if let Some(r) = rose.filter(|r| r.page) {
-            self.page_review(fx, id, r, now);
+            self.page_review(fx, id, r, now, ids);
         }
         self.tasks.get(&id).map(|t| t.view.clone())
     }
 
+    /// Moves an open review to the higher response `r`: its priority,
+    /// targets and roles, offered to the new roles (or told of it, if
+    /// someone holds it already), on the new ladder from now.
+    fn rise(&self, t: &mut Task, from: TaskState, r: Review, now: Millis) {
+        let target = self.targets.for_priority(r.priority);
+        let requirement = Requirement::AnyRole(r.roles);
+        t.view.priority = r.priority;
+        t.view.requirement = requirement;
+        t.view.accept_by = now + target.accept_within;
+        t.view.complete_by = now + target.complete_within;
+        t.view.sbar.situation = format!(
+            "Emergency review: {}",
+            t.view
+                .review
+                .as_ref()
+                .map(|r| r.summary.as_str())
+                .unwrap_or("")
+        );
+        let new: Vec<StaffId> = self
+            .roster
+            .candidates(&t.view.ward, requirement, HUB_STAFF, now)
+            .into_iter()
+            .filter(|c| !t.view.offers.iter().any(|o| o.staff.id == *c))
+            .collect();
+        if matches!(from, TaskState::Offering | TaskState::NoOneAccepted) {
+            let mut offers: Vec<StaffRef> = t
+                .view
+                .offers
+                .iter()
+                .filter(|o| o.state == wardpage_proto::OfferState::Offered)
+                .map(|o| o.staff.clone())
+                .collect();
+            offers.extend(new.iter().map(|c| self.roster.staff_ref(*c)));
+            t.offer_to(offers);
+        } else {
+            t.involved.extend(new.iter().copied());
+        }
+        // The higher response's ladder starts now, on its own cadence.
+        t.escalation = EscalationState {
+            phase: t.escalation.phase,
+            step: 0,
+            started_at: now,
+        };
+        if t.escalation.phase == Phase::Done {
+            t.escalation.phase = Phase::Accept;
+        }
+    }
+
     /// Pages each role of an emergency review: everyone on shift in it
     /// covering the ward (or the whole site, where seniors usually are).
-    fn page_review(&mut self, fx: &mut Effects, task: TaskId, review: Review, now: Millis) {
+    fn page_review(
+        &mut self,
+        fx: &mut Effects,
+        task: TaskId,
+        review: Review,
+        now: Millis,
+        ids: &mut Ids,
+    ) {
         let Some(t) = self.tasks.get(&task) else {
             return;
         };
@@ -230,6 +250,7 @@ impl Hospital {
                 &message,
                 &to,
                 now,
+                ids,
             );
             let more = self.publish_page(None, page, &to, now);
             fx.merge(Effects {

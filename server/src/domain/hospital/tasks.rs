@@ -5,6 +5,7 @@
 //! everyone involved and plans the next escalation.
 
 use super::{Effects, Hospital, Write};
+use crate::domain::ids::Ids;
 use crate::domain::roster::Roster;
 use crate::domain::task::Task;
 use crate::domain::DomainError;
@@ -48,6 +49,7 @@ impl Hospital {
         actor: StaffId,
         new: NewTask<'_>,
         now: Millis,
+        ids: &mut Ids,
     ) -> Result<Effects, DomainError> {
         let oversees = self.roster.oversees(actor, now);
         if self.roster.on_shift(actor, now).is_none() && !oversees {
@@ -73,7 +75,7 @@ impl Hospital {
             raised_by: self.roster.staff_ref(actor),
             involved: BTreeSet::from([actor]),
         };
-        let task = self.draft_task(draft, now);
+        let task = self.draft_task(draft, now, ids);
         Ok(self.launch_task(task, Some(actor), None, now))
     }
 
@@ -152,11 +154,11 @@ impl Hospital {
     }
 
     /// The task as raised, before it is offered to anyone.
-    pub(super) fn draft_task(&self, d: Draft, now: Millis) -> Task {
+    pub(super) fn draft_task(&self, d: Draft, now: Millis, ids: &mut Ids) -> Task {
         let target = self.targets.for_priority(d.priority);
         Task {
             view: TaskView {
-                id: TaskId::new_ordered(now),
+                id: self.fresh_task_id(now, ids),
                 version: 1,
                 ward: d.ward,
                 bed: d.bed,

@@ -9,13 +9,18 @@ use wardpage_proto::{Event, Millis, PageChange, PageId, StaffId};
 
 impl Hospital {
     /// The hub's own change: `staff`'s device has every event up to `seq`,
-    /// so pages carried by those events are delivered to them.
+    /// so pages carried by those events are delivered to them. An ack past
+    /// the newest event of their stream claims what was never sent, and
+    /// changes nothing (the writer drops those before asking, too).
     pub fn acknowledge_transport(&mut self, staff: StaffId, seq: u64, now: Millis) -> Effects {
         let mut fx = Effects::default();
+        if seq > self.cursor(staff) {
+            return fx;
+        }
         let Some(pending) = self.undelivered.get_mut(&staff) else {
             return fx;
         };
-        let later = pending.split_off(&(seq + 1, PageId(uuid::Uuid::nil())));
+        let later = pending.split_off(&(seq.saturating_add(1), PageId(uuid::Uuid::nil())));
         let due: Vec<PageId> = std::mem::replace(pending, later)
             .into_iter()
             .map(|(_, id)| id)

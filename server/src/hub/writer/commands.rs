@@ -5,6 +5,7 @@
 
 use super::batch::{Release, Staged};
 use super::Writer;
+use crate::domain::Stamp;
 use crate::hub::command_ids::{self, Seen};
 use crate::store::CommandRecord;
 use std::sync::Arc;
@@ -132,7 +133,9 @@ impl Writer {
                 "this command was issued longer ago than the hub remembers command ids, so it may already have been applied; nothing changed. If it is still needed, send it as a new command",
             );
         }
-        match self.hospital.apply(actor, cmd, now) {
+        // What the command makes takes its ids from the command's id, so
+        // the same commands on the same state make the same ids.
+        match self.hospital.apply(actor, cmd, Stamp { now, command: id }) {
             Ok(mut fx) => {
                 self.count(op, "ok");
                 let text = ok_frame(id, fx.result.take());

@@ -6,6 +6,7 @@
 use super::batch::{Release, Staged};
 use super::commands::{error_frame, ok_frame};
 use super::Writer;
+use crate::domain::Stamp;
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 use tokio::sync::oneshot;
@@ -23,7 +24,7 @@ impl Writer {
         reply: oneshot::Sender<String>,
         now: Millis,
     ) -> Release {
-        let text = match self.hospital.apply(actor, &cmd, now) {
+        let text = match self.hospital.apply(actor, &cmd, Stamp { now, command: id }) {
             Ok(_) if matches!(cmd, Command::Timeline { .. }) => {
                 let Command::Timeline { task } = cmd else {
                     unreachable!("matched above")
