@@ -2,9 +2,10 @@
 //!
 //! [`run`] is the one entry point: tests call it on port 0; the binary
 //! calls [`run_claimed`], the same after claiming the database itself
-//! (before it loads the demo hospital). Each hub's state is its own; the
-//! process shares only the hub clock (`clock`), the login's decoy hash
-//! (`auth`) and the connection id counter (`http`).
+//! (before it loads the demo hospital); [`run_on_clock`] runs the writer on
+//! a clock of the caller's (tests move a manual one). Each hub's state is
+//! its own; the process shares only the hub clock (`clock`), the login's
+//! decoy hash (`auth`) and the connection id counter (`http`).
 
 pub mod auth;
 pub mod census;
@@ -22,6 +23,7 @@ pub mod serve;
 pub mod store;
 pub mod tls;
 
+use clock::Clock;
 use config::Config;
 use hub::registry::Registry;
 use hub::writer::Writer;
@@ -63,6 +65,19 @@ pub async fn run(
     run_with_ready(listener, config, store, shutdown, || {}).await
 }
 
+/// [`run`] with the writer and its escalation timer on `clock` (see
+/// `clock`): a test that is about timing moves a manual clock itself.
+pub async fn run_on_clock(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<dyn Store>,
+    clock: Clock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let claim = store.claim_hub().await?;
+    run_claimed_on(listener, config, store, claim, clock, shutdown, || {}).await
+}
+
 /// [`run`], calling `ready` once the hospital's state is loaded and the hub
 /// is about to serve (the binary prints its "listening" line then).
 pub async fn run_with_ready(
@@ -86,6 +101,18 @@ pub async fn run_claimed(
     shutdown: impl Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(),
 ) -> anyhow::Result<()> {
+    run_claimed_on(listener, config, store, claim, Clock::Hub, shutdown, ready).await
+}
+
+async fn run_claimed_on(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<dyn Store>,
+    claim: HubClaim,
+    clock: Clock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(),
+) -> anyhow::Result<()> {
     let (lost_tx, lost_rx) = tokio::sync::oneshot::channel::<()>();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     let keeper = tokio::spawn(keep_claim(claim, lost_tx, done_rx));
@@ -97,7 +124,7 @@ pub async fn run_claimed(
             }
         }
     };
-    let served = serve(listener, config, store, shutdown, ready).await;
+    let served = serve(listener, config, store, clock, shutdown, ready).await;
     // Only once the writer's last commit is done (or failed).
     let _ = done_tx.send(());
     if let Ok((claim, lost)) = keeper.await {
@@ -135,9 +162,16 @@ async fn watch_accounts(store: Arc<dyn Store>, changed: watch::Sender<u64>) {
 }
 
 /// How long shutdown waits for connections to pass on their last replies.
+// A reply in flight waits only for its commit (milliseconds), so 5 s is
+// ample; and it keeps a stop well inside a supervisor's stop timeout
+// (systemd's default is 90 s) when a peer has stopped reading.
 const CONNECTIONS_CLOSE: Duration = Duration::from_secs(5);
 
 /// How often a PostgreSQL claim's connection is checked.
+// A `SELECT 1` on a connection of its own every 2 s costs nothing, and a
+// lost claim (a cut connection, a restarted database) is noticed within
+// about as long as a supervisor takes to start a second hub on it.
+// (Commits are fenced anyway: this only makes the hub stop promptly.)
 const CLAIM_CHECK: Duration = Duration::from_secs(2);
 /// How long a check may take before the claim counts as lost.
 const CLAIM_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -174,6 +208,7 @@ async fn serve(
     listener: TcpListener,
     config: Config,
     store: Arc<dyn Store>,
+    clock: Clock,
     shutdown: impl Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(),
 ) -> anyhow::Result<()> {
@@ -191,8 +226,11 @@ async fn serve(
             news2: config.news2.to_policy()?,
             ..config.escalation.to_policies()?
         },
-        config.command_retention_hours,
-        config.event_retention_hours,
+        hub::writer::Retention {
+            command_hours: config.command_retention_hours,
+            event_hours: config.event_retention_hours,
+        },
+        clock,
     )
     .await?;
     // If the writer stops on its own (its store failed twice over), the hub

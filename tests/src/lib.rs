@@ -13,5 +13,27 @@ pub mod story;
 pub use client::{Client, CommandError};
 pub use hub::{HubProcess, TestHub};
 
+/// Polls `check` until it says yes, for at most ten seconds: for what a
+/// test can only see by looking (a file, a metric), never for an event the
+/// hub sends, which a test waits for instead.
+pub async fn eventually<F, Fut>(what: &str, mut check: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<bool>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if check().await? {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "not so after 10 s: {what}"
+        );
+        // The pace of looking, not a wait for the thing itself.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// The demo hospital's password, shared by every demo login.
 pub const DEMO_PASSWORD: &str = "night-shift";

@@ -220,13 +220,17 @@ async fn sigkill_after_a_burst_loses_nothing() -> anyhow::Result<()> {
     assert_eq!(offered, acknowledged);
     assert_eq!(doctor.cursor, 600, "gap-free: one event per raise");
 
-    // Inbox rows are written in bulk a little after their events. A quiet
-    // second lets the hub write all it owes; then one raise, and a SIGKILL
+    // Inbox rows are written in bulk a little after their events. Once the
+    // hub has written all it owes (seen in the file), one raise, and a SIGKILL
     // right after its "ok" leaves that event above the watermark, with no
     // inbox row: the restarted hub must replay it from the event itself.
     drop(doctor);
     let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    wardpage_tests::eventually("every inbox row written", || async {
+        let (through, newest) = inbox_watermark(&db).await?;
+        Ok(through >= newest)
+    })
+    .await?;
     let last = raise_ok(&mut nurse, cannula_w7()).await?;
     hub.kill9().await?;
     let (through, newest) = inbox_watermark(&db).await?;
