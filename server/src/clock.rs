@@ -26,8 +26,8 @@
 //! (tests move it by seconds or minutes).
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{LazyLock, Mutex};
 use std::sync::Arc;
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use wardpage_proto::Millis;

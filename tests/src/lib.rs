@@ -13,18 +13,19 @@ pub mod story;
 pub use client::{Client, CommandError};
 pub use hub::{HubProcess, TestHub};
 
-/// Polls `check` until it says yes, for at most ten seconds: for what a
-/// test can only see by looking (a file, a metric), never for an event the
-/// hub sends, which a test waits for instead.
-pub async fn eventually<F, Fut>(what: &str, mut check: F) -> anyhow::Result<()>
+/// Polls `check` until it finds what it looks for, for at most ten
+/// seconds: for what a test can only see by looking (a file, a metric, a
+/// fresh connection's welcome), never for an event the hub sends, which a
+/// test waits for instead.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<bool>>,
+    Fut: std::future::Future<Output = anyhow::Result<Option<T>>>,
 {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        if check().await? {
-            return Ok(());
+        if let Some(found) = check().await? {
+            return Ok(found);
         }
         anyhow::ensure!(
             tokio::time::Instant::now() < deadline,

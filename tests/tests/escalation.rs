@@ -120,7 +120,11 @@ async fn an_unaccepted_task_climbs_the_ladder_to_the_coordinator() -> anyhow::Re
     assert_eq!(widen, due + 1_000);
     advance_to(&hub, widen - 1)?;
     let (t, fired) = as_it_stands(&hub, &mut nurse, &task).await?;
-    assert_eq!((t.escalation_level, fired), (1, 1), "the re-alert fired once");
+    assert_eq!(
+        (t.escalation_level, fired),
+        (1, 1),
+        "the re-alert fired once"
+    );
     advance_to(&hub, widen)?;
     let (level, _, alerted, t) = escalation(&mut reg, &task).await?;
     assert_eq!((level, alerted), (2, vec!["Dr Claire Evans".to_string()]));

@@ -103,15 +103,15 @@ async fn a_doctor_is_never_locked_out_by_someone_elses_guesses() -> anyhow::Resu
         .staff_by_login("fy1.patel")
         .await?
         .expect("demo staff");
-    let rows = hub.store.audit_for(&patel.id.to_string()).await?;
-    let poll = tokio::time::Instant::now() + Duration::from_secs(10);
-    let mut rows = rows;
-    while rows.iter().filter(|r| r.action == "logged_in").count() < 2
-        && tokio::time::Instant::now() < poll
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        rows = hub.store.audit_for(&patel.id.to_string()).await?;
-    }
+    // Login rows ride with the writer's next commit: look until they are in.
+    let (store, who) = (&hub.store, patel.id.to_string());
+    let who = &who;
+    let rows = wardpage_tests::eventually("both logins audited", || async move {
+        let rows = store.audit_for(who).await?;
+        let logins = rows.iter().filter(|r| r.action == "logged_in").count();
+        Ok((logins >= 2).then_some(rows))
+    })
+    .await?;
     assert_eq!(rows.iter().filter(|r| r.action == "logged_in").count(), 2);
     assert!(rows
         .iter()
@@ -154,6 +154,8 @@ async fn a_login_flood_is_shed_while_a_real_login_succeeds() -> anyhow::Result<(
                         .expect("lock")
                         .push((status, retry.is_some()));
                     if retry.is_some() {
+                        // A flooder that backs off a little, as bots do:
+                        // pacing, not a wait for anything.
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 }
