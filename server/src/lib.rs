@@ -204,19 +204,24 @@ async fn keep_claim(
     }
 }
 
-async fn serve(
-    listener: TcpListener,
-    config: Config,
-    store: Arc<dyn Store>,
+/// The writer task's own result, or how it ended if it panicked.
+type WriterResult = Result<Result<(), store::StoreError>, tokio::task::JoinError>;
+
+/// Starts the writer on `config`'s rules and `clock`; also hands back what
+/// is notified if the writer stops on its own (its store failed twice
+/// over: the hub cannot keep any promise then, so it stops serving and a
+/// supervisor restarts it), and the writer's result once it has stopped.
+async fn start_writer(
+    config: &Config,
+    store: &Arc<dyn Store>,
+    registry: &Arc<Registry>,
+    metrics: &Arc<Metrics>,
     clock: Clock,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    ready: impl FnOnce(),
-) -> anyhow::Result<()> {
-    // The binary validates as it loads; a caller building its own config
-    // (tests, an embedding) must not get past the same rules.
-    config.validate()?;
-    let registry = Arc::new(Registry::default());
-    let metrics = Arc::new(Metrics::new());
+) -> anyhow::Result<(
+    hub::writer::WriterHandle,
+    Arc<tokio::sync::Notify>,
+    tokio::sync::oneshot::Receiver<WriterResult>,
+)> {
     let (writer, writer_task) = Writer::start(
         store.clone(),
         registry.clone(),
@@ -233,16 +238,58 @@ async fn serve(
         clock,
     )
     .await?;
-    // If the writer stops on its own (its store failed twice over), the hub
-    // cannot keep any promise: stop serving so a supervisor restarts it.
-    let (writer_result_tx, writer_result) = tokio::sync::oneshot::channel();
-    let writer_stopped = Arc::new(tokio::sync::Notify::new());
-    let notify = writer_stopped.clone();
+    let (result_tx, result) = tokio::sync::oneshot::channel();
+    let stopped = Arc::new(tokio::sync::Notify::new());
+    let notify = stopped.clone();
     tokio::spawn(async move {
         let r = writer_task.await;
         notify.notify_one();
-        let _ = writer_result_tx.send(r);
+        let _ = result_tx.send(r);
     });
+    Ok((writer, stopped, result))
+}
+
+/// Once the listener has stopped: gives connections a moment (at most
+/// [`CONNECTIONS_CLOSE`]) to pass on replies to commands in flight (every
+/// connection task is tracked), then stops the writer after its last
+/// commit and returns how that went.
+async fn wind_down(
+    hub: Arc<Hub>,
+    writer: hub::writer::WriterHandle,
+    writer_result: tokio::sync::oneshot::Receiver<WriterResult>,
+) -> anyhow::Result<()> {
+    hub.connections.close();
+    if tokio::time::timeout(CONNECTIONS_CLOSE, hub.connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = hub.connections.len(),
+            "connections still open after 5 s; stopping anyway"
+        );
+    }
+    drop(hub);
+    writer.shutdown().await;
+    writer_result
+        .await??
+        .map_err(|e| anyhow::anyhow!("the writer failed: {e}"))
+}
+
+async fn serve(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<dyn Store>,
+    clock: Clock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(),
+) -> anyhow::Result<()> {
+    // The binary validates as it loads; a caller building its own config
+    // (tests, an embedding) must not get past the same rules.
+    config.validate()?;
+    let registry = Arc::new(Registry::default());
+    let metrics = Arc::new(Metrics::new());
+    let (writer, writer_stopped, writer_result) =
+        start_writer(&config, &store, &registry, &metrics, clock).await?;
     let shutdown = async move {
         tokio::select! {
             _ = shutdown => {}
@@ -296,23 +343,7 @@ async fn serve(
         let _ = stop_tx.send(true);
     })
     .await?;
-    // Give connections a moment (at most 5 s) to pass on replies to
-    // commands in flight: every connection task is tracked.
-    hub.connections.close();
-    if tokio::time::timeout(CONNECTIONS_CLOSE, hub.connections.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            open = hub.connections.len(),
-            "connections still open after 5 s; stopping anyway"
-        );
-    }
-    drop(hub);
-    writer.shutdown().await;
-    writer_result
-        .await??
-        .map_err(|e| anyhow::anyhow!("the writer failed: {e}"))?;
+    wind_down(hub, writer, writer_result).await?;
     info!("stopped");
     Ok(())
 }

@@ -65,6 +65,7 @@ async fn measure_login_round_trip_during_attacks() -> anyhow::Result<()> {
                         for n in 0..10_000usize {
                             let name = format!("made-up-{i}-{n}");
                             if login_from(&http, &base, &name, "x").await.is_err() {
+                                // Pacing: a refused bot retries a little later.
                                 tokio::time::sleep(Duration::from_millis(50)).await;
                             }
                         }
@@ -100,6 +101,7 @@ async fn measure_login_round_trip_during_attacks() -> anyhow::Result<()> {
                     "POST /api/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n{{"
                 );
                 let _ = tcp.write_all(head.as_bytes()).await;
+                // The attack: hold the body back (aborted once measured).
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 drop(tcp);
             }));
@@ -115,6 +117,7 @@ async fn measure_login_round_trip_during_attacks() -> anyhow::Result<()> {
             for i in 0..1100usize {
                 let tcp = tcp_from(src(60 + (i % 3) as u8), addr).await?;
                 held.push(tokio::spawn(async move {
+                    // The attack: say nothing (aborted once measured).
                     tokio::time::sleep(Duration::from_secs(3600)).await;
                     drop(tcp);
                 }));
