@@ -21,9 +21,9 @@
 //! client's command reached the hub, so whether an escalation fired before
 //! or after a command would depend on scheduling. A manual clock moves only
 //! when the test says so, so "just before due" and "just after" are exact.
-//! Only the writer's time is injected: connections, logins and sessions
-//! keep the hub clock, which a manual clock starts from and stays near
-//! (tests move it by seconds or minutes).
+//! Only the writer's time is injected: connections and logins (and their
+//! tokens' expiry) keep the hub clock, which a manual clock starts from and
+//! stays near (tests move it by seconds or minutes).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -157,7 +157,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     /// A clock reading the hub's time now (so that times it stamps look
-    /// like tonight's, and sessions and shifts made by the hub clock hold).
+    /// like tonight's, and tokens and shifts made by the hub clock hold).
     pub fn new() -> ManualClock {
         ManualClock::starting_at(now_ms())
     }

@@ -47,10 +47,11 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 use wardpage_proto::{CommandId, Millis, StaffId};
 
-/// Most commands folded into one transaction. Large enough that a burst
-/// (a ward's worth of reconnects replaying commands) commits in one or two
-/// transactions; small enough that one batch's rows, replies and events
-/// stay a few megabytes and its commit well under a second.
+/// Most commands folded into one transaction.
+// Only a burst reaches it: at 5,000 raises/s a commit every 50-100 ms
+// carries 250-500. It bounds what one batch holds back until its commit
+// returns (rows, replies, events), so a burst cannot grow one transaction,
+// and the wait of everyone in it, without limit.
 const MAX_BATCH: usize = 2048;
 /// How often the writer flushes transport acks and checks for roster edits.
 const TICK: Duration = Duration::from_millis(500);
