@@ -12,6 +12,9 @@ use crate::domain::Subject;
 use wardpage_proto::Millis;
 
 /// Escalations claimed per wake-up.
+// A backlog (everything overdue after a restart) fires in slices, so
+// commands queued behind it wait for one slice, not the whole backlog; the
+// timer wakes again at once for the rest.
 const ESCALATION_BATCH: usize = 256;
 
 impl Writer {

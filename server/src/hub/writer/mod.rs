@@ -54,6 +54,9 @@ use wardpage_proto::{CommandId, Millis, StaffId};
 // and the wait of everyone in it, without limit.
 const MAX_BATCH: usize = 2048;
 /// How often the writer flushes transport acks and checks for roster edits.
+// Acks only save re-sends after a restart and a roster import is rare, so
+// half a second costs nothing; it also bounds how long a presence hint
+// lost to a full queue leaves the directory wrong.
 const TICK: Duration = Duration::from_millis(500);
 
 /// What staging a message asks of the run loop.

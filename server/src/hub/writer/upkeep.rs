@@ -13,6 +13,8 @@ use tracing::{debug, info, warn};
 const FORGET_EVERY: Duration = Duration::from_secs(60);
 
 /// How often acknowledged history and old command answers are pruned.
+// Retention is counted in hours, so pruning hourly keeps at most an hour
+// beyond it, and each prune deletes an hour's rows rather than a long night's.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 impl Writer {
