@@ -129,7 +129,7 @@ async fn a_login_flood_is_shed_while_a_real_login_succeeds() -> anyhow::Result<(
     // An upper bound: each flooder stops when the real login is done.
     const ATTEMPTS: usize = 400;
     let stop = Arc::new(AtomicBool::new(false));
-    let failed_sources = Arc::new(Mutex::new(std::collections::HashSet::new()));
+    let failed_sources = Arc::new(tokio::sync::watch::channel(std::collections::HashSet::new()).0);
     let answers = Arc::new(Mutex::new(Vec::<(u16, bool)>::new()));
     let mut flood = Vec::new();
     for s in 0..SOURCES {
@@ -147,7 +147,9 @@ async fn a_login_flood_is_shed_while_a_real_login_succeeds() -> anyhow::Result<(
                         continue;
                     };
                     if status == 401 {
-                        failed.lock().expect("lock").insert(s);
+                        failed.send_modify(|f| {
+                            f.insert(s);
+                        });
                     }
                     answers
                         .lock()
@@ -163,13 +165,13 @@ async fn a_login_flood_is_shed_while_a_real_login_succeeds() -> anyhow::Result<(
         }
     }
     // Once every flooding source has been failing, a real login comes in.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while failed_sources.lock().expect("lock").len() < SOURCES as usize {
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "the flood never got going"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    let mut failing = failed_sources.subscribe();
+    let all_failing = failing.wait_for(|f| f.len() == SOURCES as usize);
+    if tokio::time::timeout(Duration::from_secs(30), all_failing)
+        .await
+        .is_err()
+    {
+        anyhow::bail!("the flood never got going");
     }
     let nurse_pc = http_from(src(50))?;
     let real = login_from(&nurse_pc, &base, "nurse.okafor", DEMO_PASSWORD).await?;
