@@ -38,6 +38,7 @@ async fn until_only_us(admin: &mut sqlx::PgConnection, what: &str) -> anyhow::Re
             tokio::time::Instant::now() < deadline,
             "{left} {what} holders left"
         );
+        // The pace of looking: only the database can say they are gone.
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
