@@ -8,10 +8,28 @@
 //! most [`SLEW`] of elapsed time. So a clock set back an hour neither delays
 //! every escalation by an hour, nor does a clock set forward fire an hour's
 //! escalations at once. A restarted hub starts from the wall clock.
+//!
+//! The writer (and its escalation timer) read the time through a [`Clock`]
+//! handed to them, [`Clock::Hub`] in production. Tests that are about
+//! timing run the writer on a [`ManualClock`] instead: it stands still
+//! until the test moves it, and moving it wakes the escalation timer.
+//!
+//! Why not tokio's paused clock (`start_paused`)? It advances by itself
+//! whenever every task is idle, and a hub is "idle" while it waits on the
+//! store's own thread, on SQLite's file lock or on a socket: time would
+//! jump to the next deadline in the middle of a commit or before a
+//! client's command reached the hub, so whether an escalation fired before
+//! or after a command would depend on scheduling. A manual clock moves only
+//! when the test says so, so "just before due" and "just after" are exact.
+//! Only the writer's time is injected: connections and logins (and their
+//! tokens' expiry) keep the hub clock, which a manual clock starts from and
+//! stays near (tests move it by seconds or minutes).
 
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::sync::{LazyLock, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
 use wardpage_proto::Millis;
 
 /// A wall-clock difference up to this is taken at once (ordinary NTP work).
@@ -89,6 +107,85 @@ fn advance(base: Millis, elapsed: Millis, wall: Millis) -> (Millis, bool) {
     (steady + slew * diff.signum(), true)
 }
 
+/// Where the writer reads the time: see the module docs.
+#[derive(Clone, Debug, Default)]
+pub enum Clock {
+    /// The hub's own clock ([`now_ms`]), in production.
+    #[default]
+    Hub,
+    /// A clock that moves only when told to (tests).
+    Manual(ManualClock),
+}
+
+impl Clock {
+    /// The time now, in milliseconds since the Unix epoch.
+    pub fn now(&self) -> Millis {
+        match self {
+            Clock::Hub => now_ms(),
+            Clock::Manual(m) => m.now(),
+        }
+    }
+
+    /// Returns once this clock reads `due` or later (at once if it does).
+    pub async fn until(&self, due: Millis) {
+        match self {
+            // The hub's time runs at the monotonic clock's pace (give or
+            // take a slew), so one sleep lands on time; a caller whose
+            // deadline is not quite reached after it just asks again.
+            Clock::Hub => {
+                let wait = (due - now_ms()).max(0) as u64;
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+            }
+            Clock::Manual(m) => {
+                let mut moved = m.now.subscribe();
+                // The sender lives as long as `m`: an error cannot happen
+                // while we borrow it, and would mean time stands still.
+                if moved.wait_for(|now| *now >= due).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    }
+}
+
+/// A clock that stands still until [`ManualClock::advance`] moves it;
+/// clones share one time.
+#[derive(Clone, Debug)]
+pub struct ManualClock {
+    now: Arc<watch::Sender<Millis>>,
+}
+
+impl ManualClock {
+    /// A clock reading the hub's time now (so that times it stamps look
+    /// like tonight's, and tokens and shifts made by the hub clock hold).
+    pub fn new() -> ManualClock {
+        ManualClock::starting_at(now_ms())
+    }
+
+    pub fn starting_at(now: Millis) -> ManualClock {
+        ManualClock {
+            now: Arc::new(watch::channel(now).0),
+        }
+    }
+
+    pub fn now(&self) -> Millis {
+        *self.now.borrow()
+    }
+
+    /// Moves the clock on by `by`, waking whatever waits for a time up to
+    /// the new one (never backwards: time only moves on).
+    pub fn advance(&self, by: Duration) {
+        let by = Millis::try_from(by.as_millis()).unwrap_or(Millis::MAX);
+        self.now.send_modify(|now| *now = now.saturating_add(by));
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> ManualClock {
+        ManualClock::new()
+    }
+}
+
 /// For tests: moves the wall clock the hub reads by `ms` (negative: back).
 #[doc(hidden)]
 pub fn step_wall_clock_for_tests(ms: Millis) {
@@ -98,6 +195,24 @@ pub fn step_wall_clock_for_tests(ms: Millis) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manual_clock_wakes_a_waiter_only_once_it_reaches_the_time() {
+        use std::future::Future;
+        use std::task::{Context, Poll, Waker};
+        let manual = ManualClock::starting_at(1_000);
+        let clock = Clock::Manual(manual.clone());
+        let mut waiting = std::pin::pin!(clock.until(2_000));
+        let mut cx = Context::from_waker(Waker::noop());
+        // Polled by hand, so "not yet" is a fact, not a timeout.
+        assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        manual.advance(Duration::from_millis(999));
+        assert_eq!(clock.now(), 1_999);
+        assert!(waiting.as_mut().poll(&mut cx).is_pending(), "woke early");
+        manual.advance(Duration::from_millis(1));
+        assert_eq!(waiting.as_mut().poll(&mut cx), Poll::Ready(()));
+        assert_eq!(clock.now(), 2_000);
+    }
 
     #[test]
     fn small_corrections_are_taken_at_once_but_never_backwards() {

@@ -2,9 +2,10 @@
 //!
 //! [`run`] is the one entry point: tests call it on port 0; the binary
 //! calls [`run_claimed`], the same after claiming the database itself
-//! (before it loads the demo hospital). Each hub's state is its own; the
-//! process shares only the hub clock (`clock`), the login's decoy hash
-//! (`auth`) and the connection id counter (`http`).
+//! (before it loads the demo hospital); [`run_on_clock`] runs the writer on
+//! a clock of the caller's (tests move a manual one). Each hub's state is
+//! its own; the process shares only the hub clock (`clock`), the login's
+//! decoy hash (`auth`) and the connection id counter (`http`).
 
 pub mod auth;
 pub mod census;
@@ -24,6 +25,7 @@ pub mod serve;
 pub mod store;
 pub mod tls;
 
+use clock::Clock;
 use config::Config;
 use hub::registry::Registry;
 use hub::writer::Writer;
@@ -65,6 +67,19 @@ pub async fn run(
     run_with_ready(listener, config, store, shutdown, || {}).await
 }
 
+/// [`run`] with the writer and its escalation timer on `clock` (see
+/// `clock`): a test that is about timing moves a manual clock itself.
+pub async fn run_on_clock(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<dyn Store>,
+    clock: Clock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let claim = store.claim_hub().await?;
+    run_claimed_on(listener, config, store, claim, clock, shutdown, || {}).await
+}
+
 /// [`run`], calling `ready` once the hospital's state is loaded and the hub
 /// is about to serve (the binary prints its "listening" line then).
 pub async fn run_with_ready(
@@ -88,6 +103,18 @@ pub async fn run_claimed(
     shutdown: impl Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(),
 ) -> anyhow::Result<()> {
+    run_claimed_on(listener, config, store, claim, Clock::Hub, shutdown, ready).await
+}
+
+async fn run_claimed_on(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<dyn Store>,
+    claim: HubClaim,
+    clock: Clock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(),
+) -> anyhow::Result<()> {
     let (lost_tx, lost_rx) = tokio::sync::oneshot::channel::<()>();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     let keeper = tokio::spawn(keep_claim(claim, lost_tx, done_rx));
@@ -99,7 +126,7 @@ pub async fn run_claimed(
             }
         }
     };
-    let served = serve(listener, config, store, shutdown, ready).await;
+    let served = serve(listener, config, store, clock, shutdown, ready).await;
     // Only once the writer's last commit is done (or failed).
     let _ = done_tx.send(());
     if let Ok((claim, lost)) = keeper.await {
@@ -137,9 +164,16 @@ async fn watch_accounts(store: Arc<dyn Store>, changed: watch::Sender<u64>) {
 }
 
 /// How long shutdown waits for connections to pass on their last replies.
+// A reply in flight waits only for its commit (milliseconds), so 5 s is
+// ample; and it keeps a stop well inside a supervisor's stop timeout
+// (systemd's default is 90 s) when a peer has stopped reading.
 const CONNECTIONS_CLOSE: Duration = Duration::from_secs(5);
 
 /// How often a PostgreSQL claim's connection is checked.
+// A `SELECT 1` on a connection of its own every 2 s costs nothing, and a
+// lost claim (a cut connection, a restarted database) is noticed within
+// about as long as a supervisor takes to start a second hub on it.
+// (Commits are fenced anyway: this only makes the hub stop promptly.)
 const CLAIM_CHECK: Duration = Duration::from_secs(2);
 /// How long a check may take before the claim counts as lost.
 const CLAIM_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -172,18 +206,24 @@ async fn keep_claim(
     }
 }
 
-async fn serve(
-    listener: TcpListener,
-    config: Config,
-    store: Arc<dyn Store>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    ready: impl FnOnce(),
-) -> anyhow::Result<()> {
-    // The binary validates as it loads; a caller building its own config
-    // (tests, an embedding) must not get past the same rules.
-    config.validate()?;
-    let registry = Arc::new(Registry::default());
-    let metrics = Arc::new(Metrics::new());
+/// The writer task's own result, or how it ended if it panicked.
+type WriterResult = Result<Result<(), store::StoreError>, tokio::task::JoinError>;
+
+/// Starts the writer on `config`'s rules and `clock`; also hands back what
+/// is notified if the writer stops on its own (its store failed twice
+/// over: the hub cannot keep any promise then, so it stops serving and a
+/// supervisor restarts it), and the writer's result once it has stopped.
+async fn start_writer(
+    config: &Config,
+    store: &Arc<dyn Store>,
+    registry: &Arc<Registry>,
+    metrics: &Arc<Metrics>,
+    clock: Clock,
+) -> anyhow::Result<(
+    hub::writer::WriterHandle,
+    Arc<tokio::sync::Notify>,
+    tokio::sync::oneshot::Receiver<WriterResult>,
+)> {
     let (writer, writer_task) = Writer::start(
         store.clone(),
         registry.clone(),
@@ -193,20 +233,65 @@ async fn serve(
             news2: config.news2.to_policy()?,
             ..config.escalation.to_policies()?
         },
-        config.command_retention_hours,
-        config.event_retention_hours,
+        hub::writer::Retention {
+            command_hours: config.command_retention_hours,
+            event_hours: config.event_retention_hours,
+        },
+        clock,
     )
     .await?;
-    // If the writer stops on its own (its store failed twice over), the hub
-    // cannot keep any promise: stop serving so a supervisor restarts it.
-    let (writer_result_tx, writer_result) = tokio::sync::oneshot::channel();
-    let writer_stopped = Arc::new(tokio::sync::Notify::new());
-    let notify = writer_stopped.clone();
+    let (result_tx, result) = tokio::sync::oneshot::channel();
+    let stopped = Arc::new(tokio::sync::Notify::new());
+    let notify = stopped.clone();
     tokio::spawn(async move {
         let r = writer_task.await;
         notify.notify_one();
-        let _ = writer_result_tx.send(r);
+        let _ = result_tx.send(r);
     });
+    Ok((writer, stopped, result))
+}
+
+/// Once the listener has stopped: gives connections a moment (at most
+/// [`CONNECTIONS_CLOSE`]) to pass on replies to commands in flight (every
+/// connection task is tracked), then stops the writer after its last
+/// commit and returns how that went.
+async fn wind_down(
+    hub: Arc<Hub>,
+    writer: hub::writer::WriterHandle,
+    writer_result: tokio::sync::oneshot::Receiver<WriterResult>,
+) -> anyhow::Result<()> {
+    hub.connections.close();
+    if tokio::time::timeout(CONNECTIONS_CLOSE, hub.connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = hub.connections.len(),
+            "connections still open after 5 s; stopping anyway"
+        );
+    }
+    drop(hub);
+    writer.shutdown().await;
+    writer_result
+        .await??
+        .map_err(|e| anyhow::anyhow!("the writer failed: {e}"))
+}
+
+async fn serve(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<dyn Store>,
+    clock: Clock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(),
+) -> anyhow::Result<()> {
+    // The binary validates as it loads; a caller building its own config
+    // (tests, an embedding) must not get past the same rules.
+    config.validate()?;
+    let registry = Arc::new(Registry::default());
+    let metrics = Arc::new(Metrics::new());
+    let (writer, writer_stopped, writer_result) =
+        start_writer(&config, &store, &registry, &metrics, clock).await?;
     let shutdown = async move {
         tokio::select! {
             _ = shutdown => {}
@@ -265,23 +350,7 @@ async fn serve(
         let _ = stop_tx.send(true);
     })
     .await?;
-    // Give connections a moment (at most 5 s) to pass on replies to
-    // commands in flight: every connection task is tracked.
-    hub.connections.close();
-    if tokio::time::timeout(CONNECTIONS_CLOSE, hub.connections.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            open = hub.connections.len(),
-            "connections still open after 5 s; stopping anyway"
-        );
-    }
-    drop(hub);
-    writer.shutdown().await;
-    writer_result
-        .await??
-        .map_err(|e| anyhow::anyhow!("the writer failed: {e}"))?;
+    wind_down(hub, writer, writer_result).await?;
     info!("stopped");
     Ok(())
 }

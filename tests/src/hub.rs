@@ -1,5 +1,7 @@
 //! Starting real hubs for tests: [`TestHub`] runs one inside the test
-//! process on port 0 with a fresh SQLite file; [`HubProcess`] runs the
+//! process on port 0 with a fresh SQLite file (its writer on the hub clock,
+//! or on a manual clock the test moves: [`TestHub::start_on_manual_clock`]);
+//! [`HubProcess`] runs the
 //! `wardpage` binary so that a test can kill it with SIGKILL and restart it
 //! on the same database.
 
@@ -11,6 +13,7 @@ use std::sync::Arc;
 use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::oneshot;
+use wardpage_server::clock::{Clock, ManualClock};
 use wardpage_server::config::Config;
 use wardpage_server::roster::{RosterFile, DEMO_PASSWORD, DEMO_ROSTER};
 use wardpage_server::store::Store;
@@ -20,6 +23,8 @@ pub struct TestHub {
     pub addr: SocketAddr,
     pub store: Arc<dyn Store>,
     pub config: Config,
+    /// The clock the hub's writer and escalation timer run on.
+    pub clock: Clock,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub dir: TempDir,
@@ -40,7 +45,37 @@ impl TestHub {
             ..Config::default()
         };
         tweak(&mut config);
-        Self::start_in(dir, config).await
+        Self::start_in(dir, config, Clock::Hub).await
+    }
+
+    /// As [`TestHub::start_with`], with the writer on a manual clock that
+    /// stands still until [`TestHub::advance`] moves it.
+    pub async fn start_on_manual_clock(tweak: impl FnOnce(&mut Config)) -> anyhow::Result<TestHub> {
+        let dir = tempfile::tempdir()?;
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse()?,
+            database: dir.path().join("hub.db"),
+            ..Config::default()
+        };
+        tweak(&mut config);
+        Self::start_in(dir, config, Clock::Manual(ManualClock::new())).await
+    }
+
+    /// Moves the writer's manual clock on by `by` (an error on the hub
+    /// clock, which no test may move).
+    pub fn advance(&self, by: std::time::Duration) -> anyhow::Result<()> {
+        match &self.clock {
+            Clock::Manual(m) => {
+                m.advance(by);
+                Ok(())
+            }
+            Clock::Hub => anyhow::bail!("this hub runs on the hub clock"),
+        }
+    }
+
+    /// The writer's time now.
+    pub fn now(&self) -> wardpage_proto::Millis {
+        self.clock.now()
     }
 
     /// Stops the hub gracefully and starts a new one on the same database
@@ -55,25 +90,23 @@ impl TestHub {
             t.await??;
         }
         drop(self.store);
-        Self::start_in(self.dir, config).await
+        Self::start_in(self.dir, config, self.clock.clone()).await
     }
 
-    async fn start_in(dir: TempDir, config: Config) -> anyhow::Result<TestHub> {
+    async fn start_in(dir: TempDir, config: Config, clock: Clock) -> anyhow::Result<TestHub> {
         let store = wardpage_server::open_store(&config).await?;
         RosterFile::parse(DEMO_ROSTER)?
-            .import(
-                &*store,
-                wardpage_server::clock::now_ms(),
-                Some(DEMO_PASSWORD),
-            )
+            // On the writer's clock: shifts start when the writer says it is.
+            .import(&*store, clock.now(), Some(DEMO_PASSWORD))
             .await?;
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(wardpage_server::run(
+        let task = tokio::spawn(wardpage_server::run_on_clock(
             listener,
             config.clone(),
             store.clone(),
+            clock.clone(),
             async move {
                 let _ = stopped.await;
             },
@@ -82,6 +115,7 @@ impl TestHub {
             addr,
             store,
             config,
+            clock,
             stop: Some(stop),
             task: Some(task),
             dir,

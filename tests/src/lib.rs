@@ -12,5 +12,28 @@ pub mod story;
 pub use client::{Client, CommandError};
 pub use hub::{HubProcess, TestHub};
 
+/// Polls `check` until it finds what it looks for, for at most ten
+/// seconds: for what a test can only see by looking (a file, a metric, a
+/// fresh connection's welcome), never for an event the hub sends, which a
+/// test waits for instead.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Option<T>>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(found) = check().await? {
+            return Ok(found);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "not so after 10 s: {what}"
+        );
+        // The pace of looking, not a wait for the thing itself.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// The demo hospital's password, shared by every demo login.
 pub const DEMO_PASSWORD: &str = "night-shift";

@@ -5,8 +5,9 @@
 //! run without it says loudly that it skipped).
 
 use sqlx::Connection;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use wardpage_proto::TaskId;
 use wardpage_tests::hub::HubProcess;
 use wardpage_tests::pg::on_fresh_postgres;
@@ -37,6 +38,7 @@ async fn until_only_us(admin: &mut sqlx::PgConnection, what: &str) -> anyhow::Re
             tokio::time::Instant::now() < deadline,
             "{left} {what} holders left"
         );
+        // The pace of looking: only the database can say they are gone.
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -58,7 +60,7 @@ async fn open_tasks(base: &str) -> anyhow::Result<Vec<TaskId>> {
 /// until the hub refuses one or goes.
 fn raise_until_refused(
     mut nurse: Client,
-    acked: Arc<Mutex<Vec<TaskId>>>,
+    acked: Arc<watch::Sender<Vec<TaskId>>>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut pace = tokio::time::interval(Duration::from_millis(10));
@@ -67,16 +69,12 @@ fn raise_until_refused(
             match nurse.command(cannula_w7()).await {
                 Ok(Ok(result)) => {
                     let id = task_of(&result).id;
-                    acked.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+                    acked.send_modify(|a| a.push(id));
                 }
                 _ => return,
             }
         }
     })
-}
-
-fn count(acked: &Mutex<Vec<TaskId>>) -> usize {
-    acked.lock().unwrap_or_else(|p| p.into_inner()).len()
 }
 
 /// The claim's connection is cut (a network fault on that one connection)
@@ -91,16 +89,15 @@ async fn a_hub_whose_claim_is_cut_acknowledges_nothing_the_next_hub_misses() -> 
         |url| async move {
             let mut a = start_hub(&url).await?;
             let nurse = Client::login_connect(&a.base(), "nurse.okafor").await?;
-            let acked = Arc::new(Mutex::new(Vec::new()));
+            let acked = Arc::new(watch::channel(Vec::new()).0);
+            let mut progress = acked.subscribe();
             let raiser = raise_until_refused(nurse, acked.clone());
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-            while count(&acked) < 20 {
-                anyhow::ensure!(
-                    tokio::time::Instant::now() < deadline,
-                    "hub A acknowledged only {} raises",
-                    count(&acked)
-                );
-                tokio::time::sleep(Duration::from_millis(5)).await;
+            let twenty = progress.wait_for(|a| a.len() >= 20);
+            if tokio::time::timeout(Duration::from_secs(20), twenty)
+                .await
+                .is_err()
+            {
+                anyhow::bail!("hub A acknowledged only {} raises", acked.borrow().len());
             }
             let mut admin = sqlx::PgConnection::connect(&url).await?;
             let cut: Vec<bool> = sqlx::query_scalar(
@@ -120,7 +117,7 @@ async fn a_hub_whose_claim_is_cut_acknowledges_nothing_the_next_hub_misses() -> 
                 "a hub that lost its claim stops with an error"
             );
             raiser.await?;
-            let acked = acked.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let acked = acked.borrow().clone();
             let seen = open_tasks(&b.base()).await?;
             let missing: Vec<&TaskId> = acked.iter().filter(|t| !seen.contains(t)).collect();
             assert!(

@@ -103,15 +103,15 @@ async fn a_doctor_is_never_locked_out_by_someone_elses_guesses() -> anyhow::Resu
         .staff_by_login("fy1.patel")
         .await?
         .expect("demo staff");
-    let rows = hub.store.audit_for(&patel.id.to_string()).await?;
-    let poll = tokio::time::Instant::now() + Duration::from_secs(10);
-    let mut rows = rows;
-    while rows.iter().filter(|r| r.action == "logged_in").count() < 2
-        && tokio::time::Instant::now() < poll
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        rows = hub.store.audit_for(&patel.id.to_string()).await?;
-    }
+    // Login rows ride with the writer's next commit: look until they are in.
+    let (store, who) = (&hub.store, patel.id.to_string());
+    let who = &who;
+    let rows = wardpage_tests::eventually("both logins audited", || async move {
+        let rows = store.audit_for(who).await?;
+        let logins = rows.iter().filter(|r| r.action == "logged_in").count();
+        Ok((logins >= 2).then_some(rows))
+    })
+    .await?;
     assert_eq!(rows.iter().filter(|r| r.action == "logged_in").count(), 2);
     assert!(rows
         .iter()
@@ -129,7 +129,7 @@ async fn a_login_flood_is_shed_while_a_real_login_succeeds() -> anyhow::Result<(
     // An upper bound: each flooder stops when the real login is done.
     const ATTEMPTS: usize = 400;
     let stop = Arc::new(AtomicBool::new(false));
-    let failed_sources = Arc::new(Mutex::new(std::collections::HashSet::new()));
+    let failed_sources = Arc::new(tokio::sync::watch::channel(std::collections::HashSet::new()).0);
     let answers = Arc::new(Mutex::new(Vec::<(u16, bool)>::new()));
     let mut flood = Vec::new();
     for s in 0..SOURCES {
@@ -147,13 +147,17 @@ async fn a_login_flood_is_shed_while_a_real_login_succeeds() -> anyhow::Result<(
                         continue;
                     };
                     if status == 401 {
-                        failed.lock().expect("lock").insert(s);
+                        failed.send_modify(|f| {
+                            f.insert(s);
+                        });
                     }
                     answers
                         .lock()
                         .expect("lock")
                         .push((status, retry.is_some()));
                     if retry.is_some() {
+                        // A flooder that backs off a little, as bots do:
+                        // pacing, not a wait for anything.
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 }
@@ -161,13 +165,13 @@ async fn a_login_flood_is_shed_while_a_real_login_succeeds() -> anyhow::Result<(
         }
     }
     // Once every flooding source has been failing, a real login comes in.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while failed_sources.lock().expect("lock").len() < SOURCES as usize {
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "the flood never got going"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    let mut failing = failed_sources.subscribe();
+    let all_failing = failing.wait_for(|f| f.len() == SOURCES as usize);
+    if tokio::time::timeout(Duration::from_secs(30), all_failing)
+        .await
+        .is_err()
+    {
+        anyhow::bail!("the flood never got going");
     }
     let nurse_pc = http_from(src(50))?;
     let real = login_from(&nurse_pc, &base, "nurse.okafor", DEMO_PASSWORD).await?;
@@ -299,20 +303,12 @@ async fn one_source_cannot_take_every_connection() -> anyhow::Result<()> {
     raise_ok(&mut nurse, cannula_w7()).await?;
     drop(held);
     // Once its sockets close, that source is served again.
-    let http = http_from(src(2))?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(r) = http.get(format!("{base}/healthz")).send().await {
-            if r.status().is_success() {
-                break;
-            }
-        }
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "source not served again"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (http, health) = (&http_from(src(2))?, &format!("{base}/healthz"));
+    wardpage_tests::eventually("the source is served again", || async move {
+        let served = http.get(health).send().await;
+        Ok(served.is_ok_and(|r| r.status().is_success()).then_some(()))
+    })
+    .await?;
     audit_intact(&hub, &[]).await?;
     hub.stop().await
 }
@@ -340,11 +336,11 @@ async fn one_account_cannot_open_unbounded_sockets() -> anyhow::Result<()> {
     open.pop();
     // A place came free: the same account connects again (once the hub
     // has seen the close).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while Client::connect(&base, &token, 0).await.is_err() {
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "no place came free");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (at, token) = (&base, &token);
+    wardpage_tests::eventually("a place came free", || async move {
+        Ok(Client::connect(at, token, 0).await.ok())
+    })
+    .await?;
     audit_intact(&hub, &[]).await?;
     hub.stop().await
 }

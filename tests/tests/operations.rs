@@ -56,10 +56,16 @@ async fn accounts_and_rosters_change_a_running_hub() -> anyhow::Result<()> {
         "",
     )?;
     assert!(out.contains("1 staff, 1 shifts"), "{out}");
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
 
+    // The hub notices within a tick or two: its welcome says so once it has.
     let token = login(&base, "fy1.locum", "locum-password-1").await?;
-    let mut locum = Client::connect(&base, &token, 0).await?;
+    let (at, token) = (&base, &token);
+    let mut locum =
+        wardpage_tests::eventually("the running hub has the locum's shift", || async move {
+            let c = Client::connect(at, token, 0).await?;
+            Ok(c.me.shift.is_some().then_some(c))
+        })
+        .await?;
     assert_eq!(locum.me.shift.as_ref().map(|s| s.wards.len()), Some(1));
     let mut coord = Client::login_connect(&base, "coord.hale").await?;
     let task = raise_ok(

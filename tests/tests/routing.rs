@@ -135,6 +135,7 @@ async fn all_decline_goes_to_the_coordinator() -> anyhow::Result<()> {
         }
     }
     let seen = task_event(&mut coord, task.id, TaskChange::NoOneAccepted).await?;
+    assert_eq!(seen.offers.len(), candidates.len(), "every offer is kept");
     assert!(seen
         .offers
         .iter()
@@ -210,6 +211,7 @@ async fn the_lifecycle_runs_to_completion_and_stays_closed() -> anyhow::Result<(
     let t = task_of(&r);
     assert_eq!(t.state, TaskState::Offering);
     assert!(t.assignee.is_none());
+    assert!(!t.offers.is_empty(), "offered to the others again");
     assert!(t.offers.iter().all(|o| o.staff.name != "Dr Asha Patel"));
     khan.ok(Accept { task: task.id }).await?;
     let err = patel
@@ -315,6 +317,7 @@ async fn coordinators_steer_and_nurses_cancel_their_own() -> anyhow::Result<()> 
         .await?;
     let t = task_event(&mut coord, task.id, TaskChange::Cancelled).await?;
     assert_eq!(t.closing_note.as_deref(), Some("patient discharged"));
+    assert!(!t.offers.is_empty(), "it was offered before the cancel");
     assert!(t
         .offers
         .iter()

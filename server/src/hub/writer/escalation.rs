@@ -1,15 +1,20 @@
 //! The escalation timer: the writer mirrors every pending deadline from
-//! committed state, sleeps until the earliest, and fires what is due,
-//! oldest first, as one batch.
+//! committed state, waits on its clock until the earliest, and fires what
+//! is due, oldest first, as one batch. Whatever the writer stages at `now`
+//! is staged after every escalation due by `now` has fired (see
+//! [`Writer::fire_overdue`]), so a reply never shows a task short of a
+//! step that was due when the writer read it.
 
 use super::batch::Staged;
 use super::Writer;
-use crate::clock::now_ms;
+use crate::clock::Clock;
 use crate::domain::Subject;
-use std::time::Duration;
 use wardpage_proto::Millis;
 
 /// Escalations claimed per wake-up.
+// A backlog (everything overdue after a restart) fires in slices, so
+// commands queued behind it wait for one slice, not the whole backlog; the
+// timer wakes again at once for the rest.
 const ESCALATION_BATCH: usize = 256;
 
 impl Writer {
@@ -23,14 +28,20 @@ impl Writer {
         }
     }
 
-    /// Sleeps until the earliest escalation is due (forever if none is).
-    pub(super) async fn next_deadline(earliest: Option<Millis>) {
+    /// Waits until the earliest escalation is due (forever if none is).
+    pub(super) async fn next_deadline(clock: &Clock, earliest: Option<Millis>) {
         match earliest {
-            Some(due) => {
-                let wait = (due - now_ms()).max(0) as u64;
-                tokio::time::sleep(Duration::from_millis(wait)).await;
-            }
+            Some(due) => clock.until(due).await,
             None => std::future::pending::<()>().await,
+        }
+    }
+
+    /// Fires what is due by `now` before a message is staged: the timer
+    /// and the message may be ready at once, and the message must not be
+    /// answered from a hospital in which a due step has not happened yet.
+    pub(super) fn fire_overdue(&mut self, now: Millis, staged: &mut Staged) {
+        if self.deadlines.first().is_some_and(|(d, _)| *d <= now) {
+            self.escalate_due(now, staged);
         }
     }
 

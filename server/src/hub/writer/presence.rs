@@ -3,7 +3,6 @@
 //! the truth; connections only hint, and every tick reconciles.
 
 use super::Writer;
-use crate::clock::now_ms;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use wardpage_proto::{Millis, ServerFrame, StaffId};
@@ -11,7 +10,7 @@ use wardpage_proto::{Millis, ServerFrame, StaffId};
 impl Writer {
     /// Makes presence agree with the registry, whatever hints were lost.
     pub(super) fn reconcile_presence(&mut self) {
-        let now = now_ms();
+        let now = self.clock.now();
         let live: BTreeSet<StaffId> = self.registry.connected().into_iter().collect();
         let known: std::collections::HashMap<StaffId, bool> = self.hospital.presence().collect();
         let stale: Vec<(StaffId, bool)> = known

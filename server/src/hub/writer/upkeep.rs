@@ -5,7 +5,6 @@
 
 use super::batch::Staged;
 use super::Writer;
-use crate::clock::now_ms;
 use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
@@ -14,6 +13,8 @@ use tracing::{debug, info, warn};
 const FORGET_EVERY: Duration = Duration::from_secs(60);
 
 /// How often acknowledged history and old command answers are pruned.
+// Retention is counted in hours, so pruning hourly keeps at most an hour
+// beyond it, and each prune deletes an hour's rows rather than a long night's.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 impl Writer {
@@ -30,19 +31,19 @@ impl Writer {
         self.reconcile_presence();
         if self.last_forget.elapsed() >= FORGET_EVERY {
             self.last_forget = Instant::now();
-            let gone = self.hospital.forget_closed(now_ms());
+            let gone = self.hospital.forget_closed(self.clock.now());
             if gone > 0 {
                 debug!(gone, "closed tasks and pages left the working set");
             }
         }
-        let horizon = now_ms() - self.command_retention;
+        let horizon = self.clock.now() - self.command_retention;
         self.forget_commands(horizon);
         if self.last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
             self.last_prune = Some(Instant::now());
             // Off the writer: pruning a long night's history can take a while
             // and only deletes what no one can ask for any more.
             let store = self.store.clone();
-            let events_before = now_ms() - self.event_retention;
+            let events_before = self.clock.now() - self.event_retention;
             tokio::spawn(async move {
                 match store.prune(events_before, horizon).await {
                     Ok(0) => {}
