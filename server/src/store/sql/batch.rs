@@ -82,6 +82,54 @@ pub trait BatchWriter {
 pub async fn write_batch<W: BatchWriter>(w: &mut W, b: &Batch) -> StoreResult<()> {
     // First, so a stale hub writes nothing (see `postgres.rs`).
     w.fence().await?;
+    write_care(w, b).await?;
+    write_shifts(w, b).await?;
+    let audit: Vec<Value<'_>> = b
+        .audit
+        .iter()
+        .flat_map(|c| {
+            let a = &c.record;
+            [
+                a.at.into(),
+                a.actor.map(|x| x.to_string()).into(),
+                a.entity.into(),
+                a.entity_id.as_str().into(),
+                a.action.into(),
+                a.from_state.as_deref().into(),
+                a.to_state.as_deref().into(),
+                a.detail.as_str().into(),
+                c.hash.as_str().into(),
+            ]
+        })
+        .collect();
+    insert(w, &AUDIT_ROWS, &audit).await?;
+    write_events(w, b).await?;
+    if let Some(through) = b.inbox_through {
+        w.statement(SET_INBOX_THROUGH, &[through.into()]).await?;
+    }
+    for (staff, seq) in &b.acks {
+        w.statement(STORE_ACK, &[staff.to_string().into(), (*seq).into()])
+            .await?;
+    }
+    let commands: Vec<Value<'_>> = b
+        .commands
+        .iter()
+        .flat_map(|c| {
+            [
+                c.id.to_string().into(),
+                c.actor.to_string().into(),
+                c.op.as_str().into(),
+                c.at.into(),
+                c.reply.as_deref().unwrap_or_default().into(),
+                c.digest.as_str().into(),
+            ]
+        })
+        .collect();
+    insert(w, &COMMAND_ROWS, &commands).await
+}
+
+/// Tasks, pages, patients and their observations.
+async fn write_care<W: BatchWriter>(w: &mut W, b: &Batch) -> StoreResult<()> {
     let tasks: Vec<Value<'_>> = b
         .tasks
         .iter()
@@ -141,7 +189,11 @@ pub async fn write_batch<W: BatchWriter>(w: &mut W, b: &Batch) -> StoreResult<()
             ]
         })
         .collect();
-    insert(w, &OBSERVATION_ROWS, &observations).await?;
+    insert(w, &OBSERVATION_ROWS, &observations).await
+}
+
+/// Shifts set or ended, one statement each.
+async fn write_shifts<W: BatchWriter>(w: &mut W, b: &Batch) -> StoreResult<()> {
     for (staff, shift) in &b.shifts {
         match shift {
             Some(s) => {
@@ -157,48 +209,7 @@ pub async fn write_batch<W: BatchWriter>(w: &mut W, b: &Batch) -> StoreResult<()
             None => w.statement(END_SHIFT, &[staff.to_string().into()]).await?,
         }
     }
-    let audit: Vec<Value<'_>> = b
-        .audit
-        .iter()
-        .flat_map(|c| {
-            let a = &c.record;
-            [
-                a.at.into(),
-                a.actor.map(|x| x.to_string()).into(),
-                a.entity.into(),
-                a.entity_id.as_str().into(),
-                a.action.into(),
-                a.from_state.as_deref().into(),
-                a.to_state.as_deref().into(),
-                a.detail.as_str().into(),
-                c.hash.as_str().into(),
-            ]
-        })
-        .collect();
-    insert(w, &AUDIT_ROWS, &audit).await?;
-    write_events(w, b).await?;
-    if let Some(through) = b.inbox_through {
-        w.statement(SET_INBOX_THROUGH, &[through.into()]).await?;
-    }
-    for (staff, seq) in &b.acks {
-        w.statement(STORE_ACK, &[staff.to_string().into(), (*seq).into()])
-            .await?;
-    }
-    let commands: Vec<Value<'_>> = b
-        .commands
-        .iter()
-        .flat_map(|c| {
-            [
-                c.id.to_string().into(),
-                c.actor.to_string().into(),
-                c.op.as_str().into(),
-                c.at.into(),
-                c.reply.as_deref().unwrap_or_default().into(),
-                c.digest.as_str().into(),
-            ]
-        })
-        .collect();
-    insert(w, &COMMAND_ROWS, &commands).await
+    Ok(())
 }
 
 /// Events with their recipients, the inbox rows written in bulk and the

@@ -8,7 +8,7 @@
 //!
 //! The generic code needs the same few facts about the driver everywhere
 //! (its connections execute queries, it encodes and decodes `i64`, `String`
-//! and `&str`, rows are indexed by name and position). Rust does not carry
+//! and `&str` (and encodes optional text), rows are indexed by name and position). Rust does not carry
 //! a trait's `where` clauses about other types to its users, so each
 //! `impl` block below states them again, as [`SqlStore`]'s `impl`s in the
 //! submodules do.
