@@ -24,7 +24,7 @@
 //! commit fails the writer reloads, and the rows still owed are read back
 //! from the events above the watermark.
 
-use crate::store::{recipients, Batch, EventRow};
+use crate::store::{Batch, EventRow};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wardpage_proto::{Millis, StaffId};
@@ -106,7 +106,7 @@ impl InboxTail {
             id,
             at,
             body,
-            recipients: recipients::encode(to),
+            recipients: to.to_vec(),
         }
     }
 
@@ -213,10 +213,7 @@ mod tests {
         let mut tail = InboxTail::new(10, vec![(staff(2), 4, 10)]);
         let e = tail.event(1, body(), &[(staff(1), 1), (staff(2), 5)]);
         assert_eq!(e.id, 11);
-        assert_eq!(
-            recipients::decode(&e.recipients).expect("decodes"),
-            vec![(staff(1), 1), (staff(2), 5)]
-        );
+        assert_eq!(e.recipients, vec![(staff(1), 1), (staff(2), 5)]);
         assert_eq!(tail.event(2, body(), &[(staff(1), 2)]).id, 12);
         let mut batch = Batch::default();
         tail.write_part(&mut batch, Instant::now());

@@ -6,13 +6,12 @@
 
 pub mod audit_chain;
 pub mod postgres;
-pub mod recipients;
 mod sql;
 pub mod sqlite;
 mod sqlite_commit;
 
 use crate::domain::patient::Patient;
-use crate::domain::{Page, Roster, Shift, Staff, Subject, Task, Ward};
+use crate::domain::{Page, Roster, Shift, Staff, Task, Ward};
 use async_trait::async_trait;
 use std::sync::Arc;
 use wardpage_proto::{CommandId, Millis, ObservationView, StaffId};
@@ -128,15 +127,16 @@ pub struct CommandRecord {
     pub reply: Option<Arc<str>>,
 }
 
-/// An event body stored once, with its recipients (see [`recipients`]);
-/// each recipient's inbox row refers to it once the inbox is written.
+/// An event body stored once, with its recipients; each recipient's inbox
+/// row refers to it once the inbox is written.
 #[derive(Debug, Clone)]
 pub struct EventRow {
     pub id: i64,
     pub at: Millis,
     pub body: Arc<str>,
-    /// `recipients::encode` of (recipient, seq).
-    pub recipients: String,
+    /// (recipient, seq in their stream), stored with the event so that it
+    /// is replayable before its inbox rows are written.
+    pub recipients: Vec<(StaffId, u64)>,
 }
 
 /// Everything one group commit writes, in one transaction.
@@ -279,12 +279,6 @@ pub trait Store: Send + Sync + 'static {
     /// inbox write in between cannot hide any.
     async fn replay(&self, staff: StaffId, after: u64, limit: u32)
         -> StoreResult<Vec<StreamEvent>>;
-    /// Claims tasks and pages whose escalation is due at `now`, oldest
-    /// first. With one hub per database this is a read; a backend shared by
-    /// several hubs claims rows with a lock (`FOR UPDATE SKIP LOCKED`) so
-    /// each escalation fires on exactly one of them.
-    async fn due_escalations(&self, now: Millis, limit: u32)
-        -> StoreResult<Vec<(Millis, Subject)>>;
     /// Deletes stream events that their recipient acknowledged and that are
     /// older than `events_before`, events no stream refers to any more
     /// (never one above the inbox watermark: its rows are still to come), and

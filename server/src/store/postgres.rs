@@ -12,26 +12,26 @@
 //! writes nothing; one that read it first holds up the new claim until it
 //! has committed, so the new hub loads it.
 
-use super::sql::*;
+use super::sql::batch::{write_batch, BatchWriter, Value};
+use super::sql::statements::{RowWrite, RAISE_CLAIM_EPOCH};
+use super::sql::{Backend, SqlStore};
 use super::*;
-use crate::domain::{Roster, Shift, Staff, Ward};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Connection, PgConnection, Postgres, Row};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult};
+use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use tokio::sync::Mutex;
-use wardpage_proto::{Skill, WardId};
 
-pub struct PgStore {
-    writer: Mutex<PgConnection>,
-    readers: PgPool,
+/// The hub's store on a PostgreSQL database.
+pub type PgStore = SqlStore<PgSide>;
+
+/// What PostgreSQL adds to the shared SQL store.
+pub struct PgSide {
     opts: PgConnectOptions,
     fence: Arc<Fence>,
     /// Set while a group commit runs; still set at the next one if that
     /// one failed (or was dropped), which then checks its connection.
     commit_open: AtomicBool,
-    /// Pruning's chunks take turns with commits through `writer` already.
-    turn: Mutex<()>,
 }
 
 /// This store's claim as its commits check it.
@@ -94,12 +94,7 @@ const HUB_LOCK_KEY: i64 = 0x7761_7264_7061_6765;
 /// the claim fail rather than hang.
 const CLAIM_LOCK_TIMEOUT: &str = "SET lock_timeout = '10s'";
 
-impl PgStore {
-    /// PostgreSQL commits through sqlx (the shared commit in `sql.rs`).
-    fn direct_commit(&self) -> Option<&super::sqlite_commit::DirectCommit> {
-        None
-    }
-
+impl SqlStore<PgSide> {
     /// Connects to `url` and brings the schema up to date.
     pub async fn open(url: &str) -> StoreResult<Self> {
         let opts = PgConnectOptions::from_str(url)?.application_name("wardpage");
@@ -112,29 +107,25 @@ impl PgStore {
             .min_connections(1)
             .connect_with(opts.clone())
             .await?;
-        Ok(PgStore {
+        Ok(SqlStore {
             writer: Mutex::new(writer),
             readers,
-            opts,
-            fence: Arc::default(),
-            commit_open: AtomicBool::new(false),
+            // Pruning's chunks take turns with commits through `writer`
+            // already; this adds nothing on PostgreSQL.
             turn: Mutex::new(()),
+            side: PgSide {
+                opts,
+                fence: Arc::default(),
+                commit_open: AtomicBool::new(false),
+            },
         })
     }
+}
 
-    fn check_fence(&self) -> StoreResult<()> {
-        if self.fence.tripped() {
-            return Err(StoreError::Fenced {
-                held: self.fence.epoch.load(Ordering::Acquire),
-                now: self.fence.seen.load(Ordering::Acquire),
-            });
-        }
-        Ok(())
-    }
-
+impl PgSide {
     /// The first statement of every group commit (and pruning chunk): the
     /// claim's epoch, locked against a new claim until this commit ends.
-    async fn fence(&self, tx: &mut PgConnection) -> StoreResult<()> {
+    async fn fence_tx(&self, tx: &mut PgConnection) -> StoreResult<()> {
         let held = self.fence.epoch.load(Ordering::Acquire);
         if held == 0 {
             return Ok(());
@@ -172,14 +163,46 @@ impl PgStore {
     }
 }
 
-sql_backend! {
-    store: PgStore, db: Postgres, pool: PgPool, conn: PgConnection, row: PgRow,
-    // PostgreSQL allows 65,535 bound parameters per statement.
-    max_params: 60_000,
-    begin_write: "BEGIN",
-    extra: {
-    async fn claim_hub(&self) -> StoreResult<HubClaim> {
-        let opts = self.opts.clone().application_name("wardpage-claim");
+#[async_trait]
+impl Backend for PgSide {
+    type Db = Postgres;
+    const BEGIN_WRITE: &'static str = "BEGIN";
+
+    fn check_fence(&self) -> StoreResult<()> {
+        if self.fence.tripped() {
+            return Err(StoreError::Fenced {
+                held: self.fence.epoch.load(Ordering::Acquire),
+                now: self.fence.seen.load(Ordering::Acquire),
+            });
+        }
+        Ok(())
+    }
+
+    fn rows_affected(done: &PgQueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    async fn fence(&self, tx: &mut PgConnection) -> StoreResult<()> {
+        self.fence_tx(tx).await
+    }
+
+    async fn commit(store: &PgStore, batch: &Batch) -> StoreResult<()> {
+        let mut conn = store.writer.lock().await;
+        store.side.before_commit(&mut conn).await?;
+        let mut tx = conn.begin().await?;
+        let mut writer = PgWriter {
+            tx: &mut tx,
+            side: &store.side,
+        };
+        write_batch(&mut writer, batch).await?;
+        tx.commit().await?;
+        store.side.after_commit();
+        Ok(())
+    }
+
+    async fn claim_hub(store: &PgStore) -> StoreResult<HubClaim> {
+        let side = &store.side;
+        let opts = side.opts.clone().application_name("wardpage-claim");
         let mut conn = PgConnection::connect_with(&opts).await?;
         let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(HUB_LOCK_KEY)
@@ -194,53 +217,55 @@ sql_backend! {
             .bind(crate::clock::now_ms())
             .fetch_one(&mut conn)
             .await?;
-        self.fence.tripped.store(false, Ordering::Release);
-        self.fence.epoch.store(epoch, Ordering::Release);
+        side.fence.tripped.store(false, Ordering::Release);
+        side.fence.epoch.store(epoch, Ordering::Release);
         tracing::info!(epoch, "claimed the database");
         Ok(HubClaim::new(PgClaim {
             conn,
-            fence: self.fence.clone(),
+            fence: side.fence.clone(),
         }))
     }
+}
 
-    async fn due_escalations(
-        &self,
-        now: Millis,
-        limit: u32,
-    ) -> StoreResult<Vec<(Millis, Subject)>> {
-        // Rows another hub holds locked are skipped rather than waited for.
-        // With one hub per database the claim ends with this transaction;
-        // hubs sharing a database would also stamp a lease on the rows here.
-        let mut tx = self.readers.begin().await?;
-        let mut due = Vec::new();
-        for (table, task) in [("tasks", true), ("pages", false)] {
-            let sql = format!(
-                "SELECT next_escalation_at, id FROM {table} WHERE next_escalation_at <= $1 \
-                 ORDER BY next_escalation_at LIMIT $2 FOR UPDATE SKIP LOCKED"
-            );
-            for r in sqlx::query(&sql)
-                .bind(now)
-                .bind(i64::from(limit))
-                .fetch_all(&mut *tx)
-                .await?
-            {
-                let at: Millis = r.try_get(0)?;
-                let id: &str = r.try_get(1)?;
-                due.push((
-                    at,
-                    if task {
-                        Subject::Task(parse_id(id)?)
-                    } else {
-                        Subject::Page(parse_id(id)?)
-                    },
-                ));
-            }
-        }
-        tx.commit().await?;
-        due.sort();
-        due.truncate(limit as usize);
-        Ok(due)
+/// A group commit's sqlx transaction: multi-row statements, as many rows
+/// to a statement as the walk hands over.
+struct PgWriter<'a> {
+    tx: &'a mut PgConnection,
+    side: &'a PgSide,
+}
+
+impl BatchWriter for PgWriter<'_> {
+    // PostgreSQL allows 65,535 bound parameters per statement.
+    const MAX_PARAMS: usize = 60_000;
+
+    async fn fence(&mut self) -> StoreResult<()> {
+        self.side.fence_tx(self.tx).await
     }
 
+    async fn rows(&mut self, write: &RowWrite, values: &[Value<'_>]) -> StoreResult<()> {
+        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(write.head);
+        qb.push_values(values.chunks(write.columns), |mut row, values| {
+            for v in values {
+                match v {
+                    Value::Int(i) => row.push_bind(*i),
+                    Value::Text(t) => row.push_bind(t.as_deref()),
+                };
+            }
+        });
+        qb.push(write.tail);
+        qb.build().execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    async fn statement(&mut self, sql: &'static str, values: &[Value<'_>]) -> StoreResult<()> {
+        let mut q = sqlx::query(sql);
+        for v in values {
+            q = match v {
+                Value::Int(i) => q.bind(*i),
+                Value::Text(t) => q.bind(t.as_deref()),
+            };
+        }
+        q.execute(&mut *self.tx).await?;
+        Ok(())
     }
 }

@@ -4,30 +4,26 @@
 //! pruning) through a single sqlx connection; reads through a small pool. The
 //! SQL it shares with PostgreSQL lives in `sql`.
 
-use super::sql::*;
+use super::sql::statements::RAISE_CLAIM_EPOCH;
+use super::sql::{Backend, SqlStore};
 use super::*;
-use crate::domain::{Roster, Shift, Staff, Ward};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
     SqliteSynchronous,
 };
-use sqlx::{Connection, Row, Sqlite, SqliteConnection};
+use sqlx::{Connection, Sqlite, SqliteConnection};
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 use tokio::sync::Mutex;
-use wardpage_proto::{Skill, WardId};
 
-pub struct SqliteStore {
+/// The hub's store on a SQLite file.
+pub type SqliteStore = SqlStore<SqliteSide>;
+
+/// What SQLite adds to the shared SQL store.
+pub struct SqliteSide {
     path: std::path::PathBuf,
-    writer: Mutex<SqliteConnection>,
     /// Group commits, on a connection of their own (see `sqlite_commit`).
     direct: super::sqlite_commit::DirectCommit,
-    readers: SqlitePool,
-    /// Group commits and pruning's chunks take turns through this fair
-    /// lock, so a commit never waits on SQLite's busy handler behind more
-    /// than one chunk.
-    turn: Mutex<()>,
     /// Stops the checkpointer when the store goes.
     _checkpointer: AbortOnDrop,
 }
@@ -104,28 +100,7 @@ impl ClaimHold for FileLock {
     }
 }
 
-impl SqliteStore {
-    fn direct_commit(&self) -> Option<&super::sqlite_commit::DirectCommit> {
-        Some(&self.direct)
-    }
-
-    // The claim is a lock on a file that the kernel holds for this process
-    // for as long as it lives: there is nothing to fence, and group
-    // commits go through `direct` (these serve the sqlx writes only).
-    fn check_fence(&self) -> StoreResult<()> {
-        Ok(())
-    }
-
-    async fn fence(&self, _tx: &mut SqliteConnection) -> StoreResult<()> {
-        Ok(())
-    }
-
-    async fn before_commit(&self, _conn: &mut SqliteConnection) -> StoreResult<()> {
-        Ok(())
-    }
-
-    fn after_commit(&self) {}
-
+impl SqlStore<SqliteSide> {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> StoreResult<Self> {
         Self::open_with(path, WalTuning::default()).await
@@ -156,7 +131,7 @@ impl SqliteStore {
             .min_connections(1)
             .connect_with(opts.clone().read_only(true))
             .await?;
-        let mut checkpointer = SqliteConnection::connect_with(&opts).await?;
+        let checkpointer = SqliteConnection::connect_with(&opts).await?;
         // fsync works on a read-only descriptor: it flushes the file, not
         // the descriptor. Without it the hub still works, with longer
         // tail checkpoints.
@@ -167,77 +142,87 @@ impl SqliteStore {
                 None
             }
         };
-        let task = tokio::spawn(async move {
-            tokio::time::sleep(tuning.first_checkpoint_after).await;
-            let mut flushed_through = None;
-            let mut gap = Duration::ZERO;
-            let mut last_pass = std::time::Instant::now();
-            let mut last_done = 0;
-            loop {
-                tokio::time::sleep(gap).await;
-                gap = tuning.idle_gap;
-                let started = std::time::Instant::now();
-                match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
-                    .fetch_one(&mut checkpointer)
-                    .await
-                {
-                    Ok((_, log, done)) => {
-                        tracing::debug!(
-                            log,
-                            done,
-                            ms = started.elapsed().as_secs_f64() * 1000.0,
-                            "WAL checkpoint"
-                        );
-                        // Under load a pass never reaches the end of the
-                        // WAL, and SQLite then leaves the database file
-                        // unsynced: the whole backlog would be flushed by
-                        // the commit thread's tail checkpoint, inside a
-                        // commit. Flushing it here keeps that tail short.
-                        // (Only when this pass copied something: an idle
-                        // hub does not flush the file at every pass.)
-                        let copied = flushed_through != Some((log, done));
-                        flushed_through = Some((log, done));
-                        // Frames copied since the last pass (the WAL may
-                        // have started afresh in between).
-                        let frames = if done >= last_done {
-                            done - last_done
-                        } else {
-                            done
-                        };
-                        if copied && frames > 0 {
-                            let per_frame =
-                                last_pass.elapsed() / u32::try_from(frames).unwrap_or(u32::MAX);
-                            gap = per_frame
-                                .saturating_mul(tuning.pass_frames)
-                                .clamp(tuning.busy_gap, tuning.idle_gap);
-                        }
-                        last_done = done;
-                        last_pass = started;
-                        if let Some(file) = db_file.clone().filter(|_| copied) {
-                            let synced =
-                                tokio::task::spawn_blocking(move || file.sync_data()).await;
-                            if let Ok(Err(e)) = synced {
-                                tracing::warn!(error = %e, "flushing the database file failed");
-                            }
-                        }
-                        // The frames committed meanwhile are the commit
-                        // thread's to copy (see `sqlite_commit`).
-                        if log >= tuning.restart_at_frames {
-                            tail.request();
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
-                }
-            }
-        });
-        Ok(SqliteStore {
-            path: path.to_owned(),
+        let task = tokio::spawn(checkpoints(checkpointer, db_file, tail, tuning));
+        Ok(SqlStore {
             writer: Mutex::new(writer),
-            direct,
             readers,
             turn: Mutex::new(()),
-            _checkpointer: AbortOnDrop(task.abort_handle()),
+            side: SqliteSide {
+                path: path.to_owned(),
+                direct,
+                _checkpointer: AbortOnDrop(task.abort_handle()),
+            },
         })
+    }
+}
+
+/// The background checkpointer: PASSIVE passes paced by how fast the WAL
+/// grows (see [`WalTuning`]), each flushing the database file, and a
+/// request for the commit thread to copy the tail once the WAL is long.
+async fn checkpoints(
+    mut checkpointer: SqliteConnection,
+    db_file: Option<std::sync::Arc<std::fs::File>>,
+    tail: super::sqlite_commit::CheckpointTail,
+    tuning: WalTuning,
+) {
+    tokio::time::sleep(tuning.first_checkpoint_after).await;
+    let mut flushed_through = None;
+    let mut gap = Duration::ZERO;
+    let mut last_pass = std::time::Instant::now();
+    let mut last_done = 0;
+    loop {
+        tokio::time::sleep(gap).await;
+        gap = tuning.idle_gap;
+        let started = std::time::Instant::now();
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut checkpointer)
+            .await
+        {
+            Ok((_, log, done)) => {
+                tracing::debug!(
+                    log,
+                    done,
+                    ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "WAL checkpoint"
+                );
+                // Under load a pass never reaches the end of the
+                // WAL, and SQLite then leaves the database file
+                // unsynced: the whole backlog would be flushed by
+                // the commit thread's tail checkpoint, inside a
+                // commit. Flushing it here keeps that tail short.
+                // (Only when this pass copied something: an idle
+                // hub does not flush the file at every pass.)
+                let copied = flushed_through != Some((log, done));
+                flushed_through = Some((log, done));
+                // Frames copied since the last pass (the WAL may
+                // have started afresh in between).
+                let frames = if done >= last_done {
+                    done - last_done
+                } else {
+                    done
+                };
+                if copied && frames > 0 {
+                    let per_frame = last_pass.elapsed() / u32::try_from(frames).unwrap_or(u32::MAX);
+                    gap = per_frame
+                        .saturating_mul(tuning.pass_frames)
+                        .clamp(tuning.busy_gap, tuning.idle_gap);
+                }
+                last_done = done;
+                last_pass = started;
+                if let Some(file) = db_file.clone().filter(|_| copied) {
+                    let synced = tokio::task::spawn_blocking(move || file.sync_data()).await;
+                    if let Ok(Err(e)) = synced {
+                        tracing::warn!(error = %e, "flushing the database file failed");
+                    }
+                }
+                // The frames committed meanwhile are the commit
+                // thread's to copy (see `sqlite_commit`).
+                if log >= tuning.restart_at_frames {
+                    tail.request();
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
+        }
     }
 }
 
@@ -303,18 +288,37 @@ pub async fn backup(db: &Path, to: &Path) -> StoreResult<BackupSummary> {
     })
 }
 
-sql_backend! {
-    store: SqliteStore, db: Sqlite, pool: SqlitePool, conn: SqliteConnection, row: SqliteRow,
-    // SQLite allows 32,766 bound parameters per statement.
-    max_params: 30_000,
+#[async_trait]
+impl Backend for SqliteSide {
+    type Db = Sqlite;
     // Takes the write lock at once: a deferred transaction that reads
     // first could fail to upgrade rather than wait.
-    begin_write: "BEGIN IMMEDIATE",
-    extra: {
-    async fn claim_hub(&self) -> StoreResult<HubClaim> {
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+
+    // The claim is a lock on a file that the kernel holds for this process
+    // for as long as it lives: there is nothing to fence.
+    fn check_fence(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    fn rows_affected(done: &SqliteQueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    async fn fence(&self, _tx: &mut SqliteConnection) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn commit(store: &SqliteStore, batch: &Batch) -> StoreResult<()> {
+        // Taking turns with the prune's chunks (see `prune`).
+        let _turn = store.turn.lock().await;
+        store.side.direct.commit(batch)
+    }
+
+    async fn claim_hub(store: &SqliteStore) -> StoreResult<HubClaim> {
         // A file of its own: SQLite's locks on the database are POSIX
         // record locks, which `flock` may be emulated with (NFS).
-        let mut name = self.path.clone().into_os_string();
+        let mut name = store.side.path.clone().into_os_string();
         name.push(".hub-lock");
         let path = std::path::PathBuf::from(name);
         let shown = path.display().to_string();
@@ -327,7 +331,7 @@ sql_backend! {
         match file.try_lock() {
             Ok(()) => {
                 // Counted as on PostgreSQL (where commits are fenced by it).
-                let mut conn = self.writer.lock().await;
+                let mut conn = store.writer.lock().await;
                 sqlx::query(RAISE_CLAIM_EPOCH)
                     .bind(crate::clock::now_ms())
                     .execute(&mut *conn)
@@ -339,39 +343,6 @@ sql_backend! {
             }
             Err(std::fs::TryLockError::Error(e)) => Err(StoreError::LockFile(shown, e)),
         }
-    }
-
-    async fn due_escalations(
-        &self,
-        now: Millis,
-        limit: u32,
-    ) -> StoreResult<Vec<(Millis, Subject)>> {
-        // One writer per SQLite file, so reading the due rows is the claim.
-        let rows = sqlx::query(
-            "SELECT next_escalation_at, 't', id FROM tasks WHERE next_escalation_at <= ?1 \
-             UNION ALL SELECT next_escalation_at, 'p', id FROM pages WHERE next_escalation_at <= ?1 \
-             ORDER BY 1 LIMIT ?2",
-        )
-        .bind(now)
-        .bind(i64::from(limit))
-        .fetch_all(&self.readers)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let at: Millis = r.try_get(0)?;
-                let kind: &str = r.try_get(1)?;
-                let id: &str = r.try_get(2)?;
-                Ok((
-                    at,
-                    if kind == "t" {
-                        Subject::Task(parse_id(id)?)
-                    } else {
-                        Subject::Page(parse_id(id)?)
-                    },
-                ))
-            })
-            .collect()
-    }
     }
 }
 
@@ -411,7 +382,7 @@ mod tests {
                     id,
                     at: id,
                     body: body.clone(),
-                    recipients: String::new(),
+                    recipients: Vec::new(),
                 }],
                 ..Default::default()
             };

@@ -4,8 +4,9 @@
 //! statement, with every bound value copied into owned arguments and every
 //! multi-row statement (a different text for each batch size) prepared
 //! afresh. Here the commit thread runs the whole transaction itself on a
-//! connection of its own, with statements prepared once and cached. The
-//! statements are the shared commit's (`sql.rs`), one row at a time.
+//! connection of its own, with statements prepared once and cached: the
+//! shared walk (`sql::batch`) drives a rusqlite transaction, one row at a
+//! time.
 //!
 //! Checkpoints are split in two so that the WAL both stays small and never
 //! makes a commit wait long. A background connection copies the bulk of
@@ -17,13 +18,12 @@
 //! the only writer, to copy the few frames committed meanwhile before its
 //! next commit; that commit then starts the WAL afresh.
 
-use super::sql::{
-    page_updated_at, to_json, PatientRow, AUDIT_ROWS, COMMAND_ROWS, END_SHIFT, EVENT_ROWS,
-    INBOX_ROWS, OBSERVATION_ROWS, PAGE_ROWS, PATIENT_ROWS, SET_INBOX_THROUGH, SHIFT_ROWS,
-    STORE_ACK, STREAM_ROWS, TASK_ROWS,
-};
-use super::{Batch, StoreResult};
-use rusqlite::{params, Connection};
+use super::sql::batch::{write_batch, BatchWriter, Value};
+use super::sql::statements::RowWrite;
+use super::{Batch, StoreError, StoreResult};
+use futures_util::FutureExt;
+use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{params_from_iter, Connection, Transaction};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,7 +31,6 @@ use std::time::Duration;
 
 pub struct DirectCommit {
     conn: Mutex<Connection>,
-    sql: Statements,
     tail: CheckpointTail,
 }
 
@@ -49,20 +48,6 @@ impl CheckpointTail {
     }
 }
 
-/// The single-row forms of the shared group-commit statements.
-struct Statements {
-    task: String,
-    page: String,
-    shift: String,
-    audit: String,
-    event: String,
-    inbox: String,
-    stream: String,
-    command: String,
-    patient: String,
-    observation: String,
-}
-
 impl DirectCommit {
     /// Opens the commit connection on a database whose schema is current.
     pub fn open(path: &Path, wal_size_limit: i64) -> StoreResult<DirectCommit> {
@@ -77,18 +62,6 @@ impl DirectCommit {
         conn.set_prepared_statement_cache_capacity(32);
         Ok(DirectCommit {
             conn: Mutex::new(conn),
-            sql: Statements {
-                task: TASK_ROWS.one_row(),
-                page: PAGE_ROWS.one_row(),
-                shift: SHIFT_ROWS.one_row(),
-                patient: PATIENT_ROWS.one_row(),
-                observation: OBSERVATION_ROWS.one_row(),
-                audit: AUDIT_ROWS.one_row(),
-                event: EVENT_ROWS.one_row(),
-                inbox: INBOX_ROWS.one_row(),
-                stream: STREAM_ROWS.one_row(),
-                command: COMMAND_ROWS.one_row(),
-            },
             tail: CheckpointTail::default(),
         })
     }
@@ -105,151 +78,82 @@ impl DirectCommit {
         // transaction was rolled back when it was dropped.
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         if self.tail.take() {
-            // Only what the background pass left; a failure here is not
-            // this batch's, and the next background pass asks again.
-            let started = std::time::Instant::now();
-            match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-            }) {
-                Ok((log, done)) => tracing::debug!(
-                    log,
-                    done,
-                    ms = started.elapsed().as_secs_f64() * 1000.0,
-                    "WAL checkpoint of the tail"
-                ),
-                Err(e) => tracing::warn!(error = %e, "WAL checkpoint of the tail failed"),
-            }
+            checkpoint_tail(&conn);
         }
-        let sql = &self.sql;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        {
-            let mut st = tx.prepare_cached(&sql.task)?;
-            for t in &b.tasks {
-                st.execute(params![
-                    t.view.id.to_string(),
-                    t.view.state.as_str(),
-                    t.view.ward.0,
-                    t.view.updated_at,
-                    t.view.next_escalation_at,
-                    to_json(t),
-                ])?;
-            }
-        }
-        {
-            let mut st = tx.prepare_cached(&sql.page)?;
-            for p in &b.pages {
-                st.execute(params![
-                    p.view.id.to_string(),
-                    p.view.state.as_str(),
-                    page_updated_at(p),
-                    p.view.next_escalation_at,
-                    to_json(p),
-                ])?;
-            }
-        }
-        {
-            let mut st = tx.prepare_cached(&sql.patient)?;
-            for p in &b.patients {
-                let r = PatientRow::of(p);
-                st.execute(params![
-                    r.id,
-                    r.ward,
-                    r.bed,
-                    r.discharged_at,
-                    r.updated_at,
-                    r.next_check_at,
-                    r.data
-                ])?;
-            }
-        }
-        {
-            let mut st = tx.prepare_cached(&sql.observation)?;
-            for o in &b.observations {
-                st.execute(params![
-                    o.id.to_string(),
-                    o.patient.to_string(),
-                    o.set.taken_at,
-                    o.recorded_at,
-                    to_json(&**o)
-                ])?;
-            }
-        }
-        for (staff, shift) in &b.shifts {
-            match shift {
-                Some(s) => {
-                    tx.prepare_cached(&sql.shift)?.execute(params![
-                        staff.to_string(),
-                        s.role.as_str(),
-                        to_json(&s.wards),
-                        s.starts_at,
-                        s.ends_at
-                    ])?;
-                }
-                None => {
-                    tx.prepare_cached(END_SHIFT)?
-                        .execute(params![staff.to_string()])?;
-                }
-            }
-        }
-        {
-            let mut st = tx.prepare_cached(&sql.audit)?;
-            for c in &b.audit {
-                let a = &c.record;
-                st.execute(params![
-                    a.at,
-                    a.actor.map(|x| x.to_string()),
-                    a.entity,
-                    a.entity_id,
-                    a.action,
-                    a.from_state,
-                    a.to_state,
-                    a.detail,
-                    c.hash,
-                ])?;
-            }
-        }
-        {
-            let mut st = tx.prepare_cached(&sql.event)?;
-            for e in &b.events {
-                st.execute(params![e.id, e.at, &*e.body, e.recipients])?;
-            }
-        }
-        {
-            let mut st = tx.prepare_cached(&sql.inbox)?;
-            for (staff, seq, event) in &b.inbox {
-                st.execute(params![staff.to_string(), *seq as i64, event])?;
-            }
-        }
-        {
-            let mut st = tx.prepare_cached(&sql.stream)?;
-            for (staff, seq) in &b.streams {
-                st.execute(params![staff.to_string(), *seq as i64])?;
-            }
-        }
-        if let Some(through) = b.inbox_through {
-            tx.prepare_cached(SET_INBOX_THROUGH)?
-                .execute(params![through])?;
-        }
-        {
-            let mut st = tx.prepare_cached(STORE_ACK)?;
-            for (staff, seq) in &b.acks {
-                st.execute(params![staff.to_string(), *seq as i64])?;
-            }
-        }
-        {
-            let mut st = tx.prepare_cached(&sql.command)?;
-            for c in &b.commands {
-                st.execute(params![
-                    c.id.to_string(),
-                    c.actor.to_string(),
-                    c.op,
-                    c.at,
-                    c.reply.as_deref().unwrap_or_default(),
-                    c.digest,
-                ])?;
-            }
-        }
+        // The walk is async for sqlx's sake; every step here completes at
+        // once (rusqlite blocks), so it finishes on its first poll.
+        write_batch(&mut Writer { tx: &tx }, b)
+            .now_or_never()
+            .unwrap_or_else(|| {
+                Err(StoreError::backend(
+                    "database",
+                    std::io::Error::other("a SQLite commit step did not complete at once"),
+                ))
+            })?;
         tx.commit()?;
         Ok(())
+    }
+}
+
+/// Copies only what the background pass left; a failure here is not this
+/// batch's, and the next background pass asks again.
+fn checkpoint_tail(conn: &Connection) {
+    let started = std::time::Instant::now();
+    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+    }) {
+        Ok((log, done)) => tracing::debug!(
+            log,
+            done,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "WAL checkpoint of the tail"
+        ),
+        Err(e) => tracing::warn!(error = %e, "WAL checkpoint of the tail failed"),
+    }
+}
+
+/// A group commit's rusqlite transaction.
+struct Writer<'t> {
+    tx: &'t Transaction<'t>,
+}
+
+impl BatchWriter for Writer<'_> {
+    /// Rows go one at a time, so this only sizes the walk's chunks (SQLite
+    /// allows 32,766 bound parameters per statement).
+    const MAX_PARAMS: usize = 30_000;
+
+    /// The claim is a lock on a file that the kernel holds for this
+    /// process for as long as it lives: there is nothing to fence.
+    async fn fence(&mut self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn rows(&mut self, write: &RowWrite, values: &[Value<'_>]) -> StoreResult<()> {
+        // Cached by its text: prepared once per connection.
+        let mut st = self.tx.prepare_cached(&write.one_row())?;
+        for row in values.chunks(write.columns) {
+            st.execute(params_from_iter(row))?;
+        }
+        Ok(())
+    }
+
+    async fn statement(&mut self, sql: &'static str, values: &[Value<'_>]) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(sql)?
+            .execute(params_from_iter(values))?;
+        Ok(())
+    }
+}
+
+impl ToSql for Value<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Int(Some(i)) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*i)),
+            Value::Text(Some(t)) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            Value::Int(None) | Value::Text(None) => {
+                ToSqlOutput::Owned(rusqlite::types::Value::Null)
+            }
+        })
     }
 }
