@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod conn_limits;
 pub mod domain;
+pub mod escalation_config;
 pub mod hl7;
 pub mod http;
 pub mod hub;

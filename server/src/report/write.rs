@@ -68,7 +68,46 @@ fn ordered<'a>(f: &'a Figures, dim: &str) -> Vec<(&'a str, &'a Group)> {
 /// Writes every CSV file and the HTML page into `dir`.
 pub fn all(dir: &Path, f: &Figures, w: &Window) -> Result<(), ReportError> {
     std::fs::create_dir_all(dir)?;
-    let mut out = csv::Writer::from_path(dir.join("response-times.csv"))?;
+    response_times(&dir.join("response-times.csv"), f)?;
+    let mut out = csv::Writer::from_path(dir.join("escalations.csv"))?;
+    out.write_record(["step", "tasks"])?;
+    for (step, n) in &f.escalations_by_step {
+        out.write_record([step.to_string(), n.to_string()])?;
+    }
+    out.flush()?;
+    let mut out = csv::Writer::from_path(dir.join("declines.csv"))?;
+    out.write_record(["reason", "declines"])?;
+    for (reason, n) in &f.declines_by_reason {
+        // A reason is typed by staff: keep a spreadsheet from reading it as
+        // a formula.
+        out.write_record([spreadsheet_safe(reason), n.to_string()])?;
+    }
+    out.flush()?;
+    let mut out = csv::Writer::from_path(dir.join("news2.csv"))?;
+    out.write_record([
+        "score_at_least",
+        "episodes",
+        "judged",
+        "accepted_in_target",
+        "share_pct",
+    ])?;
+    for c in &f.news2 {
+        out.write_record([
+            c.threshold.to_string(),
+            c.episodes.to_string(),
+            c.judged.to_string(),
+            c.accepted_in_target.to_string(),
+            share(c.accepted_in_target, c.judged),
+        ])?;
+    }
+    out.flush()?;
+    std::fs::write(dir.join("report.html"), html(f, w))?;
+    Ok(())
+}
+
+/// One row per group of every dimension, in the page's order.
+fn response_times(path: &Path, f: &Figures) -> Result<(), ReportError> {
+    let mut out = csv::Writer::from_path(path)?;
     out.write_record([
         "group",
         "key",
@@ -112,39 +151,6 @@ pub fn all(dir: &Path, f: &Figures, w: &Window) -> Result<(), ReportError> {
         }
     }
     out.flush()?;
-    let mut out = csv::Writer::from_path(dir.join("escalations.csv"))?;
-    out.write_record(["step", "tasks"])?;
-    for (step, n) in &f.escalations_by_step {
-        out.write_record([step.to_string(), n.to_string()])?;
-    }
-    out.flush()?;
-    let mut out = csv::Writer::from_path(dir.join("declines.csv"))?;
-    out.write_record(["reason", "declines"])?;
-    for (reason, n) in &f.declines_by_reason {
-        // A reason is typed by staff: keep a spreadsheet from reading it as
-        // a formula.
-        out.write_record([spreadsheet_safe(reason), n.to_string()])?;
-    }
-    out.flush()?;
-    let mut out = csv::Writer::from_path(dir.join("news2.csv"))?;
-    out.write_record([
-        "score_at_least",
-        "episodes",
-        "judged",
-        "accepted_in_target",
-        "share_pct",
-    ])?;
-    for c in &f.news2 {
-        out.write_record([
-            c.threshold.to_string(),
-            c.episodes.to_string(),
-            c.judged.to_string(),
-            c.accepted_in_target.to_string(),
-            share(c.accepted_in_target, c.judged),
-        ])?;
-    }
-    out.flush()?;
-    std::fs::write(dir.join("report.html"), html(f, w))?;
     Ok(())
 }
 
