@@ -107,7 +107,12 @@ fn api_error(status: StatusCode, code: ApiErrorCode, message: &str) -> Response 
 }
 
 /// `api_error` with `Retry-After: seconds`.
-pub(super) fn retry_later(status: StatusCode, code: ApiErrorCode, message: &str, seconds: u64) -> Response {
+pub(super) fn retry_later(
+    status: StatusCode,
+    code: ApiErrorCode,
+    message: &str,
+    seconds: u64,
+) -> Response {
     let mut res = api_error(status, code, message);
     if let Ok(v) = HeaderValue::from_str(&seconds.max(1).to_string()) {
         res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -149,7 +154,11 @@ async fn websocket(
 ) -> Response {
     if !origin_allowed(&hub, &headers) {
         warn!(origin = ?headers.get(header::ORIGIN), "WebSocket refused: origin not allowed");
-        return api_error(StatusCode::FORBIDDEN, ApiErrorCode::Forbidden, "origin not allowed");
+        return api_error(
+            StatusCode::FORBIDDEN,
+            ApiErrorCode::Forbidden,
+            "origin not allowed",
+        );
     }
     if *hub.shutdown.borrow() {
         return api_error(

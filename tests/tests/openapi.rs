@@ -58,8 +58,8 @@ fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
 
 /// The property names of the JSON schema of `path`'s `method` answer `status`.
 fn answer_properties(doc: &Value, path: &str, method: &str, status: &str) -> BTreeSet<String> {
-    let schema = &doc["paths"][path][method]["responses"][status]["content"]["application/json"]
-        ["schema"];
+    let schema =
+        &doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"];
     let schema = resolve(doc, schema);
     schema["properties"]
         .as_object()
@@ -125,7 +125,10 @@ async fn the_description_is_openapi_3_1_of_exactly_the_routes_served() -> anyhow
     assert!(login["429"]["headers"]["Retry-After"].is_object());
     assert!(login["503"]["headers"]["Retry-After"].is_object());
     let scheme = &doc["components"]["securitySchemes"]["bearer"];
-    assert_eq!((&scheme["type"], &scheme["scheme"]), (&"http".into(), &"bearer".into()));
+    assert_eq!(
+        (&scheme["type"], &scheme["scheme"]),
+        (&"http".into(), &"bearer".into())
+    );
 
     // Every `$ref` names a part of the document.
     let mut found = Vec::new();
@@ -172,8 +175,10 @@ async fn the_hubs_answers_have_the_described_fields() -> anyhow::Result<()> {
         keys(&error),
         answer_properties(&doc, "/api/login", "post", "400")
     );
-    let codes = &resolve(&doc, &doc["components"]["schemas"]["ApiError"]["properties"]["code"])
-        ["enum"];
+    let codes = &resolve(
+        &doc,
+        &doc["components"]["schemas"]["ApiError"]["properties"]["code"],
+    )["enum"];
     assert!(
         codes.as_array().is_some_and(|c| c.contains(&error["code"])),
         "{} is among {codes}",
@@ -184,8 +189,7 @@ async fn the_hubs_answers_have_the_described_fields() -> anyhow::Result<()> {
     // required fields are what the hub reads.
     let body_schema = resolve(
         &doc,
-        &doc["paths"]["/api/login"]["post"]["requestBody"]["content"]["application/json"]
-            ["schema"],
+        &doc["paths"]["/api/login"]["post"]["requestBody"]["content"]["application/json"]["schema"],
     );
     let required: BTreeSet<String> = body_schema["required"]
         .as_array()
@@ -206,15 +210,9 @@ async fn the_hubs_answers_have_the_described_fields() -> anyhow::Result<()> {
         .await?;
     assert_eq!(res.status(), 204);
     assert!(doc["paths"]["/api/logout"]["post"]["responses"]["204"].is_object());
-    let res = http
-        .get(format!("{}/healthz", hub.base()))
-        .send()
-        .await?;
+    let res = http.get(format!("{}/healthz", hub.base())).send().await?;
     assert_eq!(res.status(), 200);
-    let res = http
-        .get(format!("{}/metrics", hub.base()))
-        .send()
-        .await?;
+    let res = http.get(format!("{}/metrics", hub.base())).send().await?;
     let ct = res
         .headers()
         .get("content-type")

@@ -78,7 +78,11 @@ pub(super) async fn login(
     let req = match parse_login_body(&body) {
         Ok(req) => req,
         Err(e @ LoginBodyError::Malformed) => {
-            return api_error(StatusCode::BAD_REQUEST, ApiErrorCode::InvalidField, &e.to_string())
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                ApiErrorCode::InvalidField,
+                &e.to_string(),
+            )
         }
         Err(LoginBodyError::TooLong) => return wrong_password(),
     };
@@ -91,7 +95,11 @@ pub(super) async fn login(
         Ok(a) => a,
         Err(e) => {
             warn!(error = %e, "login lookup failed");
-            return api_error(StatusCode::SERVICE_UNAVAILABLE, ApiErrorCode::Internal, "try again");
+            return api_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ApiErrorCode::Internal,
+                "try again",
+            );
         }
     };
     let stored = account
@@ -138,7 +146,11 @@ async fn start_session(hub: &Hub, staff: StaffId, source: std::net::IpAddr) -> R
         .await
     {
         warn!(error = %e, "could not store session");
-        return api_error(StatusCode::SERVICE_UNAVAILABLE, ApiErrorCode::Internal, "try again");
+        return api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ApiErrorCode::Internal,
+            "try again",
+        );
     }
     let view = match hub.writer.whois(staff).await {
         Ok(Some((view, _))) => serde_json::to_value(view).ok(),
@@ -250,8 +262,11 @@ pub(super) async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> R
         ),
         Err(e) => {
             warn!(error = %e, "logout failed");
-            api_error(StatusCode::SERVICE_UNAVAILABLE, ApiErrorCode::Internal, "try again")
+            api_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ApiErrorCode::Internal,
+                "try again",
+            )
         }
     }
 }
-

@@ -169,8 +169,12 @@ pub const TIMED_OUT: LayerAnswer = LayerAnswer {
 /// Adds `answer` to every operation of `doc` that does not describe it.
 pub fn layer_answers(doc: &mut OpenApi, answer: &LayerAnswer) {
     for item in doc.paths.paths.values_mut() {
-        let ops: [&mut Option<Operation>; 4] =
-            [&mut item.get, &mut item.post, &mut item.put, &mut item.delete];
+        let ops: [&mut Option<Operation>; 4] = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+        ];
         for op in ops.into_iter().flatten() {
             let responses = &mut op.responses.responses;
             if responses.contains_key(answer.status) {
