@@ -135,7 +135,7 @@ pub struct LoginAnswer {
 pub struct LayerAnswer {
     pub status: &'static str,
     pub description: &'static str,
-    /// `text/plain`, the body's schema (none for an empty body), or JSON.
+    /// What its body is: none, text, or an [`ApiError`].
     pub body: LayerBody,
 }
 
@@ -158,7 +158,7 @@ pub const TOO_LARGE: LayerAnswer = LayerAnswer {
     description: "The body is over the route's limit (1 KiB for the login, 4 KiB otherwise)",
     body: LayerBody::Text,
 };
-/// The request not in within `limits.request_timeout_secs` (the
+/// The request not received within `limits.request_timeout_secs` (the
 /// `TimeoutLayer` of the `/api` routes and `/metrics`).
 pub const TIMED_OUT: LayerAnswer = LayerAnswer {
     status: "408",
