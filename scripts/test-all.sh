@@ -29,6 +29,9 @@ rm -rf "$logs" && mkdir -p "$logs"
 echo "== Rust tests"
 cargo test --workspace 2>&1 | tee "$logs/rust.log"
 
+echo "== schemathesis against the hub's OpenAPI description"
+tests/openapi/run-schemathesis.sh 2>&1 | tee "$logs/schemathesis.log"
+
 if [ -f tests/web/package.json ]; then
   echo "== web client: type-check and browser tests"
   (cd tests/web && npm ci --no-audit --no-fund --loglevel=error &&

@@ -1,23 +1,18 @@
-//! HTTP routes: login and logout, the WebSocket upgrade (with its Origin
-//! check and buffer limits), health, metrics, and the web client's files;
-//! per-route body limits and timeouts, and the checks in [`guard`].
+//! HTTP routes: login and logout ([`login`]), the WebSocket upgrade (with
+//! its Origin check and buffer limits), health, metrics, the OpenAPI
+//! description ([`openapi`]) and the web client's files; per-route body
+//! limits and timeouts, and the checks in [`guard`].
 
-use crate::auth;
-use crate::clock::now_ms;
 use crate::conn_limits::client_ip;
-use crate::domain::AuditRecord;
-use crate::hub::registry::Kick;
 use crate::hub::{connection, Hub};
-use crate::login_limits::Refusal;
-use axum::body::Bytes;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::get;
+use axum::Router;
+use openapi::{ApiError, ApiErrorCode};
 use rust_embed::RustEmbed;
-use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -25,11 +20,14 @@ use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tracing::{info, warn};
-use wardpage_proto::login::{parse_login_body, LoginBodyError};
-use wardpage_proto::StaffId;
+use tracing::warn;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 mod guard;
+mod login;
+pub mod openapi;
 
 /// Largest WebSocket message read at all; frames between the protocol's
 /// limit and this get `too_large`, larger ones close the connection.
@@ -48,15 +46,15 @@ const LOGIN_BODY: usize = 1024;
 /// Largest body of any other request (none of them reads one).
 const OTHER_BODY: usize = 4096;
 
-pub fn router(hub: Arc<Hub>) -> Router {
-    let timeout = Duration::from_secs(u64::from(hub.config.limits.request_timeout_secs));
-    let api = Router::new()
-        .route(
-            "/api/login",
-            post(login).layer(RequestBodyLimitLayer::new(LOGIN_BODY)),
-        )
-        .route("/api/logout", post(logout))
-        .route("/metrics", get(metrics))
+/// The routes the OpenAPI description covers, with their layers: each
+/// handler is registered together with its `#[utoipa::path]`, so that the
+/// description lists exactly what is served.
+fn described_routes(timeout: Duration) -> OpenApiRouter<Arc<Hub>> {
+    let mut api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(login::login).layer(RequestBodyLimitLayer::new(LOGIN_BODY)))
+        .routes(routes!(login::logout))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi::document))
         // Tokens and account details must not stay in any cache.
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
@@ -67,10 +65,26 @@ pub fn router(hub: Arc<Hub>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ));
-    let app = Router::new()
-        .merge(api)
+    openapi::layer_answers(api.get_openapi_mut(), &openapi::TIMED_OUT);
+    let mut all = api.merge(OpenApiRouter::default().routes(routes!(healthz)));
+    // `router` puts the Host check and the body limit in front of all.
+    openapi::layer_answers(all.get_openapi_mut(), &openapi::MISDIRECTED);
+    openapi::layer_answers(all.get_openapi_mut(), &openapi::TOO_LARGE);
+    all
+}
+
+/// The OpenAPI description of [`described_routes`] (served from
+/// [`openapi::description`], which builds it once).
+fn openapi_description() -> utoipa::openapi::OpenApi {
+    described_routes(Duration::ZERO).into_openapi()
+}
+
+pub fn router(hub: Arc<Hub>) -> Router {
+    let timeout = Duration::from_secs(u64::from(hub.config.limits.request_timeout_secs));
+    let (described, _) = described_routes(timeout).split_for_parts();
+    let app = described
+        // The WebSocket speaks proto/PROTOCOL.md; the description names it.
         .route("/ws", get(websocket))
-        .route("/healthz", get(healthz))
         .fallback(get(static_file))
         .layer(RequestBodyLimitLayer::new(OTHER_BODY))
         .layer(axum::middleware::from_fn_with_state(
@@ -88,12 +102,17 @@ pub fn router(hub: Arc<Hub>) -> Router {
     app.with_state(hub)
 }
 
-fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({ "code": code, "message": message }))).into_response()
+fn api_error(status: StatusCode, code: ApiErrorCode, message: &str) -> Response {
+    ApiError::answer(status, code, message)
 }
 
 /// `api_error` with `Retry-After: seconds`.
-fn retry_later(status: StatusCode, code: &str, message: &str, seconds: u64) -> Response {
+pub(super) fn retry_later(
+    status: StatusCode,
+    code: ApiErrorCode,
+    message: &str,
+    seconds: u64,
+) -> Response {
     let mut res = api_error(status, code, message);
     if let Ok(v) = HeaderValue::from_str(&seconds.max(1).to_string()) {
         res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -101,199 +120,13 @@ fn retry_later(status: StatusCode, code: &str, message: &str, seconds: u64) -> R
     res
 }
 
-fn wrong_password() -> Response {
-    api_error(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        "wrong username or password",
-    )
-}
-
-async fn login(
-    State(hub): State<Arc<Hub>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    // A cross-site form can post text/plain without asking; only a page
-    // of the hub's own (or a native client) can send application/json.
-    if !guard::is_json(&headers) {
-        return api_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "invalid_field",
-            "send the login as Content-Type: application/json",
-        );
-    }
-    let source = client_ip(peer.ip(), &headers, &hub.config.limits.trusted_proxies);
-    // One parser for the hub and the fuzz target (`wardpage_proto::login`).
-    let req = match parse_login_body(&body) {
-        Ok(req) => req,
-        Err(e @ LoginBodyError::Malformed) => {
-            return api_error(StatusCode::BAD_REQUEST, "invalid_field", &e.to_string())
-        }
-        Err(LoginBodyError::TooLong) => return wrong_password(),
-    };
-    let login = req.login().to_owned();
-    let ticket = match hub.logins.admit(&login, source) {
-        Ok(t) => t,
-        Err(refusal) => return refused(source, refusal),
-    };
-    let account = match hub.store.account_by_login(&login).await {
-        Ok(a) => a,
-        Err(e) => {
-            warn!(error = %e, "login lookup failed");
-            return api_error(StatusCode::SERVICE_UNAVAILABLE, "internal", "try again");
-        }
-    };
-    let stored = account
-        .as_ref()
-        .and_then(|a| a.password_hash.clone())
-        .unwrap_or_else(|| auth::decoy_hash().to_owned());
-    // Argon2 is slow on purpose: it runs on the checker's own threads.
-    let matches = match hub
-        .passwords
-        .verify(req.password, stored, ticket.failing)
-        .await
-    {
-        Ok(m) => m,
-        Err(busy) => {
-            warn!(%source, "login refused: password checkers full");
-            return retry_later(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                &busy.to_string(),
-                1,
-            );
-        }
-    };
-    let known = account.as_ref().map(|a| a.id);
-    let Some(account) = account.filter(|a| matches && a.active && a.password_hash.is_some()) else {
-        hub.logins.failed(&ticket, &login, known.is_some());
-        drop(ticket);
-        audit_login(&hub, known, source, false).await;
-        return wrong_password();
-    };
-    drop(ticket);
-    hub.logins.succeeded(&login);
-    start_session(&hub, account.id, source).await
-}
-
-/// A new session for a login that succeeded: its token, expiry and staff.
-async fn start_session(hub: &Hub, staff: StaffId, source: std::net::IpAddr) -> Response {
-    let token = auth::new_token();
-    let now = now_ms();
-    let expires = now + i64::from(hub.config.session_hours) * 3_600_000;
-    if let Err(e) = hub
-        .store
-        .create_session(&auth::token_hash(&token), staff, now, expires)
-        .await
-    {
-        warn!(error = %e, "could not store session");
-        return api_error(StatusCode::SERVICE_UNAVAILABLE, "internal", "try again");
-    }
-    let view = match hub.writer.whois(staff).await {
-        Ok(Some((view, _))) => serde_json::to_value(view).unwrap_or_default(),
-        _ => serde_json::Value::Null,
-    };
-    audit_login(hub, Some(staff), source, true).await;
-    Json(json!({ "token": token, "expires_at": expires, "staff": view })).into_response()
-}
-
-/// The answer to an attempt refused before its password was checked.
-fn refused(source: std::net::IpAddr, refusal: Refusal) -> Response {
-    match refusal {
-        Refusal::LoginThrottled { retry_after } => {
-            info!(%source, "login refused: this login failed too often from failing sources");
-            retry_later(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                &format!("too many failed logins for this account; try again in {retry_after} s"),
-                retry_after,
-            )
-        }
-        Refusal::SourceThrottled { retry_after } => {
-            info!(%source, "login refused: too many attempts from a failing source");
-            retry_later(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                &format!("too many failed logins from this address; try again in {retry_after} s"),
-                retry_after,
-            )
-        }
-        Refusal::SourceBusy => retry_later(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many logins under way from this address; try again shortly",
-            1,
-        ),
-    }
-}
-
-/// Logs a login and records it in the audit trail. What the user typed is
-/// never written: a login name that names no account may be a password
-/// typed into the wrong box.
-async fn audit_login(hub: &Hub, staff: Option<StaffId>, source: std::net::IpAddr, ok: bool) {
-    match (staff, ok) {
-        (Some(s), true) => info!(staff = %s, %source, "logged in"),
-        (Some(s), false) => {
-            info!(staff = %s, %source, "login refused: wrong password or disabled account")
-        }
-        (None, _) => info!(%source, "login refused: unknown login"),
-    }
-    let record = AuditRecord {
-        at: now_ms(),
-        actor: staff,
-        entity: "login",
-        entity_id: staff.map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
-        action: if ok { "logged_in" } else { "login_failed" },
-        from_state: None,
-        to_state: None,
-        detail: format!("from {source}"),
-    };
-    if hub.writer.audit(record).await.is_err() {
-        warn!("login not audited: the writer has stopped");
-    }
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()
         .ok()?
         .strip_prefix("Bearer ")
         .map(str::trim)
-}
-
-async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
-    let Some(token) = bearer(&headers) else {
-        return api_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send Authorization: Bearer <token>",
-        );
-    };
-    let hash = auth::token_hash(token);
-    match hub.store.delete_session(&hash).await {
-        Ok(true) => {
-            hub.registry.kick_session(
-                &hash,
-                Kick {
-                    code: 1008,
-                    reason: "logged out",
-                },
-            );
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Ok(false) => api_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "token unknown or already revoked",
-        ),
-        Err(e) => {
-            warn!(error = %e, "logout failed");
-            api_error(StatusCode::SERVICE_UNAVAILABLE, "internal", "try again")
-        }
-    }
 }
 
 /// Whether a browser page from `origin` may open the socket: the hub's own
@@ -321,12 +154,16 @@ async fn websocket(
 ) -> Response {
     if !origin_allowed(&hub, &headers) {
         warn!(origin = ?headers.get(header::ORIGIN), "WebSocket refused: origin not allowed");
-        return api_error(StatusCode::FORBIDDEN, "forbidden", "origin not allowed");
+        return api_error(
+            StatusCode::FORBIDDEN,
+            ApiErrorCode::Forbidden,
+            "origin not allowed",
+        );
     }
     if *hub.shutdown.borrow() {
         return api_error(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ApiErrorCode::Unavailable,
             "the hub is shutting down",
         );
     }
@@ -344,6 +181,18 @@ async fn websocket(
         })
 }
 
+/// `GET /healthz`.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    summary = "Whether the hub can reach its store",
+    responses(
+        (status = 200, description = "`ok`", body = String, content_type = "text/plain"),
+        (status = 503, description = "Why not: `writer stopped`, or `store unavailable: ...`",
+            body = String, content_type = "text/plain"),
+    )
+)]
 async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
     if hub.writer.is_closed() {
         return (StatusCode::SERVICE_UNAVAILABLE, "writer stopped\n").into_response();
@@ -358,6 +207,22 @@ async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
     }
 }
 
+/// `GET /metrics`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    summary = "Prometheus metrics",
+    description = "Open to the addresses in `metrics_allow_from` (loopback by default), \
+        or to any with the configured `metrics_token` as a bearer token.",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The metrics in OpenMetrics text format", body = String,
+            content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        (status = 403, description = "Neither an allowed address nor the metrics token",
+            body = ApiError),
+    )
+)]
 async fn metrics(
     State(hub): State<Arc<Hub>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -367,7 +232,7 @@ async fn metrics(
     if !guard::metrics_allowed(&hub.config, source, bearer(&headers)) {
         return api_error(
             StatusCode::FORBIDDEN,
-            "forbidden",
+            ApiErrorCode::Forbidden,
             "metrics are open to the configured addresses or with the metrics token",
         );
     }

@@ -1,12 +1,13 @@
 //! Checks in front of the routes: the `Host` allow-list (DNS rebinding),
 //! who may read `/metrics`, and the login's content type.
 
+use super::openapi::{ApiError, ApiErrorCode};
 use crate::config::Config;
 use crate::hub::Hub;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -24,14 +25,11 @@ pub async fn check_host(State(hub): State<Arc<Hub>>, req: Request, next: Next) -
         Some(h) if host_allowed(&hub.config, h) => next.run(req).await,
         _ => {
             tracing::info!(host = ?host, "request refused: Host not allowed");
-            (
+            ApiError::answer(
                 StatusCode::MISDIRECTED_REQUEST,
-                axum::Json(serde_json::json!({
-                    "code": "forbidden",
-                    "message": "this hub does not answer to that Host; see allowed_hosts"
-                })),
+                ApiErrorCode::Forbidden,
+                "this hub does not answer to that Host; see allowed_hosts",
             )
-                .into_response()
         }
     }
 }

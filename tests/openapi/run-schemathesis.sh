@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# schemathesis (from PyPI) against the OpenAPI description of a live hub:
+# starts the built hub on a free port with an empty demo hospital, waits
+# for its "listening" line, generates a bounded number of requests per
+# operation from /api/openapi.json and fails if any answer is a server
+# error, has a status the description does not list, or breaks its
+# content type, headers or schema. Login throttling answers 429 under
+# this load: that answer is described, so it conforms.
+#
+#   WARDPAGE_BIN=target/debug/wardpage tests/openapi/run-schemathesis.sh
+#
+# SCHEMATHESIS_MAX_EXAMPLES (default 30) bounds the examples per
+# operation; SCHEMATHESIS_SEED replays a run (each run prints its seed).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+target="${CARGO_TARGET_DIR:-$root/target}"
+bin="${WARDPAGE_BIN:-$target/debug/wardpage}"
+[ -x "$bin" ] || { echo "no hub at $bin: cargo build -p wardpage-server --bin wardpage" >&2; exit 1; }
+
+# schemathesis in its own virtualenv beside the build, installed once.
+venv="$target/schemathesis-venv"
+if [ ! -x "$venv/bin/schemathesis" ]; then
+  echo "== installing schemathesis into $venv"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    rm -rf "$venv" && python3 -m venv "$venv"
+  fi
+  "$venv/bin/pip" install -q --disable-pip-version-check 'schemathesis==4.32.5'
+fi
+
+work=$(mktemp -d)
+hub=""
+cleanup() {
+  if [ -n "$hub" ] && kill -0 "$hub" 2>/dev/null; then
+    kill "$hub" && wait "$hub" || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The hub's output through a pipe, so that the script reads its
+# "listening" line as it is printed (and learns the port it was given).
+mkfifo "$work/out"
+"$bin" serve --demo --no-patients --db "$work/hub.db" --listen 127.0.0.1:0 \
+  >"$work/out" 2>&1 &
+hub=$!
+exec 3<"$work/out"
+base=""
+while IFS= read -r -t 30 line <&3; do
+  echo "$line" >>"$work/hub.log"
+  case $line in
+    *"wardpage listening on "*) base=${line##*listening on }; break ;;
+  esac
+done
+if [ -z "$base" ]; then
+  echo "the hub did not say it was listening:" >&2
+  cat "$work/hub.log" >&2
+  exit 1
+fi
+# Keep draining its output, so that the hub never blocks on a full pipe.
+cat <&3 >>"$work/hub.log" &
+
+echo "== schemathesis against $base/api/openapi.json"
+seed=()
+[ -n "${SCHEMATHESIS_SEED:-}" ] && seed=(--seed "$SCHEMATHESIS_SEED")
+status=0
+# From the scratch folder: schemathesis leaves its cache where it runs.
+(cd "$work" && "$venv/bin/schemathesis" run "$base/api/openapi.json" --url "$base" \
+  --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" "${seed[@]}" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance) \
+  || status=$?
+if [ "$status" != 0 ]; then
+  echo "schemathesis failed ($status); the hub's log:" >&2
+  tail -n 50 "$work/hub.log" >&2
+fi
+exit "$status"
