@@ -382,8 +382,8 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::Policies;
     use super::*;
+    use crate::domain::Policies;
 
     #[test]
     fn limits_are_validated() {

@@ -5,8 +5,9 @@
 //!   acknowledged exactly when a recipient has acked, and each recipient's
 //!   ack is told once; an acknowledged page never escalates;
 //! - shifts: ending one is audited and told to the person and every
-//!   coordinator on shift; it changes nothing else, so a task its holder
-//!   leaves behind stays theirs, and every held task keeps a pending
+//!   coordinator on shift; every task its holder leaves behind is offered
+//!   again (none vanishes, none stays with them), each is told, and the
+//!   coordinators are alerted; every held task keeps a pending
 //!   escalation (the complete ladder chases the holder, then the
 //!   coordinator);
 //! - escalations: a deadline the state shows as due fires (never before
@@ -32,7 +33,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use wardpage_proto::{
-    Command, Event, Millis, PageChange, PageId, PageState, PatientId, StaffId, TaskId, TaskState,
+    Command, Event, Millis, PageChange, PageId, PageState, PatientId, StaffId, TaskChange, TaskId,
+    TaskState,
 };
 
 /// The state the promises are about, in a form that compares.
@@ -251,12 +253,6 @@ impl Promises {
             "a shift end was not told to {:?}",
             should.difference(&told).collect::<Vec<_>>()
         );
-        ensure!(
-            fx.writes
-                .iter()
-                .all(|w| matches!(w, Write::Shift(s, None) if *s == staff)),
-            "ending a shift wrote more than the shift"
-        );
         let held = |h: &Hospital| -> BTreeSet<TaskId> {
             h.tasks
                 .values()
@@ -265,12 +261,42 @@ impl Promises {
                 .collect()
         };
         let (was, is) = (held(before), held(after));
+        ensure!(
+            fx.writes.iter().all(|w| match w {
+                Write::Shift(s, None) => *s == staff,
+                Write::Task(t) => was.contains(&t.view.id),
+                _ => false,
+            }),
+            "ending a shift wrote more than the shift and the tasks it returned"
+        );
         if !was.is_empty() {
             self.tested.shift_ends_with_held_tasks += 1;
         }
         ensure!(
-            was == is,
-            "tasks held by whoever went home changed: {was:?} -> {is:?}"
+            is.is_empty(),
+            "tasks still held by whoever went home: {is:?}"
+        );
+        for id in &was {
+            let open = after
+                .tasks
+                .get(id)
+                .is_some_and(|t| !t.state().is_terminal());
+            ensure!(open, "task {id} held at a shift's end vanished or closed");
+            let told = fx.deliveries.iter().any(|d| {
+                matches!(&d.event, Event::Task { change: TaskChange::ReturnedAtShiftEnd, task, .. } if task.id == *id)
+            });
+            ensure!(told, "task {id} returned at a shift's end was not told");
+        }
+        let alerted = fx.deliveries.iter().any(|d| {
+            matches!(&d.event, Event::HeldAtShiftEnd { staff: s, .. } if s.id == staff)
+                && before
+                    .roster
+                    .overseers(at)
+                    .all(|o| o == staff || d.recipients.iter().any(|(r, _)| *r == o))
+        });
+        ensure!(
+            was.is_empty() || alerted,
+            "coordinators were not alerted to what a shift left behind"
         );
         Ok(())
     }
