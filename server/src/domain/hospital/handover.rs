@@ -158,7 +158,16 @@ impl Hospital {
         let t = self.tasks.get(&id)?;
         let ended = t.holder_shift_ends_at.is_some_and(|e| e <= now);
         let holder = t.view.assignee.as_ref()?.id;
-        if !ended || !t.held_by(holder) || self.roster.on_shift(holder, now).is_some() {
+        if !ended || !t.held_by(holder) {
+            return None;
+        }
+        if self.roster.on_shift(holder, now).is_some() {
+            // The shift was changed outside a command (a roster import):
+            // wait for its new end, which the timer then reads.
+            let ends = self.holder_shift_end(t);
+            if let Some(t) = self.tasks.get_mut(&id) {
+                t.holder_shift_ends_at = ends;
+            }
             return None;
         }
         let mut fx = Effects::default();
@@ -279,6 +288,21 @@ impl Hospital {
             pages,
         };
         self.deliver(fx, now, event, audience);
+    }
+
+    /// Sets every held task's shift end from the roster as it stands (at
+    /// load and roster reload, when shifts may have changed outside a
+    /// command).
+    pub(super) fn refresh_holder_shift_ends(&mut self) {
+        let ends: Vec<(TaskId, Option<Millis>)> = self
+            .tasks()
+            .map(|t| (t.view.id, self.holder_shift_end(t)))
+            .collect();
+        for (id, end) in ends {
+            if let Some(t) = self.tasks.get_mut(&id) {
+                t.holder_shift_ends_at = end;
+            }
+        }
     }
 
     /// A shift started or changed: the tasks its person holds now wait

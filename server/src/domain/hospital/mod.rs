@@ -195,6 +195,7 @@ impl Hospital {
         self.streams = loaded.streams.into_iter().collect();
         self.load_patients(loaded.patients, loaded.observations, now);
         self.rebuild_indexes();
+        self.refresh_holder_shift_ends();
     }
 
     pub fn roster(&self) -> &Roster {
@@ -212,6 +213,7 @@ impl Hospital {
         for (staff, shift) in shifts {
             self.roster.set_shift(*staff, shift.clone());
         }
+        self.refresh_holder_shift_ends();
     }
 
     /// The tasks in the working set.
