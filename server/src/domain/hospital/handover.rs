@@ -247,16 +247,17 @@ impl Hospital {
             fx.merge(more);
             fx.result = result;
         }
-        self.alert_held(fx, staff, &returned, pages.clone(), how, now);
+        self.alert_held(fx, (staff, by), &returned, pages.clone(), how, now);
         (returned, pages)
     }
 
     /// The coordinators' alert (and the person's own) for what a shift
-    /// left behind, with its audit row.
+    /// left behind, with its audit row (by whoever ended the shift, `None`
+    /// when its time passed).
     fn alert_held(
         &mut self,
         fx: &mut Effects,
-        staff: StaffId,
+        (staff, by): (StaffId, Option<StaffId>),
         tasks: &[TaskView],
         pages: Vec<PageView>,
         how: &str,
@@ -271,7 +272,7 @@ impl Hospital {
         );
         fx.audit.push(AuditRecord {
             at: now,
-            actor: None,
+            actor: by,
             entity: "shift",
             entity_id: staff.to_string(),
             action: "held_at_shift_end",
