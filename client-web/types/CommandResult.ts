@@ -14,7 +14,16 @@ import type { WardView } from "./WardView";
 /**
  * What an `ok` reply carries, tagged by `kind`.
  */
-export type CommandResult = { "kind": "task", task: TaskView, } | { "kind": "page", page: PageView, } | { "kind": "shift", staff: StaffId, shift: ShiftView | null, } | { "kind": "snapshot", cursor: number, tasks: Array<TaskView>, pages: Array<PageView>, next: string | null, } | { "kind": "directory", wards: Array<WardView>, staff: Array<StaffView>, 
+export type CommandResult = { "kind": "task", task: TaskView, } | { "kind": "page", page: PageView, } | { "kind": "shift", staff: StaffId, shift: ShiftView | null, 
+/**
+ * On an end: the tasks they still held, now offered again (absent
+ * when none).
+ */
+returned?: Array<TaskView>, 
+/**
+ * On an end: pages to them not yet acknowledged (absent when none).
+ */
+unacknowledged?: Array<PageView>, } | { "kind": "handover", tasks: Array<TaskView>, pages: Array<PageView>, } | { "kind": "snapshot", cursor: number, tasks: Array<TaskView>, pages: Array<PageView>, next: string | null, } | { "kind": "directory", wards: Array<WardView>, staff: Array<StaffView>, 
 /**
  * Accept-by and complete-by targets per priority.
  */

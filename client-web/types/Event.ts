@@ -24,4 +24,8 @@ reason: string, alerted: Array<StaffRef>, } | { "kind": "page_escalated", page: 
 /**
  * The set recorded, for `observed`.
  */
-observation: ObservationView | null, by: StaffRef | null, } | { "kind": "shift", staff: StaffRef, shift: ShiftView | null, by: StaffRef | null, };
+observation: ObservationView | null, by: StaffRef | null, } | { "kind": "held_at_shift_end", staff: StaffRef, 
+/**
+ * For people: "Ward 7: shift of Sam Nurse ended holding 2 tasks ...".
+ */
+reason: string, tasks: Array<TaskView>, pages: Array<PageView>, } | { "kind": "shift", staff: StaffRef, shift: ShiftView | null, by: StaffRef | null, };

@@ -96,6 +96,17 @@ pub enum Command {
     EndShift { staff: StaffId },
     /// Escalate a task now, as if its next deadline had passed (coordinator).
     EscalateNow { task: TaskId },
+    /// Offer a task you hold to a named person on shift who covers its ward
+    /// and meets its requirement; you hold it until they accept.
+    HandOver { task: TaskId, to: StaffId },
+    /// Take a task handed over to you.
+    AcceptHandover { task: TaskId },
+    /// Refuse a task handed over to you, with a reason: the one handing it
+    /// over keeps it.
+    DeclineHandover { task: TaskId, reason: String },
+    /// What you hold: tasks accepted or started, and pages to you not yet
+    /// acknowledged (before ending a shift).
+    Handover {},
     /// Every task raised or changed since `since`, open or closed
     /// (coordinator or admin: all wards; nurse in charge: their wards).
     /// Closed tasks are kept for 24 hours.
@@ -199,6 +210,10 @@ impl Command {
             Command::StartShift { .. } => "start_shift",
             Command::EndShift { .. } => "end_shift",
             Command::EscalateNow { .. } => "escalate_now",
+            Command::HandOver { .. } => "hand_over",
+            Command::AcceptHandover { .. } => "accept_handover",
+            Command::DeclineHandover { .. } => "decline_handover",
+            Command::Handover {} => "handover",
             Command::History { .. } => "history",
             Command::Timeline { .. } => "timeline",
             Command::Snapshot { .. } => "snapshot",
@@ -225,6 +240,7 @@ impl Command {
                 | Command::Timeline { .. }
                 | Command::Patients { .. }
                 | Command::Chart { .. }
+                | Command::Handover {}
         )
     }
 
@@ -256,6 +272,7 @@ impl Command {
             }
             Command::Decline { reason, .. }
             | Command::HandBack { reason, .. }
+            | Command::DeclineHandover { reason, .. }
             | Command::Cancel { reason, .. } => text("reason", reason, 1, MAX_REASON_CHARS),
             Command::Complete { outcome, .. } => text("outcome", outcome, 0, MAX_REASON_CHARS),
             Command::SendPage {
@@ -316,6 +333,9 @@ impl Command {
             | Command::PageAck { .. }
             | Command::EndShift { .. }
             | Command::EscalateNow { .. }
+            | Command::HandOver { .. }
+            | Command::AcceptHandover { .. }
+            | Command::Handover {}
             | Command::Timeline { .. }
             | Command::Directory {}
             | Command::DischargePatient { .. }
@@ -373,6 +393,21 @@ pub enum CommandResult {
     Shift {
         staff: StaffId,
         shift: Option<ShiftView>,
+        /// On an end: the tasks they still held, now offered again (absent
+        /// when none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[ts(as = "Option<Vec<TaskView>>", optional)]
+        returned: Vec<TaskView>,
+        /// On an end: pages to them not yet acknowledged (absent when none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[ts(as = "Option<Vec<PageView>>", optional)]
+        unacknowledged: Vec<PageView>,
+    },
+    /// What the sender holds: tasks accepted or started (a pending handover
+    /// in each task's `handover`), pages to them not yet acknowledged.
+    Handover {
+        tasks: Vec<TaskView>,
+        pages: Vec<PageView>,
     },
     /// One part of the open tasks and pages visible to the user. `cursor`
     /// is the user's stream position when this part was read: events after

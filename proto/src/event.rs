@@ -26,6 +26,14 @@ pub enum TaskChange {
     /// The holder gave it back; it is offered again.
     HandedBack,
     PriorityChanged,
+    /// Its holder offered it to a named person (`handover` says who).
+    HandoverOffered,
+    /// The named person took it: they hold it now.
+    HandoverAccepted,
+    /// The named person refused it: the one handing over still holds it.
+    HandoverDeclined,
+    /// Its holder's shift ended while they held it: it is offered again.
+    ReturnedAtShiftEnd,
     /// Its patient moved bed or ward: `ward` and `bed` changed.
     Moved,
     /// A new NEWS2 score (or concern) for its patient: `review` changed,
@@ -89,6 +97,16 @@ pub enum Event {
         /// The set recorded, for `observed`.
         observation: Option<crate::clinical::ObservationView>,
         by: Option<StaffRef>,
+    },
+    /// A shift ended (by `end_shift` or its end time passing) while its
+    /// holder still held tasks or had pages unacknowledged: the tasks are
+    /// offered again. Sent to coordinators and the member of staff.
+    HeldAtShiftEnd {
+        staff: StaffRef,
+        /// For people: "Ward 7: shift of Sam Nurse ended holding 2 tasks ...".
+        reason: String,
+        tasks: Vec<TaskView>,
+        pages: Vec<PageView>,
     },
     /// A shift started, changed or ended (sent to coordinators and to the
     /// member of staff concerned).

@@ -369,6 +369,20 @@ pub struct TaskView {
     /// When the hub will escalate next unless someone acts (`null`: nothing pending).
     #[ts(type = "number | null")]
     pub next_escalation_at: Option<Millis>,
+    /// A handover waiting for the named person to accept (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub handover: Option<HandoverView>,
+}
+
+/// A task's pending handover: `from` still holds it until `to` accepts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct HandoverView {
+    pub from: StaffRef,
+    pub to: StaffRef,
+    #[ts(type = "number")]
+    pub at: Millis,
 }
 
 /// One recipient's receipts for a page: three separate facts.

@@ -17,11 +17,30 @@ pub struct Task {
     /// Where the task stands on its escalation ladder.
     #[serde(default)]
     pub escalation: super::escalation::EscalationState,
+    /// When the holder's shift ends, while someone holds the task: then
+    /// the hub offers it again (`Hospital::return_held`), so nothing held
+    /// at a shift's end is left with someone gone home.
+    #[serde(default)]
+    pub holder_shift_ends_at: Option<Millis>,
 }
 
 impl Task {
     pub fn state(&self) -> TaskState {
         self.view.state
+    }
+
+    /// When the hub must next look at the task: its next escalation or
+    /// its holder's shift end, whichever is first.
+    pub fn deadline(&self) -> Option<Millis> {
+        match (self.view.next_escalation_at, self.holder_shift_ends_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether `who` holds the task (accepted or started, not closed).
+    pub fn held_by(&self, who: StaffId) -> bool {
+        !self.view.state.is_terminal() && self.view.assignee.as_ref().is_some_and(|a| a.id == who)
     }
 
     fn ensure_open(&self) -> Result<(), DomainError> {

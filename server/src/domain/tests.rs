@@ -10,18 +10,18 @@ use wardpage_proto::{
     Category, Command, Priority, Requirement, Role, Sbar, Skill, StaffId, TaskId, TaskState, WardId,
 };
 
-const NOW: Millis = 1_764_358_144_000;
+pub(super) const NOW: Millis = 1_764_358_144_000;
 
-struct Night {
-    h: Hospital,
-    nurse: StaffId,
-    fy1_a: StaffId,
-    fy1_b: StaffId,
-    sho: StaffId,
-    coord: StaffId,
+pub(super) struct Night {
+    pub h: Hospital,
+    pub nurse: StaffId,
+    pub fy1_a: StaffId,
+    pub fy1_b: StaffId,
+    pub sho: StaffId,
+    pub coord: StaffId,
 }
 
-fn night() -> Night {
+pub(super) fn night() -> Night {
     let mut h = Hospital::default();
     for w in ["w1", "w2"] {
         h.roster.wards.insert(
@@ -77,7 +77,7 @@ fn night() -> Night {
     }
 }
 
-fn raise(ward: &str, requirement: Requirement) -> Command {
+pub(super) fn raise(ward: &str, requirement: Requirement) -> Command {
     Command::RaiseTask {
         ward: WardId(ward.into()),
         bed: "1".into(),
@@ -93,7 +93,7 @@ fn raise(ward: &str, requirement: Requirement) -> Command {
     }
 }
 
-fn raised(fx: &Effects) -> TaskId {
+pub(super) fn raised(fx: &Effects) -> TaskId {
     match &fx.result {
         Some(wardpage_proto::CommandResult::Task { task }) => task.id,
         other => panic!("not a task: {other:?}"),

@@ -268,6 +268,7 @@ mod tests {
                 closing_note: None,
                 escalation_level: 0,
                 next_escalation_at: None,
+                handover: None,
             },
             declines: Vec::new(),
             hour: 2,

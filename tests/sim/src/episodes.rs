@@ -271,6 +271,7 @@ mod tests {
             closing_note: None,
             escalation_level: 0,
             next_escalation_at: None,
+            handover: None,
         }
     }
 

@@ -38,6 +38,7 @@ impl Hospital {
         task.view.version += 1;
         task.view.updated_at = now;
         task.view.next_escalation_at = Some(fired.next_at);
+        task.holder_shift_ends_at = self.holder_shift_end(&task);
         let reason = self.task_reason(&task, now, &done);
         let mut fx = Effects::default();
         fx.audit.push(AuditRecord {

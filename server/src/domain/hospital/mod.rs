@@ -5,13 +5,15 @@
 //! This module holds the state, `apply` and its dispatch table, and the
 //! stream numbering every change goes through. One handler per command
 //! lives with its kind: `tasks` (raise and the task commands), `pages`,
-//! `shifts`, `queries` (snapshot, history, timeline, directory),
+//! `shifts`, `handover` (handing held tasks over, and what a shift's end
+//! returns to offering), `queries` (snapshot, history, timeline, directory),
 //! `scheduling` (when a task or page next escalates, and escalating now),
 //! `firing` (carrying out a due escalation step) and `transport` (the
 //! transport acks that mark pages delivered).
 
 mod firing;
 mod fresh;
+mod handover;
 mod observations;
 mod overdue;
 mod pages;
@@ -193,6 +195,7 @@ impl Hospital {
         self.streams = loaded.streams.into_iter().collect();
         self.load_patients(loaded.patients, loaded.observations, now);
         self.rebuild_indexes();
+        self.refresh_holder_shift_ends();
     }
 
     pub fn roster(&self) -> &Roster {
@@ -210,6 +213,7 @@ impl Hospital {
         for (staff, shift) in shifts {
             self.roster.set_shift(*staff, shift.clone());
         }
+        self.refresh_holder_shift_ends();
     }
 
     /// The tasks in the working set.
@@ -323,6 +327,11 @@ impl Hospital {
             } => self.start_shift(actor, *staff, *role, wards, *ends_at, now),
             Command::EndShift { staff } => self.end_shift(actor, *staff, now),
             Command::EscalateNow { task } => self.escalate_now(actor, *task, now),
+            Command::HandOver { task, to } => self.hand_over(actor, *task, *to, now),
+            Command::AcceptHandover { task } => self.accept_handover(actor, *task, now),
+            Command::DeclineHandover { task, reason } => {
+                self.decline_handover(actor, *task, reason, now)
+            }
             Command::AdmitPatient { .. }
             | Command::UpdatePatient { .. }
             | Command::TransferPatient { .. }
@@ -335,7 +344,8 @@ impl Hospital {
             | Command::Snapshot { .. }
             | Command::Directory {}
             | Command::Patients { .. }
-            | Command::Chart { .. } => self.answer_read(actor, cmd, now),
+            | Command::Chart { .. }
+            | Command::Handover {} => self.answer_read(actor, cmd, now),
         }
     }
 
@@ -396,6 +406,7 @@ impl Hospital {
                 self.patients(actor, ward.as_ref(), resume(after)?, now)?
             }
             Command::Chart { patient } => self.chart(actor, *patient, now)?,
+            Command::Handover {} => self.handover_read(actor),
             other => return Err(unhandled(other)),
         };
         Ok(Effects {

@@ -37,11 +37,10 @@ impl Hospital {
 
     /// Every pending escalation and when it is due.
     pub fn deadlines(&self) -> impl Iterator<Item = (Millis, Subject)> + '_ {
-        let tasks = self.tasks.values().filter_map(|t| {
-            t.view
-                .next_escalation_at
-                .map(|d| (d, Subject::Task(t.view.id)))
-        });
+        let tasks = self
+            .tasks
+            .values()
+            .filter_map(|t| t.deadline().map(|d| (d, Subject::Task(t.view.id))));
         let pages = self.pages.values().filter_map(|p| {
             p.view
                 .next_escalation_at
@@ -57,7 +56,7 @@ impl Hospital {
     /// The subject's pending deadline, as the state holds it now.
     pub fn deadline_of(&self, subject: Subject) -> Option<Millis> {
         match subject {
-            Subject::Task(id) => self.tasks.get(&id).and_then(|t| t.view.next_escalation_at),
+            Subject::Task(id) => self.tasks.get(&id).and_then(|t| t.deadline()),
             Subject::Page(id) => self.pages.get(&id).and_then(|p| p.view.next_escalation_at),
             Subject::Patient(id) => self.patients.get(&id).and_then(|p| p.next_check_at),
         }
@@ -67,7 +66,9 @@ impl Hospital {
     /// not (it was accepted, acknowledged or closed in the meantime).
     pub fn escalate(&mut self, subject: Subject, now: Millis) -> Option<Effects> {
         match subject {
-            Subject::Task(id) => self.escalate_task(id, now, false),
+            Subject::Task(id) => self
+                .return_at_shift_end(id, now)
+                .or_else(|| self.escalate_task(id, now, false)),
             Subject::Page(id) => self.escalate_page(id, now, false),
             Subject::Patient(id) => self.escalate_patient(id, now),
         }

@@ -1,7 +1,8 @@
 //! The shift commands: a coordinator starts or replaces someone's shift;
 //! anyone ends their own (a coordinator anyone's). Each change goes
 //! through [`Roster::set_shift`](crate::domain::Roster::set_shift), which
-//! keeps the routing index true.
+//! keeps the routing index true. An end returns what the person still
+//! holds to offering (`handover`).
 
 use super::{Effects, Hospital, Write};
 use crate::domain::roster::Shift;
@@ -109,8 +110,21 @@ impl Hospital {
             },
             audience,
         );
+        let ended = shift.is_none();
         fx.writes.push(Write::Shift(staff, shift));
-        fx.result = Some(CommandResult::Shift { staff, shift: view });
+        // What they still hold goes back to offering, never with them.
+        let (returned, unacknowledged) = if ended {
+            self.return_held(&mut fx, staff, Some(actor), now)
+        } else {
+            self.replan_held(&mut fx, staff);
+            (Vec::new(), Vec::new())
+        };
+        fx.result = Some(CommandResult::Shift {
+            staff,
+            shift: view,
+            returned,
+            unacknowledged,
+        });
         fx
     }
 }

@@ -184,9 +184,11 @@ impl Hospital {
                 closing_note: None,
                 escalation_level: 0,
                 next_escalation_at: None,
+                handover: None,
             },
             involved: d.involved,
             escalation: Default::default(),
+            holder_shift_ends_at: None,
         }
     }
 
@@ -353,7 +355,7 @@ impl Hospital {
 
     /// Runs `f` on a copy of the task; stores it only if `f` succeeds, so a
     /// refused command leaves the task exactly as it was.
-    fn change_task(
+    pub(super) fn change_task(
         &mut self,
         actor: StaffId,
         id: TaskId,
@@ -410,7 +412,17 @@ impl Hospital {
         change: TaskChange,
         now: Millis,
     ) -> Effects {
+        // A handover lapses once its giver no longer holds the task.
+        let lapsed = task
+            .view
+            .handover
+            .as_ref()
+            .is_some_and(|h| !task.held_by(h.from.id));
+        if lapsed {
+            task.view.handover = None;
+        }
         self.schedule_task(&mut task, now);
+        task.holder_shift_ends_at = self.holder_shift_end(&task);
         let mut recipients: BTreeSet<StaffId> = task.involved.clone();
         recipients.extend(self.roster.ward_team(&task.view.ward, now));
         recipients.extend(self.roster.overseers(now));

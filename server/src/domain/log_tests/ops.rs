@@ -18,6 +18,10 @@ pub(super) enum Move {
     HandBack,
     Cancel,
     EscalateNow,
+    /// Hand a held task over to the `n`th member of staff.
+    HandOver(u8),
+    AcceptHandover,
+    DeclineHandover,
 }
 
 /// One input of a random log. Indexes pick among the staff, the tasks,
@@ -128,6 +132,9 @@ fn moves() -> impl Strategy<Value = Move> {
         1 => Just(Move::HandBack),
         1 => Just(Move::Cancel),
         1 => Just(Move::EscalateNow),
+        4 => (0..STAFF as u8).prop_map(Move::HandOver),
+        4 => Just(Move::AcceptHandover),
+        1 => Just(Move::DeclineHandover),
     ]
 }
 
@@ -236,5 +243,14 @@ pub(super) fn task_command(task: TaskId, what: Move) -> Command {
             reason: "not needed".into(),
         },
         Move::EscalateNow => Command::EscalateNow { task },
+        Move::HandOver(to) => Command::HandOver {
+            task,
+            to: super::staff_id(usize::from(to)),
+        },
+        Move::AcceptHandover => Command::AcceptHandover { task },
+        Move::DeclineHandover => Command::DeclineHandover {
+            task,
+            reason: "in resus".into(),
+        },
     }
 }

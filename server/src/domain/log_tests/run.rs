@@ -1,6 +1,8 @@
 //! The driver: a hospital fed a log input by input, with the clock, and
 //! what each input did ([`Outcome`]).
 
+mod handover;
+
 use super::ops::{details, priority, set, task_command, ward, Op};
 use super::{seeded, staff_id, NOW, ROSTER};
 use crate::domain::hospital::{Effects, Hospital, Subject};
@@ -124,6 +126,7 @@ impl Run {
                 .map(|o| o.staff.id);
             offered
                 .chain(t.view.assignee.iter().map(|a| a.id))
+                .chain(t.view.handover.iter().map(|h| h.to.id))
                 .collect()
         });
         nth(ids, i, staff_id(i))
@@ -257,6 +260,11 @@ impl Run {
                 task,
                 what,
             } => {
+                if inside {
+                    if let Some(handover) = self.handover_op(task, what) {
+                        return handover;
+                    }
+                }
                 let task = self.task(task);
                 let by = if inside {
                     self.inside_task(task, by)

@@ -141,7 +141,7 @@ impl Writer {
     /// replies, events and read answers leave, in that order.
     fn release(&mut self, f: InFlight, batch: &Batch) {
         for t in &batch.tasks {
-            self.set_deadline(Subject::Task(t.view.id), t.view.next_escalation_at);
+            self.set_deadline(Subject::Task(t.view.id), t.deadline());
         }
         for p in &batch.pages {
             self.set_deadline(Subject::Page(p.view.id), p.view.next_escalation_at);
