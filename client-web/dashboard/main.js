@@ -19,6 +19,7 @@ import { initTheme, themeToggle } from './theme.js';
 import { createUnsent } from './unsent.js';
 import { createPatients, patientCounts } from './patients.js';
 import { bedDialog } from './admit.js';
+import { createAttention } from './attention.js';
 
 /** @typedef {import('../js/types.js').Session} Session */
 /** @typedef {import('../js/types.js').StaffView} StaffView */
@@ -137,6 +138,9 @@ function start(session) {
   const board = createBoard({ state, now, onOpen: (id) => detail.open(id) });
   const staff = createStaff({ state, link, canCommand });
   const feed = createFeed({ state, link, onOpenTask: (id) => detail.open(id) });
+  const attention = createAttention({ state, link, me: () => me.id, onOpenTask: (id) => detail.open(id), onChange: () => renderSummary() });
+  // The login tap is the gesture that lets the chime play.
+  attention.unlock();
   const insight = createInsight({ state, link, shift: () => me.shift });
   const sendPage = pageDialog({ state, link });
   const unsent = createUnsent({ state });
@@ -176,7 +180,7 @@ function start(session) {
   const insightView = h('div', { class: 'view', id: 'view-insight' }, insight.el);
   const patientsView = h('div', { class: 'view', id: 'view-patients' }, patients.el);
   const views = { tasks: tasksView, patients: patientsView, staff: staffView, insight: insightView };
-  const main = h('main', { id: 'main', tabindex: -1 }, unsent.el, summary, tasksView, patientsView, staffView, insightView);
+  const main = h('main', { id: 'main', tabindex: -1 }, unsent.el, attention.el, summary, tasksView, patientsView, staffView, insightView);
 
   document.body.replaceChildren(
     h('a', { href: '#main', class: 'skip', text: 'Skip to the dashboard' }),
@@ -229,11 +233,9 @@ function start(session) {
     const at = now();
     let waiting = 0;
     let overdue = 0;
-    let escalated = 0;
     for (const t of state.tasks.values()) {
       if (isWaiting(t)) waiting += 1;
       if (isOverdue(t, at)) overdue += 1;
-      if (t.escalation_level > 0) escalated += 1;
     }
     let onShift = 0;
     let connected = 0;
@@ -250,7 +252,8 @@ function start(session) {
       ['open', 'Open tasks', String(state.tasks.size)],
       ['waiting', 'Waiting for someone', String(waiting)],
       ['overdue', 'Overdue', String(overdue)],
-      ['escalated', 'Escalated', String(escalated)],
+      // Open escalations: not yet taken and not acknowledged here, not a running total.
+      ['escalated', 'Escalated', String(attention.openEscalations())],
       ['pages', 'Pages not acknowledged', String(state.pages.size)],
       ['staff', 'Staff on shift (connected)', `${onShift} (${connected})`],
     ];
@@ -284,6 +287,7 @@ function start(session) {
     if (changes.staff || changes.tasks.size || changes.reset) {
       if (!staffView.hidden) staff.render();
     }
+    attention.render();
     renderSummary();
   });
 
@@ -330,11 +334,13 @@ function start(session) {
     renderSummary();
     feed.renderPages();
     feed.renderFeed();
+    attention.render();
     if (!staffView.hidden) staff.render();
   }, TICK_MS);
 
   teardown = () => {
     clearInterval(ticker);
+    attention.stop();
     removeEventListener('hashchange', onHash);
     link.stop();
   };
