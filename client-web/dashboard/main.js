@@ -14,7 +14,7 @@ import { createDetail } from './detail.js';
 import { createStaff } from './staff.js';
 import { createFeed, pageDialog } from './feed.js';
 import { createInsight } from './insight.js';
-import { isOverdue, isWaiting, roleLabel } from './task-text.js';
+import { ago, isOverdue, isWaiting, roleLabel } from './task-text.js';
 import { initTheme, themeToggle } from './theme.js';
 import { createUnsent } from './unsent.js';
 import { createPatients, patientCounts } from './patients.js';
@@ -48,6 +48,11 @@ export function accessFor(me) {
   if (roles.includes('coordinator') || roles.includes('admin')) return 'coordinator';
   if (roles.includes('nurse_in_charge')) return 'nurse_in_charge';
   return null;
+}
+
+/** A time of day to the second, for "last updated at". @param {number} ms */
+function timeOfDay(ms) {
+  return new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 }
 
 /** @param {string} [notice] */
@@ -165,6 +170,14 @@ function start(session) {
     wards: seenWards,
   });
 
+  // When the link is down the board is a picture of the past: it greys out
+  // and says when it was last brought up to date.
+  const staleNote = h('p', { class: 'stale-note', id: 'stale-note', role: 'status', hidden: true });
+  /** When the hub last told this screen anything (link clock), 0 before the first word. */
+  let lastUpdate = 0;
+  const heard = () => {
+    lastUpdate = now();
+  };
   const status = h('p', { class: 'link-status', id: 'link-status', role: 'status', 'data-state': 'connecting', text: 'Connecting…' });
   const summary = h('dl', { class: 'summary', 'aria-label': 'The night so far' });
   // Escalations are announced to screen readers one at a time as they arrive.
@@ -180,7 +193,7 @@ function start(session) {
   const insightView = h('div', { class: 'view', id: 'view-insight' }, insight.el);
   const patientsView = h('div', { class: 'view', id: 'view-patients' }, patients.el);
   const views = { tasks: tasksView, patients: patientsView, staff: staffView, insight: insightView };
-  const main = h('main', { id: 'main', tabindex: -1 }, unsent.el, attention.el, summary, tasksView, patientsView, staffView, insightView);
+  const main = h('main', { id: 'main', tabindex: -1 }, staleNote, unsent.el, attention.el, summary, tasksView, patientsView, staffView, insightView);
 
   document.body.replaceChildren(
     h('a', { href: '#main', class: 'skip', text: 'Skip to the dashboard' }),
@@ -294,6 +307,7 @@ function start(session) {
   link.addEventListener('welcome', (e) => {
     const frame = /** @type {CustomEvent<import('../js/types.js').WelcomeFrame>} */ (e).detail;
     me = frame.me;
+    heard();
     if (frame.resync) {
       state.reset();
       void link.snapshot((part) => state.applyResult(part));
@@ -315,16 +329,30 @@ function start(session) {
     }
   }
 
+  link.addEventListener('event', heard);
+  link.addEventListener('presence', heard);
   link.addEventListener('event', (e) => state.applyEvent(/** @type {CustomEvent<import('../js/types.js').EventFrame>} */ (e).detail));
   link.addEventListener('not-sent', (e) => {
     const { cmd, message } = /** @type {CustomEvent<{cmd: import('../js/types.js').Command, message: string}>} */ (e).detail;
     unsent.add(cmd, message);
   });
   link.addEventListener('presence', (e) => state.applyPresence(/** @type {CustomEvent<import('./link.js').PresenceFrame>} */ (e).detail));
+  let wasOnline = false;
   link.addEventListener('status', () => {
+    // Up to the moment a live link drops, the board was current.
+    if (wasOnline && link.status !== 'online') heard();
+    wasOnline = link.status === 'online';
     status.dataset.state = link.status;
     status.textContent = link.status === 'online' ? 'Live' : link.status === 'connecting' ? 'Connecting…' : link.status === 'offline' ? 'Offline: reconnecting' : 'Signed out';
+    showStale();
   });
+  /** Grey the board and say how old it is while the link is down (after it was up once). */
+  function showStale() {
+    const stale = link.status !== 'online' && lastUpdate > 0;
+    main.classList.toggle('stale', stale);
+    staleNote.hidden = !stale;
+    if (stale) staleNote.textContent = `Not live: the hub cannot be reached. This board was last updated at ${timeOfDay(lastUpdate)} (${ago(lastUpdate, now())}) and may be out of date.`;
+  }
   link.addEventListener('ended', () => showLogin('Your session has ended. Please log in again.'));
 
   const ticker = setInterval(() => {
@@ -335,6 +363,7 @@ function start(session) {
     feed.renderPages();
     feed.renderFeed();
     attention.render();
+    showStale();
     if (!staffView.hidden) staff.render();
   }, TICK_MS);
 
