@@ -121,6 +121,11 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
     return open().filter((i) => i.kind === 'escalation').length;
   }
 
+  /** Tasks with an open escalation or an emergency nobody accepted: the wall board puts them first. */
+  function urgentTasks() {
+    return new Set(open().flatMap((i) => (i.task && i.kind !== 'page' ? [i.task] : [])));
+  }
+
   function chime() {
     if (!audio || audio.state !== 'running') return;
     const t0 = audio.currentTime + 0.02;
@@ -226,5 +231,5 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
     void audio?.close();
   }
 
-  return { el, render, openEscalations, unlock, stop };
+  return { el, render, openEscalations, urgentTasks, unlock, stop };
 }

@@ -20,6 +20,7 @@ import { createUnsent } from './unsent.js';
 import { createPatients, patientCounts } from './patients.js';
 import { bedDialog } from './admit.js';
 import { createAttention } from './attention.js';
+import { createWall } from './wall.js';
 
 /** @typedef {import('../js/types.js').Session} Session */
 /** @typedef {import('../js/types.js').StaffView} StaffView */
@@ -192,8 +193,10 @@ function start(session) {
   const staffView = h('div', { class: 'view', id: 'view-staff' }, staff.el);
   const insightView = h('div', { class: 'view', id: 'view-insight' }, insight.el);
   const patientsView = h('div', { class: 'view', id: 'view-patients' }, patients.el);
+  const wall = createWall({ state, now, urgent: () => attention.urgentTasks() });
+  const wallToggle = h('button', { type: 'button', class: 'btn secondary', id: 'wall-toggle', onclick: () => setWall(!wallOn()) });
   const views = { tasks: tasksView, patients: patientsView, staff: staffView, insight: insightView };
-  const main = h('main', { id: 'main', tabindex: -1 }, staleNote, unsent.el, attention.el, summary, tasksView, patientsView, staffView, insightView);
+  const main = h('main', { id: 'main', tabindex: -1 }, staleNote, unsent.el, attention.el, summary, tasksView, patientsView, staffView, insightView, wall.el);
 
   document.body.replaceChildren(
     h('a', { href: '#main', class: 'skip', text: 'Skip to the dashboard' }),
@@ -204,6 +207,7 @@ function start(session) {
       status,
       h('p', { class: 'me', text: `${me.name}, ${roleLabel(me.shift?.role ?? me.role)}${canCommand ? '' : ' (view and page only)'}` }),
       h('div', { class: 'tools' },
+        wallToggle,
         h('button', { type: 'button', class: 'btn primary', id: 'send-page', text: 'Send a page', onclick: () => sendPage.open() }),
         themeToggle(),
         h('button', {
@@ -225,9 +229,29 @@ function start(session) {
     announce,
   );
 
+  /** Whether the wall board is showing: `?wall` in the address (a wall screen is set up once and left). */
+  function wallOn() {
+    return new URLSearchParams(location.search).has('wall');
+  }
+  /** @param {boolean} on */
+  function setWall(on) {
+    const url = new URL(location.href);
+    if (on) url.searchParams.set('wall', '');
+    else url.searchParams.delete('wall');
+    history.replaceState(null, '', url.href.replace('wall=', 'wall'));
+    showView();
+  }
+
   function showView() {
+    const onWall = wallOn();
+    document.body.classList.toggle('wall', onWall);
+    nav.hidden = onWall;
+    attention.el.classList.toggle('wall-hidden', onWall);
+    wallToggle.textContent = onWall ? 'Leave the wall board' : 'Wall board';
+    wall.el.hidden = !onWall;
+    wall.render();
     const name = /** @type {ViewName} */ (VIEWS.find((v) => `#${v}` === location.hash) ?? 'tasks');
-    for (const v of VIEWS) views[v].hidden = v !== name;
+    for (const v of VIEWS) views[v].hidden = onWall || v !== name;
     for (const a of nav.querySelectorAll('a')) {
       if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
@@ -301,6 +325,7 @@ function start(session) {
       if (!staffView.hidden) staff.render();
     }
     attention.render();
+    wall.render();
     renderSummary();
   });
 
@@ -363,6 +388,7 @@ function start(session) {
     feed.renderPages();
     feed.renderFeed();
     attention.render();
+    wall.render();
     showStale();
     if (!staffView.hidden) staff.render();
   }, TICK_MS);
