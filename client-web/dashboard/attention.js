@@ -26,6 +26,10 @@ import { isWaiting } from './task-text.js';
 export const SNOOZE_MS = 5 * 60 * 1000;
 /** How often the chime repeats while something is unacknowledged. */
 const CHIME_EVERY_MS = 20000;
+/** Lines drawn at most (the rest are counted; the board has them all). */
+const MAX_SHOWN = 30;
+/** New lines notified one by one up to this many at once. */
+const MAX_NOTIFY = 3;
 const RANK = { emergency: 0, urgent: 1, soon: 2, routine: 3 };
 
 /**
@@ -53,6 +57,7 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
   // It scrolls on a bad night, so it takes the keyboard focus too.
   const list = h('ul', { class: 'attention-list', tabindex: 0, 'aria-labelledby': 'attention-title' });
   const count = h('span', { class: 'badge' });
+  const more = h('p', { class: 'muted attention-more' });
   const permit = h('button', {
     type: 'button',
     class: 'btn small secondary',
@@ -60,7 +65,7 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
     text: 'Allow desktop notifications',
     onclick: async () => {
       await Notification.requestPermission();
-      render();
+      draw();
     },
   });
   const el = h(
@@ -68,6 +73,7 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
     { class: 'attention', id: 'attention', 'aria-labelledby': 'attention-title', hidden: true },
     h('div', { class: 'attention-head' }, h('h2', { id: 'attention-title' }, 'Needs you now ', count), permit),
     list,
+    more,
   );
 
   // Browsers start audio only after a gesture: the login tap, or any tap on
@@ -116,9 +122,15 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
     return collect().filter((i) => !acked.has(i.key));
   }
 
-  /** Open escalations: the summary's "Escalated" box. */
+  /** Open escalations: the summary's "Escalated" box (called on every change, so no list is built). */
   function openEscalations() {
-    return open().filter((i) => i.kind === 'escalation').length;
+    let n = 0;
+    for (const t of state.tasks.values()) if (t.escalation_level > 0 && isWaiting(t) && !acked.has(`t:${t.id}:${t.escalation_level}`)) n += 1;
+    for (const p of state.pages.values()) {
+      const mine = p.recipients.some((r) => r.staff.id === me() && r.acked_at === null);
+      if (!mine && p.escalation_level > 0 && !acked.has(`p:${p.id}:${p.escalation_level}`)) n += 1;
+    }
+    return n;
   }
 
   /** Tasks with an open escalation or an emergency nobody accepted: the wall board puts them first. */
@@ -140,6 +152,16 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
       osc.start(t0 + start);
       osc.stop(t0 + start + 0.21);
     }
+  }
+
+  /** One notification per new line; a flood (a fresh login on a bad night) is one notification saying how many. @param {Item[]} fresh */
+  function notifyAll(fresh) {
+    if (fresh.length <= MAX_NOTIFY) {
+      for (const i of fresh) notify(i);
+      return;
+    }
+    const top = fresh[0];
+    notify({ ...top, key: 'many', title: `${fresh.length} things need you now`, detail: `First: ${top.title}` });
   }
 
   /** @param {Item} item */
@@ -170,7 +192,7 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
           else ack.disabled = false;
         }
         acked.add(item.key);
-        render();
+        draw();
         onChange();
       },
     });
@@ -182,7 +204,7 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
             text: 'Snooze 5 min',
             onclick: () => {
               snoozed.set(item.key, link.now() + SNOOZE_MS);
-              render();
+              draw();
             },
           })
         : null;
@@ -190,16 +212,31 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
     return h('div', { class: 'row' }, ack, snooze, openTask);
   }
 
-  /** Redraw the queue, the title and the badge; chime and notify for what is new. */
+  let scheduled = false;
+  /**
+   * Redraw once per frame however many events arrived (the board's 2,000
+   * tasks and a stream of events must not rebuild this list per event).
+   */
   function render() {
+    if (scheduled) return;
+    scheduled = true;
+    const run = () => {
+      if (!scheduled) return;
+      draw();
+    };
+    requestAnimationFrame(run);
+    setTimeout(run, 250);
+  }
+
+  /** Redraw the queue, the title and the badge; chime and notify for what is new. */
+  function draw() {
+    scheduled = false;
     const now = link.now();
     const items = open();
     const ringing = items.filter((i) => (snoozed.get(i.key) ?? 0) <= now);
     const fresh = ringing.filter((i) => !announced.has(i.key));
-    for (const i of fresh) {
-      announced.add(i.key);
-      notify(i);
-    }
+    for (const i of fresh) announced.add(i.key);
+    if (fresh.length) notifyAll(fresh);
     if (fresh.length || (ringing.length && now - lastChime >= CHIME_EVERY_MS)) {
       lastChime = now;
       chime();
@@ -209,8 +246,9 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
     el.dataset.ringing = String(ringing.length);
     count.textContent = String(items.length);
     permit.hidden = typeof Notification === 'undefined' || Notification.permission !== 'default';
+    more.textContent = items.length > MAX_SHOWN ? `and ${items.length - MAX_SHOWN} more on the board` : '';
     list.replaceChildren(
-      ...items.map((i) => {
+      ...items.slice(0, MAX_SHOWN).map((i) => {
         const until = snoozed.get(i.key) ?? 0;
         return h(
           'li',
