@@ -14,11 +14,13 @@ import { createDetail } from './detail.js';
 import { createStaff } from './staff.js';
 import { createFeed, pageDialog } from './feed.js';
 import { createInsight } from './insight.js';
-import { isOverdue, isWaiting, roleLabel } from './task-text.js';
+import { ago, isOverdue, isWaiting, roleLabel } from './task-text.js';
 import { initTheme, themeToggle } from './theme.js';
 import { createUnsent } from './unsent.js';
 import { createPatients, patientCounts } from './patients.js';
 import { bedDialog } from './admit.js';
+import { createAttention } from './attention.js';
+import { createWall } from './wall.js';
 
 /** @typedef {import('../js/types.js').Session} Session */
 /** @typedef {import('../js/types.js').StaffView} StaffView */
@@ -47,6 +49,11 @@ export function accessFor(me) {
   if (roles.includes('coordinator') || roles.includes('admin')) return 'coordinator';
   if (roles.includes('nurse_in_charge')) return 'nurse_in_charge';
   return null;
+}
+
+/** A time of day to the second, for "last updated at". @param {number} ms */
+function timeOfDay(ms) {
+  return new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 }
 
 /** @param {string} [notice] */
@@ -137,6 +144,9 @@ function start(session) {
   const board = createBoard({ state, now, onOpen: (id) => detail.open(id) });
   const staff = createStaff({ state, link, canCommand });
   const feed = createFeed({ state, link, onOpenTask: (id) => detail.open(id) });
+  const attention = createAttention({ state, link, me: () => me.id, onOpenTask: (id) => detail.open(id), onChange: () => renderSummary() });
+  // The login tap is the gesture that lets the chime play.
+  attention.unlock();
   const insight = createInsight({ state, link, shift: () => me.shift });
   const sendPage = pageDialog({ state, link });
   const unsent = createUnsent({ state });
@@ -161,6 +171,14 @@ function start(session) {
     wards: seenWards,
   });
 
+  // When the link is down the board is a picture of the past: it greys out
+  // and says when it was last brought up to date.
+  const staleNote = h('p', { class: 'stale-note', id: 'stale-note', role: 'status', hidden: true });
+  /** When the hub last told this screen anything (link clock), 0 before the first word. */
+  let lastUpdate = 0;
+  const heard = () => {
+    lastUpdate = now();
+  };
   const status = h('p', { class: 'link-status', id: 'link-status', role: 'status', 'data-state': 'connecting', text: 'Connecting…' });
   const summary = h('dl', { class: 'summary', 'aria-label': 'The night so far' });
   // Escalations are announced to screen readers one at a time as they arrive.
@@ -175,8 +193,10 @@ function start(session) {
   const staffView = h('div', { class: 'view', id: 'view-staff' }, staff.el);
   const insightView = h('div', { class: 'view', id: 'view-insight' }, insight.el);
   const patientsView = h('div', { class: 'view', id: 'view-patients' }, patients.el);
+  const wall = createWall({ state, now, urgent: () => attention.urgentTasks() });
+  const wallToggle = h('button', { type: 'button', class: 'btn secondary', id: 'wall-toggle', onclick: () => setWall(!wallOn()) });
   const views = { tasks: tasksView, patients: patientsView, staff: staffView, insight: insightView };
-  const main = h('main', { id: 'main', tabindex: -1 }, unsent.el, summary, tasksView, patientsView, staffView, insightView);
+  const main = h('main', { id: 'main', tabindex: -1 }, staleNote, unsent.el, attention.el, summary, tasksView, patientsView, staffView, insightView, wall.el);
 
   document.body.replaceChildren(
     h('a', { href: '#main', class: 'skip', text: 'Skip to the dashboard' }),
@@ -187,6 +207,7 @@ function start(session) {
       status,
       h('p', { class: 'me', text: `${me.name}, ${roleLabel(me.shift?.role ?? me.role)}${canCommand ? '' : ' (view and page only)'}` }),
       h('div', { class: 'tools' },
+        wallToggle,
         h('button', { type: 'button', class: 'btn primary', id: 'send-page', text: 'Send a page', onclick: () => sendPage.open() }),
         themeToggle(),
         h('button', {
@@ -208,9 +229,29 @@ function start(session) {
     announce,
   );
 
+  /** Whether the wall board is showing: `?wall` in the address (a wall screen is set up once and left). */
+  function wallOn() {
+    return new URLSearchParams(location.search).has('wall');
+  }
+  /** @param {boolean} on */
+  function setWall(on) {
+    const url = new URL(location.href);
+    if (on) url.searchParams.set('wall', '');
+    else url.searchParams.delete('wall');
+    history.replaceState(null, '', url.href.replace('wall=', 'wall'));
+    showView();
+  }
+
   function showView() {
+    const onWall = wallOn();
+    document.body.classList.toggle('wall', onWall);
+    nav.hidden = onWall;
+    attention.el.classList.toggle('wall-hidden', onWall);
+    wallToggle.textContent = onWall ? 'Leave the wall board' : 'Wall board';
+    wall.el.hidden = !onWall;
+    wall.render();
     const name = /** @type {ViewName} */ (VIEWS.find((v) => `#${v}` === location.hash) ?? 'tasks');
-    for (const v of VIEWS) views[v].hidden = v !== name;
+    for (const v of VIEWS) views[v].hidden = onWall || v !== name;
     for (const a of nav.querySelectorAll('a')) {
       if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
@@ -229,11 +270,9 @@ function start(session) {
     const at = now();
     let waiting = 0;
     let overdue = 0;
-    let escalated = 0;
     for (const t of state.tasks.values()) {
       if (isWaiting(t)) waiting += 1;
       if (isOverdue(t, at)) overdue += 1;
-      if (t.escalation_level > 0) escalated += 1;
     }
     let onShift = 0;
     let connected = 0;
@@ -250,7 +289,8 @@ function start(session) {
       ['open', 'Open tasks', String(state.tasks.size)],
       ['waiting', 'Waiting for someone', String(waiting)],
       ['overdue', 'Overdue', String(overdue)],
-      ['escalated', 'Escalated', String(escalated)],
+      // Open escalations: not yet taken and not acknowledged here, not a running total.
+      ['escalated', 'Escalated', String(attention.openEscalations())],
       ['pages', 'Pages not acknowledged', String(state.pages.size)],
       ['staff', 'Staff on shift (connected)', `${onShift} (${connected})`],
     ];
@@ -284,12 +324,15 @@ function start(session) {
     if (changes.staff || changes.tasks.size || changes.reset) {
       if (!staffView.hidden) staff.render();
     }
+    attention.render();
+    wall.render();
     renderSummary();
   });
 
   link.addEventListener('welcome', (e) => {
     const frame = /** @type {CustomEvent<import('../js/types.js').WelcomeFrame>} */ (e).detail;
     me = frame.me;
+    heard();
     if (frame.resync) {
       state.reset();
       void link.snapshot((part) => state.applyResult(part));
@@ -311,16 +354,30 @@ function start(session) {
     }
   }
 
+  link.addEventListener('event', heard);
+  link.addEventListener('presence', heard);
   link.addEventListener('event', (e) => state.applyEvent(/** @type {CustomEvent<import('../js/types.js').EventFrame>} */ (e).detail));
   link.addEventListener('not-sent', (e) => {
     const { cmd, message } = /** @type {CustomEvent<{cmd: import('../js/types.js').Command, message: string}>} */ (e).detail;
     unsent.add(cmd, message);
   });
   link.addEventListener('presence', (e) => state.applyPresence(/** @type {CustomEvent<import('./link.js').PresenceFrame>} */ (e).detail));
+  let wasOnline = false;
   link.addEventListener('status', () => {
+    // Up to the moment a live link drops, the board was current.
+    if (wasOnline && link.status !== 'online') heard();
+    wasOnline = link.status === 'online';
     status.dataset.state = link.status;
     status.textContent = link.status === 'online' ? 'Live' : link.status === 'connecting' ? 'Connecting…' : link.status === 'offline' ? 'Offline: reconnecting' : 'Signed out';
+    showStale();
   });
+  /** Grey the board and say how old it is while the link is down (after it was up once). */
+  function showStale() {
+    const stale = link.status !== 'online' && lastUpdate > 0;
+    main.classList.toggle('stale', stale);
+    staleNote.hidden = !stale;
+    if (stale) staleNote.textContent = `Not live: the hub cannot be reached. This board was last updated at ${timeOfDay(lastUpdate)} (${ago(lastUpdate, now())}) and may be out of date.`;
+  }
   link.addEventListener('ended', () => showLogin('Your session has ended. Please log in again.'));
 
   const ticker = setInterval(() => {
@@ -330,11 +387,15 @@ function start(session) {
     renderSummary();
     feed.renderPages();
     feed.renderFeed();
+    attention.render();
+    wall.render();
+    showStale();
     if (!staffView.hidden) staff.render();
   }, TICK_MS);
 
   teardown = () => {
     clearInterval(ticker);
+    attention.stop();
     removeEventListener('hashchange', onHash);
     link.stop();
   };

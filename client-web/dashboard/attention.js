@@ -1,0 +1,273 @@
+// What needs the coordinator now, and the noise that says so: open
+// escalations (a task nobody has taken yet, or a page nobody acknowledged,
+// that the hub escalated), emergencies nobody has accepted, and pages sent to
+// the coordinator herself. Each is a line of the "Needs you now" queue with
+// its own way out: an escalation is acknowledged (or snoozed for a few
+// minutes), an emergency is marked seen, a page to her is acknowledged at the
+// hub (`page_ack`, so its sender sees it). Until then the title bar counts
+// them ("(3) wardpage"), a chime repeats, and each new one raises a system
+// notification when the browser allows it. A desk screen is often behind
+// another window, so the title and the notification are what is seen first.
+//
+// Acknowledgements live in this page only: they say "the coordinator has
+// seen it", which is the screen's business, not the hub's. A new escalation
+// level is a new line (its key has the level), so a second escalation of
+// an acknowledged task rings again.
+
+import { h } from '../js/dom.js';
+import { PRIORITY_LABEL, clock } from '../js/format.js';
+import { isWaiting } from './task-text.js';
+
+/** @typedef {import('./state.js').DashState} DashState */
+/** @typedef {import('./link.js').DashLink} DashLink */
+/** @typedef {import('../js/types.js').Priority} Priority */
+
+/** How long "Snooze" quiets an escalation. */
+export const SNOOZE_MS = 5 * 60 * 1000;
+/** How often the chime repeats while something is unacknowledged. */
+const CHIME_EVERY_MS = 20000;
+/** Lines drawn at most (the rest are counted; the board has them all). */
+const MAX_SHOWN = 30;
+/** New lines notified one by one up to this many at once. */
+const MAX_NOTIFY = 3;
+const RANK = { emergency: 0, urgent: 1, soon: 2, routine: 3 };
+
+/**
+ * One line of the queue.
+ * @typedef {{key: string, kind: 'escalation' | 'emergency' | 'page', priority: Priority, at: number, title: string, detail: string, task: string | null, page: string | null}} Item
+ */
+
+/**
+ * @param {{state: DashState, link: DashLink, me: () => string, onOpenTask: (id: string) => void, onChange: () => void}} ctx
+ *   `onChange`: an acknowledgement changed the counts
+ */
+export function createAttention({ state, link, me, onOpenTask, onChange }) {
+  /** Keys the coordinator acknowledged. @type {Set<string>} */
+  const acked = new Set();
+  /** Keys snoozed, until when (link clock). @type {Map<string, number>} */
+  const snoozed = new Map();
+  /** Keys already announced (chimed and notified once each). @type {Set<string>} */
+  const announced = new Set();
+  /** @type {AudioContext | null} */
+  let audio = null;
+  let lastChime = 0;
+  // The page's own title, with the count in front while something rings.
+  const title = document.title.replace(/^\(\d+\) /, '');
+
+  // It scrolls on a bad night, so it takes the keyboard focus too.
+  const list = h('ul', { class: 'attention-list', tabindex: 0, 'aria-labelledby': 'attention-title' });
+  const count = h('span', { class: 'badge' });
+  const more = h('p', { class: 'muted attention-more' });
+  const permit = h('button', {
+    type: 'button',
+    class: 'btn small secondary',
+    id: 'allow-notifications',
+    text: 'Allow desktop notifications',
+    onclick: async () => {
+      await Notification.requestPermission();
+      draw();
+    },
+  });
+  const el = h(
+    'section',
+    { class: 'attention', id: 'attention', 'aria-labelledby': 'attention-title', hidden: true },
+    h('div', { class: 'attention-head' }, h('h2', { id: 'attention-title' }, 'Needs you now ', count), permit),
+    list,
+    more,
+  );
+
+  // Browsers start audio only after a gesture: the login tap, or any tap on
+  // this page after a reload.
+  const unlock = () => {
+    try {
+      audio ??= new AudioContext();
+      if (audio.state === 'suspended') void audio.resume();
+    } catch {
+      audio = null;
+    }
+  };
+  addEventListener('pointerdown', unlock, { capture: true });
+  addEventListener('keydown', unlock, { capture: true });
+
+  /** Everything that needs the coordinator, acknowledged or not. @returns {Item[]} */
+  function collect() {
+    const myId = me();
+    /** @type {Item[]} */
+    const items = [];
+    const reasons = new Map(state.feed.map((f) => [`${f.about[0]}:${f.id}:${f.level}`, f]));
+    for (const t of state.tasks.values()) {
+      const where = `${state.wardName(t.ward)} bed ${t.bed}`;
+      if (t.escalation_level > 0 && isWaiting(t)) {
+        const key = `t:${t.id}:${t.escalation_level}`;
+        const f = reasons.get(key);
+        items.push({ key, kind: 'escalation', priority: t.priority, at: f?.at ?? t.raised_at, title: `Escalated (level ${t.escalation_level}): ${where}`, detail: f?.reason ?? 'Nobody has accepted it yet.', task: t.id, page: null });
+      } else if (t.priority === 'emergency' && isWaiting(t)) {
+        items.push({ key: `e:${t.id}`, kind: 'emergency', priority: t.priority, at: t.raised_at, title: `Emergency not accepted: ${where}`, detail: t.sbar.situation, task: t.id, page: null });
+      }
+    }
+    for (const p of state.pages.values()) {
+      const mine = p.recipients.find((r) => r.staff.id === myId);
+      if (mine && mine.acked_at === null) {
+        items.push({ key: `m:${p.id}`, kind: 'page', priority: p.priority, at: p.sent_at, title: `Page to you from ${p.from.name}`, detail: `${p.message || '(no message)'} · Call back: ${p.callback}`, task: null, page: p.id });
+      } else if (p.escalation_level > 0) {
+        const key = `p:${p.id}:${p.escalation_level}`;
+        items.push({ key, kind: 'escalation', priority: p.priority, at: reasons.get(key)?.at ?? p.sent_at, title: `Page escalated (level ${p.escalation_level}) from ${p.from.name}`, detail: reasons.get(key)?.reason ?? p.message, task: null, page: null });
+      }
+    }
+    return items.sort((a, b) => RANK[a.priority] - RANK[b.priority] || a.at - b.at);
+  }
+
+  /** Lines not acknowledged, snoozed ones included (they still count as open). */
+  function open() {
+    return collect().filter((i) => !acked.has(i.key));
+  }
+
+  /** Open escalations: the summary's "Escalated" box (called on every change, so no list is built). */
+  function openEscalations() {
+    let n = 0;
+    for (const t of state.tasks.values()) if (t.escalation_level > 0 && isWaiting(t) && !acked.has(`t:${t.id}:${t.escalation_level}`)) n += 1;
+    for (const p of state.pages.values()) {
+      const mine = p.recipients.some((r) => r.staff.id === me() && r.acked_at === null);
+      if (!mine && p.escalation_level > 0 && !acked.has(`p:${p.id}:${p.escalation_level}`)) n += 1;
+    }
+    return n;
+  }
+
+  /** Tasks with an open escalation or an emergency nobody accepted: the wall board puts them first. */
+  function urgentTasks() {
+    return new Set(open().flatMap((i) => (i.task && i.kind !== 'page' ? [i.task] : [])));
+  }
+
+  function chime() {
+    if (!audio || audio.state !== 'running') return;
+    const t0 = audio.currentTime + 0.02;
+    for (const [freq, start] of [[880, 0], [660, 0.25], [880, 0.5]]) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0, t0 + start);
+      gain.gain.linearRampToValueAtTime(0.3, t0 + start + 0.01);
+      gain.gain.linearRampToValueAtTime(0, t0 + start + 0.2);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t0 + start);
+      osc.stop(t0 + start + 0.21);
+    }
+  }
+
+  /** One notification per new line; a flood (a fresh login on a bad night) is one notification saying how many. @param {Item[]} fresh */
+  function notifyAll(fresh) {
+    if (fresh.length <= MAX_NOTIFY) {
+      for (const i of fresh) notify(i);
+      return;
+    }
+    const top = fresh[0];
+    notify({ ...top, key: 'many', title: `${fresh.length} things need you now`, detail: `First: ${top.title}` });
+  }
+
+  /** @param {Item} item */
+  function notify(item) {
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+    try {
+      const n = new Notification(item.title, { body: item.detail, tag: item.key, requireInteraction: item.priority === 'emergency' });
+      n.onclick = () => {
+        focus();
+        if (item.task) onOpenTask(item.task);
+      };
+    } catch {
+      // Some browsers only allow notifications from a service worker; the title and chime still say it.
+    }
+  }
+
+  /** @param {Item} item */
+  function actions(item) {
+    const ack = h('button', {
+      type: 'button',
+      class: 'btn small primary',
+      text: item.kind === 'emergency' ? 'Seen' : 'Acknowledge',
+      onclick: async () => {
+        if (item.page) {
+          ack.disabled = true;
+          const answer = await link.command({ op: 'page_ack', page: item.page });
+          if (answer.ok) state.applyResult(answer.result);
+          else ack.disabled = false;
+        }
+        acked.add(item.key);
+        draw();
+        onChange();
+      },
+    });
+    const snooze =
+      item.kind === 'escalation'
+        ? h('button', {
+            type: 'button',
+            class: 'btn small secondary',
+            text: 'Snooze 5 min',
+            onclick: () => {
+              snoozed.set(item.key, link.now() + SNOOZE_MS);
+              draw();
+            },
+          })
+        : null;
+    const openTask = item.task ? h('button', { type: 'button', class: 'btn small secondary', text: 'Open task', onclick: () => onOpenTask(/** @type {string} */ (item.task)) }) : null;
+    return h('div', { class: 'row' }, ack, snooze, openTask);
+  }
+
+  let scheduled = false;
+  /**
+   * Redraw once per frame however many events arrived (the board's 2,000
+   * tasks and a stream of events must not rebuild this list per event).
+   */
+  function render() {
+    if (scheduled) return;
+    scheduled = true;
+    const run = () => {
+      if (!scheduled) return;
+      draw();
+    };
+    requestAnimationFrame(run);
+    setTimeout(run, 250);
+  }
+
+  /** Redraw the queue, the title and the badge; chime and notify for what is new. */
+  function draw() {
+    scheduled = false;
+    const now = link.now();
+    const items = open();
+    const ringing = items.filter((i) => (snoozed.get(i.key) ?? 0) <= now);
+    const fresh = ringing.filter((i) => !announced.has(i.key));
+    for (const i of fresh) announced.add(i.key);
+    if (fresh.length) notifyAll(fresh);
+    if (fresh.length || (ringing.length && now - lastChime >= CHIME_EVERY_MS)) {
+      lastChime = now;
+      chime();
+    }
+    document.title = ringing.length ? `(${ringing.length}) ${title}` : title;
+    el.hidden = items.length === 0;
+    el.dataset.ringing = String(ringing.length);
+    count.textContent = String(items.length);
+    permit.hidden = typeof Notification === 'undefined' || Notification.permission !== 'default';
+    more.textContent = items.length > MAX_SHOWN ? `and ${items.length - MAX_SHOWN} more on the board` : '';
+    list.replaceChildren(
+      ...items.slice(0, MAX_SHOWN).map((i) => {
+        const until = snoozed.get(i.key) ?? 0;
+        return h(
+          'li',
+          { class: `item prio-edge-${i.priority}${until > now ? ' snoozed' : ''}`, 'data-attention': i.key, 'data-kind': i.kind },
+          h('p', { class: 'line' }, h('span', { class: `chip prio-${i.priority}`, text: PRIORITY_LABEL[i.priority] }), ' ', h('strong', { text: i.title }), ` (${clock(i.at)})`),
+          h('p', { class: 'line', text: i.detail }),
+          until > now ? h('p', { class: 'line muted', text: `Snoozed until ${clock(until)}` }) : null,
+          actions(i),
+        );
+      }),
+    );
+  }
+
+  function stop() {
+    removeEventListener('pointerdown', unlock, { capture: true });
+    removeEventListener('keydown', unlock, { capture: true });
+    document.title = title;
+    void audio?.close();
+  }
+
+  return { el, render, openEscalations, urgentTasks, unlock, stop };
+}
