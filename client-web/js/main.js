@@ -110,9 +110,25 @@ function startApp(session) {
     views[tab].update();
   });
   link.addEventListener('frame', (e) => {
-    const text = routineNotice(/** @type {CustomEvent} */ (e).detail, store.me?.id);
+    const frame = /** @type {CustomEvent} */ (e).detail;
+    const text = routineNotice(frame, store.me?.id);
     if (text) toast(text);
+    const ev = frame.event;
+    // The view does not carry why a task was handed back; its timeline does.
+    if (ev.kind === 'task' && ev.change === 'handed_back' && ev.task.raised_by.id === store.me?.id) void fetchHandBack(ev.task.id);
   });
+  /** @param {string} task */
+  async function fetchHandBack(task) {
+    try {
+      const result = await link.read({ op: 'timeline', task });
+      if (result.kind !== 'timeline') return;
+      const last = [...result.entries].reverse().find((x) => x.action === 'hand_back');
+      if (last) store.putHandBack(task, { by: last.actor?.name ?? 'someone', reason: last.detail, at: last.at });
+    } catch (err) {
+      // Offline again: the card and alert say "handed back" without the reason.
+      console.warn('wardpage: no hand-back reason:', err);
+    }
+  }
   link.addEventListener('cmd-error', (e) => {
     const detail = /** @type {CustomEvent} */ (e).detail;
     // A screen that shows the refusal beside its own fields marks it shown

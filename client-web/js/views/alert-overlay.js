@@ -7,6 +7,7 @@ import { h, replaceChildren } from '../dom.js';
 import { CATEGORY_LABEL, PRIORITY_LABEL, clock, duration, requirementLabel, targetStatus } from '../format.js';
 import { BAND_SHORT, patientNumber, scaleLabel } from '../clinical.js';
 import { patientLine, reviewLine } from './task-card.js';
+import { raiserHeadline } from '../alerts.js';
 
 /** @typedef {import('../alerts.js').AlertItem} AlertItem */
 /** @typedef {import('../actions.js').Actions} Actions */
@@ -27,7 +28,7 @@ export function alertOverlay({ actions, store, wardName }) {
   });
   /** @type {string | null} */
   let shownKey = null;
-  let shownVersion = -1;
+  let shownVersion = '';
 
   /** @param {import('../types.js').PageView} p @param {string | null} reason */
   function pageBody(p, reason) {
@@ -68,7 +69,9 @@ export function alertOverlay({ actions, store, wardName }) {
 
   /** @param {AlertItem} item @param {number} count */
   function show(item, count) {
-    const version = 'page' in item ? item.page.version : 'task' in item ? item.task.version : item.patients.reduce((n, p) => n + p.version, 0);
+    const viewVersion = 'page' in item ? item.page.version : 'task' in item ? item.task.version : item.patients.reduce((n, p) => n + p.version, 0);
+    // A reason can arrive after the view (a hand-back's, read from the timeline).
+    const version = `${viewVersion}|${'reason' in item ? item.reason : ''}`;
     // Re-render only when the item changed, so a tap is not lost mid-render.
     if (shownKey === item.key && shownVersion === version && !el.hidden) return;
     const firstShow = el.hidden || shownKey !== item.key;
@@ -138,6 +141,19 @@ export function alertOverlay({ actions, store, wardName }) {
           }),
           h('button', { type: 'button', class: 'btn ghost', text: 'Later', 'aria-label': 'Later: stop ringing, keep it in the patient list', onclick: quieten }),
         ];
+        break;
+      }
+      case 'raiser': {
+        kicker = raiserHeadline(item);
+        const offered = item.task.offers.filter((o) => o.state === 'offered').map((o) => o.staff.name);
+        const declined = item.task.offers.filter((o) => o.state === 'declined' && o.reason).map((o) => `${o.staff.name}: “${o.reason}”`);
+        const why = [
+          item.why === 'handed_back' ? (item.reason ? `Reason: “${item.reason}”` : '') : item.reason,
+          declined.length ? `Declined by ${declined.join('; ')}` : '',
+          item.task.state === 'offering' ? `Now offered to ${offered.join(', ') || 'no one'}` : 'No one has it: the coordinator has been told.',
+        ].filter(Boolean).join(' · ');
+        body = taskBody(item.task, why);
+        buttons = [primary('Seen', () => actions.silence(item.key))];
         break;
       }
       case 'assigned':
