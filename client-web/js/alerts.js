@@ -160,10 +160,12 @@ export function raiserHeadline(item) {
 
 export class AlertController {
   /**
-   * @param {{store: Store, overlay: Overlay, markRead: (page: PageView) => void}} deps
+   * @param {{store: Store, overlay: Overlay, markRead: (page: PageView) => void, answered?: (id: string) => boolean}} deps
+   *   `answered`: whether an answer to this task or page is queued for the hub
    */
-  constructor({ store, overlay, markRead }) {
+  constructor({ store, overlay, markRead, answered = () => false }) {
     this.store = store;
+    this.answered = answered;
     this.overlay = overlay;
     this.markRead = markRead;
     /** Keys already announced by a system notification. @type {Set<string>} */
@@ -186,8 +188,15 @@ export class AlertController {
       return;
     }
     this.overlay.show(top, items.length);
-    sound.play(top.priority);
-    vibrate(top.priority);
+    const id = 'page' in top ? top.page.id : 'task' in top ? top.task.id : null;
+    if (id !== null && this.answered(id)) {
+      // Answered, waiting for the hub: shown as queued, no longer ringing.
+      sound.stop();
+      stopVibrating();
+    } else {
+      sound.play(top.priority);
+      vibrate(top.priority);
+    }
     const visible = document.visibilityState === 'visible';
     for (const item of items) {
       if (!visible && !this.notified.has(item.key)) {

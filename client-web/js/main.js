@@ -53,8 +53,8 @@ function startApp(session) {
   const ctx = { store, link, outbox, actions, wardName: wardNamer(store) };
   const views = { work: workView(ctx), patients: patientsView(ctx), raise: raiseView(ctx), raised: raisedView(ctx), pages: pagesView(ctx) };
   const unsent = unsentView({ outbox, now: () => store.now() });
-  const overlay = alertOverlay({ actions, store, wardName: ctx.wardName });
-  const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p) });
+  const overlay = alertOverlay({ actions, store, link, outbox, wardName: ctx.wardName });
+  const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p), answered: (id) => outbox.pendingFor(id).length > 0 });
   let tab = currentTab();
 
   const shell = createShell({
@@ -108,6 +108,7 @@ function startApp(session) {
   link.addEventListener('status', () => {
     renderStatus(shell.status, link);
     views[tab].update();
+    alerts.update(); // the overlay shows the link and what is queued
   });
   link.addEventListener('frame', (e) => {
     const frame = /** @type {CustomEvent} */ (e).detail;

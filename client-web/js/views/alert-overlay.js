@@ -2,6 +2,9 @@
 // colour, with the buttons that answer it within thumb reach at the bottom.
 // Emergencies get no "Later": they must be accepted, declined or acknowledged.
 // It is a fixed layer over the app, so nothing underneath moves when it opens.
+// It says whether the hub can be reached (a doctor at an alert cannot see the
+// status line under it), and an answer given while it cannot is shown as
+// queued, with the buttons that would repeat it held, until the hub confirms.
 
 import { h, replaceChildren } from '../dom.js';
 import { CATEGORY_LABEL, PRIORITY_LABEL, clock, duration, requirementLabel, targetStatus } from '../format.js';
@@ -12,12 +15,33 @@ import { raiserHeadline } from '../alerts.js';
 /** @typedef {import('../alerts.js').AlertItem} AlertItem */
 /** @typedef {import('../actions.js').Actions} Actions */
 /** @typedef {import('../store.js').Store} Store */
+/** @typedef {import('../connection.js').Link} Link */
+/** @typedef {import('../outbox.js').Outbox} Outbox */
+
+/** @param {Link} link */
+function linkText(link) {
+  switch (link.status) {
+    case 'online':
+      return 'Online';
+    case 'connecting':
+      return 'Reconnecting… answers are queued until the hub is reached';
+    case 'ended':
+      return 'Signed out';
+    case 'offline':
+      return `Offline${link.offlineSince !== null ? ` since ${clock(link.offlineSince)}` : ''}: answers are queued, not sent`;
+  }
+}
+
+/** The task or page an alert is about, if any. @param {AlertItem} item */
+export function alertTarget(item) {
+  return 'page' in item ? item.page.id : 'task' in item ? item.task.id : null;
+}
 
 /**
- * @param {{actions: Actions, store: Store, wardName: (id: string) => string}} deps
+ * @param {{actions: Actions, store: Store, link: Link, outbox: Outbox, wardName: (id: string) => string}} deps
  * @returns {import('../alerts.js').Overlay & {el: HTMLElement}}
  */
-export function alertOverlay({ actions, store, wardName }) {
+export function alertOverlay({ actions, store, link, outbox, wardName }) {
   const el = h('section', {
     class: 'alert',
     role: 'alertdialog',
@@ -70,8 +94,11 @@ export function alertOverlay({ actions, store, wardName }) {
   /** @param {AlertItem} item @param {number} count */
   function show(item, count) {
     const viewVersion = 'page' in item ? item.page.version : 'task' in item ? item.task.version : item.patients.reduce((n, p) => n + p.version, 0);
-    // A reason can arrive after the view (a hand-back's, read from the timeline).
-    const version = `${viewVersion}|${'reason' in item ? item.reason : ''}`;
+    const target = alertTarget(item);
+    const pending = target === null ? [] : outbox.pendingFor(target).map((e) => e.label);
+    // A reason can arrive after the view (a hand-back's, read from the
+    // timeline); the link and the queue change without the view.
+    const version = `${viewVersion}|${'reason' in item ? item.reason : ''}|${link.status}|${pending.join(',')}`;
     // Re-render only when the item changed, so a tap is not lost mid-render.
     if (shownKey === item.key && shownVersion === version && !el.hidden) return;
     const firstShow = el.hidden || shownKey !== item.key;
@@ -162,13 +189,27 @@ export function alertOverlay({ actions, store, wardName }) {
         buttons = [primary('Seen', () => actions.silence(item.key))];
         break;
     }
+    const online = link.status === 'online';
+    const queued = pending.length
+      ? h('p', { class: `alert-queued ${online ? 'sending' : 'held'}`, role: 'alert' },
+          online
+            ? `Sending: ${pending.join(', ')}… not confirmed by the hub yet.`
+            : `Queued, NOT sent: ${pending.join(', ')}. It will be sent when the hub is reachable; until then it has not happened.`)
+      : null;
+    // An answer already queued is not given twice; "Later" stays usable.
+    if (pending.length) {
+      const held = buttons.flatMap((b) => (b instanceof HTMLElement ? (b.matches('button') ? [b] : [...b.querySelectorAll('button')]) : []));
+      for (const btn of held) if (btn !== later) /** @type {HTMLButtonElement} */ (btn).disabled = true;
+    }
     replaceChildren(
       el,
       h(
         'div',
         { class: 'alert-inner' },
+        h('p', { class: 'alert-link', 'data-state': link.status }, h('span', { class: 'dot', 'aria-hidden': 'true' }), ` ${linkText(link)}`),
         h('p', { class: 'alert-kicker' }, h('span', { class: 'alert-prio', text: PRIORITY_LABEL[item.priority] }), ` ${kicker}`, count > 1 ? h('span', { class: 'alert-count', text: ` · 1 of ${count}` }) : null),
         body,
+        queued,
         h('div', { class: 'alert-actions' }, buttons),
       ),
     );
