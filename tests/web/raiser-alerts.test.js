@@ -89,6 +89,7 @@ describe('the raiser is alerted when her urgent task is not taken', () => {
       ids.push(r.result.task.id);
     }
     const { page } = nurse;
+    await goTab(page, 'raised');
     await page.locator(`article[data-task="${ids[3]}"]`).waitFor();
     const order = await page.$$eval('section.view article.card[data-task]', (cards) => cards.map((c) => c.getAttribute('data-task')));
     const mine = order.filter((id) => ids.includes(id ?? ''));

@@ -32,6 +32,43 @@ function linkText(link) {
   }
 }
 
+/**
+ * Why the raiser is rung: the hub's or the colleague's reason, who declined
+ * and why, and who has it now.
+ * @param {Extract<AlertItem, {kind: 'raiser'}>} item
+ */
+function raiserWhy(item) {
+  const offered = item.task.offers.filter((o) => o.state === 'offered').map((o) => o.staff.name);
+  const declined = item.task.offers.filter((o) => o.state === 'declined' && o.reason).map((o) => `${o.staff.name}: “${o.reason}”`);
+  return [
+    item.why === 'handed_back' ? (item.reason ? `Reason: “${item.reason}”` : '') : item.reason,
+    declined.length ? `Declined by ${declined.join('; ')}` : '',
+    item.task.state === 'offering' ? `Now offered to ${offered.join(', ') || 'no one'}` : 'No one has it: the coordinator has been told.',
+  ].filter(Boolean).join(' · ');
+}
+
+/**
+ * What became of an answer given from the alert: queued (not sent) while the
+ * hub cannot be reached, sending once it can, until the hub confirms.
+ * @param {string[]} pending labels of the queued commands @param {boolean} online
+ */
+function queuedNote(pending, online) {
+  if (!pending.length) return null;
+  const text = online
+    ? `Sending: ${pending.join(', ')}… not confirmed by the hub yet.`
+    : `Queued, NOT sent: ${pending.join(', ')}. It will be sent when the hub is reachable; until then it has not happened.`;
+  return h('p', { class: `alert-queued ${online ? 'sending' : 'held'}`, role: 'alert', text });
+}
+
+/**
+ * An answer already queued is not given twice: hold every button but "Later".
+ * @param {import('../dom.js').Child[]} buttons @param {HTMLElement | null} later
+ */
+function holdAnswers(buttons, later) {
+  const all = buttons.flatMap((b) => (b instanceof HTMLElement ? (b.matches('button') ? [b] : [...b.querySelectorAll('button')]) : []));
+  for (const btn of all) if (btn !== later) /** @type {HTMLButtonElement} */ (btn).disabled = true;
+}
+
 /** The task or page an alert is about, if any. @param {AlertItem} item */
 export function alertTarget(item) {
   return 'page' in item ? item.page.id : 'task' in item ? item.task.id : null;
@@ -172,14 +209,7 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
       }
       case 'raiser': {
         kicker = raiserHeadline(item);
-        const offered = item.task.offers.filter((o) => o.state === 'offered').map((o) => o.staff.name);
-        const declined = item.task.offers.filter((o) => o.state === 'declined' && o.reason).map((o) => `${o.staff.name}: “${o.reason}”`);
-        const why = [
-          item.why === 'handed_back' ? (item.reason ? `Reason: “${item.reason}”` : '') : item.reason,
-          declined.length ? `Declined by ${declined.join('; ')}` : '',
-          item.task.state === 'offering' ? `Now offered to ${offered.join(', ') || 'no one'}` : 'No one has it: the coordinator has been told.',
-        ].filter(Boolean).join(' · ');
-        body = taskBody(item.task, why);
+        body = taskBody(item.task, raiserWhy(item));
         buttons = [primary('Seen', () => actions.silence(item.key))];
         break;
       }
@@ -189,18 +219,8 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
         buttons = [primary('Seen', () => actions.silence(item.key))];
         break;
     }
-    const online = link.status === 'online';
-    const queued = pending.length
-      ? h('p', { class: `alert-queued ${online ? 'sending' : 'held'}`, role: 'alert' },
-          online
-            ? `Sending: ${pending.join(', ')}… not confirmed by the hub yet.`
-            : `Queued, NOT sent: ${pending.join(', ')}. It will be sent when the hub is reachable; until then it has not happened.`)
-      : null;
-    // An answer already queued is not given twice; "Later" stays usable.
-    if (pending.length) {
-      const held = buttons.flatMap((b) => (b instanceof HTMLElement ? (b.matches('button') ? [b] : [...b.querySelectorAll('button')]) : []));
-      for (const btn of held) if (btn !== later) /** @type {HTMLButtonElement} */ (btn).disabled = true;
-    }
+    const queued = queuedNote(pending, link.status === 'online');
+    if (pending.length) holdAnswers(buttons, later);
     replaceChildren(
       el,
       h(
