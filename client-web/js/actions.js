@@ -17,6 +17,17 @@ import { askText } from './views/dialog.js';
 const DECLINE_REASONS = ['With a sick patient', 'In resus / at an arrest', 'Not my ward or skill', 'Going off shift'];
 const HAND_BACK_REASONS = ['Called to an emergency', 'Needs a more senior review', 'Could not do it (skill)'];
 
+/** Commands that answer an alert (a read receipt, sent by itself, does not). */
+const ANSWERS = new Set(['accept', 'decline', 'page_ack']);
+
+/**
+ * Labels of the answers to a task or page still waiting in the outbox.
+ * @param {import('./outbox.js').Outbox} outbox @param {string} id
+ */
+export function queuedAnswers(outbox, id) {
+  return outbox.pendingFor(id).filter((e) => ANSWERS.has(e.cmd.op)).map((e) => e.label);
+}
+
 /** @param {TaskView} t */
 const where = (t) => `${t.ward} bed ${t.bed}`;
 

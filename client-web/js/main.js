@@ -6,7 +6,7 @@ import { loadSession, logout, forgetSession } from './session.js';
 import { Store } from './store.js';
 import { Outbox } from './outbox.js';
 import { Link } from './connection.js';
-import { createActions } from './actions.js';
+import { createActions, queuedAnswers } from './actions.js';
 import { AlertController } from './alerts.js';
 import { keepAwake, isAwake } from './device.js';
 import * as sound from './sound.js';
@@ -54,7 +54,7 @@ function startApp(session) {
   const views = { work: workView(ctx), patients: patientsView(ctx), raise: raiseView(ctx), raised: raisedView(ctx), pages: pagesView(ctx) };
   const unsent = unsentView({ outbox, now: () => store.now() });
   const overlay = alertOverlay({ actions, store, link, outbox, wardName: ctx.wardName });
-  const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p), answered: (id) => outbox.pendingFor(id).length > 0 });
+  const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p), answered: (id) => queuedAnswers(outbox, id).length > 0 });
   let tab = currentTab();
 
   const shell = createShell({

@@ -11,6 +11,7 @@ import { CATEGORY_LABEL, PRIORITY_LABEL, clock, duration, requirementLabel, targ
 import { BAND_SHORT, patientNumber, scaleLabel } from '../clinical.js';
 import { patientLine, reviewLine } from './task-card.js';
 import { raiserHeadline } from '../alerts.js';
+import { queuedAnswers } from '../actions.js';
 
 /** @typedef {import('../alerts.js').AlertItem} AlertItem */
 /** @typedef {import('../actions.js').Actions} Actions */
@@ -132,7 +133,7 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
   function show(item, count) {
     const viewVersion = 'page' in item ? item.page.version : 'task' in item ? item.task.version : item.patients.reduce((n, p) => n + p.version, 0);
     const target = alertTarget(item);
-    const pending = target === null ? [] : outbox.pendingFor(target).map((e) => e.label);
+    const pending = target === null ? [] : queuedAnswers(outbox, target);
     // A reason can arrive after the view (a hand-back's, read from the
     // timeline); the link and the queue change without the view.
     const version = `${viewVersion}|${'reason' in item ? item.reason : ''}|${link.status}|${pending.join(',')}`;
