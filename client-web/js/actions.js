@@ -2,6 +2,10 @@
 // the alert overlay and the lists: each verb asks for what the hub needs (a
 // reason, an outcome), queues the command with a fresh id (sent now or on
 // reconnect) and quietens the alert it answers, since the user has acted.
+// An answer from the alert given while the link is down is only queued: its
+// alert is quietened once the hub has carried it out, not before, so the
+// overlay keeps showing it (marked queued) instead of moving on as if it
+// had worked.
 
 import { askText } from './views/dialog.js';
 
@@ -13,16 +17,55 @@ import { askText } from './views/dialog.js';
 const DECLINE_REASONS = ['With a sick patient', 'In resus / at an arrest', 'Not my ward or skill', 'Going off shift'];
 const HAND_BACK_REASONS = ['Called to an emergency', 'Needs a more senior review', 'Could not do it (skill)'];
 
+/** Commands that answer an alert (a read receipt, sent by itself, does not). */
+const ANSWERS = new Set(['accept', 'decline', 'page_ack']);
+
+/**
+ * Labels of the answers to a task or page still waiting in the outbox.
+ * @param {import('./outbox.js').Outbox} outbox @param {string} id
+ */
+export function queuedAnswers(outbox, id) {
+  return outbox.pendingFor(id).filter((e) => ANSWERS.has(e.cmd.op)).map((e) => e.label);
+}
+
 /** @param {TaskView} t */
 const where = (t) => `${t.ward} bed ${t.bed}`;
 
 /** @param {{store: Store, link: Link}} deps */
 export function createActions({ store, link }) {
+  /** Queued answers by command id: the task or page to quieten when the hub says ok. @type {Map<string, string>} */
+  const afterHub = new Map();
+  link.addEventListener('result', (e) => {
+    const { entry } = /** @type {CustomEvent} */ (e).detail;
+    const id = afterHub.get(entry.id);
+    if (id === undefined) return;
+    afterHub.delete(entry.id);
+    store.silenceAbout(id);
+  });
+  // Refused: the alert stays, with its buttons usable again.
+  link.addEventListener('cmd-error', (e) => afterHub.delete(/** @type {CustomEvent} */ (e).detail.entry.id));
+
+  /**
+   * Send an answer to an alert; quieten it now if the hub is reachable, else
+   * once the hub has carried it out.
+   * @param {string} id task or page
+   * @param {import('./types.js').Command} cmd
+   * @param {string} label
+   */
+  function answer(id, cmd, label) {
+    const online = link.status === 'online';
+    if (online) store.silenceAbout(id);
+    const entry = link.send(cmd, label);
+    if (!online) {
+      afterHub.set(entry.id, id);
+      store.changed();
+    }
+  }
+
   return {
     /** @param {TaskView} t */
     accept(t) {
-      store.silenceAbout(t.id);
-      link.send({ op: 'accept', task: t.id }, `Accept ${where(t)}`);
+      answer(t.id, { op: 'accept', task: t.id }, `Accept ${where(t)}`);
     },
     /** @param {TaskView} t */
     async decline(t) {
@@ -35,8 +78,7 @@ export function createActions({ store, link }) {
         suggestions: DECLINE_REASONS,
       });
       if (reason === null) return;
-      store.silenceAbout(t.id);
-      link.send({ op: 'decline', task: t.id, reason }, `Decline ${where(t)}`);
+      answer(t.id, { op: 'decline', task: t.id, reason }, `Decline ${where(t)}`);
     },
     /** @param {TaskView} t */
     start(t) {
@@ -82,8 +124,7 @@ export function createActions({ store, link }) {
     },
     /** @param {PageView} p */
     ackPage(p) {
-      store.silenceAbout(p.id);
-      link.send({ op: 'page_ack', page: p.id }, `Acknowledge page from ${p.from.name}`);
+      answer(p.id, { op: 'page_ack', page: p.id }, `Acknowledge page from ${p.from.name}`);
     },
     /** @param {PageView} p */
     readPage(p) {

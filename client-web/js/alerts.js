@@ -5,7 +5,9 @@
 // all ring for exactly what is still outstanding, and an alert stops by itself
 // when someone else takes the task. An escalation to me is one more kind,
 // shown by the same overlay with the hub's reason; it stands in for the plain
-// offer or page alert of the same task or page.
+// offer or page alert of the same task or page. The nurse who raised an
+// urgent or emergency task that nobody took in time, or that was handed
+// back, is rung the same way (`raiser`): the patient is still waiting.
 
 import { priorityRank } from './format.js';
 import * as sound from './sound.js';
@@ -25,6 +27,7 @@ import { nhsFormat, takesObservations } from './clinical.js';
  *   {kind: 'assigned', task: TaskView, by: string} |
  *   {kind: 'page', page: PageView} |
  *   {kind: 'task-escalated', task: TaskView, level: number, reason: string, offered: boolean} |
+ *   {kind: 'raiser', task: TaskView, why: 'no_one_accepted' | 'handed_back' | 'escalated', by: string | null, reason: string} |
  *   {kind: 'page-escalated', page: PageView, level: number, reason: string, recipient: boolean} |
  *   {kind: 'obs-overdue', patients: PatientView[], keys: string[]}
  * )} AlertItem
@@ -65,6 +68,19 @@ export function wantedAlerts(store) {
   for (const task of store.tasks.values()) {
     const key = `offer:${task.id}`;
     if (offeredToMe(task) && !escalated.has(task.id) && !store.quiet.has(key)) items.push({ key, kind: 'offer', priority: task.priority, since: task.updated_at, task });
+  }
+  /** Raiser alerts already listed, by task (the newest notice stands for the task). @type {Set<string>} */
+  const forRaiser = new Set();
+  for (const notice of [...store.notices].reverse()) {
+    if (notice.kind !== 'raiser' || forRaiser.has(notice.task)) continue;
+    const task = store.tasks.get(notice.task);
+    // Someone has acted since (accepted, cancelled): no longer news.
+    if (!task || task.state !== notice.state) continue;
+    forRaiser.add(task.id);
+    if (store.quiet.has(notice.key)) continue;
+    const back = store.handBacks.get(task.id);
+    const reason = notice.why === 'handed_back' && back ? back.reason : notice.reason;
+    items.push({ key: notice.key, kind: 'raiser', priority: task.priority, since: task.updated_at, task, why: notice.why, by: notice.by, reason });
   }
   for (const notice of store.notices) {
     if (notice.kind !== 'assigned') continue;
@@ -109,6 +125,8 @@ export function describe(item) {
       return { title: `Escalated: ${item.task.ward} bed ${item.task.bed}`, body: item.reason };
     case 'offer':
       return { title: `New task: ${item.task.ward} bed ${item.task.bed}`, body: item.task.sbar.situation };
+    case 'raiser':
+      return { title: `${raiserHeadline(item)}: ${item.task.ward} bed ${item.task.bed}`, body: item.reason || item.task.sbar.situation };
     case 'assigned':
       return { title: `Assigned to you by ${item.by}: ${item.task.ward} bed ${item.task.bed}`, body: item.task.sbar.situation };
     case 'obs-overdue':
@@ -120,6 +138,21 @@ export function describe(item) {
 }
 
 /**
+ * What happened to the raiser's task, in her words.
+ * @param {Extract<AlertItem, {kind: 'raiser'}>} item
+ */
+export function raiserHeadline(item) {
+  switch (item.why) {
+    case 'no_one_accepted':
+      return 'No one accepted your task';
+    case 'handed_back':
+      return `Your task was handed back${item.by ? ` by ${item.by}` : ''}`;
+    case 'escalated':
+      return 'Your task was not accepted in time';
+  }
+}
+
+/**
  * @typedef {object} Overlay
  * @property {(item: AlertItem, count: number) => void} show
  * @property {() => void} hide
@@ -127,10 +160,12 @@ export function describe(item) {
 
 export class AlertController {
   /**
-   * @param {{store: Store, overlay: Overlay, markRead: (page: PageView) => void}} deps
+   * @param {{store: Store, overlay: Overlay, markRead: (page: PageView) => void, answered?: (id: string) => boolean}} deps
+   *   `answered`: whether an answer to this task or page is queued for the hub
    */
-  constructor({ store, overlay, markRead }) {
+  constructor({ store, overlay, markRead, answered = () => false }) {
     this.store = store;
+    this.answered = answered;
     this.overlay = overlay;
     this.markRead = markRead;
     /** Keys already announced by a system notification. @type {Set<string>} */
@@ -153,8 +188,15 @@ export class AlertController {
       return;
     }
     this.overlay.show(top, items.length);
-    sound.play(top.priority);
-    vibrate(top.priority);
+    const id = 'page' in top ? top.page.id : 'task' in top ? top.task.id : null;
+    if (id !== null && this.answered(id)) {
+      // Answered, waiting for the hub: shown as queued, no longer ringing.
+      sound.stop();
+      stopVibrating();
+    } else {
+      sound.play(top.priority);
+      vibrate(top.priority);
+    }
     const visible = document.visibilityState === 'visible';
     for (const item of items) {
       if (!visible && !this.notified.has(item.key)) {

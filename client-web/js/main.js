@@ -6,7 +6,7 @@ import { loadSession, logout, forgetSession } from './session.js';
 import { Store } from './store.js';
 import { Outbox } from './outbox.js';
 import { Link } from './connection.js';
-import { createActions } from './actions.js';
+import { createActions, queuedAnswers } from './actions.js';
 import { AlertController } from './alerts.js';
 import { keepAwake, isAwake } from './device.js';
 import * as sound from './sound.js';
@@ -53,8 +53,8 @@ function startApp(session) {
   const ctx = { store, link, outbox, actions, wardName: wardNamer(store) };
   const views = { work: workView(ctx), patients: patientsView(ctx), raise: raiseView(ctx), raised: raisedView(ctx), pages: pagesView(ctx) };
   const unsent = unsentView({ outbox, now: () => store.now() });
-  const overlay = alertOverlay({ actions, store, wardName: ctx.wardName });
-  const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p) });
+  const overlay = alertOverlay({ actions, store, link, outbox, wardName: ctx.wardName });
+  const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p), answered: (id) => queuedAnswers(outbox, id).length > 0 });
   let tab = currentTab();
 
   const shell = createShell({
@@ -108,11 +108,28 @@ function startApp(session) {
   link.addEventListener('status', () => {
     renderStatus(shell.status, link);
     views[tab].update();
+    alerts.update(); // the overlay shows the link and what is queued
   });
   link.addEventListener('frame', (e) => {
-    const text = routineNotice(/** @type {CustomEvent} */ (e).detail, store.me?.id);
+    const frame = /** @type {CustomEvent} */ (e).detail;
+    const text = routineNotice(frame, store.me?.id);
     if (text) toast(text);
+    const ev = frame.event;
+    // The view does not carry why a task was handed back; its timeline does.
+    if (ev.kind === 'task' && ev.change === 'handed_back' && ev.task.raised_by.id === store.me?.id) void fetchHandBack(ev.task.id);
   });
+  /** @param {string} task */
+  async function fetchHandBack(task) {
+    try {
+      const result = await link.read({ op: 'timeline', task });
+      if (result.kind !== 'timeline') return;
+      const last = [...result.entries].reverse().find((x) => x.action === 'hand_back');
+      if (last) store.putHandBack(task, { by: last.actor?.name ?? 'someone', reason: last.detail, at: last.at });
+    } catch (err) {
+      // Offline again: the card and alert say "handed back" without the reason.
+      console.warn('wardpage: no hand-back reason:', err);
+    }
+  }
   link.addEventListener('cmd-error', (e) => {
     const detail = /** @type {CustomEvent} */ (e).detail;
     // A screen that shows the refusal beside its own fields marks it shown

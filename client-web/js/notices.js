@@ -1,10 +1,16 @@
 // Routine updates worth a silent toast: what the people I asked are doing
-// with my tasks and pages. These never ring; sound is kept for alerts.
+// with my tasks and pages. These never ring; sound is kept for alerts. What
+// rings for the raiser instead (her urgent or emergency task not accepted in
+// time, escalated or handed back: see the `raiser` notice in store.js) gets
+// no toast on top.
 
 /** @typedef {import('./types.js').EventFrame} EventFrame */
 
 /** Older events (a replay after a long gap or a fresh login) are history, not news. */
 const FRESH_MS = 2 * 60 * 1000;
+
+/** Priorities for which the raiser is alerted, not toasted. */
+const LOUD = new Set(['emergency', 'urgent']);
 
 /**
  * @param {EventFrame} frame
@@ -14,6 +20,9 @@ const FRESH_MS = 2 * 60 * 1000;
 export function routineNotice(frame, me) {
   const ev = frame.event;
   if (!me || Date.now() - frame.at > FRESH_MS) return null;
+  if ((ev.kind === 'task' || ev.kind === 'task_escalated') && ev.task.raised_by.id === me && LOUD.has(ev.task.priority)) {
+    if (ev.kind === 'task_escalated' || ev.change === 'no_one_accepted' || ev.change === 'handed_back') return null;
+  }
   if (ev.kind === 'task_escalated' && ev.task.raised_by.id === me && !ev.alerted.some((s) => s.id === me)) {
     return `${ev.task.ward} bed ${ev.task.bed} escalated: ${ev.reason}`;
   }

@@ -7,6 +7,7 @@
 // keep each view, and adds what only a phone needs (notices, quiet alerts).
 
 import { reduceEvent, reduceResult } from './reduce.js';
+import { PRIORITIES as PRIORITY_ORDER } from './format.js';
 
 /** @typedef {import('./types.js').TaskView} TaskView */
 /** @typedef {import('./types.js').PageView} PageView */
@@ -34,7 +35,13 @@ const KEEP_CLOSED_MS = 12 * 3600 * 1000;
  *   command queued offline after a reload still carries the hub's time
  * @property {PatientView[]} [patients] the patients of my wards as last
  *   heard, so the list is still there on a reload in a Wi-Fi not-spot
+ * @property {[string, HandBack][]} [handBacks] why my tasks were handed back
  */
+
+/** Who last handed back a task I raised, and why (from its timeline). @typedef {{by: string, reason: string, at: number}} HandBack */
+
+/** A raiser is alerted loudly about these priorities only; the rest get a toast. */
+const LOUD_FOR_RAISER = new Set(['emergency', 'urgent']);
 
 /**
  * Something an event told us that the views alone cannot show later: that a
@@ -43,7 +50,13 @@ const KEEP_CLOSED_MS = 12 * 3600 * 1000;
  * `state` is the task's or page's state when escalated: the alert stands
  * until that state moves on (someone acted) or I acknowledge it.
  * @typedef {{key: string, kind: 'assigned', task: string, by: string} |
- *   {key: string, kind: 'escalated', about: 'task' | 'page', id: string, level: number, reason: string, state: string}} Notice
+ *   {key: string, kind: 'escalated', about: 'task' | 'page', id: string, level: number, reason: string, state: string} |
+ *   {key: string, kind: 'raiser', task: string, why: 'no_one_accepted' | 'handed_back' | 'escalated', by: string | null, reason: string, state: string}} Notice
+ *
+ * A `raiser` notice is for the nurse who raised an urgent or emergency task
+ * that nobody has taken in time (no one accepted, escalated) or that was
+ * handed back: she must know, loudly, since the patient is still waiting.
+ * Like an escalation, it stands while the task's state has not moved on.
  */
 
 /** The latest escalation of a task or page, for the raiser's and sender's lists. @typedef {{level: number, reason: string, alerted: string[], at: number}} Escalation */
@@ -84,6 +97,8 @@ export class Store extends EventTarget {
      * @type {Map<string, Set<string>>}
      */
     this.patientLoads = new Map();
+    /** By task id: the latest hand-back of a task I raised. @type {Map<string, HandBack>} */
+    this.handBacks = new Map();
     this.scheduled = false;
     this.load();
   }
@@ -109,6 +124,7 @@ export class Store extends EventTarget {
       this.skew = Number(saved.skew) || 0;
       this.needsSnapshot = saved.needsSnapshot === true;
       this.patients = new Map((saved.patients ?? []).map((p) => [p.id, p]));
+      this.handBacks = new Map(saved.handBacks ?? []);
     } catch {
       this.reset(0);
     }
@@ -129,6 +145,7 @@ export class Store extends EventTarget {
       skew: this.skew,
       needsSnapshot: this.needsSnapshot,
       patients: [...this.patients.values()],
+      handBacks: [...this.handBacks],
     };
     localStorage.setItem(this.key, JSON.stringify(data));
   }
@@ -141,6 +158,7 @@ export class Store extends EventTarget {
     this.quiet.clear();
     this.notices = [];
     this.escalations.clear();
+    this.handBacks.clear();
     this.changed();
   }
 
@@ -163,11 +181,14 @@ export class Store extends EventTarget {
     for (const id of this.escalations.keys()) {
       if (!this.tasks.has(id) && !this.pages.has(id)) this.escalations.delete(id);
     }
+    for (const id of this.handBacks.keys()) {
+      if (!this.tasks.has(id)) this.handBacks.delete(id);
+    }
   }
 
   /** Whether the task or page a notice is about is still held. @param {Notice} n */
   knows(n) {
-    if (n.kind === 'assigned') return this.tasks.has(n.task);
+    if (n.kind === 'assigned' || n.kind === 'raiser') return this.tasks.has(n.task);
     return n.about === 'task' ? this.tasks.has(n.id) : this.pages.has(n.id);
   }
 
@@ -187,6 +208,9 @@ export class Store extends EventTarget {
       const me = this.me?.id;
       if (ev.change === 'assigned' && ev.task.assignee?.id === me && ev.by?.id !== me) {
         this.notices.push({ key: `assigned:${ev.task.id}:${ev.task.version}`, kind: 'assigned', task: ev.task.id, by: ev.by?.name ?? 'the hub' });
+      }
+      if ((ev.change === 'no_one_accepted' || ev.change === 'handed_back') && ev.by?.id !== me) {
+        this.forRaiser(ev.task, ev.change, ev.by?.name ?? null, '');
       }
     } else if (ev.kind === 'patient' && ev.change === 'observations_overdue') {
       this.quiet.delete(overdueKey(ev.patient));
@@ -213,7 +237,35 @@ export class Store extends EventTarget {
     this.escalations.set(view.id, { level: ev.level, reason: ev.reason, alerted: ev.alerted.map((s) => s.name), at });
     if (ev.alerted.some((s) => s.id === this.me?.id)) {
       this.notices.push({ key: `escalated:${view.id}:${ev.level}`, kind: 'escalated', about, id: view.id, level: ev.level, reason: ev.reason, state: view.state });
+    } else if (ev.kind === 'task_escalated') {
+      this.forRaiser(ev.task, 'escalated', null, ev.reason);
     }
+  }
+
+  /**
+   * Ring for the raiser of an urgent or emergency task that is still waiting.
+   * @param {TaskView} task
+   * @param {'no_one_accepted' | 'handed_back' | 'escalated'} why
+   * @param {string | null} by
+   * @param {string} reason
+   */
+  forRaiser(task, why, by, reason) {
+    if (task.raised_by.id !== this.me?.id || !LOUD_FOR_RAISER.has(task.priority)) return;
+    // The hub escalates a task nobody took right after saying so: one alert
+    // (the first cause, with the escalation's reason), not a second ring.
+    const ringing = this.notices.find((n) => n.kind === 'raiser' && n.task === task.id && n.state === task.state && !this.quiet.has(n.key));
+    if (ringing && ringing.kind === 'raiser') {
+      if (reason) ringing.reason = reason;
+      return;
+    }
+    this.notices.push({ key: `raiser:${task.id}:${task.version}`, kind: 'raiser', task: task.id, why, by, reason, state: task.state });
+  }
+
+  /** @param {string} task @param {HandBack} handBack */
+  putHandBack(task, handBack) {
+    this.handBacks.set(task, handBack);
+    this.changed();
+    this.save();
   }
 
   /** @param {WardView[]} wards @param {StaffView[]} staff */
@@ -286,7 +338,7 @@ export class Store extends EventTarget {
     this.quiet.add(`offer:${id}`);
     this.quiet.add(`page:${id}`);
     for (const n of this.notices) {
-      if ((n.kind === 'escalated' && n.id === id) || (n.kind === 'assigned' && n.task === id)) this.quiet.add(n.key);
+      if ((n.kind === 'escalated' && n.id === id) || ((n.kind === 'assigned' || n.kind === 'raiser') && n.task === id)) this.quiet.add(n.key);
     }
     this.changed();
     this.save();
@@ -333,10 +385,24 @@ export class Store extends EventTarget {
     );
   }
 
-  /** Tasks I raised, newest first. */
+  /**
+   * Tasks I raised: the most urgent first, and within a priority the one
+   * whose target (accept-by while waiting, complete-by once taken) passed
+   * longest ago; closed ones newest first (the view splits them).
+   */
   raisedByMe() {
     const me = this.me?.id;
-    return [...this.tasks.values()].filter((t) => t.raised_by.id === me).sort((a, b) => b.raised_at - a.raised_at);
+    /** @param {TaskView} t */
+    const due = (t) => (t.state === 'offering' || t.state === 'no_one_accepted' ? t.accept_by : t.complete_by);
+    /** @param {TaskView} t */
+    const open = (t) => t.closed_at === null;
+    return [...this.tasks.values()]
+      .filter((t) => t.raised_by.id === me)
+      .sort((a, b) => {
+        if (open(a) !== open(b)) return open(a) ? -1 : 1;
+        if (!open(a)) return b.raised_at - a.raised_at;
+        return PRIORITY_ORDER.indexOf(a.priority) - PRIORITY_ORDER.indexOf(b.priority) || due(a) - due(b) || b.raised_at - a.raised_at;
+      });
   }
 
   /** Pages addressed to me, newest first. */

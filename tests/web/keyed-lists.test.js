@@ -74,13 +74,14 @@ describe('handheld lists keep their elements', () => {
       await button.focus();
       assert.equal(await stillFocused(button), true, 'focused to begin with');
 
-      // Another task of hers: a new card, newer, so above the focused one.
-      second = (await ok(okafor, cannula('14', 'Cannula fell out, fluids running'))).task.id;
+      // Another task of hers: a new card, an emergency, so above the focused one
+      // (Raised puts the most urgent first).
+      second = (await ok(okafor, { ...cannula('14', 'Cannula fell out, fluids running'), priority: 'emergency' })).task.id;
       await page.locator(`article[data-task="${second}"]`).waitFor();
       assert.deepEqual(
         await page.locator('article.card[data-task]').evaluateAll((els) => els.map((e) => /** @type {HTMLElement} */ (e).dataset.task)),
         [second, first],
-        'newest first',
+        'the emergency first',
       );
       assert.equal(await stillFocused(button), true, 'the same button, still focused, after another task was raised');
       assert.equal(await card.evaluate((el) => el.isConnected), true, 'the same card');

@@ -128,6 +128,11 @@ describe('raise a task, get it accepted', () => {
     await coordinator.until((evs) => evs.some((e) => e.event.kind === 'task' && e.event.change === 'handed_back'), 5000, 'handed back');
     const back = coordinator.events.find((e) => e.event.kind === 'task' && e.event.change === 'handed_back').event.task;
     assert.ok(['offering', 'no_one_accepted'].includes(back.state), back.state);
+    // Her urgent task handed back rings the nurse's phone, with the reason.
+    const alert = nurse.page.locator('section.alert.urgent:not([hidden])', { hasText: 'handed back by Dr Asha Patel' });
+    await alert.locator('.alert-reason', { hasText: 'Called to a peri-arrest on Ward 8' }).waitFor();
+    await nurse.page.click('section.alert button:text-is("Seen")');
+    await nurse.page.locator('section.alert').waitFor({ state: 'hidden' });
     await nurse.page.locator('article.card .state', { hasText: back.state === 'offering' ? 'Offering' : 'No one accepted' }).waitFor();
   });
 

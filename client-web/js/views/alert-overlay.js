@@ -2,21 +2,84 @@
 // colour, with the buttons that answer it within thumb reach at the bottom.
 // Emergencies get no "Later": they must be accepted, declined or acknowledged.
 // It is a fixed layer over the app, so nothing underneath moves when it opens.
+// It says whether the hub can be reached (a doctor at an alert cannot see the
+// status line under it), and an answer given while it cannot is shown as
+// queued, with the buttons that would repeat it held, until the hub confirms.
 
 import { h, replaceChildren } from '../dom.js';
 import { CATEGORY_LABEL, PRIORITY_LABEL, clock, duration, requirementLabel, targetStatus } from '../format.js';
 import { BAND_SHORT, patientNumber, scaleLabel } from '../clinical.js';
 import { patientLine, reviewLine } from './task-card.js';
+import { raiserHeadline } from '../alerts.js';
+import { queuedAnswers } from '../actions.js';
 
 /** @typedef {import('../alerts.js').AlertItem} AlertItem */
 /** @typedef {import('../actions.js').Actions} Actions */
 /** @typedef {import('../store.js').Store} Store */
+/** @typedef {import('../connection.js').Link} Link */
+/** @typedef {import('../outbox.js').Outbox} Outbox */
+
+/** @param {Link} link */
+function linkText(link) {
+  switch (link.status) {
+    case 'online':
+      return 'Online';
+    case 'connecting':
+      return 'Reconnecting… answers are queued until the hub is reached';
+    case 'ended':
+      return 'Signed out';
+    case 'offline':
+      return `Offline${link.offlineSince !== null ? ` since ${clock(link.offlineSince)}` : ''}: answers are queued, not sent`;
+  }
+}
 
 /**
- * @param {{actions: Actions, store: Store, wardName: (id: string) => string}} deps
+ * Why the raiser is rung: the hub's or the colleague's reason, who declined
+ * and why, and who has it now.
+ * @param {Extract<AlertItem, {kind: 'raiser'}>} item
+ */
+function raiserWhy(item) {
+  const offered = item.task.offers.filter((o) => o.state === 'offered').map((o) => o.staff.name);
+  const declined = item.task.offers.filter((o) => o.state === 'declined' && o.reason).map((o) => `${o.staff.name}: “${o.reason}”`);
+  return [
+    item.why === 'handed_back' ? (item.reason ? `Reason: “${item.reason}”` : '') : item.reason,
+    declined.length ? `Declined by ${declined.join('; ')}` : '',
+    item.task.state === 'offering' ? `Now offered to ${offered.join(', ') || 'no one'}` : 'No one has it: the coordinator has been told.',
+  ].filter(Boolean).join(' · ');
+}
+
+/**
+ * What became of an answer given from the alert: queued (not sent) while the
+ * hub cannot be reached, sending once it can, until the hub confirms.
+ * @param {string[]} pending labels of the queued commands @param {boolean} online
+ */
+function queuedNote(pending, online) {
+  if (!pending.length) return null;
+  const text = online
+    ? `Sending: ${pending.join(', ')}… not confirmed by the hub yet.`
+    : `Queued, NOT sent: ${pending.join(', ')}. It will be sent when the hub is reachable; until then it has not happened.`;
+  return h('p', { class: `alert-queued ${online ? 'sending' : 'held'}`, role: 'alert', text });
+}
+
+/**
+ * An answer already queued is not given twice: hold every button but "Later".
+ * @param {import('../dom.js').Child[]} buttons @param {HTMLElement | null} later
+ */
+function holdAnswers(buttons, later) {
+  const all = buttons.flatMap((b) => (b instanceof HTMLElement ? (b.matches('button') ? [b] : [...b.querySelectorAll('button')]) : []));
+  for (const btn of all) if (btn !== later) /** @type {HTMLButtonElement} */ (btn).disabled = true;
+}
+
+/** The task or page an alert is about, if any. @param {AlertItem} item */
+export function alertTarget(item) {
+  return 'page' in item ? item.page.id : 'task' in item ? item.task.id : null;
+}
+
+/**
+ * @param {{actions: Actions, store: Store, link: Link, outbox: Outbox, wardName: (id: string) => string}} deps
  * @returns {import('../alerts.js').Overlay & {el: HTMLElement}}
  */
-export function alertOverlay({ actions, store, wardName }) {
+export function alertOverlay({ actions, store, link, outbox, wardName }) {
   const el = h('section', {
     class: 'alert',
     role: 'alertdialog',
@@ -27,7 +90,7 @@ export function alertOverlay({ actions, store, wardName }) {
   });
   /** @type {string | null} */
   let shownKey = null;
-  let shownVersion = -1;
+  let shownVersion = '';
 
   /** @param {import('../types.js').PageView} p @param {string | null} reason */
   function pageBody(p, reason) {
@@ -68,7 +131,12 @@ export function alertOverlay({ actions, store, wardName }) {
 
   /** @param {AlertItem} item @param {number} count */
   function show(item, count) {
-    const version = 'page' in item ? item.page.version : 'task' in item ? item.task.version : item.patients.reduce((n, p) => n + p.version, 0);
+    const viewVersion = 'page' in item ? item.page.version : 'task' in item ? item.task.version : item.patients.reduce((n, p) => n + p.version, 0);
+    const target = alertTarget(item);
+    const pending = target === null ? [] : queuedAnswers(outbox, target);
+    // A reason can arrive after the view (a hand-back's, read from the
+    // timeline); the link and the queue change without the view.
+    const version = `${viewVersion}|${'reason' in item ? item.reason : ''}|${link.status}|${pending.join(',')}`;
     // Re-render only when the item changed, so a tap is not lost mid-render.
     if (shownKey === item.key && shownVersion === version && !el.hidden) return;
     const firstShow = el.hidden || shownKey !== item.key;
@@ -140,19 +208,29 @@ export function alertOverlay({ actions, store, wardName }) {
         ];
         break;
       }
+      case 'raiser': {
+        kicker = raiserHeadline(item);
+        body = taskBody(item.task, raiserWhy(item));
+        buttons = [primary('Seen', () => actions.silence(item.key))];
+        break;
+      }
       case 'assigned':
         kicker = `Assigned to you by ${item.by}`;
         body = taskBody(item.task, null);
         buttons = [primary('Seen', () => actions.silence(item.key))];
         break;
     }
+    const queued = queuedNote(pending, link.status === 'online');
+    if (pending.length) holdAnswers(buttons, later);
     replaceChildren(
       el,
       h(
         'div',
         { class: 'alert-inner' },
+        h('p', { class: 'alert-link', 'data-state': link.status }, h('span', { class: 'dot', 'aria-hidden': 'true' }), ` ${linkText(link)}`),
         h('p', { class: 'alert-kicker' }, h('span', { class: 'alert-prio', text: PRIORITY_LABEL[item.priority] }), ` ${kicker}`, count > 1 ? h('span', { class: 'alert-count', text: ` · 1 of ${count}` }) : null),
         body,
+        queued,
         h('div', { class: 'alert-actions' }, buttons),
       ),
     );

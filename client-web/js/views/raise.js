@@ -1,7 +1,10 @@
 // "Raise a task": the nurse's form. The ward starts from their shift and the
 // bed list from the ward; the category suggests who is needed; SBAR fields
 // carry the hub's limits; and the only confirmation shown is the hub's `ok`
-// (a queued command is "not raised yet", never "done").
+// (a queued command is "not raised yet", never "done"). Priority has no
+// default and is cleared after every raise: a pick carried over from the
+// last task is how an ECG goes out as an emergency (or an emergency as
+// routine). An emergency is sent only after a second, explicit tap.
 
 import { h, replaceChildren } from '../dom.js';
 import { CATEGORY_LABEL, PRIORITIES, PRIORITY_LABEL, ROLE_LABEL, SKILL_LABEL } from '../format.js';
@@ -76,12 +79,12 @@ export function raiseView(ctx) {
   const priority = h(
     'fieldset',
     { class: 'priority-pick' },
-    h('legend', { text: 'Priority' }),
+    h('legend', { text: 'Priority (choose one for every task)' }),
     PRIORITIES.map((p) =>
       h(
         'label',
         { class: `prio-option ${p}` },
-        h('input', { type: 'radio', name: 'priority', value: p, checked: p === 'soon', required: true }),
+        h('input', { type: 'radio', name: 'priority', value: p, 'aria-describedby': 'raise-priority-msg' }),
         h('span', { class: 'prio-name', text: PRIORITY_LABEL[p] }),
         h('span', { class: 'prio-hint', text: PRIORITY_HINT[p] }),
       ),
@@ -102,10 +105,25 @@ export function raiseView(ctx) {
   const assessment = sbarField('assessment', 'Assessment', false, 'Obs, NEWS2, your concern');
   const recommendation = sbarField('recommendation', 'Recommendation', false, 'What you are asking for, by when');
 
+  // Why the raise button refused, beside the choice it is about.
+  const priorityMsg = h('p', { class: 'field-error', id: 'raise-priority-msg', role: 'alert', hidden: true });
+  priority.append(priorityMsg);
   const outcome = h('div', { class: 'form-outcome', role: 'status', 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'btn primary wide', text: 'Raise task' });
   /** Id of the raise command waiting for the hub's answer. @type {string | null} */
   let waiting = null;
+  /** The first tap on "Raise EMERGENCY" only arms it; the second sends. */
+  let emergencyArmed = false;
+
+  function disarm() {
+    emergencyArmed = false;
+    submit.textContent = 'Raise task';
+    submit.classList.remove('confirm-emergency');
+  }
+  priority.addEventListener('change', () => {
+    priorityMsg.hidden = true;
+    disarm();
+  });
 
   const form = h(
     'form',
@@ -126,8 +144,24 @@ export function raiseView(ctx) {
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    const picked = new FormData(form).get('priority');
+    if (!picked) {
+      priorityMsg.textContent = 'Choose a priority: it is not kept from the last task.';
+      priorityMsg.hidden = false;
+      priority.scrollIntoView({ block: 'center' });
+      /** @type {HTMLInputElement | null} */ (priority.querySelector('input'))?.focus();
+      return;
+    }
     if (!form.reportValidity()) return;
-    const p = /** @type {Priority} */ (new FormData(form).get('priority'));
+    const p = /** @type {Priority} */ (picked);
+    if (p === 'emergency' && !emergencyArmed) {
+      emergencyArmed = true;
+      submit.textContent = 'Tap again to raise as EMERGENCY';
+      submit.classList.add('confirm-emergency');
+      say('This will be raised as an EMERGENCY (NEWS2 7+ or peri-arrest). Tap the button again to confirm, or choose another priority.', 'pending');
+      return;
+    }
+    disarm();
     /** @type {import('../types.js').Command} */
     const cmd = {
       op: 'raise_task',
@@ -184,6 +218,9 @@ export function raiseView(ctx) {
       f.value = '';
       f.dispatchEvent(new Event('input')); // resets the character counters
     }
+    // The next task gets its own priority, chosen afresh.
+    for (const r of priority.querySelectorAll('input')) /** @type {HTMLInputElement} */ (r).checked = false;
+    disarm();
   });
   link.addEventListener('cmd-error', (e) => {
     const { entry, message } = /** @type {CustomEvent} */ (e).detail;

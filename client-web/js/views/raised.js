@@ -1,7 +1,8 @@
 // "Raised": what I asked for and where it stands: offered to whom, declined by
 // whom and why, accepted/started by whom, escalated (why, to whom, and when
-// next), done, or no one accepted (the coordinator is told). Open tasks
-// first; the raiser may cancel. The list is keyed by task and updated in
+// next), handed back by whom and why, done, or no one accepted (the
+// coordinator is told). Open tasks first, the most urgent and most overdue
+// at the top (see `Store.raisedByMe`); the raiser may cancel. The list is keyed by task and updated in
 // place (see `updateKeyed`), so focus and tap targets stay put.
 
 import { h, updateKeyed } from '../dom.js';
@@ -16,9 +17,13 @@ const OPEN = new Set(['offering', 'no_one_accepted', 'accepted', 'started']);
 /**
  * @param {TaskView} t
  * @param {import('../store.js').Escalation | undefined} esc the latest escalation seen
+ * @param {import('../store.js').HandBack | undefined} back the latest hand-back seen
  */
-function progress(t, esc) {
+function progress(t, esc, back) {
   const lines = [];
+  if (back && (t.state === 'offering' || t.state === 'no_one_accepted')) {
+    lines.push(h('p', { class: 'who handed-back', text: `Handed back by ${back.by} at ${clock(back.at)}${back.reason ? `: “${back.reason}”` : ''}` }));
+  }
   const offered = t.offers.filter((o) => o.state === 'offered').map((o) => o.staff.name);
   if (t.state === 'offering') {
     lines.push(h('p', { class: 'who' }, h('strong', { text: 'Offered to: ' }), offered.join(', ') || 'no one yet'));
@@ -64,7 +69,7 @@ export function raisedView(ctx) {
       return [`t:${t.id}`, taskCard(t, {
         now,
         wardName: ctx.wardName,
-        extra: progress(t, store.escalations.get(t.id)),
+        extra: progress(t, store.escalations.get(t.id), store.handBacks.get(t.id)),
         pending,
         actions: OPEN.has(t.state) ? [button('Cancel task', () => void actions.cancel(t), 'secondary', pending.length > 0)] : [],
       })];
