@@ -191,6 +191,15 @@ async fn bad_adt_messages_get_a_nak_with_the_reason_and_change_nothing() -> anyh
         "nothing was admitted"
     );
 
+    // A refusal is not remembered: once the patient is admitted, the same
+    // transfer sent again applies.
+    let ack = send(&mut feed, &adt("A01", "OK1", "9990000026", "WD7^^4")).await?;
+    assert_eq!(msa(&ack).0, "AA", "{ack}");
+    let ack = send(&mut feed, &adt("A02", "BAD4", "9990000026", "WD8^^5")).await?;
+    assert_eq!(msa(&ack).0, "AA", "a resent refusal is read afresh: {ack}");
+    let ps = patients(&mut coord).await?;
+    assert_eq!((ps[0].ward.0.as_str(), ps[0].bed.as_str()), ("w8", "5"));
+
     // Bytes outside a frame close the connection.
     feed.write_all(b"GET / HTTP/1.1\r\n\r\n").await?;
     let mut rest = Vec::new();

@@ -28,7 +28,8 @@ use wardpage_proto::{Command, CommandId, CommandResult, PatientView, ServerFrame
 /// How many recent messages' answers the listener remembers for resends.
 const REMEMBERED: usize = 4_096;
 
-/// Answers to recent messages by (sender, control id).
+/// Acknowledgements of recent messages that were applied, by (sender,
+/// control id).
 #[derive(Default)]
 struct Recent {
     order: VecDeque<String>,
@@ -107,8 +108,13 @@ async fn answer(hub: &Hub, recent: &Mutex<Recent>, text: String) -> String {
                 Err(AdtError::Error(why)) => (ack::Code::Error, why),
             };
             info!(code = answer.0.as_str(), reason = %answer.1, control_id = %header.control_id, "ADT message answered");
-            if let Ok(mut r) = recent.lock() {
-                r.put(key, answer.clone());
+            // Only what was applied is remembered: a refusal may not hold
+            // on a resend (the hub was stopping, a bed has since freed, the
+            // ward map was fixed), so a resend of one is read afresh.
+            if answer.0 == ack::Code::Accept {
+                if let Ok(mut r) = recent.lock() {
+                    r.put(key, answer.clone());
+                }
             }
             answer
         }
@@ -118,10 +124,10 @@ async fn answer(hub: &Hub, recent: &Mutex<Recent>, text: String) -> String {
 
 /// The command id a message's changes are committed under: the same for a
 /// resend, different for every other message.
-fn command_id(h: &Header, step: &str) -> CommandId {
+fn command_id(h: &Header) -> CommandId {
     let digest = Sha256::digest(
         format!(
-            "hl7\u{0}{}\u{0}{}\u{0}{}\u{0}{step}",
+            "hl7\u{0}{}\u{0}{}\u{0}{}",
             h.sender.0, h.sender.1, h.control_id
         )
         .as_bytes(),
@@ -151,7 +157,7 @@ async fn apply(hub: &Hub, m: &hl7_net::Message, h: &Header) -> Result<String, Ad
         }
         Event::Transfer => {
             let (ward, bed) = located("transfer")?;
-            let p = find(hub, actor, h, &adt.details).await?;
+            let p = find(hub, actor, &adt.details).await?;
             Command::TransferPatient {
                 patient: p.id,
                 ward,
@@ -159,10 +165,10 @@ async fn apply(hub: &Hub, m: &hl7_net::Message, h: &Header) -> Result<String, Ad
             }
         }
         Event::Discharge | Event::CancelAdmit => Command::DischargePatient {
-            patient: find(hub, actor, h, &adt.details).await?.id,
+            patient: find(hub, actor, &adt.details).await?.id,
         },
         Event::Update => {
-            let p = find(hub, actor, h, &adt.details).await?;
+            let p = find(hub, actor, &adt.details).await?;
             let mut details = adt.details.clone();
             // The PAS does not carry these; keep what the ward wrote.
             details.consultant = p.details.consultant.clone();
@@ -175,7 +181,7 @@ async fn apply(hub: &Hub, m: &hl7_net::Message, h: &Header) -> Result<String, Ad
     };
     cmd.validate()
         .map_err(|e| AdtError::Error(format!("{}: {}", e.field, e.problem)))?;
-    match submit(hub, actor, command_id(h, "apply"), cmd).await? {
+    match submit(hub, actor, command_id(h), cmd).await? {
         CommandResult::Patient { patient } => Ok(format!(
             "{} {} in {} bed {}",
             patient.details.name,
@@ -235,7 +241,6 @@ async fn submit(
 async fn find(
     hub: &Hub,
     actor: StaffId,
-    h: &Header,
     d: &wardpage_proto::PatientDetails,
 ) -> Result<PatientView, AdtError> {
     let nhs = d
@@ -243,11 +248,10 @@ async fn find(
         .as_deref()
         .and_then(|n| wardpage_proto::nhs_number_digits(n).ok());
     let mut after = None;
-    let mut page = 0u32;
     loop {
-        page += 1;
         let read = Command::Patients { ward: None, after };
-        let id = command_id(h, &format!("find {page} {}", uuid::Uuid::new_v4()));
+        // A read changes nothing: any fresh id will do.
+        let id = CommandId(uuid::Uuid::new_v4());
         let CommandResult::Patients { patients, next } = submit(hub, actor, id, read).await? else {
             return Err(AdtError::Error("the hub gave no patient list".into()));
         };
