@@ -100,7 +100,7 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
       if (t.escalation_level > 0 && isWaiting(t)) {
         const key = `t:${t.id}:${t.escalation_level}`;
         const f = reasons.get(key);
-        items.push({ key, kind: 'escalation', priority: t.priority, at: f?.at ?? t.raised_at, title: `Escalated (level ${t.escalation_level}): ${where}`, detail: f?.reason ?? 'Nobody has accepted it yet.', task: t.id, page: null });
+        items.push({ key, kind: 'escalation', priority: t.priority, at: f?.at ?? t.raised_at, title: `Escalated (level ${t.escalation_level}): ${where}`, detail: f?.words ?? 'Nobody has accepted it yet.', task: t.id, page: null });
       } else if (t.priority === 'emergency' && isWaiting(t)) {
         items.push({ key: `e:${t.id}`, kind: 'emergency', priority: t.priority, at: t.raised_at, title: `Emergency not accepted: ${where}`, detail: t.sbar.situation, task: t.id, page: null });
       }
@@ -111,7 +111,7 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
         items.push({ key: `m:${p.id}`, kind: 'page', priority: p.priority, at: p.sent_at, title: `Page to you from ${p.from.name}`, detail: `${p.message || '(no message)'} · Call back: ${p.callback}`, task: null, page: p.id });
       } else if (p.escalation_level > 0) {
         const key = `p:${p.id}:${p.escalation_level}`;
-        items.push({ key, kind: 'escalation', priority: p.priority, at: reasons.get(key)?.at ?? p.sent_at, title: `Page escalated (level ${p.escalation_level}) from ${p.from.name}`, detail: reasons.get(key)?.reason ?? p.message, task: null, page: null });
+        items.push({ key, kind: 'escalation', priority: p.priority, at: reasons.get(key)?.at ?? p.sent_at, title: `Page escalated (level ${p.escalation_level}) from ${p.from.name}`, detail: reasons.get(key)?.words ?? p.message, task: null, page: null });
       }
     }
     return items.sort((a, b) => RANK[a.priority] - RANK[b.priority] || a.at - b.at);

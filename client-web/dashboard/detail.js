@@ -8,7 +8,7 @@
 
 import { h } from '../js/dom.js';
 import { PRIORITIES, PRIORITY_LABEL, clock } from '../js/format.js';
-import { targetText, statusText, needsText, roleLabel, categoryLabel } from './task-text.js';
+import { targetText, statusText, needsText, roleLabel, categoryLabel, meetsRequirement, needsLabel, workloadWords } from './task-text.js';
 import { field, outcomeLine, uid } from './ui.js';
 import { timelineList } from './timeline.js';
 import { nhsFormat, reviewText, bandClass, TREND } from './patient-text.js';
@@ -120,17 +120,24 @@ export function createDetail({ state, link, canCommand }) {
     const load = state.workload();
     const staffSel = h('select', { id: uid('assign-staff'), required: true });
     const onShift = [...state.staff.values()].filter((s) => s.shift !== null);
-    // People who cover the ward first: they are the likely owners.
-    onShift.sort((a, b) => Number(b.shift?.wards.includes(t.ward)) - Number(a.shift?.wards.includes(t.ward)) || a.name.localeCompare(b.name));
+    // Who could take it first (the needed role or skill, on this ward),
+    // then those whose phone is connected: an assignment to a phone that
+    // is off reaches nobody.
+    const rank = (/** @type {import('../js/types.js').StaffView} */ s) =>
+      (meetsRequirement(s, t.requirement) ? 0 : 4) + (s.shift?.wards.includes(t.ward) ? 0 : 2) + (s.connected ? 0 : 1);
+    onShift.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+    const needs = needsLabel(t.requirement);
     staffSel.append(
       h('option', { value: '', text: 'Choose a person…' }),
       ...onShift.map((s) => {
-        const l = load.get(s.id) ?? { accepted: 0, started: 0 };
+        const l = load.get(s.id) ?? { offered: 0, accepted: 0, started: 0 };
         const covers = s.shift?.wards.includes(t.ward) ? 'covers this ward' : 'other wards';
         const role = s.shift ? roleLabel(s.shift.role) : roleLabel(s.role);
+        const fit = meetsRequirement(s, t.requirement) ? `has ${needs}` : `not ${needs}`;
         return h('option', {
           value: s.id,
-          text: `${s.name} (${role}, ${covers}): ${l.accepted} accepted, ${l.started} started${s.connected ? '' : ', not connected'}`,
+          'data-fit': meetsRequirement(s, t.requirement) ? 'yes' : 'no',
+          text: `${s.name} (${role}, ${fit}, ${covers}, ${s.connected ? 'connected' : 'NOT CONNECTED'}): ${workloadWords(l)}`,
         });
       }),
     );

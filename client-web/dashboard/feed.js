@@ -64,13 +64,13 @@ export function createFeed({ state, link, onOpenTask }) {
         ? state.feed.slice(0, 50).map((f) => {
             const open = f.about === 'task' ? state.tasks.get(f.id) : undefined;
             const task = open ?? (f.about === 'task' ? state.closedViews.get(f.id) : undefined);
-            const what = task ? `Task: ${task.ward.toUpperCase()} bed ${task.bed}${open ? '' : ' (closed)'}` : f.about === 'task' ? 'Task' : 'Page';
+            const what = task ? `Task: ${state.wardName(task.ward)} bed ${task.bed}${open ? '' : ' (closed)'}` : f.about === 'task' ? 'Task' : 'Page';
             return h(
               'li',
               { class: `item prio-edge-${f.priority}`, 'data-feed': f.key },
               h('p', { class: 'line' }, h('span', { class: `chip prio-${f.priority}`, text: PRIORITY_LABEL[f.priority] }), ' ', h('strong', { text: `${what}, level ${f.level}` }), ` at ${clock(f.at)} (${ago(f.at, now)})`),
-              h('p', { class: 'line', text: f.reason }),
-              f.alerted.length ? h('p', { class: 'line muted', text: `Alerted: ${f.alerted.join(', ')}` }) : null,
+              // The plain account; the ladder's own steps stay in reach as the tooltip.
+              h('p', { class: 'line', text: f.words, title: f.reason }),
               task ? h('button', { type: 'button', class: 'btn small secondary', text: 'Open task', onclick: () => onOpenTask(f.id) }) : null,
             );
           })

@@ -5,7 +5,7 @@
 
 import { h } from '../js/dom.js';
 import { clock } from '../js/format.js';
-import { ago, roleLabel, roleOptions } from './task-text.js';
+import { ago, roleLabel, roleOptions, workloadWords } from './task-text.js';
 import { field, outcomeLine, uid } from './ui.js';
 
 /** @typedef {import('../js/types.js').StaffView} StaffView */
@@ -61,10 +61,21 @@ export function createStaff({ state, link, canCommand }) {
     const tr = h(
       'tr',
       { 'data-staff': s.id },
-      cells.map((c, i) => (i === 0 ? h('th', { scope: 'row' }, c) : h('td', null, c))),
+      cells.map((c, i) => (i === 0 ? h('th', { scope: 'row' }, c) : h('td', i === 2 ? { class: 'wards' } : null, c))),
       h('td', null, button),
     );
     return { tr, cells, shown: cells.map(() => ''), button };
+  }
+
+  /**
+   * The wards a shift covers as the hospital names them; "All wards" when
+   * it covers every one. Each name keeps its spaces unbroken, so a line
+   * breaks between names, never inside "Ward 7 (Medicine)".
+   * @param {string[]} wards
+   */
+  function wardsWords(wards) {
+    if (state.wards.length > 1 && state.wards.every((w) => wards.includes(w.id))) return 'All wards';
+    return wards.map((w) => state.wardName(w).replaceAll(' ', '\u00a0')).join(', ');
   }
 
   function render() {
@@ -81,14 +92,14 @@ export function createStaff({ state, link, canCommand }) {
         row = makeRow(s);
         rows.set(s.id, row);
       }
-      const l = load.get(s.id) ?? { accepted: 0, started: 0 };
+      const l = load.get(s.id) ?? { offered: 0, accepted: 0, started: 0 };
       const last = state.lastAction.get(s.id);
       const texts = [
         s.name,
         s.shift ? roleLabel(s.shift.role) : roleLabel(s.role),
-        s.shift ? s.shift.wards.map((w) => w.toUpperCase()).join(', ') : '—',
+        s.shift ? wardsWords(s.shift.wards) : '—',
         s.connected ? 'Connected' : s.last_seen_at ? `Not connected, last seen ${clock(s.last_seen_at)}` : 'Never connected',
-        `${l.accepted} accepted, ${l.started} started`,
+        workloadWords(l),
         last ? ago(last, now) : '—',
         s.shift ? clock(s.shift.ends_at) : '—',
       ];

@@ -10,6 +10,7 @@
 // only the coordinator's screen shows (the feed, who acted last, notices).
 
 import { reduceEvent, reduceResult } from '../js/reduce.js';
+import { escalationWords } from './escalation-text.js';
 
 /** @typedef {import('../js/types.js').TaskView} TaskView */
 /** @typedef {import('../js/types.js').PageView} PageView */
@@ -19,10 +20,11 @@ import { reduceEvent, reduceResult } from '../js/reduce.js';
 /** @typedef {import('../js/types.js').CommandResult} CommandResult */
 /** @typedef {import('./link.js').PresenceFrame} PresenceFrame */
 /** @typedef {import('../types/PatientView').PatientView} PatientView */
+/** @typedef {{offered: number, accepted: number, started: number}} Workload open offers waiting on a person, and the tasks they hold */
 
 /**
  * One line of the escalations feed.
- * @typedef {{key: string, at: number, about: 'task' | 'page', id: string, level: number, reason: string, alerted: string[], priority: import('../js/types.js').Priority}} FeedItem
+ * @typedef {{key: string, at: number, about: 'task' | 'page', id: string, level: number, reason: string, words: string, alerted: string[], priority: import('../js/types.js').Priority}} FeedItem
  */
 
 /**
@@ -123,7 +125,11 @@ export class DashState extends EventTarget {
   escalated(ev, at) {
     const about = ev.kind === 'task_escalated' ? 'task' : 'page';
     const view = ev.kind === 'task_escalated' ? ev.task : ev.page;
-    this.addFeed({ key: `${about[0]}:${view.id}:${ev.level}`, at, about, id: view.id, level: ev.level, reason: ev.reason, alerted: ev.alerted.map((s) => s.name), priority: view.priority });
+    const words = escalationWords(ev, at, (id) => {
+      const s = this.staff.get(id);
+      return s ? s.shift?.role ?? s.role : undefined;
+    });
+    this.addFeed({ key: `${about[0]}:${view.id}:${ev.level}`, at, about, id: view.id, level: ev.level, reason: ev.reason, words, alerted: ev.alerted.map((s) => s.name), priority: view.priority });
   }
 
   /** @param {WardView[]} wards @param {StaffView[]} staff */
@@ -246,14 +252,23 @@ export class DashState extends EventTarget {
    * @returns {Map<string, {accepted: number, started: number}>}
    */
   workload() {
-    /** @type {Map<string, {accepted: number, started: number}>} */
+    /** @type {Map<string, Workload>} */
     const load = new Map();
+    const of = (/** @type {string} */ id) => {
+      const l = load.get(id) ?? { offered: 0, accepted: 0, started: 0 };
+      load.set(id, l);
+      return l;
+    };
     for (const t of this.tasks.values()) {
+      // An offer still open is work waiting on that person's phone: a
+      // doctor with 20 of them is as stretched as one holding 5.
+      if (t.state === 'offering' || t.state === 'no_one_accepted') {
+        for (const o of t.offers) if (o.state === 'offered') of(o.staff.id).offered += 1;
+        continue;
+      }
       if (!t.assignee) continue;
-      const l = load.get(t.assignee.id) ?? { accepted: 0, started: 0 };
-      if (t.state === 'started') l.started += 1;
-      else if (t.state === 'accepted') l.accepted += 1;
-      load.set(t.assignee.id, l);
+      if (t.state === 'started') of(t.assignee.id).started += 1;
+      else if (t.state === 'accepted') of(t.assignee.id).accepted += 1;
     }
     return load;
   }

@@ -143,3 +143,22 @@ export function comparator(key, descending) {
   const sign = descending ? -1 : 1;
   return (a, b) => sign * cmp(a, b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
+
+/** "2 offered, 1 started": the counts that are not nought, or "none". @param {{offered: number, accepted: number, started: number}} l */
+export function workloadWords(l) {
+  const parts = [[l.offered, 'offered'], [l.accepted, 'accepted'], [l.started, 'started']].filter(([n]) => n).map(([n, w]) => `${n} ${w}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+/**
+ * Whether a person on shift could take a task by its requirement: the role
+ * they hold on this shift, or a skill of theirs (the hub's own rule for
+ * candidates, less the ward, which the caller shows apart).
+ * @param {import('../js/types.js').StaffView} s @param {Requirement} req
+ */
+export function meetsRequirement(s, req) {
+  const role = s.shift?.role ?? s.role;
+  if ('role' in req) return role === req.role;
+  if ('any_role' in req) return req.any_role.includes(role);
+  return s.skills.includes(req.skill);
+}

@@ -79,7 +79,12 @@ describe('coordinator dashboard: live board and actions', () => {
     assert.match((await row.getAttribute('class')) ?? '', /escalated/);
     const feedItem = page.locator('.esc-list li.item').first();
     await feedItem.waitFor();
-    assert.match((await feedItem.textContent()) ?? '', /W7 bed 12, level 1/);
+    const feedText = (await feedItem.textContent()) ?? '';
+    assert.match(feedText, /Ward 7 \(Medicine\) bed 12, level 1/, 'the ward as the hospital names it');
+    // Plain words, not the ladder's internals (those stay as the tooltip).
+    assert.match(feedText, /Nobody accepted it in (under )?\d+ min\. Offered to (.* and )?Dr Omar Khan \(SHO\)( and .*)?; Sister Jo Hale \(Coordinator\) told\./);
+    assert.doesNotMatch(feedText, /alerted again|next grade/);
+    assert.match((await feedItem.locator('p[title]').getAttribute('title')) ?? '', /alerted again/);
     assert.equal(await page.locator('.stat-escalated dd').textContent(), '1');
   });
 
@@ -90,7 +95,9 @@ describe('coordinator dashboard: live board and actions', () => {
     const dialog = page.locator('dialog.detail[open]');
     const select = dialog.locator('select[id^="assign-staff"]');
     const option = (await select.locator(`option[value="${khanId}"]`).textContent()) ?? '';
-    assert.match(option, /Dr Omar Khan \(SHO, covers this ward\): 0 accepted, 0 started/, 'workload in view when assigning');
+    assert.match(option, /Dr Omar Khan \(SHO, has Cannulation, covers this ward, connected\): 1 offered$/, 'skill, connection and workload (offers included) in view when assigning');
+    const first = (await select.locator('option[data-fit]').first().textContent()) ?? '';
+    assert.match(first, /has Cannulation, covers this ward, connected/, 'who could take it, on a connected phone, comes first');
     await select.selectOption(khanId);
     await dialog.locator('button', { hasText: /^Assign$/ }).click();
     await dialog.locator('.outcome.ok', { hasText: 'Assigned to Dr Omar Khan.' }).waitFor();
@@ -200,7 +207,7 @@ describe('coordinator dashboard: live board and actions', () => {
       await page.click('a[data-view="staff"]');
       const row = page.locator(`#view-staff tr[data-staff="${ruizId}"]`);
       await row.waitFor();
-      assert.match((await row.textContent()) ?? '', /Dr Ben Ruiz.*FY1.*AMU, W12.*Connected/);
+      assert.match((await row.textContent()) ?? '', /Dr Ben Ruiz.*FY1.*Acute\u00a0Medical\u00a0Unit, Ward\u00a012\u00a0\(Elderly\u00a0care\).*Connected/);
       await row.locator('button').click();
       const dialog = page.locator('dialog.roster[open]');
       await dialog.locator('button', { hasText: 'End shift' }).click();

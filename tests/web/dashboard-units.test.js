@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { percentile, perHour, timeTo, totals, toCsv, csvCell, CSV_COLUMNS } from '../../client-web/dashboard/metrics.js';
 import { targetText, whoText, comparator, ago } from '../../client-web/dashboard/task-text.js';
 import { nextTime } from '../../client-web/dashboard/staff.js';
+import { escalationWords, listWords } from '../../client-web/dashboard/escalation-text.js';
+import { meetsRequirement, workloadWords } from '../../client-web/dashboard/task-text.js';
 
 const MIN = 60000;
 const T0 = Date.UTC(2026, 10, 28, 22, 0);
@@ -109,5 +111,36 @@ describe('dashboard task wording', () => {
     assert.equal(end.getDate(), 29);
     assert.equal(end.getHours(), 8);
     assert.equal(new Date(nextTime('23:30', evening)).getDate(), 28);
+  });
+
+  it('tells an escalation in plain words: what did not happen, for how long, who was turned to', () => {
+    /** @type {Record<string, import('../../client-web/types/Role').Role>} */
+    const roles = { k: 'sho', e: 'registrar', h: 'coordinator' };
+    const roleOf = (/** @type {string} */ id) => roles[id];
+    const people = [{ id: 'k', name: 'Dr Omar Khan' }, { id: 'h', name: 'Sister Jo Hale' }, { id: 'e', name: 'Dr Claire Evans' }];
+    const waiting = /** @type {any} */ ({ kind: 'task_escalated', task: task(), level: 1, reason: 'x: offered to the registrar', alerted: people });
+    assert.equal(
+      escalationWords(waiting, T0 + 2 * MIN, roleOf),
+      'Nobody accepted it in 2 min. Offered to Dr Claire Evans (Registrar) and Dr Omar Khan (SHO); Sister Jo Hale (Coordinator) told.',
+    );
+    const held = task({ state: 'accepted', assignee: { id: 'p', name: 'Dr Asha Patel' }, accepted_at: T0 + MIN });
+    const chasing = /** @type {any} */ ({ kind: 'task_escalated', task: held, level: 2, reason: '', alerted: [people[1]] });
+    assert.equal(escalationWords(chasing, T0 + 61 * MIN, roleOf), 'Not completed 1 h 00 min after Dr Asha Patel accepted it. Sister Jo Hale (Coordinator) told.');
+    const alone = /** @type {any} */ ({ kind: 'task_escalated', task: task(), level: 3, reason: '', alerted: [] });
+    assert.match(escalationWords(alone, T0 + 30 * MIN, roleOf), /^Nobody accepted it in 30 min\. Nobody else is on shift to alert\.$/);
+    const page = /** @type {any} */ ({ kind: 'page_escalated', page: { sent_at: T0 }, level: 1, reason: '', alerted: [people[2]] });
+    assert.equal(escalationWords(page, T0 + 5 * MIN, roleOf), 'Nobody acknowledged it in 5 min. Also paged Dr Claire Evans (Registrar).');
+    assert.equal(listWords(['A', 'B', 'C']), 'A, B and C');
+  });
+
+  it('counts open offers in a workload and knows who could take a task', () => {
+    assert.equal(workloadWords({ offered: 3, accepted: 1, started: 0 }), '3 offered, 1 accepted');
+    assert.equal(workloadWords({ offered: 0, accepted: 0, started: 2 }), '2 started');
+    assert.equal(workloadWords({ offered: 0, accepted: 0, started: 0 }), 'none');
+    const khan = /** @type {any} */ ({ role: 'sho', skills: ['cannulation'], shift: { role: 'sho', wards: ['w7'] } });
+    assert.equal(meetsRequirement(khan, { skill: 'cannulation' }), true);
+    assert.equal(meetsRequirement(khan, { skill: 'ecg' }), false);
+    assert.equal(meetsRequirement(khan, { role: 'fy1' }), false);
+    assert.equal(meetsRequirement(khan, { any_role: ['registrar', 'sho'] }), true);
   });
 });
