@@ -1,15 +1,13 @@
 // The side column: pages still waiting for an acknowledgement (with their
 // delivered/read receipts) and escalations as they happen, newest first; and
-// the form to page a person or everyone on shift in a role.
+// the form to page someone is `page-dialog.js`.
 
 import { h } from '../js/dom.js';
 import { PRIORITIES, PRIORITY_LABEL, clock } from '../js/format.js';
-import { ago, roleLabel, roleOptions } from './task-text.js';
-import { field, outcomeLine, uid } from './ui.js';
+import { ago, roleLabel } from './task-text.js';
 
 /** @typedef {import('../js/types.js').PageView} PageView */
 /** @typedef {import('../js/types.js').Priority} Priority */
-/** @typedef {import('../js/types.js').Role} Role */
 /** @typedef {import('./state.js').DashState} DashState */
 /** @typedef {import('./link.js').DashLink} DashLink */
 
@@ -84,57 +82,4 @@ export function createFeed({ state, link, onOpenTask }) {
   }
 
   return { el, renderPages, renderFeed, mentions };
-}
-
-/**
- * The "send a page" dialog: to a person or to everyone on shift in a role.
- * @param {{state: DashState, link: DashLink}} ctx
- */
-export function pageDialog({ state, link }) {
-  const dialog = h('dialog', { class: 'send-page', 'aria-labelledby': 'send-page-title' });
-
-  function open() {
-    const outcome = outcomeLine();
-    const toPerson = h('input', { type: 'radio', name: 'page-to', id: uid('page-to-person'), value: 'staff', checked: true });
-    const toRole = h('input', { type: 'radio', name: 'page-to', id: uid('page-to-role'), value: 'role' });
-    const person = h(
-      'select',
-      { id: 'page-person' },
-      [...state.staff.values()]
-        .filter((s) => s.shift !== null)
-        .sort((a, b) => a.name.localeCompare(b.name))
-        .map((s) => h('option', { value: s.id, text: `${s.name} (${roleLabel(s.shift?.role ?? s.role)})` })),
-    );
-    const role = h('select', { id: 'page-role' }, roleOptions().map(([value, text]) => h('option', { value, text })));
-    const prio = h('select', { id: 'page-priority' }, PRIORITIES.map((p) => h('option', { value: p, text: PRIORITY_LABEL[p], selected: p === 'urgent' })));
-    const callback = h('input', { id: 'page-callback', required: true, maxLength: 64, value: 'Site coordinator' });
-    const message = h('textarea', { id: 'page-message', rows: 3, maxLength: 500 });
-    const form = h(
-      'form',
-      {
-        onsubmit: async (/** @type {SubmitEvent} */ e) => {
-          e.preventDefault();
-          const target = toRole.checked ? { role: /** @type {Role} */ (role.value) } : { staff: person.value };
-          const who = toRole.checked ? `every ${roleLabel(/** @type {Role} */ (role.value))} on shift` : state.staff.get(person.value)?.name ?? 'them';
-          outcome.busy('Sending…');
-          const answer = await link.command({ op: 'send_page', target, priority: /** @type {Priority} */ (prio.value), callback: callback.value.trim(), message: message.value.trim() });
-          if (answer.ok) state.applyResult(answer.result);
-          const undeliverable = answer.ok && answer.result.kind === 'page' && answer.result.page.state === 'undeliverable';
-          outcome.show(answer, undeliverable ? `Nobody to page: no one is on shift as that role.` : `Page sent to ${who}.`);
-        },
-      },
-      h('fieldset', { class: 'to' }, h('legend', { text: 'Send to' }), h('div', { class: 'check' }, toPerson, h('label', { for: toPerson.id, text: 'A person' })), h('div', { class: 'check' }, toRole, h('label', { for: toRole.id, text: 'Everyone on shift in a role' }))),
-      field('Person', person),
-      field('Role', role),
-      field('Priority', prio),
-      field('Call back on', callback),
-      field('Message', message),
-      h('div', { class: 'row' }, h('button', { type: 'submit', class: 'btn primary', text: 'Send page' }), h('button', { type: 'button', class: 'btn secondary', text: 'Close', onclick: () => dialog.close() })),
-      outcome.el,
-    );
-    dialog.replaceChildren(h('h2', { id: 'send-page-title', text: 'Send a page' }), form);
-    dialog.showModal();
-  }
-
-  return { el: dialog, open };
 }

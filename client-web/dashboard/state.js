@@ -248,8 +248,9 @@ export class DashState extends EventTarget {
   }
 
   /**
-   * Accepted and started counts per member of staff (their current load).
-   * @returns {Map<string, {accepted: number, started: number}>}
+   * Open offers, accepted and started counts per member of staff (their
+   * current load).
+   * @returns {Map<string, Workload>}
    */
   workload() {
     /** @type {Map<string, Workload>} */

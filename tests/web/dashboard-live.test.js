@@ -165,6 +165,34 @@ describe('coordinator dashboard: live board and actions', () => {
     await row.waitFor({ state: 'detached' });
   });
 
+  it('pages a person found by name: nobody chosen beforehand, one kind of recipient shown, a callback with a number', async () => {
+    const { page } = dash;
+    await page.click('#send-page');
+    const dialog = page.locator('dialog.send-page[open]');
+    const person = dialog.locator('#page-person');
+    assert.equal(await person.inputValue(), '', 'nobody is chosen for the coordinator');
+    assert.equal(await dialog.locator('#page-role').isVisible(), false, 'the role picker hides while paging a person');
+    await dialog.locator('#page-search').fill('khan');
+    assert.deepEqual(await person.locator('option').allTextContents(), ['Choose a person…', 'Dr Omar Khan (SHO)']);
+    assert.equal(await person.inputValue(), khan.welcome.me.id, 'the one match is chosen');
+    await dialog.locator('#page-callback').fill('Site coordinator');
+    await dialog.locator('#page-message').fill('Call me about bed 12');
+    await dialog.locator('button[type=submit]').click();
+    assert.match(await dialog.locator('#page-callback').evaluate((el) => /** @type {HTMLInputElement} */ (el).validationMessage), /number to call back on/);
+    assert.equal(await dialog.locator('.outcome.ok').count(), 0, 'nothing sent without a number');
+    await dialog.locator('#page-callback').fill('Site coordinator, ext 4021');
+    await screenshot(page, 'dash-06-send-page-desktop');
+    await dialog.locator('button[type=submit]').click();
+    await dialog.locator('.outcome.ok', { hasText: 'Page sent to Dr Omar Khan.' }).waitFor();
+    await khan.until(
+      (evs) => evs.some((e) => e.event.kind === 'page' && e.event.change === 'sent' && e.event.page.callback === 'Site coordinator, ext 4021'),
+      5000,
+      'Dr Khan is paged with the number',
+    );
+    await page.keyboard.press('Escape');
+    await dialog.locator('label', { hasText: 'Everyone on shift in a role' }).waitFor({ state: 'detached' });
+  });
+
   it('pages a role; the page waits for acknowledgement in the side column', async () => {
     const { page } = dash;
     const evans = await connectAs(hub.url, 'reg.evans');
