@@ -3,18 +3,22 @@
 //! domain's `Policies` and validated at load.
 
 use crate::config::ConfigError;
-use crate::domain::escalation::{Action, Ladder, Policies, Step, TaskPolicy};
+use crate::domain::escalation::{Action, Ladder, PageLadders, Policies, Step, TaskPolicy};
 use serde::Deserialize;
 use wardpage_proto::{Category, Priority, WardId};
 
-/// `[escalation]`: `[[escalation.task]]` policies (first match wins) and
-/// `[escalation.page]`. Each replaces the built-in defaults when given.
+/// `[escalation]`: `[[escalation.task]]` policies (first match wins),
+/// `[escalation.page]` (the page ladder for every priority) and
+/// `[escalation.page_by_priority.PRIORITY]` (one priority's, over both).
+/// Each replaces the built-in defaults when given.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationConfig {
     #[serde(default)]
     pub task: Vec<TaskPolicyConfig>,
     pub page: Option<LadderConfig>,
+    #[serde(default)]
+    pub page_by_priority: std::collections::BTreeMap<String, LadderConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -90,6 +94,23 @@ impl LadderConfig {
     }
 }
 
+/// A priority by its wire name, for `page_by_priority`'s keys.
+fn priority_named(name: &str) -> Result<Priority, ConfigError> {
+    [
+        Priority::Routine,
+        Priority::Soon,
+        Priority::Urgent,
+        Priority::Emergency,
+    ]
+    .into_iter()
+    .find(|p| p.as_str() == name)
+    .ok_or_else(|| {
+        ConfigError::Invalid(format!(
+            "escalation.page_by_priority.{name}: not a priority (routine, soon, urgent or emergency)"
+        ))
+    })
+}
+
 impl EscalationConfig {
     /// The policies this config describes, validated: a policy set in which
     /// some task or page could end up alerting nobody is refused here.
@@ -116,7 +137,12 @@ impl EscalationConfig {
                 .collect::<Result<_, ConfigError>>()?;
         }
         if let Some(p) = &self.page {
-            policies.pages = p.to_ladder("escalation policy `pages`")?;
+            policies.pages = PageLadders::all(p.to_ladder("escalation policy `pages`")?);
+        }
+        for (name, l) in &self.page_by_priority {
+            let p = priority_named(name)?;
+            *policies.pages.get_mut(p) =
+                l.to_ladder(&format!("escalation policy `page_by_priority.{name}`"))?;
         }
         policies
             .validate()

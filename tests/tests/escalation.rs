@@ -267,6 +267,12 @@ steps = [{ action = "coordinator", after_secs = 5, after_mins = 1 }]
         .expect_err("two delays");
     assert!(e.to_string().contains("not both"), "{e}");
     assert!(Config::parse("[escalation.page]\nsteps = [{ action = \"launch\" }]").is_err());
+    let unknown = "[escalation.page_by_priority.asap]\nsteps = [{ action = \"coordinator\", after_mins = 1 }]";
+    let e = Config::parse(unknown)
+        .expect("parses")
+        .validate()
+        .expect_err("no such priority");
+    assert!(e.to_string().contains("not a priority"), "{e}");
     assert_eq!(
         EscalationConfig::default().to_policies().expect("defaults"),
         wardpage_server::domain::Policies::default()

@@ -110,3 +110,70 @@ async fn a_team_call_reaches_everyone_in_the_role_and_one_ack_closes_it() -> any
     assert_eq!(page_of(&none).state, PageState::Undeliverable);
     hub.stop().await
 }
+
+/// A page is chased at its priority's pace (the defaults: every step after
+/// 30 s for an emergency, 1 min urgent, 5 min soon, 15 min routine), on a
+/// clock the test moves: a "soon" page is not escalated after a minute.
+#[tokio::test]
+async fn a_page_escalates_at_the_pace_of_its_priority() -> anyhow::Result<()> {
+    let hub = TestHub::start_on_manual_clock(|_| {}).await?;
+    let base = hub.base();
+    let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+    let doctor = Client::login_connect(&base, "fy1.patel").await?;
+    let mut send = async |priority| -> anyhow::Result<PageView> {
+        let sent = nurse
+            .ok(Command::SendPage {
+                target: PageTarget::Staff(doctor.id()),
+                priority,
+                callback: "ext 4471".into(),
+                message: "Please call".into(),
+            })
+            .await?;
+        Ok(page_of(&sent).clone())
+    };
+    let mut due = Vec::new();
+    for (priority, after) in [
+        (Priority::Emergency, 30_000),
+        (Priority::Urgent, 60_000),
+        (Priority::Soon, 300_000),
+        (Priority::Routine, 900_000),
+    ] {
+        let p = send(priority).await?;
+        assert_eq!(
+            p.next_escalation_at,
+            Some(p.sent_at + after),
+            "{priority:?} page"
+        );
+        due.push(p);
+    }
+    // A minute on: the emergency and urgent pages were chased, not the others.
+    hub.advance(std::time::Duration::from_secs(60))?;
+    let levels: Vec<u32> = {
+        let pages = nurse.snapshot_all().await?.pages;
+        due.iter()
+            .map(|d| {
+                pages
+                    .iter()
+                    .find(|p| p.id == d.id)
+                    .map_or(u32::MAX, |p| p.escalation_level)
+            })
+            .collect()
+    };
+    // (A jump of the clock fires each due page once, at the jump's time.)
+    assert_eq!(
+        levels,
+        [1, 1, 0, 0],
+        "emergency and urgent chased, soon and routine not yet"
+    );
+    // At five minutes the soon page is chased too, and the routine one still waits.
+    hub.advance(std::time::Duration::from_secs(240))?;
+    let pages = nurse.snapshot_all().await?.pages;
+    let level = |i: usize| {
+        pages
+            .iter()
+            .find(|p| p.id == due[i].id)
+            .map(|p| p.escalation_level)
+    };
+    assert_eq!((level(2), level(3)), (Some(1), Some(0)));
+    hub.stop().await
+}

@@ -85,11 +85,52 @@ impl TaskPolicy {
     }
 }
 
+/// The page ladders, one per priority: an emergency page is chased within
+/// seconds, a routine one after a quarter of an hour, so that nobody is
+/// chased a minute after a "soon" page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageLadders {
+    pub routine: Ladder,
+    pub soon: Ladder,
+    pub urgent: Ladder,
+    pub emergency: Ladder,
+}
+
+impl PageLadders {
+    /// The same ladder for every priority.
+    pub fn all(l: Ladder) -> Self {
+        PageLadders {
+            routine: l.clone(),
+            soon: l.clone(),
+            urgent: l.clone(),
+            emergency: l,
+        }
+    }
+
+    pub fn get(&self, p: Priority) -> &Ladder {
+        match p {
+            Priority::Routine => &self.routine,
+            Priority::Soon => &self.soon,
+            Priority::Urgent => &self.urgent,
+            Priority::Emergency => &self.emergency,
+        }
+    }
+
+    pub fn get_mut(&mut self, p: Priority) -> &mut Ladder {
+        match p {
+            Priority::Routine => &mut self.routine,
+            Priority::Soon => &mut self.soon,
+            Priority::Urgent => &mut self.urgent,
+            Priority::Emergency => &mut self.emergency,
+        }
+    }
+}
+
 /// All escalation policies: tasks (first match wins) and pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policies {
     pub tasks: Vec<TaskPolicy>,
-    pub pages: Ladder,
+    pub pages: PageLadders,
     /// The clinical response to NEWS2 scores (`[news2]` in the config).
     pub news2: super::response::ResponsePolicy,
 }
@@ -113,8 +154,9 @@ impl Default for Policies {
     /// re-alert the candidates and widen to the next grade; then the
     /// coordinator; then the coordinator and the ward's nurse in charge,
     /// repeating. Not completed by target: re-alert the holder, then the
-    /// coordinator, repeating. Pages: re-alert after a minute, then the
-    /// deputy, then the coordinator, repeating every two minutes.
+    /// coordinator, repeating. Pages: re-alert, then the next grade up,
+    /// then the coordinator, repeating; each step after 30 s for an
+    /// emergency page, 1 min urgent, 5 min soon, 15 min routine.
     fn default() -> Self {
         let accept = |gap: Millis| Ladder {
             steps: vec![
@@ -125,6 +167,14 @@ impl Default for Policies {
                 step(Some(0), Action::Coordinator),
             ],
             repeat_every: gap,
+        };
+        let page = |gap: Millis| Ladder {
+            steps: vec![
+                step(Some(gap), Action::Realert),
+                step(Some(gap), Action::Widen { roles: vec![] }),
+                step(Some(gap), Action::Coordinator),
+            ],
+            repeat_every: 2 * gap,
         };
         let complete = |gap: Millis| Ladder {
             steps: vec![
@@ -152,13 +202,11 @@ impl Default for Policies {
                     complete: complete(15 * MIN),
                 },
             ],
-            pages: Ladder {
-                steps: vec![
-                    step(Some(MIN), Action::Realert),
-                    step(Some(MIN), Action::Widen { roles: vec![] }),
-                    step(Some(MIN), Action::Coordinator),
-                ],
-                repeat_every: 2 * MIN,
+            pages: PageLadders {
+                routine: page(15 * MIN),
+                soon: page(5 * MIN),
+                urgent: page(MIN),
+                emergency: page(MIN / 2),
             },
             news2: Default::default(),
         }
@@ -204,7 +252,16 @@ impl Policies {
                 ));
             }
         }
-        check_ladder(&self.pages, false).map_err(|p| err("pages", p))
+        for p in [
+            Priority::Routine,
+            Priority::Soon,
+            Priority::Urgent,
+            Priority::Emergency,
+        ] {
+            check_ladder(self.pages.get(p), false)
+                .map_err(|e| err(&format!("pages ({})", p.as_str()), e))?;
+        }
+        Ok(())
     }
 }
 

@@ -283,7 +283,7 @@ proptest! {
 
 mod escalation_rules {
     use super::*;
-    use crate::domain::escalation::{Action, Ladder, Policies, Step, TaskPolicy};
+    use crate::domain::escalation::{Action, Ladder, PageLadders, Policies, Step, TaskPolicy};
     use wardpage_proto::{Event, OfferState};
 
     const SEC: Millis = 1000;
@@ -328,13 +328,13 @@ mod escalation_rules {
                     60 * SEC,
                 ),
             }],
-            pages: ladder(
+            pages: PageLadders::all(ladder(
                 vec![
                     (Some(20 * SEC), Action::Realert),
                     (Some(20 * SEC), Action::Coordinator),
                 ],
                 60 * SEC,
-            ),
+            )),
             news2: Default::default(),
         }
     }
@@ -663,7 +663,7 @@ mod escalation_rules {
         ) {
             let policies = Policies {
                 tasks: vec![TaskPolicy { name: "p".into(), priorities: vec![], categories: vec![], wards: vec![], accept, complete }],
-                pages: ladder(vec![(Some(SEC), Action::Coordinator)], SEC),
+                pages: PageLadders::all(ladder(vec![(Some(SEC), Action::Coordinator)], SEC)),
                 news2: Default::default(),
             };
             prop_assume!(policies.validate().is_ok());
@@ -732,12 +732,12 @@ mod escalation_rules {
             .contains("page_role needs"));
 
         let mut p = short_policies();
-        p.pages.repeat_every = 0;
+        p.pages.soon.repeat_every = 0;
         assert!(p
             .validate()
             .expect_err("repeat")
             .to_string()
-            .contains("`pages`"));
+            .contains("`pages (soon)`"));
         Policies::default()
             .validate()
             .expect("the defaults are valid");

@@ -183,7 +183,7 @@ impl Hospital {
         if !(due || force) || p.view.state == PageState::Acknowledged {
             return None;
         }
-        let ladder = self.policies.pages.clone();
+        let ladder = self.policies.pages.get(p.view.priority).clone();
         let mut page = p.clone();
         let fired = escalation::fire(&ladder, page.escalation_step, &self.roster, now, |action| {
             self.perform_page(&page, action, now)

@@ -84,6 +84,7 @@ impl Hospital {
             page.view.next_escalation_at = self
                 .policies
                 .pages
+                .get(priority)
                 .steps
                 .first()
                 .map(|s| now + s.after.unwrap_or(0));
