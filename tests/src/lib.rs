@@ -6,6 +6,7 @@
 pub mod client;
 pub mod hub;
 pub mod pg;
+pub mod report_files;
 pub mod sources;
 pub mod story;
 
