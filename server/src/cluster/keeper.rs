@@ -34,11 +34,12 @@ impl Keeper {
     /// Resolves once the lease is lost, with why.
     pub(super) async fn lost(&self) -> &'static str {
         let mut lost = self.lost.clone();
-        match lost.wait_for(Option::is_some).await {
+        let why = match lost.wait_for(Option::is_some).await {
             Ok(why) => why.unwrap_or("lost"),
             // The task ended without saying: it panicked.
             Err(_) => "the lease keeper failed",
-        }
+        };
+        why
     }
 
     /// Stops renewing and releases the lease (at once, for the next owner).
