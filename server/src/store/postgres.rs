@@ -197,7 +197,14 @@ impl Backend for PgSide {
             tx: &mut tx,
             side: &store.side,
         };
-        write_batch(&mut writer, batch).await?;
+        if let Err(e) = write_batch(&mut writer, batch).await {
+            // At once, not when the connection is next used (as dropping
+            // the transaction would): a fenced commit still holds the
+            // claim row `FOR SHARE`, which would hold up the new owner's
+            // lease renewals until then.
+            let _ = tx.rollback().await;
+            return Err(e);
+        }
         tx.commit().await?;
         store.side.after_commit();
         Ok(())
