@@ -270,49 +270,33 @@ async fn main() -> anyhow::Result<()> {
 async fn cluster_commands(cmd: &Cmd, config: &Config) -> Option<anyhow::Result<()>> {
     use wardpage_server::cluster;
     let pg = wardpage_server::uses_postgres(config);
-    let open = || async {
-        let url = config.database.to_string_lossy();
-        let store = wardpage_server::store::postgres::PgStore::open(&url).await;
-        anyhow::Ok(std::sync::Arc::new(store.context("opening the database")?))
-    };
     match cmd {
-        Cmd::Cluster { .. } if !pg => Some(Err(anyhow::anyhow!(
-            "cluster status needs a PostgreSQL database (SQLite is single-node)"
-        ))),
-        Cmd::Cluster { .. } => Some(async { cluster::print_status(&*open().await?).await }.await),
+        Cmd::Cluster { .. } => Some(cluster::status_command(config).await),
         Cmd::Serve { .. } if config.cluster.enabled && !pg => {
-            tracing::warn!("[cluster] is enabled, but SQLite is single-node: serving as a single hub");
+            tracing::warn!(
+                "[cluster] is enabled, but SQLite is single-node: serving as a single hub"
+            );
             None
         }
-        Cmd::Serve { listen, demo, no_patients } if config.cluster.enabled => Some(
-            async {
-                let mut config = config.clone();
-                if let Some(l) = listen {
-                    config.listen = *l;
-                }
-                let store = open().await?;
-                let listener = tokio::net::TcpListener::bind(config.listen).await?;
-                let addr = listener.local_addr()?;
-                let (demo, patients, cfg) = (*demo, !*no_patients, config.clone());
-                let prepare: cluster::Prepare = Box::new(move |store| {
-                    let cfg = cfg.clone();
-                    Box::pin(async move {
-                        if demo {
-                            load_demo(&*store, &cfg, patients).await?;
-                        }
-                        Ok(())
-                    })
-                });
-                let scheme = if config.tls_cert.is_some() { "https" } else { "http" };
-                // Printed once HTTP is up, standing by or not: `/readyz`
-                // says whether this node serves.
-                cluster::run(listener, config, store, prepare, shutdown_signal(), || {
-                    println!("wardpage listening on {scheme}://{addr}");
+        Cmd::Serve {
+            listen,
+            demo,
+            no_patients,
+        } if config.cluster.enabled => {
+            let mut config = config.clone();
+            config.listen = listen.unwrap_or(config.listen);
+            let (demo, patients, cfg) = (*demo, !*no_patients, config.clone());
+            let prepare: cluster::Prepare = Box::new(move |store| {
+                let cfg = cfg.clone();
+                Box::pin(async move {
+                    if demo {
+                        load_demo(&*store, &cfg, patients).await?;
+                    }
+                    Ok(())
                 })
-                .await
-            }
-            .await,
-        ),
+            });
+            Some(cluster::serve_node(config, prepare, shutdown_signal()).await)
+        }
         _ => None,
     }
 }

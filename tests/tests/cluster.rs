@@ -75,6 +75,14 @@ async fn until_stands_by(node: &HubProcess, owner: &str, what: &str) -> anyhow::
     .await
 }
 
+/// `GET /metrics` of `node` (open to loopback).
+async fn metrics(node: &HubProcess) -> anyhow::Result<String> {
+    Ok(reqwest::get(format!("{}/metrics", node.base()))
+        .await?
+        .text()
+        .await?)
+}
+
 /// Raises tasks on `nurse` one after another, recording every one the
 /// node acknowledged, until it refuses one or goes.
 fn raise_until_refused(
@@ -142,15 +150,23 @@ async fn a_killed_owner_is_taken_over_with_nothing_acknowledged_lost() -> anyhow
         // The device: what it read from a, then the rest replayed by b.
         let mut raised: Vec<TaskId> = Vec::new();
         while let Ok(Some((_, e))) = coord.next_event_within(Duration::from_millis(200)).await {
-            if let Event::Task { task, change: TaskChange::Raised, .. } = e {
+            if let Event::Task {
+                task,
+                change: TaskChange::Raised,
+                ..
+            } = e
+            {
                 raised.push(task.id);
             }
         }
         coord.base = b.base();
         let mut coord = coord.reconnect().await?;
         while !acked.iter().all(|t| raised.contains(t)) {
-            if let Event::Task { task, change: TaskChange::Raised, .. } =
-                coord.next_event().await?.1
+            if let Event::Task {
+                task,
+                change: TaskChange::Raised,
+                ..
+            } = coord.next_event().await?.1
             {
                 raised.push(task.id);
             }
@@ -185,14 +201,18 @@ async fn a_frozen_owner_is_fenced_out_and_stands_by_when_it_wakes() -> anyhow::R
         let epoch_b = until_owns(&b, "node b takes over the lapsed lease").await?;
         assert!(epoch_b > epoch_a);
         a.signal("CONT")?;
-        match nurse_a.reply(late).await {
-            Ok(Ok(r)) => panic!("node a acknowledged {:?} after b took over", task_of(&r).id),
-            Ok(Err(_)) | Err(_) => {}
+        // Refused (the fence) or unanswered (the socket closed): never ok.
+        if let Ok(Ok(r)) = nurse_a.reply(late).await {
+            panic!("node a acknowledged {:?} after b took over", task_of(&r).id);
         }
         let standing = until_stands_by(&a, "b", "node a stands by after waking").await?;
         assert_eq!(standing["node"], "a");
         let seen = open_tasks(&b.base()).await?;
-        assert_eq!(seen, vec![before.id], "b has a's one committed raise, not the late one");
+        assert_eq!(
+            seen,
+            vec![before.id],
+            "b has a's one committed raise, not the late one"
+        );
         let mut nurse_b = Client::login_connect(&b.base(), "nurse.okafor").await?;
         raise_ok(&mut nurse_b, cannula_w7()).await?;
         // a answers devices 503 now, so a load balancer moves them on.
@@ -232,9 +252,38 @@ async fn two_nodes_started_at_once_make_exactly_one_owner() -> anyhow::Result<()
         })
         .await?;
         assert_ne!(name, "both", "two owners");
+        let standby = if name == "a" { &b } else { &a };
+        let metric = |text: &str, name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name} ")).map(str::to_owned))
+        };
+        let owner_metrics = metrics(owner).await?;
+        let standby_metrics = metrics(standby).await?;
+        assert_eq!(
+            metric(&owner_metrics, "wardpage_cluster_owner").as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            metric(&standby_metrics, "wardpage_cluster_owner").as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            metric(&owner_metrics, "wardpage_cluster_takeovers_total").as_deref(),
+            Some("1")
+        );
+        let status =
+            wardpage_tests::hub::wardpage_cli(Path::new(&url), &["cluster", "status"], "")?;
+        assert!(
+            status.contains(&format!("owner:        {name}")),
+            "{status}"
+        );
+        assert!(status.contains("epoch:        1"), "{status}");
         assert_eq!(other["owner"], name, "{other}");
-        raise_ok(&mut Client::login_connect(&owner.base(), "nurse.okafor").await?, cannula_w7())
-            .await?;
+        raise_ok(
+            &mut Client::login_connect(&owner.base(), "nurse.okafor").await?,
+            cannula_w7(),
+        )
+        .await?;
         a.terminate().await?;
         b.terminate().await?;
         Ok(())
@@ -258,7 +307,10 @@ async fn a_clean_stop_hands_over_without_waiting_for_the_lease() -> anyhow::Resu
         let raised = raise_ok(&mut nurse, cannula_w7()).await?;
         let stop = tokio::spawn(a.terminate());
         let (code, reason) = nurse.closed().await?;
-        assert_eq!((code, reason.as_str()), (1012, "node standing down: reconnect"));
+        assert_eq!(
+            (code, reason.as_str()),
+            (1012, "node standing down: reconnect")
+        );
         assert!(stop.await??.success(), "a clean stop exits 0");
         until_owns(&b, "node b takes over within seconds, not ten minutes").await?;
         nurse.base = b.base();
@@ -307,7 +359,13 @@ async fn an_escalation_due_across_a_takeover_fires_once() -> anyhow::Result<()> 
         let mut fy1 = Client::connect(&b.base(), &token, 0).await?;
         let mut reg = Client::login_connect(&b.base(), "reg.evans").await?;
         let fired_at = loop {
-            if let (_, Event::TaskEscalated { task: t, level: 1, .. }) = fy1.next_event().await? {
+            if let (
+                _,
+                Event::TaskEscalated {
+                    task: t, level: 1, ..
+                },
+            ) = fy1.next_event().await?
+            {
                 if t.id == task.id {
                     break t.updated_at;
                 }
@@ -318,14 +376,23 @@ async fn an_escalation_due_across_a_takeover_fires_once() -> anyhow::Result<()> 
         // The next step (1 s on) reached the registrar: by then a second
         // firing of the first would have reached fy1.
         loop {
-            if let (_, Event::TaskEscalated { task: t, level: 2, .. }) = reg.next_event().await? {
+            if let (
+                _,
+                Event::TaskEscalated {
+                    task: t, level: 2, ..
+                },
+            ) = reg.next_event().await?
+            {
                 if t.id == task.id {
                     break;
                 }
             }
         }
         while let Some((_, e)) = fy1.next_event_within(Duration::from_millis(200)).await? {
-            if let Event::TaskEscalated { task: t, level: 1, .. } = e {
+            if let Event::TaskEscalated {
+                task: t, level: 1, ..
+            } = e
+            {
                 assert_ne!(t.id, task.id, "the re-alert fired twice");
             }
         }

@@ -179,7 +179,10 @@ pub async fn run(
                 _ = stopping.wait_for(|s| *s) => break,
             };
             let (lease, claimed_at) = claimed;
-            let stop = own(&config, &store, &front, &metrics, &prepare, lease, claimed_at, &stopping).await;
+            let stop = own(
+                &config, &store, &front, &metrics, &prepare, lease, claimed_at, &stopping,
+            )
+            .await;
             if stop {
                 break;
             }
@@ -210,8 +213,7 @@ async fn wait_for_claim(store: &PgStore, status: &Status, config: &Config) -> (L
     loop {
         every.tick().await;
         let at = Instant::now();
-        let why = match tokio::time::timeout(CLAIM_TIMEOUT, store.claim_lease(node, ttl_ms)).await
-        {
+        let why = match tokio::time::timeout(CLAIM_TIMEOUT, store.claim_lease(node, ttl_ms)).await {
             Ok(Ok(Claimed::Got(lease))) => return (lease, at),
             Ok(Ok(Claimed::Held(row))) => {
                 let reason = if row.owned() {
@@ -222,7 +224,10 @@ async fn wait_for_claim(store: &PgStore, status: &Status, config: &Config) -> (L
                 (row.holder, reason)
             }
             Ok(Err(e)) => (None, format!("cannot claim: {e}")),
-            Err(_) => (None, "cannot claim: the database does not answer".to_owned()),
+            Err(_) => (
+                None,
+                "cannot claim: the database does not answer".to_owned(),
+            ),
         };
         status.set(|s| {
             s.owns = false;
@@ -299,8 +304,34 @@ async fn own(
     stop
 }
 
+/// `wardpage serve` as a node of a cluster: opens the database, binds
+/// `config.listen` and [`run`]s, printing the "listening" line (which
+/// tests and scripts wait for) once HTTP is up, standing by or not.
+pub async fn serve_node(
+    config: Config,
+    prepare: Prepare,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = Arc::new(PgStore::open(&config.database.to_string_lossy()).await?);
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let scheme = if config.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    run(listener, config, store, prepare, shutdown, || {
+        println!("wardpage listening on {scheme}://{addr}");
+    })
+    .await
+}
+
 /// `wardpage cluster status`: who owns the database, by its own account.
-pub async fn print_status(store: &PgStore) -> anyhow::Result<()> {
+pub async fn status_command(config: &Config) -> anyhow::Result<()> {
+    if !crate::uses_postgres(config) {
+        anyhow::bail!("cluster status needs a PostgreSQL database (SQLite is single-node)");
+    }
+    let store = PgStore::open(&config.database.to_string_lossy()).await?;
     let row = store.lease_row().await?;
     let owner = match (&row.holder, row.owned()) {
         (Some(h), true) => h.clone(),

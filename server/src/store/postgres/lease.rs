@@ -165,7 +165,9 @@ async fn take_over_lapsed(conn: &mut PgConnection, row: &LeaseRow) -> StoreResul
         sessions = ended.len(),
         "the owner's lease lapsed by the database clock: ending its sessions to take over"
     );
-    sqlx::query(TAKEOVER_LOCK_TIMEOUT).execute(&mut *conn).await?;
+    sqlx::query(TAKEOVER_LOCK_TIMEOUT)
+        .execute(&mut *conn)
+        .await?;
     // The ended backend lets go of the lock as it exits; a lock timeout
     // (or another standby first) leaves it for the next round.
     Ok(sqlx::query("SELECT pg_advisory_lock($1)")
