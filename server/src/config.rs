@@ -406,6 +406,13 @@ mod tests {
         assert!(short.validate().is_err());
         let proxied = Config::parse("[limits]\ntrusted_proxies = [\"10.0.0.1\"]").expect("parse");
         proxied.validate().expect("valid");
+        let node = Config::parse("[cluster]\nenabled = true\nnode = \"a\"").expect("parse");
+        node.validate().expect("valid");
+        assert_eq!(node.cluster.lease_ttl_ms, 15_000);
+        let unnamed = Config::parse("[cluster]\nenabled = true").expect("parse");
+        assert!(unnamed.validate().is_err(), "a node needs a name");
+        let short = Config::parse("[cluster]\nenabled = true\nnode = \"a\"\nlease_ttl_ms = 10");
+        assert!(short.expect("parse").validate().is_err(), "a 10 ms lease");
     }
 
     #[test]
