@@ -401,3 +401,107 @@ async fn an_escalation_due_across_a_takeover_fires_once() -> anyhow::Result<()> 
     })
     .await
 }
+
+/// The shipped nginx site (`deploy/nginx/wardpage.conf`), made to run
+/// unprivileged in `dir` on `port` in front of `nodes`: the same upstream
+/// options and `location`, no TLS and no port-80 redirect.
+fn nginx_config(dir: &Path, port: u16, nodes: &[&HubProcess]) -> anyhow::Result<String> {
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/nginx/wardpage.conf"),
+    )?;
+    let site = shipped
+        .split("\nserver {\n    listen 80;")
+        .next()
+        .context("the site")?;
+    let mut servers = nodes.iter();
+    let mut out = Vec::new();
+    for line in site.lines() {
+        let t = line.trim_start();
+        if t.starts_with("server 10.0.0.") {
+            // `server 10.0.0.11:8080 max_fails=...;`: the address swapped.
+            let shipped_addr = t.split_whitespace().nth(1).unwrap_or_default();
+            if let Some(n) = servers.next() {
+                out.push(line.replacen(shipped_addr, &n.addr.to_string(), 1));
+            }
+        } else if t.starts_with("listen 443") {
+            out.push(format!("    listen 127.0.0.1:{port};"));
+        } else if !t.starts_with("ssl_certificate") {
+            out.push(line.to_owned());
+        }
+    }
+    let d = dir.display();
+    // One process (no master and workers), so that killing it ends it.
+    Ok(format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{ worker_connections 256; }}\nhttp {{\naccess_log off;\n\
+         client_body_temp_path {d}/body;\nproxy_temp_path {d}/proxy;\n\
+         fastcgi_temp_path {d}/fastcgi;\nuwsgi_temp_path {d}/uwsgi;\nscgi_temp_path {d}/scgi;\n\
+         {}\n}}\n",
+        out.join("\n")
+    ))
+}
+
+/// Debian's nginx with the shipped site in front of two nodes: a device
+/// logs in and connects through nginx (whichever node nginx tries first,
+/// a standby's 503 moves it on to the owner); the owner is killed; the
+/// device reconnects to the same URL and resumes on the new owner.
+#[tokio::test]
+async fn through_nginx_a_device_resumes_on_the_new_owner() -> anyhow::Result<()> {
+    let Ok(nginx) = which_nginx() else {
+        eprintln!("SKIPPED through_nginx_a_device_resumes_on_the_new_owner: no nginx (apt-get install nginx)");
+        return Ok(());
+    };
+    on_fresh_postgres("through_nginx", |url| async move {
+        let dir = tempfile::tempdir()?;
+        let a = start_node(&url, dir.path(), "a", TTL_MS, "").await?;
+        until_owns(&a, "node a owns").await?;
+        let b = start_node(&url, dir.path(), "b", TTL_MS, "").await?;
+        until_stands_by(&b, "a", "node b stands by").await?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let conf = dir.path().join("nginx.conf");
+        // b first: nginx's first try for each request meets the standby.
+        std::fs::write(&conf, nginx_config(dir.path(), port, &[&b, &a])?)?;
+        let mut proxy = tokio::process::Command::new(nginx)
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&conf)
+            .kill_on_drop(true)
+            .spawn()?;
+        let base = format!("http://127.0.0.1:{port}");
+        eventually("nginx listens", || async {
+            Ok(tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .ok())
+        })
+        .await?;
+        let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+        let mut coord = Client::login_connect(&base, "coord.hale").await?;
+        let first = raise_ok(&mut nurse, cannula_w7()).await?;
+        task_event(&mut coord, first.id, TaskChange::Raised).await?;
+        a.kill9().await?;
+        until_owns(&b, "node b takes over").await?;
+        let mut nurse = nurse.reconnect().await?;
+        let second = raise_ok(&mut nurse, cannula_w7()).await?;
+        let mut coord = coord.reconnect().await?;
+        task_event(&mut coord, second.id, TaskChange::Raised).await?;
+        assert_eq!(coord.duplicates, 0, "nothing shown twice");
+        let open = open_tasks(&base).await?;
+        assert!(open.contains(&first.id) && open.contains(&second.id));
+        proxy.start_kill()?;
+        proxy.wait().await?;
+        b.terminate().await?;
+        Ok(())
+    })
+    .await
+}
+
+fn which_nginx() -> anyhow::Result<std::path::PathBuf> {
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+        .context("no nginx")
+}
