@@ -22,12 +22,11 @@ pub(super) struct Keeper {
 }
 
 impl Keeper {
-    /// Starts renewing `lease`, which was claimed no earlier than
-    /// `claimed_at`, with a ttl of `ttl`.
-    pub(super) fn start(lease: Lease, ttl: Duration, claimed_at: Instant) -> Keeper {
+    /// Starts renewing `lease`, whose ttl is `ttl`.
+    pub(super) fn start(lease: Lease, ttl: Duration) -> Keeper {
         let (cancel, cancelled) = watch::channel(false);
         let (lost_tx, lost) = watch::channel(None);
-        let task = tokio::spawn(keep(lease, ttl, claimed_at, cancelled, lost_tx));
+        let task = tokio::spawn(keep(lease, ttl, cancelled, lost_tx));
         Keeper { task, cancel, lost }
     }
 
@@ -55,12 +54,11 @@ impl Keeper {
 async fn keep(
     mut lease: Lease,
     ttl: Duration,
-    claimed_at: Instant,
     mut cancelled: watch::Receiver<bool>,
     lost: watch::Sender<Option<&'static str>>,
 ) -> Lease {
-    let mut last_ok = claimed_at;
-    let mut next = claimed_at + ttl / 3;
+    let mut last_ok = lease.started();
+    let mut next = last_ok + ttl / 3;
     let why = loop {
         let give_up = last_ok + ttl * 2 / 3;
         tokio::select! {

@@ -30,7 +30,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::time::Instant;
 use tracing::{error, info, info_span, warn, Instrument};
 
 /// `[cluster]` in the config file.
@@ -174,13 +173,12 @@ pub async fn run(
     async {
         loop {
             front.stand_by();
-            let claimed = tokio::select! {
-                c = wait_for_claim(&store, &status, &config) => c,
+            let lease = tokio::select! {
+                l = wait_for_claim(&store, &status, &config) => l,
                 _ = stopping.wait_for(|s| *s) => break,
             };
-            let (lease, claimed_at) = claimed;
             let stop = own(
-                &config, &store, &front, &metrics, &prepare, lease, claimed_at, &stopping,
+                &config, &store, &front, &metrics, &prepare, lease, &stopping,
             )
             .await;
             if stop {
@@ -203,18 +201,16 @@ pub async fn run(
     Ok(())
 }
 
-/// Tries to claim every [`CLAIM_EVERY`] until it has; the lease, and the
-/// instant before the claim that made it (the lease runs from no earlier).
-async fn wait_for_claim(store: &PgStore, status: &Status, config: &Config) -> (Lease, Instant) {
+/// Tries to claim every [`CLAIM_EVERY`] until it has.
+async fn wait_for_claim(store: &PgStore, status: &Status, config: &Config) -> Lease {
     let node = &config.cluster.node;
     let ttl_ms = i64::try_from(config.cluster.lease_ttl_ms).unwrap_or(15_000);
     let mut every = tokio::time::interval(CLAIM_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        let at = Instant::now();
         let why = match tokio::time::timeout(CLAIM_TIMEOUT, store.claim_lease(node, ttl_ms)).await {
-            Ok(Ok(Claimed::Got(lease))) => return (lease, at),
+            Ok(Ok(Claimed::Got(lease))) => return lease,
             Ok(Ok(Claimed::Held(row))) => {
                 let reason = if row.owned() {
                     "another node owns the database".to_owned()
@@ -239,7 +235,6 @@ async fn wait_for_claim(store: &PgStore, status: &Status, config: &Config) -> (L
 
 /// Owns the database from a claim until this node stops serving: loads the
 /// hospital, serves it, and winds it down. Whether the node is to stop.
-#[allow(clippy::too_many_arguments)]
 async fn own(
     config: &Config,
     store: &Arc<PgStore>,
@@ -247,7 +242,6 @@ async fn own(
     metrics: &Arc<Metrics>,
     prepare: &Prepare,
     lease: Lease,
-    claimed_at: Instant,
     stopping: &watch::Receiver<bool>,
 ) -> bool {
     let epoch = lease.epoch();
@@ -255,7 +249,7 @@ async fn own(
     metrics.cluster_epoch.set(epoch);
     info!(epoch, "took ownership: loading the hospital");
     // Renewals start now: loading must not let the lease lapse.
-    let keeper = keeper::Keeper::start(lease, config.cluster.ttl(), claimed_at);
+    let keeper = keeper::Keeper::start(lease, config.cluster.ttl());
     let dyn_store: Arc<dyn Store> = store.clone();
     let started = async {
         prepare(dyn_store.clone()).await?;

@@ -52,6 +52,9 @@ pub enum Claimed {
 pub struct Lease {
     conn: PgConnection,
     epoch: i64,
+    /// Just before the claim's statement was sent: the lease runs from no
+    /// earlier (the database's `now()` is when it ran).
+    started: tokio::time::Instant,
     ttl_ms: i64,
     fence: Arc<Fence>,
 }
@@ -133,6 +136,7 @@ impl PgStore {
         }
         sqlx::query(CLAIM_LOCK_TIMEOUT).execute(&mut conn).await?;
         // From here on, commits of the node that claimed before fail.
+        let started = tokio::time::Instant::now();
         let epoch: i64 = sqlx::query_scalar(RAISE_LEASED)
             .bind(crate::clock::now_ms())
             .bind(node)
@@ -146,6 +150,7 @@ impl PgStore {
         Ok(Claimed::Got(Lease {
             conn,
             epoch,
+            started,
             ttl_ms,
             fence,
         }))
@@ -194,6 +199,12 @@ async fn read_row(conn: &mut PgConnection) -> StoreResult<LeaseRow> {
 impl Lease {
     pub fn epoch(&self) -> i64 {
         self.epoch
+    }
+
+    /// No later than the lease's start by the database's clock, on this
+    /// node's monotonic clock: its renewals are timed from here.
+    pub fn started(&self) -> tokio::time::Instant {
+        self.started
     }
 
     /// Moves `valid_until` on to the database's `now()` plus the ttl; `Ok(false)`
