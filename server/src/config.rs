@@ -110,6 +110,9 @@ pub struct Config {
     /// The HL7 v2 ADT feed from the patient administration system; off
     /// unless `hl7.listen` is set.
     pub hl7: crate::hl7::config::Hl7Config,
+    /// `[cluster]`: several nodes on one PostgreSQL database, one serving
+    /// and the others standing by (see docs/cluster.md); off by default.
+    pub cluster: crate::cluster::ClusterConfig,
 }
 
 /// `[limits]`: every brake the hub puts on one source, one login or one
@@ -245,6 +248,7 @@ impl Default for Config {
             limits: Limits::default(),
             news2: Default::default(),
             hl7: Default::default(),
+            cluster: Default::default(),
         }
     }
 }
@@ -325,6 +329,7 @@ impl Config {
                 "command_retention_hours must be between {MIN_COMMAND_RETENTION_HOURS} (the protocol promises clients that ids are remembered at least that long) and {MAX_COMMAND_RETENTION_HOURS}"
             )));
         }
+        self.cluster.validate()?;
         if self.event_retention_hours < 12 {
             return Err(ConfigError::Invalid(
                 "event_retention_hours must be at least 12 (a night shift)".into(),
@@ -401,6 +406,13 @@ mod tests {
         assert!(short.validate().is_err());
         let proxied = Config::parse("[limits]\ntrusted_proxies = [\"10.0.0.1\"]").expect("parse");
         proxied.validate().expect("valid");
+        let node = Config::parse("[cluster]\nenabled = true\nnode = \"a\"").expect("parse");
+        node.validate().expect("valid");
+        assert_eq!(node.cluster.lease_ttl_ms, 15_000);
+        let unnamed = Config::parse("[cluster]\nenabled = true").expect("parse");
+        assert!(unnamed.validate().is_err(), "a node needs a name");
+        let short = Config::parse("[cluster]\nenabled = true\nnode = \"a\"\nlease_ttl_ms = 10");
+        assert!(short.expect("parse").validate().is_err(), "a 10 ms lease");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-mod guard;
+pub(crate) mod guard;
 mod login;
 pub mod openapi;
 
@@ -107,7 +107,7 @@ fn api_error(status: StatusCode, code: ApiErrorCode, message: &str) -> Response 
 }
 
 /// `api_error` with `Retry-After: seconds`.
-pub(super) fn retry_later(
+pub(crate) fn retry_later(
     status: StatusCode,
     code: ApiErrorCode,
     message: &str,
@@ -120,7 +120,7 @@ pub(super) fn retry_later(
     res
 }
 
-pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()

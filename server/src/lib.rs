@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod census;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod conn_limits;
 pub mod domain;
@@ -286,13 +287,8 @@ async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(),
 ) -> anyhow::Result<()> {
-    // The binary validates as it loads; a caller building its own config
-    // (tests, an embedding) must not get past the same rules.
-    config.validate()?;
-    let registry = Arc::new(Registry::default());
-    let metrics = Arc::new(Metrics::new());
-    let (writer, writer_stopped, writer_result) =
-        start_writer(&config, &store, &registry, &metrics, clock).await?;
+    let started = start_hub(config, store, clock, Arc::new(Metrics::new())).await?;
+    let writer_stopped = started.writer_stopped.clone();
     let shutdown = async move {
         tokio::select! {
             _ = shutdown => {}
@@ -301,15 +297,63 @@ async fn serve(
             }
         }
     };
+    let serving = serving_for(&started.hub.config, http::router(started.hub.clone()))?;
+    ready();
+    let stop = started.stop_tx.clone();
+    serve::serve(listener, serving, async move {
+        shutdown.await;
+        info!("shutting down: closing connections");
+        let _ = stop.send(true);
+    })
+    .await?;
+    started.stop().await?;
+    info!("stopped");
+    Ok(())
+}
+
+/// A hub with its state loaded and its writer running, not yet on a
+/// listener: [`serve`] puts it on one for its whole life; a cluster node
+/// (`cluster`) puts it behind its listener while it owns the database.
+pub(crate) struct StartedHub {
+    pub(crate) hub: Arc<Hub>,
+    writer: hub::writer::WriterHandle,
+    /// Notified if the writer stops on its own (see [`start_writer`]).
+    pub(crate) writer_stopped: Arc<tokio::sync::Notify>,
+    writer_result: tokio::sync::oneshot::Receiver<WriterResult>,
+    stop_tx: watch::Sender<bool>,
+}
+
+impl StartedHub {
+    /// Closes the hub's connections (after the replies they are owed) and
+    /// stops the writer after its last commit.
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop_tx.send(true);
+        wind_down(self.hub, self.writer, self.writer_result).await
+    }
+}
+
+/// Loads the hospital's state from `store`, starts the writer on `clock`
+/// and builds the hub (with its HL7 listener, if configured).
+pub(crate) async fn start_hub(
+    config: Config,
+    store: Arc<dyn Store>,
+    clock: Clock,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<StartedHub> {
+    // The binary validates as it loads; a caller building its own config
+    // (tests, an embedding) must not get past the same rules.
+    config.validate()?;
+    let registry = Arc::new(Registry::default());
+    let (writer, writer_stopped, writer_result) =
+        start_writer(&config, &store, &registry, &metrics, clock).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let limits = config.limits.clone();
-    let max_connections = conn_limits::raise_open_files(limits.max_connections);
     let (sessions_tx, sessions_rx) = watch::channel(0u64);
     let hub = Arc::new(Hub {
         store,
         writer: writer.clone(),
         registry,
-        metrics: metrics.clone(),
+        metrics,
         config,
         logins: login_limits::LoginLimits::new(&limits),
         passwords: auth::PasswordChecker::new(
@@ -322,6 +366,7 @@ async fn serve(
         ),
         sessions_changed: sessions_rx,
         shutdown: stop_rx,
+        standing_down: Default::default(),
         connections: tokio_util::task::TaskTracker::new(),
     });
     tokio::spawn(watch_accounts(hub.store.clone(), sessions_tx));
@@ -330,12 +375,26 @@ async fn serve(
         info!(addr = %adt.local_addr()?, "HL7 ADT feed listening (MLLP)");
         hub.connections.spawn(hl7::serve(adt, hub.clone()));
     }
-    let tls = match (&hub.config.tls_cert, &hub.config.tls_key) {
+    Ok(StartedHub {
+        hub,
+        writer,
+        writer_stopped,
+        writer_result,
+        stop_tx,
+    })
+}
+
+/// How the listener serves `app` under `config`: TLS, the connection caps
+/// and the header deadline.
+pub(crate) fn serving_for(config: &Config, app: axum::Router) -> anyhow::Result<serve::Serving> {
+    let limits = &config.limits;
+    let max_connections = conn_limits::raise_open_files(limits.max_connections);
+    let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls::load(cert, key)?.get_inner()),
         _ => None,
     };
-    let serving = serve::Serving {
-        app: http::router(hub.clone()),
+    Ok(serve::Serving {
+        app,
         tls,
         conns: conn_limits::ConnLimits::new(
             max_connections,
@@ -343,15 +402,5 @@ async fn serve(
             limits.trusted_proxies.clone(),
         ),
         header_timeout: Duration::from_secs(u64::from(limits.header_timeout_secs)),
-    };
-    ready();
-    serve::serve(listener, serving, async move {
-        shutdown.await;
-        info!("shutting down: closing connections");
-        let _ = stop_tx.send(true);
     })
-    .await?;
-    wind_down(hub, writer, writer_result).await?;
-    info!("stopped");
-    Ok(())
 }

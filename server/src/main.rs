@@ -92,6 +92,17 @@ enum Cmd {
         #[command(subcommand)]
         action: AuditCmd,
     },
+    /// Several nodes on one PostgreSQL database (`[cluster]`).
+    Cluster {
+        #[command(subcommand)]
+        action: ClusterCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClusterCmd {
+    /// The owner node, its epoch and its lease's end, as the database says.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -206,6 +217,9 @@ async fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    if let Some(done) = cluster_commands(&cli.command, &config).await {
+        return done;
+    }
     let store = open_store(&config)
         .await
         .with_context(|| format!("opening {}", config.database.display()))?;
@@ -246,6 +260,44 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Audit {
             action: AuditCmd::Verify,
         } => audit_verify(&*store).await,
+        // Done in `cluster_commands`.
+        Cmd::Cluster { .. } => Ok(()),
+    }
+}
+
+/// `cluster status`, and `serve` as a node of a cluster; `None` for every
+/// other command (and for `serve` on SQLite, which is single-node).
+async fn cluster_commands(cmd: &Cmd, config: &Config) -> Option<anyhow::Result<()>> {
+    use wardpage_server::cluster;
+    let pg = wardpage_server::uses_postgres(config);
+    match cmd {
+        Cmd::Cluster { .. } => Some(cluster::status_command(config).await),
+        Cmd::Serve { .. } if config.cluster.enabled && !pg => {
+            tracing::warn!(
+                "[cluster] is enabled, but SQLite is single-node: serving as a single hub"
+            );
+            None
+        }
+        Cmd::Serve {
+            listen,
+            demo,
+            no_patients,
+        } if config.cluster.enabled => {
+            let mut config = config.clone();
+            config.listen = listen.unwrap_or(config.listen);
+            let (demo, patients, cfg) = (*demo, !*no_patients, config.clone());
+            let prepare: cluster::Prepare = Box::new(move |store| {
+                let cfg = cfg.clone();
+                Box::pin(async move {
+                    if demo {
+                        load_demo(&*store, &cfg, patients).await?;
+                    }
+                    Ok(())
+                })
+            });
+            Some(cluster::serve_node(config, prepare, shutdown_signal()).await)
+        }
+        _ => None,
     }
 }
 

@@ -36,6 +36,12 @@ pub struct Metrics {
     pub batch_size: Histogram,
     pub escalations: Counter,
     pub escalation_lateness: Histogram,
+    /// `[cluster]`: 1 while this node owns the database, 0 standing by.
+    pub cluster_owner: Gauge,
+    /// The claim epoch this node last raised (0: never claimed).
+    pub cluster_epoch: Gauge,
+    /// Times this node took ownership of the database.
+    pub cluster_takeovers: Counter,
 }
 
 impl Metrics {
@@ -56,6 +62,9 @@ impl Metrics {
             escalation_lateness: Histogram::new([
                 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0,
             ]),
+            cluster_owner: Gauge::default(),
+            cluster_epoch: Gauge::default(),
+            cluster_takeovers: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -99,6 +108,21 @@ impl Metrics {
             "escalation_lateness_seconds",
             "How long after its due time each escalation fired",
             m.escalation_lateness.clone(),
+        );
+        registry.register(
+            "cluster_owner",
+            "1 while this node owns the database ([cluster]), else 0",
+            m.cluster_owner.clone(),
+        );
+        registry.register(
+            "cluster_epoch",
+            "The claim epoch this node last raised",
+            m.cluster_epoch.clone(),
+        );
+        registry.register(
+            "cluster_takeovers",
+            "Times this node took ownership of the database",
+            m.cluster_takeovers.clone(),
         );
         Metrics { registry, ..m }
     }

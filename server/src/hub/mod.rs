@@ -14,6 +14,10 @@ use crate::store::Store;
 use std::sync::Arc;
 use tokio::sync::watch;
 
+/// The close reason (code 1012) of a cluster node that stops serving: its
+/// devices reconnect, through the load balancer, to the node that serves.
+pub const STANDING_DOWN: &str = "node standing down: reconnect";
+
 /// Everything a request handler needs, shared by all connections.
 pub struct Hub {
     pub store: Arc<dyn Store>,
@@ -32,6 +36,10 @@ pub struct Hub {
     pub sessions_changed: watch::Receiver<u64>,
     /// Flips to `true` when the hub starts shutting down.
     pub shutdown: watch::Receiver<bool>,
+    /// Set before `shutdown` flips when this node stops serving while the
+    /// process goes on (a cluster node standing down): sockets then close
+    /// with [`STANDING_DOWN`] rather than "hub restarting".
+    pub standing_down: std::sync::atomic::AtomicBool,
     /// Every connection's task, so that shutdown can wait for them to pass
     /// on the replies still owed before the writer stops.
     pub connections: tokio_util::task::TaskTracker,

@@ -22,6 +22,9 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use tokio::sync::Mutex;
 
+mod lease;
+pub use lease::{Claimed, Lease, LeaseRow};
+
 /// The hub's store on a PostgreSQL database.
 pub type PgStore = SqlStore<PgSide>;
 
@@ -194,7 +197,14 @@ impl Backend for PgSide {
             tx: &mut tx,
             side: &store.side,
         };
-        write_batch(&mut writer, batch).await?;
+        if let Err(e) = write_batch(&mut writer, batch).await {
+            // At once, not when the connection is next used (as dropping
+            // the transaction would): a fenced commit still holds the
+            // claim row `FOR SHARE`, which would hold up the new owner's
+            // lease renewals until then.
+            let _ = tx.rollback().await;
+            return Err(e);
+        }
         tx.commit().await?;
         store.side.after_commit();
         Ok(())
@@ -216,6 +226,11 @@ impl Backend for PgSide {
         let epoch: i64 = sqlx::query_scalar(RAISE_CLAIM_EPOCH)
             .bind(crate::clock::now_ms())
             .fetch_one(&mut conn)
+            .await?;
+        // A single hub's claim is no lease: a node of a cluster must not
+        // take it for a lapsed one left by an earlier node.
+        sqlx::query("UPDATE hub_claim SET holder = NULL, valid_until = NULL WHERE id = 1")
+            .execute(&mut conn)
             .await?;
         side.fence.tripped.store(false, Ordering::Release);
         side.fence.epoch.store(epoch, Ordering::Release);

@@ -215,6 +215,14 @@ impl Live<'_> {
                 break;
             }
         }
+        if self
+            .hub
+            .standing_down
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            close(self.ws, 1012, crate::hub::STANDING_DOWN).await;
+            return "standing down";
+        }
         close(self.ws, 1012, "hub restarting").await;
         "shutdown"
     }

@@ -150,10 +150,23 @@ where
             let _turn = self.turn.lock().await;
             let mut conn = self.writer.lock().await;
             let mut tx = conn.begin_with(B::BEGIN_WRITE).await?;
-            self.side.fence(&mut *tx).await?;
-            let n = work(&mut *tx).await?;
-            tx.commit().await?;
-            n
+            let done = match self.side.fence(&mut *tx).await {
+                Ok(()) => work(&mut *tx).await,
+                Err(e) => Err(e),
+            };
+            match done {
+                Ok(n) => {
+                    tx.commit().await?;
+                    n
+                }
+                Err(e) => {
+                    // At once: a fenced chunk holds the claim row (see
+                    // the PostgreSQL commit), which a dropped transaction
+                    // would keep until the connection's next use.
+                    let _ = tx.rollback().await;
+                    return Err(e);
+                }
+            }
         };
         tokio::task::yield_now().await;
         Ok(n)

@@ -1,0 +1,348 @@
+//! Several nodes on one PostgreSQL database, one site, active/standby
+//! (`[cluster] enabled = true`). Exactly one node owns the database and
+//! serves the hospital: its writer, its group commits, its devices. The
+//! others stand by with HTTP up (`/healthz` 200, `/readyz` 503, everything
+//! else 503 so the load balancer moves on) and try to claim every second.
+//!
+//! Ownership is decided by PostgreSQL alone (`store::postgres::lease`): a
+//! session advisory lock, gone the moment the owner's session is (a crash:
+//! a standby claims at once), a lease whose end is set by the database's
+//! clock (a frozen or cut-off owner: a standby ends its sessions once the
+//! lease has lapsed, and claims), and the fenced epoch that refuses every
+//! commit of an owner that was taken over. The owner renews every ttl/3
+//! and stops serving if it could not renew for 2/3 of the ttl, before the
+//! lease could lapse, then stands by again (`keeper`).
+//!
+//! One listener serves the node's whole life; `front` switches what is
+//! behind it between the standby answers and the hub of the moment.
+
+mod front;
+mod keeper;
+
+use crate::metrics::Metrics;
+use crate::store::postgres::{Claimed, Lease, PgStore};
+use crate::store::Store;
+use crate::{config::Config, config::ConfigError, Clock};
+use futures_util::future::BoxFuture;
+use serde::Deserialize;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::{error, info, info_span, warn, Instrument};
+
+/// `[cluster]` in the config file.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// Run as one node of several on the same PostgreSQL database.
+    pub enabled: bool,
+    /// This node's name, unique in the cluster (shown by `/readyz` and
+    /// `wardpage cluster status`).
+    pub node: String,
+    /// How long a lease lasts unless renewed (every third of it).
+    pub lease_ttl_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            enabled: false,
+            node: String::new(),
+            lease_ttl_ms: 15_000,
+        }
+    }
+}
+
+impl ClusterConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        if self.node.trim().is_empty() || self.node.len() > 64 {
+            return Err(ConfigError::Invalid(
+                "cluster.node must name this node (1 to 64 characters)".into(),
+            ));
+        }
+        // Under 300 ms a renewal every ttl/3 is within a commit's reach of
+        // the network's jitter; over 10 minutes a frozen owner holds the
+        // hospital for too long.
+        if !(300..=600_000).contains(&self.lease_ttl_ms) {
+            return Err(ConfigError::Invalid(
+                "cluster.lease_ttl_ms must be between 300 and 600000".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn ttl(&self) -> Duration {
+        Duration::from_millis(self.lease_ttl_ms)
+    }
+}
+
+/// What this node is doing, for `/readyz`.
+pub struct Status {
+    pub node: String,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    owns: bool,
+    epoch: i64,
+    owner: Option<String>,
+    reason: String,
+}
+
+impl Status {
+    fn new(node: &str) -> Status {
+        Status {
+            node: node.to_owned(),
+            state: Mutex::new(State {
+                reason: "starting".into(),
+                ..State::default()
+            }),
+        }
+    }
+
+    fn set(&self, f: impl FnOnce(&mut State)) {
+        // A poisoned lock only means a panic elsewhere mid-update: the
+        // fields are plain values, still fit to overwrite.
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut s);
+    }
+
+    fn get(&self) -> State {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The `/readyz` answer: whether this node serves, and its body.
+    pub fn readiness(&self) -> (bool, serde_json::Value) {
+        let s = self.get();
+        if s.owns {
+            let body = serde_json::json!({ "node": self.node, "owns": true, "epoch": s.epoch });
+            (true, body)
+        } else {
+            let body = serde_json::json!({
+                "node": self.node, "owns": false, "owner": s.owner, "reason": s.reason,
+            });
+            (false, body)
+        }
+    }
+}
+
+/// Called after each claim, before the hub loads (the binary's `--demo`
+/// writes the demo hospital then, as a single hub does after its claim).
+pub type Prepare = Box<dyn Fn(Arc<dyn Store>) -> BoxFuture<'static, anyhow::Result<()>> + Send>;
+
+/// How often a standby tries to claim.
+const CLAIM_EVERY: Duration = Duration::from_secs(1);
+/// A claim attempt that takes longer (an unreachable database) is given up
+/// until the next round.
+const CLAIM_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs a cluster node on `listener` until `shutdown` resolves: standing
+/// by, owning and serving, standing by again, as the database decides.
+/// `ready` is called once HTTP is up (standing by or not).
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<PgStore>,
+    prepare: Prepare,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(),
+) -> anyhow::Result<()> {
+    config.validate()?;
+    let node = config.cluster.node.clone();
+    let status = Arc::new(Status::new(&node));
+    let metrics = Arc::new(Metrics::new());
+    let front = Arc::new(front::Front::new(&config, status.clone(), metrics.clone()));
+    let serving = crate::serving_for(&config, front.clone().router())?;
+    let (stopping_tx, mut stopping) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(true);
+    });
+    let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let http = tokio::spawn(crate::serve::serve(listener, serving, async move {
+        let _ = http_stopped.await;
+    }));
+    ready();
+    let span = info_span!("node", node = %node);
+    async {
+        loop {
+            front.stand_by();
+            let lease = tokio::select! {
+                l = wait_for_claim(&store, &status, &config) => l,
+                _ = stopping.wait_for(|s| *s) => break,
+            };
+            let stop = own(
+                &config, &store, &front, &metrics, &prepare, lease, &stopping,
+            )
+            .await;
+            if stop {
+                break;
+            }
+            // Not at once: a node that stood down because its store
+            // failed would otherwise claim and fail again in a loop.
+            tokio::select! {
+                _ = tokio::time::sleep(CLAIM_EVERY) => {}
+                _ = stopping.wait_for(|s| *s) => break,
+            }
+        }
+    }
+    .instrument(span)
+    .await;
+    info!("shutting down: closing connections");
+    let _ = http_stop.send(());
+    http.await??;
+    info!("stopped");
+    Ok(())
+}
+
+/// Tries to claim every [`CLAIM_EVERY`] until it has.
+async fn wait_for_claim(store: &PgStore, status: &Status, config: &Config) -> Lease {
+    let node = &config.cluster.node;
+    let ttl_ms = i64::try_from(config.cluster.lease_ttl_ms).unwrap_or(15_000);
+    let mut every = tokio::time::interval(CLAIM_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let why = match tokio::time::timeout(CLAIM_TIMEOUT, store.claim_lease(node, ttl_ms)).await {
+            Ok(Ok(Claimed::Got(lease))) => return lease,
+            Ok(Ok(Claimed::Held(row))) => {
+                let reason = if row.owned() {
+                    "another node owns the database".to_owned()
+                } else {
+                    "the owner's lease has lapsed: taking over".to_owned()
+                };
+                (row.holder, reason)
+            }
+            Ok(Err(e)) => (None, format!("cannot claim: {e}")),
+            Err(_) => (
+                None,
+                "cannot claim: the database does not answer".to_owned(),
+            ),
+        };
+        status.set(|s| {
+            s.owns = false;
+            s.owner = why.0;
+            s.reason = why.1;
+        });
+    }
+}
+
+/// Owns the database from a claim until this node stops serving: loads the
+/// hospital, serves it, and winds it down. Whether the node is to stop.
+async fn own(
+    config: &Config,
+    store: &Arc<PgStore>,
+    front: &front::Front,
+    metrics: &Arc<Metrics>,
+    prepare: &Prepare,
+    lease: Lease,
+    stopping: &watch::Receiver<bool>,
+) -> bool {
+    let epoch = lease.epoch();
+    metrics.cluster_takeovers.inc();
+    metrics.cluster_epoch.set(epoch);
+    info!(epoch, "took ownership: loading the hospital");
+    // Renewals start now: loading must not let the lease lapse.
+    let keeper = keeper::Keeper::start(lease, config.cluster.ttl());
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let started = async {
+        prepare(dyn_store.clone()).await?;
+        crate::start_hub(config.clone(), dyn_store, Clock::Hub, metrics.clone()).await
+    };
+    let started = tokio::select! {
+        s = started => s,
+        why = keeper.lost() => Err(anyhow::anyhow!("lost the lease while loading: {why}")),
+    };
+    let started = match started {
+        Ok(s) => s,
+        Err(e) => {
+            error!(error = %e, "could not take over: standing by");
+            keeper.finish().await;
+            return *stopping.borrow();
+        }
+    };
+    front.serve(crate::http::router(started.hub.clone()), epoch);
+    metrics.cluster_owner.set(1);
+    info!(epoch, "serving");
+    let mut stopping = stopping.clone();
+    let stop = tokio::select! {
+        why = keeper.lost() => {
+            warn!(reason = why, "standing down");
+            false
+        }
+        _ = started.writer_stopped.notified() => {
+            warn!("the writer stopped (a commit was refused, or the store failed): standing down");
+            false
+        }
+        _ = stopping.wait_for(|s| *s) => true,
+    };
+    // New requests get the standby answers from here on; sockets close
+    // with the standing-down reason and reconnect to whoever serves next.
+    front.stand_by();
+    metrics.cluster_owner.set(0);
+    started
+        .hub
+        .standing_down
+        .store(true, std::sync::atomic::Ordering::Release);
+    if let Err(e) = started.stop().await {
+        warn!(error = %e, "the hub stopped with an error");
+    }
+    // After the last commit: the next owner loads it.
+    keeper.finish().await;
+    stop
+}
+
+/// `wardpage serve` as a node of a cluster: opens the database, binds
+/// `config.listen` and [`run`]s, printing the "listening" line (which
+/// tests and scripts wait for) once HTTP is up, standing by or not.
+pub async fn serve_node(
+    config: Config,
+    prepare: Prepare,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = Arc::new(PgStore::open(&config.database.to_string_lossy()).await?);
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let scheme = if config.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    run(listener, config, store, prepare, shutdown, || {
+        println!("wardpage listening on {scheme}://{addr}");
+    })
+    .await
+}
+
+/// `wardpage cluster status`: who owns the database, by its own account.
+pub async fn status_command(config: &Config) -> anyhow::Result<()> {
+    if !crate::uses_postgres(config) {
+        anyhow::bail!("cluster status needs a PostgreSQL database (SQLite is single-node)");
+    }
+    let store = PgStore::open(&config.database.to_string_lossy()).await?;
+    let row = store.lease_row().await?;
+    let owner = match (&row.holder, row.owned()) {
+        (Some(h), true) => h.clone(),
+        (None, true) => "a single hub (not a cluster node)".into(),
+        (Some(h), false) => format!("none (last: {h})"),
+        (None, false) => "none".into(),
+    };
+    println!("owner:        {owner}");
+    println!("epoch:        {}", row.epoch);
+    println!(
+        "lease until:  {}",
+        row.valid_until.as_deref().unwrap_or("(no lease)")
+    );
+    match row.seconds_left {
+        Some(s) => println!("seconds left: {s:.1}"),
+        None => println!("seconds left: -"),
+    }
+    println!("lock held:    {}", if row.locked { "yes" } else { "no" });
+    Ok(())
+}

@@ -1,0 +1,507 @@
+//! Several `wardpage` nodes on one PostgreSQL database (`[cluster]`): one
+//! owns and serves, the others stand by and take over when it is killed,
+//! frozen past its lease, or stopped. Real processes on a fresh database
+//! each; short leases (1.5 s) so that the lapsed-lease paths run in
+//! seconds. Needs `WARDPAGE_TEST_POSTGRES` (a run without it says loudly
+//! that it skipped).
+
+use anyhow::Context;
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use wardpage_proto::{Event, Role, TaskChange, TaskId};
+use wardpage_tests::hub::HubProcess;
+use wardpage_tests::pg::on_fresh_postgres;
+use wardpage_tests::story::*;
+use wardpage_tests::{eventually, Client};
+
+const TTL_MS: u64 = 1500;
+
+/// A node named `name` on `url`, with a lease of `ttl_ms` and `extra`
+/// config tables.
+async fn start_node(
+    url: &str,
+    dir: &Path,
+    name: &str,
+    ttl_ms: u64,
+    extra: &str,
+) -> anyhow::Result<HubProcess> {
+    let config = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &config,
+        format!("{extra}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {ttl_ms}\n"),
+    )?;
+    let env = [("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];
+    HubProcess::start(Path::new(url), "127.0.0.1:0".parse()?, &env).await
+}
+
+/// `GET /readyz`: the status code and the JSON body; `None` if the node
+/// does not answer (killed, frozen).
+async fn readyz(node: &HubProcess) -> anyhow::Result<Option<(u16, Value)>> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()?;
+    match client.get(format!("{}/readyz", node.base())).send().await {
+        Ok(res) => {
+            let code = res.status().as_u16();
+            Ok(Some((code, res.json().await?)))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// Waits until `node` serves; its epoch.
+async fn until_owns(node: &HubProcess, what: &str) -> anyhow::Result<i64> {
+    eventually(what, || async {
+        Ok(match readyz(node).await? {
+            Some((200, body)) if body["owns"] == true => body["epoch"].as_i64(),
+            _ => None,
+        })
+    })
+    .await
+}
+
+/// Waits until `node` stands by (answers 503, owns nothing) and names
+/// `owner` as the owner; its body.
+async fn until_stands_by(node: &HubProcess, owner: &str, what: &str) -> anyhow::Result<Value> {
+    eventually(what, || async {
+        Ok(match readyz(node).await? {
+            Some((503, body)) if body["owns"] == false && body["owner"] == owner => Some(body),
+            _ => None,
+        })
+    })
+    .await
+}
+
+/// `GET /metrics` of `node` (open to loopback).
+async fn metrics(node: &HubProcess) -> anyhow::Result<String> {
+    Ok(reqwest::get(format!("{}/metrics", node.base()))
+        .await?
+        .text()
+        .await?)
+}
+
+/// Raises tasks on `nurse` one after another, recording every one the
+/// node acknowledged, until it refuses one or goes.
+fn raise_until_refused(
+    mut nurse: Client,
+    acked: Arc<watch::Sender<Vec<TaskId>>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut pace = tokio::time::interval(Duration::from_millis(10));
+        loop {
+            pace.tick().await;
+            match nurse.command(cannula_w7()).await {
+                Ok(Ok(result)) => {
+                    let id = task_of(&result).id;
+                    acked.send_modify(|a| a.push(id));
+                }
+                _ => return,
+            }
+        }
+    })
+}
+
+/// Open tasks raised by staff, as the node at `base` holds them.
+async fn open_tasks(base: &str) -> anyhow::Result<Vec<TaskId>> {
+    let mut coord = Client::login_connect(base, "coord.hale").await?;
+    let (_, tasks) = snapshot(&mut coord).await?;
+    Ok(tasks
+        .into_iter()
+        .filter(|t| !t.raised_by.id.0.is_nil())
+        .map(|t| t.id)
+        .collect())
+}
+
+/// kill -9 of the owner in the middle of a burst of raises: the standby
+/// takes over at once (the advisory lock went with the owner's session),
+/// every raise the owner acknowledged is there, and a coordinator's device
+/// resumes on the new node from its cursor with no gap (the client fails
+/// on any gap in `seq`) and every raise in its stream.
+#[tokio::test]
+async fn a_killed_owner_is_taken_over_with_nothing_acknowledged_lost() -> anyhow::Result<()> {
+    on_fresh_postgres("a_killed_owner_is_taken_over", |url| async move {
+        let dir = tempfile::tempdir()?;
+        let a = start_node(&url, dir.path(), "a", TTL_MS, "").await?;
+        let epoch_a = until_owns(&a, "node a owns").await?;
+        let b = start_node(&url, dir.path(), "b", TTL_MS, "").await?;
+        until_stands_by(&b, "a", "node b stands by").await?;
+        let mut coord = Client::login_connect(&a.base(), "coord.hale").await?;
+        let nurse = Client::login_connect(&a.base(), "nurse.okafor").await?;
+        let acked = Arc::new(watch::channel(Vec::new()).0);
+        let mut progress = acked.subscribe();
+        let raiser = raise_until_refused(nurse, acked.clone());
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            progress.wait_for(|a| a.len() >= 30),
+        )
+        .await
+        .context("node a acknowledged too few raises")??;
+        a.kill9().await?;
+        let epoch_b = until_owns(&b, "node b takes over").await?;
+        assert!(epoch_b > epoch_a, "a takeover raises the epoch");
+        raiser.await?;
+        let acked = acked.borrow().clone();
+        let seen = open_tasks(&b.base()).await?;
+        let missing = acked.iter().filter(|t| !seen.contains(t)).count();
+        assert_eq!(missing, 0, "of {} acknowledged raises", acked.len());
+        // The device: what it read from a, then the rest replayed by b.
+        let mut raised: Vec<TaskId> = Vec::new();
+        while let Ok(Some((_, e))) = coord.next_event_within(Duration::from_millis(200)).await {
+            if let Event::Task {
+                task,
+                change: TaskChange::Raised,
+                ..
+            } = e
+            {
+                raised.push(task.id);
+            }
+        }
+        coord.base = b.base();
+        let mut coord = coord.reconnect().await?;
+        while !acked.iter().all(|t| raised.contains(t)) {
+            if let Event::Task {
+                task,
+                change: TaskChange::Raised,
+                ..
+            } = coord.next_event().await?.1
+            {
+                raised.push(task.id);
+            }
+        }
+        assert_eq!(coord.duplicates, 0, "nothing shown twice");
+        let mut nurse = Client::login_connect(&b.base(), "nurse.okafor").await?;
+        raise_ok(&mut nurse, cannula_w7()).await?;
+        b.terminate().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The owner frozen (SIGSTOP) past its lease: the standby finds the lease
+/// lapsed by the database's clock, ends the frozen owner's sessions and
+/// takes over. Woken (SIGCONT), the old owner acknowledges nothing more:
+/// its late commit is refused by the fence (or it stands down first), its
+/// devices are closed, and it stands by.
+#[tokio::test]
+async fn a_frozen_owner_is_fenced_out_and_stands_by_when_it_wakes() -> anyhow::Result<()> {
+    on_fresh_postgres("a_frozen_owner_is_fenced_out", |url| async move {
+        let dir = tempfile::tempdir()?;
+        let a = start_node(&url, dir.path(), "a", TTL_MS, "").await?;
+        let epoch_a = until_owns(&a, "node a owns").await?;
+        let b = start_node(&url, dir.path(), "b", TTL_MS, "").await?;
+        until_stands_by(&b, "a", "node b stands by").await?;
+        let mut nurse_a = Client::login_connect(&a.base(), "nurse.okafor").await?;
+        let before = raise_ok(&mut nurse_a, cannula_w7()).await?;
+        a.signal("STOP")?;
+        // Sent while a is frozen: a reads it only once it wakes.
+        let late = nurse_a.send(cannula_w7()).await?;
+        let epoch_b = until_owns(&b, "node b takes over the lapsed lease").await?;
+        assert!(epoch_b > epoch_a);
+        a.signal("CONT")?;
+        // Refused (the fence) or unanswered (the socket closed): never ok.
+        if let Ok(Ok(r)) = nurse_a.reply(late).await {
+            panic!("node a acknowledged {:?} after b took over", task_of(&r).id);
+        }
+        let standing = until_stands_by(&a, "b", "node a stands by after waking").await?;
+        assert_eq!(standing["node"], "a");
+        let seen = open_tasks(&b.base()).await?;
+        assert_eq!(
+            seen,
+            vec![before.id],
+            "b has a's one committed raise, not the late one"
+        );
+        let mut nurse_b = Client::login_connect(&b.base(), "nurse.okafor").await?;
+        raise_ok(&mut nurse_b, cannula_w7()).await?;
+        // a answers devices 503 now, so a load balancer moves them on.
+        let login = reqwest::Client::new()
+            .post(format!("{}/api/login", a.base()))
+            .json(&serde_json::json!({"username": "nurse.okafor", "password": "night-shift"}))
+            .send()
+            .await?;
+        assert_eq!(login.status().as_u16(), 503);
+        a.terminate().await?;
+        b.terminate().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Two nodes started at the same moment on a fresh database: exactly one
+/// owns, the other names it.
+#[tokio::test]
+async fn two_nodes_started_at_once_make_exactly_one_owner() -> anyhow::Result<()> {
+    on_fresh_postgres("two_nodes_started_at_once", |url| async move {
+        let dir = tempfile::tempdir()?;
+        let (a, b) = tokio::join!(
+            start_node(&url, dir.path(), "a", TTL_MS, ""),
+            start_node(&url, dir.path(), "b", TTL_MS, "")
+        );
+        let (a, b) = (a?, b?);
+        let (owner, other, name) = eventually("one of them owns", || async {
+            let ra = readyz(&a).await?;
+            let rb = readyz(&b).await?;
+            Ok(match (ra, rb) {
+                (Some((200, _)), Some((503, o))) if o["owner"] == "a" => Some((&a, o, "a")),
+                (Some((503, o)), Some((200, _))) if o["owner"] == "b" => Some((&b, o, "b")),
+                (Some((200, _)), Some((200, _))) => Some((&a, Value::Null, "both")),
+                _ => None,
+            })
+        })
+        .await?;
+        assert_ne!(name, "both", "two owners");
+        let standby = if name == "a" { &b } else { &a };
+        let metric = |text: &str, name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name} ")).map(str::to_owned))
+        };
+        let owner_metrics = metrics(owner).await?;
+        let standby_metrics = metrics(standby).await?;
+        assert_eq!(
+            metric(&owner_metrics, "wardpage_cluster_owner").as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            metric(&standby_metrics, "wardpage_cluster_owner").as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            metric(&owner_metrics, "wardpage_cluster_takeovers_total").as_deref(),
+            Some("1")
+        );
+        let status =
+            wardpage_tests::hub::wardpage_cli(Path::new(&url), &["cluster", "status"], "")?;
+        assert!(
+            status.contains(&format!("owner:        {name}")),
+            "{status}"
+        );
+        assert!(status.contains("epoch:        1"), "{status}");
+        assert_eq!(other["owner"], name, "{other}");
+        raise_ok(
+            &mut Client::login_connect(&owner.base(), "nurse.okafor").await?,
+            cannula_w7(),
+        )
+        .await?;
+        a.terminate().await?;
+        b.terminate().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A clean stop hands over at once: with a lease of ten minutes, the
+/// standby could only take over this soon if the stopping owner released
+/// its claim; its devices are closed with the standing-down reason.
+#[tokio::test]
+async fn a_clean_stop_hands_over_without_waiting_for_the_lease() -> anyhow::Result<()> {
+    on_fresh_postgres("a_clean_stop_hands_over", |url| async move {
+        let dir = tempfile::tempdir()?;
+        let long = 600_000;
+        let a = start_node(&url, dir.path(), "a", long, "").await?;
+        until_owns(&a, "node a owns").await?;
+        let b = start_node(&url, dir.path(), "b", long, "").await?;
+        until_stands_by(&b, "a", "node b stands by").await?;
+        let mut nurse = Client::login_connect(&a.base(), "nurse.okafor").await?;
+        let raised = raise_ok(&mut nurse, cannula_w7()).await?;
+        let stop = tokio::spawn(a.terminate());
+        let (code, reason) = nurse.closed().await?;
+        assert_eq!(
+            (code, reason.as_str()),
+            (1012, "node standing down: reconnect")
+        );
+        assert!(stop.await??.success(), "a clean stop exits 0");
+        until_owns(&b, "node b takes over within seconds, not ten minutes").await?;
+        nurse.base = b.base();
+        let mut nurse = nurse.reconnect().await?;
+        assert!(open_tasks(&b.base()).await?.contains(&raised.id));
+        raise_ok(&mut nurse, cannula_w7()).await?;
+        b.terminate().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Not accepted within 3 s: re-alert; 1 s later widen to the registrar.
+const SHORT_POLICY: &str = r#"
+[[escalation.task]]
+name = "test"
+accept = { steps = [
+  { action = "realert", after_secs = 3 },
+  { action = "widen", roles = ["registrar"], after_secs = 1 },
+  { action = "coordinator", after_secs = 1 },
+], repeat_every_secs = 30 }
+complete = { steps = [{ action = "coordinator", after_secs = 600 }] }
+"#;
+
+/// An escalation due across a takeover fires once, on the new owner,
+/// within a second of due: the owner is killed 0.8 s into a 3 s countdown.
+#[tokio::test]
+async fn an_escalation_due_across_a_takeover_fires_once() -> anyhow::Result<()> {
+    on_fresh_postgres("an_escalation_due_across_a_takeover", |url| async move {
+        let dir = tempfile::tempdir()?;
+        let a = start_node(&url, dir.path(), "a", TTL_MS, SHORT_POLICY).await?;
+        until_owns(&a, "node a owns").await?;
+        let b = start_node(&url, dir.path(), "b", TTL_MS, SHORT_POLICY).await?;
+        until_stands_by(&b, "a", "node b stands by").await?;
+        let mut nurse = Client::login_connect(&a.base(), "nurse.lee").await?;
+        let task = raise_ok(&mut nurse, needs_role("w8", Role::Fy1)).await?;
+        let due = task.next_escalation_at.context("a countdown is running")?;
+        // Part of the scenario, not a wait for anything: the owner dies
+        // part-way into the countdown.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        a.kill9().await?;
+        until_owns(&b, "node b takes over").await?;
+        let token =
+            wardpage_tests::client::login(&b.base(), "fy1.patel", wardpage_tests::DEMO_PASSWORD)
+                .await?;
+        let mut fy1 = Client::connect(&b.base(), &token, 0).await?;
+        let mut reg = Client::login_connect(&b.base(), "reg.evans").await?;
+        let fired_at = loop {
+            if let (
+                _,
+                Event::TaskEscalated {
+                    task: t, level: 1, ..
+                },
+            ) = fy1.next_event().await?
+            {
+                if t.id == task.id {
+                    break t.updated_at;
+                }
+            }
+        };
+        let late = fired_at - due;
+        assert!((0..1000).contains(&late), "fired {late} ms after due");
+        // The next step (1 s on) reached the registrar: by then a second
+        // firing of the first would have reached fy1.
+        loop {
+            if let (
+                _,
+                Event::TaskEscalated {
+                    task: t, level: 2, ..
+                },
+            ) = reg.next_event().await?
+            {
+                if t.id == task.id {
+                    break;
+                }
+            }
+        }
+        while let Some((_, e)) = fy1.next_event_within(Duration::from_millis(200)).await? {
+            if let Event::TaskEscalated {
+                task: t, level: 1, ..
+            } = e
+            {
+                assert_ne!(t.id, task.id, "the re-alert fired twice");
+            }
+        }
+        b.terminate().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The shipped nginx site (`deploy/nginx/wardpage.conf`), made to run
+/// unprivileged in `dir` on `port` in front of `nodes`: the same upstream
+/// options and `location`, no TLS and no port-80 redirect.
+fn nginx_config(dir: &Path, port: u16, nodes: &[&HubProcess]) -> anyhow::Result<String> {
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/nginx/wardpage.conf"),
+    )?;
+    let site = shipped
+        .split("\nserver {\n    listen 80;")
+        .next()
+        .context("the site")?;
+    let mut servers = nodes.iter();
+    let mut out = Vec::new();
+    for line in site.lines() {
+        let t = line.trim_start();
+        if t.starts_with("server 10.0.0.") {
+            // `server 10.0.0.11:8080 max_fails=...;`: the address swapped.
+            let shipped_addr = t.split_whitespace().nth(1).unwrap_or_default();
+            if let Some(n) = servers.next() {
+                out.push(line.replacen(shipped_addr, &n.addr.to_string(), 1));
+            }
+        } else if t.starts_with("listen 443") {
+            out.push(format!("    listen 127.0.0.1:{port};"));
+        } else if !t.starts_with("ssl_certificate") {
+            out.push(line.to_owned());
+        }
+    }
+    let d = dir.display();
+    // One process (no master and workers), so that killing it ends it.
+    Ok(format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{ worker_connections 256; }}\nhttp {{\naccess_log off;\n\
+         client_body_temp_path {d}/body;\nproxy_temp_path {d}/proxy;\n\
+         fastcgi_temp_path {d}/fastcgi;\nuwsgi_temp_path {d}/uwsgi;\nscgi_temp_path {d}/scgi;\n\
+         {}\n}}\n",
+        out.join("\n")
+    ))
+}
+
+/// Debian's nginx with the shipped site in front of two nodes: a device
+/// logs in and connects through nginx (whichever node nginx tries first,
+/// a standby's 503 moves it on to the owner); the owner is killed; the
+/// device reconnects to the same URL and resumes on the new owner.
+#[tokio::test]
+async fn through_nginx_a_device_resumes_on_the_new_owner() -> anyhow::Result<()> {
+    let Ok(nginx) = which_nginx() else {
+        eprintln!("SKIPPED through_nginx_a_device_resumes_on_the_new_owner: no nginx (apt-get install nginx)");
+        return Ok(());
+    };
+    on_fresh_postgres("through_nginx", |url| async move {
+        let dir = tempfile::tempdir()?;
+        let a = start_node(&url, dir.path(), "a", TTL_MS, "").await?;
+        until_owns(&a, "node a owns").await?;
+        let b = start_node(&url, dir.path(), "b", TTL_MS, "").await?;
+        until_stands_by(&b, "a", "node b stands by").await?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let conf = dir.path().join("nginx.conf");
+        // b first: nginx's first try for each request meets the standby.
+        std::fs::write(&conf, nginx_config(dir.path(), port, &[&b, &a])?)?;
+        let mut proxy = tokio::process::Command::new(nginx)
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&conf)
+            .kill_on_drop(true)
+            .spawn()?;
+        let base = format!("http://127.0.0.1:{port}");
+        eventually("nginx listens", || async {
+            Ok(tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .ok())
+        })
+        .await?;
+        let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
+        let mut coord = Client::login_connect(&base, "coord.hale").await?;
+        let first = raise_ok(&mut nurse, cannula_w7()).await?;
+        task_event(&mut coord, first.id, TaskChange::Raised).await?;
+        a.kill9().await?;
+        until_owns(&b, "node b takes over").await?;
+        let mut nurse = nurse.reconnect().await?;
+        let second = raise_ok(&mut nurse, cannula_w7()).await?;
+        let mut coord = coord.reconnect().await?;
+        task_event(&mut coord, second.id, TaskChange::Raised).await?;
+        assert_eq!(coord.duplicates, 0, "nothing shown twice");
+        let open = open_tasks(&base).await?;
+        assert!(open.contains(&first.id) && open.contains(&second.id));
+        proxy.start_kill()?;
+        proxy.wait().await?;
+        b.terminate().await?;
+        Ok(())
+    })
+    .await
+}
+
+fn which_nginx() -> anyhow::Result<std::path::PathBuf> {
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+        .context("no nginx")
+}
