@@ -18,6 +18,15 @@ if [ -f tests/web/package.json ] && ! command -v chromium >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# Debian's nginx for the test of the shipped load balancer site in front
+# of several hub nodes (run as a plain process on a free port).
+if ! [ -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then
+  echo "== installing nginx"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+fi
+export WARDPAGE_TEST_NGINX=required
+
 echo "== building the hub"
 cargo build --workspace --bins
 export WARDPAGE_BIN="$CARGO_TARGET_DIR/debug/wardpage"

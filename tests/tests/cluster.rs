@@ -448,7 +448,13 @@ fn nginx_config(dir: &Path, port: u16, nodes: &[&HubProcess]) -> anyhow::Result<
 #[tokio::test]
 async fn through_nginx_a_device_resumes_on_the_new_owner() -> anyhow::Result<()> {
     let Ok(nginx) = which_nginx() else {
-        eprintln!("SKIPPED through_nginx_a_device_resumes_on_the_new_owner: no nginx (apt-get install nginx)");
+        // The README's test command installs nginx and sets this: there,
+        // a missing nginx fails rather than passing untested.
+        anyhow::ensure!(
+            std::env::var_os("WARDPAGE_TEST_NGINX").is_none(),
+            "WARDPAGE_TEST_NGINX is set but no nginx is installed"
+        );
+        eprintln!("SKIPPED through_nginx_a_device_resumes_on_the_new_owner: no nginx (apt-get install nginx-light)");
         return Ok(());
     };
     on_fresh_postgres("through_nginx", |url| async move {
