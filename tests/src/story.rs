@@ -2,8 +2,8 @@
 
 use crate::Client;
 use wardpage_proto::{
-    Category, Command, CommandResult, Event, Priority, Requirement, Role, Sbar, Skill, TaskChange,
-    TaskId, TaskView, WardId,
+    Breathing, Category, Command, CommandResult, Consciousness, Event, ObservationSet, Priority,
+    Requirement, Role, Sbar, Skill, TaskChange, TaskId, TaskView, Tenths, WardId, Whole,
 };
 
 /// A raise command for `ward`, bed 12, needing `requirement`.
@@ -71,4 +71,36 @@ pub async fn task_event(
 pub async fn snapshot(c: &mut Client) -> anyhow::Result<(u64, Vec<TaskView>)> {
     let all = c.snapshot_all().await?;
     Ok((all.cursor, all.tasks))
+}
+
+/// A complete set on air with these values.
+pub fn obs_on_air(
+    resp: i32,
+    spo2: i32,
+    systolic: i32,
+    pulse: i32,
+    temp_tenths: i32,
+    taken_at: i64,
+) -> ObservationSet {
+    ObservationSet {
+        respiration_rate: Some(Whole(resp)),
+        spo2: Some(Whole(spo2)),
+        breathing: Some(Breathing::Air),
+        systolic: Some(Whole(systolic)),
+        diastolic: Some(Whole(60)),
+        pulse: Some(Whole(pulse)),
+        consciousness: Some(Consciousness::Alert),
+        temperature: Some(Tenths(temp_tenths)),
+        taken_at,
+    }
+}
+
+/// NEWS2 11: respiration 26 (3), SpO2 91 (3), systolic 98 (2), pulse 118 (2), 38.5 (1).
+pub fn eleven(at: i64) -> ObservationSet {
+    obs_on_air(26, 91, 98, 118, 385, at)
+}
+
+/// NEWS2 5: respiration 22 (2), SpO2 94 (1), pulse 105 (1), 38.3 (1).
+pub fn five(at: i64) -> ObservationSet {
+    obs_on_air(22, 94, 124, 105, 383, at)
 }

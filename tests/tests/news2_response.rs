@@ -7,9 +7,9 @@
 //! before `ok` on both backends.
 
 use wardpage_proto::{
-    Band, Breathing, Category, Command, CommandResult, Consciousness, ErrorCode, Event,
-    ObservationSet, PageChange, PatientChange, PatientDetails, PatientId, PatientView, Priority,
-    Requirement, Role, Sex, StaffId, TaskChange, TaskState, TaskView, Tenths, WardId, Whole,
+    Band, Category, Command, CommandResult, ErrorCode, Event, ObservationSet, PageChange,
+    PatientChange, PatientDetails, PatientId, PatientView, Priority, Requirement, Role, Sex,
+    StaffId, TaskChange, TaskState, TaskView, WardId, Whole,
 };
 use wardpage_server::config::Config;
 use wardpage_tests::hub::HubProcess;
@@ -68,40 +68,8 @@ async fn admit(
     }
 }
 
-/// A complete set on air with these values.
-fn set(
-    resp: i32,
-    spo2: i32,
-    systolic: i32,
-    pulse: i32,
-    temp_tenths: i32,
-    taken_at: i64,
-) -> ObservationSet {
-    ObservationSet {
-        respiration_rate: Some(Whole(resp)),
-        spo2: Some(Whole(spo2)),
-        breathing: Some(Breathing::Air),
-        systolic: Some(Whole(systolic)),
-        diastolic: Some(Whole(60)),
-        pulse: Some(Whole(pulse)),
-        consciousness: Some(Consciousness::Alert),
-        temperature: Some(Tenths(temp_tenths)),
-        taken_at,
-    }
-}
-
 fn now() -> i64 {
     wardpage_server::clock::now_ms()
-}
-
-/// NEWS2 11: respiration 26 (3), SpO2 91 (3), systolic 98 (2), pulse 118 (2), 38.5 (1).
-fn eleven(at: i64) -> ObservationSet {
-    set(26, 91, 98, 118, 385, at)
-}
-
-/// NEWS2 5: respiration 22 (2), SpO2 94 (1), pulse 105 (1), 38.3 (1).
-fn five(at: i64) -> ObservationSet {
-    set(22, 94, 124, 105, 383, at)
 }
 
 async fn observe(
@@ -367,7 +335,7 @@ async fn a_transfer_carries_the_patients_tasks_and_history_and_tells_the_holder(
     assert_eq!(task.patient_ref.as_ref().map(|r| r.id), Some(p.id));
     assert_eq!(task.patient, "Riley Mockridge");
     patel.ok(Command::Accept { task: task.id }).await?;
-    let (obs, _, _) = observe(&mut nurse, p.id, set(16, 97, 124, 76, 368, now())).await?;
+    let (obs, _, _) = observe(&mut nurse, p.id, obs_on_air(16, 97, 124, 76, 368, now())).await?;
     nic.ok(Command::TransferPatient {
         patient: p.id,
         ward: "w8".into(),
@@ -468,7 +436,7 @@ async fn bad_patients_and_implausible_values_are_refused_and_change_nothing() ->
         bed_taken.err().map(|e| e.code),
         Some(ErrorCode::InvalidState)
     );
-    let mut bad = set(16, 97, 124, 400, 368, now());
+    let mut bad = obs_on_air(16, 97, 124, 400, 368, now());
     let e = nurse
         .command(Command::RecordObservations {
             patient: p.id,
@@ -497,7 +465,7 @@ async fn bad_patients_and_implausible_values_are_refused_and_change_nothing() ->
         matches!(chart, CommandResult::Chart { ref observations, .. } if observations.is_empty())
     );
     // A partial set is stored, shown incomplete, never scored.
-    let mut partial = set(16, 97, 124, 76, 368, now());
+    let mut partial = obs_on_air(16, 97, 124, 76, 368, now());
     partial.temperature = None;
     let (obs, after, review) = observe(&mut nurse, p.id, partial).await?;
     assert_eq!(obs.score.total, None);
@@ -582,7 +550,7 @@ async fn a_clinical_concern_raises_an_urgent_review_whatever_the_score() -> anyh
     let mut nic = Client::login_connect(&base, "nic.grant").await?;
     let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
     let p = admit(&mut nic, "w7", "10", details(8, "Avery Exampleby")).await?;
-    let (obs, _, none) = observe(&mut nurse, p.id, set(16, 97, 124, 76, 368, now())).await?;
+    let (obs, _, none) = observe(&mut nurse, p.id, obs_on_air(16, 97, 124, 76, 368, now())).await?;
     assert_eq!(obs.score.total, Some(0));
     assert!(none.is_none());
     let r = nurse
@@ -639,7 +607,8 @@ async fn scale_2_is_set_by_a_doctor_with_a_reason_and_scores_by_its_own_rules() 
     assert_eq!((order.target_low, order.target_high), (88, 92));
     assert_eq!(order.by.name, "Dr Asha Patel");
     // SpO2 90% on air: 3 on Scale 1, 0 on Scale 2.
-    let (obs, _, review) = observe(&mut nurse, p.id, set(16, 90, 124, 76, 368, now())).await?;
+    let (obs, _, review) =
+        observe(&mut nurse, p.id, obs_on_air(16, 90, 124, 76, 368, now())).await?;
     assert_eq!(obs.score.scale, wardpage_proto::Spo2Scale::Scale2);
     assert_eq!(obs.score.sub_scores.spo2, Some(0));
     assert_eq!(obs.score.total, Some(0));

@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 use wardpage_proto::{
-    Breathing, Command, CommandResult, Consciousness, ObservationSet, PatientDetails, PatientId,
-    Sex, TaskView, Tenths, Whole,
+    Command, CommandResult, ObservationSet, PatientDetails, PatientId, Sex, TaskView,
 };
 use wardpage_tests::hub::wardpage_cli;
 use wardpage_tests::report_files::{read_csv, rfc3339};
+use wardpage_tests::story::{eleven, five};
 use wardpage_tests::{Client, TestHub};
 
 /// How an episode's review is answered.
@@ -36,23 +36,10 @@ const NIGHT: [(&[u8], Answer); 6] = [
 
 /// A set on air scoring `total` (5 or 11), taken at `at`.
 fn set(total: u8, at: i64) -> ObservationSet {
-    // 5: respiration 22 (2), SpO2 94 (1), pulse 105 (1), 38.3 (1).
-    // 11: respiration 26 (3), SpO2 91 (3), systolic 98 (2), pulse 118 (2), 38.5 (1).
-    let (resp, spo2, systolic, pulse, temp) = if total >= 7 {
-        (26, 91, 98, 118, 385)
+    if total >= 7 {
+        eleven(at)
     } else {
-        (22, 94, 124, 105, 383)
-    };
-    ObservationSet {
-        respiration_rate: Some(Whole(resp)),
-        spo2: Some(Whole(spo2)),
-        breathing: Some(Breathing::Air),
-        systolic: Some(Whole(systolic)),
-        diastolic: Some(Whole(60)),
-        pulse: Some(Whole(pulse)),
-        consciousness: Some(Consciousness::Alert),
-        temperature: Some(Tenths(temp)),
-        taken_at: at,
+        five(at)
     }
 }
 
