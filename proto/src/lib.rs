@@ -15,6 +15,7 @@ pub mod command;
 pub mod error;
 pub mod event;
 pub mod frame;
+pub mod handover_note;
 /// Fuzz target bodies (see `fuzz/`); not part of the protocol.
 #[doc(hidden)]
 pub mod fuzzing;
@@ -30,6 +31,7 @@ pub use command::{Command, CommandResult, PageTarget, TimelineEntry};
 pub use error::{ErrorCode, FieldError};
 pub use event::{Event, PageChange, TaskChange};
 pub use frame::{ClientFrame, ServerFrame};
+pub use handover_note::{HandoverNote, HandoverNoteText};
 pub use ids::{CommandId, ObservationId, PageId, PatientId, StaffId, TaskId, WardId};
 pub use model::*;
 
