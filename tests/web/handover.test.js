@@ -12,6 +12,7 @@ import { startHub } from './helpers/hub.js';
 import { launchBrowser } from './helpers/browser.js';
 import { openPhone, logIn, inspect, goTab, screenshot } from './helpers/app.js';
 import { connectAs } from './helpers/protocol.js';
+import { logInAs } from './helpers/patients.js';
 import { openDashboard, logInDashboard, waitLive, taskCmd } from './dashboard-helpers/dashboard.js';
 
 /** @param {any} frame */
@@ -48,7 +49,8 @@ describe('shift handover on the handheld and the dashboard', () => {
     ok(await fy1.command({ op: 'accept', task: bloods }));
     ok(await nurse.command({ op: 'send_page', target: { staff: patelId }, priority: 'soon', callback: '4471', message: 'Family asking for an update on bed 9' }));
     patel = await openPhone(browser, hub.url);
-    await logIn(patel.page, 'fy1.patel');
+    // The page to her rings at once, over the shell.
+    await logInAs(patel.page, 'fy1.patel');
     khan = await openPhone(browser, hub.url);
     await logIn(khan.page, 'sho.khan');
     desk = await openDashboard(browser, hub.url);
@@ -70,7 +72,7 @@ describe('shift handover on the handheld and the dashboard', () => {
     await page.locator('section.alert').waitFor({ state: 'hidden' });
     const panel = page.locator('details.handover-panel[open]');
     await panel.waitFor();
-    assert.match((await panel.locator('summary').textContent()) ?? '', /you hold 2 tasks and 1 unacknowledged page · shift ends \d\d:\d\d \(in (39|40) min\)/);
+    assert.match((await panel.locator('summary.handover-summary').textContent()) ?? '', /you hold 2 tasks and 1 unacknowledged page · shift ends \d\d:\d\d \(in (39|40) min\)/);
     const card = panel.locator(`article[data-task="${cannula}"]`);
     const options = await card.locator('select.handover-to option').allTextContents();
     // Cannulation on Ward 7: the SHO and the nurse practitioner, not her, not the registrar.

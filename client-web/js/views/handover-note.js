@@ -128,7 +128,7 @@ export function handoverNoteSection(ctx, id) {
       shown,
       note
         ? [
-            h('dl', { class: 'hn-note' }, NOTE_PARTS.map(([key, label]) => (note[key] ? [h('dt', { text: label }), h('dd', { text: note[key] })] : null))),
+            h('dl', { class: 'hn-note' }, NOTE_PARTS.flatMap(([key, label]) => (note[key] ? [h('dt', { text: label }), h('dd', { text: note[key] })] : []))),
             h('p', { class: 'meta hn-by', text: `Written by ${note.by.name} at ${clock(note.at)} (${duration(now - note.at)} ago)` }),
           ]
         : h('p', { class: 'empty', text: 'No handover note yet.' }),

@@ -96,7 +96,8 @@ export function handoverView(ctx) {
 
   const incoming = h('div', { class: 'list' });
   const banner = h('section', { class: 'handover-incoming', 'aria-labelledby': 'handover-in-title', hidden: true }, h('h2', { id: 'handover-in-title', class: 'view-title', text: 'Handed over to you' }), incoming);
-  const summary = h('summary', { class: 'handover-summary' });
+  const title = h('h2', { class: 'handover-title', id: 'handover-title' });
+  const summary = h('summary', { class: 'handover-summary' }, title);
   const list = h('div', { class: 'list' });
   const el = h('details', { class: 'handover-panel', hidden: true }, summary, list);
 
@@ -204,10 +205,12 @@ export function handoverView(ctx) {
       people.map((s) => h('option', { value: s.id, text: `${s.name} (${s.shift ? ROLE_LABEL[s.shift.role] : ROLE_LABEL[s.role]})`, selected: s.id === chosen })),
     );
     const give = () => {
-      const to = select.value;
+      // The choice is read from `picked`: the select on screen is the one
+      // first built (later builds are morphed into it), not `select`.
+      const to = picked.get(t.id) ?? '';
       const person = people.find((s) => s.id === to);
       if (!person) {
-        select.focus();
+        document.getElementById(id)?.focus();
         return;
       }
       link.send({ op: 'hand_over', task: t.id, to }, `Hand over ${where(t)} to ${person.name}`);
@@ -270,7 +273,7 @@ export function handoverView(ctx) {
     const ends = me?.shift?.ends_at ?? null;
     const left = ends === null ? null : ends - now;
     const when = ends === null ? 'not on shift' : left !== null && left > 0 ? `shift ends ${clock(ends)} (in ${duration(left)})` : `shift ended ${clock(ends)}`;
-    summary.textContent = `Shift handover: you hold ${tasks.length} task${tasks.length === 1 ? '' : 's'} and ${pages.length} unacknowledged page${pages.length === 1 ? '' : 's'} · ${when}`;
+    title.textContent = `Shift handover: you hold ${tasks.length} task${tasks.length === 1 ? '' : 's'} and ${pages.length} unacknowledged page${pages.length === 1 ? '' : 's'} · ${when}`;
     const urgent = left !== null && left <= SOON_MS;
     if (!el.hidden && urgent && !autoOpened) {
       autoOpened = true;
