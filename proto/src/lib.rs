@@ -15,10 +15,10 @@ pub mod command;
 pub mod error;
 pub mod event;
 pub mod frame;
-pub mod handover_note;
 /// Fuzz target bodies (see `fuzz/`); not part of the protocol.
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod handover_note;
 pub mod ids;
 pub mod limits;
 pub mod login;

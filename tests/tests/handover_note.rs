@@ -81,7 +81,10 @@ async fn a_handover_note_is_told_to_the_ward_audited_and_carried_across_a_restar
     let CommandResult::Patient { patient } = written else {
         anyhow::bail!("set_handover_note answered {written:?}")
     };
-    let n = patient.handover_note.clone().expect("the note is on the patient");
+    let n = patient
+        .handover_note
+        .clone()
+        .expect("the note is on the patient");
     assert_eq!((n.what_if.as_str(), n.by.id), (what_if, fy1.id()));
     assert_eq!(patient.version, p.version + 1);
     let told = nurse
@@ -99,8 +102,16 @@ async fn a_handover_note_is_told_to_the_ward_audited_and_carried_across_a_restar
         .iter()
         .find(|a| a.action == "set_handover_note")
         .expect("the note is audited");
-    assert!(row.detail.contains(&format!("What if: {what_if}")), "{}", row.detail);
-    assert!(row.detail.contains("S: Community-acquired pneumonia"), "{}", row.detail);
+    assert!(
+        row.detail.contains(&format!("What if: {what_if}")),
+        "{}",
+        row.detail
+    );
+    assert!(
+        row.detail.contains("S: Community-acquired pneumonia"),
+        "{}",
+        row.detail
+    );
 
     // The next shift (after a restart) reads the same note.
     let hub = hub.restart().await?;
@@ -158,7 +169,10 @@ async fn a_bad_or_unauthorised_handover_note_is_refused_and_changes_nothing() ->
 
     assert_eq!(read(&mut nic, p.id).await?, before, "nothing changed");
     let audit = hub.store.audit_for(&p.id.to_string()).await?;
-    let notes = audit.iter().filter(|a| a.action == "set_handover_note").count();
+    let notes = audit
+        .iter()
+        .filter(|a| a.action == "set_handover_note")
+        .count();
     assert_eq!(notes, 1, "only the good note is audited");
     hub.stop().await
 }

@@ -96,7 +96,12 @@ fn set(resp: i32, spo2: i32, pulse: i32, temp: i32, taken_at: i64) -> Observatio
     }
 }
 
-async fn admit(nic: &mut Client, ward: &str, bed: &str, d: PatientDetails) -> anyhow::Result<PatientId> {
+async fn admit(
+    nic: &mut Client,
+    ward: &str,
+    bed: &str,
+    d: PatientDetails,
+) -> anyhow::Result<PatientId> {
     let r = nic
         .ok(Command::AdmitPatient {
             ward: ward.into(),
@@ -125,9 +130,17 @@ async fn patients(c: &mut Client, ward: &str) -> anyhow::Result<Vec<PatientView>
 
 /// Who the report must name as a task's owner, worked out from the view.
 fn expected_owner(t: &TaskView) -> String {
-    match (&t.assignee, t.offers.iter().filter(|o| o.state == wardpage_proto::OfferState::Offered).count()) {
+    match (
+        &t.assignee,
+        t.offers
+            .iter()
+            .filter(|o| o.state == wardpage_proto::OfferState::Offered)
+            .count(),
+    ) {
         (Some(a), _) => a.name.clone(),
-        (None, n) if n > 0 && t.state == wardpage_proto::TaskState::Offering => format!("offered to {n}"),
+        (None, n) if n > 0 && t.state == wardpage_proto::TaskState::Offering => {
+            format!("offered to {n}")
+        }
         _ => "nobody (coordinator told)".into(),
     }
 }
@@ -149,10 +162,25 @@ async fn the_handover_report_lists_what_the_next_shift_takes_over() -> anyhow::R
     let _new = admit(&mut nic, "w7", "3", details("9990000034", "Cal Newcome")).await?;
     let w8 = admit(&mut nic, "w8", "4", details("9990000042", "Dee Eight")).await?;
     let now = wardpage_server::clock::now_ms();
-    nurse.ok(Command::RecordObservations { patient: sick, set: set(22, 94, 105, 383, now - 90 * MIN) }).await?;
-    nurse.ok(Command::RecordObservations { patient: calm, set: set(16, 97, 76, 368, now - MIN) }).await?;
+    nurse
+        .ok(Command::RecordObservations {
+            patient: sick,
+            set: set(22, 94, 105, 383, now - 90 * MIN),
+        })
+        .await?;
+    nurse
+        .ok(Command::RecordObservations {
+            patient: calm,
+            set: set(16, 97, 76, 368, now - MIN),
+        })
+        .await?;
     let mut nurse8 = Client::login_connect(&base, "nurse.lee").await?;
-    nurse8.ok(Command::RecordObservations { patient: w8, set: set(22, 94, 105, 383, now - 5 * MIN) }).await?;
+    nurse8
+        .ok(Command::RecordObservations {
+            patient: w8,
+            set: set(22, 94, 105, 383, now - 5 * MIN),
+        })
+        .await?;
     let plan = "If NEWS2 reaches 7, call outreach";
     fy1.ok(Command::SetHandoverNote {
         patient: sick,
@@ -170,22 +198,60 @@ async fn the_handover_report_lists_what_the_next_shift_takes_over() -> anyhow::R
     // done (not on the report), one on Ward 8.
     let held = task_of(&nurse.ok(cannula_w7()).await?).clone();
     fy1.ok(Command::Accept { task: held.id }).await?;
-    let waiting = task_of(&nurse.ok(raise("w7", Requirement::Skill(Skill::Bloods), Priority::Soon)).await?).clone();
+    let waiting = task_of(
+        &nurse
+            .ok(raise(
+                "w7",
+                Requirement::Skill(Skill::Bloods),
+                Priority::Soon,
+            ))
+            .await?,
+    )
+    .clone();
     coord.ok(Command::EscalateNow { task: waiting.id }).await?;
-    let done = task_of(&nurse.ok(raise("w7", Requirement::Role(Role::Sho), Priority::Routine)).await?).clone();
+    let done = task_of(
+        &nurse
+            .ok(raise("w7", Requirement::Role(Role::Sho), Priority::Routine))
+            .await?,
+    )
+    .clone();
     let mut sho = Client::login_connect(&base, "sho.khan").await?;
     sho.ok(Command::Accept { task: done.id }).await?;
-    sho.ok(Command::Complete { task: done.id, outcome: String::new() }).await?;
-    nurse8.ok(raise("w8", Requirement::Role(Role::Fy1), Priority::Urgent)).await?;
+    sho.ok(Command::Complete {
+        task: done.id,
+        outcome: String::new(),
+    })
+    .await?;
+    nurse8
+        .ok(raise("w8", Requirement::Role(Role::Fy1), Priority::Urgent))
+        .await?;
     // Pages: one nobody answered, one acknowledged.
-    nurse.ok(Command::SendPage { target: PageTarget::Staff(fy1.id()), priority: Priority::Soon, callback: "4471".into(), message: "Family on the phone, bed 2".into() }).await?;
-    let answered = nurse.ok(Command::SendPage { target: PageTarget::Staff(sho.id()), priority: Priority::Soon, callback: "4472".into(), message: "Drug chart".into() }).await?;
+    nurse
+        .ok(Command::SendPage {
+            target: PageTarget::Staff(fy1.id()),
+            priority: Priority::Soon,
+            callback: "4471".into(),
+            message: "Family on the phone, bed 2".into(),
+        })
+        .await?;
+    let answered = nurse
+        .ok(Command::SendPage {
+            target: PageTarget::Staff(sho.id()),
+            priority: Priority::Soon,
+            callback: "4472".into(),
+            message: "Drug chart".into(),
+        })
+        .await?;
     if let CommandResult::Page { page } = &answered {
         sho.ok(Command::PageAck { page: page.id }).await?;
     }
     let escalated: BTreeSet<String> = {
-        let e = coord.wait_for(|e| matches!(e, Event::TaskEscalated { task, .. } if task.id == waiting.id)).await?;
-        let Event::TaskEscalated { task, .. } = e else { anyhow::bail!("filtered above") };
+        let e = coord
+            .wait_for(|e| matches!(e, Event::TaskEscalated { task, .. } if task.id == waiting.id))
+            .await?;
+        let Event::TaskEscalated { task, .. } = e else {
+            anyhow::bail!("filtered above")
+        };
         BTreeSet::from([task.id.to_string()])
     };
 
@@ -196,7 +262,11 @@ async fn the_handover_report_lists_what_the_next_shift_takes_over() -> anyhow::R
     let ward7 = patients(&mut coord, "w7").await?;
     let watch: BTreeSet<String> = ward7
         .iter()
-        .filter(|p| p.latest.as_ref().is_some_and(|l| l.score.total.is_some_and(|t| t >= 5) || l.score.red_flag))
+        .filter(|p| {
+            p.latest
+                .as_ref()
+                .is_some_and(|l| l.score.total.is_some_and(|t| t >= 5) || l.score.red_flag)
+        })
         .map(|p| p.details.name.clone())
         .collect();
     let overdue: BTreeSet<String> = ward7
@@ -207,10 +277,17 @@ async fn the_handover_report_lists_what_the_next_shift_takes_over() -> anyhow::R
     let unanswered: BTreeSet<String> = snap
         .pages
         .iter()
-        .filter(|p| p.state == wardpage_proto::PageState::Open && p.recipients.iter().any(|r| r.acked_at.is_none()))
+        .filter(|p| {
+            p.state == wardpage_proto::PageState::Open
+                && p.recipients.iter().any(|r| r.acked_at.is_none())
+        })
         .map(|p| p.id.to_string())
         .collect();
-    assert_eq!(watch, BTreeSet::from(["Alan Sickly".to_owned()]), "the seeded night has one patient to watch on Ward 7");
+    assert_eq!(
+        watch,
+        BTreeSet::from(["Alan Sickly".to_owned()]),
+        "the seeded night has one patient to watch on Ward 7"
+    );
     assert_eq!(overdue, BTreeSet::from(["Alan Sickly".to_owned()]));
     assert_eq!(unanswered.len(), 1);
 
@@ -218,47 +295,121 @@ async fn the_handover_report_lists_what_the_next_shift_takes_over() -> anyhow::R
     let dir = out.path().join("w7");
     let (from, to) = (rfc3339(start - MIN), rfc3339(at_end));
     let db = hub.config.database.clone();
-    let printed = wardpage_cli(&db, &["report", "--handover", "--ward", "w7", "--from", &from, "--to", &to, "--tz", "UTC", "--out", dir.to_str().unwrap_or_default()], "")?;
-    let head = format!("handover for Ward 7 (Medicine): {} open tasks", open_w7.len());
+    let printed = wardpage_cli(
+        &db,
+        &[
+            "report",
+            "--handover",
+            "--ward",
+            "w7",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--tz",
+            "UTC",
+            "--out",
+            dir.to_str().unwrap_or_default(),
+        ],
+        "",
+    )?;
+    let head = format!(
+        "handover for Ward 7 (Medicine): {} open tasks",
+        open_w7.len()
+    );
     assert!(printed.starts_with(&head), "{printed}");
 
     let tasks = read_csv(&dir.join("handover-tasks.csv"))?;
     let ids = column(&tasks, "task");
     let expected: BTreeSet<String> = open_w7.iter().map(|t| t.id.to_string()).collect();
     assert_eq!(ids, expected, "exactly Ward 7's open tasks");
-    assert!(!ids.contains(&done.id.to_string()), "a completed task is not handed over");
+    assert!(
+        !ids.contains(&done.id.to_string()),
+        "a completed task is not handed over"
+    );
     for t in &open_w7 {
-        let row = tasks.iter().find(|r| r.get("task") == Some(&t.id.to_string())).expect("listed");
+        let row = tasks
+            .iter()
+            .find(|r| r.get("task") == Some(&t.id.to_string()))
+            .expect("listed");
         assert_eq!(row.get("owner"), Some(&expected_owner(t)));
         let prio = serde_json::to_value(t.priority)?;
         assert_eq!(row.get("priority").map(String::as_str), prio.as_str());
-        let age: i64 = row.get("age_min").map(|a| a.parse()).transpose()?.unwrap_or(-1);
+        let age: i64 = row
+            .get("age_min")
+            .map(|a| a.parse())
+            .transpose()?
+            .unwrap_or(-1);
         assert!((0..=2).contains(&age), "raised moments ago: {age}");
     }
     // The most urgent first.
-    let rank = |p: &str| ["emergency", "urgent", "soon", "routine"].iter().position(|x| *x == p);
-    let ranks: Vec<_> = tasks.iter().map(|r| rank(r.get("priority").map(String::as_str).unwrap_or(""))).collect();
-    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "most urgent first: {ranks:?}");
+    let rank = |p: &str| {
+        ["emergency", "urgent", "soon", "routine"]
+            .iter()
+            .position(|x| *x == p)
+    };
+    let ranks: Vec<_> = tasks
+        .iter()
+        .map(|r| rank(r.get("priority").map(String::as_str).unwrap_or("")))
+        .collect();
+    assert!(
+        ranks.windows(2).all(|w| w[0] <= w[1]),
+        "most urgent first: {ranks:?}"
+    );
     assert!(ids.contains(&held.id.to_string()));
 
     let watched = read_csv(&dir.join("handover-patients.csv"))?;
     assert_eq!(column(&watched, "name"), watch);
     assert_eq!(watched[0].get("news2").map(String::as_str), Some("5"));
-    assert_eq!(watched[0].get("note_what_if").map(String::as_str), Some(plan));
-    assert_eq!(column(&read_csv(&dir.join("handover-overdue.csv"))?, "name"), overdue);
+    assert_eq!(
+        watched[0].get("note_what_if").map(String::as_str),
+        Some(plan)
+    );
+    assert_eq!(
+        column(&read_csv(&dir.join("handover-overdue.csv"))?, "name"),
+        overdue
+    );
     let esc = read_csv(&dir.join("handover-escalations.csv"))?;
-    assert_eq!(column(&esc, "id"), escalated, "the night's escalations of Ward 7's tasks");
-    assert_eq!(column(&read_csv(&dir.join("handover-pages.csv"))?, "page"), unanswered);
+    assert_eq!(
+        column(&esc, "id"),
+        escalated,
+        "the night's escalations of Ward 7's tasks"
+    );
+    assert_eq!(
+        column(&read_csv(&dir.join("handover-pages.csv"))?, "page"),
+        unanswered
+    );
     let html = std::fs::read_to_string(dir.join("handover.html"))?;
     assert!(html.contains("@media print"), "the page is made to print");
     assert!(html.contains("Alan Sickly") && html.contains(plan));
 
     // The site: Ward 8's task and patient too.
     let site = out.path().join("site");
-    wardpage_cli(&db, &["report", "--handover", "--from", &from, "--to", &to, "--tz", "UTC", "--out", site.to_str().unwrap_or_default()], "")?;
+    wardpage_cli(
+        &db,
+        &[
+            "report",
+            "--handover",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--tz",
+            "UTC",
+            "--out",
+            site.to_str().unwrap_or_default(),
+        ],
+        "",
+    )?;
     let all: BTreeSet<String> = snap.tasks.iter().map(|t| t.id.to_string()).collect();
-    assert_eq!(column(&read_csv(&site.join("handover-tasks.csv"))?, "task"), all);
+    assert_eq!(
+        column(&read_csv(&site.join("handover-tasks.csv"))?, "task"),
+        all
+    );
     let names = column(&read_csv(&site.join("handover-patients.csv"))?, "name");
-    assert_eq!(names, BTreeSet::from(["Alan Sickly".to_owned(), "Dee Eight".to_owned()]));
+    assert_eq!(
+        names,
+        BTreeSet::from(["Alan Sickly".to_owned(), "Dee Eight".to_owned()])
+    );
     hub.stop().await
 }

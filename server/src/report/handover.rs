@@ -244,7 +244,13 @@ fn patient_rows(
             (high || l.score.red_flag).then_some((p, l))
         })
         .collect();
-    watch.sort_by_key(|(p, l)| (std::cmp::Reverse(l.score.total), p.ward.clone(), p.bed.clone()));
+    watch.sort_by_key(|(p, l)| {
+        (
+            std::cmp::Reverse(l.score.total),
+            p.ward.clone(),
+            p.bed.clone(),
+        )
+    });
     let watched = watch
         .into_iter()
         .map(|(p, l)| {
@@ -263,7 +269,11 @@ fn patient_rows(
                     .or_else(|| p.details.local_number.clone())
                     .unwrap_or_default(),
                 news2: l.score.total.map(|t| t.to_string()).unwrap_or_default(),
-                band: l.score.band.map(|b| b.as_str().to_owned()).unwrap_or_default(),
+                band: l
+                    .score
+                    .band
+                    .map(|b| b.as_str().to_owned())
+                    .unwrap_or_default(),
                 red_flag: l.score.red_flag,
                 trend: wire(&l.trend),
                 taken_at: l.taken_at,
@@ -351,7 +361,10 @@ fn page_rows(
 ) -> Vec<PageRow> {
     let covers = |s: StaffId| match scope {
         Scope::Site => true,
-        Scope::Ward(ward) => roster.shifts().get(&s).is_some_and(|sh| sh.wards.contains(ward)),
+        Scope::Ward(ward) => roster
+            .shifts()
+            .get(&s)
+            .is_some_and(|sh| sh.wards.contains(ward)),
     };
     let mut rows: Vec<PageRow> = pages
         .iter()

@@ -47,20 +47,46 @@ fn columns(path: &Path) -> Vec<&'static str> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     match name {
         "handover-tasks.csv" => vec![
-            "ward", "bed", "patient", "priority", "category", "state", "owner", "age_min",
-            "situation", "handover_to", "task",
+            "ward",
+            "bed",
+            "patient",
+            "priority",
+            "category",
+            "state",
+            "owner",
+            "age_min",
+            "situation",
+            "handover_to",
+            "task",
         ],
         "handover-patients.csv" => vec![
-            "ward", "bed", "name", "number", "news2", "band", "red_flag", "trend", "taken_at",
-            "note_situation", "note_plan", "note_what_if",
+            "ward",
+            "bed",
+            "name",
+            "number",
+            "news2",
+            "band",
+            "red_flag",
+            "trend",
+            "taken_at",
+            "note_situation",
+            "note_plan",
+            "note_what_if",
         ],
         "handover-overdue.csv" => vec!["ward", "bed", "name", "due_at", "late_min"],
         "handover-escalations.csv" => {
             vec!["at", "about", "ward", "bed", "priority", "detail", "id"]
         }
         _ => vec![
-            "sent_at", "from", "waiting_on", "priority", "state", "message", "callback",
-            "escalation_level", "page",
+            "sent_at",
+            "from",
+            "waiting_on",
+            "priority",
+            "state",
+            "message",
+            "callback",
+            "escalation_level",
+            "page",
         ],
     }
 }
@@ -127,41 +153,137 @@ pub fn html(r: &Handover, w: &Window) -> String {
             } else {
                 format!("{} (handing over to {})", t.owner, t.handover_to)
             };
-            vec![t.priority.clone(), format!("{} bed {}", t.ward, t.bed), t.patient.clone(), t.category.clone(), t.situation.clone(), t.state.clone(), owner, age(t.age_min)]
+            vec![
+                t.priority.clone(),
+                format!("{} bed {}", t.ward, t.bed),
+                t.patient.clone(),
+                t.category.clone(),
+                t.situation.clone(),
+                t.state.clone(),
+                owner,
+                age(t.age_min),
+            ]
         })
         .collect();
-    table(&mut s, "Open tasks", &["Priority", "Where", "Patient", "Task", "Situation", "State", "Owner", "Age"], tasks, "No open tasks.");
+    table(
+        &mut s,
+        "Open tasks",
+        &[
+            "Priority",
+            "Where",
+            "Patient",
+            "Task",
+            "Situation",
+            "State",
+            "Owner",
+            "Age",
+        ],
+        tasks,
+        "No open tasks.",
+    );
     let patients = r
         .patients
         .iter()
         .map(|p| {
             let flag = if p.red_flag { " (red flag)" } else { "" };
-            let score = if p.news2.is_empty() { "incomplete".to_owned() } else { p.news2.clone() };
-            vec![format!("{} bed {}", p.ward, p.bed), format!("{} {}", p.name, p.number), format!("{score}{flag}"), p.trend.clone(), w.local(p.taken_at), p.note_situation.clone(), p.note_plan.clone(), p.note_what_if.clone()]
+            let score = if p.news2.is_empty() {
+                "incomplete".to_owned()
+            } else {
+                p.news2.clone()
+            };
+            vec![
+                format!("{} bed {}", p.ward, p.bed),
+                format!("{} {}", p.name, p.number),
+                format!("{score}{flag}"),
+                p.trend.clone(),
+                w.local(p.taken_at),
+                p.note_situation.clone(),
+                p.note_plan.clone(),
+                p.note_what_if.clone(),
+            ]
         })
         .collect();
-    table(&mut s, "Patients with NEWS2 5 or more, or a red flag", &["Where", "Patient", "NEWS2", "Trend", "Taken", "Situation", "Plan", "What if"], patients, "No patient scores 5 or more or has a red flag.");
+    table(
+        &mut s,
+        "Patients with NEWS2 5 or more, or a red flag",
+        &[
+            "Where",
+            "Patient",
+            "NEWS2",
+            "Trend",
+            "Taken",
+            "Situation",
+            "Plan",
+            "What if",
+        ],
+        patients,
+        "No patient scores 5 or more or has a red flag.",
+    );
     let overdue = r
         .overdue
         .iter()
-        .map(|o| vec![format!("{} bed {}", o.ward, o.bed), o.name.clone(), w.local(o.due_at), age(o.late_min)])
+        .map(|o| {
+            vec![
+                format!("{} bed {}", o.ward, o.bed),
+                o.name.clone(),
+                w.local(o.due_at),
+                age(o.late_min),
+            ]
+        })
         .collect();
-    table(&mut s, "Observations overdue", &["Where", "Patient", "Due", "Late by"], overdue, "No observations overdue.");
+    table(
+        &mut s,
+        "Observations overdue",
+        &["Where", "Patient", "Due", "Late by"],
+        overdue,
+        "No observations overdue.",
+    );
     let escalations = r
         .escalations
         .iter()
         .map(|e| {
-            let place = if e.ward.is_empty() { String::new() } else { format!("{} bed {}", e.ward, e.bed) };
-            vec![w.local(e.at), e.about.clone(), place, e.priority.clone(), e.detail.clone()]
+            let place = if e.ward.is_empty() {
+                String::new()
+            } else {
+                format!("{} bed {}", e.ward, e.bed)
+            };
+            vec![
+                w.local(e.at),
+                e.about.clone(),
+                place,
+                e.priority.clone(),
+                e.detail.clone(),
+            ]
         })
         .collect();
-    table(&mut s, "Escalations in the night", &["At", "About", "Where", "Priority", "Why"], escalations, "No escalations in the night.");
+    table(
+        &mut s,
+        "Escalations in the night",
+        &["At", "About", "Where", "Priority", "Why"],
+        escalations,
+        "No escalations in the night.",
+    );
     let pages = r
         .pages
         .iter()
-        .map(|p| vec![w.local(p.sent_at), p.from.clone(), p.waiting_on.clone(), p.priority.clone(), p.state.clone(), format!("{} (call {})", p.message, p.callback)])
+        .map(|p| {
+            vec![
+                w.local(p.sent_at),
+                p.from.clone(),
+                p.waiting_on.clone(),
+                p.priority.clone(),
+                p.state.clone(),
+                format!("{} (call {})", p.message, p.callback),
+            ]
+        })
         .collect();
-    table(&mut s, "Unanswered pages", &["Sent", "From", "Waiting on", "Priority", "State", "Message"], pages, "No unanswered pages.");
+    table(
+        &mut s,
+        "Unanswered pages",
+        &["Sent", "From", "Waiting on", "Priority", "State", "Message"],
+        pages,
+        "No unanswered pages.",
+    );
     s.push_str("<p>Every open task needs a named owner who has accepted it; nothing held at the end of a shift may silently vanish.</p></body></html>");
     s
 }
