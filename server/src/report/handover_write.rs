@@ -144,97 +144,53 @@ pub fn html(r: &Handover, w: &Window) -> String {
         esc(&w.local(w.from)),
         esc(&w.local(w.to))
     );
-    let tasks = r
-        .tasks
-        .iter()
-        .map(|t| {
-            let owner = if t.handover_to.is_empty() {
-                t.owner.clone()
-            } else {
-                format!("{} (handing over to {})", t.owner, t.handover_to)
-            };
-            vec![
-                t.priority.clone(),
-                format!("{} bed {}", t.ward, t.bed),
-                t.patient.clone(),
-                t.category.clone(),
-                t.situation.clone(),
-                t.state.clone(),
-                owner,
-                age(t.age_min),
-            ]
-        })
-        .collect();
+    let heads = [
+        "Priority",
+        "Where",
+        "Patient",
+        "Task",
+        "Situation",
+        "State",
+        "Owner",
+        "Age",
+    ];
     table(
         &mut s,
         "Open tasks",
-        &[
-            "Priority",
-            "Where",
-            "Patient",
-            "Task",
-            "Situation",
-            "State",
-            "Owner",
-            "Age",
-        ],
-        tasks,
+        &heads,
+        task_cells(r),
         "No open tasks.",
     );
-    let patients = r
-        .patients
-        .iter()
-        .map(|p| {
-            let flag = if p.red_flag { " (red flag)" } else { "" };
-            let score = if p.news2.is_empty() {
-                "incomplete".to_owned()
-            } else {
-                p.news2.clone()
-            };
-            vec![
-                format!("{} bed {}", p.ward, p.bed),
-                format!("{} {}", p.name, p.number),
-                format!("{score}{flag}"),
-                p.trend.clone(),
-                w.local(p.taken_at),
-                p.note_situation.clone(),
-                p.note_plan.clone(),
-                p.note_what_if.clone(),
-            ]
-        })
-        .collect();
-    table(
-        &mut s,
-        "Patients with NEWS2 5 or more, or a red flag",
-        &[
-            "Where",
-            "Patient",
-            "NEWS2",
-            "Trend",
-            "Taken",
-            "Situation",
-            "Plan",
-            "What if",
-        ],
-        patients,
-        "No patient scores 5 or more or has a red flag.",
-    );
+    let heads = [
+        "Where",
+        "Patient",
+        "NEWS2",
+        "Trend",
+        "Taken",
+        "Situation",
+        "Plan",
+        "What if",
+    ];
+    let none = "No patient scores 5 or more or has a red flag.";
+    let title = "Patients with NEWS2 5 or more, or a red flag";
+    table(&mut s, title, &heads, patient_cells(r, w), none);
     let overdue = r
         .overdue
         .iter()
         .map(|o| {
             vec![
-                format!("{} bed {}", o.ward, o.bed),
+                place(&o.ward, &o.bed),
                 o.name.clone(),
                 w.local(o.due_at),
                 age(o.late_min),
             ]
         })
         .collect();
+    let heads = ["Where", "Patient", "Due", "Late by"];
     table(
         &mut s,
         "Observations overdue",
-        &["Where", "Patient", "Due", "Late by"],
+        &heads,
         overdue,
         "No observations overdue.",
     );
@@ -242,48 +198,111 @@ pub fn html(r: &Handover, w: &Window) -> String {
         .escalations
         .iter()
         .map(|e| {
-            let place = if e.ward.is_empty() {
-                String::new()
-            } else {
-                format!("{} bed {}", e.ward, e.bed)
-            };
             vec![
                 w.local(e.at),
                 e.about.clone(),
-                place,
+                place(&e.ward, &e.bed),
                 e.priority.clone(),
                 e.detail.clone(),
             ]
         })
         .collect();
+    let heads = ["At", "About", "Where", "Priority", "Why"];
+    let none = "No escalations in the night.";
     table(
         &mut s,
         "Escalations in the night",
-        &["At", "About", "Where", "Priority", "Why"],
+        &heads,
         escalations,
-        "No escalations in the night.",
+        none,
     );
-    let pages = r
-        .pages
+    let heads = ["Sent", "From", "Waiting on", "Priority", "State", "Message"];
+    table(
+        &mut s,
+        "Unanswered pages",
+        &heads,
+        page_cells(r, w),
+        "No unanswered pages.",
+    );
+    s.push_str("<p>Every open task needs a named owner who has accepted it; nothing held at the end of a shift may silently vanish.</p></body></html>");
+    s
+}
+
+/// "Ward 7 (Medicine) bed 12", or nothing when there is no ward.
+fn place(ward: &str, bed: &str) -> String {
+    if ward.is_empty() {
+        String::new()
+    } else {
+        format!("{ward} bed {bed}")
+    }
+}
+
+fn task_cells(r: &Handover) -> Vec<Vec<String>> {
+    r.tasks
+        .iter()
+        .map(|t| {
+            let owner = if t.handover_to.is_empty() {
+                t.owner.clone()
+            } else {
+                format!("{} (handing over to {})", t.owner, t.handover_to)
+            };
+            let (what, state) = (t.category.clone(), t.state.clone());
+            vec![
+                t.priority.clone(),
+                place(&t.ward, &t.bed),
+                t.patient.clone(),
+                what,
+                t.situation.clone(),
+                state,
+                owner,
+                age(t.age_min),
+            ]
+        })
+        .collect()
+}
+
+fn patient_cells(r: &Handover, w: &Window) -> Vec<Vec<String>> {
+    r.patients
         .iter()
         .map(|p| {
+            let flag = if p.red_flag { " (red flag)" } else { "" };
+            let score = if p.news2.is_empty() {
+                "incomplete"
+            } else {
+                &p.news2
+            };
+            let who = format!("{} {}", p.name, p.number);
+            let note = [
+                p.note_situation.clone(),
+                p.note_plan.clone(),
+                p.note_what_if.clone(),
+            ];
+            let mut row = vec![
+                place(&p.ward, &p.bed),
+                who,
+                format!("{score}{flag}"),
+                p.trend.clone(),
+                w.local(p.taken_at),
+            ];
+            row.extend(note);
+            row
+        })
+        .collect()
+}
+
+fn page_cells(r: &Handover, w: &Window) -> Vec<Vec<String>> {
+    r.pages
+        .iter()
+        .map(|p| {
+            let message = format!("{} (call {})", p.message, p.callback);
             vec![
                 w.local(p.sent_at),
                 p.from.clone(),
                 p.waiting_on.clone(),
                 p.priority.clone(),
                 p.state.clone(),
-                format!("{} (call {})", p.message, p.callback),
+                message,
             ]
         })
-        .collect();
-    table(
-        &mut s,
-        "Unanswered pages",
-        &["Sent", "From", "Waiting on", "Priority", "State", "Message"],
-        pages,
-        "No unanswered pages.",
-    );
-    s.push_str("<p>Every open task needs a named owner who has accepted it; nothing held at the end of a shift may silently vanish.</p></body></html>");
-    s
+        .collect()
 }
