@@ -73,7 +73,7 @@ describe('shift handover on the handheld and the dashboard', () => {
     const panel = page.locator('details.handover-panel[open]');
     await panel.waitFor();
     assert.match((await panel.locator('summary.handover-summary').textContent()) ?? '', /you hold 2 tasks and 1 unacknowledged page · shift ends \d\d:\d\d \(in (39|40) min\)/);
-    const card = panel.locator(`article[data-task="${cannula}"]`);
+    const card = panel.locator(`.handover-item[data-task="${cannula}"]`);
     const options = await card.locator('select.handover-to option').allTextContents();
     // Cannulation on Ward 7: the SHO and the nurse practitioner, not her, not the registrar.
     assert.deepEqual(options, ['Choose who takes it…', 'Dr Omar Khan (SHO)', 'Niamh Murphy (Nurse practitioner)']);
@@ -82,7 +82,7 @@ describe('shift handover on the handheld and the dashboard', () => {
   });
 
   it('hands a task to a named colleague, whose phone shows it until answered', async () => {
-    const card = patel.page.locator(`details.handover-panel article[data-task="${cannula}"]`);
+    const card = patel.page.locator(`details.handover-panel .handover-item[data-task="${cannula}"]`);
     await card.locator('select.handover-to').selectOption({ label: 'Dr Omar Khan (SHO)' });
     await card.locator('button', { hasText: /^Hand over$/ }).click();
     await card.locator('.handover-pending', { hasText: 'Handing over to Dr Omar Khan' }).waitFor();
@@ -103,7 +103,7 @@ describe('shift handover on the handheld and the dashboard', () => {
     await khan.page.fill('dialog[open] textarea', 'In resus on AMU for the next hour');
     await khan.page.click('dialog[open] button:text-is("Decline")');
     await banner.waitFor({ state: 'hidden' });
-    const card = patel.page.locator(`details.handover-panel article[data-task="${cannula}"]`);
+    const card = patel.page.locator(`details.handover-panel .handover-item[data-task="${cannula}"]`);
     await card.locator('.handover-declined', { hasText: /Dr Omar Khan declined the handover at \d\d:\d\d: “In resus on AMU for the next hour”\. You still hold it\./ }).waitFor();
     await inspect(patel.page, '92-handover-declined');
     const held = ok(await fy1.command({ op: 'handover' }));
@@ -111,7 +111,7 @@ describe('shift handover on the handheld and the dashboard', () => {
   });
 
   it('moves the task when the colleague accepts', async () => {
-    const card = patel.page.locator(`details.handover-panel article[data-task="${cannula}"]`);
+    const card = patel.page.locator(`details.handover-panel .handover-item[data-task="${cannula}"]`);
     await card.locator('select.handover-to').selectOption({ label: 'Dr Omar Khan (SHO)' });
     await card.locator('button', { hasText: /^Hand over$/ }).click();
     const banner = khan.page.locator('section.handover-incoming:not([hidden])');

@@ -17,7 +17,7 @@
 // what I hold; the store's views say the same, event by event.
 
 import { h, updateKeyed } from '../dom.js';
-import { ROLE_LABEL, clock, duration } from '../format.js';
+import { PRIORITY_LABEL, ROLE_LABEL, STATE_LABEL, clock, duration } from '../format.js';
 import { vibrate } from '../device.js';
 import { askText } from './dialog.js';
 import { taskCard, button } from './task-card.js';
@@ -100,6 +100,7 @@ export function handoverView(ctx) {
   const summary = h('summary', { class: 'handover-summary' }, title);
   const list = h('div', { class: 'list' });
   const el = h('details', { class: 'handover-panel', hidden: true }, summary, list);
+  el.addEventListener('toggle', () => update());
 
   function save() {
     const cutoff = store.now() - KEEP_MS;
@@ -215,27 +216,32 @@ export function handoverView(ctx) {
       }
       link.send({ op: 'hand_over', task: t.id, to }, `Hand over ${where(t)} to ${person.name}`);
     };
-    return taskCard(t, {
-      now,
-      wardName: ctx.wardName,
-      pending,
-      extra: [standing(t, now)],
-      actions: [
+    // A line, not a second card: the task's card is in "My work" below.
+    const patient = t.patient_ref ? `${t.patient_ref.name} · ` : '';
+    return h(
+      'div',
+      { class: `handover-item prio-edge-${t.priority}`, 'data-task': t.id },
+      h('p', { class: 'handover-what' }, h('strong', { text: `${PRIORITY_LABEL[t.priority]} · ${ctx.wardName(t.ward)} bed ${t.bed}` }), ` · ${patient}${t.sbar.situation} · ${STATE_LABEL[t.state]}`),
+      standing(t, now),
+      pending.map((label) => h('p', { class: 'pending', text: `Queued: ${label} (waiting for the hub)` })),
+      h(
+        'div',
+        { class: 'actions' },
         h('label', { class: 'handover-label', for: id, text: 'Hand over to' }),
         select,
         button(t.handover ? 'Hand over instead' : 'Hand over', give, 'primary', busy || people.length === 0),
         button('Back to offering', () => void ctx.actions.handBack(t), 'secondary', busy),
-      ],
-    });
+      ),
+    );
   }
 
   /** @param {PageView} p */
   function pageLine(p) {
     const busy = ctx.outbox.pendingFor(p.id).length > 0;
     return h(
-      'article',
-      { class: `card prio-${p.priority} handover-page`, 'data-page': p.id },
-      h('h3', { class: 'where', text: `Page from ${p.from.name} at ${clock(p.sent_at)}` }),
+      'div',
+      { class: `handover-item handover-page prio-edge-${p.priority}`, 'data-page': p.id },
+      h('p', { class: 'handover-what' }, h('strong', { text: `Page from ${p.from.name} at ${clock(p.sent_at)}` })),
       h('p', { class: 'what', text: `${p.message || '(no message)'} · call back ${p.callback}` }),
       h('p', { class: 'who', text: 'A page cannot be handed over: answer it before you go. If it is still open when your shift ends, the coordinator is told and it keeps escalating.' }),
       h('div', { class: 'actions' }, button('Acknowledge', () => ctx.actions.ackPage(p), 'primary', busy)),
@@ -282,6 +288,11 @@ export function handoverView(ctx) {
     el.classList.toggle('ending', urgent && !el.hidden);
     /** @type {[string, Element][]} */
     const items = [];
+    // Closed, it is a one-line summary: nothing under it is built.
+    if (!el.open) {
+      updateKeyed(list, items);
+      return;
+    }
     if (tasks.length) items.push(['intro', h('p', { class: 'handover-intro', text: 'Hand each task to a named colleague (they must accept it) or back to offering. Nothing you still hold at the end of your shift stays with you: it is offered again and the coordinator is told.' })]);
     items.push(...tasks.map((t) => /** @type {[string, Element]} */ ([`t:${t.id}`, heldCard(t, now)])));
     items.push(...pages.map((p) => /** @type {[string, Element]} */ ([`p:${p.id}`, pageLine(p)])));
