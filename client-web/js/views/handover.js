@@ -296,7 +296,7 @@ export function handoverView(ctx) {
     if (tasks.length) items.push(['intro', h('p', { class: 'handover-intro', text: 'Hand each task to a named colleague (they must accept it) or back to offering. Nothing you still hold at the end of your shift stays with you: it is offered again and the coordinator is told.' })]);
     items.push(...tasks.map((t) => /** @type {[string, Element]} */ ([`t:${t.id}`, heldCard(t, now)])));
     items.push(...pages.map((p) => /** @type {[string, Element]} */ ([`p:${p.id}`, pageLine(p)])));
-    if (done.length) items.push(['done', h('div', { class: 'handover-done' }, h('h3', { class: 'subhead', text: 'Handed over' }), h('ul', { class: 'handover-outcomes' }, done.map(outcomeLine)))]);
+    if (done.length) items.push(['done', h('div', { class: 'handover-done' }, h('h3', { class: 'subhead', text: 'Handovers and returns' }), h('ul', { class: 'handover-outcomes' }, done.map(outcomeLine)))]);
     updateKeyed(list, items);
   }
 
