@@ -155,30 +155,6 @@ export function handoverView(ctx) {
     }
   }
 
-  /** @param {TaskView} t */
-  function answerIncoming(t) {
-    const from = t.handover?.from.name ?? 'a colleague';
-    const busy = ctx.outbox.pendingFor(t.id).length > 0;
-    return taskCard(t, {
-      now: store.now(),
-      wardName: ctx.wardName,
-      sbarOpen: true,
-      extra: [h('p', { class: 'who handover-from', text: `${from} is handing this over to you (since ${clock(t.handover?.at ?? t.updated_at)}). It stays with them until you accept.` })],
-      pending: ctx.outbox.pendingFor(t.id).map((e) => e.label),
-      actions: [
-        button('Accept handover', () => void link.send({ op: 'accept_handover', task: t.id }, `Accept handover of ${where(t)}`), 'primary', busy),
-        button('Decline', () => void declineIncoming(t), 'secondary', busy),
-      ],
-    });
-  }
-
-  /** @param {TaskView} t */
-  async function declineIncoming(t) {
-    const reason = await askText({ title: `Decline handover of ${where(t)}`, label: `Reason (${t.handover?.from.name ?? 'the giver'} sees it)`, submit: 'Decline', required: true, max: 500, suggestions: DECLINE_REASONS });
-    if (reason === null) return;
-    link.send({ op: 'decline_handover', task: t.id, reason }, `Decline handover of ${where(t)}`);
-  }
-
   /** What stands against a held task: a handover waiting, or the last refusal. @param {TaskView} t @param {number} now */
   function standing(t, now) {
     if (t.handover) {
@@ -235,33 +211,8 @@ export function handoverView(ctx) {
     );
   }
 
-  /** @param {PageView} p */
-  function pageLine(p) {
-    const busy = ctx.outbox.pendingFor(p.id).length > 0;
-    return h(
-      'div',
-      { class: `handover-item handover-page prio-edge-${p.priority}`, 'data-page': p.id },
-      h('p', { class: 'handover-what' }, h('strong', { text: `Page from ${p.from.name} at ${clock(p.sent_at)}` })),
-      h('p', { class: 'what', text: `${p.message || '(no message)'} · call back ${p.callback}` }),
-      h('p', { class: 'who', text: 'A page cannot be handed over: answer it before you go. If it is still open when your shift ends, the coordinator is told and it keeps escalating.' }),
-      h('div', { class: 'actions' }, button('Acknowledge', () => ctx.actions.ackPage(p), 'primary', busy)),
-    );
-  }
-
-  /** @param {Outcome} o */
-  function outcomeLine(o) {
-    const text =
-      o.kind === 'accepted'
-        ? `${o.where}: accepted by ${o.by} at ${clock(o.at)}`
-        : o.kind === 'declined'
-          ? `${o.where}: declined by ${o.by} at ${clock(o.at)}${o.reason ? `: “${o.reason}”` : ''}`
-          : `${o.where}: still held when your shift ended (${clock(o.at)}); offered again and the coordinator told`;
-    return h('li', { class: `handover-outcome ${o.kind}`, text });
-  }
-
-  function update() {
-    const now = store.now();
-    const me = store.me;
+  /** The banner: handovers to me, vibrating once for each new one. */
+  function updateIncoming() {
     const toMe = handoversToMe(store);
     for (const t of toMe) {
       const k = `${t.id}:${t.handover?.at}`;
@@ -271,7 +222,13 @@ export function handoverView(ctx) {
       }
     }
     banner.hidden = toMe.length === 0;
-    updateKeyed(incoming, toMe.map((t) => [`in:${t.id}`, answerIncoming(t)]));
+    updateKeyed(incoming, toMe.map((t) => [`in:${t.id}`, answerIncoming(ctx, t)]));
+  }
+
+  function update() {
+    updateIncoming();
+    const now = store.now();
+    const me = store.me;
 
     const { tasks, pages } = heldByMe(store);
     const done = [...outcomes.values()].filter((o) => o.kind !== 'declined' || !tasks.some((t) => t.id === o.task)).sort((a, b) => b.at - a.at);
@@ -295,12 +252,61 @@ export function handoverView(ctx) {
     }
     if (tasks.length) items.push(['intro', h('p', { class: 'handover-intro', text: 'Hand each task to a named colleague (they must accept it) or back to offering. Nothing you still hold at the end of your shift stays with you: it is offered again and the coordinator is told.' })]);
     items.push(...tasks.map((t) => /** @type {[string, Element]} */ ([`t:${t.id}`, heldCard(t, now)])));
-    items.push(...pages.map((p) => /** @type {[string, Element]} */ ([`p:${p.id}`, pageLine(p)])));
+    items.push(...pages.map((p) => /** @type {[string, Element]} */ ([`p:${p.id}`, pageLine(ctx, p)])));
     if (done.length) items.push(['done', h('div', { class: 'handover-done' }, h('h3', { class: 'subhead', text: 'Handovers and returns' }), h('ul', { class: 'handover-outcomes' }, done.map(outcomeLine)))]);
     updateKeyed(list, items);
   }
 
   return { el, banner, update, onFrame, count: () => handoversToMe(store).length };
+}
+
+/** A handover to me, with its answers. @param {ViewContext} ctx @param {TaskView} t */
+function answerIncoming(ctx, t) {
+  const { store, link } = ctx;
+  const from = t.handover?.from.name ?? 'a colleague';
+  const busy = ctx.outbox.pendingFor(t.id).length > 0;
+  return taskCard(t, {
+    now: store.now(),
+    wardName: ctx.wardName,
+    sbarOpen: true,
+    extra: [h('p', { class: 'who handover-from', text: `${from} is handing this over to you (since ${clock(t.handover?.at ?? t.updated_at)}). It stays with them until you accept.` })],
+    pending: ctx.outbox.pendingFor(t.id).map((e) => e.label),
+    actions: [
+      button('Accept handover', () => void link.send({ op: 'accept_handover', task: t.id }, `Accept handover of ${where(t)}`), 'primary', busy),
+      button('Decline', () => void declineIncoming(ctx, t), 'secondary', busy),
+    ],
+  });
+}
+
+/** @param {ViewContext} ctx @param {TaskView} t */
+async function declineIncoming(ctx, t) {
+  const reason = await askText({ title: `Decline handover of ${where(t)}`, label: `Reason (${t.handover?.from.name ?? 'the giver'} sees it)`, submit: 'Decline', required: true, max: 500, suggestions: DECLINE_REASONS });
+  if (reason === null) return;
+  ctx.link.send({ op: 'decline_handover', task: t.id, reason }, `Decline handover of ${where(t)}`);
+}
+
+/** A page I have not acknowledged. @param {ViewContext} ctx @param {PageView} p */
+function pageLine(ctx, p) {
+  const busy = ctx.outbox.pendingFor(p.id).length > 0;
+  return h(
+    'div',
+    { class: `handover-item handover-page prio-edge-${p.priority}`, 'data-page': p.id },
+    h('p', { class: 'handover-what' }, h('strong', { text: `Page from ${p.from.name} at ${clock(p.sent_at)}` })),
+    h('p', { class: 'what', text: `${p.message || '(no message)'} · call back ${p.callback}` }),
+    h('p', { class: 'who', text: 'A page cannot be handed over: answer it before you go. If it is still open when your shift ends, the coordinator is told and it keeps escalating.' }),
+    h('div', { class: 'actions' }, button('Acknowledge', () => ctx.actions.ackPage(p), 'primary', busy)),
+  );
+}
+
+/** @param {Outcome} o */
+function outcomeLine(o) {
+  const text =
+    o.kind === 'accepted'
+      ? `${o.where}: accepted by ${o.by} at ${clock(o.at)}`
+      : o.kind === 'declined'
+        ? `${o.where}: declined by ${o.by} at ${clock(o.at)}${o.reason ? `: “${o.reason}”` : ''}`
+        : `${o.where}: still held when your shift ended (${clock(o.at)}); offered again and the coordinator told`;
+  return h('li', { class: `handover-outcome ${o.kind}`, text });
 }
 
 /** @param {string} key @returns {[string, Outcome][]} */
