@@ -105,6 +105,7 @@ function startApp(session) {
     link.stop();
     const revoked = await logout(session);
     store.destroy();
+    handover.forget();
     outbox.clear();
     showLogin(revoked ? 'Logged out.' : 'Logged out on this phone. The hub could not be reached, so the session stays valid there until it expires.');
   }

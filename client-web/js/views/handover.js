@@ -257,7 +257,13 @@ export function handoverView(ctx) {
     updateKeyed(list, items);
   }
 
-  return { el, banner, update, onFrame, count: () => handoversToMe(store).length };
+  /** Logging out: this phone forgets what it kept about my handovers. */
+  function forget() {
+    outcomes.clear();
+    localStorage.removeItem(key);
+  }
+
+  return { el, banner, update, onFrame, forget, count: () => handoversToMe(store).length };
 }
 
 /** A handover to me, with its answers. @param {ViewContext} ctx @param {TaskView} t */
