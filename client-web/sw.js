@@ -40,6 +40,8 @@ const SHELL = [
   '/js/views/chart.js',
   '/js/views/context.js',
   '/js/views/dialog.js',
+  '/js/views/handover-note.js',
+  '/js/views/handover.js',
   '/js/views/login.js',
   '/js/views/obs-entry.js',
   '/js/views/pages.js',

@@ -9,6 +9,12 @@
 // notification when the browser allows it. A desk screen is often behind
 // another window, so the title and the notification are what is seen first.
 //
+// Shift handover adds two kinds: a shift that ended while its person held
+// work (`held_at_shift_end`: the work was offered again, and someone must
+// see that it is taken), which rings like an escalation; and a handover
+// waiting for its incoming person to accept, listed so the coordinator can
+// chase it, but silent (it is a colleague's question, not yet a gap).
+//
 // Acknowledgements live in this page only: they say "the coordinator has
 // seen it", which is the screen's business, not the hub's. A new escalation
 // level is a new line (its key has the level), so a second escalation of
@@ -34,7 +40,7 @@ const RANK = { emergency: 0, urgent: 1, soon: 2, routine: 3 };
 
 /**
  * One line of the queue.
- * @typedef {{key: string, kind: 'escalation' | 'emergency' | 'page', priority: Priority, at: number, title: string, detail: string, task: string | null, page: string | null}} Item
+ * @typedef {{key: string, kind: 'escalation' | 'emergency' | 'page' | 'shift_end' | 'handover', priority: Priority, at: number, title: string, detail: string, task: string | null, page: string | null}} Item
  */
 
 /**
@@ -105,6 +111,7 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
         items.push({ key: `e:${t.id}`, kind: 'emergency', priority: t.priority, at: t.raised_at, title: `Emergency not accepted: ${where}`, detail: t.sbar.situation, task: t.id, page: null });
       }
     }
+    items.push(...handoverItems());
     for (const p of state.pages.values()) {
       const mine = p.recipients.find((r) => r.staff.id === myId);
       if (mine && mine.acked_at === null) {
@@ -115,6 +122,23 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
       }
     }
     return items.sort((a, b) => RANK[a.priority] - RANK[b.priority] || a.at - b.at);
+  }
+
+  /** Shifts that ended holding work, and handovers waiting to be accepted. @returns {Item[]} */
+  function handoverItems() {
+    /** @type {Item[]} */
+    const items = [];
+    for (const s of state.shiftEnds) {
+      const top = [...s.tasks].sort((a, b) => RANK[a.priority] - RANK[b.priority])[0];
+      const detail = s.tasks.length ? `${s.reason}: ${s.tasks.map((t) => `${state.wardName(t.ward)} bed ${t.bed}`).join(', ')}` : s.reason;
+      items.push({ key: s.key, kind: 'shift_end', priority: top?.priority ?? 'urgent', at: s.at, title: `Shift ended holding work: ${s.staff.name}`, detail, task: top?.id ?? null, page: null });
+    }
+    for (const t of state.tasks.values()) {
+      const hv = t.handover;
+      if (!hv) continue;
+      items.push({ key: `h:${t.id}:${hv.at}`, kind: 'handover', priority: t.priority, at: hv.at, title: `Handover waiting: ${state.wardName(t.ward)} bed ${t.bed}, ${hv.from.name} to ${hv.to.name}`, detail: `${t.sbar.situation} · not accepted yet`, task: t.id, page: null });
+    }
+    return items;
   }
 
   /** Lines not acknowledged, snoozed ones included (they still count as open). */
@@ -233,7 +257,8 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
     scheduled = false;
     const now = link.now();
     const items = open();
-    const ringing = items.filter((i) => (snoozed.get(i.key) ?? 0) <= now);
+    // A handover waiting is listed but does not ring (see the top).
+    const ringing = items.filter((i) => i.kind !== 'handover' && (snoozed.get(i.key) ?? 0) <= now);
     const fresh = ringing.filter((i) => !announced.has(i.key));
     for (const i of fresh) announced.add(i.key);
     if (fresh.length) notifyAll(fresh);

@@ -68,7 +68,9 @@ export function createDetail({ state, link, canCommand }) {
       ...(t.review ? /** @type {[string, string][]} */ ([['Review', reviewText(t.review)], ['Trend', TREND[t.review.trend].text]]) : []),
       ['Status', closed ? `${statusText(t)}${t.closing_note ? `: ${t.closing_note}` : ''}` : statusText(t)],
       ['Needs', needsText(t).replace(/^needs /, '')],
-      ['Held by', t.assignee?.name ?? 'nobody'],
+      ['Held by', `${t.assignee?.name ?? 'nobody'}${t.handover ? `, handing over to ${t.handover.to.name} (not accepted yet)` : ''}`],
+      // The patient's handover note from the last shift: the plan and "what if".
+      ...handoverNoteRows(ref ? state.patients.get(ref.id)?.handover_note : undefined),
       ['Raised', `${clock(t.raised_at)} by ${t.raised_by.name}`],
       ['Accept by', `${clock(t.accept_by)}${t.accepted_at ? `, accepted ${clock(t.accepted_at)}` : ''}`],
       ['Complete by', clock(t.complete_by)],
@@ -249,4 +251,18 @@ export function createDetail({ state, link, canCommand }) {
       return openId;
     },
   };
+}
+
+/**
+ * The patient's handover note as fact rows (none when there is no note).
+ * @param {import('../js/types.js').HandoverNote | undefined} n
+ * @returns {[string, string][]}
+ */
+function handoverNoteRows(n) {
+  if (!n) return [];
+  /** @type {[string, string][]} */
+  const rows = [['Handover note', `${n.situation} (${n.by.name}, ${clock(n.at)})`]];
+  if (n.recommendation) rows.push(['Plan', n.recommendation]);
+  if (n.what_if) rows.push(['What if', n.what_if]);
+  return rows;
 }

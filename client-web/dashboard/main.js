@@ -21,6 +21,7 @@ import { createUnsent } from './unsent.js';
 import { createPatients, patientCounts } from './patients.js';
 import { bedDialog } from './admit.js';
 import { createAttention } from './attention.js';
+import { createHandoverPrint } from './handover-print.js';
 import { createWall } from './wall.js';
 
 /** @typedef {import('../js/types.js').Session} Session */
@@ -156,6 +157,7 @@ function start(session) {
   /** The wards this person watches: every ward for a coordinator, her shift's for a nurse in charge. */
   const seenWards = () => (canCommand ? null : me.shift?.wards ?? []);
   const beds = bedDialog({ state, link, wards: seenWards });
+  const handoverSheet = createHandoverPrint({ state, now, wards: seenWards });
   const bedActions = h(
     'div',
     { class: 'bed-actions', role: 'group', 'aria-label': 'Admissions and transfers' },
@@ -210,6 +212,7 @@ function start(session) {
       h('div', { class: 'tools' },
         wallToggle,
         h('button', { type: 'button', class: 'btn primary', id: 'send-page', text: 'Send a page', onclick: () => sendPage.open() }),
+        handoverSheet.button,
         themeToggle(),
         h('button', {
           type: 'button',
@@ -228,6 +231,7 @@ function start(session) {
     sendPage.el,
     beds.el,
     announce,
+    handoverSheet.el,
   );
 
   /** Whether the wall board is showing: `?wall` in the address (a wall screen is set up once and left). */

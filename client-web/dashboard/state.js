@@ -28,6 +28,12 @@ import { escalationWords } from './escalation-text.js';
  */
 
 /**
+ * A shift that ended while its person held work: what was offered again
+ * and which pages to them were unanswered.
+ * @typedef {{key: string, at: number, staff: import('../js/types.js').StaffRef, reason: string, tasks: TaskView[], pages: PageView[]}} ShiftEnd
+ */
+
+/**
  * What changed since the last announcement. `notice`: a line for screen
  * readers (a review rescored, a patient moved, observations overdue).
  * `patientsRead`: the last part of a `patients` read arrived.
@@ -73,6 +79,8 @@ export class DashState extends EventTarget {
     this.patientsLoaded = false;
     /** Newest first. @type {FeedItem[]} */
     this.feed = [];
+    /** Shifts that ended holding work (`held_at_shift_end`), newest first. @type {ShiftEnd[]} */
+    this.shiftEnds = [];
     /** When each member of staff last did something the hub told us about. @type {Map<string, number>} */
     this.lastAction = new Map();
     /** @type {Changes} */
@@ -91,6 +99,7 @@ export class DashState extends EventTarget {
     this.discharged.clear();
     this.patientsLoaded = false;
     this.feed = [];
+    this.shiftEnds = [];
     this.pending.reset = true;
     this.schedule();
   }
@@ -112,6 +121,12 @@ export class DashState extends EventTarget {
         break;
       case 'page':
         if (ev.by) this.touch(ev.by.id, frame.at);
+        break;
+      case 'held_at_shift_end':
+        this.shiftEnds.unshift({ key: `s:${ev.staff.id}:${frame.seq}`, at: frame.at, staff: ev.staff, reason: ev.reason, tasks: ev.tasks, pages: ev.pages });
+        if (this.shiftEnds.length > FEED_MAX) this.shiftEnds.length = FEED_MAX;
+        this.pending.feed = true;
+        this.schedule();
         break;
     }
   }

@@ -19,6 +19,7 @@ import { raiseView } from './views/raise.js';
 import { raisedView } from './views/raised.js';
 import { pagesView } from './views/pages.js';
 import { patientsView } from './views/patients.js';
+import { handoverView } from './views/handover.js';
 import { wardNamer } from './views/context.js';
 import { toast } from './views/toast.js';
 import { unsentView } from './views/unsent.js';
@@ -52,6 +53,7 @@ function startApp(session) {
   const actions = createActions({ store, link });
   const ctx = { store, link, outbox, actions, wardName: wardNamer(store) };
   const views = { work: workView(ctx), patients: patientsView(ctx), raise: raiseView(ctx), raised: raisedView(ctx), pages: pagesView(ctx) };
+  const handover = handoverView(ctx);
   const unsent = unsentView({ outbox, now: () => store.now() });
   const overlay = alertOverlay({ actions, store, link, outbox, wardName: ctx.wardName });
   const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p), answered: (id) => queuedAnswers(outbox, id).length > 0 });
@@ -66,7 +68,9 @@ function startApp(session) {
   });
 
   function show() {
-    shell.main.replaceChildren(unsent.el, views[tab].el);
+    // A handover to me shows on every screen; what I hold, on "My work".
+    shell.main.replaceChildren(unsent.el, handover.banner, ...(tab === 'work' ? [handover.el] : []), views[tab].el);
+    handover.update();
     views[tab].update();
     badges();
     shell.main.scrollTop = 0;
@@ -74,13 +78,14 @@ function startApp(session) {
 
   function badges() {
     const me = store.me?.id;
-    const offers = store.myWork().length;
+    const offers = store.myWork().length + handover.count();
     const pages = store.pagesToMe().filter((p) => p.recipients.some((r) => r.staff.id === me && r.acked_at === null)).length;
     shell.updateTabs(tab, { work: offers, pages });
   }
 
   function refresh() {
     shell.updateHeader(store);
+    handover.update();
     views[tab].update();
     badges();
     alerts.update();
@@ -100,6 +105,7 @@ function startApp(session) {
     link.stop();
     const revoked = await logout(session);
     store.destroy();
+    handover.forget();
     outbox.clear();
     showLogin(revoked ? 'Logged out.' : 'Logged out on this phone. The hub could not be reached, so the session stays valid there until it expires.');
   }
@@ -114,6 +120,7 @@ function startApp(session) {
     const frame = /** @type {CustomEvent} */ (e).detail;
     const text = routineNotice(frame, store.me?.id);
     if (text) toast(text);
+    handover.onFrame(frame);
     const ev = frame.event;
     // The view does not carry why a task was handed back; its timeline does.
     if (ev.kind === 'task' && ev.change === 'handed_back' && ev.task.raised_by.id === store.me?.id) void fetchHandBack(ev.task.id);
@@ -155,6 +162,7 @@ function startApp(session) {
   document.addEventListener('pointerdown', onTap);
   const tick = setInterval(() => {
     link.expireOld(); // a phone offline all night learns here what will not be sent
+    handover.update();
     views[tab].update();
   }, TICK_MS);
 

@@ -63,6 +63,10 @@ export function reduceResult(sink, result) {
     case 'patients':
       for (const p of result.patients) sink.putPatient(p);
       break;
+    case 'handover':
+      for (const t of result.tasks) sink.putTask(t);
+      for (const p of result.pages) sink.putPage(p);
+      break;
   }
 }
 
@@ -94,6 +98,11 @@ export function reduceEvent(sink, frame) {
       break;
     case 'shift':
       sink.putShift(ev.staff.id, ev.shift);
+      break;
+    case 'held_at_shift_end':
+      // The tasks as offered again; the pages still open.
+      for (const t of ev.tasks) sink.putTask(t);
+      for (const p of ev.pages) sink.putPage(p);
       break;
   }
 }

@@ -39,6 +39,8 @@
 /** @typedef {import('../types/OxygenDevice').OxygenDevice} OxygenDevice */
 /** @typedef {import('../types/Breathing').Breathing} Breathing */
 /** @typedef {import('../types/Sex').Sex} Sex */
+/** @typedef {import('../types/HandoverNote').HandoverNote} HandoverNote */
+/** @typedef {import('../types/HandoverNoteText').HandoverNoteText} HandoverNoteText */
 
 /** A `{"type":"event"}` frame. @typedef {Extract<ServerFrame, {type: 'event'}>} EventFrame */
 /** A `{"type":"welcome"}` frame. @typedef {Extract<ServerFrame, {type: 'welcome'}>} WelcomeFrame */

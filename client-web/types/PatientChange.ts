@@ -3,4 +3,4 @@
 /**
  * What a patient's event reports.
  */
-export type PatientChange = "admitted" | "updated" | "transferred" | "discharged" | "scale_changed" | "observed" | "observations_overdue";
+export type PatientChange = "admitted" | "updated" | "transferred" | "discharged" | "scale_changed" | "observed" | "observations_overdue" | "handover_note";

@@ -573,6 +573,11 @@ pub struct PatientView {
     pub obs_overdue: bool,
     /// The open review task of the current episode (NEWS2 or concern).
     pub review: Option<TaskId>,
+    /// The current shift handover note (`set_handover_note`), kept from
+    /// shift to shift until replaced; absent if none was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub handover_note: Option<crate::HandoverNote>,
     #[ts(type = "number")]
     pub updated_at: Millis,
 }
@@ -616,6 +621,8 @@ pub enum PatientChange {
     Observed,
     /// The next set is overdue: the ward's nurses should take it now.
     ObservationsOverdue,
+    /// A new shift handover note (`set_handover_note`).
+    HandoverNote,
 }
 
 /// Whether a ward code, bed and details are well formed (the parts a

@@ -131,6 +131,13 @@ pub enum Command {
     },
     /// Wards, and staff with their current shifts.
     Directory {},
+    /// Write the patient's shift handover note (SBAR with "what if"),
+    /// replacing the one before (staff on shift covering the ward,
+    /// coordinators).
+    SetHandoverNote {
+        patient: PatientId,
+        note: crate::HandoverNoteText,
+    },
     /// Admit a patient to an empty bed (nurse in charge of the ward,
     /// coordinator, admin).
     AdmitPatient {
@@ -218,6 +225,7 @@ impl Command {
             Command::Timeline { .. } => "timeline",
             Command::Snapshot { .. } => "snapshot",
             Command::Directory {} => "directory",
+            Command::SetHandoverNote { .. } => "set_handover_note",
             Command::AdmitPatient { .. } => "admit_patient",
             Command::UpdatePatient { .. } => "update_patient",
             Command::TransferPatient { .. } => "transfer_patient",
@@ -319,6 +327,7 @@ impl Command {
             }
             Command::RecordObservations { set, .. } => set.validate(),
             Command::RaiseConcern { concern, .. } => text("concern", concern, 1, MAX_CONCERN_CHARS),
+            Command::SetHandoverNote { note, .. } => note.validate(),
             Command::Patients { ward, after } => {
                 if let Some(w) = ward {
                     ward_ok("ward", w)?;

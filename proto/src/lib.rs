@@ -18,6 +18,7 @@ pub mod frame;
 /// Fuzz target bodies (see `fuzz/`); not part of the protocol.
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod handover_note;
 pub mod ids;
 pub mod limits;
 pub mod login;
@@ -30,6 +31,7 @@ pub use command::{Command, CommandResult, PageTarget, TimelineEntry};
 pub use error::{ErrorCode, FieldError};
 pub use event::{Event, PageChange, TaskChange};
 pub use frame::{ClientFrame, ServerFrame};
+pub use handover_note::{HandoverNote, HandoverNoteText};
 pub use ids::{CommandId, ObservationId, PageId, PatientId, StaffId, TaskId, WardId};
 pub use model::*;
 

@@ -86,6 +86,14 @@ enum Cmd {
         /// Folder to write into (created if missing).
         #[arg(long, default_value = "wardpage-report")]
         out: PathBuf,
+        /// The handover report instead: open tasks, patients to watch,
+        /// observations overdue, the window's escalations and unanswered
+        /// pages, as CSV and a printable page.
+        #[arg(long)]
+        handover: bool,
+        /// With --handover: one ward (default: the whole site).
+        #[arg(long, requires = "handover")]
+        ward: Option<String>,
     },
     /// Check the audit trail.
     Audit {
@@ -242,7 +250,37 @@ async fn main() -> anyhow::Result<()> {
         } => roster_import(&*store, &file, password_stdin).await,
         // Done above, without opening the store (and migrating the file).
         Cmd::Backup { .. } => Ok(()),
-        Cmd::Report { from, to, tz, out } => {
+        Cmd::Report {
+            from,
+            to,
+            tz,
+            out,
+            handover: true,
+            ward,
+        } => {
+            let window = report::Window::parse(&from, &to, tz.as_deref())?;
+            let scope = match ward {
+                Some(w) => report::handover::Scope::Ward(w.as_str().into()),
+                None => report::handover::Scope::Site,
+            };
+            let at = window.to.min(clock::now_ms());
+            let r = report::handover::gather(&*store, &window, &scope, at).await?;
+            report::handover_write::all(&out, &r, &window)?;
+            println!(
+                "handover for {}: {} open tasks, {} patients to watch, {} overdue, {} escalations, {} unanswered pages; report in {}",
+                r.scope_name,
+                r.tasks.len(),
+                r.patients.len(),
+                r.overdue.len(),
+                r.escalations.len(),
+                r.pages.len(),
+                out.display()
+            );
+            Ok(())
+        }
+        Cmd::Report {
+            from, to, tz, out, ..
+        } => {
             let window = report::Window::parse(&from, &to, tz.as_deref())?;
             let tasks = report::gather(&*store, &window).await?;
             let figures = report::figures::compute(&tasks, window.to.min(clock::now_ms()));

@@ -16,6 +16,7 @@ import { obsEntry } from './obs-entry.js';
 import { chartView } from './chart.js';
 import { admitForm, patientActions } from './patient-actions.js';
 import { taskCard } from './task-card.js';
+import { handoverNoteSection } from './handover-note.js';
 
 /** @typedef {import('../types.js').PatientView} PatientView */
 /** @typedef {import('../types.js').ObservationView} ObservationView */
@@ -78,6 +79,7 @@ export function patientsView(ctx) {
     const id = p.id;
     const info = h('div', { class: 'pt-detail' });
     const review = h('div', { class: 'pt-review' });
+    const note = handoverNoteSection(ctx, id);
     const manage = mayManage(store.me);
     const buttons = h(
       'div',
@@ -103,6 +105,7 @@ export function patientsView(ctx) {
         buttons.hidden = true;
         return;
       }
+      note.update();
       const task = now.review ? store.tasks.get(now.review) : undefined;
       updateKeyed(review, task ? [['head', h('h3', { class: 'subhead', text: 'Open review' })], [`t:${task.id}`, taskCard(task, { now: store.now(), wardName: ctx.wardName })]] : []);
       if (now.version === shown) return;
@@ -130,7 +133,7 @@ export function patientsView(ctx) {
       );
     };
     update();
-    return { key: `p:${id}`, el: h('div', null, info, buttons, review, h('a', { class: 'btn ghost wide back', href: '#patients', text: 'All patients' })), update };
+    return { key: `p:${id}`, el: h('div', null, info, buttons, review, note.el, h('a', { class: 'btn ghost wide back', href: '#patients', text: 'All patients' })), update };
   }
 
   /** @param {PatientView} p @returns {Screen} */

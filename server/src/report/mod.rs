@@ -7,6 +7,8 @@
 //! the hospital's: `--tz`, or the machine's zone.
 
 pub mod figures;
+pub mod handover;
+pub mod handover_write;
 pub mod write;
 
 use crate::store::{Store, StoreError};

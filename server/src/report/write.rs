@@ -155,14 +155,14 @@ fn response_times(path: &Path, f: &Figures) -> Result<(), ReportError> {
 }
 
 /// Text a spreadsheet would run as a formula gets a leading apostrophe.
-fn spreadsheet_safe(s: &str) -> String {
+pub(super) fn spreadsheet_safe(s: &str) -> String {
     match s.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
         _ => s.to_owned(),
     }
 }
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

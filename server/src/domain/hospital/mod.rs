@@ -17,6 +17,7 @@ mod handover;
 mod observations;
 mod overdue;
 mod pages;
+mod patient_notes;
 mod patients;
 mod queries;
 mod reviews;
@@ -338,7 +339,8 @@ impl Hospital {
             | Command::DischargePatient { .. }
             | Command::SetSpo2Scale { .. }
             | Command::RecordObservations { .. }
-            | Command::RaiseConcern { .. } => self.apply_patient_command(actor, cmd, now, ids),
+            | Command::RaiseConcern { .. }
+            | Command::SetHandoverNote { .. } => self.apply_patient_command(actor, cmd, now, ids),
             Command::History { .. }
             | Command::Timeline { .. }
             | Command::Snapshot { .. }
@@ -383,6 +385,9 @@ impl Hospital {
             }
             Command::RaiseConcern { patient, concern } => {
                 self.raise_concern(actor, *patient, concern, now, ids)
+            }
+            Command::SetHandoverNote { patient, note } => {
+                self.set_handover_note(actor, *patient, note, now)
             }
             other => Err(unhandled(other)),
         }

@@ -47,6 +47,7 @@ impl Hospital {
             obs_due_at: Some(now + self.policies.news2.hourly_every),
             obs_overdue: false,
             review: None,
+            handover_note: None,
             updated_at: now,
         };
         let patient = Patient {
