@@ -7,6 +7,7 @@
 //! its own; the process shares only the hub clock (`clock`), the login's
 //! decoy hash (`auth`) and the connection id counter (`http`).
 
+pub mod apikeys;
 pub mod auth;
 pub mod census;
 pub mod clock;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod conn_limits;
 pub mod domain;
 pub mod escalation_config;
+pub mod fhir;
 pub mod hl7;
 pub mod http;
 pub mod hub;

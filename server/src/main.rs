@@ -87,6 +87,11 @@ enum Cmd {
         #[arg(long, default_value = "wardpage-report")]
         out: PathBuf,
     },
+    /// API keys for other systems (FHIR at /fhir): create, list, revoke.
+    Apikey {
+        #[command(subcommand)]
+        action: wardpage_server::apikeys::ApiKeyCmd,
+    },
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -246,6 +251,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Audit {
             action: AuditCmd::Verify,
         } => audit_verify(&*store).await,
+        Cmd::Apikey { action } => Ok(wardpage_server::apikeys::cli(&*store, action).await?),
     }
 }
 

@@ -30,6 +30,13 @@ struct Hello {
 /// Waits for the hello, checks it, registers, welcomes and replays.
 pub(super) async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, Refused> {
     let hello = read_hello(ws).await?;
+    if hello.token.starts_with(crate::apikeys::PREFIX) {
+        // A key belongs to another system, never to a person at a phone.
+        let message = "an API key cannot open the WebSocket; log in as a person";
+        let error = error_frame(None, ErrorCode::Unauthorized, message);
+        refuse(ws, error, POLICY, "api key").await;
+        return Err("api key");
+    }
     let hash = token_hash(&hello.token);
     let (staff, expires) = authenticate(hub, ws, &hash).await?;
     // Register before reading the replay so nothing committed meanwhile is missed.

@@ -1,0 +1,483 @@
+//! FHIR R4 (JSON) at `/fhir`, for the hospital's other systems: the
+//! CapabilityStatement ([`metadata`]), `Patient` ([`patient`]),
+//! `Observation` ([`observation`]: a vital-signs set posted is recorded
+//! through the writer exactly as a set from the bedside, and answered with
+//! its NEWS2), `Task` ([`task`], read-only) and `Communication` for pages
+//! ([`communication`]). The mapping is documented in `docs/fhir.md`.
+//!
+//! Every request carries an API key (`crate::apikeys`) with the scope its
+//! operation needs; every error is an OperationOutcome; every resource has
+//! `meta.versionId`, `meta.lastUpdated` and an ETag; searches answer a
+//! `searchset` Bundle paged by `_count` with a `next` link whose
+//! `_cursor` is where the next page starts (keyset paging, so a page
+//! costs the same however deep it is).
+
+pub mod communication;
+pub mod metadata;
+pub mod observation;
+pub mod patient;
+pub mod task;
+mod vitals;
+
+use crate::apikeys::{self, Caller, Refusal, Scope};
+use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use crate::clock::now_ms;
+use crate::hub::Hub;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use wardpage_proto::{Command, CommandId, CommandResult, Millis, ServerFrame};
+
+/// The media type of every FHIR answer.
+pub const FHIR_JSON: &str = "application/fhir+json";
+/// Our own code systems and identifier systems live under this.
+pub const WARDPAGE_SYSTEM: &str = "https://wardpage.nhs.example/fhir";
+/// The NHS number's identifier system.
+pub const NHS_NUMBER: &str = "https://fhir.nhs.uk/Id/nhs-number";
+/// Search pages: the default and the largest `_count`.
+pub const DEFAULT_COUNT: u32 = 50;
+pub const MAX_COUNT: u32 = 500;
+
+/// Every FHIR route, each registered with its description.
+pub fn routes() -> OpenApiRouter<Arc<Hub>> {
+    OpenApiRouter::default()
+        .routes(routes!(metadata::metadata))
+        .routes(routes!(patient::search))
+        .routes(routes!(patient::read))
+        .routes(routes!(observation::search, observation::create))
+        .routes(routes!(observation::read))
+        .routes(routes!(task::search))
+        .routes(routes!(task::read))
+        .routes(routes!(communication::search))
+        .routes(routes!(communication::read))
+}
+
+/// A FHIR error: the HTTP status and the OperationOutcome's one issue.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: StatusCode,
+    /// The issue type (`invalid`, `not-found`, `security`, ...).
+    pub code: &'static str,
+    pub message: String,
+    /// The element at fault, as a FHIRPath expression.
+    pub element: Option<String>,
+}
+
+impl Outcome {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Outcome {
+        Outcome {
+            status,
+            code,
+            message: message.into(),
+            element: None,
+        }
+    }
+
+    pub fn invalid(element: impl Into<String>, message: impl Into<String>) -> Outcome {
+        Outcome {
+            element: Some(element.into()),
+            ..Outcome::new(StatusCode::BAD_REQUEST, "invalid", message)
+        }
+    }
+
+    pub fn not_found(what: &str) -> Outcome {
+        Outcome::new(StatusCode::NOT_FOUND, "not-found", format!("no {what}"))
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Outcome {
+        Outcome::new(StatusCode::SERVICE_UNAVAILABLE, "transient", message)
+    }
+
+    pub fn resource(&self) -> Value {
+        let mut issue = json!({
+            "severity": "error",
+            "code": self.code,
+            "diagnostics": self.message,
+        });
+        if let Some(e) = &self.element {
+            issue["expression"] = json!([e]);
+        }
+        json!({"resourceType": "OperationOutcome", "issue": [issue]})
+    }
+}
+
+impl IntoResponse for Outcome {
+    fn into_response(self) -> Response {
+        let mut res = (self.status, fhir_body(&self.resource())).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+impl From<crate::store::StoreError> for Outcome {
+    fn from(e: crate::store::StoreError) -> Outcome {
+        tracing::warn!(error = %e, "FHIR read failed");
+        Outcome::unavailable("the hub could not read its store; try again")
+    }
+}
+
+pub type FhirResult = Result<Response, Outcome>;
+
+fn fhir_body(v: &Value) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON))],
+        v.to_string(),
+    )
+}
+
+/// A resource's answer with its ETag (`W/"<versionId>"`).
+pub fn resource_answer(status: StatusCode, resource: &Value) -> Response {
+    let mut res = (status, fhir_body(resource)).into_response();
+    if let Some(v) = resource["meta"]["versionId"].as_str() {
+        if let Ok(tag) = HeaderValue::from_str(&format!("W/\"{v}\"")) {
+            res.headers_mut().insert(header::ETAG, tag);
+        }
+    }
+    res
+}
+
+/// The key's check for `scope`: a refusal as its OperationOutcome.
+pub async fn caller(hub: &Hub, headers: &HeaderMap, scope: Scope) -> Result<Caller, Outcome> {
+    let kind = match scope {
+        Scope::FhirRead => "read",
+        Scope::ObservationsWrite => "write",
+    };
+    let bearer = crate::http::bearer(headers);
+    apikeys::authorize(&*hub.store, bearer, scope, kind, now_ms())
+        .await
+        .map_err(|r| {
+            let status = match r {
+                Refusal::OutOfScope(_) => StatusCode::FORBIDDEN,
+                Refusal::Store => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let code = match r {
+                Refusal::OutOfScope(_) => "forbidden",
+                Refusal::Store => "transient",
+                _ => "login",
+            };
+            Outcome::new(status, code, r.to_string())
+        })
+}
+
+/// FHIR `instant` of a time in milliseconds.
+pub fn instant(t: Millis) -> String {
+    jiff::Timestamp::from_millisecond(t)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
+
+/// `meta` with the version and last change.
+pub fn meta(version: impl std::fmt::Display, updated: Millis) -> Value {
+    json!({"versionId": version.to_string(), "lastUpdated": instant(updated)})
+}
+
+/// Reads a FHIR dateTime with a time zone (or a bare date: its midnight
+/// UTC) as milliseconds.
+pub fn parse_time(s: &str) -> Option<Millis> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Some(t.as_millisecond());
+    }
+    let d: jiff::civil::Date = s.parse().ok()?;
+    d.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp().as_millisecond())
+}
+
+/// A date search parameter (`ge2026-12-01T20:00:00Z`, `lt...`): the window
+/// `[from, to)` it allows, in milliseconds.
+pub fn date_window(param: &str, values: &[String]) -> Result<(Millis, Millis), Outcome> {
+    let (mut from, mut to) = (0, Millis::MAX);
+    for v in values {
+        let (prefix, rest) = if v.len() > 2 && v.as_bytes()[..2].iter().all(u8::is_ascii_alphabetic)
+        {
+            v.split_at(2)
+        } else {
+            ("eq", v.as_str())
+        };
+        let t = parse_time(rest).ok_or_else(|| {
+            Outcome::invalid(param, format!("{param}: {v:?} is not a FHIR dateTime"))
+        })?;
+        match prefix {
+            "ge" | "eq" if prefix == "ge" => from = from.max(t),
+            "gt" => from = from.max(t.saturating_add(1)),
+            "le" => to = to.min(t.saturating_add(1)),
+            "lt" => to = to.min(t),
+            "eq" => {
+                from = from.max(t);
+                to = to.min(t.saturating_add(1));
+            }
+            _ => {
+                return Err(Outcome::invalid(
+                    param,
+                    format!("{param}: use the prefixes ge, gt, le, lt or eq"),
+                ))
+            }
+        }
+    }
+    Ok((from, to))
+}
+
+/// A search's query: each parameter's values, in order.
+#[derive(Debug, Default)]
+pub struct Query(pub Vec<(String, String)>);
+
+impl Query {
+    pub fn parse(raw: Option<&str>) -> Query {
+        let pairs = raw
+            .map(|q| {
+                url_pairs(q)
+                    .into_iter()
+                    .filter(|(k, _)| !k.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Query(pairs)
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub fn one(&self, name: &str) -> Option<String> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    /// Refuses parameters the search does not support: a silently ignored
+    /// filter would answer more than was asked for.
+    pub fn only(&self, known: &[&str]) -> Result<(), Outcome> {
+        for (k, _) in &self.0 {
+            if !known.contains(&k.as_str()) && !matches!(k.as_str(), "_count" | "_cursor") {
+                return Err(Outcome::invalid(
+                    k.clone(),
+                    format!("search parameter {k:?} is not supported here (see /fhir/metadata)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn count(&self) -> Result<u32, Outcome> {
+        match self.one("_count") {
+            None => Ok(DEFAULT_COUNT),
+            Some(c) => match c.parse::<u32>() {
+                Ok(n) if (1..=MAX_COUNT).contains(&n) => Ok(n),
+                _ => Err(Outcome::invalid(
+                    "_count",
+                    format!("_count is a whole number from 1 to {MAX_COUNT}"),
+                )),
+            },
+        }
+    }
+
+    /// `_cursor`: `<millis>.<id>`, where the page starts.
+    pub fn cursor(&self) -> Result<crate::store::SearchAfter, Outcome> {
+        let Some(c) = self.one("_cursor") else {
+            return Ok(None);
+        };
+        let bad = || Outcome::invalid("_cursor", "_cursor is the one a next link gave");
+        let (t, id) = c.split_once('.').ok_or_else(bad)?;
+        let t: Millis = t.parse().map_err(|_| bad())?;
+        if id.is_empty() || id.len() > 64 {
+            return Err(bad());
+        }
+        Ok(Some((t, id.to_owned())))
+    }
+
+    /// The query again with `_cursor` set to `cursor` (or left out), for
+    /// the links of a page.
+    pub fn with_cursor(&self, cursor: Option<&str>) -> String {
+        let mut out: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(k, _)| k != "_cursor")
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        if let Some(c) = cursor {
+            out.push(format!("_cursor={}", encode(c)));
+        }
+        out.join("&")
+    }
+}
+
+fn url_pairs(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A `searchset` Bundle of `resources` (each under `<base>/<type>/<id>`),
+/// with a `next` link when `next_cursor` says there is more.
+pub fn bundle(
+    path: &str,
+    query: &Query,
+    resources: Vec<Value>,
+    next_cursor: Option<String>,
+) -> Response {
+    let here = query.one("_cursor");
+    let mut links = vec![json!({
+        "relation": "self",
+        "url": format!("{path}?{}", query.with_cursor(here.as_deref())),
+    })];
+    if let Some(c) = next_cursor {
+        links.push(json!({
+            "relation": "next",
+            "url": format!("{path}?{}", query.with_cursor(Some(&c))),
+        }));
+    }
+    let entries: Vec<Value> = resources
+        .into_iter()
+        .map(|r| {
+            let url = format!(
+                "{}/{}",
+                r["resourceType"].as_str().unwrap_or_default(),
+                r["id"].as_str().unwrap_or_default()
+            );
+            json!({"fullUrl": url, "resource": r, "search": {"mode": "match"}})
+        })
+        .collect();
+    let b = json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "meta": {"lastUpdated": instant(now_ms())},
+        "link": links,
+        "entry": entries,
+    });
+    (StatusCode::OK, fhir_body(&b)).into_response()
+}
+
+/// Sends `cmd` through the writer as the key's service account and waits
+/// for its committed answer: the same path as a command from a phone.
+pub async fn submit(
+    hub: &Hub,
+    caller: &Caller,
+    id: CommandId,
+    cmd: Command,
+) -> Result<CommandResult, Outcome> {
+    let gone = || Outcome::unavailable("the hub is shutting down; send again");
+    let rx = hub
+        .writer
+        .submit(caller.staff, id, cmd, None)
+        .await
+        .map_err(|_| gone())?;
+    let frame = rx.await.map_err(|_| gone())?;
+    match serde_json::from_str::<ServerFrame>(&frame) {
+        Ok(ServerFrame::Ok { result, .. }) => Ok(result),
+        Ok(ServerFrame::Error { code, message, .. }) => {
+            let status = match code {
+                wardpage_proto::ErrorCode::NotFound => StatusCode::NOT_FOUND,
+                wardpage_proto::ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+                wardpage_proto::ErrorCode::Internal | wardpage_proto::ErrorCode::Unavailable => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let issue = if status == StatusCode::NOT_FOUND {
+                "not-found"
+            } else {
+                "processing"
+            };
+            Err(Outcome::new(status, issue, format!("{code}: {message}")))
+        }
+        _ => Err(Outcome::unavailable("the hub gave no answer")),
+    }
+}
+
+/// A fresh id for a read, which changes nothing.
+pub fn read_id() -> CommandId {
+    CommandId(uuid::Uuid::new_v4())
+}
+
+/// A `Reference` to a member of staff (we serve no Practitioner: the
+/// identifier names them).
+pub fn staff_reference(s: &wardpage_proto::StaffRef) -> Value {
+    json!({
+        "type": "Practitioner",
+        "identifier": {"system": format!("{WARDPAGE_SYSTEM}/Id/staff"), "value": s.id.to_string()},
+        "display": s.name,
+    })
+}
+
+/// FHIR's request priority of ours (lowest first: routine, urgent, asap, stat).
+pub fn priority(p: wardpage_proto::Priority) -> &'static str {
+    use wardpage_proto::Priority as P;
+    match p {
+        P::Routine => "routine",
+        P::Soon => "urgent",
+        P::Urgent => "asap",
+        P::Emergency => "stat",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_windows() {
+        let w = date_window("date", &["ge2026-12-01T20:00:00Z".into()]).ok();
+        assert_eq!(w.map(|w| w.0), parse_time("2026-12-01T20:00:00Z"));
+        assert!(date_window("date", &["xx2026-12-01".into()]).is_err());
+        assert!(date_window("date", &["yesterday".into()]).is_err());
+    }
+
+    #[test]
+    fn queries_decode_and_encode() {
+        let q = Query::parse(Some("identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C999&_count=2"));
+        assert_eq!(
+            q.one("identifier").as_deref(),
+            Some("https://fhir.nhs.uk/Id/nhs-number|999")
+        );
+        assert!(q.with_cursor(Some("5.a")).ends_with("_cursor=5.a"));
+        assert_eq!(q.count().ok(), Some(2));
+        assert_eq!(Query::parse(Some("a=%zz%")).one("a").as_deref(), Some("%zz%"));
+    }
+}
