@@ -34,8 +34,8 @@ pub(super) async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session,
         // A key belongs to another system, never to a person at a phone.
         let message = "an API key cannot open the WebSocket; log in as a person";
         let error = error_frame(None, ErrorCode::Unauthorized, message);
-        refuse(ws, error, POLICY, "api key").await;
-        return Err("api key");
+        refuse(ws, error, POLICY, "unauthorized").await;
+        return Err("unauthorized");
     }
     let hash = token_hash(&hello.token);
     let (staff, expires) = authenticate(hub, ws, &hash).await?;
