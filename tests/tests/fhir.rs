@@ -160,7 +160,10 @@ async fn an_observation_posted_over_fhir_with_news2_seven_gives_the_emergency_re
     let (status, found) = fhir
         .get(
             &key,
-            &format!("Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{}", nhs(11)),
+            &format!(
+                "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{}",
+                nhs(11)
+            ),
         )
         .await?;
     assert_eq!(status, 200, "{found}");
@@ -186,8 +189,10 @@ async fn an_observation_posted_over_fhir_with_news2_seven_gives_the_emergency_re
     // The same clinical response as a bedside set: an emergency review
     // offered to the registrar, over the WebSocket.
     let raised = reg
-        .wait_for(|e| matches!(e, Event::Task { change: TaskChange::Raised, task, .. }
-            if task.patient_ref.as_ref().map(|r| r.id) == Some(p.id)))
+        .wait_for(|e| {
+            matches!(e, Event::Task { change: TaskChange::Raised, task, .. }
+            if task.patient_ref.as_ref().map(|r| r.id) == Some(p.id))
+        })
         .await?;
     let Event::Task { task, .. } = raised else {
         unreachable!()
@@ -209,7 +214,10 @@ async fn an_observation_posted_over_fhir_with_news2_seven_gives_the_emergency_re
         format!("Observation/{}", news2["id"].as_str().unwrap_or_default())
     );
     let (status, again) = fhir
-        .get(&key, &format!("Observation/{}", news2["id"].as_str().unwrap_or_default()))
+        .get(
+            &key,
+            &format!("Observation/{}", news2["id"].as_str().unwrap_or_default()),
+        )
         .await?;
     assert_eq!((status, &again["valueInteger"]), (200, &json!(7)));
 
@@ -225,7 +233,10 @@ async fn an_observation_posted_over_fhir_with_news2_seven_gives_the_emergency_re
         .iter()
         .find(|r| r.action == "observe")
         .ok_or_else(|| anyhow::anyhow!("no observe audit row: {trail:?}"))?;
-    assert_eq!(observed.actor.as_deref(), Some(account.id.to_string().as_str()));
+    assert_eq!(
+        observed.actor.as_deref(),
+        Some(account.id.to_string().as_str())
+    );
 
     // A retry of the same body records nothing more.
     let (status, _) = fhir.post(&key, &seven(&p.id.to_string())).await?;
@@ -233,7 +244,10 @@ async fn an_observation_posted_over_fhir_with_news2_seven_gives_the_emergency_re
     let (_, sets) = fhir
         .get(&key, &format!("Observation?patient={}", p.id))
         .await?;
-    assert!(sets["entry"].as_array().is_some_and(|e| e.len() <= 4), "{sets}");
+    assert!(
+        sets["entry"].as_array().is_some_and(|e| e.len() <= 4),
+        "{sets}"
+    );
     Ok(())
 }
 
@@ -247,12 +261,18 @@ async fn revoked_expired_out_of_scope_and_unknown_keys_are_refused() -> anyhow::
     let (status, o) = fhir.post(&reader, &body).await?;
     assert_eq!(status, 403, "{o}");
     assert!(is_outcome(&o), "{o}");
-    assert!(o["issue"][0]["diagnostics"].as_str().unwrap_or_default().contains("observations:write"));
+    assert!(o["issue"][0]["diagnostics"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("observations:write"));
 
     let expired = apikeys::create(&*hub.store, "old", &scopes(&["fhir:read"]), Some(0)).await?;
     let (status, o) = fhir.get(&expired, "Task").await?;
     assert_eq!(status, 401, "{o}");
-    assert!(o["issue"][0]["diagnostics"].as_str().unwrap_or_default().contains("expired"));
+    assert!(o["issue"][0]["diagnostics"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("expired"));
 
     let (status, o) = fhir.get("wpk_000000000000_nonsense", "Task").await?;
     assert_eq!(status, 401, "{o}");
@@ -262,13 +282,22 @@ async fn revoked_expired_out_of_scope_and_unknown_keys_are_refused() -> anyhow::
 
     // The key worked until revoked.
     assert_eq!(fhir.get(&reader, "Task").await?.0, 200);
-    assert!(hub.store.revoke_api_key("reporting", wardpage_server::clock::now_ms()).await?);
+    assert!(
+        hub.store
+            .revoke_api_key("reporting", wardpage_server::clock::now_ms())
+            .await?
+    );
     let (status, o) = fhir.get(&reader, "Task").await?;
     assert_eq!(status, 401, "{o}");
-    assert!(o["issue"][0]["diagnostics"].as_str().unwrap_or_default().contains("revoked"));
+    assert!(o["issue"][0]["diagnostics"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("revoked"));
 
     // Every use is counted, refusals too.
-    let id = apikeys::split(&reader).map(|(id, _)| id.to_owned()).unwrap_or_default();
+    let id = apikeys::split(&reader)
+        .map(|(id, _)| id.to_owned())
+        .unwrap_or_default();
     let uses = hub.store.api_key_uses(&id).await?;
     let count = |kind: &str| -> i64 { uses.iter().filter(|u| u.1 == kind).map(|u| u.2).sum() };
     assert!(count("read") >= 2, "{uses:?}");
@@ -319,7 +348,9 @@ async fn task_searches_page_with_count_and_next_links() -> anyhow::Result<()> {
     raised.sort();
     assert_eq!(seen, raised, "every task once, none twice");
 
-    let (status, b) = fhir.get(&key, "Task?_lastUpdated=gt2999-01-01T00:00:00Z").await?;
+    let (status, b) = fhir
+        .get(&key, "Task?_lastUpdated=gt2999-01-01T00:00:00Z")
+        .await?;
     assert_eq!(status, 200);
     assert!(b["entry"].as_array().is_some_and(|e| e.is_empty()), "{b}");
     let res = reqwest::Client::new()
@@ -327,11 +358,22 @@ async fn task_searches_page_with_count_and_next_links() -> anyhow::Result<()> {
         .bearer_auth(&key)
         .send()
         .await?;
-    assert!(res.headers().get("etag").is_some(), "a resource has an ETag");
-    for bad in ["Task?status=busy", "Task?_count=0", "Task?colour=red", "Task?_lastUpdated=soon"] {
+    assert!(
+        res.headers().get("etag").is_some(),
+        "a resource has an ETag"
+    );
+    for bad in [
+        "Task?status=busy",
+        "Task?_count=0",
+        "Task?colour=red",
+        "Task?_lastUpdated=soon",
+    ] {
         let (status, o) = fhir.get(&key, bad).await?;
         assert_eq!(status, 400, "{bad}: {o}");
-        assert!(is_outcome(&o) && o["issue"][0]["expression"].is_array(), "{bad}: {o}");
+        assert!(
+            is_outcome(&o) && o["issue"][0]["expression"].is_array(),
+            "{bad}: {o}"
+        );
     }
     Ok(())
 }
@@ -340,7 +382,16 @@ async fn task_searches_page_with_count_and_next_links() -> anyhow::Result<()> {
 async fn the_cli_creates_lists_and_revokes_keys() -> anyhow::Result<()> {
     let hub = TestHub::start().await?;
     let db = hub.config.database.clone();
-    let args = ["apikey", "create", "--name", "epr", "--scopes", "fhir:read", "--expires-in-days", "30"];
+    let args = [
+        "apikey",
+        "create",
+        "--name",
+        "epr",
+        "--scopes",
+        "fhir:read",
+        "--expires-in-days",
+        "30",
+    ];
     let created = wardpage_cli(&db, &args, "")?;
     let key = created.trim();
     assert!(apikeys::split(key).is_some(), "{created:?}");

@@ -29,11 +29,7 @@ pub fn resource(p: &PageView) -> Value {
         .flat_map(|r| [r.delivered_at, r.read_at, r.acked_at])
         .flatten()
         .fold(p.sent_at, i64::max);
-    let received = p
-        .recipients
-        .iter()
-        .filter_map(|r| r.delivered_at)
-        .min();
+    let received = p.recipients.iter().filter_map(|r| r.delivered_at).min();
     let mut r = json!({
         "resourceType": "Communication",
         "id": p.id.to_string(),

@@ -25,7 +25,11 @@ pub const SUPPORTED: [Entry; 4] = [
     (
         "Observation",
         &["read", "search-type", "create"],
-        &[("patient", "reference"), ("code", "token"), ("date", "date")],
+        &[
+            ("patient", "reference"),
+            ("code", "token"),
+            ("date", "date"),
+        ],
     ),
     (
         "Task",

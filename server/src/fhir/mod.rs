@@ -20,14 +20,14 @@ pub mod task;
 mod vitals;
 
 use crate::apikeys::{self, Caller, Refusal, Scope};
-use std::sync::Arc;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use crate::clock::now_ms;
 use crate::hub::Hub;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
+use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use wardpage_proto::{Command, CommandId, CommandResult, Millis, ServerFrame};
 
 /// The media type of every FHIR answer.
@@ -249,7 +249,10 @@ impl Query {
     }
 
     pub fn one(&self, name: &str) -> Option<String> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
     }
 
     /// Refuses parameters the search does not support: a silently ignored
@@ -471,13 +474,18 @@ mod tests {
 
     #[test]
     fn queries_decode_and_encode() {
-        let q = Query::parse(Some("identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C999&_count=2"));
+        let q = Query::parse(Some(
+            "identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C999&_count=2",
+        ));
         assert_eq!(
             q.one("identifier").as_deref(),
             Some("https://fhir.nhs.uk/Id/nhs-number|999")
         );
         assert!(q.with_cursor(Some("5.a")).ends_with("_cursor=5.a"));
         assert_eq!(q.count().ok(), Some(2));
-        assert_eq!(Query::parse(Some("a=%zz%")).one("a").as_deref(), Some("%zz%"));
+        assert_eq!(
+            Query::parse(Some("a=%zz%")).one("a").as_deref(),
+            Some("%zz%")
+        );
     }
 }

@@ -107,14 +107,21 @@ pub async fn create(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes
 }
 
 /// The patient a posted set is for: `Patient/<id>`, or an NHS number.
-async fn subject(hub: &Hub, who: &crate::apikeys::Caller, obs: &Value) -> Result<PatientId, Outcome> {
+async fn subject(
+    hub: &Hub,
+    who: &crate::apikeys::Caller,
+    obs: &Value,
+) -> Result<PatientId, Outcome> {
     let s = &obs["subject"];
     if let Some(r) = s["reference"].as_str() {
         return r
             .strip_prefix("Patient/")
             .and_then(|id| id.parse().ok())
             .ok_or_else(|| {
-                Outcome::invalid("Observation.subject.reference", "a reference is Patient/<id>")
+                Outcome::invalid(
+                    "Observation.subject.reference",
+                    "a reference is Patient/<id>",
+                )
             });
     }
     let system = s["identifier"]["system"].as_str();

@@ -2,7 +2,9 @@
 //! over the admitted patients, asked of the writer as the protocol's
 //! `patients` read (the key's service account oversees every ward).
 
-use super::{caller, meta, resource_answer, FhirResult, Outcome, Query, NHS_NUMBER, WARDPAGE_SYSTEM};
+use super::{
+    caller, meta, resource_answer, FhirResult, Outcome, Query, NHS_NUMBER, WARDPAGE_SYSTEM,
+};
 use crate::apikeys::{Caller, Scope};
 use crate::hub::Hub;
 use axum::extract::{Path, RawQuery, State};

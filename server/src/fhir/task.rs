@@ -202,7 +202,10 @@ impl Filters {
         };
         any(&self.status, Some(status(t.state).to_owned()))
             && any(&self.priority, Some(priority(t.priority).to_owned()))
-            && any(&self.patient, t.patient_ref.as_ref().map(|p| p.id.to_string()))
+            && any(
+                &self.patient,
+                t.patient_ref.as_ref().map(|p| p.id.to_string()),
+            )
             && any(&self.owner, t.assignee.as_ref().map(|a| a.id.to_string()))
     }
 }

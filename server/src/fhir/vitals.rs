@@ -31,7 +31,12 @@ pub const BREATHING_CODE: &str = "air-or-oxygen";
 /// (LOINC code, field of `ObservationSet`, UCUM unit, display).
 const QUANTITIES: [(&str, &str, &str, &str); 8] = [
     ("9279-1", "respiration_rate", "/min", "Respiratory rate"),
-    ("59408-5", "spo2", "%", "Oxygen saturation by pulse oximetry"),
+    (
+        "59408-5",
+        "spo2",
+        "%",
+        "Oxygen saturation by pulse oximetry",
+    ),
     ("2708-6", "spo2", "%", "Oxygen saturation in arterial blood"),
     ("8480-6", "systolic", "mm[Hg]", "Systolic blood pressure"),
     ("8462-4", "diastolic", "mm[Hg]", "Diastolic blood pressure"),
@@ -56,7 +61,11 @@ const DEVICES: [(OxygenDevice, &str); 9] = [
 
 const LEVELS: [(Consciousness, &str, &str); 5] = [
     (Consciousness::Alert, "alert", "Alert"),
-    (Consciousness::NewConfusion, "new_confusion", "New confusion"),
+    (
+        Consciousness::NewConfusion,
+        "new_confusion",
+        "New confusion",
+    ),
     (Consciousness::Voice, "voice", "Responds to voice"),
     (Consciousness::Pain, "pain", "Responds to pain"),
     (Consciousness::Unresponsive, "unresponsive", "Unresponsive"),
@@ -139,10 +148,7 @@ fn read_component(
     let loinc = codes.iter().find(|(s, _)| *s == LOINC).map(|(_, c)| *c);
     let number = || {
         c["valueQuantity"]["value"].as_f64().ok_or_else(|| {
-            Outcome::invalid(
-                format!("{at}.valueQuantity.value"),
-                "a number is required",
-            )
+            Outcome::invalid(format!("{at}.valueQuantity.value"), "a number is required")
         })
     };
     if let Some(&(_, field, _, _)) = QUANTITIES.iter().find(|q| Some(q.0) == loinc) {
@@ -354,7 +360,8 @@ pub fn news2(o: &ObservationView) -> Value {
 pub fn matches_code(o: &ObservationView, wanted: &str) -> bool {
     let code = wanted.rsplit('|').next().unwrap_or(wanted);
     [PANEL, NEWS2_LOINC, NEWS2_SNOMED].contains(&code)
-        || observation(o)["component"]
-            .as_array()
-            .is_some_and(|cs| cs.iter().any(|c| codings(&c["code"]).iter().any(|(_, k)| *k == code)))
+        || observation(o)["component"].as_array().is_some_and(|cs| {
+            cs.iter()
+                .any(|c| codings(&c["code"]).iter().any(|(_, k)| *k == code))
+        })
 }

@@ -158,7 +158,8 @@ pub const MISDIRECTED: LayerAnswer = LayerAnswer {
 /// A body over the limit (the `RequestBodyLimitLayer`s), on every route.
 pub const TOO_LARGE: LayerAnswer = LayerAnswer {
     status: "413",
-    description: "The body is over the route's limit (1 KiB for the login, 16 KiB for FHIR, 4 KiB otherwise)",
+    description:
+        "The body is over the route's limit (1 KiB for the login, 16 KiB for FHIR, 4 KiB otherwise)",
     body: LayerBody::Text,
 };
 /// The request not received within `limits.request_timeout_secs` (the

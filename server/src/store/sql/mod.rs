@@ -252,7 +252,8 @@ where
         after: SearchAfter,
         limit: u32,
     ) -> StoreResult<Vec<ObservationView>> {
-        self.observations_between(patient, window, after, limit).await
+        self.observations_between(patient, window, after, limit)
+            .await
     }
 
     async fn ping(&self) -> StoreResult<()> {
