@@ -57,6 +57,7 @@ pub fn resource(p: &PageView) -> Value {
 #[utoipa::path(
     get,
     path = "/fhir/Communication/{id}",
+    operation_id = "fhir_communication_read",
     tag = "fhir",
     summary = "A page",
     params(("id" = String, Path, description = "The page's id")),
@@ -91,6 +92,7 @@ pub async fn read(
 #[utoipa::path(
     get,
     path = "/fhir/Communication",
+    operation_id = "fhir_communication_search",
     tag = "fhir",
     summary = "Search pages, oldest change first",
     params(

@@ -88,6 +88,7 @@ pub fn capability_statement() -> Value {
 #[utoipa::path(
     get,
     path = "/fhir/metadata",
+    operation_id = "fhir_capabilities",
     tag = "fhir",
     summary = "The CapabilityStatement: what this FHIR R4 endpoint supports",
     description = "Open without a key, as FHIR clients expect.",

@@ -406,12 +406,20 @@ pub async fn submit(
     cmd: Command,
 ) -> Result<CommandResult, Outcome> {
     let gone = || Outcome::unavailable("the hub is shutting down; send again");
+    let writes = !cmd.is_read_only();
+    // The writer learns of a new account with its next roster reload;
+    // asking for it first loads it now (the roster's own path for an
+    // account added beside a running hub).
+    hub.writer.whois(caller.staff).await.map_err(|_| gone())?;
     let rx = hub
         .writer
         .submit(caller.staff, id, cmd, None)
         .await
         .map_err(|_| gone())?;
     let frame = rx.await.map_err(|_| gone())?;
+    if writes {
+        settle_stream(hub, caller).await;
+    }
     match serde_json::from_str::<ServerFrame>(&frame) {
         Ok(ServerFrame::Ok { result, .. }) => Ok(result),
         Ok(ServerFrame::Error { code, message, .. }) => {
@@ -431,6 +439,18 @@ pub async fn submit(
             Err(Outcome::new(status, issue, format!("{code}: {message}")))
         }
         _ => Err(Outcome::unavailable("the hub gave no answer")),
+    }
+}
+
+/// Acknowledges the service account's stream up to its end. The domain
+/// tells an actor of what their command started (the review raised for a
+/// set); an account with no phone never reads those events, and events
+/// nobody acknowledges are never pruned.
+async fn settle_stream(hub: &Hub, caller: &Caller) {
+    if let Ok(Some((_, last))) = hub.writer.whois(caller.staff).await {
+        if last > 0 {
+            hub.writer.acked(caller.staff, last);
+        }
     }
 }
 

@@ -23,6 +23,7 @@ use wardpage_proto::{Command, CommandId, CommandResult, PatientId};
 #[utoipa::path(
     post,
     path = "/fhir/Observation",
+    operation_id = "fhir_observation_create",
     tag = "fhir",
     summary = "Record a vital-signs set (scored as NEWS2, answered like one from the bedside)",
     description = "One Observation with a component per vital sign (LOINC: 9279-1, 59408-5 \
@@ -142,6 +143,7 @@ async fn subject(
 #[utoipa::path(
     get,
     path = "/fhir/Observation/{id}",
+    operation_id = "fhir_observation_read",
     tag = "fhir",
     summary = "A stored vital-signs set, or its NEWS2 (`<id>-news2`)",
     params(("id" = String, Path, description = "The set's id, or `<id>-news2`")),
@@ -185,6 +187,7 @@ pub async fn read(
 #[utoipa::path(
     get,
     path = "/fhir/Observation",
+    operation_id = "fhir_observation_search",
     tag = "fhir",
     summary = "Search a patient's vital-signs sets (with their NEWS2)",
     params(

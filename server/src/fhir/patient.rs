@@ -93,6 +93,7 @@ pub fn resource(p: &PatientView) -> Value {
 #[utoipa::path(
     get,
     path = "/fhir/Patient/{id}",
+    operation_id = "fhir_patient_read",
     tag = "fhir",
     summary = "An admitted patient",
     params(("id" = String, Path, description = "The patient's id")),
@@ -124,6 +125,7 @@ pub async fn read(
 #[utoipa::path(
     get,
     path = "/fhir/Patient",
+    operation_id = "fhir_patient_search",
     tag = "fhir",
     summary = "Search admitted patients by NHS number or ward",
     params(

@@ -127,6 +127,7 @@ pub fn resource(t: &TaskView) -> Value {
 #[utoipa::path(
     get,
     path = "/fhir/Task/{id}",
+    operation_id = "fhir_task_read",
     tag = "fhir",
     summary = "A task (read-only)",
     params(("id" = String, Path, description = "The task's id")),
@@ -234,6 +235,7 @@ const SCAN_LIMIT: usize = 20_000;
 #[utoipa::path(
     get,
     path = "/fhir/Task",
+    operation_id = "fhir_task_search",
     tag = "fhir",
     summary = "Search tasks, oldest change first (poll with `_lastUpdated=gt...`)",
     params(
