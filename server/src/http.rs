@@ -98,6 +98,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
     let app = Router::new()
         // The WebSocket speaks proto/PROTOCOL.md; the description names it.
         .route("/ws", get(websocket))
+        .route("/fhir/{*rest}", axum::routing::any(crate::fhir::unknown))
         .fallback(get(static_file))
         .layer(RequestBodyLimitLayer::new(OTHER_BODY))
         .merge(described)

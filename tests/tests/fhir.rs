@@ -375,6 +375,16 @@ async fn task_searches_page_with_count_and_next_links() -> anyhow::Result<()> {
         res.headers().get("etag").is_some(),
         "a resource has an ETag"
     );
+    let res = reqwest::Client::new()
+        .delete(format!("{}/fhir/Task/{}", hub.base(), raised[0]))
+        .bearer_auth(&key)
+        .send()
+        .await?;
+    assert_eq!(res.status(), 405, "tasks change through the protocol");
+    assert!(is_outcome(&res.json().await?));
+    let (status, o) = fhir.get(&key, "MedicationRequest").await?;
+    assert_eq!(status, 404);
+    assert!(is_outcome(&o), "{o}");
     for bad in [
         "Task?status=busy",
         "Task?_count=0",

@@ -52,6 +52,37 @@ pub fn routes() -> OpenApiRouter<Arc<Hub>> {
         .routes(routes!(task::read))
         .routes(routes!(communication::search))
         .routes(routes!(communication::read))
+        .layer(axum::middleware::map_response(bare_answers))
+}
+
+/// A method a FHIR route does not serve, answered as an OperationOutcome
+/// (axum's own 405 has no body).
+async fn bare_answers(res: Response) -> Response {
+    if res.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return res;
+    }
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let mut out = Outcome::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "not-supported",
+        "this interaction is not supported (see /fhir/metadata)",
+    )
+    .into_response();
+    if let Some(a) = allow {
+        out.headers_mut().insert(header::ALLOW, a);
+    }
+    out
+}
+
+/// Any other path under `/fhir`: an OperationOutcome, not the web
+/// client's "not found".
+pub async fn unknown() -> Response {
+    Outcome::new(
+        StatusCode::NOT_FOUND,
+        "not-supported",
+        "no such FHIR resource type or interaction here (see /fhir/metadata)",
+    )
+    .into_response()
 }
 
 /// A FHIR error: the HTTP status and the OperationOutcome's one issue.
@@ -204,7 +235,7 @@ pub fn date_window(param: &str, values: &[String]) -> Result<(Millis, Millis), O
             Outcome::invalid(param, format!("{param}: {v:?} is not a FHIR dateTime"))
         })?;
         match prefix {
-            "ge" | "eq" if prefix == "ge" => from = from.max(t),
+            "ge" => from = from.max(t),
             "gt" => from = from.max(t.saturating_add(1)),
             "le" => to = to.min(t.saturating_add(1)),
             "lt" => to = to.min(t),
