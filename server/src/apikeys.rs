@@ -8,8 +8,9 @@
 //! admin grade (it sees every ward) and never a shift (so the hub never
 //! offers it a task nor tells it of one). What a key writes goes through
 //! the writer as that account, so the audit trail names the key. Reads and
-//! refusals are counted per key, minute and kind (`api_key_uses`): one
-//! chained audit row per FHIR read would make the audit trail mostly
+//! refusals are counted per key, minute and kind (`api_key_uses`, written
+//! at once for writes and refusals and at most once a second for reads):
+//! one chained audit row per FHIR read would make the audit trail mostly
 //! polling.
 //!
 //! A key never opens the WebSocket: the hello refuses a token with the
@@ -193,9 +194,11 @@ pub async fn create(
 }
 
 /// Checks `bearer` (the `Authorization: Bearer` value) for `scope` at
-/// `now`, and counts the use (`kind`: read or write) or the refusal.
+/// `now`, and counts the use (`kind`: read or write) or the refusal in
+/// `uses`.
 pub async fn authorize(
     store: &dyn Store,
+    uses: &UseCounter,
     bearer: Option<&str>,
     scope: Scope,
     kind: &'static str,
@@ -227,12 +230,77 @@ pub async fn authorize(
         })
     };
     let counted = if verdict.is_ok() { kind } else { "refused" };
-    if let Err(e) = store.note_api_key_use(&key.id, now, counted).await {
-        // Refuse rather than act unaudited.
-        tracing::warn!(error = %e, key = %key.name, "could not count an API key's use");
-        return Err(Refusal::Store);
+    uses.add(&key.id, now, counted);
+    // Reads are written in bulk at most once a second; a write or a
+    // refusal at once, with whatever reads are pending.
+    if counted != "read" || uses.due(now) {
+        if let Err(e) = uses.flush(store, now).await {
+            // Refuse rather than act uncounted.
+            tracing::warn!(error = %e, key = %key.name, "could not count an API key's use");
+            return Err(Refusal::Store);
+        }
     }
     verdict
+}
+
+/// Uses of keys not yet written: (key id, minute, kind) -> count, and when
+/// they were last written. Counting every FHIR read with a durable write of
+/// its own would put an fsync in front of every poll.
+#[derive(Default)]
+pub struct UseCounter(std::sync::Mutex<Pending>);
+
+#[derive(Default)]
+struct Pending {
+    counts: std::collections::HashMap<(String, Millis, &'static str), (i64, Millis)>,
+    flushed_at: Millis,
+}
+
+/// How often pending reads are written at most.
+const FLUSH_EVERY_MS: Millis = 1_000;
+
+impl UseCounter {
+    fn add(&self, id: &str, now: Millis, kind: &'static str) {
+        if let Ok(mut p) = self.0.lock() {
+            let minute = now - now.rem_euclid(60_000);
+            let e = p.counts.entry((id.to_owned(), minute, kind)).or_default();
+            e.0 += 1;
+            e.1 = e.1.max(now);
+        }
+    }
+
+    fn due(&self, now: Millis) -> bool {
+        self.0
+            .lock()
+            .map(|p| now - p.flushed_at >= FLUSH_EVERY_MS)
+            .unwrap_or(true)
+    }
+
+    /// Writes what is pending; on failure puts it back for the next try.
+    pub async fn flush(&self, store: &dyn Store, now: Millis) -> Result<(), StoreError> {
+        let taken: Vec<_> = match self.0.lock() {
+            Ok(mut p) => {
+                p.flushed_at = now;
+                p.counts.drain().collect()
+            }
+            Err(_) => return Ok(()),
+        };
+        for (i, ((id, minute, kind), (count, last))) in taken.iter().enumerate() {
+            if let Err(e) = store
+                .note_api_key_use(id, *minute, kind, *count, *last)
+                .await
+            {
+                if let Ok(mut p) = self.0.lock() {
+                    for ((id, minute, kind), (count, last)) in taken.into_iter().skip(i) {
+                        let e = p.counts.entry((id, minute, kind)).or_default();
+                        e.0 += count;
+                        e.1 = e.1.max(last);
+                    }
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `wardpage apikey ...`.

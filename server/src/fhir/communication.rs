@@ -144,8 +144,9 @@ pub async fn search(
     let mut after = q.cursor()?;
     let (mut found, mut scanned, mut next) = (vec![], 0usize, None);
     'chunks: loop {
-        let chunk = hub.store.pages_changed(since, after.clone(), 500).await?;
-        let last = chunk.len() < 500;
+        let want = if scanned == 0 { count as u32 + 1 } else { 500 };
+        let chunk = hub.store.pages_changed(since, after.clone(), want).await?;
+        let last = chunk.len() < want as usize;
         for p in chunk {
             scanned += 1;
             if p.updated_at() >= until {

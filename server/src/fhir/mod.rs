@@ -179,7 +179,7 @@ pub async fn caller(hub: &Hub, headers: &HeaderMap, scope: Scope) -> Result<Call
         Scope::ObservationsWrite => "write",
     };
     let bearer = crate::http::bearer(headers);
-    apikeys::authorize(&*hub.store, bearer, scope, kind, now_ms())
+    apikeys::authorize(&*hub.store, &hub.key_uses, bearer, scope, kind, now_ms())
         .await
         .map_err(|r| {
             let status = match r {

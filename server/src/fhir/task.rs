@@ -270,8 +270,15 @@ pub async fn search(
     let mut after = q.cursor()?;
     let (mut found, mut scanned, mut next) = (vec![], 0, None);
     loop {
-        let chunk = hub.store.tasks_changed(since, after.clone(), 500).await?;
-        let last = chunk.len() < 500;
+        // A page's worth and a little more at first: most polls filter
+        // little, and every row read is parsed.
+        let want = if found.is_empty() && scanned == 0 {
+            count as u32 + 1
+        } else {
+            500
+        };
+        let chunk = hub.store.tasks_changed(since, after.clone(), want).await?;
+        let last = chunk.len() < want as usize;
         for t in chunk {
             scanned += 1;
             if t.view.updated_at >= until {

@@ -369,9 +369,16 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes the key named `name` (a second revoke keeps the first
     /// time); returns whether it exists.
     async fn revoke_api_key(&self, name: &str, now: Millis) -> StoreResult<bool>;
-    /// Counts one use of a key (`kind`: read, write, refused) in its
-    /// minute, and sets its last use.
-    async fn note_api_key_use(&self, id: &str, now: Millis, kind: &str) -> StoreResult<()>;
+    /// Adds `count` uses of a key (`kind`: read, write, refused) to its
+    /// `minute`, and moves its last use up to `last`.
+    async fn note_api_key_use(
+        &self,
+        id: &str,
+        minute: Millis,
+        kind: &str,
+        count: i64,
+        last: Millis,
+    ) -> StoreResult<()>;
     /// A key's use counts: (minute, kind, count), oldest first.
     async fn api_key_uses(&self, id: &str) -> StoreResult<Vec<(Millis, String, i64)>>;
     /// Tasks changed at or after `since`, in (updated_at, id) order.

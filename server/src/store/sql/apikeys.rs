@@ -107,22 +107,32 @@ where
         Ok(B::rows_affected(&done) > 0)
     }
 
-    pub(super) async fn count_key_use(&self, id: &str, now: Millis, kind: &str) -> StoreResult<()> {
+    pub(super) async fn count_key_use(
+        &self,
+        id: &str,
+        (minute, kind): (Millis, &str),
+        count: i64,
+        last: Millis,
+    ) -> StoreResult<()> {
         let mut conn = self.writer.lock().await;
         sqlx::query(
-            "INSERT INTO api_key_uses (key_id, minute, kind, count) VALUES ($1, $2, $3, 1) \
-             ON CONFLICT (key_id, minute, kind) DO UPDATE SET count = api_key_uses.count + 1",
+            "INSERT INTO api_key_uses (key_id, minute, kind, count) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key_id, minute, kind) DO UPDATE SET count = api_key_uses.count + $4",
         )
         .bind(id)
-        .bind(now - now.rem_euclid(60_000))
+        .bind(minute)
         .bind(kind)
+        .bind(count)
         .execute(&mut *conn)
         .await?;
-        sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = $2 \
+             WHERE id = $1 AND COALESCE(last_used_at, -1) < $2",
+        )
+        .bind(id)
+        .bind(last)
+        .execute(&mut *conn)
+        .await?;
         Ok(())
     }
 

@@ -207,8 +207,15 @@ where
         self.revoke_key(name, now).await
     }
 
-    async fn note_api_key_use(&self, id: &str, now: Millis, kind: &str) -> StoreResult<()> {
-        self.count_key_use(id, now, kind).await
+    async fn note_api_key_use(
+        &self,
+        id: &str,
+        minute: Millis,
+        kind: &str,
+        count: i64,
+        last: Millis,
+    ) -> StoreResult<()> {
+        self.count_key_use(id, (minute, kind), count, last).await
     }
 
     async fn api_key_uses(&self, id: &str) -> StoreResult<Vec<(Millis, String, i64)>> {
