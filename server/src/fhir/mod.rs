@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wardpage_proto::{Command, CommandId, CommandResult, Millis, ServerFrame};
+use wardpage_proto::{Command, CommandId, CommandResult, Millis, ServerFrame, StaffId};
 
 /// The media type of every FHIR answer.
 pub const FHIR_JSON: &str = "application/fhir+json";
@@ -440,8 +440,17 @@ pub async fn submit(
     let writes = !cmd.is_read_only();
     // The writer learns of a new account with its next roster reload;
     // asking for it first loads it now (the roster's own path for an
-    // account added beside a running hub).
-    hub.writer.whois(caller.staff).await.map_err(|_| gone())?;
+    // account added beside a running hub). Once known, it stays known.
+    static KNOWN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<StaffId>>> =
+        std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(Default::default);
+    if !known.lock().is_ok_and(|k| k.contains(&caller.staff)) {
+        if let Ok(Some(_)) = hub.writer.whois(caller.staff).await {
+            if let Ok(mut k) = known.lock() {
+                k.insert(caller.staff);
+            }
+        }
+    }
     let rx = hub
         .writer
         .submit(caller.staff, id, cmd, None)
