@@ -243,6 +243,15 @@ pub async fn authorize(
     verdict
 }
 
+/// What the hub keeps in memory about keys (`Hub::api_keys`).
+#[derive(Default)]
+pub struct KeyState {
+    pub uses: UseCounter,
+    /// Service accounts the writer is known to have loaded (see
+    /// `fhir::submit`).
+    pub known_accounts: std::sync::Mutex<std::collections::HashSet<StaffId>>,
+}
+
 /// Uses of keys not yet written: (key id, minute, kind) -> count, and when
 /// they were last written. Counting every FHIR read with a durable write of
 /// its own would put an fsync in front of every poll.

@@ -325,7 +325,7 @@ async fn serve(
         sessions_changed: sessions_rx,
         shutdown: stop_rx,
         connections: tokio_util::task::TaskTracker::new(),
-        key_uses: Default::default(),
+        api_keys: Default::default(),
     });
     tokio::spawn(watch_accounts(hub.store.clone(), sessions_tx));
     if let Some(addr) = hub.config.hl7.listen {

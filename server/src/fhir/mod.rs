@@ -32,7 +32,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wardpage_proto::{Command, CommandId, CommandResult, Millis, ServerFrame, StaffId};
+use wardpage_proto::{Command, CommandId, CommandResult, Millis, ServerFrame};
 
 /// The media type of every FHIR answer.
 pub const FHIR_JSON: &str = "application/fhir+json";
@@ -183,21 +183,28 @@ pub async fn caller(hub: &Hub, headers: &HeaderMap, scope: Scope) -> Result<Call
         Scope::ObservationsWrite => "write",
     };
     let bearer = crate::http::bearer(headers);
-    apikeys::authorize(&*hub.store, &hub.key_uses, bearer, scope, kind, now_ms())
-        .await
-        .map_err(|r| {
-            let status = match r {
-                Refusal::OutOfScope(_) => StatusCode::FORBIDDEN,
-                Refusal::Store => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::UNAUTHORIZED,
-            };
-            let code = match r {
-                Refusal::OutOfScope(_) => "forbidden",
-                Refusal::Store => "transient",
-                _ => "login",
-            };
-            Outcome::new(status, code, r.to_string())
-        })
+    apikeys::authorize(
+        &*hub.store,
+        &hub.api_keys.uses,
+        bearer,
+        scope,
+        kind,
+        now_ms(),
+    )
+    .await
+    .map_err(|r| {
+        let status = match r {
+            Refusal::OutOfScope(_) => StatusCode::FORBIDDEN,
+            Refusal::Store => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        let code = match r {
+            Refusal::OutOfScope(_) => "forbidden",
+            Refusal::Store => "transient",
+            _ => "login",
+        };
+        Outcome::new(status, code, r.to_string())
+    })
 }
 
 /// FHIR `instant` of a time in milliseconds.
@@ -225,9 +232,7 @@ pub async fn submit(
     // The writer learns of a new account with its next roster reload;
     // asking for it first loads it now (the roster's own path for an
     // account added beside a running hub). Once known, it stays known.
-    static KNOWN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<StaffId>>> =
-        std::sync::OnceLock::new();
-    let known = KNOWN.get_or_init(Default::default);
+    let known = &hub.api_keys.known_accounts;
     if !known.lock().is_ok_and(|k| k.contains(&caller.staff)) {
         if let Ok(Some(_)) = hub.writer.whois(caller.staff).await {
             if let Ok(mut k) = known.lock() {

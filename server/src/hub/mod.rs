@@ -35,6 +35,7 @@ pub struct Hub {
     /// Every connection's task, so that shutdown can wait for them to pass
     /// on the replies still owed before the writer stops.
     pub connections: tokio_util::task::TaskTracker,
-    /// API key uses not yet counted in the store.
-    pub key_uses: crate::apikeys::UseCounter,
+    /// API key uses not yet counted in the store, and the keys' accounts
+    /// the writer has loaded.
+    pub api_keys: crate::apikeys::KeyState,
 }
