@@ -5,13 +5,16 @@
 //! revoked, expired, out-of-scope and unknown keys are refused with an
 //! OperationOutcome, and a key never opens the WebSocket; Task searches
 //! page with `_count` and `next` links; the CLI creates, lists and revokes.
+//! The NEWS2 story and the refusals run on SQLite and on PostgreSQL.
 
 use serde_json::{json, Value};
 use wardpage_proto::{
     Command, CommandResult, Event, PatientDetails, PatientView, Priority, Sex, TaskChange,
 };
 use wardpage_server::apikeys;
+use wardpage_server::config::Config;
 use wardpage_tests::hub::wardpage_cli;
+use wardpage_tests::pg::on_fresh_postgres;
 use wardpage_tests::story::*;
 use wardpage_tests::{eventually, Client, TestHub};
 
@@ -149,7 +152,20 @@ fn is_outcome(v: &Value) -> bool {
 #[tokio::test]
 async fn an_observation_posted_over_fhir_with_news2_seven_gives_the_emergency_response(
 ) -> anyhow::Result<()> {
-    let hub = TestHub::start().await?;
+    emergency_over_fhir(TestHub::start().await?).await
+}
+
+#[tokio::test]
+async fn an_observation_posted_over_fhir_gives_the_emergency_response_on_postgres(
+) -> anyhow::Result<()> {
+    on_fresh_postgres("fhir_emergency_on_postgres", |url| async move {
+        emergency_over_fhir(TestHub::start_with(|c: &mut Config| c.database = url.into()).await?)
+            .await
+    })
+    .await
+}
+
+async fn emergency_over_fhir(hub: TestHub) -> anyhow::Result<()> {
     let base = hub.base();
     let mut nic = Client::login_connect(&base, "nic.grant").await?;
     let mut reg = Client::login_connect(&base, "reg.evans").await?;
@@ -266,7 +282,18 @@ async fn an_observation_posted_over_fhir_with_news2_seven_gives_the_emergency_re
 
 #[tokio::test]
 async fn revoked_expired_out_of_scope_and_unknown_keys_are_refused() -> anyhow::Result<()> {
-    let hub = TestHub::start().await?;
+    refusals(TestHub::start().await?).await
+}
+
+#[tokio::test]
+async fn keys_are_refused_alike_on_postgres() -> anyhow::Result<()> {
+    on_fresh_postgres("fhir_keys_on_postgres", |url| async move {
+        refusals(TestHub::start_with(|c: &mut Config| c.database = url.into()).await?).await
+    })
+    .await
+}
+
+async fn refusals(hub: TestHub) -> anyhow::Result<()> {
     let fhir = Fhir::new(&hub);
     let reader = key(&hub, "reporting", &["fhir:read"], None).await?;
     let body = seven(&uuid::Uuid::now_v7().to_string());
