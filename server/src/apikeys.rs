@@ -13,8 +13,8 @@
 //! one chained audit row per FHIR read would make the audit trail mostly
 //! polling.
 //!
-//! A key never opens the WebSocket: the hello refuses a token with the
-//! key prefix, and a key is not a session token anyway.
+//! A key never opens the WebSocket: keys are stored apart from sessions,
+//! so a hello with one finds no session, and its refusal says why.
 
 use crate::clock::now_ms;
 use crate::domain::Staff;
