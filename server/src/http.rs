@@ -1,7 +1,8 @@
 //! HTTP routes: login and logout ([`login`]), the WebSocket upgrade (with
 //! its Origin check and buffer limits), health, metrics, the OpenAPI
-//! description ([`openapi`]), FHIR at `/fhir` ([`crate::fhir`]) and the web client's files; per-route body
-//! limits and timeouts, and the checks in [`guard`].
+//! description ([`openapi`]), FHIR at `/fhir` ([`crate::fhir`]) and the
+//! web client's files; per-route body limits and timeouts, and the checks
+//! in [`guard`].
 
 use crate::conn_limits::client_ip;
 use crate::hub::{connection, Hub};
@@ -79,7 +80,8 @@ fn described_routes(timeout: Duration) -> OpenApiRouter<Arc<Hub>> {
         .merge(OpenApiRouter::default().routes(routes!(healthz)))
         .layer(RequestBodyLimitLayer::new(OTHER_BODY))
         .merge(fhir);
-    // `router` puts the Host check and the body limit in front of all.
+    // `router` puts the Host check in front of all (and the 4 KiB limit
+    // in front of `/ws` and the web client).
     openapi::layer_answers(all.get_openapi_mut(), &openapi::MISDIRECTED);
     openapi::layer_answers(all.get_openapi_mut(), &openapi::TOO_LARGE);
     all
