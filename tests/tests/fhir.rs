@@ -5,6 +5,7 @@
 //! revoked, expired, out-of-scope and unknown keys are refused with an
 //! OperationOutcome, and a key never opens the WebSocket; Task searches
 //! page with `_count` and `next` links; the CLI creates, lists and revokes.
+//! The CapabilityStatement lists exactly the search parameters served.
 //! The NEWS2 story and the refusals run on SQLite and on PostgreSQL.
 
 use serde_json::{json, Value};
@@ -454,5 +455,63 @@ async fn the_cli_creates_lists_and_revokes_keys() -> anyhow::Result<()> {
     wardpage_cli(&db, &["apikey", "revoke", "epr"], "")?;
     let (status, _) = Fhir::new(&hub).get(key, "Task").await?;
     assert_eq!(status, 401);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_capability_statement_lists_exactly_the_searches_served() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let mut nic = Client::login_connect(&hub.base(), "nic.grant").await?;
+    let p = admit(&mut nic, "5", 21).await?;
+    let key = key(&hub, "bi", &["fhir:read"], None).await?;
+    let fhir = Fhir::new(&hub);
+    let res = reqwest::get(format!("{}/fhir/metadata", hub.base())).await?;
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/fhir+json"),
+        "metadata needs no key"
+    );
+    let cap: Value = res.json().await?;
+    assert_eq!(cap["fhirVersion"], "4.0.1");
+    let value = |name: &str| -> String {
+        match name {
+            "identifier" => format!("https://fhir.nhs.uk/Id/nhs-number|{}", nhs(21)),
+            "ward" => "w7".into(),
+            "patient" => format!("Patient/{}", p.id),
+            "code" => "88330-6".into(),
+            "date" | "_lastUpdated" => "ge2020-01-01T00:00:00Z".into(),
+            "status" => "completed".into(),
+            "owner" => uuid::Uuid::now_v7().to_string(),
+            "priority" => "stat".into(),
+            _ => "5".into(),
+        }
+    };
+    let mut tried = 0;
+    for r in cap["rest"][0]["resource"].as_array().into_iter().flatten() {
+        let ty = r["type"].as_str().unwrap_or_default();
+        // Observations are searched by patient, always.
+        let base = if ty == "Observation" {
+            format!("{ty}?patient={}&", p.id)
+        } else {
+            format!("{ty}?")
+        };
+        for param in r["searchParam"].as_array().into_iter().flatten() {
+            let name = param["name"].as_str().unwrap_or_default();
+            let (status, b) = fhir
+                .get(&key, &format!("{base}{name}={}", value(name)))
+                .await?;
+            assert_eq!(
+                (status, &b["type"]),
+                (200, &json!("searchset")),
+                "{ty} {name}: {b}"
+            );
+            tried += 1;
+        }
+        let (status, o) = fhir.get(&key, &format!("{base}colour=red")).await?;
+        assert_eq!(status, 400, "{ty}: an unlisted parameter is refused: {o}");
+    }
+    assert_eq!(tried, 16, "every parameter listed was tried (12 and 4 _count)");
     Ok(())
 }
