@@ -5,7 +5,8 @@
 //! revoked, expired, out-of-scope and unknown keys are refused with an
 //! OperationOutcome, and a key never opens the WebSocket; Task searches
 //! page with `_count` and `next` links; the CLI creates, lists and revokes.
-//! The CapabilityStatement lists exactly the search parameters served.
+//! The CapabilityStatement lists exactly the search parameters served; a
+//! set the hub cannot read is refused naming the element, recording nothing.
 //! The NEWS2 story and the refusals run on SQLite and on PostgreSQL.
 
 use serde_json::{json, Value};
@@ -512,6 +513,54 @@ async fn the_capability_statement_lists_exactly_the_searches_served() -> anyhow:
         let (status, o) = fhir.get(&key, &format!("{base}colour=red")).await?;
         assert_eq!(status, 400, "{ty}: an unlisted parameter is refused: {o}");
     }
-    assert_eq!(tried, 16, "every parameter listed was tried (12 and 4 _count)");
+    assert_eq!(
+        tried, 16,
+        "every parameter listed was tried (12 and 4 _count)"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_set_the_hub_cannot_read_is_refused_naming_the_element() -> anyhow::Result<()> {
+    let hub = TestHub::start().await?;
+    let mut nic = Client::login_connect(&hub.base(), "nic.grant").await?;
+    let p = admit(&mut nic, "6", 31).await?;
+    let key = key(&hub, "obs", &["fhir:read", "observations:write"], None).await?;
+    let fhir = Fhir::new(&hub);
+    let good = seven(&p.id.to_string());
+    let mut implausible = good.clone();
+    implausible["component"][0]["valueQuantity"]["value"] = json!(300);
+    let mut unknown = good.clone();
+    unknown["component"][2] = loinc("29463-7", 70.0, "kg");
+    let mut ahead = good.clone();
+    ahead["effectiveDateTime"] = json!("2999-01-01T00:00:00Z");
+    let mut no_subject = good.clone();
+    no_subject["subject"] = json!({"display": "someone"});
+    for (what, body, element) in [
+        (
+            "a respiration rate of 300",
+            implausible,
+            "Observation.component",
+        ),
+        ("a body weight", unknown, "Observation.component[2].code"),
+        (
+            "a set taken in the future",
+            ahead,
+            "Observation.effectiveDateTime",
+        ),
+        ("no patient", no_subject, "Observation.subject"),
+    ] {
+        let (status, o) = fhir.post(&key, &body).await?;
+        assert_eq!(status, 400, "{what}: {o}");
+        assert_eq!(o["issue"][0]["expression"][0], element, "{what}: {o}");
+    }
+    let (_, sets) = fhir
+        .get(&key, &format!("Observation?patient={}", p.id))
+        .await?;
+    assert_eq!(
+        sets["entry"].as_array().map(Vec::len),
+        Some(0),
+        "nothing recorded"
+    );
     Ok(())
 }

@@ -71,8 +71,14 @@ pub async fn create(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes
         let set = vitals::read_set(&obs)?;
         let patient = subject(&hub, &who, &obs).await?;
         let cmd = Command::RecordObservations { patient, set };
-        cmd.validate_at(crate::clock::now_ms())
-            .map_err(|e| Outcome::invalid(format!("Observation.component ({})", e.field), e.problem))?;
+        cmd.validate_at(crate::clock::now_ms()).map_err(|e| {
+            let element = if e.field.contains("taken_at") {
+                "Observation.effectiveDateTime"
+            } else {
+                "Observation.component"
+            };
+            Outcome::invalid(element, format!("{}: {}", e.field, e.problem))
+        })?;
         // The same body from the same key is the same set: a retry after a
         // lost answer is recorded once (the writer keeps command ids).
         let digest = Sha256::digest([who.key_id.as_bytes(), b"\0", &body].concat());
