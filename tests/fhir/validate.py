@@ -161,6 +161,14 @@ else:
         if status != 201:
             fail("POST Observation", f"{status} {answer}")
         validate(answer, "POST Observation answer")
+    tx = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": vital_set(ids[-1], 18, 97, 130, 72, 36.8),
+         "request": {"method": "POST", "url": "Observation"}}]}
+    req = urllib.request.Request(base + "/fhir", method="POST", data=json.dumps(tx).encode(),
+                                 headers={"Authorization": "Bearer " + key,
+                                          "Content-Type": "application/fhir+json"})
+    with urllib.request.urlopen(req) as res:
+        validate(json.load(res), "transaction answer")
     status, p, headers = call("GET", "Patient/" + ids[0])
     validate(p, "Patient read")
     if not headers.get("ETag"):

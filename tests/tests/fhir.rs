@@ -6,7 +6,8 @@
 //! OperationOutcome, and a key never opens the WebSocket; Task searches
 //! page with `_count` and `next` links; the CLI creates, lists and revokes.
 //! The CapabilityStatement lists exactly the search parameters served; a
-//! set the hub cannot read is refused naming the element, recording nothing.
+//! set the hub cannot read is refused naming the element, recording nothing;
+//! a transaction Bundle of one set is recorded like a posted Observation.
 //! The NEWS2 story and the refusals run on SQLite and on PostgreSQL.
 
 use serde_json::{json, Value};
@@ -561,6 +562,39 @@ async fn a_set_the_hub_cannot_read_is_refused_naming_the_element() -> anyhow::Re
         sets["entry"].as_array().map(Vec::len),
         Some(0),
         "nothing recorded"
+    );
+
+    // The same set as a transaction Bundle of one entry.
+    let tx = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": good, "request": {"method": "POST", "url": "Observation"}}]});
+    let res = reqwest::Client::new()
+        .post(format!("{}/fhir", hub.base()))
+        .bearer_auth(&key)
+        .header("content-type", "application/fhir+json")
+        .body(tx.to_string())
+        .send()
+        .await?;
+    assert_eq!(res.status(), 200);
+    let answer: Value = res.json().await?;
+    assert_eq!(answer["type"], "transaction-response");
+    assert_eq!(answer["entry"][0]["response"]["status"], "201 Created");
+    assert_eq!(answer["entry"][1]["resource"]["valueInteger"], 7);
+    let two = json!({"resourceType": "Bundle", "type": "transaction", "entry": [tx["entry"][0], tx["entry"][0]]});
+    let res = reqwest::Client::new()
+        .post(format!("{}/fhir", hub.base()))
+        .bearer_auth(&key)
+        .header("content-type", "application/fhir+json")
+        .body(two.to_string())
+        .send()
+        .await?;
+    assert_eq!(res.status(), 400, "one set a transaction");
+    let (_, sets) = fhir
+        .get(&key, &format!("Observation?patient={}", p.id))
+        .await?;
+    assert_eq!(
+        sets["entry"].as_array().map(Vec::len),
+        Some(2),
+        "one set and its NEWS2"
     );
     Ok(())
 }

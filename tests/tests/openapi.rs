@@ -96,6 +96,7 @@ async fn the_description_is_openapi_3_1_of_exactly_the_routes_served() -> anyhow
         ("/api/openapi.json", one("get")),
         ("/healthz", one("get")),
         ("/metrics", one("get")),
+        ("/fhir", one("post")),
         ("/fhir/metadata", one("get")),
         ("/fhir/Patient", one("get")),
         ("/fhir/Patient/{id}", one("get")),

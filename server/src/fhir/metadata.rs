@@ -80,6 +80,7 @@ pub fn capability_statement() -> Value {
                     scopes fhir:read for reads and searches, observations:write to post sets",
             },
             "resource": resources,
+            "interaction": [{"code": "transaction", "documentation": "a Bundle of one vital-signs set"}],
         }],
     })
 }

@@ -48,6 +48,7 @@ pub const MAX_COUNT: u32 = 500;
 pub fn routes() -> OpenApiRouter<Arc<Hub>> {
     OpenApiRouter::default()
         .routes(routes!(metadata::metadata))
+        .routes(routes!(observation::transaction))
         .routes(routes!(patient::search))
         .routes(routes!(patient::read))
         .routes(routes!(observation::search, observation::create))

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tracing::Instrument;
-use wardpage_proto::{Command, CommandId, CommandResult, PatientId};
+use wardpage_proto::{Command, CommandId, CommandResult, ObservationView, PatientId};
 
 /// `POST /fhir/Observation`.
 #[utoipa::path(
@@ -55,41 +55,8 @@ pub async fn create(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes
     let who = caller(&hub, &headers, Scope::ObservationsWrite).await?;
     let span = tracing::info_span!("fhir_observation", key = %who.name);
     async move {
-        let json_body = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with(FHIR_JSON) || v.starts_with("application/json"));
-        if !json_body {
-            return Err(Outcome::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "invalid",
-                "send the Observation as Content-Type: application/fhir+json",
-            ));
-        }
-        let obs: Value = serde_json::from_slice(&body)
-            .map_err(|e| Outcome::invalid("Observation", format!("not JSON: {e}")))?;
-        let set = vitals::read_set(&obs)?;
-        let patient = subject(&hub, &who, &obs).await?;
-        let cmd = Command::RecordObservations { patient, set };
-        cmd.validate_at(crate::clock::now_ms()).map_err(|e| {
-            let element = if e.field.contains("taken_at") {
-                "Observation.effectiveDateTime"
-            } else {
-                "Observation.component"
-            };
-            Outcome::invalid(element, format!("{}: {}", e.field, e.problem))
-        })?;
-        // The same body from the same key is the same set: a retry after a
-        // lost answer is recorded once (the writer keeps command ids).
-        let digest = Sha256::digest([who.key_id.as_bytes(), b"\0", &body].concat());
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&digest[..16]);
-        let id = CommandId(uuid::Builder::from_random_bytes(id).into_uuid());
-        let CommandResult::Observation { observation, .. } = super::submit(&hub, &who, id, cmd).await?
-        else {
-            return Err(Outcome::unavailable("the hub gave no observation"));
-        };
-        tracing::info!(observation = %observation.id, total = ?observation.score.total, "FHIR set recorded");
+        let obs = json_body(&headers, &body, "Observation")?;
+        let observation = record(&hub, &who, &obs, &body).await?;
         let stored = vitals::observation(&observation);
         let score = vitals::news2(&observation);
         let b = json!({
@@ -101,13 +68,138 @@ pub async fn create(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes
             ],
         });
         let mut res = resource_answer(StatusCode::CREATED, &b);
-        if let Ok(loc) = HeaderValue::from_str(&format!("Observation/{}/_history/1", observation.id)) {
+        if let Ok(loc) = HeaderValue::from_str(&location(&observation)) {
             res.headers_mut().insert(header::LOCATION, loc);
         }
-        if let Ok(tag) = HeaderValue::from_str("W/\"1\"") {
-            res.headers_mut().insert(header::ETAG, tag);
-        }
+        res.headers_mut()
+            .insert(header::ETAG, HeaderValue::from_static("W/\"1\""));
         Ok(res)
+    }
+    .instrument(span)
+    .await
+}
+
+fn location(o: &ObservationView) -> String {
+    format!("Observation/{}/_history/1", o.id)
+}
+
+/// The body as JSON, if it is declared as JSON.
+pub(super) fn json_body(headers: &HeaderMap, body: &[u8], what: &str) -> Result<Value, Outcome> {
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(FHIR_JSON) || v.starts_with("application/json"));
+    if !declared {
+        return Err(Outcome::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid",
+            format!("send the {what} as Content-Type: application/fhir+json"),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| Outcome::invalid(what, format!("not JSON: {e}")))
+}
+
+/// Records a posted vital-signs Observation through the writer as the
+/// key's account and returns the stored set. `raw` is what was posted: the
+/// same body from the same key is the same set, so a retry after a lost
+/// answer is recorded once (the writer keeps command ids).
+async fn record(
+    hub: &Hub,
+    who: &crate::apikeys::Caller,
+    obs: &Value,
+    raw: &[u8],
+) -> Result<ObservationView, Outcome> {
+    let set = vitals::read_set(obs)?;
+    let patient = subject(hub, who, obs).await?;
+    let cmd = Command::RecordObservations { patient, set };
+    cmd.validate_at(crate::clock::now_ms()).map_err(|e| {
+        let element = if e.field.contains("taken_at") {
+            "Observation.effectiveDateTime"
+        } else {
+            "Observation.component"
+        };
+        Outcome::invalid(element, format!("{}: {}", e.field, e.problem))
+    })?;
+    let digest = Sha256::digest([who.key_id.as_bytes(), b"\0", raw].concat());
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&digest[..16]);
+    let id = CommandId(uuid::Builder::from_random_bytes(id).into_uuid());
+    let CommandResult::Observation { observation, .. } = super::submit(hub, who, id, cmd).await?
+    else {
+        return Err(Outcome::unavailable("the hub gave no observation"));
+    };
+    tracing::info!(observation = %observation.id, total = ?observation.score.total, "FHIR set recorded");
+    Ok(observation)
+}
+
+/// `POST /fhir`.
+#[utoipa::path(
+    post,
+    path = "/fhir",
+    operation_id = "fhir_transaction",
+    tag = "fhir",
+    summary = "A transaction Bundle of one vital-signs set (as `POST /fhir/Observation`)",
+    description = "A Bundle of type `transaction` whose one entry is a vital-signs Observation \
+        with `request` `POST Observation`; recorded exactly as `POST /fhir/Observation`. \
+        Needs the scope `observations:write`.",
+    request_body(content = Object, content_type = "application/fhir+json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A `transaction-response` Bundle: the stored set (`201 Created`) \
+            and its NEWS2", body = Object, content_type = "application/fhir+json"),
+        (status = 400, description = "Not a transaction of one vital-signs set (OperationOutcome)",
+            body = Object, content_type = "application/fhir+json"),
+        (status = 401, description = "No key, or an unknown, revoked or expired one", body = Object,
+            content_type = "application/fhir+json"),
+        (status = 403, description = "The key lacks `observations:write`", body = Object,
+            content_type = "application/fhir+json"),
+        (status = 404, description = "No such admitted patient", body = Object,
+            content_type = "application/fhir+json"),
+        (status = 415, description = "The body is not JSON", body = Object, content_type = "application/fhir+json"),
+        (status = 422, description = "The hub refused the set", body = Object,
+            content_type = "application/fhir+json"),
+        (status = 503, description = "The hub is stopping or its store failed", body = Object,
+            content_type = "application/fhir+json"),
+    )
+)]
+pub async fn transaction(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> FhirResult {
+    let who = caller(&hub, &headers, Scope::ObservationsWrite).await?;
+    let span = tracing::info_span!("fhir_transaction", key = %who.name);
+    async move {
+        let b = json_body(&headers, &body, "Bundle")?;
+        if b["resourceType"] != "Bundle" || b["type"] != "transaction" {
+            return Err(Outcome::invalid("Bundle.type", "post a Bundle of type transaction"));
+        }
+        let entries = b["entry"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let [entry] = entries else {
+            return Err(Outcome::invalid("Bundle.entry", "a transaction holds one vital-signs set"));
+        };
+        let request = &entry["request"];
+        if request["method"] != "POST" || request["url"] != "Observation" {
+            return Err(Outcome::invalid(
+                "Bundle.entry[0].request",
+                "the entry's request is POST Observation",
+            ));
+        }
+        let observation = record(&hub, &who, &entry["resource"], &body).await?;
+        let score = vitals::news2(&observation);
+        let answer = json!({
+            "resourceType": "Bundle",
+            "type": "transaction-response",
+            "entry": [
+                {"fullUrl": format!("Observation/{}", observation.id),
+                 "resource": vitals::observation(&observation),
+                 "response": {"status": "201 Created", "location": location(&observation), "etag": "W/\"1\""}},
+                {"fullUrl": format!("Observation/{}", score["id"].as_str().unwrap_or_default()),
+                 "resource": score,
+                 "response": {"status": "200 OK", "etag": "W/\"1\""}},
+            ],
+        });
+        Ok(resource_answer(StatusCode::OK, &answer))
     }
     .instrument(span)
     .await
