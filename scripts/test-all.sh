@@ -41,6 +41,9 @@ cargo test --workspace 2>&1 | tee "$logs/rust.log"
 echo "== schemathesis against the hub's OpenAPI description"
 tests/openapi/run-schemathesis.sh 2>&1 | tee "$logs/schemathesis.log"
 
+echo "== FHIR resources validated with fhir.resources"
+tests/fhir/run-validate.sh 2>&1 | tee "$logs/fhir-validate.log"
+
 if [ -f tests/web/package.json ]; then
   echo "== web client: type-check and browser tests"
   (cd tests/web && npm ci --no-audit --no-fund --loglevel=error &&

@@ -1,7 +1,8 @@
 //! HTTP routes: login and logout ([`login`]), the WebSocket upgrade (with
 //! its Origin check and buffer limits), health, metrics, the OpenAPI
-//! description ([`openapi`]) and the web client's files; per-route body
-//! limits and timeouts, and the checks in [`guard`].
+//! description ([`openapi`]), FHIR at `/fhir` ([`crate::fhir`]) and the
+//! web client's files; per-route body limits and timeouts, and the checks
+//! in [`guard`].
 
 use crate::conn_limits::client_ip;
 use crate::hub::{connection, Hub};
@@ -45,6 +46,8 @@ struct WebClient;
 const LOGIN_BODY: usize = 1024;
 /// Largest body of any other request (none of them reads one).
 const OTHER_BODY: usize = 4096;
+/// Largest FHIR body: a vital-signs Observation with display texts.
+const FHIR_BODY: usize = 16 * 1024;
 
 /// The routes the OpenAPI description covers, with their layers: each
 /// handler is registered together with its `#[utoipa::path]`, so that the
@@ -66,8 +69,19 @@ fn described_routes(timeout: Duration) -> OpenApiRouter<Arc<Hub>> {
             timeout,
         ));
     openapi::layer_answers(api.get_openapi_mut(), &openapi::TIMED_OUT);
-    let mut all = api.merge(OpenApiRouter::default().routes(routes!(healthz)));
-    // `router` puts the Host check and the body limit in front of all.
+    let mut fhir = crate::fhir::routes()
+        .layer(RequestBodyLimitLayer::new(FHIR_BODY))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ));
+    openapi::layer_answers(fhir.get_openapi_mut(), &openapi::TIMED_OUT);
+    let mut all = api
+        .merge(OpenApiRouter::default().routes(routes!(healthz)))
+        .layer(RequestBodyLimitLayer::new(OTHER_BODY))
+        .merge(fhir);
+    // `router` puts the Host check in front of all (and the 4 KiB limit
+    // in front of `/ws` and the web client).
     openapi::layer_answers(all.get_openapi_mut(), &openapi::MISDIRECTED);
     openapi::layer_answers(all.get_openapi_mut(), &openapi::TOO_LARGE);
     all
@@ -82,11 +96,14 @@ fn openapi_description() -> utoipa::openapi::OpenApi {
 pub fn router(hub: Arc<Hub>) -> Router {
     let timeout = Duration::from_secs(u64::from(hub.config.limits.request_timeout_secs));
     let (described, _) = described_routes(timeout).split_for_parts();
-    let app = described
+    // The described routes carry their own body limits (FHIR's is larger).
+    let app = Router::new()
         // The WebSocket speaks proto/PROTOCOL.md; the description names it.
         .route("/ws", get(websocket))
+        .route("/fhir/{*rest}", axum::routing::any(crate::fhir::unknown))
         .fallback(get(static_file))
         .layer(RequestBodyLimitLayer::new(OTHER_BODY))
+        .merge(described)
         .layer(axum::middleware::from_fn_with_state(
             hub.clone(),
             guard::check_host,

@@ -7,6 +7,7 @@
 //! its own; the process shares only the hub clock (`clock`), the login's
 //! decoy hash (`auth`) and the connection id counter (`http`).
 
+pub mod apikeys;
 pub mod auth;
 pub mod census;
 pub mod clock;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod conn_limits;
 pub mod domain;
 pub mod escalation_config;
+pub mod fhir;
 pub mod hl7;
 pub mod http;
 pub mod hub;
@@ -368,6 +370,7 @@ pub(crate) async fn start_hub(
         shutdown: stop_rx,
         standing_down: Default::default(),
         connections: tokio_util::task::TaskTracker::new(),
+        api_keys: Default::default(),
     });
     tokio::spawn(watch_accounts(hub.store.clone(), sessions_tx));
     if let Some(addr) = hub.config.hl7.listen {

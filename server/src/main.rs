@@ -95,6 +95,11 @@ enum Cmd {
         #[arg(long, requires = "handover")]
         ward: Option<String>,
     },
+    /// API keys for other systems (FHIR at /fhir): create, list, revoke.
+    Apikey {
+        #[command(subcommand)]
+        action: wardpage_server::apikeys::ApiKeyCmd,
+    },
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -298,6 +303,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Audit {
             action: AuditCmd::Verify,
         } => audit_verify(&*store).await,
+        Cmd::Apikey { action } => Ok(wardpage_server::apikeys::cli(&*store, action).await?),
         // Done in `cluster_commands`.
         Cmd::Cluster { .. } => Ok(()),
     }

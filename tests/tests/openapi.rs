@@ -96,6 +96,19 @@ async fn the_description_is_openapi_3_1_of_exactly_the_routes_served() -> anyhow
         ("/api/openapi.json", one("get")),
         ("/healthz", one("get")),
         ("/metrics", one("get")),
+        ("/fhir", one("post")),
+        ("/fhir/metadata", one("get")),
+        ("/fhir/Patient", one("get")),
+        ("/fhir/Patient/{id}", one("get")),
+        (
+            "/fhir/Observation",
+            BTreeSet::from(["get".to_owned(), "post".to_owned()]),
+        ),
+        ("/fhir/Observation/{id}", one("get")),
+        ("/fhir/Task", one("get")),
+        ("/fhir/Task/{id}", one("get")),
+        ("/fhir/Communication", one("get")),
+        ("/fhir/Communication/{id}", one("get")),
     ]);
     assert_eq!(routes, want);
 

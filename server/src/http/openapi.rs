@@ -28,7 +28,7 @@ use wardpage_proto::Millis;
             A client logs in with `POST /api/login`, then opens `/ws` and sends \
             the token in its `hello`. Every request's `Host` must be one the hub \
             answers to (421 otherwise); no body may exceed 4 KiB (1 KiB for the \
-            login; 413 otherwise). `/api/*` and `/metrics` answers carry \
+            login, 16 KiB for FHIR; 413 otherwise). `/api/*` and `/metrics` answers carry \
             `Cache-Control: no-store`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
@@ -36,7 +36,9 @@ use wardpage_proto::Millis;
     modifiers(&BearerScheme),
     tags(
         (name = "session", description = "Logging in and out"),
-        (name = "operations", description = "Health, metrics and this description")
+        (name = "operations", description = "Health, metrics and this description"),
+        (name = "fhir", description = "FHIR R4 (JSON) for other systems, with an API key \
+            (`wardpage apikey create`); errors are OperationOutcomes (see docs/fhir.md)")
     )
 )]
 pub struct ApiDoc;
@@ -58,7 +60,8 @@ impl Modify for BearerScheme {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "A session token from `POST /api/login` (for `/api/logout`), \
-                         or the configured `metrics_token` (for `/metrics`)",
+                         the configured `metrics_token` (for `/metrics`), or an API key \
+                         `wpk_...` (for `/fhir`)",
                     ))
                     .build(),
             ),
@@ -155,7 +158,8 @@ pub const MISDIRECTED: LayerAnswer = LayerAnswer {
 /// A body over the limit (the `RequestBodyLimitLayer`s), on every route.
 pub const TOO_LARGE: LayerAnswer = LayerAnswer {
     status: "413",
-    description: "The body is over the route's limit (1 KiB for the login, 4 KiB otherwise)",
+    description:
+        "The body is over the route's limit (1 KiB for the login, 16 KiB for FHIR, 4 KiB otherwise)",
     body: LayerBody::Text,
 };
 /// The request not received within `limits.request_timeout_secs` (the

@@ -43,4 +43,7 @@ pub struct Hub {
     /// Every connection's task, so that shutdown can wait for them to pass
     /// on the replies still owed before the writer stops.
     pub connections: tokio_util::task::TaskTracker,
+    /// API key uses not yet counted in the store, and the keys' accounts
+    /// the writer has loaded.
+    pub api_keys: crate::apikeys::KeyState,
 }

@@ -264,6 +264,26 @@ pub struct AuditRow {
     pub detail: String,
 }
 
+/// An API key as stored: never the key itself, only its secret's hash.
+#[derive(Debug, Clone)]
+pub struct ApiKeyRecord {
+    /// The key's public part (`wpk_<id>_...`), how a request finds it.
+    pub id: String,
+    pub name: String,
+    /// Hex SHA-256 of the secret part.
+    pub secret_hash: String,
+    pub scopes: Vec<String>,
+    /// The service account the key acts as.
+    pub staff: StaffId,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub last_used_at: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+}
+
+/// Where a FHIR search page starts: after this (time, id) in its order.
+pub type SearchAfter = Option<(Millis, String)>;
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Roster, open tasks and pages (and those closed after `closed_since`),
@@ -341,6 +361,52 @@ pub trait Store: Send + Sync + 'static {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<(AuditRow, Option<String>)>>;
+    /// Stores a new API key; `false` if its name is taken (revoked keys
+    /// keep their names).
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<bool>;
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>>;
+    async fn api_key(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    /// Revokes the key named `name` (a second revoke keeps the first
+    /// time); returns whether it exists.
+    async fn revoke_api_key(&self, name: &str, now: Millis) -> StoreResult<bool>;
+    /// Adds `count` uses of a key (`kind`: read, write, refused) to its
+    /// `minute`, and moves its last use up to `last`.
+    async fn note_api_key_use(
+        &self,
+        id: &str,
+        minute: Millis,
+        kind: &str,
+        count: i64,
+        last: Millis,
+    ) -> StoreResult<()>;
+    /// A key's use counts: (minute, kind, count), oldest first.
+    async fn api_key_uses(&self, id: &str) -> StoreResult<Vec<(Millis, String, i64)>>;
+    /// Tasks changed at or after `since`, in (updated_at, id) order.
+    async fn tasks_changed(
+        &self,
+        since: Millis,
+        after: SearchAfter,
+        limit: u32,
+    ) -> StoreResult<Vec<Task>>;
+    async fn task(&self, id: &str) -> StoreResult<Option<Task>>;
+    /// Pages changed at or after `since`, in (updated_at, id) order.
+    async fn pages_changed(
+        &self,
+        since: Millis,
+        after: SearchAfter,
+        limit: u32,
+    ) -> StoreResult<Vec<Page>>;
+    async fn page(&self, id: &str) -> StoreResult<Option<Page>>;
+    async fn observation(&self, id: &str) -> StoreResult<Option<ObservationView>>;
+    /// A patient's stored sets taken in `[from, to)`, in (taken_at, id)
+    /// order: every set, not only the chart's 72 hours.
+    async fn observations_of(
+        &self,
+        patient: wardpage_proto::PatientId,
+        window: (Millis, Millis),
+        after: SearchAfter,
+        limit: u32,
+    ) -> StoreResult<Vec<ObservationView>>;
     /// Cheap liveness check for `/healthz`.
     async fn ping(&self) -> StoreResult<()>;
     /// Makes this process the one hub serving the database, or fails with

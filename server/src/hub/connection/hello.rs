@@ -31,7 +31,11 @@ struct Hello {
 pub(super) async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, Refused> {
     let hello = read_hello(ws).await?;
     let hash = token_hash(&hello.token);
-    let (staff, expires) = authenticate(hub, ws, &hash).await?;
+    // A key is never a session (keys are stored apart, so it finds none);
+    // its refusal says why. Checked after the lookup, so that a session
+    // token that happens to start with the prefix still works.
+    let key = hello.token.starts_with(crate::apikeys::PREFIX);
+    let (staff, expires) = authenticate(hub, ws, &hash, key).await?;
     // Register before reading the replay so nothing committed meanwhile is missed.
     let reg = register(hub, ws, staff, &hash).await?;
     let (me, top) = account(hub, ws, staff).await?;
@@ -113,11 +117,16 @@ async fn authenticate(
     hub: &Arc<Hub>,
     ws: &mut WebSocket,
     hash: &str,
+    key: bool,
 ) -> Result<(StaffId, i64), Refused> {
     match hub.store.live_session(hash, now_ms()).await {
         Ok(Some(s)) => Ok(s),
         Ok(None) => {
-            let message = "token unknown, expired or revoked; log in again";
+            let message = if key {
+                "an API key cannot open the WebSocket; log in as a person"
+            } else {
+                "token unknown, expired or revoked; log in again"
+            };
             let error = error_frame(None, ErrorCode::Unauthorized, message);
             refuse(ws, error, POLICY, "unauthorized").await;
             Err("unauthorized")

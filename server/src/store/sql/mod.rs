@@ -14,6 +14,7 @@
 //! submodules do.
 
 mod accounts;
+mod apikeys;
 pub(super) mod batch;
 mod load;
 mod prune;
@@ -188,6 +189,78 @@ where
         limit: u32,
     ) -> StoreResult<Vec<(AuditRow, Option<String>)>> {
         self.audit_after(after, limit).await
+    }
+
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<bool> {
+        self.insert_api_key(key).await
+    }
+
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>> {
+        self.all_api_keys().await
+    }
+
+    async fn api_key(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        self.api_key_by_id(id).await
+    }
+
+    async fn revoke_api_key(&self, name: &str, now: Millis) -> StoreResult<bool> {
+        self.revoke_key(name, now).await
+    }
+
+    async fn note_api_key_use(
+        &self,
+        id: &str,
+        minute: Millis,
+        kind: &str,
+        count: i64,
+        last: Millis,
+    ) -> StoreResult<()> {
+        self.count_key_use(id, (minute, kind), count, last).await
+    }
+
+    async fn api_key_uses(&self, id: &str) -> StoreResult<Vec<(Millis, String, i64)>> {
+        self.key_uses(id).await
+    }
+
+    async fn tasks_changed(
+        &self,
+        since: Millis,
+        after: SearchAfter,
+        limit: u32,
+    ) -> StoreResult<Vec<Task>> {
+        self.tasks_since(since, after, limit).await
+    }
+
+    async fn task(&self, id: &str) -> StoreResult<Option<Task>> {
+        self.task_row(id).await
+    }
+
+    async fn pages_changed(
+        &self,
+        since: Millis,
+        after: SearchAfter,
+        limit: u32,
+    ) -> StoreResult<Vec<Page>> {
+        self.pages_since(since, after, limit).await
+    }
+
+    async fn page(&self, id: &str) -> StoreResult<Option<Page>> {
+        self.page_row(id).await
+    }
+
+    async fn observation(&self, id: &str) -> StoreResult<Option<ObservationView>> {
+        self.observation_row(id).await
+    }
+
+    async fn observations_of(
+        &self,
+        patient: wardpage_proto::PatientId,
+        window: (Millis, Millis),
+        after: SearchAfter,
+        limit: u32,
+    ) -> StoreResult<Vec<ObservationView>> {
+        self.observations_between(patient, window, after, limit)
+            .await
     }
 
     async fn ping(&self) -> StoreResult<()> {
