@@ -85,7 +85,8 @@ export function wantedAlerts(store) {
   for (const notice of store.notices) {
     if (notice.kind !== 'assigned') continue;
     const task = store.tasks.get(notice.task);
-    const mine = task && task.assignee?.id === me && (task.state === 'accepted' || task.state === 'started');
+    // Started since: she has seen it (on this device or another).
+    const mine = task && task.assignee?.id === me && task.state === 'accepted';
     if (task && mine && !store.quiet.has(notice.key)) {
       items.push({ key: notice.key, kind: 'assigned', priority: task.priority, since: task.updated_at, task, by: notice.by });
     }
@@ -178,7 +179,9 @@ export class AlertController {
   }
 
   update() {
-    const items = wantedAlerts(this.store);
+    // Catching up on a replay: ring for what is still outstanding once it
+    // is all in, not for each offer on the way (taken long ago, perhaps).
+    const items = this.store.cursor < this.store.replayTo ? [] : wantedAlerts(this.store);
     const top = items[0] ?? null;
     this.current = top;
     if (!top) {

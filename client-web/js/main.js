@@ -24,6 +24,7 @@ import { toast } from './views/toast.js';
 import { unsentView } from './views/unsent.js';
 import { confirmDialog } from './views/dialog.js';
 import { routineNotice } from './notices.js';
+import { watchOfflineConflicts } from './views/offline-conflict.js';
 
 /** @typedef {import('./types.js').Session} Session */
 
@@ -54,6 +55,7 @@ function startApp(session) {
   const views = { work: workView(ctx), patients: patientsView(ctx), raise: raiseView(ctx), raised: raisedView(ctx), pages: pagesView(ctx) };
   const unsent = unsentView({ outbox, now: () => store.now() });
   const overlay = alertOverlay({ actions, store, link, outbox, wardName: ctx.wardName });
+  watchOfflineConflicts({ link, store, wardName: ctx.wardName });
   const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p), answered: (id) => queuedAnswers(outbox, id).length > 0 });
   let tab = currentTab();
 

@@ -12,6 +12,7 @@ import { BAND_SHORT, patientNumber, scaleLabel } from '../clinical.js';
 import { patientLine, reviewLine } from './task-card.js';
 import { raiserHeadline } from '../alerts.js';
 import { queuedAnswers } from '../actions.js';
+import { offeredWords } from '../reach.js';
 
 /** @typedef {import('../alerts.js').AlertItem} AlertItem */
 /** @typedef {import('../actions.js').Actions} Actions */
@@ -39,12 +40,11 @@ function linkText(link) {
  * @param {Extract<AlertItem, {kind: 'raiser'}>} item
  */
 function raiserWhy(item) {
-  const offered = item.task.offers.filter((o) => o.state === 'offered').map((o) => o.staff.name);
   const declined = item.task.offers.filter((o) => o.state === 'declined' && o.reason).map((o) => `${o.staff.name}: “${o.reason}”`);
   return [
     item.why === 'handed_back' ? (item.reason ? `Reason: “${item.reason}”` : '') : item.reason,
     declined.length ? `Declined by ${declined.join('; ')}` : '',
-    item.task.state === 'offering' ? `Now offered to ${offered.join(', ') || 'no one'}` : 'No one has it: the coordinator has been told.',
+    item.task.state === 'offering' ? offeredWords(item.task).text : 'No one has it: the coordinator has been told.',
   ].filter(Boolean).join(' · ');
 }
 

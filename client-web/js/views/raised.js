@@ -8,6 +8,7 @@
 import { h, updateKeyed } from '../dom.js';
 import { clock } from '../format.js';
 import { taskCard, button } from './task-card.js';
+import { offeredWords } from '../reach.js';
 
 /** @typedef {import('../types.js').TaskView} TaskView */
 /** @typedef {import('./context.js').ViewContext} ViewContext */
@@ -24,9 +25,9 @@ function progress(t, esc, back) {
   if (back && (t.state === 'offering' || t.state === 'no_one_accepted')) {
     lines.push(h('p', { class: 'who handed-back', text: `Handed back by ${back.by} at ${clock(back.at)}${back.reason ? `: “${back.reason}”` : ''}` }));
   }
-  const offered = t.offers.filter((o) => o.state === 'offered').map((o) => o.staff.name);
   if (t.state === 'offering') {
-    lines.push(h('p', { class: 'who' }, h('strong', { text: 'Offered to: ' }), offered.join(', ') || 'no one yet'));
+    const reach = offeredWords(t);
+    lines.push(h('p', { class: `who${reach.nobody ? ' escalated' : ''}`, 'data-reach': reach.nobody ? 'nobody' : 'some', text: reach.text }));
   }
   for (const o of t.offers.filter((x) => x.state === 'declined')) {
     lines.push(h('p', { class: 'who declined', text: `Declined by ${o.staff.name}${o.reason ? `: “${o.reason}”` : ''}` }));

@@ -336,6 +336,7 @@ mod escalation_rules {
                 60 * SEC,
             ),
             news2: Default::default(),
+            nobody_connected: Default::default(),
         }
     }
 
@@ -665,6 +666,7 @@ mod escalation_rules {
                 tasks: vec![TaskPolicy { name: "p".into(), priorities: vec![], categories: vec![], wards: vec![], accept, complete }],
                 pages: ladder(vec![(Some(SEC), Action::Coordinator)], SEC),
                 news2: Default::default(),
+                nobody_connected: Default::default(),
             };
             prop_assume!(policies.validate().is_ok());
             let mut n = night();
