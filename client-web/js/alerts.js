@@ -155,7 +155,8 @@ export function raiserHeadline(item) {
 
 /**
  * @typedef {object} Overlay
- * @property {(item: AlertItem, count: number) => void} show
+ * @property {(item: AlertItem, count: number, keys?: string[]) => boolean} show
+ *   false: not on screen (she chose to look at the list): nothing rings
  * @property {() => void} hide
  */
 
@@ -190,7 +191,11 @@ export class AlertController {
       stopVibrating();
       return;
     }
-    this.overlay.show(top, items.length);
+    if (!this.overlay.show(top, items.length, items.map((i) => i.key))) {
+      sound.stop();
+      stopVibrating();
+      return;
+    }
     const id = 'page' in top ? top.page.id : 'task' in top ? top.task.id : null;
     if (id !== null && this.answered(id)) {
       // Answered, waiting for the hub: shown as queued, no longer ringing.

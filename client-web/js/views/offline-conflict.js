@@ -1,5 +1,6 @@
-// Work done offline that the hub refused because the task moved meanwhile
-// (issue 17, hazard 5). A doctor completes a task with her phone offline;
+// Completions as the phone tells them: her own confirmed ("Completed: ...
+// under Done tonight"), and work done offline that the hub refused because
+// the task moved meanwhile (issue 17, hazard 5). A doctor completes a task with her phone offline;
 // the coordinator gives it to Dr Khan; on reconnect her queued completion is
 // refused. It used to be an 8-second toast, and Dr Khan went to do a job
 // already done. Now the phone says plainly what happened, with the time she
@@ -15,6 +16,9 @@ import { issuedAt } from '../outbox.js';
 /** @typedef {import('../connection.js').Link} Link */
 /** @typedef {import('../outbox.js').OutboxEntry} OutboxEntry */
 /** @typedef {import('../types.js').TaskView} TaskView */
+
+/** Older events (a replay) are history, not news. */
+const FRESH_MS = 2 * 60 * 1000;
 
 /** Refusals that mean "you no longer hold it" for a queued complete. */
 const MOVED = new Set(['forbidden', 'invalid_state', 'not_found']);
@@ -78,6 +82,10 @@ export function watchOfflineConflicts({ link, store, wardName }) {
     if (held.size === 0) seed();
     if (ev.kind !== 'task') return;
     const t = ev.task;
+    // Her own completion: say so, and where it went.
+    if (ev.change === 'completed' && ev.by?.id === me() && Date.now() - /** @type {CustomEvent} */ (e).detail.at < FRESH_MS) {
+      toast(`Completed: ${wardName(t.ward)} bed ${t.bed}. It is under "Done tonight" in My work.`, 'ok');
+    }
     if (ev.change === 'completed' && held.has(t.id) && ev.by && ev.by.id !== me()) {
       toast(`${wardName(t.ward)} bed ${t.bed} is done already: ${ev.by.name} completed it${/while offline/.test(t.closing_note ?? '') ? ' while offline' : ''}. Nothing for you to do.`, 'ok');
     }
