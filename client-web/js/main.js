@@ -114,7 +114,7 @@ function startApp(session) {
   });
   link.addEventListener('frame', (e) => {
     const frame = /** @type {CustomEvent} */ (e).detail;
-    const text = routineNotice(frame, store.me?.id);
+    const text = routineNotice(frame, store.me?.id, ctx.wardName);
     if (text) toast(text);
     const ev = frame.event;
     // The view does not carry why a task was handed back; its timeline does.

@@ -318,10 +318,10 @@ pub struct Offer {
     pub reason: Option<String>,
     /// While the offer is open: no device of theirs was connected when the
     /// hub last changed the task, so the offer did not ring for them
-    /// (absent: connected, or the offer is no longer open).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    /// (absent: connected, or the offer is no longer open). Only ever `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
-    pub unconnected: bool,
+    pub unconnected: Option<bool>,
 }
 
 /// A task as every client sees it. Events carry the whole view, so a client

@@ -60,7 +60,7 @@ describe('the alert overlay is honest about the link', () => {
     const alert = page.locator('section.alert:not([hidden])');
     await alert.locator('.alert-link:not([data-state="online"])', { hasText: /Offline|Reconnecting/ }).waitFor();
     await page.click('section.alert button:text-is("Accept")');
-    await alert.locator('.alert-queued', { hasText: 'Queued, NOT sent: Accept w7 bed 9' }).waitFor();
+    await alert.locator('.alert-queued', { hasText: 'Queued, NOT sent: Accept Ward 7 (Medicine) bed 9' }).waitFor();
     // Still the same offer: it did not move on to bed 10 as if accepted.
     assert.match((await alert.textContent()) ?? '', /Bed 9/);
     assert.doesNotMatch((await alert.textContent()) ?? '', /Bed 10/);

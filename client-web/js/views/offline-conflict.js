@@ -74,7 +74,7 @@ export function watchOfflineConflicts({ link, store, wardName }) {
       toast(`${where}: not recorded as done${holder ? `; ${holder} has it` : ''}.`, 'error');
       return;
     }
-    link.send({ op: 'complete_offline', task: cmd.task, outcome: cmd.outcome ?? '', done_at: issuedAt(entry) }, 'Report done offline');
+    link.send({ op: 'complete_offline', task: cmd.task, outcome: cmd.outcome ?? '', done_at: issuedAt(entry) }, `Report done offline ${t ? `${wardName(t.ward)} bed ${t.bed}` : ''}`.trim());
   }
 
   link.addEventListener('frame', (e) => {

@@ -185,7 +185,7 @@ export function raiseView(ctx) {
       say('Too long to send: please shorten the SBAR.', 'error');
       return;
     }
-    const entry = link.send(cmd, `Raise task ${ward.value} bed ${bed.value.trim()}`);
+    const entry = link.send(cmd, `Raise task ${ctx.wardName(ward.value)} bed ${bed.value.trim()}`);
     waiting = entry.id;
     submit.disabled = true;
     say(

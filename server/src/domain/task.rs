@@ -73,7 +73,7 @@ impl Task {
                 staff,
                 state: OfferState::Offered,
                 reason: None,
-                unconnected: false,
+                unconnected: None,
             })
             .collect();
         if self.view.offers.is_empty() {

@@ -126,7 +126,7 @@ impl Hospital {
                         staff: r.staff_ref(*s),
                         state: wardpage_proto::OfferState::Offered,
                         reason: None,
-                        unconnected: false,
+                        unconnected: None,
                     });
                     task.involved.insert(*s);
                 }

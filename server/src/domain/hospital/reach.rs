@@ -42,11 +42,11 @@ impl Hospital {
     pub(super) fn note_unreached(&self, task: &mut Task, now: Millis) {
         let offering = task.state() == TaskState::Offering;
         for o in &mut task.view.offers {
-            o.unconnected =
-                offering && o.state == OfferState::Offered && !self.connected(o.staff.id);
+            let silent = offering && o.state == OfferState::Offered && !self.connected(o.staff.id);
+            o.unconnected = silent.then_some(true);
         }
-        let mut open = Self::open_offers(task).peekable();
-        let unreached = open.peek().is_some() && !open.any(|s| self.connected(s));
+        let open: Vec<StaffId> = Self::open_offers(task).collect();
+        let unreached = !open.is_empty() && !open.iter().any(|s| self.connected(*s));
         task.view.unreached_at = if unreached {
             Some(task.view.unreached_at.unwrap_or(now))
         } else {

@@ -105,13 +105,13 @@ impl Hospital {
         } else {
             TaskChange::NoOneAccepted
         };
+        self.note_unreached(&mut task, now);
         let offered: Vec<&str> = task
             .view
             .offers
             .iter()
             .map(|o| o.staff.name.as_str())
             .collect();
-        self.note_unreached(&mut task, now);
         let offers = match (offered.is_empty(), Self::unreached_words(&task)) {
             (true, _) => "nobody on shift can take it".to_owned(),
             (false, None) => format!("offered to {}", offered.join(", ")),
