@@ -67,6 +67,11 @@ pub(super) fn night() -> Night {
     );
     let sho = add("sho", Role::Sho, vec![Skill::Bloods], &["w1", "w2"]);
     let coord = add("coord", Role::Coordinator, vec![], &["w1", "w2"]);
+    // Everyone's phone is connected: an offer rings (the default policy
+    // treats a step whose people are all disconnected as finding nobody).
+    for id in [nurse, fy1_a, fy1_b, sho, coord] {
+        h.set_presence(id, true, NOW - 1000);
+    }
     Night {
         h,
         nurse,
