@@ -280,7 +280,7 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
     const firstShow = el.hidden || shownKey !== item.key;
     shownKey = item.key;
     shownVersion = version;
-    el.className = `alert ${shownItem ? item.priority : `${held?.priority ?? item.priority} accepted`}`;
+    el.className = shownItem ? `alert ${item.priority}` : 'alert accepted';
     // Emergencies must be answered, not put off.
     const later =
       item.priority === 'emergency'
