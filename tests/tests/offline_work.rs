@@ -49,7 +49,10 @@ async fn a_former_holder_reports_work_done_offline() -> anyhow::Result<()> {
         .await?
         .expect_err("never held it")
         .code;
-    assert!(matches!(code, ErrorCode::Forbidden | ErrorCode::NotFound), "{code:?}");
+    assert!(
+        matches!(code, ErrorCode::Forbidden | ErrorCode::NotFound),
+        "{code:?}"
+    );
     // Nor the new holder, who simply completes it.
     let code = sho
         .command(Command::CompleteOffline {
@@ -71,7 +74,10 @@ async fn a_former_holder_reports_work_done_offline() -> anyhow::Result<()> {
         .await?;
     let done = task_of(&r);
     assert_eq!(done.state, wardpage_proto::TaskState::Completed);
-    assert_eq!(done.assignee.as_ref().map(|a| a.name.as_str()), Some("Dr Asha Patel"));
+    assert_eq!(
+        done.assignee.as_ref().map(|a| a.name.as_str()),
+        Some("Dr Asha Patel")
+    );
     let note = done.closing_note.clone().unwrap_or_default();
     assert!(
         note.starts_with("Bloods sent (done by Dr Asha Patel while offline, ")
@@ -89,7 +95,11 @@ async fn a_former_holder_reports_work_done_offline() -> anyhow::Result<()> {
         .iter()
         .find(|a| a.action == "complete_offline")
         .ok_or_else(|| anyhow::anyhow!("audited: {audit:?}"))?;
-    assert!(row.detail.contains(&format!("done at {done_at}")), "{}", row.detail);
+    assert!(
+        row.detail.contains(&format!("done at {done_at}")),
+        "{}",
+        row.detail
+    );
 
     // Closed: a second report changes nothing.
     let again = fy1

@@ -100,7 +100,11 @@ async fn with_wait_the_raiser_and_coordinator_are_told() -> anyhow::Result<()> {
     let Event::Task { task: seen, .. } = seen else {
         unreachable!("filtered above")
     };
-    assert_eq!(seen.unreached_at, Some(t.raised_at), "the coordinator sees it");
+    assert_eq!(
+        seen.unreached_at,
+        Some(t.raised_at),
+        "the coordinator sees it"
+    );
 
     let mut fy1 = Client::login_connect(&base, "fy1.patel").await?;
     let taken = fy1
@@ -115,7 +119,7 @@ async fn with_wait_the_raiser_and_coordinator_are_told() -> anyhow::Result<()> {
 /// The option is checked at load: a misspelt value is refused.
 #[test]
 fn a_misspelt_option_is_refused() {
-    let e = Config::parse("[escalation]\nnobody_connected = \"later\"\n")
-        .expect_err("unknown value");
+    let e =
+        Config::parse("[escalation]\nnobody_connected = \"later\"\n").expect_err("unknown value");
     assert!(e.to_string().contains("as_nobody_on_shift"), "{e}");
 }
