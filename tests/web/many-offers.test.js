@@ -86,7 +86,8 @@ describe('several offers waiting on the doctor’s phone', () => {
     await page.click('dialog.ask button[type=submit]');
     await page.locator('.toast', { hasText: 'Completed: Ward 7 (Medicine) bed 1. It is under "Done tonight" in My work.' }).waitFor();
     await page.locator('#done-tonight', { hasText: 'Done tonight (1)' }).waitFor();
-    const done = page.locator(`article[data-task="${ids[0]}"]`);
+    await card.waitFor({ state: 'detached' });
+    const done = page.locator(`article[data-done="${ids[0]}"]`);
     await done.locator('.who.done', { hasText: 'U&E and FBC sent' }).waitFor();
     assert.equal(await done.locator('button').count(), 0, 'nothing left to do on it');
     await done.scrollIntoViewIfNeeded();

@@ -24,6 +24,19 @@ export function doneTonight(store) {
     .sort((a, b) => (b.closed_at ?? 0) - (a.closed_at ?? 0));
 }
 
+/**
+ * A task I completed: what was done and when, no buttons. Marked
+ * `data-done`, not `data-task`: the open task has left My work.
+ * @param {TaskView} t @param {number} now @param {(id: string) => string} wardName
+ */
+function doneCard(t, now, wardName) {
+  const when = t.closed_at !== null ? clock(t.closed_at) : '';
+  const card = taskCard(t, { now, wardName, extra: [h('p', { class: 'who done', text: `Completed ${when}${t.closing_note ? `: ${t.closing_note}` : ''}` })] });
+  card.removeAttribute('data-task');
+  card.dataset.done = t.id;
+  return card;
+}
+
 /** @param {ViewContext} ctx */
 export function workView(ctx) {
   const list = h('div', { class: 'list' });
@@ -40,7 +53,7 @@ export function workView(ctx) {
     const tail = done.length
       ? [
           ['done-title', h('h3', { class: 'subhead', id: 'done-tonight', text: `Done tonight (${done.length})` })],
-          ...done.map((t) => /** @type {[string, HTMLElement]} */ ([`d:${t.id}:${t.version}`, taskCard(t, { now, wardName: ctx.wardName, extra: [h('p', { class: 'who done', text: `Completed ${t.closed_at !== null ? clock(t.closed_at) : ''}${t.closing_note ? `: ${t.closing_note}` : ''}` })] })])),
+          ...done.map((t) => /** @type {[string, HTMLElement]} */ ([`d:${t.id}:${t.version}`, doneCard(t, now, ctx.wardName)])),
         ]
       : [];
     if (tasks.length === 0) {
