@@ -242,6 +242,7 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
       browsing = { keys: new Set(lastKeys), until: Date.now() + BROWSE_MS };
       location.hash = '#work';
       hide();
+      store.changed(); // the controller looks again: nothing rings while she looks
     };
     return h(
       'p',
