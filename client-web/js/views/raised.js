@@ -42,7 +42,12 @@ function progress(t, esc, back) {
     lines.push(h('p', { class: 'who escalated', text: `${why}: the coordinator has been told.` }));
   }
   if (t.escalation_level > 0) {
-    const why = esc ? `: ${esc.reason}${esc.alerted.length ? ` (alerted ${esc.alerted.join(', ')})` : ''}` : '';
+    // Never "alerted" someone whose phone was not connected.
+    const silent = new Set(t.offers.filter((o) => o.unconnected).map((o) => o.staff.name));
+    const rang = esc ? esc.alerted.filter((n) => !silent.has(n)) : [];
+    const notRung = esc ? esc.alerted.filter((n) => silent.has(n)) : [];
+    const who = [rang.length ? `alerted ${rang.join(', ')}` : '', notRung.length ? `not connected: ${notRung.join(', ')}` : ''].filter(Boolean).join('; ');
+    const why = esc ? `: ${esc.reason}${who ? ` (${who})` : ''}` : '';
     lines.push(h('p', { class: 'who escalated', text: `Escalated${t.escalation_level > 1 ? ` ${t.escalation_level} times` : ''}${why}` }));
   }
   if (t.next_escalation_at !== null && OPEN.has(t.state)) {
