@@ -1,7 +1,8 @@
 // What needs the coordinator now, and the noise that says so: open
 // escalations (a task nobody has taken yet, or a page nobody acknowledged,
 // that the hub escalated), emergencies nobody has accepted, and pages sent to
-// the coordinator herself. Each is a line of the "Needs you now" queue with
+// the coordinator herself, and tasks offered only to people with no
+// connected device (the offer rings nowhere). Each is a line of the "Needs you now" queue with
 // its own way out: an escalation is acknowledged (or snoozed for a few
 // minutes), an emergency is marked seen, a page to her is acknowledged at the
 // hub (`page_ack`, so its sender sees it). Until then the title bar counts
@@ -40,7 +41,7 @@ const RANK = { emergency: 0, urgent: 1, soon: 2, routine: 3 };
 
 /**
  * One line of the queue.
- * @typedef {{key: string, kind: 'escalation' | 'emergency' | 'page' | 'shift_end' | 'handover', priority: Priority, at: number, title: string, detail: string, task: string | null, page: string | null}} Item
+ * @typedef {{key: string, kind: 'escalation' | 'emergency' | 'page' | 'shift_end' | 'handover' | 'unreached', priority: Priority, at: number, title: string, detail: string, task: string | null, page: string | null}} Item
  */
 
 /**
@@ -103,6 +104,10 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
     const reasons = new Map(state.feed.map((f) => [`${f.about[0]}:${f.id}:${f.level}`, f]));
     for (const t of state.tasks.values()) {
       const where = `${state.wardName(t.ward)} bed ${t.bed}`;
+      const unreached = unreachedText(t);
+      if (unreached) {
+        items.push({ key: `u:${t.id}:${t.unreached_at}`, kind: 'unreached', priority: t.priority, at: t.unreached_at ?? t.raised_at, title: `Offer reached no connected device: ${where}`, detail: unreached, task: t.id, page: null });
+      }
       if (t.escalation_level > 0 && isWaiting(t)) {
         const key = `t:${t.id}:${t.escalation_level}`;
         const f = reasons.get(key);
@@ -139,6 +144,20 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
       items.push({ key: `h:${t.id}:${hv.at}`, kind: 'handover', priority: t.priority, at: hv.at, title: `Handover waiting: ${state.wardName(t.ward)} bed ${t.bed}, ${hv.from.name} to ${hv.to.name}`, detail: `${t.sbar.situation} · not accepted yet`, task: t.id, page: null });
     }
     return items;
+  }
+
+  /**
+   * "Offered to 3 people, none of them connected: ..." while the task is on
+   * offer, the hub found none of them connected (`unreached_at`) and none
+   * has connected since (this screen's presence), else null.
+   * @param {import('../js/types.js').TaskView} t
+   */
+  function unreachedText(t) {
+    if (!t.unreached_at || t.state !== 'offering') return null;
+    const open = t.offers.filter((o) => o.state === 'offered');
+    if (open.length === 0 || open.some((o) => state.staff.get(o.staff.id)?.connected)) return null;
+    const names = open.map((o) => o.staff.name).join(', ');
+    return `Offered to ${open.length === 1 ? '1 person, not connected' : `${open.length} people, none of them connected`}: ${names}. Call them or assign someone.`;
   }
 
   /** Lines not acknowledged, snoozed ones included (they still count as open). */

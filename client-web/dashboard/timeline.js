@@ -15,6 +15,7 @@ export const ACTION_LABEL = {
   decline: 'Declined',
   start: 'Started',
   complete: 'Completed',
+  complete_offline: 'Completed (done offline)',
   hand_back: 'Handed back',
   cancel: 'Cancelled',
   assign: 'Assigned',

@@ -8,6 +8,7 @@
 // had worked.
 
 import { askText } from './views/dialog.js';
+import { wardNamer } from './views/context.js';
 
 /** @typedef {import('./types.js').TaskView} TaskView */
 /** @typedef {import('./types.js').PageView} PageView */
@@ -29,10 +30,15 @@ export function queuedAnswers(outbox, id) {
 }
 
 /** @param {TaskView} t */
-const where = (t) => `${t.ward} bed ${t.bed}`;
+const place = (t, /** @type {(id: string) => string} */ wardName) => `${wardName(t.ward)} bed ${t.bed}`;
 
 /** @param {{store: Store, link: Link}} deps */
 export function createActions({ store, link }) {
+  // The ward as the hospital writes it ("Ward 7 (Medicine)"), in every
+  // queued label and dialog title, never its id.
+  const wardName = wardNamer(store);
+  /** @param {TaskView} t */
+  const where = (t) => place(t, wardName);
   /** Queued answers by command id: the task or page to quieten when the hub says ok. @type {Map<string, string>} */
   const afterHub = new Map();
   link.addEventListener('result', (e) => {

@@ -14,6 +14,7 @@ import * as sound from './sound.js';
 import { vibrate, stopVibrating, notify } from './device.js';
 import { overdueKey } from './store.js';
 import { nhsFormat, takesObservations } from './clinical.js';
+import { wardNamer } from './views/context.js';
 
 /** @typedef {import('./types.js').TaskView} TaskView */
 /** @typedef {import('./types.js').PageView} PageView */
@@ -85,7 +86,8 @@ export function wantedAlerts(store) {
   for (const notice of store.notices) {
     if (notice.kind !== 'assigned') continue;
     const task = store.tasks.get(notice.task);
-    const mine = task && task.assignee?.id === me && (task.state === 'accepted' || task.state === 'started');
+    // Started since: she has seen it (on this device or another).
+    const mine = task && task.assignee?.id === me && task.state === 'accepted';
     if (task && mine && !store.quiet.has(notice.key)) {
       items.push({ key: notice.key, kind: 'assigned', priority: task.priority, since: task.updated_at, task, by: notice.by });
     }
@@ -114,24 +116,27 @@ export function wantedAlerts(store) {
   return items.sort((a, b) => priorityRank(a.priority) - priorityRank(b.priority) || a.since - b.since);
 }
 
-/** @param {AlertItem} item */
-export function describe(item) {
+/**
+ * A system notification's words, with the ward as the hospital writes it.
+ * @param {AlertItem} item @param {(id: string) => string} [wardName]
+ */
+export function describe(item, wardName = (id) => id) {
   switch (item.kind) {
     case 'page':
       return { title: `Page from ${item.page.from.name}`, body: `${item.page.message} — call ${item.page.callback}`.trim() };
     case 'page-escalated':
       return { title: `Escalated page from ${item.page.from.name}`, body: `${item.reason} — call ${item.page.callback}` };
     case 'task-escalated':
-      return { title: `Escalated: ${item.task.ward} bed ${item.task.bed}`, body: item.reason };
+      return { title: `Escalated: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.reason };
     case 'offer':
-      return { title: `New task: ${item.task.ward} bed ${item.task.bed}`, body: item.task.sbar.situation };
+      return { title: `New task: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.task.sbar.situation };
     case 'raiser':
-      return { title: `${raiserHeadline(item)}: ${item.task.ward} bed ${item.task.bed}`, body: item.reason || item.task.sbar.situation };
+      return { title: `${raiserHeadline(item)}: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.reason || item.task.sbar.situation };
     case 'assigned':
-      return { title: `Assigned to you by ${item.by}: ${item.task.ward} bed ${item.task.bed}`, body: item.task.sbar.situation };
+      return { title: `Assigned to you by ${item.by}: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.task.sbar.situation };
     case 'obs-overdue':
       return {
-        title: `Observations overdue: ${item.patients.length === 1 ? `${item.patients[0].ward} bed ${item.patients[0].bed}` : `${item.patients.length} patients`}`,
+        title: `Observations overdue: ${item.patients.length === 1 ? `${wardName(item.patients[0].ward)} bed ${item.patients[0].bed}` : `${item.patients.length} patients`}`,
         body: item.patients.map((p) => `Bed ${p.bed} ${p.details.name} ${nhsFormat(p.details.nhs_number)}`.trim()).join('; '),
       };
   }
@@ -154,7 +159,8 @@ export function raiserHeadline(item) {
 
 /**
  * @typedef {object} Overlay
- * @property {(item: AlertItem, count: number) => void} show
+ * @property {(item: AlertItem, count: number, keys?: string[]) => boolean} show
+ *   false: not on screen (she chose to look at the list): nothing rings
  * @property {() => void} hide
  */
 
@@ -178,7 +184,9 @@ export class AlertController {
   }
 
   update() {
-    const items = wantedAlerts(this.store);
+    // Catching up on a replay: ring for what is still outstanding once it
+    // is all in, not for each offer on the way (taken long ago, perhaps).
+    const items = this.store.cursor < this.store.replayTo ? [] : wantedAlerts(this.store);
     const top = items[0] ?? null;
     this.current = top;
     if (!top) {
@@ -187,7 +195,11 @@ export class AlertController {
       stopVibrating();
       return;
     }
-    this.overlay.show(top, items.length);
+    if (!this.overlay.show(top, items.length, items.map((i) => i.key))) {
+      sound.stop();
+      stopVibrating();
+      return;
+    }
     const id = 'page' in top ? top.page.id : 'task' in top ? top.task.id : null;
     if (id !== null && this.answered(id)) {
       // Answered, waiting for the hub: shown as queued, no longer ringing.
@@ -201,7 +213,7 @@ export class AlertController {
     for (const item of items) {
       if (!visible && !this.notified.has(item.key)) {
         this.notified.add(item.key);
-        void notify({ key: item.key, priority: item.priority, ...describe(item) });
+        void notify({ key: item.key, priority: item.priority, ...describe(item, wardNamer(this.store)) });
       }
     }
     // "Read" means a person could see it: only while the page is on screen.

@@ -91,7 +91,7 @@ export class Link extends LinkCore {
    * @returns {OutboxEntry}
    */
   send(cmd, label) {
-    const entry = this.outbox.add(cmd, label, this.store.now());
+    const entry = this.outbox.add(cmd, label, this.store.now(), !this.welcomed);
     if (this.welcomed) this.write(cmdFrame(entry));
     this.dispatchEvent(new Event('status'));
     return entry;
@@ -177,6 +177,10 @@ export class Link extends LinkCore {
   onWelcome(frame) {
     this.store.skew = frame.server_time - Date.now();
     this.store.setMe(frame.me);
+    // Until the replay reaches the hub's cursor, what it brings is history:
+    // an offer since accepted elsewhere must not ring on the way (no ghost
+    // alerts on a fresh login).
+    this.store.replayTo = frame.cursor;
     // Requests on the old socket will not be answered; ask again below.
     this.internal.clear();
     if (frame.resync) {

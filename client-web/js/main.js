@@ -25,6 +25,7 @@ import { toast } from './views/toast.js';
 import { unsentView } from './views/unsent.js';
 import { confirmDialog } from './views/dialog.js';
 import { routineNotice } from './notices.js';
+import { watchOfflineConflicts } from './views/offline-conflict.js';
 
 /** @typedef {import('./types.js').Session} Session */
 
@@ -56,6 +57,7 @@ function startApp(session) {
   const handover = handoverView(ctx);
   const unsent = unsentView({ outbox, now: () => store.now() });
   const overlay = alertOverlay({ actions, store, link, outbox, wardName: ctx.wardName });
+  watchOfflineConflicts({ link, store, wardName: ctx.wardName });
   const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p), answered: (id) => queuedAnswers(outbox, id).length > 0 });
   let tab = currentTab();
 
@@ -118,7 +120,7 @@ function startApp(session) {
   });
   link.addEventListener('frame', (e) => {
     const frame = /** @type {CustomEvent} */ (e).detail;
-    const text = routineNotice(frame, store.me?.id);
+    const text = routineNotice(frame, store.me?.id, ctx.wardName);
     if (text) toast(text);
     handover.onFrame(frame);
     const ev = frame.event;

@@ -15,16 +15,17 @@ const LOUD = new Set(['emergency', 'urgent']);
 /**
  * @param {EventFrame} frame
  * @param {string | undefined} me
+ * @param {(id: string) => string} [wardName] the ward as the hospital writes it
  * @returns {string | null}
  */
-export function routineNotice(frame, me) {
+export function routineNotice(frame, me, wardName = (id) => id) {
   const ev = frame.event;
   if (!me || Date.now() - frame.at > FRESH_MS) return null;
   if ((ev.kind === 'task' || ev.kind === 'task_escalated') && ev.task.raised_by.id === me && LOUD.has(ev.task.priority)) {
     if (ev.kind === 'task_escalated' || ev.change === 'no_one_accepted' || ev.change === 'handed_back') return null;
   }
   if (ev.kind === 'task_escalated' && ev.task.raised_by.id === me && !ev.alerted.some((s) => s.id === me)) {
-    return `${ev.task.ward} bed ${ev.task.bed} escalated: ${ev.reason}`;
+    return `${wardName(ev.task.ward)} bed ${ev.task.bed} escalated: ${ev.reason}`;
   }
   if (ev.kind === 'page_escalated' && ev.page.from.id === me && !ev.alerted.some((s) => s.id === me)) {
     return `Your page was escalated: ${ev.reason}`;
@@ -32,7 +33,7 @@ export function routineNotice(frame, me) {
   if (ev.kind !== 'task' && ev.kind !== 'page') return null;
   if (ev.by?.id === me) return null;
   if (ev.kind === 'task' && ev.task.raised_by.id === me) {
-    const where = `${ev.task.ward} bed ${ev.task.bed}`;
+    const where = `${wardName(ev.task.ward)} bed ${ev.task.bed}`;
     switch (ev.change) {
       case 'accepted':
       case 'assigned':

@@ -18,6 +18,8 @@
  * @property {number} [issued_at] the hub's clock as best we knew it, when
  *   first queued; unchanged on re-sends (absent in entries queued by an older
  *   version of the app: `queued_at` stands in)
+ * @property {boolean} [offline] taken while the hub could not be reached, so
+ *   the phone can say "you completed this at 02:14 while offline"
  */
 
 /**
@@ -76,10 +78,13 @@ export class Outbox {
    * @param {Command} cmd
    * @param {string} label
    * @param {number} issued the hub's clock now, as best we know it
+   * @param {boolean} [offline] the hub cannot be reached now
    * @returns {OutboxEntry}
    */
-  add(cmd, label, issued) {
+  add(cmd, label, issued, offline = false) {
+    /** @type {OutboxEntry} */
     const entry = { id: newId(), cmd, label, queued_at: Date.now(), issued_at: issued };
+    if (offline) entry.offline = true;
     this.list.push(entry);
     this.save();
     return entry;

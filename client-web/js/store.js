@@ -67,6 +67,8 @@ export class Store extends EventTarget {
     super();
     this.key = `wardpage.state.${owner}`;
     this.cursor = 0;
+    /** The hub's cursor at the last welcome: below it, a replay is catching up. */
+    this.replayTo = 0;
     /** @type {Map<string, TaskView>} */
     this.tasks = new Map();
     /** @type {Map<string, PageView>} */

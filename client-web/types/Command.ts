@@ -29,7 +29,11 @@ patient: string,
  * raise naming a patient no longer in that bed is refused
  * (`invalid_state`). Absent: the bed's patient, if any.
  */
-patient_id?: string | null, category: Category, priority: Priority, requirement: Requirement, sbar: Sbar, } | { "op": "accept", task: TaskId, } | { "op": "decline", task: TaskId, reason: string, } | { "op": "start", task: TaskId, } | { "op": "complete", task: TaskId, outcome: string, } | { "op": "hand_back", task: TaskId, reason: string, } | { "op": "cancel", task: TaskId, reason: string, } | { "op": "assign", task: TaskId, staff: StaffId, } | { "op": "set_priority", task: TaskId, priority: Priority, } | { "op": "send_page", target: PageTarget, priority: Priority, callback: string, message: string, } | { "op": "page_read", page: PageId, } | { "op": "page_ack", page: PageId, } | { "op": "start_shift", staff: StaffId, role: Role, wards: Array<WardId>, ends_at: number, } | { "op": "end_shift", staff: StaffId, } | { "op": "escalate_now", task: TaskId, } | { "op": "hand_over", task: TaskId, to: StaffId, } | { "op": "accept_handover", task: TaskId, } | { "op": "decline_handover", task: TaskId, reason: string, } | { "op": "handover", } | { "op": "history", since: number, 
+patient_id?: string | null, category: Category, priority: Priority, requirement: Requirement, sbar: Sbar, } | { "op": "accept", task: TaskId, } | { "op": "decline", task: TaskId, reason: string, } | { "op": "start", task: TaskId, } | { "op": "complete", task: TaskId, outcome: string, } | { "op": "complete_offline", task: TaskId, outcome: string, 
+/**
+ * When it was done: the hub's clock as the device knew it.
+ */
+done_at: number, } | { "op": "hand_back", task: TaskId, reason: string, } | { "op": "cancel", task: TaskId, reason: string, } | { "op": "assign", task: TaskId, staff: StaffId, } | { "op": "set_priority", task: TaskId, priority: Priority, } | { "op": "send_page", target: PageTarget, priority: Priority, callback: string, message: string, } | { "op": "page_read", page: PageId, } | { "op": "page_ack", page: PageId, } | { "op": "start_shift", staff: StaffId, role: Role, wards: Array<WardId>, ends_at: number, } | { "op": "end_shift", staff: StaffId, } | { "op": "escalate_now", task: TaskId, } | { "op": "hand_over", task: TaskId, to: StaffId, } | { "op": "accept_handover", task: TaskId, } | { "op": "decline_handover", task: TaskId, reason: string, } | { "op": "handover", } | { "op": "history", since: number, 
 /**
  * `null` or absent: the first part; otherwise the `next` of the
  * part before.

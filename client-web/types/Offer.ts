@@ -9,4 +9,10 @@ export type Offer = { staff: StaffRef, state: OfferState,
 /**
  * The decline reason, when declined.
  */
-reason: string | null, };
+reason: string | null, 
+/**
+ * While the offer is open: no device of theirs was connected when the
+ * hub last changed the task, so the offer did not ring for them
+ * (absent: connected, or the offer is no longer open). Only ever `true`.
+ */
+unconnected?: boolean, };

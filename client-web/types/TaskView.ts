@@ -55,4 +55,10 @@ next_escalation_at: number | null,
 /**
  * A handover waiting for the named person to accept (absent: none).
  */
-handover?: HandoverView, };
+handover?: HandoverView, 
+/**
+ * While it is offered: since when none of the people it is offered to
+ * has a connected device, so the offer rings nowhere (absent: at least
+ * one of them is connected, or it is not on offer).
+ */
+unreached_at?: number, };

@@ -64,6 +64,17 @@ pub enum Command {
         #[serde(default)]
         outcome: String,
     },
+    /// Tell the hub that a task you held was done while your device was
+    /// offline and, meanwhile, given to someone else (former holders only):
+    /// it is completed, saying so, and its new holder is told.
+    CompleteOffline {
+        task: TaskId,
+        #[serde(default)]
+        outcome: String,
+        /// When it was done: the hub's clock as the device knew it.
+        #[ts(type = "number")]
+        done_at: Millis,
+    },
     /// Give a task you hold back: it is offered again.
     HandBack { task: TaskId, reason: String },
     /// Cancel a task (its raiser, or a coordinator).
@@ -207,6 +218,7 @@ impl Command {
             Command::Decline { .. } => "decline",
             Command::Start { .. } => "start",
             Command::Complete { .. } => "complete",
+            Command::CompleteOffline { .. } => "complete_offline",
             Command::HandBack { .. } => "hand_back",
             Command::Cancel { .. } => "cancel",
             Command::Assign { .. } => "assign",
@@ -282,7 +294,9 @@ impl Command {
             | Command::HandBack { reason, .. }
             | Command::DeclineHandover { reason, .. }
             | Command::Cancel { reason, .. } => text("reason", reason, 1, MAX_REASON_CHARS),
-            Command::Complete { outcome, .. } => text("outcome", outcome, 0, MAX_REASON_CHARS),
+            Command::Complete { outcome, .. } | Command::CompleteOffline { outcome, .. } => {
+                text("outcome", outcome, 0, MAX_REASON_CHARS)
+            }
             Command::SendPage {
                 callback, message, ..
             } => {

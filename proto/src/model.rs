@@ -316,6 +316,12 @@ pub struct Offer {
     pub state: OfferState,
     /// The decline reason, when declined.
     pub reason: Option<String>,
+    /// While the offer is open: no device of theirs was connected when the
+    /// hub last changed the task, so the offer did not ring for them
+    /// (absent: connected, or the offer is no longer open). Only ever `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub unconnected: Option<bool>,
 }
 
 /// A task as every client sees it. Events carry the whole view, so a client
@@ -373,6 +379,12 @@ pub struct TaskView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub handover: Option<HandoverView>,
+    /// While it is offered: since when none of the people it is offered to
+    /// has a connected device, so the offer rings nowhere (absent: at least
+    /// one of them is connected, or it is not on offer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub unreached_at: Option<Millis>,
 }
 
 /// A task's pending handover: `from` still holds it until `to` accepts.

@@ -3,7 +3,9 @@
 //! domain's `Policies` and validated at load.
 
 use crate::config::ConfigError;
-use crate::domain::escalation::{Action, Ladder, PageLadders, Policies, Step, TaskPolicy};
+use crate::domain::escalation::{
+    Action, Ladder, NobodyConnected, PageLadders, Policies, Step, TaskPolicy,
+};
 use serde::Deserialize;
 use wardpage_proto::{Category, Priority, WardId};
 
@@ -11,9 +13,14 @@ use wardpage_proto::{Category, Priority, WardId};
 /// `[escalation.page]` (the page ladder for every priority) and
 /// `[escalation.page_by_priority.PRIORITY]` (one priority's, over both).
 /// Each replaces the built-in defaults when given.
+/// `nobody_connected` (`"as_nobody_on_shift"`, the default, or `"wait"`):
+/// whether a task step whose people all have no connected device falls
+/// through to the next step, as a step with nobody on shift does.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationConfig {
+    #[serde(default)]
+    pub nobody_connected: NobodyConnected,
     #[serde(default)]
     pub task: Vec<TaskPolicyConfig>,
     pub page: Option<LadderConfig>,
@@ -115,7 +122,10 @@ impl EscalationConfig {
     /// The policies this config describes, validated: a policy set in which
     /// some task or page could end up alerting nobody is refused here.
     pub fn to_policies(&self) -> Result<Policies, ConfigError> {
-        let mut policies = Policies::default();
+        let mut policies = Policies {
+            nobody_connected: self.nobody_connected,
+            ..Policies::default()
+        };
         if !self.task.is_empty() {
             policies.tasks = self
                 .task

@@ -104,3 +104,23 @@ pub fn eleven(at: i64) -> ObservationSet {
 pub fn five(at: i64) -> ObservationSet {
     obs_on_air(22, 94, 124, 105, 383, at)
 }
+
+/// `[escalation] nobody_connected = "wait"`, for tests about something
+/// other than reach whose candidates are not connected on purpose: there an
+/// offer waits for its step as before, instead of escalating at once.
+pub const OFFERS_WAIT: &str = "[escalation]\nnobody_connected = \"wait\"\n";
+
+/// [`OFFERS_WAIT`] for [`crate::TestHub::start_with`].
+pub fn offers_wait(c: &mut wardpage_server::config::Config) {
+    if let Ok(parsed) = wardpage_server::config::Config::parse(OFFERS_WAIT) {
+        c.escalation = parsed.escalation;
+    }
+}
+
+/// [`OFFERS_WAIT`] as a config file in `dir`, for a `HubProcess`'s
+/// `WARDPAGE_CONFIG`.
+pub fn offers_wait_file(dir: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+    let file = dir.join("offers-wait.toml");
+    std::fs::write(&file, OFFERS_WAIT)?;
+    Ok(file)
+}

@@ -4,13 +4,23 @@
 
 use std::collections::BTreeSet;
 use wardpage_proto::{Command, Event, TaskChange};
+use wardpage_server::config::Config;
 use wardpage_tests::client::login;
 use wardpage_tests::story::*;
 use wardpage_tests::{Client, HubProcess, TestHub, DEMO_PASSWORD};
 
+/// These tests are about delivery, not reach: the doctor is offline on
+/// purpose, so an offer to nobody connected waits for its step as before
+/// (the default would escalate it at once, adding events to the streams).
+const WAIT: &str = "[escalation]\nnobody_connected = \"wait\"\n";
+
+fn waiting(c: &mut Config) {
+    c.escalation = Config::parse(WAIT).expect("the option parses").escalation;
+}
+
 #[tokio::test]
 async fn a_dropped_connection_resumes_with_every_missed_event() -> anyhow::Result<()> {
-    let hub = TestHub::start().await?;
+    let hub = TestHub::start_with(waiting).await?;
     let mut nurse = Client::login_connect(&hub.base(), "nurse.okafor").await?;
     let mut doctor = Client::login_connect(&hub.base(), "fy1.patel").await?;
     let first = raise_ok(&mut nurse, cannula_w7()).await?;
@@ -163,7 +173,10 @@ async fn the_same_command_id_applies_once() -> anyhow::Result<()> {
 async fn sigkill_after_a_burst_loses_nothing() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("hub.db");
-    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let config = dir.path().join("wardpage.toml");
+    std::fs::write(&config, WAIT)?;
+    let env = [("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &env).await?;
     let base = hub.base();
     let doctor_token = login(&base, "fy1.patel", DEMO_PASSWORD).await?;
     let mut nurses = Vec::new();
@@ -190,7 +203,7 @@ async fn sigkill_after_a_burst_loses_nothing() -> anyhow::Result<()> {
     assert_eq!(acknowledged.len(), 600);
     hub.kill9().await?;
 
-    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &env).await?;
     let base = hub.base();
     let mut coord = Client::login_connect(&base, "coord.hale").await?;
     let (_, tasks) = snapshot(&mut coord).await?;
@@ -235,7 +248,7 @@ async fn sigkill_after_a_burst_loses_nothing() -> anyhow::Result<()> {
         through < newest,
         "precondition: the last event ({newest}) has no inbox rows yet (written through {through})"
     );
-    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &env).await?;
     let mut doctor = Client::connect(&hub.base(), &doctor_token, 600).await?;
     assert_eq!(
         doctor.welcome_cursor, 601,

@@ -15,8 +15,12 @@ use wardpage_tests::{Client, HubProcess, TestHub};
 /// Not accepted within `first` s: re-alert; 1 s later widen to the
 /// registrar; 1 s later the coordinator, repeating every 30 s.
 fn short_policy(first: u32) -> String {
+    // Not about reach: an offer to someone not connected waits for its step.
     format!(
         r#"
+[escalation]
+nobody_connected = "wait"
+
 [[escalation.task]]
 name = "test"
 accept = {{ steps = [

@@ -94,7 +94,7 @@ async fn invisible_and_reordering_characters_in_identifiers_are_refused() -> any
 
 #[tokio::test]
 async fn format_characters_in_free_text_are_refused_and_newlines_kept() -> anyhow::Result<()> {
-    let hub = TestHub::start().await?;
+    let hub = TestHub::start_with(offers_wait).await?;
     let base = hub.base();
     let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
     for (text, shown) in [

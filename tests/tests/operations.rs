@@ -139,6 +139,9 @@ async fn the_audit_chain_verifies_across_restarts_and_names_an_edited_row() -> a
     use sqlx::Connection;
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("hub.db");
+    // Counts audit rows: an offer to nobody connected waits, as before.
+    let config = offers_wait_file(dir.path())?;
+    let env = [("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];
     let raise_two = |base: String| async move {
         let mut coord = Client::login_connect(&base, "coord.hale").await?;
         for _ in 0..2 {
@@ -154,7 +157,7 @@ async fn the_audit_chain_verifies_across_restarts_and_names_an_edited_row() -> a
         }
         anyhow::Ok(())
     };
-    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &env).await?;
     raise_two(hub.base()).await?;
     hub.terminate().await?;
     let first = wardpage_cli(&db, &["audit", "verify"], "")?;
@@ -165,7 +168,7 @@ async fn the_audit_chain_verifies_across_restarts_and_names_an_edited_row() -> a
     );
 
     // A restarted hub continues the chain from the newest stored row.
-    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &env).await?;
     raise_two(hub.base()).await?;
     hub.terminate().await?;
     let second = wardpage_cli(&db, &["audit", "verify"], "")?;
@@ -195,9 +198,12 @@ async fn the_audit_chain_verifies_across_restarts_and_names_an_edited_row() -> a
 async fn a_backup_taken_while_the_hub_runs_is_a_whole_working_database() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("hub.db");
+    // Counts audit rows: an offer to nobody connected waits, as before.
+    let config = offers_wait_file(dir.path())?;
+    let env = [("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];
     let copy = dir.path().join("backup.db");
     let copy_arg = copy.to_str().unwrap_or_default();
-    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &[]).await?;
+    let hub = HubProcess::start(&db, "127.0.0.1:0".parse()?, &env).await?;
     let base = hub.base();
     let mut coord = Client::login_connect(&base, "coord.hale").await?;
     let task = raise_ok(

@@ -161,7 +161,8 @@ async fn all_decline_goes_to_the_coordinator() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn no_candidate_goes_straight_to_the_coordinator() -> anyhow::Result<()> {
-    let hub = TestHub::start().await?;
+    // About who is a candidate, not whether they are connected.
+    let hub = TestHub::start_with(offers_wait).await?;
     let mut coord = Client::login_connect(&hub.base(), "coord.hale").await?;
     let mut nurse = Client::login_connect(&hub.base(), "nurse.lee").await?;
     // Nobody on Ward 8 tonight is a consultant.

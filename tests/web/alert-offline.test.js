@@ -60,7 +60,7 @@ describe('the alert overlay is honest about the link', () => {
     const alert = page.locator('section.alert:not([hidden])');
     await alert.locator('.alert-link:not([data-state="online"])', { hasText: /Offline|Reconnecting/ }).waitFor();
     await page.click('section.alert button:text-is("Accept")');
-    await alert.locator('.alert-queued', { hasText: 'Queued, NOT sent: Accept w7 bed 9' }).waitFor();
+    await alert.locator('.alert-queued', { hasText: 'Queued, NOT sent: Accept Ward 7 (Medicine) bed 9' }).waitFor();
     // Still the same offer: it did not move on to bed 10 as if accepted.
     assert.match((await alert.textContent()) ?? '', /Bed 9/);
     assert.doesNotMatch((await alert.textContent()) ?? '', /Bed 10/);
@@ -77,6 +77,11 @@ describe('the alert overlay is honest about the link', () => {
     // The shell's status line is hidden under the alert: the alert's own says it.
     await page.locator('section.alert .alert-link[data-state="online"]').waitFor({ timeout: 15000 });
     await coordinator.until(() => acceptedAtHub().length === 1, 10000, 'the queued accept');
+    // Confirmed: the task she accepted stays on screen, marked accepted,
+    // and she moves on to the next offer herself.
+    const accepted = page.locator('section.alert.accepted:not([hidden])', { hasText: 'Bed 9' });
+    await accepted.locator('.alert-kicker', { hasText: 'Accepted: it is in My work' }).waitFor();
+    await accepted.locator('button', { hasText: 'Next alert (1 waiting)' }).click();
     await page.locator('section.alert.routine:not([hidden])', { hasText: 'Bed 10' }).waitFor();
     await page.locator(`article[data-task="${first}"] .state`, { hasText: 'Accepted' }).waitFor({ state: 'attached' }); // under the next alert
     await phoneBarrier(page);

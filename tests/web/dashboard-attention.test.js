@@ -40,12 +40,15 @@ describe('coordinator dashboard: what needs the coordinator now', () => {
   /** @type {Awaited<ReturnType<typeof openDashboard>>} */ let dash;
   /** @type {import('./helpers/protocol.js').ProtocolClient} */ let nurse;
   /** @type {import('./helpers/protocol.js').ProtocolClient} */ let coord;
+  /** The cannulation candidates on Ward 7, connected: their offers ring. @type {import('./helpers/protocol.js').ProtocolClient[]} */
+  let candidates = [];
 
   before(async () => {
     hub = await startHub();
     browser = await launchBrowser();
     nurse = await connectAs(hub.url, 'nurse.okafor');
     coord = await connectAs(hub.url, 'coord.hale');
+    candidates = await Promise.all(['fy1.patel', 'sho.khan', 'np.murphy'].map((u) => connectAs(hub.url, u)));
     dash = await openDashboard(browser, hub.url);
     await dash.context.grantPermissions(['notifications'], { origin: hub.url });
     await dash.page.addInitScript(recordNoise);
@@ -54,7 +57,7 @@ describe('coordinator dashboard: what needs the coordinator now', () => {
     await waitLive(dash.page);
   });
   after(async () => {
-    for (const c of [nurse, coord]) c?.close();
+    for (const c of [nurse, coord, ...candidates]) c?.close();
     await browser?.close();
     await hub?.stop();
   });

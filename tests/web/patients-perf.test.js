@@ -18,7 +18,8 @@ describe('patient list render time', () => {
   /** @type {import('./helpers/protocol.js').ProtocolClient} */ let nic;
 
   before(async () => {
-    hub = await startHub();
+    // Not about reach: an offer to nobody connected waits (its escalation would ring here).
+    hub = await startHub({ config: '[escalation]\nnobody_connected = "wait"\n' });
     browser = await launchBrowser();
     nic = await connectAs(hub.url, 'nic.grant');
     await clearWard(nic, 'w7');

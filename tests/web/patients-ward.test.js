@@ -200,7 +200,10 @@ describe('patients on a phone', () => {
     while (!accepted || (await alert.isVisible())) {
       await alert.waitFor();
       await page.evaluate(() => document.querySelector('#alert-title')?.setAttribute('data-seen', ''));
-      if ((await alert.locator('.alert-patient').count()) > 0) {
+      if (await page.locator('section.alert.accepted:not([hidden])').count()) {
+        // The review she just accepted stays on screen until she moves on.
+        await alert.locator('button', { hasText: /^(Next alert|Close)/ }).click();
+      } else if ((await alert.locator('.alert-patient').count()) > 0) {
         assert.match((await alert.locator('.alert-patient').textContent()) ?? '', who);
         assert.match((await alert.locator('.review-line').textContent()) ?? '', /NEWS2 10 High/);
         await shot(page, 'p06-review-alert');

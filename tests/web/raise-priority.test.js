@@ -15,6 +15,8 @@ describe('raise form: priority chosen afresh, emergency confirmed', () => {
   /** @type {import('playwright-core').Browser} */ let browser;
   /** @type {Awaited<ReturnType<typeof openPhone>>} */ let nurse;
   /** @type {import('./helpers/protocol.js').ProtocolClient} */ let coordinator;
+  /** Ward 7's ECG candidates, connected: the raise confirmation says their phones rang. @type {import('./helpers/protocol.js').ProtocolClient[]} */
+  let candidates = [];
 
   const raisedAtHub = () => coordinator.events.filter((e) => e.event.kind === 'task' && e.event.change === 'raised').map((e) => e.event.task);
 
@@ -31,12 +33,14 @@ describe('raise form: priority chosen afresh, emergency confirmed', () => {
     hub = await startHub();
     browser = await launchBrowser();
     coordinator = await connectAs(hub.url, 'coord.hale');
+    candidates = await Promise.all(['hca.brown', 'fy1.patel'].map((u) => connectAs(hub.url, u)));
     nurse = await openPhone(browser, hub.url);
     await logIn(nurse.page, 'nurse.okafor');
     await goTab(nurse.page, 'raise');
   });
   after(async () => {
     coordinator?.close();
+    for (const c of candidates) c.close();
     await browser?.close();
     await hub?.stop();
   });

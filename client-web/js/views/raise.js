@@ -9,6 +9,7 @@
 import { h, replaceChildren } from '../dom.js';
 import { CATEGORY_LABEL, PRIORITIES, PRIORITY_LABEL, ROLE_LABEL, SKILL_LABEL } from '../format.js';
 import { fitsInFrame } from '../link-core.js';
+import { offeredWords } from '../reach.js';
 
 /** @typedef {import('../types.js').Category} Category */
 /** @typedef {import('../types.js').Priority} Priority */
@@ -184,7 +185,7 @@ export function raiseView(ctx) {
       say('Too long to send: please shorten the SBAR.', 'error');
       return;
     }
-    const entry = link.send(cmd, `Raise task ${ward.value} bed ${bed.value.trim()}`);
+    const entry = link.send(cmd, `Raise task ${ctx.wardName(ward.value)} bed ${bed.value.trim()}`);
     waiting = entry.id;
     submit.disabled = true;
     say(
@@ -207,12 +208,14 @@ export function raiseView(ctx) {
     waiting = null;
     submit.disabled = false;
     const t = result.task;
-    const offered = t.offers.map((/** @type {{staff: {name: string}}} */ o) => o.staff.name);
+    const reach = offeredWords(t);
     say(
-      t.state === 'offering'
-        ? `Raised ${ctx.wardName(t.ward)} bed ${t.bed}. Offered to ${offered.join(', ')}.`
-        : `Raised ${ctx.wardName(t.ward)} bed ${t.bed}, but no one on shift can take it: the coordinator has been told.`,
-      t.state === 'offering' ? 'ok' : 'error',
+      t.state !== 'offering'
+        ? `Raised ${ctx.wardName(t.ward)} bed ${t.bed}, but no one on shift can take it: the coordinator has been told.`
+        : reach.nobody
+          ? `Raised ${ctx.wardName(t.ward)} bed ${t.bed}. ${reach.text} The coordinator has been told.`
+          : `Raised ${ctx.wardName(t.ward)} bed ${t.bed}. ${reach.text}`,
+      t.state === 'offering' && !reach.nobody ? 'ok' : 'error',
     );
     for (const f of [bed, patient, situation.area, background.area, assessment.area, recommendation.area]) {
       f.value = '';

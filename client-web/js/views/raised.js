@@ -8,6 +8,7 @@
 import { h, updateKeyed } from '../dom.js';
 import { clock } from '../format.js';
 import { taskCard, button } from './task-card.js';
+import { offeredWords } from '../reach.js';
 
 /** @typedef {import('../types.js').TaskView} TaskView */
 /** @typedef {import('./context.js').ViewContext} ViewContext */
@@ -24,9 +25,9 @@ function progress(t, esc, back) {
   if (back && (t.state === 'offering' || t.state === 'no_one_accepted')) {
     lines.push(h('p', { class: 'who handed-back', text: `Handed back by ${back.by} at ${clock(back.at)}${back.reason ? `: “${back.reason}”` : ''}` }));
   }
-  const offered = t.offers.filter((o) => o.state === 'offered').map((o) => o.staff.name);
   if (t.state === 'offering') {
-    lines.push(h('p', { class: 'who' }, h('strong', { text: 'Offered to: ' }), offered.join(', ') || 'no one yet'));
+    const reach = offeredWords(t);
+    lines.push(h('p', { class: `who${reach.nobody ? ' escalated' : ''}`, 'data-reach': reach.nobody ? 'nobody' : 'some', text: reach.text }));
   }
   for (const o of t.offers.filter((x) => x.state === 'declined')) {
     lines.push(h('p', { class: 'who declined', text: `Declined by ${o.staff.name}${o.reason ? `: “${o.reason}”` : ''}` }));
@@ -41,7 +42,12 @@ function progress(t, esc, back) {
     lines.push(h('p', { class: 'who escalated', text: `${why}: the coordinator has been told.` }));
   }
   if (t.escalation_level > 0) {
-    const why = esc ? `: ${esc.reason}${esc.alerted.length ? ` (alerted ${esc.alerted.join(', ')})` : ''}` : '';
+    // Never "alerted" someone whose phone was not connected.
+    const silent = new Set(t.offers.filter((o) => o.unconnected).map((o) => o.staff.name));
+    const rang = esc ? esc.alerted.filter((n) => !silent.has(n)) : [];
+    const notRung = esc ? esc.alerted.filter((n) => silent.has(n)) : [];
+    const who = [rang.length ? `alerted ${rang.join(', ')}` : '', notRung.length ? `not connected: ${notRung.join(', ')}` : ''].filter(Boolean).join('; ');
+    const why = esc ? `: ${esc.reason}${who ? ` (${who})` : ''}` : '';
     lines.push(h('p', { class: 'who escalated', text: `Escalated${t.escalation_level > 1 ? ` ${t.escalation_level} times` : ''}${why}` }));
   }
   if (t.next_escalation_at !== null && OPEN.has(t.state)) {

@@ -133,6 +133,22 @@ pub struct Policies {
     pub pages: PageLadders,
     /// The clinical response to NEWS2 scores (`[news2]` in the config).
     pub news2: super::response::ResponsePolicy,
+    /// What a task step does when everyone it alerts has no connected device.
+    pub nobody_connected: NobodyConnected,
+}
+
+/// What a task's escalation step does when it alerts people of whom none
+/// has a connected device (`[escalation] nobody_connected`). An alert to a
+/// phone that is not connected rings nowhere, so by default such a step
+/// counts as having found nobody and falls through to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NobodyConnected {
+    /// Fall through, as when nobody is on shift for the step (the default).
+    #[default]
+    AsNobodyOnShift,
+    /// Count the step as done; wait for its delay before the next.
+    Wait,
 }
 
 /// Why a policy set was refused.
@@ -209,6 +225,7 @@ impl Default for Policies {
                 emergency: page(MIN / 2),
             },
             news2: Default::default(),
+            nobody_connected: NobodyConnected::default(),
         }
     }
 }
@@ -349,21 +366,31 @@ pub fn human_duration(ms: Millis) -> String {
     }
 }
 
-/// What one firing did: the steps that alerted someone, and those that
-/// found nobody on shift (and fell through).
+/// What one firing did: the steps that alerted someone, those that found
+/// nobody on shift, and those whose people had no connected device (both
+/// fell through).
 #[derive(Debug, Default)]
 pub struct Firing {
     pub acted: Vec<String>,
     pub found_nobody: Vec<String>,
+    pub found_unconnected: Vec<String>,
+}
+
+/// What one step found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    Someone,
+    Nobody,
+    NobodyConnected,
 }
 
 impl Firing {
-    pub fn record(&mut self, action: &Action, found: bool) {
+    pub fn record(&mut self, action: &Action, found: Found) {
         let p = phrase(action);
-        if found {
-            self.acted.push(p);
-        } else {
-            self.found_nobody.push(p);
+        match found {
+            Found::Someone => self.acted.push(p),
+            Found::Nobody => self.found_nobody.push(p),
+            Found::NobodyConnected => self.found_unconnected.push(p),
         }
     }
 
@@ -373,6 +400,12 @@ impl Firing {
             t.push_str(&format!(
                 " (nobody on shift for: {})",
                 self.found_nobody.join(", ")
+            ));
+        }
+        if !self.found_unconnected.is_empty() {
+            t.push_str(&format!(
+                " (nobody connected for: {})",
+                self.found_unconnected.join(", ")
             ));
         }
         t
@@ -393,26 +426,36 @@ pub struct Fired {
 /// falls through to the next; steps with no delay fire together; past the
 /// end the last step repeats. If every step found nobody, the last resort
 /// ([`last_resort`]) is alerted. `perform` carries out one action and says
-/// whom it alerted.
+/// whom it alerted; `reachable` says whether someone alerted counts as
+/// found (has a connected device, when the policy asks for one: a step
+/// whose people are all unreachable still alerts them, and falls through).
 pub fn fire(
     ladder: &Ladder,
     step: usize,
     roster: &Roster,
     now: Millis,
     mut perform: impl FnMut(&Action) -> BTreeSet<StaffId>,
+    reachable: impl Fn(StaffId) -> bool,
 ) -> Fired {
     let n = ladder.steps.len();
     let mut i = step.min(n);
     let repeating = i == n;
     let mut alerted = BTreeSet::new();
+    let mut reached = false;
     let mut firing = Firing::default();
     // An empty ladder cannot pass validation; it would go to the last resort.
     if n > 0 {
         loop {
             let idx = i.min(n - 1);
             let who = perform(&ladder.steps[idx].action);
-            let found = !who.is_empty();
-            firing.record(&ladder.steps[idx].action, found);
+            let found = who.iter().any(|s| reachable(*s));
+            let what = match (found, who.is_empty()) {
+                (true, _) => Found::Someone,
+                (false, true) => Found::Nobody,
+                (false, false) => Found::NobodyConnected,
+            };
+            firing.record(&ladder.steps[idx].action, what);
+            reached |= found;
             alerted.extend(who);
             if i < n {
                 i += 1;
@@ -422,8 +465,8 @@ pub fn fire(
             }
         }
     }
-    if alerted.is_empty() {
-        alerted = last_resort(roster, now);
+    if !reached {
+        alerted.extend(last_resort(roster, now));
         firing
             .acted
             .push("last resort: coordinators, else seniors, else everyone on shift alerted".into());

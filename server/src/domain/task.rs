@@ -22,6 +22,11 @@ pub struct Task {
     /// at a shift's end is left with someone gone home.
     #[serde(default)]
     pub holder_shift_ends_at: Option<Millis>,
+    /// Who held it before its holder now, and when they stopped holding it
+    /// (handed back, reassigned, handed over, shift ended): a former holder
+    /// may still report it done offline (`complete_offline`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub former_holders: std::collections::BTreeMap<StaffId, Millis>,
 }
 
 impl Task {
@@ -68,6 +73,7 @@ impl Task {
                 staff,
                 state: OfferState::Offered,
                 reason: None,
+                unconnected: None,
             })
             .collect();
         if self.view.offers.is_empty() {
@@ -86,7 +92,7 @@ impl Task {
             .position(|o| o.staff.id == who && o.state == OfferState::Offered)
     }
 
-    fn withdraw_offers(&mut self, except: Option<StaffId>) {
+    pub(crate) fn withdraw_offers(&mut self, except: Option<StaffId>) {
         for o in &mut self.view.offers {
             if o.state == OfferState::Offered && Some(o.staff.id) != except {
                 o.state = OfferState::Withdrawn;

@@ -67,6 +67,11 @@ pub(super) fn night() -> Night {
     );
     let sho = add("sho", Role::Sho, vec![Skill::Bloods], &["w1", "w2"]);
     let coord = add("coord", Role::Coordinator, vec![], &["w1", "w2"]);
+    // Everyone's phone is connected: an offer rings (the default policy
+    // treats a step whose people are all disconnected as finding nobody).
+    for id in [nurse, fy1_a, fy1_b, sho, coord] {
+        h.set_presence(id, true, NOW - 1000);
+    }
     Night {
         h,
         nurse,
@@ -336,6 +341,7 @@ mod escalation_rules {
                 60 * SEC,
             )),
             news2: Default::default(),
+            nobody_connected: Default::default(),
         }
     }
 
@@ -665,6 +671,7 @@ mod escalation_rules {
                 tasks: vec![TaskPolicy { name: "p".into(), priorities: vec![], categories: vec![], wards: vec![], accept, complete }],
                 pages: PageLadders::all(ladder(vec![(Some(SEC), Action::Coordinator)], SEC)),
                 news2: Default::default(),
+                nobody_connected: Default::default(),
             };
             prop_assume!(policies.validate().is_ok());
             let mut n = night();

@@ -272,6 +272,7 @@ mod tests {
             escalation_level: 0,
             next_escalation_at: None,
             handover: None,
+            unreached_at: None,
         }
     }
 

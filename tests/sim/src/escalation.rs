@@ -54,10 +54,12 @@ pub struct EscalationParams {
 }
 
 impl EscalationParams {
-    /// The hub's `[[escalation.task]]` policy for the run.
+    /// The hub's `[[escalation.task]]` policy for the run. Nobody the tasks
+    /// are offered to is connected, so `nobody_connected = "wait"`: the run
+    /// times the step at its due time, not the fall-through at the raise.
     fn policy(&self) -> String {
         format!(
-            "\n[[escalation.task]]\nname = \"measured\"\n\
+            "\n[escalation]\nnobody_connected = \"wait\"\n\n[[escalation.task]]\nname = \"measured\"\n\
              accept = {{ steps = [{{ action = \"realert\", after_secs = {} }}, {{ action = \"coordinator\", after_secs = 3600 }}] }}\n\
              complete = {{ steps = [{{ action = \"coordinator\", after_secs = 3600 }}] }}\n",
             self.after_secs

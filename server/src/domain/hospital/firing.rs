@@ -29,9 +29,14 @@ impl Hospital {
         let ladder = self.task_ladder(t)?.clone();
         let mut task = t.clone();
         let step = task.escalation.step;
-        let fired = escalation::fire(&ladder, step, &self.roster, now, |action| {
-            self.perform_task(&mut task, action, now)
-        });
+        let fired = escalation::fire(
+            &ladder,
+            step,
+            &self.roster,
+            now,
+            |action| self.perform_task(&mut task, action, now),
+            |s| self.reachable(s),
+        );
         let (alerted, done) = (fired.alerted, fired.firing);
         task.escalation.step = fired.next_step;
         task.view.escalation_level += 1;
@@ -39,6 +44,7 @@ impl Hospital {
         task.view.updated_at = now;
         task.view.next_escalation_at = Some(fired.next_at);
         task.holder_shift_ends_at = self.holder_shift_end(&task);
+        self.note_unreached(&mut task, now);
         let reason = self.task_reason(&task, now, &done);
         let mut fx = Effects::default();
         fx.audit.push(AuditRecord {
@@ -120,6 +126,7 @@ impl Hospital {
                         staff: r.staff_ref(*s),
                         state: wardpage_proto::OfferState::Offered,
                         reason: None,
+                        unconnected: None,
                     });
                     task.involved.insert(*s);
                 }
@@ -185,9 +192,16 @@ impl Hospital {
         }
         let ladder = self.policies.pages.get(p.view.priority).clone();
         let mut page = p.clone();
-        let fired = escalation::fire(&ladder, page.escalation_step, &self.roster, now, |action| {
-            self.perform_page(&page, action, now)
-        });
+        // A page's steps count whoever they alert: `nobody_connected` is
+        // a task policy.
+        let fired = escalation::fire(
+            &ladder,
+            page.escalation_step,
+            &self.roster,
+            now,
+            |action| self.perform_page(&page, action, now),
+            |_| true,
+        );
         let (alerted, done) = (fired.alerted, fired.firing);
         // Whoever is alerted about a page can acknowledge it.
         for s in &alerted {

@@ -15,11 +15,13 @@ mod firing;
 mod fresh;
 mod handover;
 mod observations;
+mod offline;
 mod overdue;
 mod pages;
 mod patient_notes;
 mod patients;
 mod queries;
+mod reach;
 mod reviews;
 mod scheduling;
 mod shifts;
@@ -306,6 +308,11 @@ impl Hospital {
             Command::Decline { task, reason } => self.decline(actor, *task, reason, now),
             Command::Start { task } => self.start(actor, *task, now),
             Command::Complete { task, outcome } => self.complete(actor, *task, outcome, now),
+            Command::CompleteOffline {
+                task,
+                outcome,
+                done_at,
+            } => self.complete_offline(actor, *task, outcome, *done_at, now),
             Command::HandBack { task, reason } => self.hand_back(actor, *task, reason, now),
             Command::Cancel { task, reason } => self.cancel(actor, *task, reason, now),
             Command::Assign { task, staff } => self.assign(actor, *task, *staff, now),

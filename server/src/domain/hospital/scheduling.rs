@@ -74,12 +74,14 @@ impl Hospital {
         }
     }
 
-    /// After a command that left a task with nobody to take it: escalate now.
+    /// After a command that left a task with nobody to take it, or offered
+    /// only to people with no connected device (when the policy treats
+    /// that as nobody on shift): escalate now.
     pub(super) fn escalate_at_once(&mut self, mut fx: Effects, id: TaskId, now: Millis) -> Effects {
         let unassigned = self
             .tasks
             .get(&id)
-            .is_some_and(|t| t.state() == TaskState::NoOneAccepted);
+            .is_some_and(|t| t.state() == TaskState::NoOneAccepted || self.unreached_escalates(t));
         if unassigned {
             if let Some(more) = self.escalate_task(id, now, true) {
                 fx.merge(more);

@@ -105,16 +105,20 @@ impl Hospital {
         } else {
             TaskChange::NoOneAccepted
         };
+        self.note_unreached(&mut task, now);
         let offered: Vec<&str> = task
             .view
             .offers
             .iter()
             .map(|o| o.staff.name.as_str())
             .collect();
-        let offers = if offered.is_empty() {
-            "nobody on shift can take it".to_owned()
-        } else {
-            format!("offered to {}", offered.join(", "))
+        let offers = match (offered.is_empty(), Self::unreached_words(&task)) {
+            (true, _) => "nobody on shift can take it".to_owned(),
+            (false, None) => format!("offered to {}", offered.join(", ")),
+            (false, Some(_)) => format!(
+                "offered to {}; none of them has a connected device",
+                offered.join(", ")
+            ),
         };
         let detail = match cause {
             Some(c) => format!("{c}; {offers}"),
@@ -185,10 +189,12 @@ impl Hospital {
                 escalation_level: 0,
                 next_escalation_at: None,
                 handover: None,
+                unreached_at: None,
             },
             involved: d.involved,
             escalation: Default::default(),
             holder_shift_ends_at: None,
+            former_holders: Default::default(),
         }
     }
 
@@ -421,8 +427,10 @@ impl Hospital {
         if lapsed {
             task.view.handover = None;
         }
+        self.note_former_holder(&mut task, now);
         self.schedule_task(&mut task, now);
         task.holder_shift_ends_at = self.holder_shift_end(&task);
+        self.note_unreached(&mut task, now);
         let mut recipients: BTreeSet<StaffId> = task.involved.clone();
         recipients.extend(self.roster.ward_team(&task.view.ward, now));
         recipients.extend(self.roster.overseers(now));

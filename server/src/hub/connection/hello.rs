@@ -163,6 +163,10 @@ async fn register(
         // `reg` leaves the registry only now, after the close.
         return Err("too many connections");
     }
+    // Presence before the welcome: `account` asks the writer next, behind
+    // this hint, so a task raised once this device is welcomed already
+    // counts it as connected (an offer to it rings, issue 17 hazard 4).
+    hub.writer.presence(staff);
     Ok(reg)
 }
 
