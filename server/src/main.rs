@@ -12,176 +12,8 @@ use wardpage_server::roster::{RosterFile, DEMO_PASSWORD, DEMO_ROSTER};
 use wardpage_server::store::audit_chain;
 use wardpage_server::{auth, census, clock, open_store, report, run_claimed};
 
-#[derive(Parser)]
-#[command(
-    name = "wardpage",
-    version,
-    about = "Overnight ward task and paging hub"
-)]
-struct Cli {
-    /// TOML config file (see wardpage.example.toml).
-    #[arg(long, global = true, env = "WARDPAGE_CONFIG")]
-    config: Option<PathBuf>,
-    /// Database file (overrides the config's `database`).
-    #[arg(long, global = true)]
-    db: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Cmd,
-}
-
-#[derive(Subcommand)]
-enum Cmd {
-    /// Run the hub.
-    Serve {
-        /// Address to listen on (overrides the config's `listen`).
-        #[arg(long)]
-        listen: Option<std::net::SocketAddr>,
-        /// Load the demo hospital (password "night-shift" for every login)
-        /// and put its night team on shift now. Without --db or a config,
-        /// uses wardpage-demo.db in the current folder.
-        #[arg(long)]
-        demo: bool,
-        /// With --demo: the wards and night team only, no patients (a
-        /// quiet hospital, for tests and training).
-        #[arg(long, requires = "demo")]
-        no_patients: bool,
-    },
-    /// Manage accounts.
-    User {
-        #[command(subcommand)]
-        action: UserCmd,
-    },
-    /// Import wards, staff and tonight's shifts.
-    Roster {
-        #[command(subcommand)]
-        action: RosterCmd,
-    },
-    /// Admit the patients already on the wards, from a CSV census (the
-    /// columns of server/demo/patients.csv), before the hub first starts:
-    /// every row is checked first, then all are admitted in one transaction.
-    /// Refused while a hub serves the database.
-    Census {
-        #[command(subcommand)]
-        action: CensusCmd,
-    },
-    /// Copy the SQLite database into a new file, while the hub runs: one
-    /// consistent snapshot, integrity-checked. (PostgreSQL: use pg_dump.)
-    Backup {
-        /// The new file to write.
-        to: PathBuf,
-    },
-    /// The response figures for tasks raised in a window: CSV files and a
-    /// self-contained HTML page with charts. Runs beside the hub.
-    Report {
-        /// Start, as the hospital's date and time (2026-12-01T20:00) or
-        /// RFC 3339 with an offset.
-        #[arg(long)]
-        from: String,
-        /// End (exclusive), the same way.
-        #[arg(long)]
-        to: String,
-        /// The hospital's IANA time zone (default: this machine's).
-        #[arg(long)]
-        tz: Option<String>,
-        /// Folder to write into (created if missing).
-        #[arg(long, default_value = "wardpage-report")]
-        out: PathBuf,
-        /// The handover report instead: open tasks, patients to watch,
-        /// observations overdue, the window's escalations and unanswered
-        /// pages, as CSV and a printable page.
-        #[arg(long)]
-        handover: bool,
-        /// With --handover: one ward (default: the whole site).
-        #[arg(long, requires = "handover")]
-        ward: Option<String>,
-    },
-    /// API keys for other systems (FHIR at /fhir): create, list, revoke.
-    Apikey {
-        #[command(subcommand)]
-        action: wardpage_server::apikeys::ApiKeyCmd,
-    },
-    /// Check the audit trail.
-    Audit {
-        #[command(subcommand)]
-        action: AuditCmd,
-    },
-    /// Several nodes on one PostgreSQL database (`[cluster]`).
-    Cluster {
-        #[command(subcommand)]
-        action: ClusterCmd,
-    },
-}
-
-#[derive(Subcommand)]
-enum ClusterCmd {
-    /// The owner node, its epoch and its lease's end, as the database says.
-    Status,
-}
-
-#[derive(Subcommand)]
-enum AuditCmd {
-    /// Check that every audit row links to the one before it (SHA-256
-    /// chain): fails, naming the row, if any was edited, inserted or
-    /// deleted. Prints the newest row's hash: keep it with your backups,
-    /// since removing the newest rows leaves a valid shorter chain.
-    Verify,
-}
-
-#[derive(Subcommand)]
-enum UserCmd {
-    /// Add an account (or update it, by login). Reads the password from stdin.
-    Add {
-        #[arg(long)]
-        login: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        role: Role,
-        /// Comma-separated, e.g. cannulation,bloods
-        #[arg(long, value_delimiter = ',')]
-        skills: Vec<Skill>,
-    },
-    /// Set a password, read from stdin. Ends every session of the account
-    /// (a running hub closes its sockets within seconds).
-    Passwd {
-        #[arg(long)]
-        login: String,
-    },
-    /// Disable an account: it can no longer log in, and its sessions end.
-    Disable {
-        #[arg(long)]
-        login: String,
-    },
-    /// Enable a disabled account again (its old sessions stay ended).
-    Enable {
-        #[arg(long)]
-        login: String,
-    },
-    /// End every session of an account (a lost phone), keeping its password.
-    Revoke {
-        #[arg(long)]
-        login: String,
-    },
-    /// List accounts.
-    List,
-}
-
-#[derive(Subcommand)]
-enum CensusCmd {
-    /// Import a census CSV file.
-    Import { file: PathBuf },
-}
-
-#[derive(Subcommand)]
-enum RosterCmd {
-    /// Import a roster TOML file (see server/demo/hospital.toml).
-    Import {
-        file: PathBuf,
-        /// Give new accounts this password, read from stdin.
-        #[arg(long)]
-        password_stdin: bool,
-    },
-}
+mod cli;
+use cli::{AuditCmd, CensusCmd, Cli, Cmd, RosterCmd, UserCmd};
 
 fn read_password() -> anyhow::Result<String> {
     eprintln!("password (one line on stdin):");
@@ -213,22 +45,7 @@ async fn main() -> anyhow::Result<()> {
         config.database = PathBuf::from("wardpage-demo.db");
     }
     if let Cmd::Backup { to } = &cli.command {
-        if wardpage_server::uses_postgres(&config) {
-            bail!("the database is PostgreSQL: back it up with pg_dump");
-        }
-        let s = wardpage_server::store::sqlite::backup(&config.database, to)
-            .await
-            .with_context(|| format!("backing up {}", config.database.display()))?;
-        println!(
-            "backed up {} to {}: {} bytes, integrity ok, {} audit {}, newest audit hash {}",
-            config.database.display(),
-            to.display(),
-            s.bytes,
-            s.audit_rows,
-            if s.audit_rows == 1 { "row" } else { "rows" },
-            s.audit_head.as_deref().unwrap_or("(none)")
-        );
-        return Ok(());
+        return backup(&config, to).await;
     }
     if let Some(done) = cluster_commands(&cli.command, &config).await {
         return done;
@@ -260,45 +77,15 @@ async fn main() -> anyhow::Result<()> {
             to,
             tz,
             out,
-            handover: true,
+            handover,
             ward,
         } => {
             let window = report::Window::parse(&from, &to, tz.as_deref())?;
-            let scope = match ward {
-                Some(w) => report::handover::Scope::Ward(w.as_str().into()),
-                None => report::handover::Scope::Site,
-            };
-            let at = window.to.min(clock::now_ms());
-            let r = report::handover::gather(&*store, &window, &scope, at).await?;
-            report::handover_write::all(&out, &r, &window)?;
-            println!(
-                "handover for {}: {} open tasks, {} patients to watch, {} overdue, {} escalations, {} unanswered pages; report in {}",
-                r.scope_name,
-                r.tasks.len(),
-                r.patients.len(),
-                r.overdue.len(),
-                r.escalations.len(),
-                r.pages.len(),
-                out.display()
-            );
-            Ok(())
-        }
-        Cmd::Report {
-            from, to, tz, out, ..
-        } => {
-            let window = report::Window::parse(&from, &to, tz.as_deref())?;
-            let tasks = report::gather(&*store, &window).await?;
-            let figures = report::figures::compute(&tasks, window.to.min(clock::now_ms()));
-            report::write::all(&out, &figures, &window)?;
-            println!(
-                "{} tasks raised from {} to {} ({}); report in {}",
-                figures.tasks,
-                window.local(window.from),
-                window.local(window.to),
-                window.tz_name,
-                out.display()
-            );
-            Ok(())
+            if handover {
+                handover_report(&*store, &window, ward, &out).await
+            } else {
+                response_report(&*store, &window, &out).await
+            }
         }
         Cmd::Audit {
             action: AuditCmd::Verify,
@@ -586,5 +373,74 @@ async fn load_demo(
         }
     }
     eprintln!("  nurse: nurse.okafor   doctor: fy1.patel   coordinator: coord.hale   (see server/demo/hospital.toml)");
+    Ok(())
+}
+
+/// `report --handover`: open work, patients to watch and the night's
+/// escalations, for one ward or the site.
+async fn handover_report(
+    store: &dyn wardpage_server::store::Store,
+    window: &report::Window,
+    ward: Option<String>,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let scope = match ward {
+        Some(w) => report::handover::Scope::Ward(w.as_str().into()),
+        None => report::handover::Scope::Site,
+    };
+    let at = window.to.min(clock::now_ms());
+    let r = report::handover::gather(store, window, &scope, at).await?;
+    report::handover_write::all(out, &r, window)?;
+    println!(
+        "handover for {}: {} open tasks, {} patients to watch, {} overdue, {} escalations, {} unanswered pages; report in {}",
+        r.scope_name,
+        r.tasks.len(),
+        r.patients.len(),
+        r.overdue.len(),
+        r.escalations.len(),
+        r.pages.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// `report`: the response figures of the tasks raised in the window.
+async fn response_report(
+    store: &dyn wardpage_server::store::Store,
+    window: &report::Window,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let tasks = report::gather(store, window).await?;
+    let figures = report::figures::compute(&tasks, window.to.min(clock::now_ms()));
+    report::write::all(out, &figures, window)?;
+    println!(
+        "{} tasks raised from {} to {} ({}); report in {}",
+        figures.tasks,
+        window.local(window.from),
+        window.local(window.to),
+        window.tz_name,
+        out.display()
+    );
+    Ok(())
+}
+
+/// `backup --to FILE`: a checked copy of the SQLite file, made beside a
+/// running hub.
+async fn backup(config: &Config, to: &std::path::Path) -> anyhow::Result<()> {
+    if wardpage_server::uses_postgres(config) {
+        bail!("the database is PostgreSQL: back it up with pg_dump");
+    }
+    let s = wardpage_server::store::sqlite::backup(&config.database, to)
+        .await
+        .with_context(|| format!("backing up {}", config.database.display()))?;
+    println!(
+        "backed up {} to {}: {} bytes, integrity ok, {} audit {}, newest audit hash {}",
+        config.database.display(),
+        to.display(),
+        s.bytes,
+        s.audit_rows,
+        if s.audit_rows == 1 { "row" } else { "rows" },
+        s.audit_head.as_deref().unwrap_or("(none)")
+    );
     Ok(())
 }
