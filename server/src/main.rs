@@ -1,11 +1,10 @@
 //! The `wardpage` binary: runs the hub and manages accounts and rosters.
 
 use anyhow::{bail, Context};
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use std::io::BufRead;
 use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
-use wardpage_proto::{Role, Skill};
 use wardpage_server::config::Config;
 use wardpage_server::domain::Staff;
 use wardpage_server::roster::{RosterFile, DEMO_PASSWORD, DEMO_ROSTER};
