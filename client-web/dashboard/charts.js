@@ -1,6 +1,7 @@
-// Two inline SVG charts, enough for the shift metrics (a chart library would
-// weigh more than the whole dashboard): stacked bars per hour, and per
-// priority bars of median and 90th percentile against a target line. Each
+// Three inline SVG charts, enough for the shift metrics (a chart library would
+// weigh more than the whole dashboard): stacked bars per hour, per
+// priority bars of median and 90th percentile against a target line, and
+// shares (of targets met, of counts) as horizontal bars. Each
 // chart carries a text alternative and its numbers as a table, so nothing is
 // conveyed by colour or shape alone.
 
@@ -149,6 +150,42 @@ export function targetBars({ id, title, stats }) {
       stats.map((s) => [PRIORITY_LABEL[s.priority], s.n, mins(s.median), mins(s.p90), mins(s.target), s.within === null ? '—' : `${Math.round(s.within * 100)}%`]),
       title,
     ),
+  );
+}
+
+/**
+ * One horizontal bar per row: a share of 100% (`of` given: "3 of 4, 75%")
+ * or a count against the largest row.
+ * @param {{id: string, title: string, rows: {label: string, value: number, of?: number}[], empty: string}} opts
+ */
+export function shareBars({ id, title, rows, empty }) {
+  const W = 560;
+  const rowH = 26;
+  const pad = { l: 200, r: 120, t: 4, b: 4 };
+  const barW = W - pad.l - pad.r;
+  const H = pad.t + pad.b + rowH * Math.max(1, rows.length);
+  const most = Math.max(1, ...rows.map((r) => r.value));
+  const words = (/** @type {{value: number, of?: number}} */ r) =>
+    r.of === undefined ? String(r.value) : r.of === 0 ? 'none judged' : `${r.value} of ${r.of}, ${Math.round((100 * r.value) / r.of)}%`;
+  /** @type {SVGElement[]} */
+  const parts = [];
+  rows.forEach((r, i) => {
+    const y0 = pad.t + i * rowH;
+    const share = r.of === undefined ? r.value / most : r.of ? r.value / r.of : 0;
+    const label = r.label.length > 28 ? `${r.label.slice(0, 27)}…` : r.label;
+    parts.push(svg('text', { x: pad.l - 8, y: y0 + rowH / 2 + 4, class: 'axis label', 'text-anchor': 'end' }, label, svg('title', {}, r.label)));
+    parts.push(svg('rect', { x: pad.l, y: y0 + 4, width: barW, height: rowH - 8, class: 'track' }));
+    parts.push(svg('rect', { x: pad.l, y: y0 + 4, width: Math.max(r.value ? 2 : 0, barW * share), height: rowH - 8, class: 'median' }));
+    parts.push(svg('text', { x: pad.l + barW + 8, y: y0 + rowH / 2 + 4, class: 'axis' }, words(r)));
+  });
+  if (!rows.length) parts.push(svg('text', { x: 8, y: pad.t + rowH / 2 + 4, class: 'axis' }, empty));
+  const desc = rows.length ? rows.map((r) => `${r.label}: ${words(r)}`).join('; ') : empty;
+  return h(
+    'figure',
+    { class: 'chart-fig', id },
+    h('figcaption', { id: `${id}-title`, text: title }),
+    svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': `${id}-title ${id}-desc`, class: 'chart' }, svg('desc', { id: `${id}-desc` }, desc), ...parts),
+    dataTable(['', 'Figure'], rows.map((r) => [r.label, words(r)]), title),
   );
 }
 

@@ -6,7 +6,8 @@ import { h } from '../js/dom.js';
 import { clock } from '../js/format.js';
 import { categoryLabel } from './task-text.js';
 import { perHour, timeTo, totals, toCsv } from './metrics.js';
-import { stackedBars, targetBars } from './charts.js';
+import { shareBars, stackedBars, targetBars } from './charts.js';
+import { declinesByReason, escalationsByStep, news2Compliance, sharesBy } from './response.js';
 import { field } from './ui.js';
 
 /** @typedef {import('../js/types.js').TaskView} TaskView */
@@ -105,7 +106,25 @@ export function createInsight({ state, link, shift }) {
       stackedBars({ id: 'chart-category', title: 'Tasks raised per hour, by category', hours: byCat.hours, series: byCat.series.map((s) => ({ ...s, label: categoryLabel(/** @type {Category} */ (s.key)) })) }),
       targetBars({ id: 'chart-accept', title: 'Time to accept, by priority', stats: timeTo(list, 'accept') }),
       targetBars({ id: 'chart-complete', title: 'Time to complete, by priority', stats: timeTo(list, 'complete') }),
+      ...responseCharts(list, now),
     );
+  }
+
+  /** The report's figures: targets met by ward and category, escalations, declines, NEWS2. @param {TaskView[]} list @param {number} now */
+  function responseCharts(list, now) {
+    const share = (/** @type {import('./response.js').Share} */ s, /** @type {string} */ label) => ({ label, value: s.met, of: s.judged });
+    return [
+      shareBars({ id: 'chart-met-ward', title: 'Accepted within target, by ward', rows: sharesBy(list, (t) => t.ward, now).map((s) => share(s, state.wardName(s.key))), empty: 'No tasks yet.' }),
+      shareBars({ id: 'chart-met-category', title: 'Accepted within target, by category', rows: sharesBy(list, (t) => t.category, now).map((s) => share(s, categoryLabel(/** @type {Category} */ (s.key)))), empty: 'No tasks yet.' }),
+      shareBars({
+        id: 'chart-news2',
+        title: 'NEWS2 reviews accepted within target',
+        rows: news2Compliance(list, now).map((c) => ({ label: `NEWS2 ${c.threshold} or more (${c.episodes} episodes)`, value: c.met, of: c.judged })),
+        empty: 'No NEWS2 reviews yet.',
+      }),
+      shareBars({ id: 'chart-escalations', title: 'Tasks escalated, by step', rows: escalationsByStep(list).map(([step, n]) => ({ label: `Step ${step}`, value: n })), empty: 'No escalations.' }),
+      shareBars({ id: 'chart-declines', title: 'Declines, by reason', rows: declinesByReason(list).map(([reason, n]) => ({ label: reason, value: n })), empty: 'No declines.' }),
+    ];
   }
 
   function exportCsv() {

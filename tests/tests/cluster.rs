@@ -324,7 +324,12 @@ async fn a_clean_stop_hands_over_without_waiting_for_the_lease() -> anyhow::Resu
 }
 
 /// Not accepted within 3 s: re-alert; 1 s later widen to the registrar.
+/// The offer waits for its step though the FY1's phone is not connected
+/// at the raise (this test is about the takeover, not about reach).
 const SHORT_POLICY: &str = r#"
+[escalation]
+nobody_connected = "wait"
+
 [[escalation.task]]
 name = "test"
 accept = { steps = [

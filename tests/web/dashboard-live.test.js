@@ -281,6 +281,12 @@ describe('coordinator dashboard: live board and actions', () => {
     assert.match(done, /,w7,Ward 7 \(Medicine\),12,RX1234567,Cannula,Urgent,Cannulation,Completed,Nurse Sam Okafor,/);
     assert.match(done, /,Dr Omar Khan,1,22G re-sited left forearm$/);
     assert.ok(lines.some((l) => /,Cancelled,/.test(l) && /Patient discharged/.test(l)), 'the cancelled task is in the export');
+    // The report's figures beside the charts: targets met, escalations, declines, NEWS2.
+    const desc = async (/** @type {string} */ id) => (await page.locator(`#${id} svg desc`).textContent()) ?? '';
+    assert.match(await desc('chart-escalations'), /^Step 1: 1$/, 'the escalated task, at step 1');
+    assert.match(await desc('chart-declines'), /In resus with a peri-arrest: 1/);
+    assert.match(await desc('chart-met-ward'), /^Ward 7 \(Medicine\): /);
+    assert.match(await desc('chart-news2'), /NEWS2 5 or more \(0 episodes\): none judged/);
     await expectAccessible(page, 'dashboard insight');
     await screenshot(page, 'dash-05-insight-desktop');
     await page.click('#theme-toggle');

@@ -9,6 +9,7 @@ import { targetText, whoText, comparator, ago } from '../../client-web/dashboard
 import { nextTime } from '../../client-web/dashboard/staff.js';
 import { escalationWords, listWords } from '../../client-web/dashboard/escalation-text.js';
 import { meetsRequirement, workloadWords } from '../../client-web/dashboard/task-text.js';
+import { acceptJudged, declinesByReason, escalationsByStep, news2Compliance, sharesBy } from '../../client-web/dashboard/response.js';
 
 const MIN = 60000;
 const T0 = Date.UTC(2026, 10, 28, 22, 0);
@@ -142,5 +143,29 @@ describe('dashboard task wording', () => {
     assert.equal(meetsRequirement(khan, { skill: 'ecg' }), false);
     assert.equal(meetsRequirement(khan, { role: 'fy1' }), false);
     assert.equal(meetsRequirement(khan, { any_role: ['registrar', 'sho'] }), true);
+  });
+
+  it('judges accept targets as the report does, and counts escalations, declines and NEWS2 episodes', () => {
+    const due = T0 + 15 * MIN;
+    assert.deepEqual(acceptJudged(task({ accepted_at: T0 + 5 * MIN, state: 'accepted' }), T0 + 20 * MIN), { judged: true, met: true });
+    assert.deepEqual(acceptJudged(task({ accepted_at: due + 1, state: 'accepted' }), T0 + 20 * MIN), { judged: true, met: false });
+    assert.deepEqual(acceptJudged(task(), due - 1), { judged: false, met: false }, 'still waiting before its target: not judged');
+    assert.deepEqual(acceptJudged(task(), due), { judged: true, met: false }, 'waiting past its target: a miss');
+    assert.deepEqual(acceptJudged(task({ state: 'cancelled', closed_at: due - 1 }), T0 + 60 * MIN), { judged: false, met: false }, 'cancelled before its target');
+    const tasks = [
+      task({ ward: 'w7', accepted_at: T0 + MIN, state: 'accepted', escalation_level: 2 }),
+      task({ ward: 'w7', escalation_level: 1, offers: [{ staff: { id: 'a', name: 'A' }, state: 'declined', reason: 'In resus' }, { staff: { id: 'b', name: 'B' }, state: 'declined', reason: ' ' }] }),
+      task({ ward: 'w8', offers: [{ staff: { id: 'a', name: 'A' }, state: 'declined', reason: 'In resus' }] }),
+    ];
+    assert.deepEqual(sharesBy(tasks, (t) => t.ward, T0 + 20 * MIN), [{ key: 'w7', judged: 2, met: 1 }, { key: 'w8', judged: 1, met: 0 }]);
+    assert.deepEqual(escalationsByStep(tasks), [[1, 2], [2, 1]]);
+    assert.deepEqual(declinesByReason(tasks), [['In resus', 2], ['(no reason)', 1]]);
+    const review = (/** @type {number} */ total, /** @type {Partial<import('../../client-web/types/TaskView').TaskView>} */ over) =>
+      task({ review: /** @type {any} */ ({ total }), ...over });
+    const reviews = [review(7, { accepted_at: T0 + MIN, state: 'accepted' }), review(5, { accepted_at: due + MIN, state: 'accepted' }), review(6, {}), task()];
+    assert.deepEqual(news2Compliance(reviews, T0 + 10 * MIN), [
+      { threshold: 5, episodes: 3, judged: 2, met: 1 },
+      { threshold: 7, episodes: 1, judged: 1, met: 1 },
+    ]);
   });
 });
