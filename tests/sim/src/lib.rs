@@ -26,9 +26,12 @@
 //! - [`fleet`]: `idle` and `storm` (tens of thousands of connections);
 //! - [`escalation`]: how late escalations fire on many staggered
 //!   deadlines, optionally across a SIGKILL and restart;
+//! - [`cluster`]: several nodes on one PostgreSQL, the owner SIGKILLed
+//!   again and again, every handheld timed back onto the new owner;
 //! - [`mqtt`]: the same fan-out through Mosquitto, for comparison.
 
 pub mod episodes;
+pub mod cluster;
 pub mod escalation;
 pub mod fleet;
 pub mod hospital;
