@@ -30,9 +30,7 @@ where
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .await?;
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .unwrap_or((admin_url, ""));
+    let (base, _) = admin_url.rsplit_once('/').unwrap_or((admin_url, ""));
     let result = story(format!("{base}/{name}")).await;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&mut admin)

@@ -75,7 +75,9 @@ async fn on_database(p: ClusterParams, url: &str, password: &str) -> anyhow::Res
     }
     let bin = hub_binary()?;
     let hospital = super::hospital::Hospital::pairs(p.pairs);
-    hospital.import_with_cli(&bin, Path::new(url), password).await?;
+    hospital
+        .import_with_cli(&bin, Path::new(url), password)
+        .await?;
     let dir = tempfile::tempdir()?;
     let mut nodes = Nodes::start(&bin, url, p.nodes, p.lease_ttl_ms, dir.path()).await?;
     let result = drive(&p, &mut nodes, password, &mut report).await;
@@ -113,7 +115,9 @@ async fn drive(
     let t0 = Instant::now();
     let devices = spawn_devices(&rig, p, &sh, devices_rx);
     let ramp = all_caught_up(&sh, p.devices, Duration::from_secs(300)).await;
-    report.figures.insert("ramp up (s)".into(), ramp.as_secs_f64());
+    report
+        .figures
+        .insert("ramp up (s)".into(), ramp.as_secs_f64());
     let raisers = spawn_raisers(&rig, p, &sh, raisers_rx);
     let mut per_kill = Vec::new();
     for k in 0..p.kills {
@@ -176,7 +180,9 @@ async fn kill_once(
         kills.push(at);
     }
     nodes.kill9(owner).await?;
-    let next = nodes.wait_owner(Some(owner), Duration::from_secs(60)).await?;
+    let next = nodes
+        .wait_owner(Some(owner), Duration::from_secs(60))
+        .await?;
     let takeover = at.elapsed();
     let startup = nodes.restart(owner).await?;
     report.notes.push(format!(
@@ -242,7 +248,11 @@ fn spawn_devices(
                 token: Arc::from(if doctor { dtok.as_str() } else { ntok.as_str() }),
                 doctor,
                 // The doctor's first device accepts.
-                accept_every: if doctor && j < users { p.accept_every } else { 0 },
+                accept_every: if doctor && j < users {
+                    p.accept_every
+                } else {
+                    0
+                },
             };
             tokio::spawn(device(d, sh.clone(), stop.clone(), ramp.clone(), p.seed))
         })
@@ -295,7 +305,10 @@ fn figures(
         let n = k + 1;
         f.insert(format!("kill {n}: takeover (s)"), t.takeover.as_secs_f64());
         f.insert(format!("kill {n}: devices resumed"), s.us.len() as f64);
-        f.insert(format!("kill {n}: all resumed after (s)"), t.all_resumed.as_secs_f64());
+        f.insert(
+            format!("kill {n}: all resumed after (s)"),
+            t.all_resumed.as_secs_f64(),
+        );
         if let Some(r) = s.percentiles() {
             f.insert(format!("kill {n}: resume p50 (s)"), r.p50 / 1000.0);
             f.insert(format!("kill {n}: resume p99 (s)"), r.p99 / 1000.0);

@@ -30,8 +30,8 @@
 //!   again and again, every handheld timed back onto the new owner;
 //! - [`mqtt`]: the same fan-out through Mosquitto, for comparison.
 
-pub mod episodes;
 pub mod cluster;
+pub mod episodes;
 pub mod escalation;
 pub mod fleet;
 pub mod hospital;

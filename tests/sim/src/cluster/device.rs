@@ -70,7 +70,7 @@ pub(super) struct DeviceOut {
 
 /// How a connection ended.
 enum Ended {
-    Stopped(link::Ws),
+    Stopped(Box<link::Ws>),
     /// The run stopped before this device had caught up.
     Unfinished,
     Lost,
@@ -116,7 +116,16 @@ pub(super) async fn device(
     h.out.log.label = format!("device {}", h.d.src);
     let mut lost_at: Option<usize> = None;
     while !*h.stop.borrow() {
-        let Some((ws, w)) = connect_any(&mut h.node, &h.sh, &h.d, h.st.cursor, &mut h.rng, &h.stop, &mut h.out.log).await
+        let Some((ws, w)) = connect_any(
+            &mut h.node,
+            &h.sh,
+            &h.d,
+            h.st.cursor,
+            &mut h.rng,
+            &h.stop,
+            &mut h.out.log,
+        )
+        .await
         else {
             break;
         };
@@ -134,7 +143,7 @@ pub(super) async fn device(
         }
         match h.serve(ws, w.top, lost_at.take()).await {
             Ended::Stopped(mut ws) => {
-                let _ = ws.close(None).await;
+                let _ = ws.as_mut().close(None).await;
                 h.out.log.resumed = true;
                 break;
             }
@@ -219,7 +228,7 @@ impl Handheld {
                         return Ended::Unfinished;
                     }
                     self.sh.caught_up.fetch_sub(1, Relaxed);
-                    return Ended::Stopped(ws);
+                    return Ended::Stopped(Box::new(ws));
                 }
                 msg = ws.next() => msg,
             };
@@ -250,7 +259,7 @@ impl Handheld {
                     self.out.latency.us.push(us);
                 }
                 self.raised_seen += 1;
-                if self.d.accept_every > 0 && self.raised_seen % self.d.accept_every == 0 {
+                if self.d.accept_every > 0 && self.raised_seen.is_multiple_of(self.d.accept_every) {
                     let _ = ws.send(Message::Text(accept_frame(task).into())).await;
                 }
             }
@@ -283,13 +292,11 @@ pub(super) async fn raiser(
     let mut log = DeviceLog::default();
     // A first raise somewhere in the first interval, so raisers interleave.
     let first = rng.gen_range(0..=every.as_millis() as u64);
-    let mut pace = tokio::time::interval_at(
-        Instant::now() + Duration::from_millis(first),
-        every,
-    );
+    let mut pace = tokio::time::interval_at(Instant::now() + Duration::from_millis(first), every);
     pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     'connect: while !*stop.borrow() {
-        let Some((mut ws, _)) = connect_any(&mut node, &sh, &d, FRESH, &mut rng, &stop, &mut log).await
+        let Some((mut ws, _)) =
+            connect_any(&mut node, &sh, &d, FRESH, &mut rng, &stop, &mut log).await
         else {
             break;
         };

@@ -135,8 +135,14 @@ impl Nodes {
         // The port may linger briefly; retry the bind for a few seconds.
         let mut last = None;
         for _ in 0..50 {
-            match HubProc::spawn_at(&self.bin, Path::new(&self.url), &n.config_path, n.addr, &n.config)
-                .await
+            match HubProc::spawn_at(
+                &self.bin,
+                Path::new(&self.url),
+                &n.config_path,
+                n.addr,
+                &n.config,
+            )
+            .await
             {
                 Ok(p) => {
                     let t = p.startup;
