@@ -104,6 +104,7 @@ async fn drive(
         live: live.clone(),
         kills: Mutex::new(Vec::new()),
         caught_up: Default::default(),
+        gone: Default::default(),
         epoch: Instant::now(),
         devices_of: Mutex::new(Default::default()),
     });
@@ -201,11 +202,12 @@ async fn kill_once(
     })
 }
 
-/// Waits (up to `within`) until `n` devices are connected and caught up;
-/// the time it took.
+/// Waits (up to `within`) until `n` devices are connected and caught up
+/// (or have given up); the time it took.
 async fn all_caught_up(sh: &Shared, n: usize, within: Duration) -> Duration {
     let t = Instant::now();
-    while (sh.caught_up.load(Relaxed) as usize) < n && t.elapsed() < within {
+    let done = || (sh.caught_up.load(Relaxed) + sh.gone.load(Relaxed)) as usize;
+    while done() < n && t.elapsed() < within {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     t.elapsed()

@@ -30,7 +30,13 @@ async fn killing_the_owner_twice_loses_nothing_and_every_device_resumes() -> any
         ramp_concurrency: 16,
         seed: 7,
     };
-    let report = cluster::run(p, &pg, SIM_PASSWORD).await?;
+    // A device that cannot fail over gives up after 90 s; the run then
+    // fails on it rather than hanging.
+    let report = tokio::time::timeout(
+        std::time::Duration::from_secs(600),
+        cluster::run(p, &pg, SIM_PASSWORD),
+    )
+    .await??;
     println!("{}", report.table());
     let inv = &report.invariants;
     assert!(

@@ -30,6 +30,8 @@ pub(super) struct Shared {
     pub kills: Mutex<Vec<Instant>>,
     /// Devices connected and replayed to the top of their stream.
     pub caught_up: AtomicI64,
+    /// Devices that gave up (they will never catch up: no use waiting).
+    pub gone: AtomicI64,
     /// The run's clock for the send times in raise frames.
     pub epoch: Instant,
     /// Devices per staff member (filled at each device's first welcome).
@@ -154,8 +156,11 @@ pub(super) async fn device(
             }
         }
     }
-    if !h.out.log.resumed && h.out.log.failure.is_none() {
-        h.out.log.failure = Some("the run stopped while it was away".into());
+    if !h.out.log.resumed {
+        h.sh.gone.fetch_add(1, Relaxed);
+        if h.out.log.failure.is_none() {
+            h.out.log.failure = Some("the run stopped while it was away".into());
+        }
     }
     h.out.log.cursor = h.st.cursor;
     h.out.log.duplicates = h.st.duplicates;
