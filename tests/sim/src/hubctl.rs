@@ -53,6 +53,8 @@ pub struct HubProc {
     /// The config file's text ([`LOAD_LIMITS`] and a scenario's sections),
     /// written again on every restart.
     pub config: String,
+    /// Where that config file is written.
+    pub config_path: PathBuf,
     /// From spawn to the "listening" line on stdout.
     pub startup: Duration,
 }
@@ -66,9 +68,21 @@ impl HubProc {
         listen: SocketAddr,
         config: &str,
     ) -> anyhow::Result<HubProc> {
+        HubProc::spawn_at(bin, db, &db.with_extension("sim.toml"), listen, config).await
+    }
+
+    /// [`HubProc::spawn`] with the config file at `config_path` (beside no
+    /// file when `db` is a PostgreSQL URL).
+    pub async fn spawn_at(
+        bin: &Path,
+        db: &Path,
+        config_path: &Path,
+        listen: SocketAddr,
+        config: &str,
+    ) -> anyhow::Result<HubProc> {
         let started = Instant::now();
         let config_text = config;
-        let config = db.with_extension("sim.toml");
+        let config = config_path.to_owned();
         std::fs::write(&config, config_text)
             .with_context(|| format!("writing {}", config.display()))?;
         let mut child = tokio::process::Command::new(bin)
@@ -108,6 +122,7 @@ impl HubProc {
             db: db.to_owned(),
             bin: bin.to_owned(),
             config: config_text.to_owned(),
+            config_path: config,
             startup,
         })
     }
@@ -130,12 +145,12 @@ impl HubProc {
 
     /// SIGKILL, then start again on the same database and port.
     pub async fn kill9_and_restart(self) -> anyhow::Result<HubProc> {
-        let config = self.config.clone();
+        let (config, config_path) = (self.config.clone(), self.config_path.clone());
         let (bin, db, addr) = self.kill9().await?;
         // The port may linger briefly; retry the bind for a few seconds.
         let mut last = None;
         for _ in 0..50 {
-            match HubProc::spawn(&bin, &db, addr, &config).await {
+            match HubProc::spawn_at(&bin, &db, &config_path, addr, &config).await {
                 Ok(h) => return Ok(h),
                 Err(e) => last = Some(e),
             }

@@ -26,8 +26,11 @@
 //! - [`fleet`]: `idle` and `storm` (tens of thousands of connections);
 //! - [`escalation`]: how late escalations fire on many staggered
 //!   deadlines, optionally across a SIGKILL and restart;
+//! - [`cluster`]: several nodes on one PostgreSQL, the owner SIGKILLed
+//!   again and again, every handheld timed back onto the new owner;
 //! - [`mqtt`]: the same fan-out through Mosquitto, for comparison.
 
+pub mod cluster;
 pub mod episodes;
 pub mod escalation;
 pub mod fleet;

@@ -7,6 +7,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use wardpage_sim::cluster::{self, ClusterParams};
 use wardpage_sim::escalation::{self, EscalationParams};
 use wardpage_sim::fleet::{self, FleetParams};
 use wardpage_sim::hubctl::{HubChoice, SimHub};
@@ -106,6 +107,56 @@ enum Scenario {
     Escalation(EscalationArgs),
     /// The hub against Mosquitto: same messages, size and subscribers.
     Compare(CompareArgs),
+    /// Several nodes on one PostgreSQL; SIGKILL the owner every few
+    /// seconds, time every handheld back onto the new owner.
+    Cluster(ClusterArgs),
+}
+
+#[derive(Args, Clone)]
+struct ClusterArgs {
+    /// PostgreSQL server for a fresh database (dropped afterwards).
+    #[arg(long, env = "WARDPAGE_TEST_POSTGRES")]
+    pg: String,
+    #[arg(long, default_value_t = 3)]
+    nodes: usize,
+    #[arg(long, default_value_t = 2000)]
+    devices: usize,
+    #[arg(long, default_value_t = 50)]
+    pairs: usize,
+    #[arg(long, default_value_t = 5)]
+    kills: usize,
+    /// Seconds from every device resumed to the next kill.
+    #[arg(long, default_value_t = 10.0)]
+    every: f64,
+    #[arg(long, default_value_t = 3000)]
+    lease_ttl_ms: u64,
+    /// Raises per second, all nurses together (a night's trickle).
+    #[arg(long, default_value_t = 5.0)]
+    raise_rate: f64,
+    /// Each doctor accepts one raise in this many (0: none).
+    #[arg(long, default_value_t = 3)]
+    accept_every: u64,
+    #[arg(long, default_value_t = 128)]
+    ramp: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+impl ClusterArgs {
+    fn params(&self) -> ClusterParams {
+        ClusterParams {
+            nodes: self.nodes,
+            devices: self.devices,
+            pairs: self.pairs,
+            kills: self.kills,
+            every_secs: self.every,
+            lease_ttl_ms: self.lease_ttl_ms,
+            raise_rate: self.raise_rate,
+            accept_every: self.accept_every,
+            ramp_concurrency: self.ramp,
+            seed: self.seed,
+        }
+    }
 }
 
 #[derive(Args, Clone)]
@@ -332,6 +383,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Option<RunReport>> {
         } => load::restart(*tasks, *pairs, *restarts, pw).await?,
         Scenario::Escalation(a) => escalation::run(hub, a.params(), pw).await?,
         Scenario::Compare(a) => mqtt::compare(hub, a.params(), pw).await?,
+        Scenario::Cluster(a) => cluster::run(a.params(), &a.pg, pw).await?,
     }))
 }
 

@@ -1,0 +1,336 @@
+//! `cluster`: several `wardpage` nodes on one fresh PostgreSQL database
+//! (`[cluster]`, a short lease), thousands of lean handhelds that each know
+//! every node and move to the next one on a 503 or a closed socket (as the
+//! load balancer would), a night's trickle of raises and accepts, and every
+//! few seconds a SIGKILL of the current owner, restarted afterwards as a
+//! standby. Per kill it measures the time from the kill to each handheld
+//! resumed on the new owner (welcomed and replayed to the top of its
+//! stream as the welcome gave it) and checks the ledger's invariants over
+//! the whole run: nothing acknowledged lost, nothing shown twice, no gaps.
+//!
+//! [`nodes`] runs the node processes, [`device`](mod@device) the handhelds
+//! and raisers; this module drives the kills and folds the outcome into a
+//! report.
+
+mod device;
+mod nodes;
+
+use super::hubctl::{hub_binary, SimHub};
+use super::ledger::{self, AckedRaise};
+use super::load::Rig;
+use super::report::RunReport;
+use super::stats::{self, Live, Samples};
+use anyhow::Context;
+use device::{device, raiser, Device, DeviceOut, Shared};
+use nodes::Nodes;
+use serde::Serialize;
+use std::path::Path;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterParams {
+    pub nodes: usize,
+    pub devices: usize,
+    /// Pairs of logins (nurse and doctor per pair) sharing the devices.
+    pub pairs: usize,
+    pub kills: usize,
+    /// Seconds between one kill's every device resumed and the next kill.
+    pub every_secs: f64,
+    pub lease_ttl_ms: u64,
+    /// Raises per second, all nurses together.
+    pub raise_rate: f64,
+    /// Each doctor accepts one raise in this many (0: none).
+    pub accept_every: u64,
+    /// Devices connecting at once while ramping up.
+    pub ramp_concurrency: usize,
+    pub seed: u64,
+}
+
+/// How long a kill may take until every device has resumed before the
+/// run counts the stragglers and moves on.
+const RESUME_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs the scenario on a fresh database on the PostgreSQL server
+/// `admin_url` names (dropped afterwards).
+pub async fn run(p: ClusterParams, admin_url: &str, password: &str) -> anyhow::Result<RunReport> {
+    let mut out = None;
+    let slot = &mut out;
+    wardpage_tests::pg::on_fresh_postgres_at(admin_url, |url| async move {
+        *slot = Some(on_database(p, &url, password).await?);
+        Ok(())
+    })
+    .await?;
+    out.context("the scenario did not run")
+}
+
+async fn on_database(p: ClusterParams, url: &str, password: &str) -> anyhow::Result<RunReport> {
+    let mut report = RunReport::new("cluster", p.seed, serde_json::to_value(&p)?);
+    if let Ok(n) = rlimit::increase_nofile_limit(u64::MAX) {
+        report.notes.push(format!("simulator open-file limit {n}"));
+    }
+    let bin = hub_binary()?;
+    let hospital = super::hospital::Hospital::pairs(p.pairs);
+    hospital
+        .import_with_cli(&bin, Path::new(url), password)
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let mut nodes = Nodes::start(&bin, url, p.nodes, p.lease_ttl_ms, dir.path()).await?;
+    let result = drive(&p, &mut nodes, password, &mut report).await;
+    nodes.stop().await?;
+    result?;
+    Ok(report)
+}
+
+/// Everything between the nodes starting and stopping.
+async fn drive(
+    p: &ClusterParams,
+    nodes: &mut Nodes,
+    password: &str,
+    report: &mut RunReport,
+) -> anyhow::Result<()> {
+    let owner = nodes.wait_owner(None, Duration::from_secs(60)).await?;
+    report
+        .notes
+        .push(format!("first owner: node {}", nodes.name(owner)));
+    let rig = Rig::log_in(SimHub::External(nodes.base(owner)), p.pairs, password).await?;
+    let live = Arc::new(Live::default());
+    let sh = Arc::new(Shared {
+        nodes: nodes.addrs(),
+        live: live.clone(),
+        kills: Mutex::new(Vec::new()),
+        caught_up: Default::default(),
+        gone: Default::default(),
+        epoch: Instant::now(),
+        devices_of: Mutex::new(Default::default()),
+    });
+    let bar = stats::progress("cluster");
+    let timeline =
+        stats::Timeline::start(live.clone(), Duration::from_millis(250), Some(bar.clone()));
+    let (stop_devices, devices_rx) = watch::channel(false);
+    let (stop_raisers, raisers_rx) = watch::channel(false);
+    let t0 = Instant::now();
+    let devices = spawn_devices(&rig, p, &sh, devices_rx);
+    let ramp = all_caught_up(&sh, p.devices, Duration::from_secs(300)).await;
+    report
+        .figures
+        .insert("ramp up (s)".into(), ramp.as_secs_f64());
+    let raisers = spawn_raisers(&rig, p, &sh, raisers_rx);
+    let mut per_kill = Vec::new();
+    for k in 0..p.kills {
+        tokio::time::sleep(Duration::from_secs_f64(p.every_secs)).await;
+        per_kill.push(kill_once(k, nodes, &sh, p.devices, report).await?);
+    }
+    tokio::time::sleep(Duration::from_secs_f64(p.every_secs)).await;
+    stop_raisers.send_replace(true);
+    let mut acked = Vec::new();
+    for r in raisers {
+        acked.extend(r.await?);
+    }
+    all_delivered(&sh, &acked, Duration::from_secs(60)).await;
+    stop_devices.send_replace(true);
+    let mut logs = Vec::new();
+    let mut resumes = vec![Samples::default(); p.kills];
+    let mut latency = Samples::default();
+    for h in devices {
+        let out: DeviceOut = h.await?;
+        for (k, d) in out.resumes {
+            if let Some(s) = resumes.get_mut(k) {
+                s.push(d);
+            }
+        }
+        latency.extend(out.latency);
+        logs.push(out.log);
+    }
+    report.timeline = timeline.finish();
+    bar.finish_and_clear();
+    report.duration_s = t0.elapsed().as_secs_f64();
+    report.invariants = ledger::check(&acked, &logs);
+    report.raises_acked = acked.len() as u64;
+    report.deliveries = live.delivered.load(Relaxed);
+    report.reconnects = live.reconnects.load(Relaxed);
+    report.delivery_latency_ms = latency.percentiles();
+    figures(report, p, resumes, &per_kill, live.errors.load(Relaxed));
+    Ok(())
+}
+
+/// What one kill took, beside the per-device resume samples.
+struct KillTimes {
+    takeover: Duration,
+    all_resumed: Duration,
+}
+
+/// Waits until every device is caught up, SIGKILLs the owner, waits for a
+/// new owner, restarts the killed node (it stands by) and waits until
+/// every device has resumed.
+async fn kill_once(
+    k: usize,
+    nodes: &mut Nodes,
+    sh: &Shared,
+    devices: usize,
+    report: &mut RunReport,
+) -> anyhow::Result<KillTimes> {
+    all_caught_up(sh, devices, RESUME_LIMIT).await;
+    let owner = nodes.wait_owner(None, Duration::from_secs(30)).await?;
+    let at = Instant::now();
+    if let Ok(mut kills) = sh.kills.lock() {
+        kills.push(at);
+    }
+    nodes.kill9(owner).await?;
+    let next = nodes
+        .wait_owner(Some(owner), Duration::from_secs(60))
+        .await?;
+    let takeover = at.elapsed();
+    let startup = nodes.restart(owner).await?;
+    report.notes.push(format!(
+        "kill {}: node {} killed, node {} took over after {:.2} s; node {} back as a standby in {:.2} s",
+        k + 1,
+        nodes.name(owner),
+        nodes.name(next),
+        takeover.as_secs_f64(),
+        nodes.name(owner),
+        startup.as_secs_f64()
+    ));
+    all_caught_up(sh, devices, RESUME_LIMIT).await;
+    Ok(KillTimes {
+        takeover,
+        all_resumed: at.elapsed(),
+    })
+}
+
+/// Waits (up to `within`) until `n` devices are connected and caught up
+/// (or have given up); the time it took.
+async fn all_caught_up(sh: &Shared, n: usize, within: Duration) -> Duration {
+    let t = Instant::now();
+    let done = || (sh.caught_up.load(Relaxed) + sh.gone.load(Relaxed)) as usize;
+    while done() < n && t.elapsed() < within {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    t.elapsed()
+}
+
+/// Waits (up to `within`) until the doctors' devices have received every
+/// acknowledged raise once per device; the ledger then checks which.
+async fn all_delivered(sh: &Shared, acked: &[AckedRaise], within: Duration) {
+    let expected: u64 = {
+        let Ok(of) = sh.devices_of.lock() else { return };
+        acked
+            .iter()
+            .flat_map(|r| r.candidates.iter())
+            .map(|c| of.get(c).copied().unwrap_or(0))
+            .sum()
+    };
+    let t = Instant::now();
+    while sh.live.delivered.load(Relaxed) < expected && t.elapsed() < within {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `p.devices` handhelds shared round-robin over the nurses and doctors,
+/// each from its own source address, a few connecting at a time.
+fn spawn_devices(
+    rig: &Rig,
+    p: &ClusterParams,
+    sh: &Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) -> Vec<JoinHandle<DeviceOut>> {
+    let users = rig.pairs.len() * 2;
+    let ramp = Arc::new(tokio::sync::Semaphore::new(p.ramp_concurrency.max(1)));
+    (0..p.devices)
+        .map(|j| {
+            let user = j % users;
+            let (ntok, dtok, _) = &rig.pairs[user / 2];
+            let doctor = user % 2 == 1;
+            let d = Device {
+                src: j,
+                token: Arc::from(if doctor { dtok.as_str() } else { ntok.as_str() }),
+                doctor,
+                // The doctor's first device accepts.
+                accept_every: if doctor && j < users {
+                    p.accept_every
+                } else {
+                    0
+                },
+            };
+            tokio::spawn(device(d, sh.clone(), stop.clone(), ramp.clone(), p.seed))
+        })
+        .collect()
+}
+
+/// One raiser per pair's nurse, together at `p.raise_rate`.
+fn spawn_raisers(
+    rig: &Rig,
+    p: &ClusterParams,
+    sh: &Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) -> Vec<JoinHandle<Vec<AckedRaise>>> {
+    let per = p.raise_rate.max(0.01) / rig.pairs.len() as f64;
+    let every = Duration::from_secs_f64(1.0 / per);
+    rig.pairs
+        .iter()
+        .enumerate()
+        .map(|(k, (ntok, _, ward))| {
+            let d = Device {
+                // Source addresses after the devices'.
+                src: p.devices + k,
+                token: Arc::from(ntok.as_str()),
+                doctor: false,
+                accept_every: 0,
+            };
+            tokio::spawn(raiser(
+                d,
+                ward.clone(),
+                every,
+                sh.clone(),
+                stop.clone(),
+                p.seed,
+            ))
+        })
+        .collect()
+}
+
+/// Per-kill and overall resume figures.
+fn figures(
+    report: &mut RunReport,
+    p: &ClusterParams,
+    resumes: Vec<Samples>,
+    per_kill: &[KillTimes],
+    errors: u64,
+) {
+    let mut all = Samples::default();
+    let f = &mut report.figures;
+    for (k, (mut s, t)) in resumes.into_iter().zip(per_kill).enumerate() {
+        let n = k + 1;
+        f.insert(format!("kill {n}: takeover (s)"), t.takeover.as_secs_f64());
+        f.insert(format!("kill {n}: devices resumed"), s.us.len() as f64);
+        f.insert(
+            format!("kill {n}: all resumed after (s)"),
+            t.all_resumed.as_secs_f64(),
+        );
+        if let Some(r) = s.percentiles() {
+            f.insert(format!("kill {n}: resume p50 (s)"), r.p50 / 1000.0);
+            f.insert(format!("kill {n}: resume p99 (s)"), r.p99 / 1000.0);
+            f.insert(format!("kill {n}: resume max (s)"), r.max / 1000.0);
+        }
+        all.extend(s);
+    }
+    // Every device was on the owner, so each kill must resume all of them.
+    let expected = (p.devices * p.kills) as u64;
+    let short = expected.saturating_sub(all.us.len() as u64);
+    f.insert("resumes missing (of devices x kills)".into(), short as f64);
+    if short > 0 {
+        report.invariants.devices_not_resumed += short;
+        report.invariants.ok = false;
+    }
+    f.insert("connect attempts refused or failed".into(), errors as f64);
+    if let Some(r) = all.clone().percentiles() {
+        report.latency("kill to device resumed (all kills)", "ms", Some(r));
+    }
+    report.histogram = all.histogram();
+    report.histogram_title =
+        "Per-device time from the owner's SIGKILL to resumed on the new owner".into();
+}

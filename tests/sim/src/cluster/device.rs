@@ -1,0 +1,346 @@
+//! A handheld of the `cluster` scenario and the nurses' raisers. Each
+//! knows every node's address and, when a node answers 503 (it stands by)
+//! or its socket closes (the node was killed), tries the next one, as the
+//! load balancer's `proxy_next_upstream` would: hello with its cursor, and
+//! resume once replayed to the top of its stream as the welcome gave it.
+
+use super::super::ledger::{AckedRaise, DeviceLog};
+use super::super::link::{self, Incoming, StreamState};
+use super::super::load::FRESH;
+use super::super::stats::{Live, Samples};
+use futures_util::SinkExt;
+use futures_util::StreamExt;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use wardpage_proto::{CommandId, StaffId, TaskId};
+
+/// What the devices and raisers share with the scenario.
+pub(super) struct Shared {
+    pub nodes: Vec<SocketAddr>,
+    pub live: Arc<Live>,
+    /// When each kill was sent, in order.
+    pub kills: Mutex<Vec<Instant>>,
+    /// Devices connected and replayed to the top of their stream.
+    pub caught_up: AtomicI64,
+    /// Devices that gave up (they will never catch up: no use waiting).
+    pub gone: AtomicI64,
+    /// The run's clock for the send times in raise frames.
+    pub epoch: Instant,
+    /// Devices per staff member (filled at each device's first welcome).
+    pub devices_of: Mutex<HashMap<StaffId, u64>>,
+}
+
+impl Shared {
+    fn now_us(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64
+    }
+
+    /// The index of the latest kill, if any.
+    fn latest_kill(&self) -> Option<usize> {
+        self.kills.lock().ok().and_then(|k| k.len().checked_sub(1))
+    }
+
+    fn kill_at(&self, k: usize) -> Option<Instant> {
+        self.kills.lock().ok().and_then(|v| v.get(k).copied())
+    }
+}
+
+pub(super) struct Device {
+    pub src: usize,
+    pub token: Arc<str>,
+    /// A doctor's device (the candidate of its pair's raises).
+    pub doctor: bool,
+    /// Accept one raise in this many (0: never); one device per doctor.
+    pub accept_every: u64,
+}
+
+pub(super) struct DeviceOut {
+    pub log: DeviceLog,
+    /// (kill index, kill to resumed on the new owner).
+    pub resumes: Vec<(usize, Duration)>,
+    /// Raise sent to this candidate's event, while caught up (live).
+    pub latency: Samples,
+}
+
+/// How a connection ended.
+enum Ended {
+    Stopped(Box<link::Ws>),
+    /// The run stopped before this device had caught up.
+    Unfinished,
+    Lost,
+}
+
+struct Handheld {
+    d: Device,
+    sh: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+    rng: ChaCha8Rng,
+    st: StreamState,
+    node: usize,
+    raised_seen: u64,
+    permit: Option<OwnedSemaphorePermit>,
+    out: DeviceOut,
+}
+
+/// Runs one handheld until told to stop, and hands in its log.
+pub(super) async fn device(
+    d: Device,
+    sh: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+    ramp: Arc<Semaphore>,
+    seed: u64,
+) -> DeviceOut {
+    // Held until the first catch-up, so only a few devices ramp at once.
+    let permit = ramp.acquire_owned().await.ok();
+    let mut h = Handheld {
+        permit,
+        rng: ChaCha8Rng::seed_from_u64(seed ^ d.src as u64),
+        node: d.src % sh.nodes.len(),
+        d,
+        sh,
+        stop,
+        st: StreamState::default(),
+        raised_seen: 0,
+        out: DeviceOut {
+            log: DeviceLog::default(),
+            resumes: Vec::new(),
+            latency: Samples::default(),
+        },
+    };
+    h.out.log.label = format!("device {}", h.d.src);
+    let mut lost_at: Option<usize> = None;
+    while !*h.stop.borrow() {
+        let Some((ws, w)) = connect_any(
+            &mut h.node,
+            &h.sh,
+            &h.d,
+            h.st.cursor,
+            &mut h.rng,
+            &h.stop,
+            &mut h.out.log,
+        )
+        .await
+        else {
+            break;
+        };
+        if h.out.log.staff.is_none() {
+            h.out.log.staff = Some(w.me);
+            if let Ok(mut m) = h.sh.devices_of.lock() {
+                *m.entry(w.me).or_default() += 1;
+            }
+        }
+        if w.resync {
+            // The hub no longer holds what this cursor needs: it would
+            // hide a gap, so it is counted as one.
+            h.st.gaps += 1;
+            h.st.cursor = w.top;
+        }
+        match h.serve(ws, w.top, lost_at.take()).await {
+            Ended::Stopped(mut ws) => {
+                let _ = ws.as_mut().close(None).await;
+                h.out.log.resumed = true;
+                break;
+            }
+            Ended::Unfinished => break,
+            Ended::Lost => {
+                h.sh.live.reconnects.fetch_add(1, Relaxed);
+                lost_at = h.sh.latest_kill();
+            }
+        }
+    }
+    if !h.out.log.resumed {
+        h.sh.gone.fetch_add(1, Relaxed);
+        if h.out.log.failure.is_none() {
+            h.out.log.failure = Some("the run stopped while it was away".into());
+        }
+    }
+    h.out.log.cursor = h.st.cursor;
+    h.out.log.duplicates = h.st.duplicates;
+    h.out.log.gaps = h.st.gaps;
+    h.out
+}
+
+/// Tries each node in turn from `node`, hello with `cursor`; after a full
+/// round of refusals, waits a jittered backoff (100 ms doubling to 1 s, as
+/// the handheld app does). Gives up after 90 s or when told to stop.
+async fn connect_any(
+    node: &mut usize,
+    sh: &Shared,
+    d: &Device,
+    cursor: u64,
+    rng: &mut ChaCha8Rng,
+    stop: &watch::Receiver<bool>,
+    log: &mut DeviceLog,
+) -> Option<(link::Ws, link::Welcome)> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut backoff = 100u64;
+    let src = Some(link::source_ip(d.src));
+    loop {
+        for _ in 0..sh.nodes.len() {
+            match link::connect(sh.nodes[*node], src, &d.token, cursor).await {
+                Ok(v) => return Some(v),
+                Err(e) => {
+                    sh.live.errors.fetch_add(1, Relaxed);
+                    *node = (*node + 1) % sh.nodes.len();
+                    if Instant::now() > deadline {
+                        log.failure = Some(format!("could not reconnect: {e}"));
+                        return None;
+                    }
+                }
+            }
+        }
+        if *stop.borrow() {
+            log.failure = Some("stopped while reconnecting".into());
+            return None;
+        }
+        let jitter = rng.gen_range(0..=backoff);
+        tokio::time::sleep(Duration::from_millis(backoff / 2 + jitter)).await;
+        backoff = (backoff * 2).min(1000);
+    }
+}
+
+impl Handheld {
+    /// Reads one connection until it is lost or the run stops. Once the
+    /// cursor reaches `top` the device counts as caught up and, if the
+    /// socket was lost to kill `lost_at`, its resume time is noted.
+    async fn serve(&mut self, mut ws: link::Ws, top: u64, lost_at: Option<usize>) -> Ended {
+        let mut caught = false;
+        let mut lost_at = lost_at;
+        loop {
+            if !caught && self.st.cursor >= top {
+                caught = true;
+                self.sh.caught_up.fetch_add(1, Relaxed);
+                self.permit = None;
+                if let Some(k) = lost_at.take() {
+                    if let Some(at) = self.sh.kill_at(k) {
+                        self.out.resumes.push((k, at.elapsed()));
+                    }
+                }
+            }
+            let msg = tokio::select! {
+                _ = self.stop.changed() => {
+                    if !caught {
+                        self.out.log.failure =
+                            Some(format!("stream at {} of {top}", self.st.cursor));
+                        return Ended::Unfinished;
+                    }
+                    self.sh.caught_up.fetch_sub(1, Relaxed);
+                    return Ended::Stopped(Box::new(ws));
+                }
+                msg = ws.next() => msg,
+            };
+            let text = match msg {
+                Some(Ok(Message::Text(t))) => t,
+                Some(Ok(_)) => continue,
+                _ => {
+                    if caught {
+                        self.sh.caught_up.fetch_sub(1, Relaxed);
+                    }
+                    return Ended::Lost;
+                }
+            };
+            let Ok(Incoming::Event {
+                change,
+                task: Some(task),
+                patient,
+                ..
+            }) = self.st.file(text.as_str())
+            else {
+                continue;
+            };
+            self.out.log.tasks.insert(task);
+            if self.d.doctor && change == "raised" {
+                self.sh.live.delivered.fetch_add(1, Relaxed);
+                if let (true, Some(sent)) = (caught, link::sent_us_of(&patient)) {
+                    let us = self.sh.now_us().saturating_sub(sent);
+                    self.out.latency.us.push(us);
+                }
+                self.raised_seen += 1;
+                if self.d.accept_every > 0 && self.raised_seen.is_multiple_of(self.d.accept_every) {
+                    let _ = ws.send(Message::Text(accept_frame(task).into())).await;
+                }
+            }
+        }
+    }
+}
+
+fn accept_frame(task: TaskId) -> String {
+    format!(
+        r#"{{"type":"cmd","id":"{}","cmd":{{"op":"accept","task":"{task}"}}}}"#,
+        CommandId::new_random()
+    )
+}
+
+/// A nurse raising on `ward` every `every`, one raise at a time, moving to
+/// the next node like a handheld when its node stands by or dies. A raise
+/// whose answer was lost with the socket is not counted (nor checked):
+/// only what the hub acknowledged is.
+pub(super) async fn raiser(
+    d: Device,
+    ward: String,
+    every: Duration,
+    sh: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    seed: u64,
+) -> Vec<AckedRaise> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed ^ d.src as u64);
+    let mut node = d.src % sh.nodes.len();
+    let mut acked = Vec::new();
+    let mut log = DeviceLog::default();
+    // A first raise somewhere in the first interval, so raisers interleave.
+    let first = rng.gen_range(0..=every.as_millis() as u64);
+    let mut pace = tokio::time::interval_at(Instant::now() + Duration::from_millis(first), every);
+    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    'connect: while !*stop.borrow() {
+        let Some((mut ws, _)) =
+            connect_any(&mut node, &sh, &d, FRESH, &mut rng, &stop, &mut log).await
+        else {
+            break;
+        };
+        let mut st = StreamState {
+            cursor: FRESH,
+            ..Default::default()
+        };
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break 'connect,
+                _ = pace.tick() => {}
+            }
+            let id = CommandId::new_random();
+            let frame = link::raise_frame(id, &ward, sh.now_us());
+            if ws.send(Message::Text(frame.into())).await.is_err() {
+                continue 'connect;
+            }
+            let answer = tokio::time::timeout(Duration::from_secs(10), async {
+                while let Some(Ok(msg)) = ws.next().await {
+                    if let Message::Text(t) = msg {
+                        match st.file(t.as_str()) {
+                            Ok(Incoming::Ok { id: got, task, .. }) if got == id => return task,
+                            Ok(Incoming::Refused { id: got, .. }) if got == id => return None,
+                            _ => {}
+                        }
+                    }
+                }
+                None
+            })
+            .await;
+            match answer {
+                Ok(Some((task, candidates))) => {
+                    sh.live.acked.fetch_add(1, Relaxed);
+                    acked.push(AckedRaise { task, candidates });
+                }
+                // Refused (a standing-down node) or lost: on to the next node.
+                _ => continue 'connect,
+            }
+        }
+    }
+    acked
+}
