@@ -119,7 +119,7 @@ export function createInsight({ state, link, shift }) {
       shareBars({
         id: 'chart-news2',
         title: 'NEWS2 reviews accepted within target',
-        rows: news2Compliance(list, now).map((c) => ({ label: `NEWS2 ${c.threshold} or more (${c.episodes} episodes)`, value: c.met, of: c.judged })),
+        rows: news2Compliance(list, now).map((c) => ({ label: `NEWS2 ${c.threshold}+: ${c.episodes} episode${c.episodes === 1 ? '' : 's'}`, value: c.met, of: c.judged })),
         empty: 'No NEWS2 reviews yet.',
       }),
       shareBars({ id: 'chart-escalations', title: 'Tasks escalated, by step', rows: escalationsByStep(list).map(([step, n]) => ({ label: `Step ${step}`, value: n })), empty: 'No escalations.' }),

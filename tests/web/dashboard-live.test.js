@@ -286,7 +286,7 @@ describe('coordinator dashboard: live board and actions', () => {
     assert.match(await desc('chart-escalations'), /^Step 1: 1$/, 'the escalated task, at step 1');
     assert.match(await desc('chart-declines'), /In resus with a peri-arrest: 1/);
     assert.match(await desc('chart-met-ward'), /^Ward 7 \(Medicine\): /);
-    assert.match(await desc('chart-news2'), /NEWS2 5 or more \(0 episodes\): none judged/);
+    assert.match(await desc('chart-news2'), /NEWS2 5\+: 0 episodes: none judged/);
     await page.locator('#chart-met-ward').scrollIntoViewIfNeeded();
     await screenshot(page, 'dash-05-insight-response-desktop');
     await expectAccessible(page, 'dashboard insight');
