@@ -1,7 +1,8 @@
 //! The HL7 v2 ADT feed over TLS: with `[hl7] tls_cert` and `tls_key` the
 //! MLLP listener takes an admission from a PAS that trusts the certificate,
 //! and gives nothing to a plain MLLP client or to one that does not trust
-//! it, changing nothing for either.
+//! it, changing nothing for either; a certificate that cannot be read
+//! stops the hub at start.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -191,4 +192,31 @@ async fn a_client_that_does_not_trust_the_feeds_certificate_fails_the_handshake(
     assert!(err.contains("certificate"), "{err}");
     assert!(patients(&mut coord).await?.is_empty(), "nothing admitted");
     hub.stop().await
+}
+
+#[tokio::test]
+async fn a_feed_certificate_that_cannot_be_read_stops_the_hub_at_start() -> anyhow::Result<()> {
+    let cert = self_signed()?;
+    let missing = cert.cert.with_file_name("missing.pem");
+    let mut hub = TestHub::start_with(|c: &mut Config| {
+        c.hl7.listen = Some(([127, 0, 0, 1], 0).into());
+        c.hl7.account = "admin".into();
+        c.hl7.wards = BTreeMap::from([("WD7".into(), "w7".into())]);
+        c.hl7.tls_cert = Some(missing.clone());
+        c.hl7.tls_key = Some(cert.key.clone());
+    })
+    .await?;
+    // The hub starts serving in its own task: it ends there, at once.
+    let ended = hub
+        .stopped_within(std::time::Duration::from_secs(30))
+        .await?;
+    let err = ended
+        .err()
+        .map(|e| format!("{e:#}"))
+        .ok_or_else(|| anyhow::anyhow!("the hub ran without its feed certificate"))?;
+    assert!(
+        err.contains("missing.pem"),
+        "the error names the file: {err}"
+    );
+    Ok(())
 }

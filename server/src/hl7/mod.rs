@@ -111,7 +111,10 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, hub: Arc<Hub
                     // Why it failed (not TLS at all, an unknown CA alert
                     // from the peer) is in the error: the interface team
                     // needs it to tell a misconfigured engine from a probe.
-                    Ok(Err(e)) => warn!(error = %e, "ADT feed refused: TLS handshake failed"),
+                    Ok(Err(e)) => warn!(
+                        error = %e,
+                        "ADT feed refused: TLS handshake failed (a plain MLLP client, or one that does not trust the certificate)"
+                    ),
                     Err(_) => warn!("ADT feed refused: TLS handshake timed out"),
                 }
             }
