@@ -310,6 +310,12 @@ impl Config {
         if let Some(v) = var("WARDPAGE_TLS_KEY") {
             self.tls_key = Some(PathBuf::from(v));
         }
+        if let Some(v) = var("WARDPAGE_HL7_TLS_CERT") {
+            self.hl7.tls_cert = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("WARDPAGE_HL7_TLS_KEY") {
+            self.hl7.tls_key = Some(PathBuf::from(v));
+        }
         if let Some(v) = var("WARDPAGE_METRICS_TOKEN") {
             self.metrics_token = Some(v).filter(|t| !t.is_empty());
         }

@@ -374,9 +374,10 @@ pub(crate) async fn start_hub(
     });
     tokio::spawn(watch_accounts(hub.store.clone(), sessions_tx));
     if let Some(addr) = hub.config.hl7.listen {
+        let tls = hl7::tls_acceptor(&hub.config.hl7)?;
         let adt = TcpListener::bind(addr).await?;
-        info!(addr = %adt.local_addr()?, "HL7 ADT feed listening (MLLP)");
-        hub.connections.spawn(hl7::serve(adt, hub.clone()));
+        info!(addr = %adt.local_addr()?, tls = tls.is_some(), "HL7 ADT feed listening (MLLP)");
+        hub.connections.spawn(hl7::serve(adt, tls, hub.clone()));
     }
     Ok(StartedHub {
         hub,

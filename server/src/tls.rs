@@ -1,5 +1,6 @@
-//! TLS for the hub's HTTP and WebSocket listener (rustls with the `ring`
-//! provider, chosen per server config rather than installed process-wide).
+//! TLS for the hub's listeners, HTTP and WebSocket and the HL7 ADT feed
+//! (rustls with the `ring` provider, chosen per server config rather than
+//! installed process-wide).
 
 use axum_server::tls_rustls::RustlsConfig;
 use rustls_pki_types::pem::PemObject;
@@ -17,8 +18,17 @@ pub enum TlsError {
     Rustls(#[from] rustls::Error),
 }
 
-/// Reads a PEM certificate chain and private key into a server config.
+/// Reads a PEM certificate chain and private key into the HTTP listener's
+/// server config (offering only HTTP/1.1, which is all the hub serves).
 pub fn load(cert: &Path, key: &Path) -> Result<RustlsConfig, TlsError> {
+    let mut config = server_config(cert, key)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(RustlsConfig::from_config(Arc::new(config)))
+}
+
+/// Reads a PEM certificate chain and private key into a server config with
+/// no ALPN protocols, for a listener that speaks something else over TLS.
+pub fn server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, TlsError> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .and_then(|it| it.collect::<Result<_, _>>())
         .map_err(|e| TlsError::Cert {
@@ -36,10 +46,8 @@ pub fn load(cert: &Path, key: &Path) -> Result<RustlsConfig, TlsError> {
         message: e.to_string(),
     })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    Ok(rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
-        .with_single_cert(certs, key)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(RustlsConfig::from_config(Arc::new(config)))
+        .with_single_cert(certs, key)?)
 }

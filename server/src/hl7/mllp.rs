@@ -1,10 +1,10 @@
 //! MLLP framing: each message is `0x0B`, the message, `0x1C 0x0D`; each
 //! answer is framed the same way. Messages on one connection are answered
-//! in order, one at a time, as a PAS expects.
+//! in order, one at a time, as a PAS expects. The stream is plain TCP or
+//! TLS; framing does not care which.
 
 use std::future::Future;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tracing::warn;
 
@@ -12,11 +12,27 @@ const START: u8 = 0x0B;
 const END: [u8; 2] = [0x1C, 0x0D];
 /// A larger message is no ADT message: the connection is closed.
 pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+/// How long closing the stream may take.
+const CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Reads frames from `socket` and writes `handle`'s answer to each, until
-/// the peer closes, sends something unframed or too large, or the hub stops.
-pub async fn serve<F, Fut>(mut socket: TcpStream, mut stop: watch::Receiver<bool>, mut handle: F)
+/// the peer closes, sends something unframed or too large, or the hub stops;
+/// then closes the stream (over TLS, with a close_notify the peer can tell
+/// from a cut connection).
+pub async fn serve<S, F, Fut>(mut socket: S, stop: watch::Receiver<bool>, handle: F)
 where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = String>,
+{
+    exchange(&mut socket, stop, handle).await;
+    // Bounded: a peer that reads nothing must not hold the task forever.
+    let _ = tokio::time::timeout(CLOSE_WITHIN, socket.shutdown()).await;
+}
+
+async fn exchange<S, F, Fut>(socket: &mut S, mut stop: watch::Receiver<bool>, mut handle: F)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
     F: FnMut(String) -> Fut,
     Fut: Future<Output = String>,
 {

@@ -10,6 +10,11 @@
 //! id is derived from them, so the writer answers a resend with the stored
 //! answer, across restarts. A discharge resent after the patient left is
 //! recognised from the listener's memory of recent messages only.
+//!
+//! With `[hl7] tls_cert` and `tls_key` the listener accepts TLS only: a
+//! connection that does not complete the handshake (a plain MLLP client,
+//! or one that does not trust the certificate) is logged and closed before
+//! anything is read as a message.
 
 pub mod ack;
 pub mod adt;
@@ -21,7 +26,10 @@ use adt::{AdtError, Event, Header};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tracing::{info, warn, Instrument};
 use wardpage_proto::{Command, CommandId, CommandResult, PatientView, ServerFrame, StaffId};
 
@@ -53,10 +61,27 @@ impl Recent {
     }
 }
 
-/// Serves the feed on `listener` until the hub shuts down.
-pub async fn serve(listener: TcpListener, hub: Arc<Hub>) {
+/// The listener's TLS acceptor, if `[hl7] tls_cert` and `tls_key` are set:
+/// loaded at start so that a bad certificate stops the hub there.
+pub fn tls_acceptor(
+    config: &config::Hl7Config,
+) -> Result<Option<TlsAcceptor>, crate::tls::TlsError> {
+    match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => {
+            let server = crate::tls::server_config(cert, key)?;
+            Ok(Some(TlsAcceptor::from(Arc::new(server))))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Serves the feed on `listener` until the hub shuts down: TLS only if
+/// `tls` is given, plain MLLP otherwise.
+pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, hub: Arc<Hub>) {
     let recent = Arc::new(Mutex::new(Recent::default()));
     let mut stop = hub.shutdown.clone();
+    // A PAS completes its handshake at once; one that stalls holds a task.
+    let handshake_within = Duration::from_secs(u64::from(hub.config.limits.header_timeout_secs));
     loop {
         let accepted = tokio::select! {
             _ = stop.changed() => return,
@@ -69,20 +94,46 @@ pub async fn serve(listener: TcpListener, hub: Arc<Hub>) {
                 continue;
             }
         };
-        let (hub, recent) = (hub.clone(), recent.clone());
-        let span = tracing::info_span!("hl7", %peer);
+        let (hub, recent, tls) = (hub.clone(), recent.clone(), tls.clone());
+        let span = tracing::info_span!("hl7", %peer, tls = tls.is_some());
         hub.connections.clone().spawn(
             async move {
-                info!("ADT feed connected");
-                mllp::serve(socket, hub.shutdown.clone(), |text| {
-                    answer(&hub, &recent, text)
-                })
-                .await;
-                info!("ADT feed disconnected");
+                let Some(acceptor) = tls else {
+                    return feed(socket, &hub, &recent).await;
+                };
+                let mut stop = hub.shutdown.clone();
+                let shaken = tokio::select! {
+                    _ = stop.changed() => return,
+                    r = tokio::time::timeout(handshake_within, acceptor.accept(socket)) => r,
+                };
+                match shaken {
+                    Ok(Ok(stream)) => feed(stream, &hub, &recent).await,
+                    // Why it failed (not TLS at all, an unknown CA alert
+                    // from the peer) is in the error: the interface team
+                    // needs it to tell a misconfigured engine from a probe.
+                    Ok(Err(e)) => warn!(
+                        error = %e,
+                        "ADT feed refused: TLS handshake failed (a plain MLLP client, or one that does not trust the certificate)"
+                    ),
+                    Err(_) => warn!("ADT feed refused: TLS handshake timed out"),
+                }
             }
             .instrument(span),
         );
     }
+}
+
+/// One connection's messages, answered in order until it closes.
+async fn feed<S>(stream: S, hub: &Arc<Hub>, recent: &Arc<Mutex<Recent>>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    info!("ADT feed connected");
+    mllp::serve(stream, hub.shutdown.clone(), |text| {
+        answer(hub, recent, text)
+    })
+    .await;
+    info!("ADT feed disconnected");
 }
 
 /// The ACK for one message's text.
