@@ -31,12 +31,7 @@ pub fn rfc3339(ms: i64) -> String {
 pub fn read_csv(path: &Path) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
     let text = std::fs::read_to_string(path)?;
     let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap_or_default()
-        .split(',')
-        .map(str::to_owned)
-        .collect();
+    let header = split_csv(lines.next().unwrap_or_default());
     Ok(lines
         .map(|l| header.iter().cloned().zip(split_csv(l)).collect())
         .collect())
