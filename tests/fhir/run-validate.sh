@@ -19,45 +19,13 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 bin="${WARDPAGE_BIN:-$target/debug/wardpage}"
 [ -x "$bin" ] || { echo "no hub at $bin: cargo build -p wardpage-server --bin wardpage" >&2; exit 1; }
 
+. tests/lib/live-hub.sh
 venv="$target/fhir-venv"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import fhir.resources.R4B' 2>/dev/null; then
-  echo "== installing fhir.resources into $venv"
-  if ! python3 -m venv "$venv" 2>/dev/null; then
-    as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-    rm -rf "$venv" && python3 -m venv "$venv"
-  fi
-  "$venv/bin/pip" install -q --disable-pip-version-check 'fhir.resources==8.3.0'
-fi
+python_venv "$venv" '"$venv/bin/python" -c "import fhir.resources.R4B"' 'fhir.resources==8.3.0'
 
-work=$(mktemp -d)
-hub=""
-cleanup() {
-  if [ -n "$hub" ] && kill -0 "$hub" 2>/dev/null; then
-    kill "$hub" && wait "$hub" || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+with_scratch
 
-mkfifo "$work/out"
-"$bin" serve --demo --db "$work/hub.db" --listen 127.0.0.1:0 >"$work/out" 2>&1 &
-hub=$!
-exec 3<"$work/out"
-base=""
-while IFS= read -r -t 30 line <&3; do
-  echo "$line" >>"$work/hub.log"
-  case $line in
-    *"wardpage listening on "*) base=${line##*listening on }; break ;;
-  esac
-done
-if [ -z "$base" ]; then
-  echo "the hub did not say it was listening:" >&2
-  cat "$work/hub.log" >&2
-  exit 1
-fi
-cat <&3 >>"$work/hub.log" &
+start_hub --demo --db "$work/hub.db"
 
 # Made once the demo hospital is loaded (its patients come only with a
 # fresh database); validate.py waits for the hub to load the key's account.

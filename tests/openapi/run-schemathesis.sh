@@ -19,54 +19,18 @@ bin="${WARDPAGE_BIN:-$target/debug/wardpage}"
 [ -x "$bin" ] || { echo "no hub at $bin: cargo build -p wardpage-server --bin wardpage" >&2; exit 1; }
 
 # schemathesis in its own virtualenv beside the build, installed once.
+. tests/lib/live-hub.sh
 venv="$target/schemathesis-venv"
-if [ ! -x "$venv/bin/schemathesis" ]; then
-  echo "== installing schemathesis into $venv"
-  if ! python3 -m venv "$venv" 2>/dev/null; then
-    as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-    rm -rf "$venv" && python3 -m venv "$venv"
-  fi
-  "$venv/bin/pip" install -q --disable-pip-version-check 'schemathesis==4.32.5'
-fi
+python_venv "$venv" '[ -x "$venv/bin/schemathesis" ]' 'schemathesis==4.32.5'
 
-work=$(mktemp -d)
-hub=""
-cleanup() {
-  if [ -n "$hub" ] && kill -0 "$hub" 2>/dev/null; then
-    kill "$hub" && wait "$hub" || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+with_scratch
 
 # An API key, so that the FHIR routes are exercised past their key check
 # (made before the hub starts: it loads the key's account with the roster).
 key=$("$bin" apikey create --db "$work/hub.db" --name schemathesis \
   --scopes fhir:read,observations:write 2>/dev/null)
 
-# The hub's output through a pipe, so that the script reads its
-# "listening" line as it is printed (and learns the port it was given).
-mkfifo "$work/out"
-"$bin" serve --demo --no-patients --db "$work/hub.db" --listen 127.0.0.1:0 \
-  >"$work/out" 2>&1 &
-hub=$!
-exec 3<"$work/out"
-base=""
-while IFS= read -r -t 30 line <&3; do
-  echo "$line" >>"$work/hub.log"
-  case $line in
-    *"wardpage listening on "*) base=${line##*listening on }; break ;;
-  esac
-done
-if [ -z "$base" ]; then
-  echo "the hub did not say it was listening:" >&2
-  cat "$work/hub.log" >&2
-  exit 1
-fi
-# Keep draining its output, so that the hub never blocks on a full pipe.
-cat <&3 >>"$work/hub.log" &
+start_hub --demo --no-patients --db "$work/hub.db"
 
 echo "== schemathesis against $base/api/openapi.json"
 seed=()
