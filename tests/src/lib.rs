@@ -5,7 +5,9 @@
 
 pub mod client;
 pub mod hub;
+pub mod nodes;
 pub mod pg;
+pub mod relay;
 pub mod report_files;
 pub mod sources;
 pub mod story;

@@ -13,107 +13,10 @@ use std::time::Duration;
 use tokio::sync::watch;
 use wardpage_proto::{Event, Role, TaskChange, TaskId};
 use wardpage_tests::hub::HubProcess;
+use wardpage_tests::nodes::*;
 use wardpage_tests::pg::on_fresh_postgres;
 use wardpage_tests::story::*;
 use wardpage_tests::{eventually, Client};
-
-const TTL_MS: u64 = 1500;
-
-/// A node named `name` on `url`, with a lease of `ttl_ms` and `extra`
-/// config tables.
-async fn start_node(
-    url: &str,
-    dir: &Path,
-    name: &str,
-    ttl_ms: u64,
-    extra: &str,
-) -> anyhow::Result<HubProcess> {
-    let config = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &config,
-        format!("{extra}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {ttl_ms}\n"),
-    )?;
-    let env = [("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];
-    HubProcess::start(Path::new(url), "127.0.0.1:0".parse()?, &env).await
-}
-
-/// `GET /readyz`: the status code and the JSON body; `None` if the node
-/// does not answer (killed, frozen).
-async fn readyz(node: &HubProcess) -> anyhow::Result<Option<(u16, Value)>> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(500))
-        .build()?;
-    match client.get(format!("{}/readyz", node.base())).send().await {
-        Ok(res) => {
-            let code = res.status().as_u16();
-            Ok(Some((code, res.json().await?)))
-        }
-        Err(_) => Ok(None),
-    }
-}
-
-/// Waits until `node` serves; its epoch.
-async fn until_owns(node: &HubProcess, what: &str) -> anyhow::Result<i64> {
-    eventually(what, || async {
-        Ok(match readyz(node).await? {
-            Some((200, body)) if body["owns"] == true => body["epoch"].as_i64(),
-            _ => None,
-        })
-    })
-    .await
-}
-
-/// Waits until `node` stands by (answers 503, owns nothing) and names
-/// `owner` as the owner; its body.
-async fn until_stands_by(node: &HubProcess, owner: &str, what: &str) -> anyhow::Result<Value> {
-    eventually(what, || async {
-        Ok(match readyz(node).await? {
-            Some((503, body)) if body["owns"] == false && body["owner"] == owner => Some(body),
-            _ => None,
-        })
-    })
-    .await
-}
-
-/// `GET /metrics` of `node` (open to loopback).
-async fn metrics(node: &HubProcess) -> anyhow::Result<String> {
-    Ok(reqwest::get(format!("{}/metrics", node.base()))
-        .await?
-        .text()
-        .await?)
-}
-
-/// Raises tasks on `nurse` one after another, recording every one the
-/// node acknowledged, until it refuses one or goes.
-fn raise_until_refused(
-    mut nurse: Client,
-    acked: Arc<watch::Sender<Vec<TaskId>>>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut pace = tokio::time::interval(Duration::from_millis(10));
-        loop {
-            pace.tick().await;
-            match nurse.command(cannula_w7()).await {
-                Ok(Ok(result)) => {
-                    let id = task_of(&result).id;
-                    acked.send_modify(|a| a.push(id));
-                }
-                _ => return,
-            }
-        }
-    })
-}
-
-/// Open tasks raised by staff, as the node at `base` holds them.
-async fn open_tasks(base: &str) -> anyhow::Result<Vec<TaskId>> {
-    let mut coord = Client::login_connect(base, "coord.hale").await?;
-    let (_, tasks) = snapshot(&mut coord).await?;
-    Ok(tasks
-        .into_iter()
-        .filter(|t| !t.raised_by.id.0.is_nil())
-        .map(|t| t.id)
-        .collect())
-}
 
 /// kill -9 of the owner in the middle of a burst of raises: the standby
 /// takes over at once (the advisory lock went with the owner's session),
