@@ -3,4 +3,4 @@
 /**
  * What happened to a page.
  */
-export type PageChange = "sent" | "delivered" | "read" | "acknowledged";
+export type PageChange = "sent" | "delivered" | "read" | "acknowledged" | "replied";

@@ -5,11 +5,23 @@ import type { PageState } from "./PageState";
 import type { PageTarget } from "./PageTarget";
 import type { Priority } from "./Priority";
 import type { StaffRef } from "./StaffRef";
+import type { WardRef } from "./WardRef";
 
 /**
  * A page: "call me now" to a person or to everyone holding a role.
  */
-export type PageView = { id: PageId, version: number, from: StaffRef, target: PageTarget, priority: Priority, callback: string, message: string, state: PageState, sent_at: number, recipients: Array<PageReceipt>, 
+export type PageView = { id: PageId, version: number, from: StaffRef, target: PageTarget, priority: Priority, callback: string, 
+/**
+ * The number a phone dials for `callback` (digits, a leading `+` kept):
+ * show it as a `tel:` link. Absent for the hub's own pages, whose
+ * callback is a place.
+ */
+callback_number?: string, 
+/**
+ * The ward the page was sent from, as the hospital names it (absent:
+ * the sender named none and their shift covers several or none).
+ */
+from_ward?: WardRef, message: string, state: PageState, sent_at: number, recipients: Array<PageReceipt>, 
 /**
  * How many times the hub has escalated this page (0: never).
  */

@@ -84,17 +84,29 @@ pub enum Command {
     Assign { task: TaskId, staff: StaffId },
     /// Change a task's priority (coordinator only); its targets are recomputed.
     SetPriority { task: TaskId, priority: Priority },
-    /// Page a person or a role.
+    /// Page a person or a role. `callback` must hold a number to call
+    /// (`page_extras`); `ward` is where the sender is (absent: the ward of
+    /// their shift when it covers one).
     SendPage {
         target: PageTarget,
         priority: Priority,
         callback: String,
         message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "string | null")]
+        ward: Option<WardId>,
     },
     /// The page was shown on screen.
     PageRead { page: PageId },
-    /// A person acknowledges the page.
-    PageAck { page: PageId },
+    /// A person acknowledges the page, optionally with a one-tap reply
+    /// (which the sender sees); a reply after the acknowledgement replaces
+    /// the one before.
+    PageAck {
+        page: PageId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "PageReply | null")]
+        reply: Option<crate::page_extras::PageReply>,
+    },
     /// Start (or replace) a shift (coordinator or admin).
     StartShift {
         staff: StaffId,
@@ -298,9 +310,16 @@ impl Command {
                 text("outcome", outcome, 0, MAX_REASON_CHARS)
             }
             Command::SendPage {
-                callback, message, ..
+                callback,
+                message,
+                ward,
+                ..
             } => {
                 identifier("callback", callback, 1, MAX_CALLBACK_CHARS)?;
+                crate::page_extras::callback_ok(callback)?;
+                if let Some(w) = ward {
+                    ward_ok("ward", w)?;
+                }
                 text("message", message, 0, MAX_MESSAGE_CHARS)
             }
             Command::StartShift { wards, .. } => {

@@ -49,7 +49,11 @@ pub enum PageChange {
     Sent,
     Delivered,
     Read,
+    /// A recipient acknowledged it (with a reply, when their receipt has one).
     Acknowledged,
+    /// A recipient who had acknowledged sent another reply (their receipt's
+    /// `reply` changed).
+    Replied,
 }
 
 /// An event body, tagged by `kind`. Views are whole: replace, do not patch.

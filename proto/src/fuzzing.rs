@@ -177,6 +177,7 @@ impl Bytes<'_> {
                 priority: Priority::Urgent,
                 callback: self.text(crate::limits::MAX_CALLBACK_CHARS),
                 message: self.text(crate::limits::MAX_MESSAGE_CHARS),
+                ward: None,
             },
             5 => Command::StartShift {
                 staff: StaffId(self.uuid()),

@@ -23,6 +23,7 @@ pub mod ids;
 pub mod limits;
 pub mod login;
 pub mod model;
+pub mod page_extras;
 pub mod paging;
 pub mod text;
 
@@ -34,6 +35,7 @@ pub use frame::{ClientFrame, ServerFrame};
 pub use handover_note::{HandoverNote, HandoverNoteText};
 pub use ids::{CommandId, ObservationId, PageId, PatientId, StaffId, TaskId, WardId};
 pub use model::*;
+pub use page_extras::{callback_number, PageReply, WardRef};
 
 /// The protocol version this crate speaks. A hello with any other version is
 /// refused with [`ErrorCode::UnsupportedVersion`].

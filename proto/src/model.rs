@@ -411,6 +411,14 @@ pub struct PageReceipt {
     /// The recipient, a person, acknowledged it.
     #[ts(type = "number | null")]
     pub acked_at: Option<Millis>,
+    /// Their one-tap reply, the latest one (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub reply: Option<crate::page_extras::PageReply>,
+    /// When they sent that reply (absent with `reply`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub replied_at: Option<Millis>,
 }
 
 /// Whether a page still waits for a human acknowledgement.
@@ -448,6 +456,17 @@ pub struct PageView {
     pub target: crate::command::PageTarget,
     pub priority: Priority,
     pub callback: String,
+    /// The number a phone dials for `callback` (digits, a leading `+` kept):
+    /// show it as a `tel:` link. Absent for the hub's own pages, whose
+    /// callback is a place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub callback_number: Option<String>,
+    /// The ward the page was sent from, as the hospital names it (absent:
+    /// the sender named none and their shift covers several or none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub from_ward: Option<crate::page_extras::WardRef>,
     pub message: String,
     pub state: PageState,
     #[ts(type = "number")]

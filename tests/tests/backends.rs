@@ -36,6 +36,7 @@ async fn a_night(hub: TestHub) -> anyhow::Result<()> {
             priority: Priority::Urgent,
             callback: "ext 4471".into(),
             message: "please call".into(),
+            ward: None,
         })
         .await?;
     let (cursor_before, _) = snapshot(&mut patel).await?;

@@ -116,6 +116,7 @@ async fn ending_a_shift_holding_work_offers_it_again_and_alerts_the_coordinator(
         priority: Priority::Urgent,
         callback: "2231".into(),
         message: "bed 12 again".into(),
+        ward: None,
     };
     nurse.ok(page).await?;
     assert_eq!(holds(&mut fy1).await?, (vec![task.id], 1));

@@ -188,12 +188,17 @@ async fn seed_work(base: &str, coord: &mut Client) -> anyhow::Result<Night> {
                 priority,
                 callback,
                 message,
+                ward: None,
             })
             .await?;
     }
     let to_sho = sho.wait_for(|e| matches!(e, Event::Page { .. })).await?;
     if let Event::Page { page, .. } = to_sho {
-        sho.ok(Command::PageAck { page: page.id }).await?;
+        sho.ok(Command::PageAck {
+            page: page.id,
+            reply: None,
+        })
+        .await?;
     }
     let e = coord
         .wait_for(|e| matches!(e, Event::TaskEscalated { task, .. } if task.id == waiting.id))

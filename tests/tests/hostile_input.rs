@@ -81,6 +81,7 @@ async fn invisible_and_reordering_characters_in_identifiers_are_refused() -> any
             priority: Priority::Urgent,
             callback: "ext 44\u{202e}71".into(),
             message: "Bed 12 NEWS 7".into(),
+            ward: None,
         },
     )
     .await?;
@@ -118,6 +119,7 @@ async fn format_characters_in_free_text_are_refused_and_newlines_kept() -> anyho
             priority: Priority::Urgent,
             callback: "ext 4471".into(),
             message: "Bed 12\u{2066} NEWS 7".into(),
+            ward: None,
         },
     )
     .await?;

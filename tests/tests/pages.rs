@@ -36,6 +36,7 @@ async fn a_page_is_delivered_read_and_acknowledged() -> anyhow::Result<()> {
             priority: Priority::Urgent,
             callback: "ext 4471".into(),
             message: "Bed 12 NEWS 7, please come".into(),
+            ward: None,
         })
         .await?;
     let page = page_of(&sent).clone();
@@ -52,7 +53,12 @@ async fn a_page_is_delivered_read_and_acknowledged() -> anyhow::Result<()> {
     let p = page_event(&mut nurse, PageChange::Read).await?;
     assert!(p.recipients[0].read_at.is_some() && p.recipients[0].acked_at.is_none());
 
-    let acked = doctor.ok(Command::PageAck { page: page.id }).await?;
+    let acked = doctor
+        .ok(Command::PageAck {
+            page: page.id,
+            reply: None,
+        })
+        .await?;
     assert_eq!(page_of(&acked).state, PageState::Acknowledged);
     let p = page_event(&mut nurse, PageChange::Acknowledged).await?;
     assert!(p.recipients[0].acked_at.is_some());
@@ -60,11 +66,19 @@ async fn a_page_is_delivered_read_and_acknowledged() -> anyhow::Result<()> {
 
     // Only a recipient may acknowledge; a repeat ack changes nothing.
     let e = coord
-        .command(Command::PageAck { page: page.id })
+        .command(Command::PageAck {
+            page: page.id,
+            reply: None,
+        })
         .await?
         .expect_err("not a recipient");
     assert_eq!(e.code, wardpage_proto::ErrorCode::Forbidden);
-    let again = doctor.ok(Command::PageAck { page: page.id }).await?;
+    let again = doctor
+        .ok(Command::PageAck {
+            page: page.id,
+            reply: None,
+        })
+        .await?;
     assert_eq!(page_of(&again).version, page_of(&acked).version);
     let audit = hub.store.audit_for(&page.id.to_string()).await?;
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
@@ -83,8 +97,9 @@ async fn a_team_call_reaches_everyone_in_the_role_and_one_ack_closes_it() -> any
         .ok(Command::SendPage {
             target: PageTarget::Role(Role::Fy1),
             priority: Priority::Emergency,
-            callback: "Ward 8 bay 2".into(),
+            callback: "Ward 8 bay 2, ext 4480".into(),
             message: "Peri-arrest".into(),
+            ward: None,
         })
         .await?;
     assert_eq!(page_of(&sent).recipients.len(), 2);
@@ -92,6 +107,7 @@ async fn a_team_call_reaches_everyone_in_the_role_and_one_ack_closes_it() -> any
     page_event(&mut ruiz, PageChange::Sent).await?;
     ruiz.ok(Command::PageAck {
         page: page_of(&sent).id,
+        reply: None,
     })
     .await?;
     // Patel's alert clears because she hears of Ruiz's acknowledgement.
@@ -103,8 +119,9 @@ async fn a_team_call_reaches_everyone_in_the_role_and_one_ack_closes_it() -> any
         .ok(Command::SendPage {
             target: PageTarget::Role(Role::Consultant),
             priority: Priority::Urgent,
-            callback: "x".into(),
+            callback: "bleep 2231".into(),
             message: String::new(),
+            ward: None,
         })
         .await?;
     assert_eq!(page_of(&none).state, PageState::Undeliverable);
@@ -127,6 +144,7 @@ async fn a_page_escalates_at_the_pace_of_its_priority() -> anyhow::Result<()> {
                 priority,
                 callback: "ext 4471".into(),
                 message: "Please call".into(),
+                ward: None,
             })
             .await?;
         Ok(page_of(&sent).clone())

@@ -133,6 +133,7 @@ fn the_handover_read_lists_held_tasks_and_unacknowledged_pages() {
         priority: Priority::Urgent,
         callback: "2231".into(),
         message: "bed 1".into(),
+        ward: None,
     };
     apply(&mut n.h, n.nurse, page, NOW + 2).expect("page");
     match apply(&mut n.h, n.fy1_a, Command::Handover {}, NOW + 3)

@@ -3,7 +3,7 @@
 use super::DomainError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use wardpage_proto::{Millis, PageState, PageView, StaffId};
+use wardpage_proto::{Millis, PageChange, PageReply, PageState, PageView, StaffId};
 
 /// A page as the hub keeps it: the view, plus the stream position of the
 /// event that carried it to each recipient (a transport ack at or past it
@@ -28,7 +28,7 @@ impl Page {
             self.view
                 .recipients
                 .iter()
-                .filter_map(|r| r.acked_at.or(r.read_at).or(r.delivered_at))
+                .filter_map(|r| r.replied_at.or(r.acked_at).or(r.read_at).or(r.delivered_at))
                 .max()
                 .unwrap_or(0),
         )
@@ -74,18 +74,33 @@ impl Page {
         Ok(true)
     }
 
-    /// Returns false when this recipient had already acknowledged.
-    pub fn acknowledge(&mut self, who: StaffId, now: Millis) -> Result<bool, DomainError> {
+    /// Acknowledges for `who`, with their reply when there is one: the
+    /// change to tell (`Acknowledged` the first time, `Replied` when only
+    /// the reply changed), or `None` when nothing changed (a repeat).
+    pub fn acknowledge(
+        &mut self,
+        who: StaffId,
+        reply: Option<PageReply>,
+        now: Millis,
+    ) -> Result<Option<PageChange>, DomainError> {
         let r = self.receipt(who)?;
-        if r.acked_at.is_some() {
-            return Ok(false);
+        let change = if r.acked_at.is_none() {
+            r.acked_at = Some(now);
+            r.read_at.get_or_insert(now);
+            r.delivered_at.get_or_insert(now);
+            PageChange::Acknowledged
+        } else if reply.is_some() && reply != r.reply {
+            PageChange::Replied
+        } else {
+            return Ok(None);
+        };
+        if reply.is_some() {
+            r.reply = reply;
+            r.replied_at = Some(now);
         }
-        r.acked_at = Some(now);
-        r.read_at.get_or_insert(now);
-        r.delivered_at.get_or_insert(now);
         self.view.state = PageState::Acknowledged;
         self.view.next_escalation_at = None;
         self.touch();
-        Ok(true)
+        Ok(Some(change))
     }
 }

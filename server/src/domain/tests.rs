@@ -564,8 +564,9 @@ mod escalation_rules {
                 &Command::SendPage {
                     target: wardpage_proto::PageTarget::Staff(n.fy1_a),
                     priority: Priority::Urgent,
-                    callback: "x".into(),
+                    callback: "x123".into(),
                     message: "come".into(),
+                    ward: None,
                 },
                 Stamp::fresh(NOW),
             )
@@ -598,7 +599,10 @@ mod escalation_rules {
         // The coordinator, now a recipient, acknowledges; nothing more is pending.
         n.h.apply(
             n.coord,
-            &Command::PageAck { page: page.id },
+            &Command::PageAck {
+                page: page.id,
+                reply: None,
+            },
             Stamp::fresh(NOW + 41 * SEC),
         )
         .expect("ack");

@@ -211,6 +211,8 @@ impl Hospital {
                     delivered_at: None,
                     read_at: None,
                     acked_at: None,
+                    reply: None,
+                    replied_at: None,
                 });
             }
         }

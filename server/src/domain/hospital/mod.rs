@@ -35,6 +35,7 @@ use super::patient::{Charts, Patient};
 use super::roster::{Roster, Shift};
 use super::task::Task;
 use super::{AuditRecord, DomainError, Targets};
+use pages::PageDraft;
 use queries::resume;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -324,9 +325,19 @@ impl Hospital {
                 priority,
                 callback,
                 message,
-            } => self.send_page(actor, *target, *priority, callback, message, now, ids),
+                ward,
+            } => {
+                let draft = PageDraft {
+                    target: *target,
+                    priority: *priority,
+                    callback,
+                    message,
+                    ward: ward.as_ref(),
+                };
+                self.send_page(actor, draft, now, ids)
+            }
             Command::PageRead { page } => self.page_read(actor, *page, now),
-            Command::PageAck { page } => self.page_ack(actor, *page, now),
+            Command::PageAck { page, reply } => self.page_ack(actor, *page, *reply, now),
             Command::StartShift {
                 staff,
                 role,

@@ -1,7 +1,7 @@
 //! The page commands: send a page to a person or a role, and each
-//! recipient's read and acknowledgement. Who hears of a page's change is
-//! decided here too (`page_audience`), for the escalations and delivery
-//! receipts that change pages as well.
+//! recipient's read and acknowledgement (with a one-tap reply). Who hears
+//! of a page's change is decided here too (`page_audience`), for the
+//! escalations and delivery receipts that change pages as well.
 
 use super::{Effects, Hospital, Write};
 use crate::domain::ids::Ids;
@@ -9,47 +9,87 @@ use crate::domain::page::Page;
 use crate::domain::{AuditRecord, DomainError};
 use std::collections::BTreeSet;
 use wardpage_proto::{
-    CommandResult, Event, Millis, PageChange, PageId, PageReceipt, PageState, PageTarget, PageView,
-    Priority, StaffId,
+    callback_number, CommandResult, Event, Millis, PageChange, PageId, PageReceipt, PageReply,
+    PageState, PageTarget, PageView, Priority, StaffId, WardId, WardRef,
 };
 
+/// What a new page says, a person's or the hub's.
+pub(crate) struct PageDraft<'a> {
+    pub target: PageTarget,
+    pub priority: Priority,
+    pub callback: &'a str,
+    pub message: &'a str,
+    /// Where it is sent from (`None`: nowhere named).
+    pub ward: Option<&'a WardId>,
+}
+
 impl Hospital {
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn send_page(
         &mut self,
         actor: StaffId,
-        target: PageTarget,
-        priority: Priority,
-        callback: &str,
-        message: &str,
+        draft: PageDraft<'_>,
         now: Millis,
         ids: &mut Ids,
     ) -> Result<Effects, DomainError> {
-        if self.roster.on_shift(actor, now).is_none() && !self.roster.oversees(actor, now) {
+        let shift = self.roster.on_shift(actor, now);
+        if shift.is_none() && !self.roster.oversees(actor, now) {
             return Err(DomainError::Forbidden(
                 "only staff on shift may send pages".into(),
             ));
         }
-        let to = self.page_recipients(actor, target, now)?;
+        // Not named: the ward of the sender's shift, when it is one ward
+        // (someone covering several could be on any of them).
+        let own = shift
+            .filter(|s| s.wards.len() == 1)
+            .and_then(|s| s.wards.first())
+            .cloned();
+        let ward = draft.ward.or(own.as_ref());
+        self.send_page_from(actor, PageDraft { ward, ..draft }, now, ids)
+    }
+
+    fn send_page_from(
+        &mut self,
+        actor: StaffId,
+        draft: PageDraft<'_>,
+        now: Millis,
+        ids: &mut Ids,
+    ) -> Result<Effects, DomainError> {
+        if let Some(w) = draft.ward {
+            if !self.roster.wards.contains_key(w) {
+                return Err(DomainError::NotFound(format!("no ward {w}")));
+            }
+        }
+        let to = self.page_recipients(actor, draft.target, now)?;
         let from = self.roster.staff_ref(actor);
-        let page = self.new_page(from, target, priority, callback, message, &to, now, ids);
+        let page = self.new_page(from, &draft, &to, now, ids);
         Ok(self.publish_page(Some(actor), page, &to, now))
+    }
+
+    /// A ward as the hospital names it.
+    pub(super) fn ward_ref(&self, ward: &WardId) -> WardRef {
+        WardRef {
+            id: ward.clone(),
+            name: self.ward_name(ward),
+        }
     }
 
     /// A page as sent to `to` (nobody: undeliverable), on the first step
     /// of the page ladder.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn new_page(
         &self,
         from: wardpage_proto::StaffRef,
-        target: PageTarget,
-        priority: Priority,
-        callback: &str,
-        message: &str,
+        draft: &PageDraft<'_>,
         to: &[StaffId],
         now: Millis,
         ids: &mut Ids,
     ) -> Page {
+        let PageDraft {
+            target,
+            priority,
+            callback,
+            message,
+            ward,
+        } = *draft;
         let mut page = Page {
             view: PageView {
                 id: self.fresh_page_id(now, ids),
@@ -58,6 +98,8 @@ impl Hospital {
                 target,
                 priority,
                 callback: callback.to_owned(),
+                callback_number: callback_number(callback),
+                from_ward: ward.map(|w| self.ward_ref(w)),
                 message: message.to_owned(),
                 state: if to.is_empty() {
                     PageState::Undeliverable
@@ -72,6 +114,8 @@ impl Hospital {
                         delivered_at: None,
                         read_at: None,
                         acked_at: None,
+                        reply: None,
+                        replied_at: None,
                     })
                     .collect(),
                 escalation_level: 0,
@@ -183,12 +227,10 @@ impl Hospital {
         &mut self,
         actor: StaffId,
         page: PageId,
+        reply: Option<PageReply>,
         now: Millis,
     ) -> Result<Effects, DomainError> {
-        self.change_page(actor, page, now, |p| {
-            p.acknowledge(actor, now)
-                .map(|c| c.then_some(PageChange::Acknowledged))
-        })
+        self.change_page(actor, page, now, |p| p.acknowledge(actor, reply, now))
     }
 
     fn change_page(
@@ -214,14 +256,19 @@ impl Hospital {
                 action: match change {
                     PageChange::Read => "read",
                     PageChange::Acknowledged => "acknowledge",
+                    PageChange::Replied => "reply",
                     PageChange::Delivered => "delivered",
                     PageChange::Sent => "send",
                 },
                 from_state: Some(from.as_str().into()),
                 to_state: Some(page.view.state.as_str().into()),
-                detail: String::new(),
+                // The reply, in the words the sender saw ("On my way").
+                detail: reply_of(&page, actor)
+                    .filter(|_| matches!(change, PageChange::Acknowledged | PageChange::Replied))
+                    .map(|r| r.label().to_owned())
+                    .unwrap_or_default(),
             });
-            let everyone = change == PageChange::Acknowledged;
+            let everyone = matches!(change, PageChange::Acknowledged | PageChange::Replied);
             let audience = self.page_audience(&page, now, everyone);
             let delivery = self.deliver_only(
                 now,
@@ -255,4 +302,13 @@ impl Hospital {
         }
         to
     }
+}
+
+/// The reply `who` has given on `page`, if any.
+fn reply_of(page: &Page, who: StaffId) -> Option<PageReply> {
+    page.view
+        .recipients
+        .iter()
+        .find(|r| r.staff.id == who)
+        .and_then(|r| r.reply)
 }

@@ -5,6 +5,7 @@
 //! higher response at once, so a patient never has two reviews open.
 
 use super::observations::{hub_ref, HUB_STAFF};
+use super::pages::PageDraft;
 use super::tasks::Draft;
 use super::{Effects, Hospital};
 use crate::domain::escalation::{EscalationState, Phase};
@@ -242,16 +243,17 @@ impl Hospital {
                 to = self.roster.on_shift_in(&[role], None, now);
             }
             let to: Vec<StaffId> = to.into_iter().collect();
-            let page = self.new_page(
-                hub_ref(),
-                PageTarget::Role(role),
-                review.priority,
-                &callback,
-                &message,
-                &to,
-                now,
-                ids,
-            );
+            let draft = PageDraft {
+                target: PageTarget::Role(role),
+                priority: review.priority,
+                callback: &callback,
+                message: &message,
+                ward: Some(&ward),
+            };
+            let mut page = self.new_page(hub_ref(), &draft, &to, now, ids);
+            // The callback is a place (ward and bed): a bed numbered 123
+            // is not an extension to dial.
+            page.view.callback_number = None;
             let more = self.publish_page(None, page, &to, now);
             fx.merge(Effects {
                 result: None,

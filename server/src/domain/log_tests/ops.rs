@@ -60,12 +60,13 @@ pub(super) enum Op {
         to_role: bool,
         priority: u8,
     },
-    /// `inside`: by one of the page's recipients.
+    /// `inside`: by one of the page's recipients. `ack` 0: a read; 1: an
+    /// acknowledgement; 2 to 4: one with the reply `PageReply::ALL[ack - 2]`.
     Page {
         by: usize,
         inside: bool,
         page: usize,
-        ack: bool,
+        ack: u8,
     },
     StartShift {
         by: usize,
@@ -153,7 +154,7 @@ pub(super) fn op() -> impl Strategy<Value = Op> {
         2 => (who.clone(), who.clone(), any::<bool>(), 0u8..4).prop_map(
             |(by, to, to_role, priority)| Op::SendPage { by, to, to_role, priority }
         ),
-        3 => (who.clone(), prop::bool::weighted(0.8), pick.clone(), any::<bool>()).prop_map(
+        3 => (who.clone(), prop::bool::weighted(0.8), pick.clone(), 0u8..5).prop_map(
             |(by, inside, page, ack)| Op::Page { by, inside, page, ack }
         ),
         1 => (who.clone(), who.clone(), 0u8..4, any::<bool>(), 1u8..13).prop_map(

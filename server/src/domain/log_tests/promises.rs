@@ -36,7 +36,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use wardpage_proto::{
-    Command, Event, Millis, PageChange, PageId, PageState, PatientId, StaffId, TaskId, TaskState,
+    Command, CommandResult, Event, Millis, PageChange, PageId, PageReply, PageState, PatientId,
+    StaffId, TaskId, TaskState,
 };
 
 /// The state the promises are about, in a form that compares.
@@ -75,6 +76,7 @@ fn fingerprint(h: &Hospital) -> Fingerprint {
 struct Tested {
     acks: usize,
     repeat_acks: usize,
+    replies: usize,
     shift_ends_with_held_tasks: usize,
     firings: usize,
     deliveries_by_transport: usize,
@@ -201,7 +203,7 @@ impl Promises {
             );
         }
         match cmd {
-            Command::PageAck { page } => self.page_ack(before, actor, *page, fx),
+            Command::PageAck { page, reply } => self.page_ack(before, actor, (*page, *reply), fx),
             Command::EndShift { staff } => self.shift_end(before, after, (actor, at), *staff, fx),
             Command::AcceptHandover { task } => {
                 self.tested.handovers_accepted += 1;
@@ -220,21 +222,48 @@ impl Promises {
         &mut self,
         before: &Hospital,
         actor: StaffId,
-        page: PageId,
+        (page, reply): (PageId, Option<PageReply>),
         fx: &Effects,
     ) -> Result<(), String> {
-        let had = before.pages.get(&page).is_some_and(|p| {
+        let had = before.pages.get(&page).and_then(|p| {
             p.view
                 .recipients
                 .iter()
-                .any(|r| r.staff.id == actor && r.acked_at.is_some())
+                .find(|r| r.staff.id == actor && r.acked_at.is_some())
         });
-        if had {
-            self.tested.repeat_acks += 1;
+        let told = |change| {
+            fx.deliveries.iter().any(|d| {
+                matches!(&d.event, Event::Page { change: c, page: p, .. }
+                    if *c == change && p.id == page)
+            })
+        };
+        match had {
+            Some(r) if reply.is_none() || reply == r.reply => {
+                self.tested.repeat_acks += 1;
+                ensure!(
+                    fx.writes.is_empty() && fx.deliveries.is_empty() && fx.audit.is_empty(),
+                    "a repeated ack changed something: {fx:?}"
+                );
+            }
+            Some(_) => {
+                self.tested.replies += 1;
+                ensure!(told(PageChange::Replied), "a new reply was not told");
+            }
+            None => {}
+        }
+        // Whatever reply a recipient sent is the one their receipt shows,
+        // and the sender is among those told.
+        if let (Some(want), Some(CommandResult::Page { page: view })) = (reply, &fx.result) {
+            let shown = view.recipients.iter().find(|r| r.staff.id == actor);
             ensure!(
-                fx.writes.is_empty() && fx.deliveries.is_empty() && fx.audit.is_empty(),
-                "a repeated ack changed something: {fx:?}"
+                shown.is_some_and(|r| r.reply == Some(want) && r.replied_at.is_some()),
+                "the reply {want:?} is not on the receipt"
             );
+            let sender_told = fx
+                .deliveries
+                .iter()
+                .all(|d| d.recipients.iter().any(|(s, _)| *s == view.from.id));
+            ensure!(sender_told, "the sender was not told of the reply");
         }
         Ok(())
     }
@@ -380,6 +409,7 @@ impl Tested {
     fn add(&mut self, t: &Tested) {
         self.acks += t.acks;
         self.repeat_acks += t.repeat_acks;
+        self.replies += t.replies;
         self.shift_ends_with_held_tasks += t.shift_ends_with_held_tasks;
         self.firings += t.firings;
         self.deliveries_by_transport += t.deliveries_by_transport;
@@ -391,6 +421,7 @@ impl Tested {
     fn all_exercised(&self) -> bool {
         self.acks > 0
             && self.repeat_acks > 0
+            && self.replies > 0
             && self.shift_ends_with_held_tasks > 0
             && self.firings > 0
             && self.deliveries_by_transport > 0

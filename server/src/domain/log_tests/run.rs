@@ -9,8 +9,8 @@ use crate::domain::hospital::{Effects, Hospital, Subject};
 use crate::domain::{DomainError, Stamp};
 use std::collections::BTreeSet;
 use wardpage_proto::{
-    Category, Command, CommandId, Millis, PageId, PageTarget, PatientId, Requirement, Role, Sbar,
-    Skill, StaffId, TaskId, TaskState,
+    Category, Command, CommandId, Millis, PageId, PageReply, PageTarget, PatientId, Requirement,
+    Role, Sbar, Skill, StaffId, TaskId, TaskState,
 };
 
 const MIN: Millis = 60_000;
@@ -314,6 +314,7 @@ impl Run {
                     priority: priority(p),
                     callback: "x1234".into(),
                     message: "please come".into(),
+                    ward: None,
                 },
             ),
             Op::Page {
@@ -328,10 +329,15 @@ impl Run {
                 } else {
                     staff_id(by)
                 };
-                let cmd = if ack {
-                    Command::PageAck { page }
-                } else {
-                    Command::PageRead { page }
+                let cmd = match ack {
+                    0 => Command::PageRead { page },
+                    n => Command::PageAck {
+                        page,
+                        reply: n
+                            .checked_sub(2)
+                            .and_then(|i| PageReply::ALL.get(usize::from(i)))
+                            .copied(),
+                    },
                 };
                 (by, cmd)
             }
