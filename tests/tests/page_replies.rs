@@ -194,8 +194,13 @@ async fn a_bad_reply_or_a_reply_from_someone_not_paged_is_refused() -> anyhow::R
         "cmd": {"op": "page_ack", "page": page.id.to_string(), "reply": "ten_min"},
     });
     doctor.send_text(frame.to_string()).await?;
-    let e = doctor.reply(id).await?.err().map(|e| e.code);
-    assert_eq!(e, Some(ErrorCode::InvalidField));
+    let e = doctor
+        .reply(id)
+        .await?
+        .err()
+        .ok_or_else(|| anyhow::anyhow!("a made-up reply was taken"))?;
+    assert_eq!(e.code, ErrorCode::InvalidField);
+    assert!(e.message.contains("`ten_min`"), "{}", e.message);
 
     // Someone the page was not sent to cannot answer it.
     let e = other
