@@ -1,10 +1,12 @@
 // The side column: pages still waiting for an acknowledgement (with their
-// delivered/read receipts) and escalations as they happen, newest first; and
-// the form to page someone is `page-dialog.js`.
+// delivered/read receipts), the pages answered since the screen opened with
+// their replies ("Dr Khan: On my way, 02:14"), and escalations as they
+// happen, newest first; the form to page someone is `page-dialog.js`.
 
 import { h } from '../js/dom.js';
 import { PRIORITIES, PRIORITY_LABEL, clock } from '../js/format.js';
 import { ago, roleLabel } from './task-text.js';
+import { fromLine, replies } from '../js/page-words.js';
 
 /** @typedef {import('../js/types.js').PageView} PageView */
 /** @typedef {import('../js/types.js').Priority} Priority */
@@ -20,10 +22,11 @@ export function createFeed({ state, link, onOpenTask }) {
   const pagesList = h('ul', { class: 'feed pages-list', tabindex: 0, 'aria-labelledby': 'pages-title' });
   const escList = h('ol', { class: 'feed esc-list', tabindex: 0, 'aria-labelledby': 'esc-title' });
   const pagesCount = h('span', { class: 'badge' });
+  const answeredList = h('ul', { class: 'feed answered-list', tabindex: 0, 'aria-labelledby': 'answered-title' });
   const el = h(
     'aside',
     { class: 'side', 'aria-label': 'Pages and escalations' },
-    h('section', { class: 'panel', 'aria-labelledby': 'pages-title' }, h('h2', { id: 'pages-title' }, 'Pages awaiting acknowledgement ', pagesCount), pagesList),
+    h('section', { class: 'panel', 'aria-labelledby': 'pages-title' }, h('h2', { id: 'pages-title' }, 'Pages awaiting acknowledgement ', pagesCount), pagesList, h('h3', { id: 'answered-title', class: 'sub', text: 'Answered' }), answeredList),
     h('section', { class: 'panel', 'aria-labelledby': 'esc-title' }, h('h2', { id: 'esc-title', text: 'Escalations' }), escList),
   );
 
@@ -45,13 +48,33 @@ export function createFeed({ state, link, onOpenTask }) {
               'li',
               { class: `item prio-edge-${p.priority}${p.escalation_level > 0 ? ' escalated' : ''}`, 'data-page': p.id },
               h('span', { class: `chip prio-${p.priority}`, text: PRIORITY_LABEL[p.priority] }),
-              h('p', { class: 'line' }, h('strong', { text: `${p.from.name} → ${target(p)}` })),
+              h('p', { class: 'line' }, h('strong', { text: `${fromLine(p)} → ${target(p)}` })),
               h('p', { class: 'line', text: p.message || '(no message)' }),
               h('p', { class: 'line muted', text: `Call back: ${p.callback}` }),
               h('p', { class: 'line muted', text: `Sent ${clock(p.sent_at)} (${ago(p.sent_at, now)}); delivered ${delivered}/${p.recipients.length}, read ${read}/${p.recipients.length}${p.escalation_level > 0 ? `; ESCALATED ×${p.escalation_level}` : ''}` }),
             );
           })
         : [h('li', { class: 'empty', text: 'None waiting.' })]),
+    );
+    renderAnswered();
+  }
+
+  /** Answered pages, newest first: who answered, and how. */
+  function renderAnswered() {
+    const answered = [...state.answered.values()].reverse();
+    answeredList.replaceChildren(
+      ...(answered.length
+        ? answered.map((p) => {
+            const acked = p.recipients.filter((r) => r.acked_at !== null && !r.reply).map((r) => `${r.staff.name} acknowledged${r.acked_at !== null ? `, ${clock(r.acked_at)}` : ''}`);
+            return h(
+              'li',
+              { class: `item prio-edge-${p.priority}`, 'data-page': p.id },
+              h('p', { class: 'line' }, h('strong', { text: `${fromLine(p)} → ${target(p)}` })),
+              h('p', { class: 'line', text: p.message || '(no message)' }),
+              [...replies(p), ...acked].map((text) => h('p', { class: 'line page-reply', text })),
+            );
+          })
+        : [h('li', { class: 'empty', text: 'None answered since this screen opened.' })]),
     );
   }
 

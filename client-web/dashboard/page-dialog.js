@@ -2,12 +2,16 @@
 // of a name or role; nobody is chosen for her, since a page sent to whoever
 // happened to be first in the list is a page to the wrong person) or to
 // everyone on shift in a role. Only the chosen kind of recipient shows. A
-// callback must carry a number: "Site coordinator" alone cannot be rung.
+// callback must carry a number (the protocol's rule: 3 to 15 digits, see
+// `js/page-words.js`): "Site coordinator" alone cannot be rung, and the
+// number the recipient's phone will dial is shown as she types. She may say
+// which ward she is on; a coordinator covers them all, so none is guessed.
 
 import { h } from '../js/dom.js';
 import { PRIORITIES, PRIORITY_LABEL } from '../js/format.js';
 import { roleLabel, roleOptions } from './task-text.js';
 import { field, outcomeLine, uid } from './ui.js';
+import { CALLBACK_HINT, callbackNumber } from '../js/page-words.js';
 
 /** @typedef {import('../js/types.js').Priority} Priority */
 /** @typedef {import('../js/types.js').Role} Role */
@@ -15,9 +19,9 @@ import { field, outcomeLine, uid } from './ui.js';
 /** @typedef {import('./state.js').DashState} DashState */
 /** @typedef {import('./link.js').DashLink} DashLink */
 
-/** Whether a callback can be rung or bleeped: it holds a digit. @param {string} text */
+/** Whether a callback can be rung or bleeped: it holds a number. @param {string} text */
 export function callbackHasNumber(text) {
-  return /\d/.test(text);
+  return callbackNumber(text) !== null;
 }
 
 /** Whether `s` matches what was typed: any part of the name or role. @param {StaffView} s @param {string} typed */
@@ -71,7 +75,13 @@ export function pageDialog({ state, link }) {
     showTarget();
     const prio = h('select', { id: 'page-priority' }, PRIORITIES.map((p) => h('option', { value: p, text: PRIORITY_LABEL[p], selected: p === 'urgent' })));
     const callback = h('input', { id: 'page-callback', required: true, maxLength: 64, placeholder: 'A number: ext 4021, bleep 1234' });
-    callback.addEventListener('input', () => callback.setCustomValidity(''));
+    const dial = h('p', { class: 'dial-preview', id: 'page-dial', 'aria-live': 'polite' });
+    callback.addEventListener('input', () => {
+      callback.setCustomValidity('');
+      const n = callbackNumber(callback.value);
+      dial.textContent = n ? `They will see: Call ${n}` : '';
+    });
+    const ward = h('select', { id: 'page-ward' }, h('option', { value: '', text: 'Not on a ward' }), state.wards.map((w) => h('option', { value: w.id, text: w.name })));
     const message = h('textarea', { id: 'page-message', rows: 3, maxLength: 500 });
     const form = h(
       'form',
@@ -79,14 +89,14 @@ export function pageDialog({ state, link }) {
         onsubmit: async (/** @type {SubmitEvent} */ e) => {
           e.preventDefault();
           if (!callbackHasNumber(callback.value)) {
-            callback.setCustomValidity('Give a number to call back on (an extension or a bleep).');
+            callback.setCustomValidity(CALLBACK_HINT);
             callback.reportValidity();
             return;
           }
           const target = toRole.checked ? { role: /** @type {Role} */ (role.value) } : { staff: person.value };
           const who = toRole.checked ? `every ${roleLabel(/** @type {Role} */ (role.value))} on shift` : state.staff.get(person.value)?.name ?? 'them';
           outcome.busy('Sending…');
-          const answer = await link.command({ op: 'send_page', target, priority: /** @type {Priority} */ (prio.value), callback: callback.value.trim(), message: message.value.trim() });
+          const answer = await link.command({ op: 'send_page', target, priority: /** @type {Priority} */ (prio.value), callback: callback.value.trim(), message: message.value.trim(), ...(ward.value ? { ward: ward.value } : {}) });
           if (answer.ok) state.applyResult(answer.result);
           const undeliverable = answer.ok && answer.result.kind === 'page' && answer.result.page.state === 'undeliverable';
           outcome.show(answer, undeliverable ? `Nobody to page: no one is on shift as that role.` : `Page sent to ${who}.`);
@@ -97,6 +107,8 @@ export function pageDialog({ state, link }) {
       roleField,
       field('Priority', prio),
       field('Call back on', callback),
+      dial,
+      field('You are on', ward),
       field('Message', message),
       h('div', { class: 'row' }, h('button', { type: 'submit', class: 'btn primary', text: 'Send page' }), h('button', { type: 'button', class: 'btn secondary', text: 'Close', onclick: () => dialog.close() })),
       outcome.el,

@@ -48,6 +48,9 @@ export function isOpenTask(t) {
   return OPEN_TASK.has(t.state);
 }
 
+/** How many answered pages the side column keeps. */
+const ANSWERED_KEPT = 20;
+
 export class DashState extends EventTarget {
   constructor() {
     super();
@@ -61,6 +64,8 @@ export class DashState extends EventTarget {
     this.closed = new Map();
     /** Pages still waiting for an acknowledgement. @type {Map<string, PageView>} */
     this.pages = new Map();
+    /** Pages answered since this screen opened, with their replies, newest last (bounded). @type {Map<string, PageView>} */
+    this.answered = new Map();
     /** The last views of recently closed tasks, for an open dialog and the metrics (bounded). @type {Map<string, TaskView>} */
     this.closedViews = new Map();
     /** @type {Map<string, StaffView>} */
@@ -95,6 +100,7 @@ export class DashState extends EventTarget {
     this.tasks.clear();
     this.closed.clear();
     this.pages.clear();
+    this.answered.clear();
     this.patients.clear();
     this.discharged.clear();
     this.patientsLoaded = false;
@@ -236,10 +242,16 @@ export class DashState extends EventTarget {
 
   /** @param {PageView} page */
   putPage(page) {
-    const held = this.pages.get(page.id);
+    const held = this.pages.get(page.id) ?? this.answered.get(page.id);
     if (held && held.version >= page.version) return;
     if (page.state === 'open') this.pages.set(page.id, page);
     else this.pages.delete(page.id);
+    if (page.state === 'acknowledged') {
+      // Kept for the replies ("Dr Khan: On my way"): moved to the end, the oldest dropped.
+      this.answered.delete(page.id);
+      this.answered.set(page.id, page);
+      for (const id of this.answered.keys()) if (this.answered.size > ANSWERED_KEPT) this.answered.delete(id);
+    }
     this.touch(page.from.id, page.sent_at);
     for (const r of page.recipients) if (r.acked_at !== null) this.touch(r.staff.id, r.acked_at);
     this.pending.pages = true;

@@ -9,6 +9,7 @@
 
 import { askText } from './views/dialog.js';
 import { wardNamer } from './views/context.js';
+import { REPLY_LABEL } from './page-words.js';
 
 /** @typedef {import('./types.js').TaskView} TaskView */
 /** @typedef {import('./types.js').PageView} PageView */
@@ -128,9 +129,14 @@ export function createActions({ store, link }) {
       if (reason === null) return;
       link.send({ op: 'cancel', task: t.id, reason }, `Cancel ${where(t)}`);
     },
-    /** @param {PageView} p */
-    ackPage(p) {
-      answer(p.id, { op: 'page_ack', page: p.id }, `Acknowledge page from ${p.from.name}`);
+    /**
+     * Acknowledge a page, with a one-tap reply the sender sees (a reply
+     * acknowledges too).
+     * @param {PageView} p @param {import('../types/PageReply').PageReply} [reply]
+     */
+    ackPage(p, reply) {
+      if (!reply) return answer(p.id, { op: 'page_ack', page: p.id }, `Acknowledge page from ${p.from.name}`);
+      answer(p.id, { op: 'page_ack', page: p.id, reply }, `Reply “${REPLY_LABEL[reply]}” to ${p.from.name}`);
     },
     /** @param {PageView} p */
     readPage(p) {

@@ -4,6 +4,8 @@
 // time, escalated or handed back: see the `raiser` notice in store.js) gets
 // no toast on top.
 
+import { REPLY_LABEL } from './page-words.js';
+
 /** @typedef {import('./types.js').EventFrame} EventFrame */
 
 /** Older events (a replay after a long gap or a fresh login) are history, not news. */
@@ -50,7 +52,10 @@ export function routineNotice(frame, me, wardName = (id) => id) {
         return null;
     }
   }
-  if (ev.kind === 'page' && ev.page.from.id === me && ev.change === 'acknowledged') {
+  if (ev.kind === 'page' && ev.page.from.id === me && (ev.change === 'acknowledged' || ev.change === 'replied')) {
+    // A one-tap reply names itself: "Dr Omar Khan: On my way".
+    const reply = ev.page.recipients.find((r) => r.staff.id === ev.by?.id)?.reply;
+    if (reply) return `${ev.by?.name ?? 'Someone'}: ${REPLY_LABEL[reply]}`;
     return `${ev.by?.name ?? 'Someone'} acknowledged your page`;
   }
   return null;

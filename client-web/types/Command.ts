@@ -3,6 +3,7 @@ import type { Category } from "./Category";
 import type { HandoverNoteText } from "./HandoverNoteText";
 import type { ObservationSet } from "./ObservationSet";
 import type { PageId } from "./PageId";
+import type { PageReply } from "./PageReply";
 import type { PageTarget } from "./PageTarget";
 import type { PatientDetails } from "./PatientDetails";
 import type { PatientId } from "./PatientId";
@@ -33,7 +34,7 @@ patient_id?: string | null, category: Category, priority: Priority, requirement:
 /**
  * When it was done: the hub's clock as the device knew it.
  */
-done_at: number, } | { "op": "hand_back", task: TaskId, reason: string, } | { "op": "cancel", task: TaskId, reason: string, } | { "op": "assign", task: TaskId, staff: StaffId, } | { "op": "set_priority", task: TaskId, priority: Priority, } | { "op": "send_page", target: PageTarget, priority: Priority, callback: string, message: string, ward?: string | null, } | { "op": "page_read", page: PageId, } | { "op": "page_ack", page: PageId, reply?: PageReply | null, } | { "op": "start_shift", staff: StaffId, role: Role, wards: Array<WardId>, ends_at: number, } | { "op": "end_shift", staff: StaffId, } | { "op": "escalate_now", task: TaskId, } | { "op": "hand_over", task: TaskId, to: StaffId, } | { "op": "accept_handover", task: TaskId, } | { "op": "decline_handover", task: TaskId, reason: string, } | { "op": "handover", } | { "op": "history", since: number, 
+done_at: number, } | { "op": "hand_back", task: TaskId, reason: string, } | { "op": "cancel", task: TaskId, reason: string, } | { "op": "assign", task: TaskId, staff: StaffId, } | { "op": "set_priority", task: TaskId, priority: Priority, } | { "op": "send_page", target: PageTarget, priority: Priority, callback: string, message: string, ward?: string | null, } | { "op": "page_read", page: PageId, } | { "op": "page_ack", page: PageId, reply?: PageReply, } | { "op": "start_shift", staff: StaffId, role: Role, wards: Array<WardId>, ends_at: number, } | { "op": "end_shift", staff: StaffId, } | { "op": "escalate_now", task: TaskId, } | { "op": "hand_over", task: TaskId, to: StaffId, } | { "op": "accept_handover", task: TaskId, } | { "op": "decline_handover", task: TaskId, reason: string, } | { "op": "handover", } | { "op": "history", since: number, 
 /**
  * `null` or absent: the first part; otherwise the `next` of the
  * part before.

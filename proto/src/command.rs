@@ -104,7 +104,7 @@ pub enum Command {
     PageAck {
         page: PageId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[ts(optional, type = "PageReply | null")]
+        #[ts(optional)]
         reply: Option<crate::page_extras::PageReply>,
     },
     /// Start (or replace) a shift (coordinator or admin).

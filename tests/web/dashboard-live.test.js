@@ -202,7 +202,7 @@ describe('coordinator dashboard: live board and actions', () => {
       await dialog.locator('label', { hasText: 'Everyone on shift in a role' }).click();
       await dialog.locator('#page-role').selectOption('registrar');
       await dialog.locator('#page-priority').selectOption('emergency');
-      await dialog.locator('#page-callback').fill('Ward 7 bay 2');
+      await dialog.locator('#page-callback').fill('Ward 7 bay 2, ext 4412');
       await dialog.locator('#page-message').fill('Peri-arrest, bed 4');
       await expectAccessible(page, 'dashboard send page');
       await dialog.locator('button[type=submit]').click();
@@ -211,7 +211,7 @@ describe('coordinator dashboard: live board and actions', () => {
       const ev = await evans.until((evs) => evs.find((e) => e.event.kind === 'page' && e.event.change === 'sent'), 5000, 'the registrar is paged');
       const item = page.locator(`.pages-list li[data-page="${ev.event.page.id}"]`);
       await item.waitFor();
-      assert.match((await item.textContent()) ?? '', /Sister Jo Hale → every Registrar.*Peri-arrest, bed 4.*Call back: Ward 7 bay 2/);
+      assert.match((await item.textContent()) ?? '', /Sister Jo Hale → every Registrar.*Peri-arrest, bed 4.*Call back: Ward 7 bay 2, ext 4412/);
       assert.match((await item.textContent()) ?? '', /delivered 0\/1, read 0\/1/);
       // The registrar's device has it once it acks the event; then it is read.
       evans.ws?.send(JSON.stringify({ type: 'ack', seq: ev.seq }));

@@ -43,8 +43,11 @@ describe('pages with receipts', () => {
     const patel = await page.locator('#page-person option', { hasText: 'Dr Asha Patel' }).getAttribute('value');
     await page.selectOption('#page-person', patel);
     await page.selectOption('#page-priority', 'urgent');
-    assert.equal(await page.inputValue('#page-callback'), 'Ward 7 (Medicine) desk', 'callback pre-filled from the shift');
+    // Where she is comes from her shift; the callback is a number she types.
+    assert.equal(await page.inputValue('#page-ward'), 'w7', 'ward pre-chosen from the shift');
+    assert.equal(await page.inputValue('#page-callback'), '', 'no callback without a number is pre-filled');
     await page.fill('#page-callback', 'ext 4471, Ward 7 desk');
+    await page.locator('#page-dial', { hasText: 'They will see: Call 4471' }).waitFor();
     await page.fill('#page-message', 'Bed 12 NEWS 7, please come');
     await inspect(page, '21-page-compose');
     await page.click('form.page-form button[type=submit]');
@@ -58,6 +61,7 @@ describe('pages with receipts', () => {
     const text = (await alert.textContent()) ?? '';
     assert.match(text, /From Nurse Sam Okafor/);
     assert.match(text, /ext 4471, Ward 7 desk/);
+    assert.match(text, /Ward 7 \(Medicine\)/, 'the sender\u2019s ward, by its name');
     assert.match(text, /Bed 12 NEWS 7, please come/);
     assert.equal(await page.evaluate(() => /** @type {any} */ (window).wardpage.sound.nowPlaying()), 'urgent');
     await inspect(page, '22-alert-page');
@@ -86,7 +90,7 @@ describe('pages with receipts', () => {
 
   it('rings an emergency page that cannot be put off', async () => {
     const me = await doctor.page.evaluate(() => /** @type {any} */ (window).wardpage.store.me.id);
-    const sent = await charge.command({ op: 'send_page', target: { staff: me }, priority: 'emergency', callback: 'Ward 7 bay 2', message: 'Peri-arrest, bed 4' });
+    const sent = await charge.command({ op: 'send_page', target: { staff: me }, priority: 'emergency', callback: 'Ward 7 bay 2, ext 4412', message: 'Peri-arrest, bed 4' });
     assert.equal(sent.type, 'ok', JSON.stringify(sent));
     const { page } = doctor;
     const alert = page.locator('section.alert.emergency:not([hidden])');

@@ -13,6 +13,7 @@ import { patientLine, reviewLine } from './task-card.js';
 import { raiserHeadline } from '../alerts.js';
 import { queuedAnswers } from '../actions.js';
 import { offeredWords } from '../reach.js';
+import { PAGE_REPLIES, REPLY_LABEL, callLink } from '../page-words.js';
 
 /** @typedef {import('../alerts.js').AlertItem} AlertItem */
 /** @typedef {import('../actions.js').Actions} Actions */
@@ -102,10 +103,27 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
       h(
         'div',
         { id: 'alert-body' },
+        p.from_ward ? h('p', { class: 'alert-from-ward', text: p.from_ward.name }) : null,
         reason ? h('p', { class: 'alert-reason', text: reason }) : null,
-        h('p', { class: 'alert-callback' }, 'Call back: ', h('strong', { text: p.callback })),
+        callLink(p, 'alert-callback'),
         p.message ? h('p', { class: 'alert-situation', text: p.message }) : null,
         h('p', { class: 'alert-meta', text: `Sent ${clock(p.sent_at)}` }),
+      ),
+    ];
+  }
+
+  /**
+   * Acknowledge, or answer in one tap with a reply the sender sees (it
+   * acknowledges too). Acknowledge comes first: it is what a stray Enter
+   * on the focused button does. @param {import('../types.js').PageView} p
+   */
+  function pageAnswers(p) {
+    return [
+      primary('Acknowledge', () => actions.ackPage(p)),
+      h(
+        'div',
+        { class: 'row alert-replies', role: 'group', 'aria-label': 'Reply and acknowledge' },
+        PAGE_REPLIES.map((r) => h('button', { type: 'button', class: 'btn secondary big', 'data-reply': r, text: REPLY_LABEL[r], onclick: () => actions.ackPage(p, r) })),
       ),
     ];
   }
@@ -195,9 +213,9 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
     const ack = () => [primary('Acknowledge', () => actions.silence(item.key))];
     switch (item.kind) {
       case 'page':
-        return { kicker: 'Page for you', body: pageBody(item.page, null), buttons: [primary('Acknowledge', () => actions.ackPage(item.page)), later] };
+        return { kicker: 'Page for you', body: pageBody(item.page, null), buttons: [...pageAnswers(item.page), later] };
       case 'page-escalated':
-        return { kicker: `Escalated page (level ${item.level})`, body: pageBody(item.page, item.reason), buttons: item.recipient ? [primary('Acknowledge', () => actions.ackPage(item.page)), later] : ack() };
+        return { kicker: `Escalated page (level ${item.level})`, body: pageBody(item.page, item.reason), buttons: item.recipient ? [...pageAnswers(item.page), later] : ack() };
       case 'offer':
         return { kicker: 'New task offered to you', body: taskBody(item.task, null), buttons: offerButtons(item, later) };
       case 'task-escalated':

@@ -1,12 +1,16 @@
 // "Pages": send a page to a person or to everyone holding a role, with a
-// callback and a message; pages to me with their acknowledge button; pages I
-// sent with each recipient's three receipts (delivered, read, acknowledged),
-// which are different facts and are shown separately. Both lists are keyed
-// by page and updated in place (see `updateKeyed`), so focus stays put.
+// callback that holds a number, the ward I am on and a message; pages to me
+// with a big "Call 4471" link, the sender's ward, and the acknowledge and
+// one-tap reply buttons ("5 min", "Call me", "On my way"); pages I sent with
+// each recipient's reply ("Dr Khan: On my way, 02:14") and three receipts
+// (delivered, read, acknowledged), which are different facts and are shown
+// separately. Both lists are keyed by page and updated in place (see
+// `updateKeyed`), so focus stays put.
 
 import { h, replaceChildren, updateKeyed } from '../dom.js';
 import { PRIORITIES, PRIORITY_LABEL, ROLE_LABEL, clock } from '../format.js';
 import { button } from './task-card.js';
+import { CALLBACK_HINT, PAGE_REPLIES, REPLY_LABEL, callLink, callbackNumber, fromLine, replies } from '../page-words.js';
 
 /** @typedef {import('../types.js').PageView} PageView */
 /** @typedef {import('../types.js').PageReceipt} PageReceipt */
@@ -31,6 +35,12 @@ function receipts(r) {
   );
 }
 
+/** The sender's view of the replies: "Dr Khan: On my way, 02:14". @param {PageView} p */
+function replyLines(p) {
+  const lines = replies(p);
+  return lines.length ? h('div', { class: 'page-replies', 'aria-label': 'Replies' }, lines.map((text) => h('p', { class: 'page-reply', text }))) : null;
+}
+
 /** @param {ViewContext} ctx */
 export function pagesView(ctx) {
   const { store, link } = ctx;
@@ -39,7 +49,17 @@ export function pagesView(ctx) {
   const person = h('select', { id: 'page-person', name: 'person' });
   const role = h('select', { id: 'page-role', name: 'role', disabled: true }, PAGEABLE_ROLES.map((r) => h('option', { value: r, text: ROLE_LABEL[r] })));
   const priority = h('select', { id: 'page-priority', name: 'priority' }, PRIORITIES.map((p) => h('option', { value: p, text: PRIORITY_LABEL[p], selected: p === 'urgent' })));
-  const callback = h('input', { id: 'page-callback', name: 'callback', required: true, maxLength: 64, autocomplete: 'off' });
+  const callback = h('input', { id: 'page-callback', name: 'callback', required: true, maxLength: 64, autocomplete: 'off', inputMode: 'text', placeholder: 'A number: ext 4412, bleep 1234' });
+  // What the recipient's phone will dial, as she types: a wrong run of
+  // digits is seen before it is sent.
+  const dial = h('p', { class: 'dial-preview', id: 'page-dial', 'aria-live': 'polite' });
+  const showDial = () => {
+    callback.setCustomValidity('');
+    const n = callbackNumber(callback.value);
+    dial.textContent = n ? `They will see: Call ${n}` : callback.value.trim() ? CALLBACK_HINT : '';
+  };
+  callback.addEventListener('input', showDial);
+  const ward = h('select', { id: 'page-ward', name: 'ward' });
   const message = h('textarea', { id: 'page-message', name: 'message', rows: 2, maxLength: 500 });
   const outcome = h('div', { class: 'form-outcome', role: 'status', 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'btn primary wide', text: 'Send page' });
@@ -74,6 +94,8 @@ export function pagesView(ctx) {
     roleField,
     field(priority.id, 'Priority', priority),
     field(callback.id, 'Call back on', callback),
+    dial,
+    field(ward.id, 'You are on', ward),
     field(message.id, 'Message', message),
     submit,
   );
@@ -81,12 +103,13 @@ export function pagesView(ctx) {
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    if (!callbackNumber(callback.value)) callback.setCustomValidity(CALLBACK_HINT);
     if (!form.reportValidity()) return;
     /** @type {PageTarget} */
     const target = kindPerson.checked ? { staff: person.value } : { role: /** @type {Role} */ (role.value) };
     const to = kindPerson.checked ? person.selectedOptions[0]?.textContent ?? '' : ROLE_LABEL[/** @type {Role} */ (role.value)];
     const entry = link.send(
-      { op: 'send_page', target, priority: /** @type {Priority} */ (priority.value), callback: callback.value.trim(), message: message.value.trim() },
+      { op: 'send_page', target, priority: /** @type {Priority} */ (priority.value), callback: callback.value.trim(), message: message.value.trim(), ...(ward.value ? { ward: ward.value } : {}) },
       `Page ${to}`,
     );
     waiting = entry.id;
@@ -139,21 +162,33 @@ export function pagesView(ctx) {
     const receipt = p.recipients.find((r) => r.staff.id === me);
     const pending = ctx.outbox.pendingFor(p.id).filter((e) => e.cmd.op === 'page_ack');
     const to = 'staff' in p.target ? p.recipients.map((r) => r.staff.name).join(', ') || 'unknown' : `every ${ROLE_LABEL[p.target.role]}`;
+    const answered = receipt && receipt.acked_at !== null;
     return h(
       'article',
       { class: `card prio-${p.priority}`, 'data-page': p.id },
       h('header', { class: 'card-head' }, h('span', { class: `prio-chip ${p.priority}`, text: PRIORITY_LABEL[p.priority] }), h('span', { class: 'state', text: p.state === 'open' ? 'Open' : p.state === 'acknowledged' ? 'Acknowledged' : 'Undeliverable' })),
-      h('h3', { class: 'where', text: mine ? `To ${to}` : `From ${p.from.name}` }),
-      h('p', { class: 'callback' }, 'Call back: ', h('strong', { text: p.callback })),
+      h('h3', { class: 'where', text: mine ? `To ${to}` : `From ${fromLine(p)}` }),
+      mine ? replyLines(p) : null,
+      mine ? h('p', { class: 'callback' }, 'Call back: ', h('strong', { text: p.callback })) : callLink(p),
       p.message ? h('p', { class: 'situation', text: p.message }) : null,
       h('p', { class: 'meta', text: `Sent ${clock(p.sent_at)}` }),
       mine && p.escalation_level > 0
         ? h('p', { class: 'who escalated', text: `Escalated${p.escalation_level > 1 ? ` ${p.escalation_level} times` : ''}${store.escalations.has(p.id) ? `: ${store.escalations.get(p.id)?.reason}` : ''}` })
         : null,
       mine ? h('ul', { class: 'recipients', 'aria-label': 'Receipts' }, p.recipients.map(receipts)) : null,
-      !mine && receipt && receipt.acked_at !== null ? h('p', { class: 'who done', text: `You acknowledged at ${clock(/** @type {number} */ (receipt.acked_at))}` }) : null,
-      pending.length ? h('p', { class: 'pending', text: 'Queued: acknowledgement (waiting for the hub)' }) : null,
-      !mine && receipt && receipt.acked_at === null && !pending.length ? h('div', { class: 'actions' }, button('Acknowledge', () => ctx.actions.ackPage(p), 'primary')) : null,
+      !mine && receipt && answered
+        ? h('p', { class: 'who done', text: `You acknowledged at ${clock(/** @type {number} */ (receipt.acked_at))}${receipt.reply ? ` · you replied “${REPLY_LABEL[receipt.reply]}”` : ''}` })
+        : null,
+      pending.length ? h('p', { class: 'pending', text: `Queued: ${pending.map((e) => e.label).join(', ')} (waiting for the hub)` }) : null,
+      !mine && receipt && !answered && !pending.length ? h('div', { class: 'actions' }, button('Acknowledge', () => ctx.actions.ackPage(p), 'primary')) : null,
+      // A reply acknowledges; after an acknowledgement it tells the sender more.
+      !mine && receipt && !pending.length
+        ? h(
+            'div',
+            { class: 'actions page-reply-buttons', role: 'group', 'aria-label': answered ? 'Send a reply' : 'Reply and acknowledge' },
+            PAGE_REPLIES.filter((r) => r !== receipt.reply).map((r) => button(REPLY_LABEL[r], () => ctx.actions.ackPage(p, r))),
+          )
+        : null,
     );
   }
 
@@ -168,7 +203,15 @@ export function pagesView(ctx) {
       replaceChildren(person, onShift.map((s) => h('option', { value: s.id, text: `${s.name} (${ROLE_LABEL[s.shift?.role ?? s.role]})` })));
       if (keep) person.value = keep;
     }
-    if (!callback.value && me?.shift?.wards.length) callback.value = `${ctx.wardName(me.shift.wards[0])} desk`;
+    // Where I am: the ward of my shift, or the first of them; she can change it.
+    const wards = dir?.wards ?? [];
+    const wardKey = `${wards.map((w) => w.id).join('|')}/${me?.shift?.wards.join('|') ?? ''}`;
+    if (ward.dataset.key !== wardKey) {
+      ward.dataset.key = wardKey;
+      const keep = ward.value || me?.shift?.wards[0] || '';
+      replaceChildren(ward, h('option', { value: '', text: 'Not on a ward' }), wards.map((w) => h('option', { value: w.id, text: w.name })));
+      ward.value = wards.some((w) => w.id === keep) ? keep : '';
+    }
     const toMe = store.pagesToMe();
     const fromMe = store.pagesFromMe();
     updateKeyed(inbox, toMe.length ? toMe.map((p) => [`p:${p.id}`, card(p, false)]) : [['empty', h('p', { class: 'empty', text: 'No pages to you.' })]]);
