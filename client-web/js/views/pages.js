@@ -203,12 +203,14 @@ export function pagesView(ctx) {
       replaceChildren(person, onShift.map((s) => h('option', { value: s.id, text: `${s.name} (${ROLE_LABEL[s.shift?.role ?? s.role]})` })));
       if (keep) person.value = keep;
     }
-    // Where I am: the ward of my shift, or the first of them; she can change it.
+    // Where I am: the ward of my shift when it is one ward (covering
+    // several, I could be on any: as the hub, guess none); I can change it.
     const wards = dir?.wards ?? [];
     const wardKey = `${wards.map((w) => w.id).join('|')}/${me?.shift?.wards.join('|') ?? ''}`;
     if (ward.dataset.key !== wardKey) {
       ward.dataset.key = wardKey;
-      const keep = ward.value || me?.shift?.wards[0] || '';
+      const own = me?.shift?.wards.length === 1 ? me.shift.wards[0] : '';
+      const keep = ward.value || own;
       replaceChildren(ward, h('option', { value: '', text: 'Not on a ward' }), wards.map((w) => h('option', { value: w.id, text: w.name })));
       ward.value = wards.some((w) => w.id === keep) ? keep : '';
     }
