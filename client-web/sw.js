@@ -30,6 +30,7 @@ const SHELL = [
   '/js/news2.js',
   '/js/notices.js',
   '/js/outbox.js',
+  '/js/page-words.js',
   '/js/reach.js',
   '/js/reduce.js',
   '/js/session.js',

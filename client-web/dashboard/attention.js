@@ -24,6 +24,7 @@
 import { h } from '../js/dom.js';
 import { PRIORITY_LABEL, clock } from '../js/format.js';
 import { isWaiting } from './task-text.js';
+import { fromLine } from '../js/page-words.js';
 
 /** @typedef {import('./state.js').DashState} DashState */
 /** @typedef {import('./link.js').DashLink} DashLink */
@@ -120,7 +121,7 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
     for (const p of state.pages.values()) {
       const mine = p.recipients.find((r) => r.staff.id === myId);
       if (mine && mine.acked_at === null) {
-        items.push({ key: `m:${p.id}`, kind: 'page', priority: p.priority, at: p.sent_at, title: `Page to you from ${p.from.name}`, detail: `${p.message || '(no message)'} · Call back: ${p.callback}`, task: null, page: p.id });
+        items.push({ key: `m:${p.id}`, kind: 'page', priority: p.priority, at: p.sent_at, title: `Page to you from ${fromLine(p)}`, detail: `${p.message || '(no message)'} · Call back: ${p.callback}`, task: null, page: p.id });
       } else if (p.escalation_level > 0) {
         const key = `p:${p.id}:${p.escalation_level}`;
         items.push({ key, kind: 'escalation', priority: p.priority, at: reasons.get(key)?.at ?? p.sent_at, title: `Page escalated (level ${p.escalation_level}) from ${p.from.name}`, detail: reasons.get(key)?.words ?? p.message, task: null, page: null });
