@@ -24,7 +24,7 @@
 import { h } from '../js/dom.js';
 import { PRIORITY_LABEL, clock } from '../js/format.js';
 import { isWaiting } from './task-text.js';
-import { fromLine } from '../js/page-words.js';
+import { PAGE_REPLIES, REPLY_LABEL, fromLine } from '../js/page-words.js';
 
 /** @typedef {import('./state.js').DashState} DashState */
 /** @typedef {import('./link.js').DashLink} DashLink */
@@ -224,22 +224,29 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
 
   /** @param {Item} item */
   function actions(item) {
-    const ack = h('button', {
-      type: 'button',
-      class: 'btn small primary',
-      text: item.kind === 'emergency' ? 'Seen' : 'Acknowledge',
-      onclick: async () => {
-        if (item.page) {
-          ack.disabled = true;
-          const answer = await link.command({ op: 'page_ack', page: item.page });
-          if (answer.ok) state.applyResult(answer.result);
-          else ack.disabled = false;
-        }
-        acked.add(item.key);
-        draw();
-        onChange();
-      },
-    });
+    /** @type {HTMLButtonElement[]} */
+    const answers = [];
+    /** Acknowledge (with a reply the sender sees, for a page). @param {import('../types/PageReply').PageReply} [reply] */
+    const answer = async (reply) => {
+      if (item.page) {
+        answers.forEach((b) => (b.disabled = true));
+        const sent = await link.command({ op: 'page_ack', page: item.page, ...(reply ? { reply } : {}) });
+        if (sent.ok) state.applyResult(sent.result);
+        else return answers.forEach((b) => (b.disabled = false));
+      }
+      acked.add(item.key);
+      draw();
+      onChange();
+    };
+    const ack = h('button', { type: 'button', class: 'btn small primary', text: item.kind === 'emergency' ? 'Seen' : 'Acknowledge', onclick: () => answer() });
+    answers.push(ack);
+    const replies = item.page
+      ? PAGE_REPLIES.map((r) => {
+          const b = h('button', { type: 'button', class: 'btn small secondary', 'data-reply': r, text: REPLY_LABEL[r], onclick: () => answer(r) });
+          answers.push(b);
+          return b;
+        })
+      : [];
     const snooze =
       item.kind === 'escalation'
         ? h('button', {
@@ -253,7 +260,7 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
           })
         : null;
     const openTask = item.task ? h('button', { type: 'button', class: 'btn small secondary', text: 'Open task', onclick: () => onOpenTask(/** @type {string} */ (item.task)) }) : null;
-    return h('div', { class: 'row' }, ack, snooze, openTask);
+    return h('div', { class: 'row' }, ack, ...replies, snooze, openTask);
   }
 
   let scheduled = false;

@@ -4,8 +4,9 @@
 // tap on "On my way" acknowledges it, and the nurse's phone says so (a
 // toast that names the reply, and the reply on her pages list). A second
 // reply from the Pages list replaces the first; the coordinator's dashboard
-// shows the replies where it shows pages. A callback without a number is
-// refused by the form before it is sent.
+// shows the replies where it shows pages, and answers a page to her in one
+// tap too. A callback without a number is refused by the form before it is
+// sent.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { startHub } from './helpers/hub.js';
 import { launchBrowser } from './helpers/browser.js';
 import { openPhone, logIn, inspect, goTab, screenshot } from './helpers/app.js';
 import { openDashboard, logInDashboard, waitLive } from './dashboard-helpers/dashboard.js';
+import { connectAs } from './helpers/protocol.js';
 
 describe('pages: the ward, a number to call, one-tap replies', () => {
   /** @type {Awaited<ReturnType<typeof startHub>>} */ let hub;
@@ -111,6 +113,29 @@ describe('pages: the ward, a number to call, one-tap replies', () => {
     assert.match(text, /Nurse Sam Okafor · Ward 7 \(Medicine\) → Dr Asha Patel/);
     assert.match(text, /Dr Asha Patel: 5 min, \d\d:\d\d/);
     await screenshot(dash.page, '63-dashboard-answered-pages');
+  });
+
+  it('lets the coordinator answer a page to her in one tap', async () => {
+    const charge = await connectAs(hub.url, 'nic.grant');
+    try {
+      const dir = await charge.command({ op: 'directory' });
+      const to = dir.result.staff.find((/** @type {any} */ s) => s.login === 'coord.hale').id;
+      const sent = await charge.command({ op: 'send_page', target: { staff: to }, priority: 'urgent', callback: 'bleep 2231', message: 'Need a second nurse for bed 3' });
+      assert.equal(sent.type, 'ok', JSON.stringify(sent));
+      const item = dash.page.locator(`#attention [data-attention="m:${sent.result.page.id}"]`);
+      await item.waitFor();
+      await screenshot(dash.page, '64-dashboard-page-to-coordinator');
+      await item.locator('button[data-reply="call_me"]').click();
+      await item.waitFor({ state: 'detached' });
+      const ev = await charge.until(
+        (evs) => evs.find((e) => e.event.kind === 'page' && e.event.page.id === sent.result.page.id && e.event.change === 'acknowledged'),
+        5000,
+        'the charge nurse hears the reply',
+      );
+      assert.equal(ev.event.page.recipients[0].reply, 'call_me');
+    } finally {
+      charge.close();
+    }
   });
 
   it('had no script errors', () => {
