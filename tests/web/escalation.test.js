@@ -82,6 +82,7 @@ describe('escalation', () => {
     await nurse.page.click('details.compose > summary');
     await nurse.page.selectOption('#page-person', patel);
     await nurse.page.selectOption('#page-priority', 'soon');
+    await nurse.page.fill('#page-callback', 'ext 4471');
     await nurse.page.fill('#page-message', 'Drug chart needs rewriting, bed 2');
     await nurse.page.click('form.page-form button[type=submit]');
     await nurse.page.locator('.form-outcome .notice.ok').waitFor();
