@@ -1,6 +1,7 @@
 //! `Communication` for pages ("call me now"), read-only: read, and search
 //! by status and `_lastUpdated`, from the store by last change.
 
+use super::answers::{Kind, ReadAnswers, SearchAnswers};
 use super::{
     caller, instant, meta, priority, resource_answer, staff_reference, FhirResult, Outcome, Query,
 };
@@ -53,6 +54,15 @@ pub fn resource(p: &PageView) -> Value {
     r
 }
 
+/// How the answers of `/fhir/Communication` name it.
+pub struct CommunicationKind;
+
+impl Kind for CommunicationKind {
+    const READ: &'static str = "The Communication";
+    const NOT_FOUND: &'static str = "No such page";
+    const SEARCH: &'static str = "A searchset Bundle";
+}
+
 /// `GET /fhir/Communication/{id}`.
 #[utoipa::path(
     get,
@@ -62,14 +72,7 @@ pub fn resource(p: &PageView) -> Value {
     summary = "A page",
     params(("id" = String, Path, description = "The page's id")),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The Communication", body = Object, content_type = "application/fhir+json",
-            headers(("ETag" = String, description = "W/\"<versionId>\""))),
-        (status = 401, description = "No key, or an unknown, revoked or expired one", body = Object, content_type = "application/fhir+json"),
-        (status = 403, description = "The key lacks `fhir:read`", body = Object, content_type = "application/fhir+json"),
-        (status = 404, description = "No such page", body = Object, content_type = "application/fhir+json"),
-        (status = 503, description = "The store failed", body = Object, content_type = "application/fhir+json"),
-    )
+    responses(ReadAnswers<CommunicationKind>)
 )]
 pub async fn read(
     State(hub): State<Arc<Hub>>,
@@ -102,13 +105,7 @@ pub async fn read(
         ("_cursor" = Option<String>, Query, description = "From a `next` link"),
     ),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A searchset Bundle", body = Object, content_type = "application/fhir+json"),
-        (status = 400, description = "A parameter is wrong (OperationOutcome)", body = Object, content_type = "application/fhir+json"),
-        (status = 401, description = "No key, or an unknown, revoked or expired one", body = Object, content_type = "application/fhir+json"),
-        (status = 403, description = "The key lacks `fhir:read`", body = Object, content_type = "application/fhir+json"),
-        (status = 503, description = "The store failed", body = Object, content_type = "application/fhir+json"),
-    )
+    responses(SearchAnswers<CommunicationKind>)
 )]
 pub async fn search(
     State(hub): State<Arc<Hub>>,

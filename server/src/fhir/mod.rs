@@ -13,6 +13,7 @@
 //! `_cursor` is where the next page starts (keyset paging, so a page
 //! costs the same however deep it is).
 
+mod answers;
 pub mod communication;
 pub mod metadata;
 pub mod observation;

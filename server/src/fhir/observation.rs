@@ -6,6 +6,7 @@
 //! or its NEWS2's `<id>-news2`); search by patient, code and date over
 //! every stored set of the patient.
 
+use super::answers::{Kind, ReadAnswers, SearchAnswers};
 use super::{caller, resource_answer, vitals, FhirResult, Outcome, Query, FHIR_JSON};
 use crate::apikeys::Scope;
 use crate::hub::Hub;
@@ -237,6 +238,15 @@ async fn subject(
     }
 }
 
+/// How the answers of `/fhir/Observation` name it.
+pub struct ObservationKind;
+
+impl Kind for ObservationKind {
+    const READ: &'static str = "The Observation";
+    const NOT_FOUND: &'static str = "No such Observation";
+    const SEARCH: &'static str = "A searchset Bundle: each set and its NEWS2";
+}
+
 /// `GET /fhir/Observation/{id}`.
 #[utoipa::path(
     get,
@@ -246,14 +256,7 @@ async fn subject(
     summary = "A stored vital-signs set, or its NEWS2 (`<id>-news2`)",
     params(("id" = String, Path, description = "The set's id, or `<id>-news2`")),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The Observation", body = Object, content_type = "application/fhir+json",
-            headers(("ETag" = String, description = "W/\"<versionId>\""))),
-        (status = 401, description = "No key, or an unknown, revoked or expired one", body = Object, content_type = "application/fhir+json"),
-        (status = 403, description = "The key lacks `fhir:read`", body = Object, content_type = "application/fhir+json"),
-        (status = 404, description = "No such Observation", body = Object, content_type = "application/fhir+json"),
-        (status = 503, description = "The store failed", body = Object, content_type = "application/fhir+json"),
-    )
+    responses(ReadAnswers<ObservationKind>)
 )]
 pub async fn read(
     State(hub): State<Arc<Hub>>,
@@ -296,13 +299,7 @@ pub async fn read(
         ("_cursor" = Option<String>, Query, description = "From a `next` link"),
     ),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A searchset Bundle: each set and its NEWS2", body = Object, content_type = "application/fhir+json"),
-        (status = 400, description = "A parameter is wrong (OperationOutcome)", body = Object, content_type = "application/fhir+json"),
-        (status = 401, description = "No key, or an unknown, revoked or expired one", body = Object, content_type = "application/fhir+json"),
-        (status = 403, description = "The key lacks `fhir:read`", body = Object, content_type = "application/fhir+json"),
-        (status = 503, description = "The store failed", body = Object, content_type = "application/fhir+json"),
-    )
+    responses(SearchAnswers<ObservationKind>)
 )]
 pub async fn search(
     State(hub): State<Arc<Hub>>,

@@ -2,6 +2,7 @@
 //! over the admitted patients, asked of the writer as the protocol's
 //! `patients` read (the key's service account oversees every ward).
 
+use super::answers::{Kind, ReadAnswers, SearchAnswers};
 use super::{
     caller, meta, resource_answer, FhirResult, Outcome, Query, NHS_NUMBER, WARDPAGE_SYSTEM,
 };
@@ -89,6 +90,16 @@ pub fn resource(p: &PatientView) -> Value {
     r
 }
 
+/// How the answers of `/fhir/Patient` name it.
+pub struct PatientKind;
+
+impl Kind for PatientKind {
+    const READ: &'static str = "The Patient";
+    const NOT_FOUND: &'static str = "No admitted patient with this id";
+    const SEARCH: &'static str = "A searchset Bundle";
+    const UNAVAILABLE: &'static str = "The hub is stopping";
+}
+
 /// `GET /fhir/Patient/{id}`.
 #[utoipa::path(
     get,
@@ -98,14 +109,7 @@ pub fn resource(p: &PatientView) -> Value {
     summary = "An admitted patient",
     params(("id" = String, Path, description = "The patient's id")),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The Patient", body = Object, content_type = "application/fhir+json",
-            headers(("ETag" = String, description = "W/\"<versionId>\""))),
-        (status = 401, description = "No key, or an unknown, revoked or expired one", body = Object, content_type = "application/fhir+json"),
-        (status = 403, description = "The key lacks `fhir:read`", body = Object, content_type = "application/fhir+json"),
-        (status = 404, description = "No admitted patient with this id", body = Object, content_type = "application/fhir+json"),
-        (status = 503, description = "The hub is stopping", body = Object, content_type = "application/fhir+json"),
-    )
+    responses(ReadAnswers<PatientKind>)
 )]
 pub async fn read(
     State(hub): State<Arc<Hub>>,
@@ -135,13 +139,7 @@ pub async fn read(
         ("_cursor" = Option<String>, Query, description = "From a `next` link"),
     ),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A searchset Bundle", body = Object, content_type = "application/fhir+json"),
-        (status = 400, description = "A parameter is wrong (OperationOutcome)", body = Object, content_type = "application/fhir+json"),
-        (status = 401, description = "No key, or an unknown, revoked or expired one", body = Object, content_type = "application/fhir+json"),
-        (status = 403, description = "The key lacks `fhir:read`", body = Object, content_type = "application/fhir+json"),
-        (status = 503, description = "The hub is stopping", body = Object, content_type = "application/fhir+json"),
-    )
+    responses(SearchAnswers<PatientKind>)
 )]
 pub async fn search(
     State(hub): State<Arc<Hub>>,

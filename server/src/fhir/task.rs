@@ -4,6 +4,7 @@
 //! their last change, in (updated_at, id) order; the mapping is the table
 //! in `docs/fhir.md`.
 
+use super::answers::{Kind, ReadAnswers, SearchAnswers};
 use super::{
     caller, instant, meta, priority, resource_answer, staff_reference, FhirResult, Outcome, Query,
     WARDPAGE_SYSTEM,
@@ -123,6 +124,15 @@ pub fn resource(t: &TaskView) -> Value {
     r
 }
 
+/// How the answers of `/fhir/Task` name it.
+pub struct TaskKind;
+
+impl Kind for TaskKind {
+    const READ: &'static str = "The Task";
+    const NOT_FOUND: &'static str = "No such task";
+    const SEARCH: &'static str = "A searchset Bundle";
+}
+
 /// `GET /fhir/Task/{id}`.
 #[utoipa::path(
     get,
@@ -132,14 +142,7 @@ pub fn resource(t: &TaskView) -> Value {
     summary = "A task (read-only)",
     params(("id" = String, Path, description = "The task's id")),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The Task", body = Object, content_type = "application/fhir+json",
-            headers(("ETag" = String, description = "W/\"<versionId>\""))),
-        (status = 401, description = "No key, or an unknown, revoked or expired one", body = Object, content_type = "application/fhir+json"),
-        (status = 403, description = "The key lacks `fhir:read`", body = Object, content_type = "application/fhir+json"),
-        (status = 404, description = "No such task", body = Object, content_type = "application/fhir+json"),
-        (status = 503, description = "The store failed", body = Object, content_type = "application/fhir+json"),
-    )
+    responses(ReadAnswers<TaskKind>)
 )]
 pub async fn read(
     State(hub): State<Arc<Hub>>,
@@ -248,13 +251,7 @@ const SCAN_LIMIT: usize = 20_000;
         ("_cursor" = Option<String>, Query, description = "From a `next` link"),
     ),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A searchset Bundle", body = Object, content_type = "application/fhir+json"),
-        (status = 400, description = "A parameter is wrong (OperationOutcome)", body = Object, content_type = "application/fhir+json"),
-        (status = 401, description = "No key, or an unknown, revoked or expired one", body = Object, content_type = "application/fhir+json"),
-        (status = 403, description = "The key lacks `fhir:read`", body = Object, content_type = "application/fhir+json"),
-        (status = 503, description = "The store failed", body = Object, content_type = "application/fhir+json"),
-    )
+    responses(SearchAnswers<TaskKind>)
 )]
 pub async fn search(
     State(hub): State<Arc<Hub>>,

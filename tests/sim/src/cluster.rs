@@ -14,6 +14,7 @@
 
 mod device;
 mod nodes;
+pub mod shard;
 
 use super::hubctl::{hub_binary, SimHub};
 use super::ledger::{self, AckedRaise};
@@ -24,9 +25,10 @@ use anyhow::Context;
 use device::{device, raiser, Device, DeviceOut, Shared};
 use nodes::Nodes;
 use serde::Serialize;
+use shard::{DeviceSpec, ShardSpec, Shards, ToShard};
 use std::path::Path;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -49,6 +51,14 @@ pub struct ClusterParams {
     /// Devices connecting at once while ramping up.
     pub ramp_concurrency: usize,
     pub seed: u64,
+    /// Simulator processes holding the devices (this one and `procs - 1`
+    /// children): one process may open at most 20,000 files here.
+    pub procs: usize,
+    /// The nodes' bus (`[cluster] nats_url`); without it a standby answers
+    /// 503 and devices move on to the owner.
+    pub nats: Option<String>,
+    /// The simulator executable the shards run (default: this process's).
+    pub shard_bin: Option<std::path::PathBuf>,
 }
 
 /// How long a kill may take until every device has resumed before the
@@ -79,7 +89,12 @@ async fn on_database(p: ClusterParams, url: &str, password: &str) -> anyhow::Res
         .import_with_cli(&bin, Path::new(url), password)
         .await?;
     let dir = tempfile::tempdir()?;
-    let mut nodes = Nodes::start(&bin, url, p.nodes, p.lease_ttl_ms, dir.path()).await?;
+    let bus = p
+        .nats
+        .as_ref()
+        .map(|u| format!("nats_url = \"{u}\"\n"))
+        .unwrap_or_default();
+    let mut nodes = Nodes::start(&bin, url, p.nodes, p.lease_ttl_ms, &bus, dir.path()).await?;
     let result = drive(&p, &mut nodes, password, &mut report).await;
     nodes.stop().await?;
     result?;
@@ -99,22 +114,18 @@ async fn drive(
         .push(format!("first owner: node {}", nodes.name(owner)));
     let rig = Rig::log_in(SimHub::External(nodes.base(owner)), p.pairs, password).await?;
     let live = Arc::new(Live::default());
-    let sh = Arc::new(Shared {
-        nodes: nodes.addrs(),
-        live: live.clone(),
-        kills: Mutex::new(Vec::new()),
-        caught_up: Default::default(),
-        gone: Default::default(),
-        epoch: Instant::now(),
-        devices_of: Mutex::new(Default::default()),
-    });
+    let sh = Arc::new(Shared::new(nodes.addrs(), live.clone()));
+    sh.owner.store(owner, Relaxed);
     let bar = stats::progress("cluster");
     let timeline =
         stats::Timeline::start(live.clone(), Duration::from_millis(250), Some(bar.clone()));
     let (stop_devices, devices_rx) = watch::channel(false);
     let (stop_raisers, raisers_rx) = watch::channel(false);
     let t0 = Instant::now();
-    let devices = spawn_devices(&rig, p, &sh, devices_rx);
+    let (devices, specs) = spawn_devices(&rig, p, &sh, devices_rx);
+    let shards = Arc::new(Shards::spawn(p.shard_bin.clone(), specs, sh.clone()).await?);
+    shards.tell(&ToShard::Owner { node: owner }).await?;
+    let poller = tokio::spawn(poll_load(nodes.addrs(), sh.clone(), shards.clone()));
     let ramp = all_caught_up(&sh, p.devices, Duration::from_secs(300)).await;
     report
         .figures
@@ -123,7 +134,7 @@ async fn drive(
     let mut per_kill = Vec::new();
     for k in 0..p.kills {
         tokio::time::sleep(Duration::from_secs_f64(p.every_secs)).await;
-        per_kill.push(kill_once(k, nodes, &sh, p.devices, report).await?);
+        per_kill.push(kill_once(k, nodes, &sh, &shards, p.devices, report).await?);
     }
     tokio::time::sleep(Duration::from_secs_f64(p.every_secs)).await;
     stop_raisers.send_replace(true);
@@ -133,17 +144,23 @@ async fn drive(
     }
     all_delivered(&sh, &acked, Duration::from_secs(60)).await;
     stop_devices.send_replace(true);
+    poller.abort();
+    let mut outs: Vec<DeviceOut> = Vec::new();
+    for h in devices {
+        outs.push(h.await?);
+    }
+    outs.extend(shards.stop().await?);
     let mut logs = Vec::new();
     let mut resumes = vec![Samples::default(); p.kills];
-    let mut latency = Samples::default();
-    for h in devices {
-        let out: DeviceOut = h.await?;
+    let (mut latency, mut latency_other) = (Samples::default(), Samples::default());
+    for out in outs {
         for (k, d) in out.resumes {
             if let Some(s) = resumes.get_mut(k) {
                 s.push(d);
             }
         }
         latency.extend(out.latency);
+        latency_other.extend(out.latency_other);
         logs.push(out.log);
     }
     report.timeline = timeline.finish();
@@ -153,6 +170,17 @@ async fn drive(
     report.raises_acked = acked.len() as u64;
     report.deliveries = live.delivered.load(Relaxed);
     report.reconnects = live.reconnects.load(Relaxed);
+    report.latency(
+        "raise to candidate, device on another node",
+        "ms",
+        latency_other.clone().percentiles(),
+    );
+    report.latency(
+        "raise to candidate, device on the owner",
+        "ms",
+        latency.clone().percentiles(),
+    );
+    latency.extend(latency_other);
     report.delivery_latency_ms = latency.percentiles();
     figures(report, p, resumes, &per_kill, live.errors.load(Relaxed));
     Ok(())
@@ -171,11 +199,15 @@ async fn kill_once(
     k: usize,
     nodes: &mut Nodes,
     sh: &Shared,
+    shards: &Shards,
     devices: usize,
     report: &mut RunReport,
 ) -> anyhow::Result<KillTimes> {
     all_caught_up(sh, devices, RESUME_LIMIT).await;
     let owner = nodes.wait_owner(None, Duration::from_secs(30)).await?;
+    // The shards first: their devices must know of the kill before any of
+    // them can lose a socket to it.
+    shards.kill(k).await?;
     let at = Instant::now();
     if let Ok(mut kills) = sh.kills.lock() {
         kills.push(at);
@@ -185,6 +217,8 @@ async fn kill_once(
         .wait_owner(Some(owner), Duration::from_secs(60))
         .await?;
     let takeover = at.elapsed();
+    sh.owner.store(next, Relaxed);
+    shards.tell(&ToShard::Owner { node: next }).await?;
     let startup = nodes.restart(owner).await?;
     report.notes.push(format!(
         "kill {}: node {} killed, node {} took over after {:.2} s; node {} back as a standby in {:.2} s",
@@ -231,34 +265,103 @@ async fn all_delivered(sh: &Shared, acked: &[AckedRaise], within: Duration) {
 }
 
 /// `p.devices` handhelds shared round-robin over the nurses and doctors,
-/// each from its own source address, a few connecting at a time.
+/// each from its own source address, a few connecting at a time. Device
+/// `j` runs in process `j % p.procs`: those of this process are spawned
+/// here, the others come back as one spec per child process.
 fn spawn_devices(
     rig: &Rig,
     p: &ClusterParams,
     sh: &Arc<Shared>,
     stop: watch::Receiver<bool>,
-) -> Vec<JoinHandle<DeviceOut>> {
+) -> (Vec<JoinHandle<DeviceOut>>, Vec<ShardSpec>) {
     let users = rig.pairs.len() * 2;
+    let procs = p.procs.max(1);
     let ramp = Arc::new(tokio::sync::Semaphore::new(p.ramp_concurrency.max(1)));
-    (0..p.devices)
-        .map(|j| {
-            let user = j % users;
-            let (ntok, dtok, _) = &rig.pairs[user / 2];
-            let doctor = user % 2 == 1;
-            let d = Device {
-                src: j,
-                token: Arc::from(if doctor { dtok.as_str() } else { ntok.as_str() }),
-                doctor,
-                // The doctor's first device accepts.
-                accept_every: if doctor && j < users {
-                    p.accept_every
-                } else {
-                    0
-                },
-            };
-            tokio::spawn(device(d, sh.clone(), stop.clone(), ramp.clone(), p.seed))
+    let mut specs: Vec<ShardSpec> = (1..procs)
+        .map(|_| ShardSpec {
+            nodes: sh.nodes.clone(),
+            devices: Vec::new(),
+            ramp: p.ramp_concurrency,
+            seed: p.seed,
         })
-        .collect()
+        .collect();
+    let mut local = Vec::new();
+    for j in 0..p.devices {
+        let user = j % users;
+        let (ntok, dtok, _) = &rig.pairs[user / 2];
+        let doctor = user % 2 == 1;
+        let spec = DeviceSpec {
+            src: j,
+            token: if doctor { dtok.clone() } else { ntok.clone() },
+            doctor,
+            // The doctor's first device accepts.
+            accept_every: if doctor && j < users {
+                p.accept_every
+            } else {
+                0
+            },
+        };
+        match j % procs {
+            0 => {
+                let d = Device {
+                    src: spec.src,
+                    token: Arc::from(spec.token.as_str()),
+                    doctor: spec.doctor,
+                    accept_every: spec.accept_every,
+                };
+                local.push(tokio::spawn(device(
+                    d,
+                    sh.clone(),
+                    stop.clone(),
+                    ramp.clone(),
+                    p.seed,
+                )));
+            }
+            k => specs[k - 1].devices.push(spec),
+        }
+    }
+    (local, specs)
+}
+
+/// Reads each node's open connections from its metrics twice a second, for
+/// the devices' choice of a node after a loss (and tells the shards). A
+/// node that does not answer counts as full.
+async fn poll_load(addrs: Vec<std::net::SocketAddr>, sh: Arc<Shared>, shards: Arc<Shards>) {
+    let Ok(http) = reqwest::Client::builder()
+        .timeout(Duration::from_millis(400))
+        .build()
+    else {
+        return;
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tick.tick().await;
+        let mut open = Vec::new();
+        for a in &addrs {
+            open.push(node_open(&http, *a).await.unwrap_or(u64::MAX));
+        }
+        if let Ok(mut l) = sh.load.lock() {
+            *l = open.clone();
+        }
+        if shards.tell(&ToShard::Load { open }).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn node_open(http: &reqwest::Client, addr: std::net::SocketAddr) -> Option<u64> {
+    let text = http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("wardpage_connections_open "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|v| v as u64)
 }
 
 /// One raiser per pair's nurse, together at `p.raise_rate`.

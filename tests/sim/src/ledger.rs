@@ -9,7 +9,7 @@
 //! - duplicates are counted (allowed on the wire) but nothing is shown twice;
 //! - each device's sequence numbers are gap-free.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use wardpage_proto::{StaffId, TaskId};
 
@@ -21,7 +21,7 @@ pub struct AckedRaise {
 }
 
 /// What one device saw over the run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DeviceLog {
     pub staff: Option<StaffId>,
     /// A name for reports (login, device number).

@@ -110,6 +110,11 @@ enum Scenario {
     /// Several nodes on one PostgreSQL; SIGKILL the owner every few
     /// seconds, time every handheld back onto the new owner.
     Cluster(ClusterArgs),
+    /// A share of a `cluster` run's handhelds in a process of its own,
+    /// started by that run (its spec and orders on stdin, its progress on
+    /// stdout).
+    #[command(hide = true)]
+    ClusterShard,
 }
 
 #[derive(Args, Clone)]
@@ -140,6 +145,14 @@ struct ClusterArgs {
     ramp: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Simulator processes to spread the handhelds over (one process may
+    /// open at most 20,000 files here).
+    #[arg(long, default_value_t = 1)]
+    procs: usize,
+    /// NATS for the nodes (`[cluster] nats_url`), so that every node serves
+    /// devices; without it a standby answers 503.
+    #[arg(long)]
+    nats: Option<String>,
 }
 
 impl ClusterArgs {
@@ -155,6 +168,9 @@ impl ClusterArgs {
             accept_every: self.accept_every,
             ramp_concurrency: self.ramp,
             seed: self.seed,
+            procs: self.procs,
+            nats: self.nats.clone(),
+            shard_bin: None,
         }
     }
 }
@@ -384,6 +400,10 @@ async fn run(cli: &Cli) -> anyhow::Result<Option<RunReport>> {
         Scenario::Escalation(a) => escalation::run(hub, a.params(), pw).await?,
         Scenario::Compare(a) => mqtt::compare(hub, a.params(), pw).await?,
         Scenario::Cluster(a) => cluster::run(a.params(), &a.pg, pw).await?,
+        Scenario::ClusterShard => {
+            cluster::shard::run_child().await?;
+            return Ok(None);
+        }
     }))
 }
 

@@ -1,5 +1,5 @@
 //! A short `cluster` run: two `wardpage` nodes on a fresh PostgreSQL
-//! database, 50 handhelds that move to the next node on a 503 or a closed
+//! database, 50 handhelds (half of them in a second simulator process) that move to the next node on a 503 or a closed
 //! socket, a trickle of raises and accepts, and the owner SIGKILLed twice
 //! (restarted as a standby each time). It fails if an acknowledged raise
 //! did not reach a candidate's device, if a stream had a gap or showed an
@@ -29,6 +29,11 @@ async fn killing_the_owner_twice_loses_nothing_and_every_device_resumes() -> any
         accept_every: 3,
         ramp_concurrency: 16,
         seed: 7,
+        // Half the devices in a second simulator process, as a run of more
+        // devices than one process may open files for spreads them.
+        procs: 2,
+        nats: None,
+        shard_bin: Some(env!("CARGO_BIN_EXE_wardpage-sim").into()),
     };
     // A device that cannot fail over gives up after 90 s; the run then
     // fails on it rather than hanging.

@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
@@ -32,15 +32,69 @@ pub(super) struct Shared {
     pub caught_up: AtomicI64,
     /// Devices that gave up (they will never catch up: no use waiting).
     pub gone: AtomicI64,
-    /// The run's clock for the send times in raise frames.
-    pub epoch: Instant,
     /// Devices per staff member (filled at each device's first welcome).
     pub devices_of: Mutex<HashMap<StaffId, u64>>,
+    /// The node that owns the site now (`usize::MAX`: not known yet), so
+    /// that latency is told apart for devices on the owner and elsewhere.
+    pub owner: AtomicUsize,
+    /// Open connections per node, as the nodes' metrics last said: a
+    /// device that lost its node picks the next as a least-connections
+    /// load balancer would (empty: in turn).
+    pub load: Mutex<Vec<u64>>,
 }
 
+/// Connections one node may hold (the file limit is 20,000 a process,
+/// less the node's database and bus connections and its own files).
+const NODE_CAPACITY: u64 = 19_000;
+
 impl Shared {
+    pub fn new(nodes: Vec<SocketAddr>, live: Arc<Live>) -> Shared {
+        Shared {
+            nodes,
+            live,
+            kills: Mutex::new(Vec::new()),
+            caught_up: Default::default(),
+            gone: Default::default(),
+            devices_of: Mutex::new(Default::default()),
+            owner: AtomicUsize::new(usize::MAX),
+            load: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The node a device that lost `lost` tries first: a random one of the
+    /// others, weighted by the room each has left (as a least-connections
+    /// balancer spreads a reconnect storm); the next in turn if no load is
+    /// known.
+    fn pick_after(&self, lost: usize, rng: &mut ChaCha8Rng) -> usize {
+        let n = self.nodes.len();
+        let load = self.load.lock().map(|l| l.clone()).unwrap_or_default();
+        let room: Vec<u64> = (0..n)
+            .map(|i| match load.get(i) {
+                Some(&open) if i != lost => NODE_CAPACITY.saturating_sub(open).max(1),
+                _ => 0,
+            })
+            .collect();
+        let total: u64 = room.iter().sum();
+        if total == 0 {
+            return (lost + 1) % n;
+        }
+        let mut x = rng.gen_range(0..total);
+        for (i, r) in room.iter().enumerate() {
+            if x < *r {
+                return i;
+            }
+            x -= r;
+        }
+        (lost + 1) % n
+    }
+
     fn now_us(&self) -> u64 {
-        self.epoch.elapsed().as_micros() as u64
+        // The wall clock, not an `Instant`: a raise sent by this process
+        // may be heard by a device in another (a shard), on the same machine.
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
+            .unwrap_or(0)
     }
 
     /// The index of the latest kill, if any.
@@ -66,8 +120,11 @@ pub(super) struct DeviceOut {
     pub log: DeviceLog,
     /// (kill index, kill to resumed on the new owner).
     pub resumes: Vec<(usize, Duration)>,
-    /// Raise sent to this candidate's event, while caught up (live).
+    /// Raise sent to this candidate's event, while caught up (live) on
+    /// the node that owns the site.
     pub latency: Samples,
+    /// The same, while on a node that does not (its events came over the bus).
+    pub latency_other: Samples,
 }
 
 /// How a connection ended.
@@ -113,6 +170,7 @@ pub(super) async fn device(
             log: DeviceLog::default(),
             resumes: Vec::new(),
             latency: Samples::default(),
+            latency_other: Samples::default(),
         },
     };
     h.out.log.label = format!("device {}", h.d.src);
@@ -153,6 +211,7 @@ pub(super) async fn device(
             Ended::Lost => {
                 h.sh.live.reconnects.fetch_add(1, Relaxed);
                 lost_at = h.sh.latest_kill();
+                h.node = h.sh.pick_after(h.node, &mut h.rng);
             }
         }
     }
@@ -261,7 +320,11 @@ impl Handheld {
                 self.sh.live.delivered.fetch_add(1, Relaxed);
                 if let (true, Some(sent)) = (caught, link::sent_us_of(&patient)) {
                     let us = self.sh.now_us().saturating_sub(sent);
-                    self.out.latency.us.push(us);
+                    if self.sh.owner.load(Relaxed) == self.node {
+                        self.out.latency.us.push(us);
+                    } else {
+                        self.out.latency_other.us.push(us);
+                    }
                 }
                 self.raised_seen += 1;
                 if self.d.accept_every > 0 && self.raised_seen.is_multiple_of(self.d.accept_every) {

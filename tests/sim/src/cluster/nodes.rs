@@ -29,19 +29,20 @@ pub(super) struct Nodes {
 
 impl Nodes {
     /// Starts `n` nodes named a, b, c... on `url` with a lease of
-    /// `ttl_ms`, config files in `dir`.
+    /// `ttl_ms` and `extra` lines in `[cluster]`, config files in `dir`.
     pub async fn start(
         bin: &Path,
         url: &str,
         n: usize,
         ttl_ms: u64,
+        extra: &str,
         dir: &Path,
     ) -> anyhow::Result<Nodes> {
         let mut nodes = Vec::new();
         for i in 0..n {
             let name = ((b'a' + (i % 26) as u8) as char).to_string();
             let config = format!(
-                "{LOAD_LIMITS}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {ttl_ms}\n"
+                "{LOAD_LIMITS}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {ttl_ms}\n{extra}"
             );
             let config_path = dir.join(format!("{name}.toml"));
             let proc = HubProc::spawn_at(
