@@ -24,6 +24,8 @@ pub(crate) struct PageDraft<'a> {
 }
 
 impl Hospital {
+    /// `send_page`: from someone on shift (or a coordinator), from the
+    /// ward they name or, failing that, their shift's one ward.
     pub(super) fn send_page(
         &mut self,
         actor: StaffId,
@@ -47,6 +49,7 @@ impl Hospital {
         self.send_page_from(actor, PageDraft { ward, ..draft }, now, ids)
     }
 
+    /// Sends a person's page from `draft.ward`, which must exist.
     fn send_page_from(
         &mut self,
         actor: StaffId,
