@@ -6,6 +6,7 @@
 use crate::hub::HubProcess;
 use crate::story::*;
 use crate::{eventually, Client};
+use anyhow::Context;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -26,13 +27,95 @@ pub async fn start_node(
     ttl_ms: u64,
     extra: &str,
 ) -> anyhow::Result<HubProcess> {
-    let config = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &config,
-        format!("{extra}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {ttl_ms}\n"),
-    )?;
-    let env = [("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];
-    HubProcess::start(Path::new(url), "127.0.0.1:0".parse()?, &env).await
+    let node = NodeSpec {
+        url,
+        dir,
+        name,
+        ttl_ms,
+        extra,
+    };
+    node.start("127.0.0.1:0".parse()?, &[]).await
+}
+
+/// What a node is started with, for tests that start the same node again
+/// (on the same address) or under a different environment (a wrong clock).
+#[derive(Clone, Copy)]
+pub struct NodeSpec<'a> {
+    pub url: &'a str,
+    pub dir: &'a Path,
+    pub name: &'a str,
+    pub ttl_ms: u64,
+    pub extra: &'a str,
+}
+
+impl NodeSpec<'_> {
+    /// Starts the node listening on `listen` with `env` added.
+    pub async fn start(
+        &self,
+        listen: std::net::SocketAddr,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<HubProcess> {
+        let NodeSpec {
+            url,
+            dir,
+            name,
+            ttl_ms,
+            extra,
+        } = *self;
+        let config = dir.join(format!("{name}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "{extra}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {ttl_ms}\n"
+            ),
+        )?;
+        let mut all = vec![("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];
+        all.extend_from_slice(env);
+        HubProcess::start(Path::new(url), listen, &all).await
+    }
+}
+
+/// `url` with its `host:port` swapped for `addr` (a node's database
+/// connection through a [`crate::relay::Relay`]).
+pub fn url_via(url: &str, addr: std::net::SocketAddr) -> anyhow::Result<String> {
+    let (scheme, rest) = url.split_once("://").context("a URL")?;
+    let (auth_host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let user = auth_host.rsplit_once('@').map(|(u, _)| u);
+    Ok(match user {
+        Some(u) => format!("{scheme}://{u}@{addr}/{path}"),
+        None => format!("{scheme}://{addr}/{path}"),
+    })
+}
+
+/// The socket address of `url`'s server (`host:port`, port 5432 if none).
+pub fn url_addr(url: &str) -> anyhow::Result<std::net::SocketAddr> {
+    let (_, rest) = url.split_once("://").context("a URL")?;
+    let host = rest.split('/').next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    };
+    use std::net::ToSocketAddrs;
+    host.to_socket_addrs()?
+        .next()
+        .context("the database's address")
+}
+
+/// Which of `bases` serves now (answers `/readyz` 200), if one does.
+pub async fn serving_base(bases: &[String]) -> anyhow::Result<Option<String>> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()?;
+    for base in bases {
+        if let Ok(res) = client.get(format!("{base}/readyz")).send().await {
+            if res.status().as_u16() == 200 {
+                return Ok(Some(base.clone()));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// `GET /readyz`: the status code and the JSON body; `None` if the node
