@@ -27,6 +27,8 @@ pub struct Roaming {
     pub resumes: u64,
     /// Who the device is logged in as (once it has connected).
     pub me: Option<wardpage_proto::StaffId>,
+    /// Why each of its connections ended, and when.
+    pub closes: Vec<(std::time::Instant, String)>,
 }
 
 impl Roaming {
@@ -41,6 +43,7 @@ impl Roaming {
             duplicates: 0,
             resumes: 0,
             me: None,
+            closes: Vec::new(),
         };
         r.ensure().await?;
         Ok(r)
@@ -104,6 +107,7 @@ impl Roaming {
             self.duplicates = c.duplicates;
         }
         let text = format!("{e:#}");
+        self.closes.push((std::time::Instant::now(), text.clone()));
         anyhow::ensure!(!text.contains("gap in stream"), "{}: {text}", self.username);
         Ok(())
     }

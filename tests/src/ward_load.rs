@@ -35,6 +35,8 @@ pub struct Ledger {
     pub accepted: Vec<Ack>,
     /// Refusals: the code, and when.
     pub refused: Vec<(ErrorCode, Instant)>,
+    /// Why the devices' connections ended, and when (every device's).
+    pub closes: Vec<(Instant, String)>,
 }
 
 /// The running load; [`Load::stop`] ends it and hands back the watcher.
