@@ -154,6 +154,10 @@ pub async fn run(
     ready: impl FnOnce(),
 ) -> anyhow::Result<()> {
     config.validate()?;
+    // A commit unanswered for a whole ttl is on a connection that hangs
+    // for good: failed, so that the node stands down and stands by again
+    // rather than waiting on it for ever (the lease is lost by then).
+    store.bound_commits(config.cluster.ttl());
     let node = config.cluster.node.clone();
     let status = Arc::new(Status::new(&node));
     let metrics = Arc::new(Metrics::new());
@@ -252,6 +256,9 @@ async fn own(
     let keeper = keeper::Keeper::start(lease, config.cluster.ttl());
     let dyn_store: Arc<dyn Store> = store.clone();
     let started = async {
+        // The commit connection may be one the database ended (it
+        // restarted while this node stood by, or since its last claim).
+        store.check_writer().await?;
         prepare(dyn_store.clone()).await?;
         crate::start_hub(config.clone(), dyn_store, Clock::Hub, metrics.clone()).await
     };
