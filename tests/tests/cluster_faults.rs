@@ -339,6 +339,20 @@ async fn a_node_minutes_off_keeps_leases_on_the_database_clock() -> anyhow::Resu
             (290_000..310_000).contains(&skew),
             "node a's clock is {skew} ms off, not five minutes"
         );
+        // Each node shows IT how far its clock is from the database's.
+        let offset = |r: Option<(u16, serde_json::Value)>| {
+            r.and_then(|(_, body)| body["clock_offset_ms"].as_i64())
+        };
+        let off_a = offset(readyz(&a).await?).context("a's offset")?;
+        assert!(
+            (290_000..310_000).contains(&off_a),
+            "a says it is {off_a} ms off"
+        );
+        let off_b = eventually("b has measured its clock", || async {
+            Ok(offset(readyz(&b).await?))
+        })
+        .await?;
+        assert!(off_b.abs() < 1000, "b says it is {off_b} ms off");
         holds_for(&a, &b, "a", Duration::from_millis(3 * TTL_MS)).await?;
 
         let mut fy1 = Client::login_connect(&a.base(), "fy1.patel").await?;
