@@ -37,6 +37,8 @@ pub struct Ledger {
     pub refused: Vec<(ErrorCode, Instant)>,
     /// Why the devices' connections ended, and when (every device's).
     pub closes: Vec<(Instant, String)>,
+    /// How many times each device resumed on a node (the watcher last).
+    pub resumes: Vec<u64>,
 }
 
 /// The running load; [`Load::stop`] ends it and hands back the watcher.
@@ -115,15 +117,24 @@ impl Load {
     /// its count of `raised` events per task.
     pub async fn stop(self) -> anyhow::Result<(Ledger, Roaming, BTreeMap<TaskId, u32>)> {
         let _ = self.stop.send(true);
+        let mut closes = Vec::new();
+        let mut resumes = Vec::new();
         for d in self.devices {
             let dev = d.await??;
             anyhow::ensure!(
                 dev.duplicates_now() == 0,
                 "a device was shown an event twice"
             );
+            closes.extend(dev.closes);
+            resumes.push(dev.resumes);
         }
         let (watcher, seen) = self.watcher.await??;
-        let ledger = std::mem::take(&mut *self.ledger.lock().unwrap_or_else(|p| p.into_inner()));
+        closes.extend(watcher.closes.iter().cloned());
+        resumes.push(watcher.resumes);
+        let mut ledger =
+            std::mem::take(&mut *self.ledger.lock().unwrap_or_else(|p| p.into_inner()));
+        ledger.closes = closes;
+        ledger.resumes = resumes;
         Ok((ledger, watcher, seen))
     }
 }

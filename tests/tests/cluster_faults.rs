@@ -196,6 +196,14 @@ async fn cut_off(url: String, how: Break) -> anyhow::Result<()> {
     relay.restore();
     until_stands_by(&a, "b", "node a stands by once it reaches the database").await?;
     let (ledger, watcher, seen) = load.stop().await?;
+    // Every device of a's, busy or not, was closed by then too.
+    let slow: Vec<_> = ledger
+        .closes
+        .iter()
+        .filter(|(at, _)| at.duration_since(broke) >= bound)
+        .map(|(at, why)| (at.duration_since(broke), why))
+        .collect();
+    assert!(slow.is_empty(), "{how:?}: devices closed late: {slow:?}");
     let grace = Duration::from_millis(100);
     let late: Vec<_> = ledger
         .raised

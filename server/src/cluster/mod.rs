@@ -308,6 +308,10 @@ async fn own(
     let stop = tokio::select! {
         why = keeper.lost() => {
             warn!(reason = why, "standing down");
+            // A commit still in flight cannot be counted on now (it may
+            // hang on the connection that cost the lease): its devices
+            // are told at once that it is unconfirmed, and closed.
+            store.abandon_commit();
             false
         }
         _ = started.writer_stopped.notified() => {

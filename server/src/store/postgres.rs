@@ -44,6 +44,8 @@ pub struct PgSide {
     /// A commit timed out mid-conversation: the connection's state is
     /// unknown, so the next commit opens a new one without asking it.
     writer_broken: AtomicBool,
+    /// Ends the commit in flight, if any (`abandon_commit`).
+    abandon: tokio::sync::Notify,
 }
 
 /// This store's claim as its commits check it.
@@ -140,6 +142,7 @@ impl SqlStore<PgSide> {
                 commit_open: AtomicBool::new(false),
                 commit_within_ms: AtomicU64::new(0),
                 writer_broken: AtomicBool::new(false),
+                abandon: tokio::sync::Notify::new(),
             },
         })
     }
@@ -151,6 +154,15 @@ impl SqlStore<PgSide> {
     pub fn bound_commits(&self, within: Duration) {
         let ms = u64::try_from(within.as_millis()).unwrap_or(u64::MAX).max(1);
         self.side.commit_within_ms.store(ms, Ordering::Release);
+    }
+
+    /// Fails the group commit in flight, if any, at once (bounded commits
+    /// only: a cluster node standing down). Its batch is refused as
+    /// unconfirmed ("retry with the same id"), so its devices hear at
+    /// once rather than when a hung connection times out; whether it
+    /// landed, the next owner's load says, and a retry applies it once.
+    pub fn abandon_commit(&self) {
+        self.side.abandon.notify_waiters();
     }
 
     /// Opens a new commit connection if the current one is gone: a node
@@ -254,25 +266,23 @@ impl Backend for PgSide {
         let Some(within) = store.side.commit_within() else {
             return commit_batch(store, batch).await;
         };
-        match tokio::time::timeout(within, commit_batch(store, batch)).await {
-            Ok(done) => done,
-            Err(_) => {
-                // Dropped mid-conversation: whatever the connection was
-                // doing, it is not to be used again.
-                store.side.writer_broken.store(true, Ordering::Release);
-                tracing::error!(
-                    ms = within.as_millis() as u64,
-                    "a group commit was not answered in time: replacing its connection"
-                );
-                Err(StoreError::backend(
-                    "database",
-                    std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        format!("the commit was not answered within {within:?}"),
-                    ),
-                ))
-            }
-        }
+        // Registered before the commit starts: an abandon from now on ends it.
+        let abandoned = store.side.abandon.notified();
+        let why = tokio::select! {
+            done = tokio::time::timeout(within, commit_batch(store, batch)) => match done {
+                Ok(done) => return done,
+                Err(_) => format!("the commit was not answered within {within:?}"),
+            },
+            _ = abandoned => "the commit was abandoned: this node is standing down".to_owned(),
+        };
+        // Dropped mid-conversation: whatever the connection was doing, it
+        // is not to be used again.
+        store.side.writer_broken.store(true, Ordering::Release);
+        tracing::error!(reason = %why, "a group commit did not finish: replacing its connection");
+        Err(StoreError::backend(
+            "database",
+            std::io::Error::new(std::io::ErrorKind::TimedOut, why),
+        ))
     }
 
     async fn claim_hub(store: &PgStore) -> StoreResult<HubClaim> {
