@@ -483,8 +483,9 @@ async fn a_rolling_restart_of_three_nodes_under_load_loses_nothing() -> anyhow::
         )?;
         assert!(!ledger.accepted.is_empty(), "the doctors accepted tasks");
         assert!(
-            watcher.resumes >= 1,
-            "the coordinator's device followed the owner"
+            ledger.resumes.iter().all(|r| *r >= 1),
+            "every device followed the owner: {:?}",
+            ledger.resumes
         );
         for n in nodes.into_iter().flatten() {
             n.terminate().await?;
