@@ -10,7 +10,7 @@
 
 use anyhow::Context;
 use std::time::{Duration, Instant};
-use wardpage_proto::{Event, Role, TaskId, TaskView};
+use wardpage_proto::{Event, Role, TaskId};
 use wardpage_tests::hub::HubProcess;
 use wardpage_tests::nodes::*;
 use wardpage_tests::pg::on_fresh_postgres;
@@ -19,40 +19,6 @@ use wardpage_tests::relay::Relay;
 use wardpage_tests::story::*;
 use wardpage_tests::ward_load::{verify, Load};
 use wardpage_tests::{eventually, Client};
-
-/// Every task open on the node at `base`, as a coordinator's snapshot has it.
-async fn tasks_on(base: &str) -> anyhow::Result<Vec<TaskView>> {
-    let mut coord = Client::login_connect(base, "coord.hale").await?;
-    Ok(snapshot(&mut coord).await?.1)
-}
-
-/// The one node of `nodes` that serves, once exactly one does and every
-/// other names it as the owner; its index.
-async fn one_owner(nodes: &[(&str, &HubProcess)]) -> anyhow::Result<usize> {
-    eventually("exactly one owner, named by the others", || async {
-        let mut answers = Vec::new();
-        for (_, n) in nodes {
-            answers.push(readyz(n).await?);
-        }
-        let owners: Vec<usize> = (0..nodes.len())
-            .filter(|i| matches!(&answers[*i], Some((200, _))))
-            .collect();
-        anyhow::ensure!(owners.len() <= 1, "two owners at once: {answers:?}");
-        let Some(&o) = owners.first() else {
-            return Ok(None);
-        };
-        let named = answers
-            .iter()
-            .enumerate()
-            .all(|(i, a)| i == o || matches!(a, Some((503, b)) if b["owner"] == nodes[o].0));
-        Ok(named.then_some(o))
-    })
-    .await
-}
-
-fn bases(nodes: &[&HubProcess]) -> Vec<String> {
-    nodes.iter().map(|n| n.base()).collect()
-}
 
 /// PostgreSQL (a server of the test's own) killed and started again
 /// under an owner and a standby while devices raise and accept: nothing
@@ -247,19 +213,6 @@ async fn a_node_whose_database_stalls_stands_down_and_is_taken_over() -> anyhow:
     .await
 }
 
-/// libfaketime's preload library, if Debian's `faketime` is installed.
-fn libfaketime() -> Option<String> {
-    let found = std::fs::read_dir("/usr/lib")
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|e| e.path().join("faketime/libfaketimeMT.so.1"))
-        .chain([std::path::PathBuf::from(
-            "/usr/lib/faketime/libfaketimeMT.so.1",
-        )])
-        .find(|p| p.exists())?;
-    Some(found.display().to_string())
-}
-
 /// Not accepted within 3 s: re-alert, then the coordinator ten minutes
 /// on (so that only the first step falls within the test).
 const REALERT_IN_3S: &str = r#"
@@ -274,37 +227,6 @@ accept = { steps = [
 ], repeat_every_secs = 600 }
 complete = { steps = [{ action = "coordinator", after_secs = 600 }] }
 "#;
-
-fn system_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// Asserts for `span` that `owner` serves and `standby` names it.
-async fn holds_for(
-    owner: &HubProcess,
-    standby: &HubProcess,
-    name: &str,
-    span: Duration,
-) -> anyhow::Result<()> {
-    let until = Instant::now() + span;
-    while Instant::now() < until {
-        let o = readyz(owner).await?;
-        let s = readyz(standby).await?;
-        anyhow::ensure!(
-            matches!(&o, Some((200, _))),
-            "the owner stopped serving: {o:?}"
-        );
-        anyhow::ensure!(
-            matches!(&s, Some((503, b)) if b["owner"] == name),
-            "the standby took over early: {s:?}"
-        );
-        // The pace of looking: the assertion holds over the whole span.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok(())
-}
 
 /// One node's clock five minutes ahead (libfaketime): leases are judged
 /// by the database's clock alone, so neither node takes over early from
