@@ -27,6 +27,17 @@ if ! [ -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then
 fi
 export WARDPAGE_TEST_NGINX=required
 
+# Debian's faketime (libfaketime) for the test of a cluster node whose
+# clock is minutes off (tests/tests/cluster_faults.rs), preloaded into
+# that one node.
+if ! ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1; then
+  echo "== installing faketime"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
+fi
+ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null
+export WARDPAGE_TEST_FAKETIME=required
+
 echo "== building the hub"
 cargo build --workspace --bins
 export WARDPAGE_BIN="$CARGO_TARGET_DIR/debug/wardpage"

@@ -7,10 +7,13 @@ pub mod client;
 pub mod hub;
 pub mod nodes;
 pub mod pg;
+pub mod pg_instance;
 pub mod relay;
 pub mod report_files;
+pub mod roaming;
 pub mod sources;
 pub mod story;
+pub mod ward_load;
 
 pub use client::{Client, CommandError};
 pub use hub::{HubProcess, TestHub};

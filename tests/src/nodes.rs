@@ -1,11 +1,13 @@
 //! Cluster nodes for tests: start a `wardpage` node with `[cluster]` on a
-//! PostgreSQL database, read its `/readyz` and `/metrics`, wait until it
-//! owns or stands by, and keep raising on a device until it is refused.
-//! Shared by the cluster suites.
+//! PostgreSQL database (again on its address, or under a wrong clock),
+//! read its `/readyz` and `/metrics`, wait until it owns or stands by (or
+//! until exactly one node owns), and keep raising on a device until it is
+//! refused. Shared by the cluster suites.
 
 use crate::hub::HubProcess;
 use crate::story::*;
 use crate::{eventually, Client};
+use anyhow::Context;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -26,13 +28,95 @@ pub async fn start_node(
     ttl_ms: u64,
     extra: &str,
 ) -> anyhow::Result<HubProcess> {
-    let config = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &config,
-        format!("{extra}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {ttl_ms}\n"),
-    )?;
-    let env = [("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];
-    HubProcess::start(Path::new(url), "127.0.0.1:0".parse()?, &env).await
+    let node = NodeSpec {
+        url,
+        dir,
+        name,
+        ttl_ms,
+        extra,
+    };
+    node.start("127.0.0.1:0".parse()?, &[]).await
+}
+
+/// What a node is started with, for tests that start the same node again
+/// (on the same address) or under a different environment (a wrong clock).
+#[derive(Clone, Copy)]
+pub struct NodeSpec<'a> {
+    pub url: &'a str,
+    pub dir: &'a Path,
+    pub name: &'a str,
+    pub ttl_ms: u64,
+    pub extra: &'a str,
+}
+
+impl NodeSpec<'_> {
+    /// Starts the node listening on `listen` with `env` added.
+    pub async fn start(
+        &self,
+        listen: std::net::SocketAddr,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<HubProcess> {
+        let NodeSpec {
+            url,
+            dir,
+            name,
+            ttl_ms,
+            extra,
+        } = *self;
+        let config = dir.join(format!("{name}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "{extra}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {ttl_ms}\n"
+            ),
+        )?;
+        let mut all = vec![("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];
+        all.extend_from_slice(env);
+        HubProcess::start(Path::new(url), listen, &all).await
+    }
+}
+
+/// `url` with its `host:port` swapped for `addr` (a node's database
+/// connection through a [`crate::relay::Relay`]).
+pub fn url_via(url: &str, addr: std::net::SocketAddr) -> anyhow::Result<String> {
+    let (scheme, rest) = url.split_once("://").context("a URL")?;
+    let (auth_host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let user = auth_host.rsplit_once('@').map(|(u, _)| u);
+    Ok(match user {
+        Some(u) => format!("{scheme}://{u}@{addr}/{path}"),
+        None => format!("{scheme}://{addr}/{path}"),
+    })
+}
+
+/// The socket address of `url`'s server (`host:port`, port 5432 if none).
+pub fn url_addr(url: &str) -> anyhow::Result<std::net::SocketAddr> {
+    let (_, rest) = url.split_once("://").context("a URL")?;
+    let host = rest.split('/').next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    };
+    use std::net::ToSocketAddrs;
+    host.to_socket_addrs()?
+        .next()
+        .context("the database's address")
+}
+
+/// Which of `bases` serves now (answers `/readyz` 200), if one does.
+pub async fn serving_base(bases: &[String]) -> anyhow::Result<Option<String>> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()?;
+    for base in bases {
+        if let Ok(res) = client.get(format!("{base}/readyz")).send().await {
+            if res.status().as_u16() == 200 {
+                return Ok(Some(base.clone()));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// `GET /readyz`: the status code and the JSON body; `None` if the node
@@ -111,4 +195,85 @@ pub async fn open_tasks(base: &str) -> anyhow::Result<Vec<TaskId>> {
         .filter(|t| !t.raised_by.id.0.is_nil())
         .map(|t| t.id)
         .collect())
+}
+
+/// Every task open on the node at `base`, as a coordinator's snapshot has it.
+pub async fn tasks_on(base: &str) -> anyhow::Result<Vec<wardpage_proto::TaskView>> {
+    let mut coord = Client::login_connect(base, "coord.hale").await?;
+    Ok(snapshot(&mut coord).await?.1)
+}
+
+/// The one node of `nodes` that serves, once exactly one does and every
+/// other names it as the owner; its index.
+pub async fn one_owner(nodes: &[(&str, &HubProcess)]) -> anyhow::Result<usize> {
+    eventually("exactly one owner, named by the others", || async {
+        let mut answers = Vec::new();
+        for (_, n) in nodes {
+            answers.push(readyz(n).await?);
+        }
+        let owners: Vec<usize> = (0..nodes.len())
+            .filter(|i| matches!(&answers[*i], Some((200, _))))
+            .collect();
+        anyhow::ensure!(owners.len() <= 1, "two owners at once: {answers:?}");
+        let Some(&o) = owners.first() else {
+            return Ok(None);
+        };
+        let named = answers
+            .iter()
+            .enumerate()
+            .all(|(i, a)| i == o || matches!(a, Some((503, b)) if b["owner"] == nodes[o].0));
+        Ok(named.then_some(o))
+    })
+    .await
+}
+
+/// The nodes' base URLs, for devices that follow the owner.
+pub fn bases(nodes: &[&HubProcess]) -> Vec<String> {
+    nodes.iter().map(|n| n.base()).collect()
+}
+
+/// libfaketime's preload library, if Debian's `faketime` is installed.
+pub fn libfaketime() -> Option<String> {
+    let found = std::fs::read_dir("/usr/lib")
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("faketime/libfaketimeMT.so.1"))
+        .chain([std::path::PathBuf::from(
+            "/usr/lib/faketime/libfaketimeMT.so.1",
+        )])
+        .find(|p| p.exists())?;
+    Some(found.display().to_string())
+}
+
+/// The system's wall clock, ms since the Unix epoch (this process's,
+/// which no preload fakes).
+pub fn system_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Asserts for `span` that `owner` serves and `standby` names it.
+pub async fn holds_for(
+    owner: &HubProcess,
+    standby: &HubProcess,
+    name: &str,
+    span: Duration,
+) -> anyhow::Result<()> {
+    let until = std::time::Instant::now() + span;
+    while std::time::Instant::now() < until {
+        let o = readyz(owner).await?;
+        let s = readyz(standby).await?;
+        anyhow::ensure!(
+            matches!(&o, Some((200, _))),
+            "the owner stopped serving: {o:?}"
+        );
+        anyhow::ensure!(
+            matches!(&s, Some((503, b)) if b["owner"] == name),
+            "the standby took over early: {s:?}"
+        );
+        // The pace of looking: the assertion holds over the whole span.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
 }

@@ -5,13 +5,19 @@
 //!
 //! [`Relay::cut`] ends every open connection at once and refuses new ones
 //! (they are accepted and closed, as a dead route would look to the node);
-//! [`Relay::restore`] lets new ones through again. It is real TCP end to
+//! [`Relay::restore`] lets new ones through again. [`Relay::stall`] is
+//! the other way a network breaks: every connection, open or new, stays
+//! up but passes nothing (as when a firewall drops packets) until
+//! restored, when what was held back flows on. [`Relay::blackhole_open`]
+//! stalls only the connections open now, for good, while new ones pass
+//! (a stateful firewall that lost its connection table: the node's old
+//! connections hang, a new one works). It is real TCP end to
 //! end: the node's driver sees what it would see on a broken network.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::io::copy_bidirectional;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -19,6 +25,8 @@ use tokio::sync::watch;
 pub struct Relay {
     addr: SocketAddr,
     cut: Arc<AtomicBool>,
+    /// Whether bytes pass, and for which connections.
+    flow: watch::Sender<Flow>,
     /// Bumped on every cut: each connection watches it and ends.
     generation: watch::Sender<u64>,
     accepted: Arc<AtomicU64>,
@@ -33,16 +41,18 @@ impl Relay {
         let cut = Arc::new(AtomicBool::new(false));
         let (generation, _) = watch::channel(0u64);
         let accepted = Arc::new(AtomicU64::new(0));
+        let (flow, _) = watch::channel(Flow::default());
         let task = tokio::spawn(accept_loop(
             listener,
             target,
             cut.clone(),
-            generation.subscribe(),
+            (generation.subscribe(), flow.subscribe()),
             accepted.clone(),
         ));
         Ok(Relay {
             addr,
             cut,
+            flow,
             generation,
             accepted,
             task,
@@ -66,9 +76,23 @@ impl Relay {
         self.generation.send_modify(|g| *g += 1);
     }
 
-    /// Lets new connections through again.
+    /// Holds every connection, open or new, without passing a byte until
+    /// restored.
+    pub fn stall(&self) {
+        self.flow.send_modify(|f| f.stalled = true);
+    }
+
+    /// Stalls every connection open now for good (they stay up and pass
+    /// nothing, even once restored); new ones pass.
+    pub fn blackhole_open(&self) {
+        self.flow.send_modify(|f| f.holes += 1);
+    }
+
+    /// Lets new connections through again (after a cut), and bytes again
+    /// (after a stall).
     pub fn restore(&self) {
         self.cut.store(false, Ordering::SeqCst);
+        self.flow.send_modify(|f| f.stalled = false);
     }
 }
 
@@ -83,7 +107,7 @@ async fn accept_loop(
     listener: TcpListener,
     target: SocketAddr,
     cut: Arc<AtomicBool>,
-    generation: watch::Receiver<u64>,
+    (generation, flow): (watch::Receiver<u64>, watch::Receiver<Flow>),
     accepted: Arc<AtomicU64>,
 ) {
     while let Ok((inbound, _)) = listener.accept().await {
@@ -94,17 +118,62 @@ async fn accept_loop(
         accepted.fetch_add(1, Ordering::SeqCst);
         let mut generation = generation.clone();
         generation.mark_unchanged();
+        let flow = flow.clone();
+        // Bytes pass while not stalled and no blackhole came after it.
+        let born = flow.borrow().holes;
         tokio::spawn(async move {
             let Ok(outbound) = TcpStream::connect(target).await else {
                 return;
             };
-            let (mut a, mut b) = (inbound, outbound);
+            let (a_read, a_write) = inbound.into_split();
+            let (b_read, b_write) = outbound.into_split();
             tokio::select! {
-                _ = copy_bidirectional(&mut a, &mut b) => {}
+                _ = async {
+                    tokio::join!(
+                        pump(a_read, b_write, flow.clone(), born),
+                        pump(b_read, a_write, flow, born)
+                    )
+                } => {}
                 // A cut (or the relay's end): both sockets drop here.
                 _ = generation.changed() => {}
             }
         });
+    }
+}
+
+/// Whether bytes pass, for connections born at a blackhole count.
+#[derive(Debug, Clone, Copy, Default)]
+struct Flow {
+    stalled: bool,
+    /// Bumped by every [`Relay::blackhole_open`].
+    holes: u64,
+}
+
+/// Passes bytes from `from` to `to` while they may flow for a connection
+/// born at `born`; at the end of `from`, ends `to`'s writing half.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut flow: watch::Receiver<Flow>,
+    born: u64,
+) {
+    let passes = move |f: &Flow| !f.stalled && f.holes == born;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        if flow.wait_for(passes).await.is_err() {
+            return;
+        }
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => {
+                let _ = to.shutdown().await;
+                return;
+            }
+            Ok(n) => n,
+        };
+        // Read as the stall began: held back until it ends.
+        if flow.wait_for(passes).await.is_err() || to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
     }
 }
 
@@ -152,6 +221,18 @@ mod tests {
         e.read_exact(&mut buf).await?;
         assert_eq!(&buf, b"back");
         assert_eq!(relay.accepted(), 2);
+
+        // A blackhole: the open connection passes nothing, a new one does.
+        relay.blackhole_open();
+        e.write_all(b"lost").await?;
+        let mut f = TcpStream::connect(relay.addr()).await?;
+        f.write_all(b"next").await?;
+        f.read_exact(&mut buf).await?;
+        assert_eq!(&buf, b"next");
+        // The new connection's echo came back; the old one's (sent first)
+        // still has not.
+        let n = tokio::time::timeout(std::time::Duration::from_millis(100), e.read(&mut buf)).await;
+        assert!(n.is_err(), "a blackholed connection passed bytes");
         Ok(())
     }
 }

@@ -14,6 +14,10 @@ use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, timeout_at, Instant};
 use tracing::warn;
 
+/// How long a release may take: it is a courtesy to the next owner (who
+/// otherwise waits for the lease to lapse), not worth a node that hangs.
+const RELEASE_WITHIN: Duration = Duration::from_secs(1);
+
 /// The lease, renewed in a task of its own while the node owns.
 pub(super) struct Keeper {
     task: JoinHandle<Lease>,
@@ -41,11 +45,20 @@ impl Keeper {
         why
     }
 
-    /// Stops renewing and releases the lease (at once, for the next owner).
+    /// Stops renewing and releases the lease (at once, for the next
+    /// owner), if its connection answers within [`RELEASE_WITHIN`]: one
+    /// that hangs for good is dropped instead, and the lease lapses.
     pub(super) async fn finish(self) {
         let _ = self.cancel.send(true);
         match self.task.await {
-            Ok(lease) => lease.release().await,
+            Ok(lease) => {
+                if tokio::time::timeout(RELEASE_WITHIN, lease.release())
+                    .await
+                    .is_err()
+                {
+                    warn!("the lease's connection does not answer: leaving the lease to lapse");
+                }
+            }
             Err(e) => warn!(error = %e, "the lease keeper failed"),
         }
     }

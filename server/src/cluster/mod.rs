@@ -93,6 +93,8 @@ struct State {
     epoch: i64,
     owner: Option<String>,
     reason: String,
+    /// This node's clock minus the database's, as last measured.
+    clock_offset_ms: Option<i64>,
 }
 
 impl Status {
@@ -121,11 +123,15 @@ impl Status {
     pub fn readiness(&self) -> (bool, serde_json::Value) {
         let s = self.get();
         if s.owns {
-            let body = serde_json::json!({ "node": self.node, "owns": true, "epoch": s.epoch });
+            let body = serde_json::json!({
+                "node": self.node, "owns": true, "epoch": s.epoch,
+                "clock_offset_ms": s.clock_offset_ms,
+            });
             (true, body)
         } else {
             let body = serde_json::json!({
                 "node": self.node, "owns": false, "owner": s.owner, "reason": s.reason,
+                "clock_offset_ms": s.clock_offset_ms,
             });
             (false, body)
         }
@@ -135,6 +141,12 @@ impl Status {
 /// Called after each claim, before the hub loads (the binary's `--demo`
 /// writes the demo hospital then, as a single hub does after its claim).
 pub type Prepare = Box<dyn Fn(Arc<dyn Store>) -> BoxFuture<'static, anyhow::Result<()>> + Send>;
+
+/// A node's clock further than this from the database's is logged at its
+/// claim: leases do not care (the database's clock alone decides them),
+/// but escalation deadlines run on the owner's clock, so a takeover by a
+/// node whose clock differs moves the pending ones by the difference.
+const CLOCK_OFF_MS: i64 = 1_000;
 
 /// How often a standby tries to claim.
 const CLAIM_EVERY: Duration = Duration::from_secs(1);
@@ -154,6 +166,10 @@ pub async fn run(
     ready: impl FnOnce(),
 ) -> anyhow::Result<()> {
     config.validate()?;
+    // A commit unanswered for a whole ttl is on a connection that hangs
+    // for good: failed, so that the node stands down and stands by again
+    // rather than waiting on it for ever (the lease is lost by then).
+    store.bound_commits(config.cluster.ttl());
     let node = config.cluster.node.clone();
     let status = Arc::new(Status::new(&node));
     let metrics = Arc::new(Metrics::new());
@@ -177,6 +193,7 @@ pub async fn run(
                 l = wait_for_claim(&store, &status, &config) => l,
                 _ = stopping.wait_for(|s| *s) => break,
             };
+            note_clock(&status, lease.clock_offset_ms());
             let stop = own(
                 &config, &store, &front, &metrics, &prepare, lease, &stopping,
             )
@@ -201,6 +218,19 @@ pub async fn run(
     Ok(())
 }
 
+/// Shows the node's clock offset in `/readyz`, and says so loudly at a
+/// claim if it is off by more than [`CLOCK_OFF_MS`].
+fn note_clock(status: &Status, offset: i64) {
+    status.set(|s| s.clock_offset_ms = Some(offset));
+    if offset.abs() > CLOCK_OFF_MS {
+        error!(
+            offset_ms = offset,
+            "this node's clock is off the database's: escalations run on the owner's clock, \
+             so deadlines set by a node with another time fire early or late here; fix its time (NTP)"
+        );
+    }
+}
+
 /// Tries to claim every [`CLAIM_EVERY`] until it has.
 async fn wait_for_claim(store: &PgStore, status: &Status, config: &Config) -> Lease {
     let node = &config.cluster.node;
@@ -212,6 +242,7 @@ async fn wait_for_claim(store: &PgStore, status: &Status, config: &Config) -> Le
         let why = match tokio::time::timeout(CLAIM_TIMEOUT, store.claim_lease(node, ttl_ms)).await {
             Ok(Ok(Claimed::Got(lease))) => return lease,
             Ok(Ok(Claimed::Held(row))) => {
+                status.set(|s| s.clock_offset_ms = Some(row.clock_offset_ms));
                 let reason = if row.owned() {
                     "another node owns the database".to_owned()
                 } else {
@@ -252,6 +283,9 @@ async fn own(
     let keeper = keeper::Keeper::start(lease, config.cluster.ttl());
     let dyn_store: Arc<dyn Store> = store.clone();
     let started = async {
+        // The commit connection may be one the database ended (it
+        // restarted while this node stood by, or since its last claim).
+        store.check_writer().await?;
         prepare(dyn_store.clone()).await?;
         crate::start_hub(config.clone(), dyn_store, Clock::Hub, metrics.clone()).await
     };
@@ -274,6 +308,10 @@ async fn own(
     let stop = tokio::select! {
         why = keeper.lost() => {
             warn!(reason = why, "standing down");
+            // A commit still in flight cannot be counted on now (it may
+            // hang on the connection that cost the lease): its devices
+            // are told at once that it is unconfirmed, and closed.
+            store.abandon_commit();
             false
         }
         _ = started.writer_stopped.notified() => {
@@ -344,5 +382,9 @@ pub async fn status_command(config: &Config) -> anyhow::Result<()> {
         None => println!("seconds left: -"),
     }
     println!("lock held:    {}", if row.locked { "yes" } else { "no" });
+    println!(
+        "clock offset: {:+} ms (this machine's clock minus the database's)",
+        row.clock_offset_ms
+    );
     Ok(())
 }

@@ -19,7 +19,8 @@ use super::*;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult};
 use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
 use tokio::sync::Mutex;
 
 mod lease;
@@ -35,6 +36,16 @@ pub struct PgSide {
     /// Set while a group commit runs; still set at the next one if that
     /// one failed (or was dropped), which then checks its connection.
     commit_open: AtomicBool,
+    /// How long a group commit may go unanswered, in ms (0: for ever).
+    /// A cluster node bounds it (`bound_commits`): a connection that hangs
+    /// for good (a firewall that lost its table drops its packets, with no
+    /// reset) would otherwise hold the writer, and the node, for ever.
+    commit_within_ms: AtomicU64,
+    /// A commit timed out mid-conversation: the connection's state is
+    /// unknown, so the next commit opens a new one without asking it.
+    writer_broken: AtomicBool,
+    /// Ends the commit in flight, if any (`abandon_commit`).
+    abandon: tokio::sync::Notify,
 }
 
 /// This store's claim as its commits check it.
@@ -97,6 +108,14 @@ const HUB_LOCK_KEY: i64 = 0x7761_7264_7061_6765;
 /// the claim fail rather than hang.
 const CLAIM_LOCK_TIMEOUT: &str = "SET lock_timeout = '10s'";
 
+/// How long a read waits for a pooled connection: a bounded wait, so
+/// that reads fail (and the hub says so) rather than hang on connections
+/// that no longer answer (the pool checks each before handing it out).
+const READ_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the check of a commit connection after a failed commit waits.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl SqlStore<PgSide> {
     /// Connects to `url` and brings the schema up to date.
     pub async fn open(url: &str) -> StoreResult<Self> {
@@ -108,6 +127,7 @@ impl SqlStore<PgSide> {
         let readers = PgPoolOptions::new()
             .max_connections(4)
             .min_connections(1)
+            .acquire_timeout(READ_ACQUIRE_TIMEOUT)
             .connect_with(opts.clone())
             .await?;
         Ok(SqlStore {
@@ -120,8 +140,46 @@ impl SqlStore<PgSide> {
                 opts,
                 fence: Arc::default(),
                 commit_open: AtomicBool::new(false),
+                commit_within_ms: AtomicU64::new(0),
+                writer_broken: AtomicBool::new(false),
+                abandon: tokio::sync::Notify::new(),
             },
         })
+    }
+
+    /// Fails every group commit not answered within `within` (a cluster
+    /// node: the lease's ttl). The writer then refuses its batch as
+    /// unconfirmed, as for any failed commit, and the connection is
+    /// replaced; see [`PgSide::commit_within_ms`].
+    pub fn bound_commits(&self, within: Duration) {
+        let ms = u64::try_from(within.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.side.commit_within_ms.store(ms, Ordering::Release);
+    }
+
+    /// Fails the group commit in flight, if any, at once (bounded commits
+    /// only: a cluster node standing down). Its batch is refused as
+    /// unconfirmed ("retry with the same id"), so its devices hear at
+    /// once rather than when a hung connection times out; whether it
+    /// landed, the next owner's load says, and a retry applies it once.
+    pub fn abandon_commit(&self) {
+        self.side.abandon.notify_waiters();
+    }
+
+    /// Opens a new commit connection if the current one is gone: a node
+    /// taking over after the database restarted would otherwise fail its
+    /// first commit on the connection the restart ended.
+    pub async fn check_writer(&self) -> StoreResult<()> {
+        let mut conn = self.writer.lock().await;
+        let alive = matches!(
+            tokio::time::timeout(PING_TIMEOUT, conn.ping()).await,
+            Ok(Ok(()))
+        );
+        if !alive || self.side.writer_broken.swap(false, Ordering::AcqRel) {
+            tracing::warn!("the commit connection is gone: reconnecting");
+            *conn = PgConnection::connect_with(&self.side.opts).await?;
+            self.side.commit_open.store(false, Ordering::Release);
+        }
+        Ok(())
     }
 }
 
@@ -154,11 +212,26 @@ impl PgSide {
     /// still there, and opens a new one if not (a cut connection would
     /// otherwise fail every commit until the hub restarts).
     async fn before_commit(&self, conn: &mut PgConnection) -> StoreResult<()> {
-        if self.commit_open.swap(true, Ordering::AcqRel) && conn.ping().await.is_err() {
+        let after_failure = self.commit_open.swap(true, Ordering::AcqRel);
+        let broken = self.writer_broken.swap(false, Ordering::AcqRel)
+            || (after_failure
+                && !matches!(
+                    tokio::time::timeout(PING_TIMEOUT, conn.ping()).await,
+                    Ok(Ok(()))
+                ));
+        if broken {
             tracing::warn!("the commit connection is gone: reconnecting");
             *conn = PgConnection::connect_with(&self.opts).await?;
         }
         Ok(())
+    }
+
+    /// The bound on a group commit, if any (see `commit_within_ms`).
+    fn commit_within(&self) -> Option<Duration> {
+        match self.commit_within_ms.load(Ordering::Acquire) {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        }
     }
 
     fn after_commit(&self) {
@@ -190,24 +263,26 @@ impl Backend for PgSide {
     }
 
     async fn commit(store: &PgStore, batch: &Batch) -> StoreResult<()> {
-        let mut conn = store.writer.lock().await;
-        store.side.before_commit(&mut conn).await?;
-        let mut tx = conn.begin().await?;
-        let mut writer = PgWriter {
-            tx: &mut tx,
-            side: &store.side,
+        let Some(within) = store.side.commit_within() else {
+            return commit_batch(store, batch).await;
         };
-        if let Err(e) = write_batch(&mut writer, batch).await {
-            // At once, not when the connection is next used (as dropping
-            // the transaction would): a fenced commit still holds the
-            // claim row `FOR SHARE`, which would hold up the new owner's
-            // lease renewals until then.
-            let _ = tx.rollback().await;
-            return Err(e);
-        }
-        tx.commit().await?;
-        store.side.after_commit();
-        Ok(())
+        // Registered before the commit starts: an abandon from now on ends it.
+        let abandoned = store.side.abandon.notified();
+        let why = tokio::select! {
+            done = tokio::time::timeout(within, commit_batch(store, batch)) => match done {
+                Ok(done) => return done,
+                Err(_) => format!("the commit was not answered within {within:?}"),
+            },
+            _ = abandoned => "the commit was abandoned: this node is standing down".to_owned(),
+        };
+        // Dropped mid-conversation: whatever the connection was doing, it
+        // is not to be used again.
+        store.side.writer_broken.store(true, Ordering::Release);
+        tracing::error!(reason = %why, "a group commit did not finish: replacing its connection");
+        Err(StoreError::backend(
+            "database",
+            std::io::Error::new(std::io::ErrorKind::TimedOut, why),
+        ))
     }
 
     async fn claim_hub(store: &PgStore) -> StoreResult<HubClaim> {
@@ -240,6 +315,28 @@ impl Backend for PgSide {
             fence: side.fence.clone(),
         }))
     }
+}
+
+/// One group commit in one transaction on the commit connection.
+async fn commit_batch(store: &PgStore, batch: &Batch) -> StoreResult<()> {
+    let mut conn = store.writer.lock().await;
+    store.side.before_commit(&mut conn).await?;
+    let mut tx = conn.begin().await?;
+    let mut writer = PgWriter {
+        tx: &mut tx,
+        side: &store.side,
+    };
+    if let Err(e) = write_batch(&mut writer, batch).await {
+        // At once, not when the connection is next used (as dropping
+        // the transaction would): a fenced commit still holds the
+        // claim row `FOR SHARE`, which would hold up the new owner's
+        // lease renewals until then.
+        let _ = tx.rollback().await;
+        return Err(e);
+    }
+    tx.commit().await?;
+    store.side.after_commit();
+    Ok(())
 }
 
 /// A group commit's sqlx transaction: multi-row statements, as many rows

@@ -28,6 +28,9 @@ pub struct LeaseRow {
     pub seconds_left: Option<f64>,
     /// Whether some session holds the claim's advisory lock.
     pub locked: bool,
+    /// This node's clock minus the database's, in ms, as this read found
+    /// them (the read's round trip is within it).
+    pub clock_offset_ms: i64,
 }
 
 impl LeaseRow {
@@ -57,6 +60,16 @@ pub struct Lease {
     started: tokio::time::Instant,
     ttl_ms: i64,
     fence: Arc<Fence>,
+    /// This node's clock minus the database's at the claim, in ms.
+    clock_offset_ms: i64,
+}
+
+/// This node's clock minus `db_now_ms`, read by a statement sent at
+/// `sent`: against the middle of its round trip, which the database's
+/// reading lies within.
+fn offset_from(sent: tokio::time::Instant, db_now_ms: i64) -> i64 {
+    let half_trip = i64::try_from(sent.elapsed().as_millis() / 2).unwrap_or(0);
+    crate::clock::now_ms() - half_trip - db_now_ms
 }
 
 /// `pg_locks` rows of the claim's advisory lock in this database
@@ -71,7 +84,8 @@ fn lease_row_sql() -> String {
         "SELECT holder, epoch, \
          to_char(valid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS until, \
          extract(epoch FROM valid_until - now())::float8 AS left_s, \
-         EXISTS (SELECT 1 FROM pg_locks WHERE {IS_CLAIM_LOCK}) AS locked \
+         EXISTS (SELECT 1 FROM pg_locks WHERE {IS_CLAIM_LOCK}) AS locked, \
+         {DB_NOW_MS} AS db_now_ms \
          FROM hub_claim WHERE id = 1"
     )
 }
@@ -91,11 +105,15 @@ fn end_lapsed_owner_sql() -> String {
     )
 }
 
+/// The database's clock in ms since the Unix epoch (`clock_timestamp()`,
+/// not the transaction's start: the time as the row is read).
+const DB_NOW_MS: &str = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
 /// The claim of a node: the epoch raised, the lease started, by the
-/// database's clock.
+/// database's clock (and that clock, to compare this node's with).
 const RAISE_LEASED: &str = "UPDATE hub_claim SET epoch = epoch + 1, claimed_at = $1, \
      holder = $2, valid_until = now() + $3 * interval '1 millisecond' \
-     WHERE id = 1 RETURNING epoch";
+     WHERE id = 1 RETURNING epoch, (extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 /// A renewal counts only while the epoch is still this claim's.
 const RENEW: &str = "UPDATE hub_claim SET valid_until = now() + $2 * interval '1 millisecond' \
      WHERE id = 1 AND epoch = $1";
@@ -137,12 +155,13 @@ impl PgStore {
         sqlx::query(CLAIM_LOCK_TIMEOUT).execute(&mut conn).await?;
         // From here on, commits of the node that claimed before fail.
         let started = tokio::time::Instant::now();
-        let epoch: i64 = sqlx::query_scalar(RAISE_LEASED)
+        let (epoch, db_now): (i64, i64) = sqlx::query_as(RAISE_LEASED)
             .bind(crate::clock::now_ms())
             .bind(node)
             .bind(ttl_ms)
             .fetch_one(&mut conn)
             .await?;
+        let clock_offset_ms = offset_from(started, db_now);
         let fence = self.side.fence.clone();
         fence.tripped.store(false, Ordering::Release);
         fence.epoch.store(epoch, Ordering::Release);
@@ -153,6 +172,7 @@ impl PgStore {
             started,
             ttl_ms,
             fence,
+            clock_offset_ms,
         }))
     }
 }
@@ -183,6 +203,7 @@ async fn take_over_lapsed(conn: &mut PgConnection, row: &LeaseRow) -> StoreResul
 }
 
 async fn read_row(conn: &mut PgConnection) -> StoreResult<LeaseRow> {
+    let sent = tokio::time::Instant::now();
     let row = sqlx::query(&lease_row_sql())
         .bind(HUB_LOCK_KEY)
         .fetch_one(&mut *conn)
@@ -193,12 +214,18 @@ async fn read_row(conn: &mut PgConnection) -> StoreResult<LeaseRow> {
         valid_until: row.try_get("until")?,
         seconds_left: row.try_get("left_s")?,
         locked: row.try_get("locked")?,
+        clock_offset_ms: offset_from(sent, row.try_get("db_now_ms")?),
     })
 }
 
 impl Lease {
     pub fn epoch(&self) -> i64 {
         self.epoch
+    }
+
+    /// This node's clock minus the database's at the claim, in ms.
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.clock_offset_ms
     }
 
     /// No later than the lease's start by the database's clock, on this
