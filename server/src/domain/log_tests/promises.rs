@@ -272,7 +272,7 @@ impl Promises {
         let level = |h: &Hospital| match subject {
             Subject::Task(t) => h.tasks.get(&t).map(|t| t.view.escalation_level),
             Subject::Page(p) => h.pages.get(&p).map(|p| p.view.escalation_level),
-            Subject::Patient(_) => None,
+            Subject::Patient(_) | Subject::Busy(_) => None,
         };
         ensure!(
             level(after) == level(before).map(|l| l + 1),

@@ -44,7 +44,7 @@ where
         let s = staff_from_row(&r)?;
         roster.staff.insert(s.id, s);
     }
-    for r in sqlx::query("SELECT staff, role, wards, starts_at, ends_at FROM shifts")
+    for r in sqlx::query("SELECT staff, role, wards, starts_at, ends_at, busy FROM shifts")
         .fetch_all(db)
         .await?
     {
@@ -55,6 +55,10 @@ where
                 wards: json(r.try_get::<&str, _>("wards")?)?,
                 starts_at: r.try_get("starts_at")?,
                 ends_at: r.try_get("ends_at")?,
+                busy: r
+                    .try_get::<Option<&str>, _>("busy")?
+                    .map(json)
+                    .transpose()?,
             }),
         );
     }
@@ -189,14 +193,17 @@ where
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
 {
+    let busy = s.busy.as_ref().map(to_json);
     sqlx::query(&SHIFT_ROWS.one_row())
         .bind(staff.to_string())
         .bind(s.role.as_str())
         .bind(to_json(&s.wards))
         .bind(s.starts_at)
         .bind(s.ends_at)
+        .bind(busy.as_deref())
         .execute(&mut *conn)
         .await?;
     Ok(())
