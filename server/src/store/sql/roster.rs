@@ -3,7 +3,7 @@
 //! bumps the roster version that a running hub watches.
 
 use super::rows::{json, parse_id, parse_role, staff_from_row, to_json};
-use super::statements::{SHIFT_ROWS, UPSERT_STAFF, UPSERT_WARD};
+use super::statements::{IMPORT_SHIFT, UPSERT_STAFF, UPSERT_WARD};
 use super::{Backend, Conn, SqlStore};
 use crate::domain::{Roster, Shift, Staff, Ward};
 use crate::store::{RosterImport, StoreResult};
@@ -193,17 +193,14 @@ where
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
 {
-    let busy = s.busy.as_ref().map(to_json);
-    sqlx::query(&SHIFT_ROWS.one_row())
+    sqlx::query(IMPORT_SHIFT)
         .bind(staff.to_string())
         .bind(s.role.as_str())
         .bind(to_json(&s.wards))
         .bind(s.starts_at)
         .bind(s.ends_at)
-        .bind(busy.as_deref())
         .execute(&mut *conn)
         .await?;
     Ok(())
