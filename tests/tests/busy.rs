@@ -221,8 +221,7 @@ async fn refused_busy_commands_change_nothing() -> anyhow::Result<()> {
     let e = admin
         .command(set_busy("In theatre", 30))
         .await?
-        .err()
-        .expect("refused off shift");
+        .expect_err("refused off shift");
     assert_eq!(
         (e.code, e.message.as_str()),
         (ErrorCode::InvalidState, "not on shift")
