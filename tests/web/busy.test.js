@@ -117,6 +117,42 @@ describe('the busy state', () => {
     await inspect(page, 'busy-07-rings-after');
   });
 
+  it('queues busy set offline, and is quiet already for what arrives on reconnect', async () => {
+    const { page, context } = doctor;
+    await page.click('section.alert button:text-is("Accept")');
+    await page.locator('section.alert').waitFor({ state: 'hidden' });
+    await context.setOffline(true);
+    await page.locator('#link-status[data-state="offline"]').waitFor({ timeout: 15000 });
+    await page.click('button.busy-start');
+    await page.locator('dialog.busy-sheet button.busy-reason', { hasText: 'With a sick patient' }).click();
+    await page.locator('.busy-banner:visible .busy-text', { hasText: /^Busy: with a sick patient, until \d\d:\d\d \(not sent yet\)$/ }).waitFor();
+    await screenshot(page, 'busy-09-offline-queued');
+    // Offered while the phone is away: it comes with the replay, after which
+    // the queued set_busy goes to the hub.
+    const raised = await nurse.command(taskCmd({ bed: '4', priority: 'soon', requirement: { role: 'fy1' }, sbar: { situation: 'Drug chart review', background: '', assessment: '', recommendation: '' } }));
+    assert.equal(raised.type, 'ok', JSON.stringify(raised));
+    // Whether the alert ever takes the screen from here on.
+    await page.evaluate(() => {
+      const w = /** @type {any} */ (window);
+      w.__rang = false;
+      const alert = /** @type {HTMLElement} */ (document.querySelector('section.alert'));
+      new MutationObserver(() => {
+        if (!alert.hidden) w.__rang = true;
+      }).observe(alert, { attributes: true, attributeFilter: ['hidden', 'class'] });
+    });
+    await context.setOffline(false);
+    await coordinator.until(
+      (evs) => evs.some((e) => e.event.kind === 'shift' && e.event.staff.id === patelId && e.event.shift?.busy?.reason === 'With a sick patient'),
+      15000,
+      'the queued busy state reaching the hub',
+    );
+    await page.locator('.busy-banner:visible .busy-text', { hasText: /^Busy: with a sick patient, until \d\d:\d\d$/ }).waitFor();
+    await page.locator('.busy-waiting:visible', { hasText: '1 waiting' }).waitFor();
+    assert.equal(await page.locator('section.alert:not([hidden])').count(), 0, 'the replayed offer is not on screen');
+    assert.equal(await page.evaluate(() => /** @type {any} */ (window).__rang), false, 'nor was it for a moment before the hub answered');
+    assert.equal(await nowPlaying(page), null);
+  });
+
   it('shows the coordinator who is busy, why and until when', async () => {
     const khan = await connectAs(hub.url, 'sho.khan');
     try {
