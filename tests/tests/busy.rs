@@ -9,6 +9,8 @@ use std::time::Duration;
 use wardpage_proto::{
     BusyView, Command, CommandResult, ErrorCode, Event, Priority, Requirement, Role, StaffId,
 };
+use wardpage_server::config::Config;
+use wardpage_tests::pg::on_fresh_postgres;
 use wardpage_tests::story::{raise, raise_ok};
 use wardpage_tests::{Client, TestHub};
 
@@ -91,7 +93,21 @@ async fn busy_audit(
 #[tokio::test]
 async fn busy_is_told_and_audited_survives_a_restart_and_the_hub_ends_it_at_its_time(
 ) -> anyhow::Result<()> {
-    let hub = TestHub::start_on_manual_clock(|_| {}).await?;
+    told_kept_and_ended_by_the_hub(TestHub::start_on_manual_clock(|_| {}).await?).await
+}
+
+#[tokio::test]
+async fn busy_survives_a_restart_and_ends_at_its_time_on_postgres() -> anyhow::Result<()> {
+    on_fresh_postgres("busy_on_postgres", |url| async move {
+        let hub = TestHub::start_on_manual_clock(|c: &mut Config| c.database = url.into()).await?;
+        told_kept_and_ended_by_the_hub(hub).await
+    })
+    .await
+}
+
+/// Set, told (event and directory), kept across a restart, ended by the
+/// hub at its time, and audited: on whichever database `hub` runs.
+async fn told_kept_and_ended_by_the_hub(hub: TestHub) -> anyhow::Result<()> {
     let mut fy1 = Client::login_connect(&hub.base(), "fy1.patel").await?;
     let mut coord = Client::login_connect(&hub.base(), "coord.hale").await?;
     let me = fy1.id();
