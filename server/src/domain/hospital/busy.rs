@@ -69,11 +69,11 @@ impl Hospital {
     /// The hub ends a busy state whose `until` has passed (`None` if it was
     /// ended or replaced meanwhile, so it is not due).
     pub(super) fn expire_busy(&mut self, staff: StaffId, now: Millis) -> Option<Effects> {
-        let reason = self
-            .busy_deadline(staff)
-            .filter(|until| *until <= now)
-            .and_then(|_| self.roster.shifts().get(&staff)?.busy.clone())?
-            .reason;
+        let busy = self.roster.shifts().get(&staff)?.busy.as_ref()?;
+        if busy.until > now {
+            return None;
+        }
+        let reason = busy.reason.clone();
         Some(self.change_busy(staff, None, None, "busy_expired", reason, now))
     }
 
