@@ -77,6 +77,8 @@ struct Tested {
     repeat_acks: usize,
     shift_ends_with_held_tasks: usize,
     firings: usize,
+    /// Firings that ended a busy state at its time.
+    busy_ends: usize,
     deliveries_by_transport: usize,
     acks_beyond_the_stream: usize,
     refusals: usize,
@@ -252,6 +254,9 @@ impl Promises {
             "{subject:?} was due at {due} by the state, yet did not fire at {at}"
         );
         self.tested.firings += 1;
+        if matches!(subject, Subject::Busy(_)) {
+            self.tested.busy_ends += 1;
+        }
         ensure!(
             before.clone().escalate(subject, due - 1).is_none(),
             "{subject:?} would fire before it was due"
@@ -382,6 +387,7 @@ impl Tested {
         self.repeat_acks += t.repeat_acks;
         self.shift_ends_with_held_tasks += t.shift_ends_with_held_tasks;
         self.firings += t.firings;
+        self.busy_ends += t.busy_ends;
         self.deliveries_by_transport += t.deliveries_by_transport;
         self.acks_beyond_the_stream += t.acks_beyond_the_stream;
         self.refusals += t.refusals;
@@ -393,6 +399,7 @@ impl Tested {
             && self.repeat_acks > 0
             && self.shift_ends_with_held_tasks > 0
             && self.firings > 0
+            && self.busy_ends > 0
             && self.deliveries_by_transport > 0
             && self.acks_beyond_the_stream > 0
             && self.refusals > 0
