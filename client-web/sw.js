@@ -39,6 +39,7 @@ const SHELL = [
   '/js/store.js',
   '/js/types.js',
   '/js/views/alert-overlay.js',
+  '/js/views/busy.js',
   '/js/views/chart.js',
   '/js/views/context.js',
   '/js/views/dialog.js',

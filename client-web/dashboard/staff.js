@@ -1,5 +1,6 @@
 // Staff on shift (and off it): role, wards covered, connected or last seen,
-// current workload, time since their last action; and the night's roster:
+// whether they said they are busy (why, until when), current workload, time
+// since their last action; and the night's roster:
 // start, change or end someone's shift. Rows are keyed by staff id and only
 // changed cells are rewritten, so a workload change does not move focus.
 
@@ -33,7 +34,7 @@ export function createStaff({ state, link, canCommand }) {
       'table',
       { class: 'staff', 'aria-labelledby': id },
       h('caption', { id, text: label }),
-      h('thead', null, h('tr', null, ['Name', 'Role', 'Wards', 'Connection', 'Workload', 'Last action', 'Shift ends', 'Roster'].map((c) => h('th', { scope: 'col', text: c })))),
+      h('thead', null, h('tr', null, ['Name', 'Role', 'Wards', 'Connection', 'Busy', 'Workload', 'Last action', 'Shift ends', 'Roster'].map((c) => h('th', { scope: 'col', text: c })))),
       body,
     );
 
@@ -57,7 +58,7 @@ export function createStaff({ state, link, canCommand }) {
       // Every row's button says "Shift…": the name tells them apart.
       'aria-describedby': `staff-name-${s.id}`,
     });
-    const cells = Array.from({ length: 7 }, (_, i) => h('span', { id: i === 0 ? `staff-name-${s.id}` : null }));
+    const cells = Array.from({ length: 8 }, (_, i) => h('span', { id: i === 0 ? `staff-name-${s.id}` : null }));
     const tr = h(
       'tr',
       { 'data-staff': s.id },
@@ -99,6 +100,7 @@ export function createStaff({ state, link, canCommand }) {
         s.shift ? roleLabel(s.shift.role) : roleLabel(s.role),
         s.shift ? wardsWords(s.shift.wards) : '—',
         s.connected ? 'Connected' : s.last_seen_at ? `Not connected, last seen ${clock(s.last_seen_at)}` : 'Never connected',
+        busyWords(s, now),
         workloadWords(l),
         last ? ago(last, now) : '—',
         s.shift ? clock(s.shift.ends_at) : '—',
@@ -110,6 +112,7 @@ export function createStaff({ state, link, canCommand }) {
         }
       });
       row.cells[3].className = s.connected ? 'conn on' : 'conn off';
+      row.cells[4].className = busyWords(s, now) === '—' ? '' : 'busy-state';
       row.button.textContent = s.shift ? 'Shift…' : 'Start shift…';
       (s.shift ? on : off).push(row.tr);
     }
@@ -118,6 +121,16 @@ export function createStaff({ state, link, canCommand }) {
   }
 
   return { el, render };
+}
+
+/**
+ * "In resus, until 03:40", or "—": what they said they are busy with. A
+ * busy state past its time is shown as ended before the hub's word of it.
+ * @param {StaffView} s @param {number} now
+ */
+export function busyWords(s, now) {
+  const b = s.shift?.busy;
+  return b && b.until > now ? `${b.reason}, until ${clock(b.until)}` : '—';
 }
 
 /** Put exactly `wanted` into `parent`, in order, moving only what is out of place. @param {Element} parent @param {Element[]} wanted */

@@ -8,6 +8,10 @@
 // offer or page alert of the same task or page. The nurse who raised an
 // urgent or emergency task that nobody took in time, or that was handed
 // back, is rung the same way (`raiser`): the patient is still waiting.
+// While its user is busy ("In resus", `views/busy.js`) only emergencies
+// ring; everything else is held back, quietly, and counted on the busy
+// banner (`AlertController.held`). Since alerts are derived from state,
+// ending busy (or its time running out) rings for whatever is still waiting.
 
 import { priorityRank } from './format.js';
 import * as sound from './sound.js';
@@ -117,6 +121,16 @@ export function wantedAlerts(store) {
 }
 
 /**
+ * Busy: which alerts still ring (emergencies) and which wait quietly.
+ * @param {AlertItem[]} items @param {boolean} busy
+ * @returns {{ring: AlertItem[], held: AlertItem[]}}
+ */
+export function holdBack(items, busy) {
+  if (!busy) return { ring: items, held: [] };
+  return { ring: items.filter((i) => i.priority === 'emergency'), held: items.filter((i) => i.priority !== 'emergency') };
+}
+
+/**
  * A system notification's words, with the ward as the hospital writes it.
  * @param {AlertItem} item @param {(id: string) => string} [wardName]
  */
@@ -166,11 +180,15 @@ export function raiserHeadline(item) {
 
 export class AlertController {
   /**
-   * @param {{store: Store, overlay: Overlay, markRead: (page: PageView) => void, answered?: (id: string) => boolean}} deps
-   *   `answered`: whether an answer to this task or page is queued for the hub
+   * @param {{store: Store, overlay: Overlay, markRead: (page: PageView) => void, answered?: (id: string) => boolean, busy?: () => boolean}} deps
+   *   `answered`: whether an answer to this task or page is queued for the hub;
+   *   `busy`: whether its user is busy now (only emergencies ring)
    */
-  constructor({ store, overlay, markRead, answered = () => false }) {
+  constructor({ store, overlay, markRead, answered = () => false, busy = () => false }) {
     this.store = store;
+    this.busy = busy;
+    /** What busy holds back now, most important first. @type {AlertItem[]} */
+    this.held = [];
     this.answered = answered;
     this.overlay = overlay;
     this.markRead = markRead;
@@ -186,7 +204,9 @@ export class AlertController {
   update() {
     // Catching up on a replay: ring for what is still outstanding once it
     // is all in, not for each offer on the way (taken long ago, perhaps).
-    const items = this.store.cursor < this.store.replayTo ? [] : wantedAlerts(this.store);
+    const all = this.store.cursor < this.store.replayTo ? [] : wantedAlerts(this.store);
+    const { ring: items, held } = holdBack(all, this.busy());
+    this.held = held;
     const top = items[0] ?? null;
     this.current = top;
     if (!top) {

@@ -20,6 +20,7 @@ import { raisedView } from './views/raised.js';
 import { pagesView } from './views/pages.js';
 import { patientsView } from './views/patients.js';
 import { handoverView } from './views/handover.js';
+import { busyView, currentBusy } from './views/busy.js';
 import { wardNamer } from './views/context.js';
 import { toast } from './views/toast.js';
 import { unsentView } from './views/unsent.js';
@@ -58,7 +59,18 @@ function startApp(session) {
   const unsent = unsentView({ outbox, now: () => store.now() });
   const overlay = alertOverlay({ actions, store, link, outbox, wardName: ctx.wardName });
   watchOfflineConflicts({ link, store, wardName: ctx.wardName });
-  const alerts = new AlertController({ store, overlay, markRead: (p) => actions.readPage(p), answered: (id) => queuedAnswers(outbox, id).length > 0 });
+  const alerts = new AlertController({
+    store,
+    overlay,
+    markRead: (p) => actions.readPage(p),
+    answered: (id) => queuedAnswers(outbox, id).length > 0,
+    busy: () => currentBusy(store, outbox) !== null,
+  });
+  const busy = busyView({
+    ...ctx,
+    held: () => ({ count: alerts.held.length, pagesOnly: alerts.held.length > 0 && alerts.held.every((i) => 'page' in i) }),
+    onChange: () => refresh(),
+  });
   let tab = currentTab();
 
   const shell = createShell({
@@ -71,7 +83,7 @@ function startApp(session) {
 
   function show() {
     // A handover to me shows on every screen; what I hold, on "My work".
-    shell.main.replaceChildren(unsent.el, handover.banner, ...(tab === 'work' ? [handover.el] : []), views[tab].el);
+    shell.main.replaceChildren(unsent.el, busy.el, handover.banner, ...(tab === 'work' ? [handover.el] : []), views[tab].el);
     handover.update();
     views[tab].update();
     badges();
@@ -91,6 +103,7 @@ function startApp(session) {
     views[tab].update();
     badges();
     alerts.update();
+    busy.update(); // after the alerts: it shows how many they hold back
     void keepAwake(store.me?.shift != null);
   }
 
@@ -117,6 +130,7 @@ function startApp(session) {
     renderStatus(shell.status, link);
     views[tab].update();
     alerts.update(); // the overlay shows the link and what is queued
+    busy.update(); // a queued set_busy or end_busy, sent or answered
   });
   link.addEventListener('frame', (e) => {
     const frame = /** @type {CustomEvent} */ (e).detail;

@@ -16,6 +16,7 @@
 /** @typedef {import('../types/StaffView').StaffView} StaffView */
 /** @typedef {import('../types/StaffRef').StaffRef} StaffRef */
 /** @typedef {import('../types/ShiftView').ShiftView} ShiftView */
+/** @typedef {import('../types/BusyView').BusyView} BusyView */
 /** @typedef {import('../types/WardView').WardView} WardView */
 /** @typedef {import('../types/Priority').Priority} Priority */
 /** @typedef {import('../types/Category').Category} Category */

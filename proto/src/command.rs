@@ -119,6 +119,13 @@ pub enum Command {
     EndShift { staff: StaffId },
     /// Escalate a task now, as if its next deadline had passed (coordinator).
     EscalateNow { task: TaskId },
+    /// Say you are busy ("In resus") for `minutes` (at most
+    /// [`MAX_BUSY_MINUTES`]): your phone holds back non-emergency alerts,
+    /// and coordinators see it in your shift. The hub ends it at `until`
+    /// (or the shift's end, if sooner). Setting it again replaces it.
+    SetBusy { reason: String, minutes: u32 },
+    /// End your busy state now.
+    EndBusy {},
     /// Offer a task you hold to a named person on shift who covers its ward
     /// and meets its requirement; you hold it until they accept.
     HandOver { task: TaskId, to: StaffId },
@@ -241,6 +248,8 @@ impl Command {
             Command::StartShift { .. } => "start_shift",
             Command::EndShift { .. } => "end_shift",
             Command::EscalateNow { .. } => "escalate_now",
+            Command::SetBusy { .. } => "set_busy",
+            Command::EndBusy {} => "end_busy",
             Command::HandOver { .. } => "hand_over",
             Command::AcceptHandover { .. } => "accept_handover",
             Command::DeclineHandover { .. } => "decline_handover",
@@ -361,6 +370,16 @@ impl Command {
             Command::RecordObservations { set, .. } => set.validate(),
             Command::RaiseConcern { concern, .. } => text("concern", concern, 1, MAX_CONCERN_CHARS),
             Command::SetHandoverNote { note, .. } => note.validate(),
+            Command::SetBusy { reason, minutes } => {
+                identifier("reason", reason, 1, MAX_BUSY_REASON_CHARS)?;
+                if !(MIN_BUSY_MINUTES..=MAX_BUSY_MINUTES).contains(minutes) {
+                    return Err(FieldError::new(
+                        "minutes",
+                        format!("must be {MIN_BUSY_MINUTES} to {MAX_BUSY_MINUTES} minutes"),
+                    ));
+                }
+                Ok(())
+            }
             Command::Patients { ward, after } => {
                 if let Some(w) = ward {
                     ward_ok("ward", w)?;
@@ -375,6 +394,7 @@ impl Command {
             | Command::PageAck { .. }
             | Command::EndShift { .. }
             | Command::EscalateNow { .. }
+            | Command::EndBusy {}
             | Command::HandOver { .. }
             | Command::AcceptHandover { .. }
             | Command::Handover {}

@@ -112,8 +112,9 @@ pub enum Event {
         tasks: Vec<TaskView>,
         pages: Vec<PageView>,
     },
-    /// A shift started, changed or ended (sent to coordinators and to the
-    /// member of staff concerned).
+    /// A shift started, changed or ended, or its person's busy state
+    /// (`shift.busy`) was set, ended or ran out (`by` `null`: the hub).
+    /// Sent to coordinators and to the member of staff concerned.
     Shift {
         staff: StaffRef,
         shift: Option<ShiftView>,

@@ -30,3 +30,10 @@ pub const MAX_MESSAGE_CHARS: usize = 500;
 pub const MAX_CALLBACK_CHARS: usize = 64;
 /// Most wards one shift may cover.
 pub const MAX_WARDS_PER_SHIFT: usize = 64;
+/// Longest busy reason ("In resus", "With a sick patient"), in characters.
+pub const MAX_BUSY_REASON_CHARS: usize = 60;
+/// Shortest busy state, in minutes.
+pub const MIN_BUSY_MINUTES: u32 = 5;
+/// Longest busy state, in minutes: after two hours the phone rings again
+/// for everything, whatever was forgotten.
+pub const MAX_BUSY_MINUTES: u32 = 120;

@@ -489,6 +489,24 @@ pub struct ShiftView {
     pub starts_at: Millis,
     #[ts(type = "number")]
     pub ends_at: Millis,
+    /// Whether they said they are busy (`set_busy`): their phone holds back
+    /// non-emergency alerts until `until`. Absent when not busy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub busy: Option<BusyView>,
+}
+
+/// A busy state: "In resus until 03:40". Alerts below emergency are held
+/// back on the person's phone (still offered, still escalating) until it
+/// ends by `end_busy`, a new shift, or `until` passing (the hub's clock).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct BusyView {
+    pub reason: String,
+    #[ts(type = "number")]
+    pub since: Millis,
+    #[ts(type = "number")]
+    pub until: Millis,
 }
 
 /// A member of staff as the directory shows them.

@@ -182,6 +182,7 @@ impl RosterFile {
                         wards: sh.wards.iter().map(|w| WardId(w.clone())).collect(),
                         starts_at: now,
                         ends_at: now + i64::from(sh.hours.unwrap_or(12)) * 3_600_000,
+                        busy: None,
                     });
                     (staff, shift)
                 })

@@ -56,6 +56,7 @@ impl Ids {
             Subject::Task(t) => (b't', t.0),
             Subject::Page(p) => (b'p', p.0),
             Subject::Patient(p) => (b'o', p.0),
+            Subject::Busy(s) => (b'b', s.0),
         };
         let mut h = Sha256::new();
         h.update(b"wardpage ids: deadline\0");

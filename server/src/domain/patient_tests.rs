@@ -58,6 +58,7 @@ fn hospital() -> Ward2 {
                 wards: vec!["w1".into(), "w2".into()],
                 starts_at: NOW - 1000,
                 ends_at: NOW + 24 * 3_600_000,
+                busy: None,
             }),
         );
         id

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 use wardpage_proto::{
-    Millis, Requirement, Role, ShiftView, Skill, StaffId, StaffRef, StaffView, WardId, WardView,
+    BusyView, Millis, Requirement, Role, ShiftView, Skill, StaffId, StaffRef, StaffView, WardId,
+    WardView,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +32,10 @@ pub struct Shift {
     pub wards: Vec<WardId>,
     pub starts_at: Millis,
     pub ends_at: Millis,
+    /// Their busy state (`set_busy`), ended by `end_busy`, its `until`
+    /// (a deadline, `Subject::Busy`) or the shift's end; a replaced shift
+    /// keeps it.
+    pub busy: Option<BusyView>,
 }
 
 impl Shift {
@@ -48,6 +53,7 @@ impl Shift {
             wards: self.wards.clone(),
             starts_at: self.starts_at,
             ends_at: self.ends_at,
+            busy: self.busy.clone(),
         }
     }
 }

@@ -53,6 +53,7 @@ pub(super) fn night() -> Night {
                 wards: wards.iter().map(|w| WardId((*w).into())).collect(),
                 starts_at: NOW - 1000,
                 ends_at: NOW + 12 * 3_600_000,
+                busy: None,
             }),
         );
         id

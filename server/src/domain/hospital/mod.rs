@@ -11,6 +11,7 @@
 //! `firing` (carrying out a due escalation step) and `transport` (the
 //! transport acks that mark pages delivered).
 
+mod busy;
 mod firing;
 mod fresh;
 mod handover;
@@ -83,6 +84,8 @@ pub enum Subject {
     Page(PageId),
     /// A patient's next set of observations (due, then overdue).
     Patient(PatientId),
+    /// The end of a member of staff's busy state.
+    Busy(StaffId),
 }
 
 impl Effects {
@@ -346,6 +349,8 @@ impl Hospital {
             } => self.start_shift(actor, *staff, *role, wards, *ends_at, now),
             Command::EndShift { staff } => self.end_shift(actor, *staff, now),
             Command::EscalateNow { task } => self.escalate_now(actor, *task, now),
+            Command::SetBusy { reason, minutes } => self.set_busy(actor, reason, *minutes, now),
+            Command::EndBusy {} => self.end_busy(actor, now),
             Command::HandOver { task, to } => self.hand_over(actor, *task, *to, now),
             Command::AcceptHandover { task } => self.accept_handover(actor, *task, now),
             Command::DeclineHandover { task, reason } => {

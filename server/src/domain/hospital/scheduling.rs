@@ -50,7 +50,10 @@ impl Hospital {
             .patients
             .values()
             .filter_map(|p| p.next_check_at.map(|d| (d, Subject::Patient(p.view.id))));
-        tasks.chain(pages).chain(patients)
+        let busy = self
+            .busy_deadlines()
+            .map(|(staff, d)| (d, Subject::Busy(staff)));
+        tasks.chain(pages).chain(patients).chain(busy)
     }
 
     /// The subject's pending deadline, as the state holds it now.
@@ -59,6 +62,7 @@ impl Hospital {
             Subject::Task(id) => self.tasks.get(&id).and_then(|t| t.deadline()),
             Subject::Page(id) => self.pages.get(&id).and_then(|p| p.view.next_escalation_at),
             Subject::Patient(id) => self.patients.get(&id).and_then(|p| p.next_check_at),
+            Subject::Busy(staff) => self.busy_deadline(staff),
         }
     }
 
@@ -71,6 +75,7 @@ impl Hospital {
                 .or_else(|| self.escalate_task(id, now, false)),
             Subject::Page(id) => self.escalate_page(id, now, false),
             Subject::Patient(id) => self.escalate_patient(id, now),
+            Subject::Busy(staff) => self.expire_busy(staff, now),
         }
     }
 

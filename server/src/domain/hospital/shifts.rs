@@ -8,7 +8,7 @@ use super::{Effects, Hospital, Write};
 use crate::domain::roster::Shift;
 use crate::domain::{AuditRecord, DomainError};
 use std::collections::BTreeSet;
-use wardpage_proto::{CommandResult, Event, Millis, Role, StaffId, WardId};
+use wardpage_proto::{BusyView, CommandResult, Event, Millis, Role, StaffId, WardId};
 
 impl Hospital {
     pub(super) fn start_shift(
@@ -32,11 +32,23 @@ impl Hospital {
                 "a shift must end in the future".into(),
             ));
         }
+        // A replaced shift keeps its person's busy state (cut at its end):
+        // a coordinator extending the shift of someone in resus must not
+        // set their phone ringing.
+        let busy = self
+            .roster
+            .on_shift(staff, now)
+            .and_then(|s| s.busy.clone())
+            .map(|b| BusyView {
+                until: b.until.min(ends_at),
+                ..b
+            });
         let shift = Shift {
             role,
             wards: wards.to_vec(),
             starts_at: now,
             ends_at,
+            busy,
         };
         Ok(self.set_shift(actor, staff, Some(shift), now))
     }

@@ -78,6 +78,7 @@ pub(super) fn seeded() -> Hospital {
             wards: wards.iter().map(|w| WardId((*w).into())).collect(),
             starts_at: NOW - 1000,
             ends_at: NOW + 12 * 3_600_000,
+            busy: None,
         };
         h.roster.set_shift(id, Some(shift));
     }

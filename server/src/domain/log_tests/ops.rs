@@ -82,6 +82,12 @@ pub(super) enum Op {
         holder: bool,
         staff: usize,
     },
+    /// `set_busy` for `length` (5, 15, 30 or 120 minutes), or `end_busy`.
+    Busy {
+        by: usize,
+        end: bool,
+        length: u8,
+    },
     Presence {
         staff: usize,
         connected: bool,
@@ -163,6 +169,7 @@ pub(super) fn op() -> impl Strategy<Value = Op> {
         1 => (who.clone(), any::<bool>(), who.clone()).prop_map(
             |(by, holder, staff)| Op::EndShift { by, holder, staff }
         ),
+        1 => (who.clone(), prop::bool::weighted(0.3), 0u8..4).prop_map(|(by, end, length)| Op::Busy { by, end, length }),
         1 => (who.clone(), any::<bool>()).prop_map(|(staff, connected)| Op::Presence { staff, connected }),
         3 => (who.clone(), 0u8..4, prop::bool::weighted(0.2)).prop_map(
             |(staff, back, beyond)| Op::TransportAck { staff, back, beyond }

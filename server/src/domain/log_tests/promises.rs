@@ -79,6 +79,8 @@ struct Tested {
     replies: usize,
     shift_ends_with_held_tasks: usize,
     firings: usize,
+    /// Firings that ended a busy state at its time.
+    busy_ends: usize,
     deliveries_by_transport: usize,
     acks_beyond_the_stream: usize,
     refusals: usize,
@@ -281,6 +283,9 @@ impl Promises {
             "{subject:?} was due at {due} by the state, yet did not fire at {at}"
         );
         self.tested.firings += 1;
+        if matches!(subject, Subject::Busy(_)) {
+            self.tested.busy_ends += 1;
+        }
         ensure!(
             before.clone().escalate(subject, due - 1).is_none(),
             "{subject:?} would fire before it was due"
@@ -301,7 +306,7 @@ impl Promises {
         let level = |h: &Hospital| match subject {
             Subject::Task(t) => h.tasks.get(&t).map(|t| t.view.escalation_level),
             Subject::Page(p) => h.pages.get(&p).map(|p| p.view.escalation_level),
-            Subject::Patient(_) => None,
+            Subject::Patient(_) | Subject::Busy(_) => None,
         };
         ensure!(
             level(after) == level(before).map(|l| l + 1),
@@ -412,6 +417,7 @@ impl Tested {
         self.replies += t.replies;
         self.shift_ends_with_held_tasks += t.shift_ends_with_held_tasks;
         self.firings += t.firings;
+        self.busy_ends += t.busy_ends;
         self.deliveries_by_transport += t.deliveries_by_transport;
         self.acks_beyond_the_stream += t.acks_beyond_the_stream;
         self.refusals += t.refusals;
@@ -424,6 +430,7 @@ impl Tested {
             && self.replies > 0
             && self.shift_ends_with_held_tasks > 0
             && self.firings > 0
+            && self.busy_ends > 0
             && self.deliveries_by_transport > 0
             && self.acks_beyond_the_stream > 0
             && self.refusals > 0

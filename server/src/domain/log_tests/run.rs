@@ -205,7 +205,7 @@ impl Run {
                 self.task_op(op)
             }
             Op::SendPage { .. } | Op::Page { .. } => self.page_op(op),
-            Op::StartShift { .. } | Op::EndShift { .. } => self.shift_op(op),
+            Op::StartShift { .. } | Op::EndShift { .. } | Op::Busy { .. } => self.shift_op(op),
             Op::Admit { .. }
             | Op::Observe { .. }
             | Op::Concern { .. }
@@ -380,6 +380,17 @@ impl Run {
                     staff_id(by)
                 };
                 (by, Command::EndShift { staff })
+            }
+            Op::Busy { by, end, length } => {
+                let cmd = if end {
+                    Command::EndBusy {}
+                } else {
+                    Command::SetBusy {
+                        reason: "In resus".into(),
+                        minutes: [5, 15, 30, 120][usize::from(length % 4)],
+                    }
+                };
+                (staff_id(by), cmd)
             }
             _ => unreachable!("not a shift input: {op:?}"),
         }

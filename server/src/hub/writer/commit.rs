@@ -149,6 +149,13 @@ impl Writer {
         for p in &batch.patients {
             self.set_deadline(Subject::Patient(p.view.id), p.next_check_at);
         }
+        for (staff, shift) in &batch.shifts {
+            let until = shift
+                .as_ref()
+                .and_then(|s| s.busy.as_ref())
+                .map(|b| b.until);
+            self.set_deadline(Subject::Busy(*staff), until);
+        }
         // Replies first: a client hears `ok` no later than the events it caused.
         let mut later = Vec::new();
         for r in f.releases {

@@ -203,6 +203,7 @@ async fn write_shifts<W: BatchWriter>(w: &mut W, b: &Batch) -> StoreResult<()> {
                     to_json(&s.wards).into(),
                     s.starts_at.into(),
                     s.ends_at.into(),
+                    Value::Text(s.busy.as_ref().map(|b| Cow::Owned(to_json(b)))),
                 ];
                 w.rows(&SHIFT_ROWS, &row).await?;
             }

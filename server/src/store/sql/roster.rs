@@ -3,7 +3,7 @@
 //! bumps the roster version that a running hub watches.
 
 use super::rows::{json, parse_id, parse_role, staff_from_row, to_json};
-use super::statements::{SHIFT_ROWS, UPSERT_STAFF, UPSERT_WARD};
+use super::statements::{IMPORT_SHIFT, UPSERT_STAFF, UPSERT_WARD};
 use super::{Backend, Conn, SqlStore};
 use crate::domain::{Roster, Shift, Staff, Ward};
 use crate::store::{RosterImport, StoreResult};
@@ -44,7 +44,7 @@ where
         let s = staff_from_row(&r)?;
         roster.staff.insert(s.id, s);
     }
-    for r in sqlx::query("SELECT staff, role, wards, starts_at, ends_at FROM shifts")
+    for r in sqlx::query("SELECT staff, role, wards, starts_at, ends_at, busy FROM shifts")
         .fetch_all(db)
         .await?
     {
@@ -55,6 +55,10 @@ where
                 wards: json(r.try_get::<&str, _>("wards")?)?,
                 starts_at: r.try_get("starts_at")?,
                 ends_at: r.try_get("ends_at")?,
+                busy: r
+                    .try_get::<Option<&str>, _>("busy")?
+                    .map(json)
+                    .transpose()?,
             }),
         );
     }
@@ -191,7 +195,7 @@ where
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
 {
-    sqlx::query(&SHIFT_ROWS.one_row())
+    sqlx::query(IMPORT_SHIFT)
         .bind(staff.to_string())
         .bind(s.role.as_str())
         .bind(to_json(&s.wards))

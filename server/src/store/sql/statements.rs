@@ -54,11 +54,17 @@ pub const LOAD_OBSERVATIONS: &str = "SELECT o.data FROM observations o \
      WHERE p.discharged_at IS NULL AND o.taken_at >= $1 ORDER BY o.taken_at";
 
 pub const SHIFT_ROWS: RowWrite = RowWrite {
-    head: "INSERT INTO shifts (staff, role, wards, starts_at, ends_at) ",
-    columns: 5,
+    head: "INSERT INTO shifts (staff, role, wards, starts_at, ends_at, busy) ",
+    columns: 6,
     tail: " ON CONFLICT (staff) DO UPDATE SET role = excluded.role, wards = excluded.wards, \
-           starts_at = excluded.starts_at, ends_at = excluded.ends_at",
+           starts_at = excluded.starts_at, ends_at = excluded.ends_at, busy = excluded.busy",
 };
+/// A shift set from outside the hub (roster import, CLI): it keeps the
+/// person's busy state, which only the hub changes; a nightly import
+/// re-stating the shift of a doctor in resus must not set her phone ringing.
+pub const IMPORT_SHIFT: &str = "INSERT INTO shifts (staff, role, wards, starts_at, ends_at) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (staff) DO UPDATE SET role = excluded.role, \
+     wards = excluded.wards, starts_at = excluded.starts_at, ends_at = excluded.ends_at";
 pub const AUDIT_ROWS: RowWrite = RowWrite {
     head: "INSERT INTO audit (at, actor, entity, entity_id, action, from_state, to_state, detail, hash) ",
     columns: 9,
