@@ -13,11 +13,18 @@
 //! and stops serving if it could not renew for 2/3 of the ttl, before the
 //! lease could lapse, then stands by again (`keeper`).
 //!
+//! With `nats_url`, every node serves devices: one that does not own
+//! forwards HTTP requests and tunnels WebSockets to the owner over NATS
+//! (`bus`, `forward`, `tunnel`); without it a standby answers 503.
+//!
 //! One listener serves the node's whole life; `front` switches what is
 //! behind it between the standby answers and the hub of the moment.
 
+mod bus;
+mod forward;
 mod front;
 mod keeper;
+pub mod tunnel;
 
 use crate::metrics::Metrics;
 use crate::store::postgres::{Claimed, Lease, PgStore};
@@ -43,6 +50,10 @@ pub struct ClusterConfig {
     pub node: String,
     /// How long a lease lasts unless renewed (every third of it).
     pub lease_ttl_ms: u64,
+    /// The NATS server that carries requests and device tunnels between
+    /// nodes (`nats://host:4222`). Without it, a node that does not own
+    /// answers 503 and a load balancer moves devices to the owner.
+    pub nats_url: Option<String>,
 }
 
 impl Default for ClusterConfig {
@@ -51,6 +62,7 @@ impl Default for ClusterConfig {
             enabled: false,
             node: String::new(),
             lease_ttl_ms: 15_000,
+            nats_url: None,
         }
     }
 }
@@ -73,6 +85,13 @@ impl ClusterConfig {
                 "cluster.lease_ttl_ms must be between 300 and 600000".into(),
             ));
         }
+        if let Some(url) = &self.nats_url {
+            if url.trim().is_empty() {
+                return Err(ConfigError::Invalid(
+                    "cluster.nats_url must name a NATS server (nats://host:4222)".into(),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -85,6 +104,7 @@ impl ClusterConfig {
 pub struct Status {
     pub node: String,
     state: Mutex<State>,
+    bus: Option<Arc<bus::Bus>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -96,9 +116,10 @@ struct State {
 }
 
 impl Status {
-    fn new(node: &str) -> Status {
+    fn new(node: &str, bus: Option<Arc<bus::Bus>>) -> Status {
         Status {
             node: node.to_owned(),
+            bus,
             state: Mutex::new(State {
                 reason: "starting".into(),
                 ..State::default()
@@ -118,11 +139,34 @@ impl Status {
     }
 
     /// The `/readyz` answer: whether this node serves, and its body.
+    /// With NATS, a node that does not own is ready while it hears the
+    /// owner on the bus (it forwards); the body says whether NATS is up.
     pub fn readiness(&self) -> (bool, serde_json::Value) {
         let s = self.get();
+        let nats = self.bus.as_ref().map(|b| b.connected());
         if s.owns {
-            let body = serde_json::json!({ "node": self.node, "owns": true, "epoch": s.epoch });
+            let mut body = serde_json::json!({ "node": self.node, "owns": true, "epoch": s.epoch });
+            if let Some(up) = nats {
+                body["nats"] = up.into();
+            }
             (true, body)
+        } else if let Some(owner) = self.bus.as_ref().and_then(|b| b.owner()) {
+            let body = serde_json::json!({
+                "node": self.node, "owns": false, "owner": owner.node, "epoch": owner.epoch,
+                "forwarding": true, "nats": true,
+            });
+            (true, body)
+        } else if let Some(up) = nats {
+            let reason = if up {
+                s.reason
+            } else {
+                "NATS is unreachable".to_owned()
+            };
+            let body = serde_json::json!({
+                "node": self.node, "owns": false, "owner": s.owner, "reason": reason,
+                "forwarding": false, "nats": up,
+            });
+            (false, body)
         } else {
             let body = serde_json::json!({
                 "node": self.node, "owns": false, "owner": s.owner, "reason": s.reason,
@@ -155,9 +199,18 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     config.validate()?;
     let node = config.cluster.node.clone();
-    let status = Arc::new(Status::new(&node));
     let metrics = Arc::new(Metrics::new());
-    let front = Arc::new(front::Front::new(&config, status.clone(), metrics.clone()));
+    let bus = match &config.cluster.nats_url {
+        Some(url) => Some(bus::Bus::connect(url, &node, metrics.clone()).await?),
+        None => None,
+    };
+    let status = Arc::new(Status::new(&node, bus.clone()));
+    let front = Arc::new(front::Front::new(
+        &config,
+        status.clone(),
+        metrics.clone(),
+        bus.clone(),
+    ));
     let serving = crate::serving_for(&config, front.clone().router())?;
     let (stopping_tx, mut stopping) = watch::channel(false);
     tokio::spawn(async move {
@@ -177,10 +230,15 @@ pub async fn run(
                 l = wait_for_claim(&store, &status, &config) => l,
                 _ = stopping.wait_for(|s| *s) => break,
             };
-            let stop = own(
-                &config, &store, &front, &metrics, &prepare, lease, &stopping,
-            )
-            .await;
+            let ctx = Owning {
+                config: &config,
+                store: &store,
+                front: &front,
+                metrics: &metrics,
+                bus: bus.as_ref(),
+                prepare: &prepare,
+            };
+            let stop = own(ctx, lease, &stopping).await;
             if stop {
                 break;
             }
@@ -233,17 +291,27 @@ async fn wait_for_claim(store: &PgStore, status: &Status, config: &Config) -> Le
     }
 }
 
+/// What a node owns with.
+struct Owning<'a> {
+    config: &'a Config,
+    store: &'a Arc<PgStore>,
+    front: &'a front::Front,
+    metrics: &'a Arc<Metrics>,
+    bus: Option<&'a Arc<bus::Bus>>,
+    prepare: &'a Prepare,
+}
+
 /// Owns the database from a claim until this node stops serving: loads the
 /// hospital, serves it, and winds it down. Whether the node is to stop.
-async fn own(
-    config: &Config,
-    store: &Arc<PgStore>,
-    front: &front::Front,
-    metrics: &Arc<Metrics>,
-    prepare: &Prepare,
-    lease: Lease,
-    stopping: &watch::Receiver<bool>,
-) -> bool {
+async fn own(ctx: Owning<'_>, lease: Lease, stopping: &watch::Receiver<bool>) -> bool {
+    let Owning {
+        config,
+        store,
+        front,
+        metrics,
+        bus,
+        prepare,
+    } = ctx;
     let epoch = lease.epoch();
     metrics.cluster_takeovers.inc();
     metrics.cluster_epoch.set(epoch);
@@ -267,7 +335,18 @@ async fn own(
             return *stopping.borrow();
         }
     };
-    front.serve(crate::http::router(started.hub.clone()), epoch);
+    let app = crate::http::router(started.hub.clone());
+    front.serve(app.clone(), epoch);
+    // On the bus: the heartbeat that tells the other nodes who owns, and
+    // the answers to what they forward.
+    let on_bus: Vec<tokio::task::JoinHandle<()>> = match bus {
+        Some(bus) => vec![
+            bus.beat_owner(epoch),
+            forward::serve(bus.clone(), app),
+            tunnel::accept(bus.clone(), started.hub.clone(), epoch),
+        ],
+        None => Vec::new(),
+    };
     metrics.cluster_owner.set(1);
     info!(epoch, "serving");
     let mut stopping = stopping.clone();
@@ -285,6 +364,11 @@ async fn own(
     // New requests get the standby answers from here on; sockets close
     // with the standing-down reason and reconnect to whoever serves next.
     front.stand_by();
+    // No more heartbeats, forwarded requests or new tunnels; open tunnels
+    // close with the hub's goodbye below.
+    for task in on_bus {
+        task.abort();
+    }
     metrics.cluster_owner.set(0);
     started
         .hub

@@ -1,0 +1,417 @@
+//! WebSocket tunnels over NATS: a device connected to a node that does not
+//! own the site keeps its socket on that node, and its frames travel to
+//! the owner and back as NATS messages; the owner runs an ordinary
+//! connection session (`hub::connection::serve_on`) over the tunnel.
+//!
+//! Opening: the device's node subscribes `wardpage.site.<site>.tunnel.<id>.down`
+//! and sends `{id, node, epoch}` as a request on `wardpage.site.<site>.tunnel`;
+//! the owner (if `epoch` is its own) subscribes `....<id>.up`, answers
+//! `ok` and starts the session. Every message is one WebSocket message:
+//! a kind byte, the tunnel's sequence number (8 bytes, big-endian, from 1
+//! in each direction), then the data (for a close: the code, 2 bytes, and
+//! the reason).
+//!
+//! NATS only carries: a gap in either direction's sequence, a stale
+//! owner heartbeat or a new epoch (at the device's node), and a stale
+//! heartbeat of the device's node (at the owner) end the tunnel. The device
+//! is closed with 1012 and a reason, reconnects, and is replayed from the
+//! store from its cursor.
+
+use super::bus::{subject, Bus, OwnerBeat};
+use crate::hub::connection::serve_on;
+use crate::hub::Hub;
+use crate::metrics::KindLabels;
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::{Sink, Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tracing::{debug, info, info_span, warn, Instrument};
+
+/// Close reason when frames were lost between the nodes.
+pub const REASON_GAP: &str = "cluster tunnel lost frames: reconnect";
+/// Close reason when the owner (or the bus) cannot be heard.
+pub const REASON_OWNER_LOST: &str = "cluster owner lost: reconnect";
+/// Close code of both: "service restart", as for a node standing down.
+pub const CODE: u16 = 1012;
+/// How long the owner has to accept a tunnel.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often either end checks the other's heartbeat.
+const CHECK_EVERY: Duration = Duration::from_millis(100);
+/// A publish that does not go out within this means the bus is gone.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(1);
+
+const TEXT: u8 = 0;
+const BINARY: u8 = 1;
+const PING: u8 = 2;
+const PONG: u8 = 3;
+const CLOSE: u8 = 4;
+
+#[derive(Serialize, Deserialize)]
+struct Open {
+    id: String,
+    node: String,
+    epoch: i64,
+}
+
+fn up(id: &str) -> String {
+    subject(&format!("tunnel.{id}.up"))
+}
+
+fn down(id: &str) -> String {
+    subject(&format!("tunnel.{id}.down"))
+}
+
+fn encode(seq: u64, msg: Message) -> Bytes {
+    let (kind, data): (u8, Vec<u8>) = match msg {
+        Message::Text(t) => (TEXT, t.as_str().as_bytes().to_vec()),
+        Message::Binary(b) => (BINARY, b.to_vec()),
+        Message::Ping(b) => (PING, b.to_vec()),
+        Message::Pong(b) => (PONG, b.to_vec()),
+        Message::Close(c) => {
+            let mut d = Vec::new();
+            if let Some(c) = c {
+                d.extend_from_slice(&c.code.to_be_bytes());
+                d.extend_from_slice(c.reason.as_str().as_bytes());
+            }
+            (CLOSE, d)
+        }
+    };
+    let mut out = Vec::with_capacity(9 + data.len());
+    out.push(kind);
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(&data);
+    out.into()
+}
+
+fn decode(bytes: &Bytes) -> Option<(u64, Message)> {
+    let kind = *bytes.first()?;
+    let seq = u64::from_be_bytes(bytes.get(1..9)?.try_into().ok()?);
+    let data = bytes.slice(9..);
+    let msg = match kind {
+        TEXT => Message::Text(Utf8Bytes::try_from(data).ok()?),
+        BINARY => Message::Binary(data),
+        PING => Message::Ping(data),
+        PONG => Message::Pong(data),
+        CLOSE if data.len() >= 2 => Message::Close(Some(CloseFrame {
+            code: u16::from_be_bytes([data[0], data[1]]),
+            reason: Utf8Bytes::try_from(data.slice(2..)).ok()?,
+        })),
+        CLOSE => Message::Close(None),
+        _ => return None,
+    };
+    Some((seq, msg))
+}
+
+fn close_msg(reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: CODE,
+        reason: Utf8Bytes::from_static(reason),
+    }))
+}
+
+/// Publishes within [`PUBLISH_TIMEOUT`]; whether it went.
+async fn publish(bus: &Bus, subject: &str, payload: Bytes) -> bool {
+    let send = bus.client.publish(subject.to_owned(), payload);
+    matches!(
+        tokio::time::timeout(PUBLISH_TIMEOUT, send).await,
+        Ok(Ok(()))
+    )
+}
+
+/// Counts a tunnel open while it lives.
+struct OpenTunnel(Arc<Bus>);
+
+impl OpenTunnel {
+    fn new(bus: &Arc<Bus>) -> OpenTunnel {
+        bus.metrics.cluster_tunnels_open.inc();
+        OpenTunnel(bus.clone())
+    }
+}
+
+impl Drop for OpenTunnel {
+    fn drop(&mut self) {
+        self.0.metrics.cluster_tunnels_open.dec();
+    }
+}
+
+/// On the device's node: carries `ws` to the owner `owner` and back until
+/// either end closes or the tunnel breaks.
+pub async fn relay(bus: Arc<Bus>, mut ws: WebSocket, owner: OwnerBeat) {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let span = info_span!("tunnel", id = %id, owner = %owner.node, epoch = owner.epoch);
+    async {
+        let _open = OpenTunnel::new(&bus);
+        let why = match open(&bus, &id, &owner).await {
+            Ok(downs) => carry(&bus, &mut ws, &id, &owner, downs).await,
+            Err(e) => {
+                info!(error = %e, "the owner did not accept the tunnel");
+                Ended::Broken(REASON_OWNER_LOST)
+            }
+        };
+        match why {
+            Ended::Broken(reason) => {
+                info!(reason, "tunnel broken: closing the device");
+                let _ = ws.send(close_msg(reason)).await;
+                // The owner's session ends too (it may already have).
+                let _ = publish(&bus, &up(&id), encode(u64::MAX, close_msg(reason))).await;
+                drain(&mut ws).await;
+            }
+            Ended::ClosedByOwner => drain(&mut ws).await,
+            Ended::Closed => {}
+        }
+    }
+    .instrument(span)
+    .await;
+}
+
+async fn open(bus: &Bus, id: &str, owner: &OwnerBeat) -> anyhow::Result<async_nats::Subscriber> {
+    let downs = bus.client.subscribe(down(id)).await?;
+    let req = Open {
+        id: id.to_owned(),
+        node: bus.node.clone(),
+        epoch: owner.epoch,
+    };
+    let request = async_nats::Request::new()
+        .payload(serde_json::to_vec(&req)?.into())
+        .timeout(Some(OPEN_TIMEOUT));
+    let answer = bus.client.send_request(subject("tunnel"), request).await?;
+    if answer.payload.as_ref() != b"ok" {
+        anyhow::bail!("refused: {}", String::from_utf8_lossy(&answer.payload));
+    }
+    bus.metrics
+        .cluster_forwarded
+        .get_or_create(&KindLabels { kind: "tunnel" })
+        .inc();
+    Ok(downs)
+}
+
+enum Ended {
+    /// The device closed (or went), and the owner was told.
+    Closed,
+    /// The owner closed, and the device was told.
+    ClosedByOwner,
+    /// The tunnel broke: the device is to be closed with this reason.
+    Broken(&'static str),
+}
+
+async fn carry(
+    bus: &Bus,
+    ws: &mut WebSocket,
+    id: &str,
+    owner: &OwnerBeat,
+    mut downs: async_nats::Subscriber,
+) -> Ended {
+    let (up, mut up_seq, mut down_seq) = (up(id), 0u64, 0u64);
+    let mut check = tokio::time::interval(CHECK_EVERY);
+    loop {
+        tokio::select! {
+            from_device = ws.next() => {
+                let (msg, last) = match from_device {
+                    Some(Ok(m)) => { let last = matches!(m, Message::Close(_)); (m, last) }
+                    // Gone without a close: the owner's session ends.
+                    _ => (Message::Close(None), true),
+                };
+                up_seq += 1;
+                if !publish(bus, &up, encode(up_seq, msg)).await {
+                    return Ended::Broken(REASON_OWNER_LOST);
+                }
+                bus.metrics.cluster_forwarded.get_or_create(&KindLabels { kind: "frame" }).inc();
+                if last {
+                    return Ended::Closed;
+                }
+            }
+            from_owner = downs.next() => {
+                let Some((seq, msg)) = from_owner.as_ref().and_then(|m| decode(&m.payload)) else {
+                    return Ended::Broken(REASON_OWNER_LOST);
+                };
+                if seq != down_seq + 1 {
+                    debug!(seq, expected = down_seq + 1, "gap from the owner");
+                    return Ended::Broken(REASON_GAP);
+                }
+                down_seq = seq;
+                let last = matches!(msg, Message::Close(_));
+                if ws.send(msg).await.is_err() {
+                    let _ = publish(bus, &up, encode(up_seq + 1, Message::Close(None))).await;
+                    return Ended::Closed;
+                }
+                if last {
+                    return Ended::ClosedByOwner;
+                }
+            }
+            _ = check.tick() => {
+                match bus.owner() {
+                    Some(now) if now.epoch == owner.epoch && now.node == owner.node => {}
+                    _ => return Ended::Broken(REASON_OWNER_LOST),
+                }
+            }
+        }
+    }
+}
+
+/// Waits briefly for the device's close after ours, discarding the rest:
+/// a socket dropped with unread input resets, and the device would never
+/// read the reason.
+async fn drain(ws: &mut WebSocket) {
+    let wait = async {
+        while let Some(Ok(m)) = ws.next().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), wait).await;
+}
+
+/// On the owner: accepts tunnels for `hub` at `epoch` until aborted.
+pub fn accept(bus: Arc<Bus>, hub: Arc<Hub>, epoch: i64) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut sub = match bus.client.subscribe(subject("tunnel")).await {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(error = %e, "cannot subscribe to tunnel openings");
+                return;
+            }
+        };
+        while let Some(msg) = sub.next().await {
+            let Some(reply) = msg.reply.clone() else {
+                continue;
+            };
+            let answer: Bytes = match serde_json::from_slice::<Open>(&msg.payload) {
+                Ok(o) if o.epoch != epoch => Bytes::from_static(b"another epoch"),
+                Ok(_) if *hub.shutdown.borrow() => Bytes::from_static(b"shutting down"),
+                Ok(o) => match start(&bus, &hub, o).await {
+                    Ok(()) => Bytes::from_static(b"ok"),
+                    Err(e) => Bytes::from(format!("cannot open: {e}")),
+                },
+                Err(_) => Bytes::from_static(b"malformed"),
+            };
+            let _ = bus.client.publish(reply, answer).await;
+        }
+    })
+}
+
+/// Subscribes the tunnel's up subject and starts its session.
+async fn start(bus: &Arc<Bus>, hub: &Arc<Hub>, open: Open) -> anyhow::Result<()> {
+    let ups = bus.client.subscribe(up(&open.id)).await?;
+    bus.heard_node(&open.node);
+    let (tx, rx) = mpsc::channel(64);
+    let seq = Arc::new(AtomicU64::new(0));
+    let sink = publisher(bus.clone(), down(&open.id), seq.clone());
+    let socket = OwnerEnd { rx, sink };
+    tokio::spawn(pump(
+        bus.clone(),
+        ups,
+        open.node.clone(),
+        open.id.clone(),
+        seq.clone(),
+        tx,
+    ));
+    let (bus, hub2, id) = (bus.clone(), hub.clone(), open.id);
+    let conn_id = crate::http::next_conn_id();
+    let session = async move {
+        let _open = OpenTunnel::new(&bus);
+        info!(conn = conn_id, "tunnel open");
+        serve_on(hub2, Box::new(socket), conn_id).await;
+        // Whatever ended the session, the device's node ends the device's
+        // socket: a last close, harmless if one was sent already.
+        let n = seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let _ = publish(&bus, &down(&id), encode(n, close_msg(REASON_OWNER_LOST))).await;
+    }
+    .instrument(info_span!("tunnel", node = %open.node));
+    // Tracked, so that a stopping owner waits for the session's goodbye.
+    tokio::spawn(hub.connections.track_future(session));
+    Ok(())
+}
+
+type BoxSink = Pin<Box<dyn Sink<Message, Error = axum::Error> + Send>>;
+
+/// The session's writes, published in order with the next sequence number.
+fn publisher(bus: Arc<Bus>, subject: String, seq: Arc<AtomicU64>) -> BoxSink {
+    Box::pin(futures_util::sink::unfold(
+        (bus, subject, seq),
+        |(bus, subject, seq), msg: Message| async move {
+            let n = seq.fetch_add(1, Ordering::SeqCst) + 1;
+            if publish(&bus, &subject, encode(n, msg)).await {
+                Ok((bus, subject, seq))
+            } else {
+                Err(axum::Error::new("the bus is gone"))
+            }
+        },
+    ))
+}
+
+/// Reads the device's frames off the bus in order, and ends the stream on
+/// a gap or once the device's node is no longer heard.
+async fn pump(
+    bus: Arc<Bus>,
+    mut ups: async_nats::Subscriber,
+    node: String,
+    id: String,
+    seq: Arc<AtomicU64>,
+    tx: mpsc::Sender<Result<Message, axum::Error>>,
+) {
+    let mut expected = 1u64;
+    let mut check = tokio::time::interval(CHECK_EVERY);
+    let why = loop {
+        tokio::select! {
+            msg = ups.next() => {
+                let Some((n, msg)) = msg.as_ref().and_then(|m| decode(&m.payload)) else {
+                    break REASON_OWNER_LOST;
+                };
+                // The device's node ends a broken tunnel with `u64::MAX`.
+                if n != expected && n != u64::MAX {
+                    break REASON_GAP;
+                }
+                expected += 1;
+                if tx.send(Ok(msg)).await.is_err() {
+                    return;
+                }
+            }
+            _ = check.tick() => {
+                if !bus.node_alive(&node) || !bus.connected() {
+                    break REASON_OWNER_LOST;
+                }
+            }
+            _ = tx.closed() => return,
+        }
+    };
+    info!(reason = why, tunnel = %id, "tunnel broken at the owner");
+    let n = seq.fetch_add(1, Ordering::SeqCst) + 1;
+    let _ = publish(&bus, &down(&id), encode(n, close_msg(why))).await;
+    let _ = tx.send(Err(axum::Error::new(why))).await;
+}
+
+/// The owner's end of a tunnel, as a connection's socket.
+struct OwnerEnd {
+    rx: mpsc::Receiver<Result<Message, axum::Error>>,
+    sink: BoxSink,
+}
+
+impl Stream for OwnerEnd {
+    type Item = Result<Message, axum::Error>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl Sink<Message> for OwnerEnd {
+    type Error = axum::Error;
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.sink.as_mut().poll_ready(cx)
+    }
+    fn start_send(mut self: Pin<&mut Self>, item: Message) -> Result<(), Self::Error> {
+        self.sink.as_mut().start_send(item)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.sink.as_mut().poll_flush(cx)
+    }
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.sink.as_mut().poll_close(cx)
+    }
+}
