@@ -65,7 +65,10 @@ async fn a_device_on_a_forwarding_node_raises_and_hears_the_answer() -> anyhow::
         // and the device's frames went over the bus.
         let m = metrics(&b).await?;
         let forwarded = |kind: &str| {
-            metric(&m, &format!("wardpage_cluster_forwarded_total{{kind=\"{kind}\"}}"))
+            metric(
+                &m,
+                &format!("wardpage_cluster_forwarded_total{{kind=\"{kind}\"}}"),
+            )
         };
         assert!(forwarded("http") >= Some(1.0), "{m}");
         assert_eq!(forwarded("tunnel"), Some(1.0), "{m}");
@@ -118,9 +121,14 @@ async fn raises_until_closed(device: &mut Client) -> anyhow::Result<(Vec<TaskId>
     let mut raised = Vec::new();
     loop {
         match device.next_event_within(Duration::from_secs(10)).await {
-            Ok(Some((_, Event::Task { task, change: TaskChange::Raised, .. }))) => {
-                raised.push(task.id)
-            }
+            Ok(Some((
+                _,
+                Event::Task {
+                    task,
+                    change: TaskChange::Raised,
+                    ..
+                },
+            ))) => raised.push(task.id),
             Ok(Some(_)) => {}
             Ok(None) => anyhow::bail!("the socket stayed open"),
             Err(e) => return Ok((raised, format!("{e:#}"))),
@@ -177,9 +185,12 @@ async fn a_killed_owner_closes_tunnels_and_devices_resume_on_their_node() -> any
         let acked = Arc::new(watch::channel(Vec::new()).0);
         let mut progress = acked.subscribe();
         let raiser = raise_until_closed(nurse, acked.clone());
-        tokio::time::timeout(Duration::from_secs(20), progress.wait_for(|a| a.len() >= 30))
-            .await
-            .context("too few raises acknowledged through the tunnel")??;
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            progress.wait_for(|a| a.len() >= 30),
+        )
+        .await
+        .context("too few raises acknowledged through the tunnel")??;
         a.kill9().await?;
         let (nurse, why) = raiser.await?;
         assert!(why.contains(OWNER_LOST), "the raiser's socket: {why}");
@@ -247,9 +258,12 @@ async fn a_node_cut_off_from_nats_closes_its_devices_until_restored() -> anyhow:
         let acked = Arc::new(watch::channel(Vec::new()).0);
         let mut progress = acked.subscribe();
         let raiser = raise_until_closed(nurse, acked.clone());
-        tokio::time::timeout(Duration::from_secs(20), progress.wait_for(|a| a.len() >= 10))
-            .await
-            .context("too few raises acknowledged through the tunnel")??;
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            progress.wait_for(|a| a.len() >= 10),
+        )
+        .await
+        .context("too few raises acknowledged through the tunnel")??;
         relay.cut();
         let (nurse, why) = raiser.await?;
         assert!(why.contains(OWNER_LOST), "the raiser's socket: {why}");

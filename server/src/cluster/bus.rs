@@ -30,6 +30,8 @@ pub const SITE: &str = "default";
 pub const BEAT_EVERY: Duration = Duration::from_millis(300);
 /// A heartbeat older than this means its sender is gone (or cut off).
 pub const BEAT_STALE: Duration = Duration::from_millis(1500);
+/// How often staleness is looked for.
+const CHECK_EVERY: Duration = Duration::from_millis(100);
 
 /// The owner as last heard on the bus.
 #[derive(Debug, Clone)]
@@ -58,8 +60,15 @@ pub struct Bus {
     pub node: String,
     pub metrics: Arc<Metrics>,
     owner: watch::Sender<Option<OwnerBeat>>,
+    /// The owner while it is heard (`node`, `epoch`), `None` while not:
+    /// recomputed on every beat and every [`CHECK_EVERY`], so that each
+    /// tunnel waits on one watch instead of a timer of its own.
+    live_owner: watch::Sender<Option<(String, i64)>>,
     /// When each node's heartbeat was last heard (read by the owner).
     nodes: Mutex<HashMap<String, Instant>>,
+    /// Bumped whenever a node's heartbeat goes stale: the owner's tunnels
+    /// from that node then end.
+    nodes_lost: watch::Sender<u64>,
 }
 
 /// `wardpage.site.<site>.<leaf>`.
@@ -88,7 +97,9 @@ impl Bus {
             node: node.to_owned(),
             metrics,
             owner: watch::channel(None).0,
+            live_owner: watch::channel(None).0,
             nodes: Mutex::new(HashMap::new()),
+            nodes_lost: watch::channel(0).0,
         });
         tokio::spawn(listen_owner(bus.clone()));
         tokio::spawn(listen_nodes(bus.clone()));
@@ -108,6 +119,16 @@ impl Bus {
     pub fn owner(&self) -> Option<OwnerBeat> {
         let beat = self.owner.borrow().clone()?;
         (beat.fresh() && self.connected()).then_some(beat)
+    }
+
+    /// Watches the owner while it is heard (see [`Bus::owner`]).
+    pub fn watch_owner(&self) -> watch::Receiver<Option<(String, i64)>> {
+        self.live_owner.subscribe()
+    }
+
+    /// Changes whenever some node's heartbeat has gone stale.
+    pub fn watch_nodes_lost(&self) -> watch::Receiver<u64> {
+        self.nodes_lost.subscribe()
     }
 
     /// Whether `node`'s heartbeat is fresh (as this node heard it).
@@ -161,7 +182,7 @@ async fn listen_owner(bus: Arc<Bus>) {
             return;
         }
     };
-    let mut age = tokio::time::interval(Duration::from_millis(100));
+    let mut age = tokio::time::interval(CHECK_EVERY);
     loop {
         tokio::select! {
             msg = sub.next() => {
@@ -184,8 +205,29 @@ async fn listen_owner(bus: Arc<Bus>) {
                 // Bus lag as a node sees it: how old the owner's last word is.
                 let ms = bus.owner.borrow().as_ref().map_or(-1, |b| b.at.elapsed().as_millis() as i64);
                 bus.metrics.cluster_owner_beat_age_ms.set(ms);
+                lose_stale_nodes(&bus);
             }
         }
+        let live = bus.owner().map(|b| (b.node, b.epoch));
+        bus.live_owner.send_if_modified(|held| {
+            let changed = *held != live;
+            *held = live;
+            changed
+        });
+    }
+}
+
+/// Forgets nodes whose heartbeat went stale, and says so if any did.
+fn lose_stale_nodes(bus: &Bus) {
+    let lost = {
+        let mut nodes = bus.nodes.lock().unwrap_or_else(|p| p.into_inner());
+        let before = nodes.len();
+        nodes.retain(|_, at| at.elapsed() < BEAT_STALE);
+        nodes.len() != before
+    };
+    // A node cut off from the bus hears no one: its own view counts too.
+    if lost || !bus.connected() {
+        bus.nodes_lost.send_modify(|n| *n += 1);
     }
 }
 

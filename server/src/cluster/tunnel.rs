@@ -41,8 +41,6 @@ pub const REASON_OWNER_LOST: &str = "cluster owner lost: reconnect";
 pub const CODE: u16 = 1012;
 /// How long the owner has to accept a tunnel.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(2);
-/// How often either end checks the other's heartbeat.
-const CHECK_EVERY: Duration = Duration::from_millis(100);
 /// A publish that does not go out within this means the bus is gone.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -208,7 +206,8 @@ async fn carry(
     mut downs: async_nats::Subscriber,
 ) -> Ended {
     let (up, mut up_seq, mut down_seq) = (up(id), 0u64, 0u64);
-    let mut check = tokio::time::interval(CHECK_EVERY);
+    let mut live = bus.watch_owner();
+    live.mark_changed();
     loop {
         tokio::select! {
             from_device = ws.next() => {
@@ -244,10 +243,13 @@ async fn carry(
                     return Ended::ClosedByOwner;
                 }
             }
-            _ = check.tick() => {
-                match bus.owner() {
-                    Some(now) if now.epoch == owner.epoch && now.node == owner.node => {}
-                    _ => return Ended::Broken(REASON_OWNER_LOST),
+            changed = live.changed() => {
+                let heard = changed.is_ok() && match &*live.borrow_and_update() {
+                    Some((node, epoch)) => *epoch == owner.epoch && *node == owner.node,
+                    None => false,
+                };
+                if !heard {
+                    return Ended::Broken(REASON_OWNER_LOST);
                 }
             }
         }
@@ -357,7 +359,7 @@ async fn pump(
     tx: mpsc::Sender<Result<Message, axum::Error>>,
 ) {
     let mut expected = 1u64;
-    let mut check = tokio::time::interval(CHECK_EVERY);
+    let mut lost = bus.watch_nodes_lost();
     let why = loop {
         tokio::select! {
             msg = ups.next() => {
@@ -373,7 +375,7 @@ async fn pump(
                     return;
                 }
             }
-            _ = check.tick() => {
+            _ = lost.changed() => {
                 if !bus.node_alive(&node) || !bus.connected() {
                     break REASON_OWNER_LOST;
                 }
