@@ -27,6 +27,14 @@ if ! [ -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then
 fi
 export WARDPAGE_TEST_NGINX=required
 
+# Debian's nats-server for the cluster suites that carry traffic over NATS
+# (each test starts its own on a free port, to restart or cut it).
+if ! [ -x /usr/sbin/nats-server ] && ! command -v nats-server >/dev/null 2>&1; then
+  echo "== installing nats-server"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
+fi
+
 echo "== building the hub"
 cargo build --workspace --bins
 export WARDPAGE_BIN="$CARGO_TARGET_DIR/debug/wardpage"
