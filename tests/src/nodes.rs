@@ -35,19 +35,20 @@ pub async fn start_node(
     HubProcess::start(Path::new(url), "127.0.0.1:0".parse()?, &env).await
 }
 
-/// A node as [`start_node`], carrying traffic over the NATS server at
-/// `nats_url` (`[cluster] nats_url`).
+/// A node as [`start_node`] (with [`TTL_MS`] and `extra` config tables),
+/// carrying traffic over the NATS server at `nats_url` (`[cluster] nats_url`).
 pub async fn start_nats_node(
     url: &str,
     dir: &Path,
     name: &str,
     nats_url: &str,
+    extra: &str,
 ) -> anyhow::Result<HubProcess> {
     let config = dir.join(format!("{name}.toml"));
     std::fs::write(
         &config,
         format!(
-            "[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {TTL_MS}\nnats_url = \"{nats_url}\"\n"
+            "{extra}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {TTL_MS}\nnats_url = \"{nats_url}\"\n"
         ),
     )?;
     let env = [("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];

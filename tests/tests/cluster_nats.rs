@@ -29,9 +29,20 @@ async fn owner_and_forwarder(
     nats_a: &str,
     nats_b: &str,
 ) -> anyhow::Result<(HubProcess, HubProcess, i64)> {
-    let a = start_nats_node(url, dir, "a", nats_a).await?;
+    with_config(url, dir, nats_a, nats_b, "").await
+}
+
+/// As [`owner_and_forwarder`], both nodes with `extra` config tables.
+async fn with_config(
+    url: &str,
+    dir: &std::path::Path,
+    nats_a: &str,
+    nats_b: &str,
+    extra: &str,
+) -> anyhow::Result<(HubProcess, HubProcess, i64)> {
+    let a = start_nats_node(url, dir, "a", nats_a, extra).await?;
     let epoch = until_owns(&a, "node a owns").await?;
-    let b = start_nats_node(url, dir, "b", nats_b).await?;
+    let b = start_nats_node(url, dir, "b", nats_b, extra).await?;
     until_forwards(&b, "a", "node b forwards to a").await?;
     Ok((a, b, epoch))
 }
