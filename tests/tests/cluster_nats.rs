@@ -96,8 +96,15 @@ async fn a_device_on_a_forwarding_node_raises_and_hears_the_answer() -> anyhow::
             Ok((metric(&m, "wardpage_cluster_tunnels_open") == Some(0.0)).then_some(()))
         })
         .await?;
-        drop(login(&a.base(), "nurse.okafor", DEMO_PASSWORD).await?);
+        // A forwarding node that stops tells its devices, as an owner does.
+        let mut coord = Client::login_connect(&b.base(), "coord.hale").await?;
         b.terminate().await?;
+        let (code, reason) = coord.closed().await?;
+        assert_eq!(
+            (code, reason.as_str()),
+            (1012, "node standing down: reconnect")
+        );
+        drop(login(&a.base(), "nurse.okafor", DEMO_PASSWORD).await?);
         a.terminate().await?;
         Ok(())
     })

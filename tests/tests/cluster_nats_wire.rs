@@ -48,10 +48,12 @@ async fn open_tunnel(
 ) -> anyhow::Result<async_nats::Subscriber> {
     let down = nats.subscribe(format!("{SITE}.tunnel.{id}.down")).await?;
     let open = serde_json::json!({ "id": id, "node": node, "epoch": epoch }).to_string();
-    let answer = nats
-        .request(format!("{SITE}.tunnel"), open.into())
-        .await?;
-    anyhow::ensure!(answer.payload.as_ref() == b"ok", "refused: {:?}", answer.payload);
+    let answer = nats.request(format!("{SITE}.tunnel"), open.into()).await?;
+    anyhow::ensure!(
+        answer.payload.as_ref() == b"ok",
+        "refused: {:?}",
+        answer.payload
+    );
     Ok(down)
 }
 
@@ -102,21 +104,29 @@ async fn the_owner_ends_a_tunnel_on_a_gap_or_a_silent_node() -> anyhow::Result<(
         let up = |id: &str| format!("{SITE}.tunnel.{id}.up");
 
         let mut down = open_tunnel(&nats, "gap1", "x", epoch).await?;
-        nats.publish(up("gap1"), frame(0, 1, hello.as_bytes()).into()).await?;
+        nats.publish(up("gap1"), frame(0, 1, hello.as_bytes()).into())
+            .await?;
         let (kind, seq, welcome) = next_down(&mut down).await?;
         assert_eq!((kind, seq), (0, 1), "the welcome comes first, numbered 1");
         assert!(String::from_utf8_lossy(&welcome).contains("welcome"));
         // Frame 2 is "lost": 3 arrives next.
         nats.publish(up("gap1"), frame(2, 3, b"").into()).await?;
         let (code, reason) = close_down(&mut down).await?;
-        assert_eq!((code, reason.as_str()), (1012, "cluster tunnel lost frames: reconnect"));
+        assert_eq!(
+            (code, reason.as_str()),
+            (1012, "cluster tunnel lost frames: reconnect")
+        );
 
         let mut down = open_tunnel(&nats, "quiet1", "x", epoch).await?;
-        nats.publish(up("quiet1"), frame(0, 1, hello.as_bytes()).into()).await?;
+        nats.publish(up("quiet1"), frame(0, 1, hello.as_bytes()).into())
+            .await?;
         assert_eq!(next_down(&mut down).await?.1, 1);
         beat.abort();
         let (code, reason) = close_down(&mut down).await?;
-        assert_eq!((code, reason.as_str()), (1012, "cluster owner lost: reconnect"));
+        assert_eq!(
+            (code, reason.as_str()),
+            (1012, "cluster owner lost: reconnect")
+        );
 
         // An opening for another epoch (a takeover the opener missed) is refused.
         let stale = open_tunnel(&nats, "old1", "x", epoch - 1).await;
@@ -137,7 +147,8 @@ async fn forwarded_logins_are_limited_per_device_address() -> anyhow::Result<()>
         let dir = tempfile::tempdir()?;
         // b trusts the test (loopback) as its proxy, so X-Forwarded-For
         // names the device; both nodes limit a failing source to 3 a minute.
-        let limits = "[limits]\ntrusted_proxies = [\"127.0.0.1\"]\nlogin_attempts_per_source_per_min = 3\n";
+        let limits =
+            "[limits]\ntrusted_proxies = [\"127.0.0.1\"]\nlogin_attempts_per_source_per_min = 3\n";
         let a = start_nats_node(&url, dir.path(), "a", &server.url(), limits).await?;
         until_owns(&a, "node a owns").await?;
         let b = start_nats_node(&url, dir.path(), "b", &server.url(), limits).await?;
@@ -160,9 +171,21 @@ async fn forwarded_logins_are_limited_per_device_address() -> anyhow::Result<()>
             codes.push(attempt("10.9.9.9", "wrong").await?);
         }
         assert_eq!(codes.first(), Some(&401), "{codes:?}");
-        assert_eq!(codes.last(), Some(&429), "a failing source is throttled: {codes:?}");
-        assert_eq!(attempt("10.9.9.9", DEMO_PASSWORD).await?, 429, "still that source");
-        assert_eq!(attempt("10.9.9.10", DEMO_PASSWORD).await?, 200, "another device");
+        assert_eq!(
+            codes.last(),
+            Some(&429),
+            "a failing source is throttled: {codes:?}"
+        );
+        assert_eq!(
+            attempt("10.9.9.9", DEMO_PASSWORD).await?,
+            429,
+            "still that source"
+        );
+        assert_eq!(
+            attempt("10.9.9.10", DEMO_PASSWORD).await?,
+            200,
+            "another device"
+        );
         b.terminate().await?;
         a.terminate().await?;
         Ok(())

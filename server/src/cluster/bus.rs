@@ -69,6 +69,11 @@ pub struct Bus {
     /// Bumped whenever a node's heartbeat goes stale: the owner's tunnels
     /// from that node then end.
     nodes_lost: watch::Sender<u64>,
+    /// Set when the node stops: its tunnels close with the standing-down
+    /// reason, and [`Bus::stop`] waits for them.
+    stopping: watch::Sender<bool>,
+    /// The device ends of this node's tunnels.
+    pub tunnels: tokio_util::task::TaskTracker,
 }
 
 /// `wardpage.site.<site>.<leaf>`.
@@ -100,6 +105,8 @@ impl Bus {
             live_owner: watch::channel(None).0,
             nodes: Mutex::new(HashMap::new()),
             nodes_lost: watch::channel(0).0,
+            stopping: watch::channel(false).0,
+            tunnels: tokio_util::task::TaskTracker::new(),
         });
         tokio::spawn(listen_owner(bus.clone()));
         tokio::spawn(listen_nodes(bus.clone()));
@@ -129,6 +136,20 @@ impl Bus {
     /// Changes whenever some node's heartbeat has gone stale.
     pub fn watch_nodes_lost(&self) -> watch::Receiver<u64> {
         self.nodes_lost.subscribe()
+    }
+
+    /// Resolves once the node is stopping.
+    pub async fn stopped(&self) {
+        let mut stopping = self.stopping.subscribe();
+        let _ = stopping.wait_for(|s| *s).await;
+    }
+
+    /// Closes this node's tunnels (their devices are told the node is
+    /// standing down) and waits a little for their goodbyes.
+    pub async fn stop(&self) {
+        let _ = self.stopping.send(true);
+        self.tunnels.close();
+        let _ = tokio::time::timeout(Duration::from_secs(3), self.tunnels.wait()).await;
     }
 
     /// Whether `node`'s heartbeat is fresh (as this node heard it).

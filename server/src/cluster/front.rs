@@ -196,7 +196,11 @@ fn tunnel_upgrade(
     let Some(owner) = bus.owner() else {
         return standby_answer();
     };
-    crate::http::limited(ws).on_upgrade(move |socket| super::tunnel::relay(bus, socket, owner))
+    crate::http::limited(ws).on_upgrade(move |socket| {
+        // Tracked, so that a stopping node waits for the device's goodbye.
+        let tracker = bus.tunnels.clone();
+        tracker.track_future(super::tunnel::relay(bus, socket, owner))
+    })
 }
 
 fn with_metrics(router: Router, config: Arc<Config>, metrics: Arc<Metrics>) -> Router {

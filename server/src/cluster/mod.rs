@@ -253,6 +253,9 @@ pub async fn run(
     .instrument(span)
     .await;
     info!("shutting down: closing connections");
+    if let Some(bus) = &bus {
+        bus.stop().await;
+    }
     let _ = http_stop.send(());
     http.await??;
     info!("stopped");

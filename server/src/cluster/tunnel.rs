@@ -243,6 +243,7 @@ async fn carry(
                     return Ended::ClosedByOwner;
                 }
             }
+            _ = bus.stopped() => return Ended::Broken(crate::hub::STANDING_DOWN),
             changed = live.changed() => {
                 let heard = changed.is_ok() && match &*live.borrow_and_update() {
                     Some((node, epoch)) => *epoch == owner.epoch && *node == owner.node,
