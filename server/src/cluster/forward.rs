@@ -43,8 +43,8 @@ const PROXY_HEADERS: [&str; 3] = ["x-forwarded-for", "forwarded", "x-real-ip"];
 pub enum ForwardError {
     #[error("malformed forwarded message: {0}")]
     Malformed(String),
-    #[error("no owner answers on the bus: {0}")]
-    Unreachable(String),
+    #[error("the owner's answer could not be read: {0}")]
+    Body(String),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -180,7 +180,15 @@ pub fn serve(bus: Arc<Bus>, app: Router) -> tokio::task::JoinHandle<()> {
                         Ok(a) => a,
                         Err(e) => {
                             warn!(error = %e, "a forwarded request could not be answered");
-                            return;
+                            // At once, rather than the forwarder's timeout.
+                            let head = ResponseHead {
+                                status: StatusCode::BAD_GATEWAY.as_u16(),
+                                headers: vec![("content-type".into(), "text/plain".into())],
+                            };
+                            match pack(&head, format!("{e}\n").as_bytes()) {
+                                Ok(a) => a,
+                                Err(_) => return,
+                            }
                         }
                     };
                     let _ = bus.client.publish(reply, answer).await;
@@ -218,7 +226,7 @@ async fn answer(app: Router, payload: &Bytes) -> Result<Bytes, ForwardError> {
     let (parts, body) = res.into_parts();
     let body = axum::body::to_bytes(body, RESPONSE_BODY)
         .await
-        .map_err(|e| ForwardError::Unreachable(e.to_string()))?;
+        .map_err(|e| ForwardError::Body(e.to_string()))?;
     let head = ResponseHead {
         status: parts.status.as_u16(),
         headers: header_pairs(&parts.headers),
