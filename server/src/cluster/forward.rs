@@ -109,9 +109,14 @@ pub async fn forward(
         trusted,
     );
     let (parts, body) = req.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, REQUEST_BODY).await else {
+    // A body that trickles in is cut off here as the owner's routes would.
+    let body = match tokio::time::timeout(timeout, axum::body::to_bytes(body, REQUEST_BODY)).await {
+        Ok(Ok(b)) => b,
         // As the hub's own body limit answers.
-        return Some((StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded").into_response());
+        Ok(Err(_)) => {
+            return Some((StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded").into_response())
+        }
+        Err(_) => return Some(StatusCode::REQUEST_TIMEOUT.into_response()),
     };
     let head = RequestHead {
         method: parts.method.as_str().to_owned(),

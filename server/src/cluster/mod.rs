@@ -433,3 +433,24 @@ pub async fn status_command(config: &Config) -> anyhow::Result<()> {
     println!("lock held:    {}", if row.locked { "yes" } else { "no" });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    #[test]
+    fn nats_url_is_optional_and_must_name_a_server() {
+        let node = "[cluster]\nenabled = true\nnode = \"a\"\n";
+        let plain = Config::parse(node).expect("parse");
+        assert_eq!(plain.cluster.nats_url, None);
+        let with =
+            Config::parse(&format!("{node}nats_url = \"nats://127.0.0.1:4222\"")).expect("parse");
+        with.validate().expect("valid");
+        assert_eq!(
+            with.cluster.nats_url.as_deref(),
+            Some("nats://127.0.0.1:4222")
+        );
+        let empty = Config::parse(&format!("{node}nats_url = \" \"")).expect("parse");
+        assert!(empty.validate().is_err(), "an empty nats_url");
+    }
+}

@@ -418,3 +418,27 @@ impl Sink<Message> for OwnerEnd {
         self.sink.as_mut().poll_close(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_message_crosses_with_its_number() {
+        let msgs = [
+            Message::Text("{\"type\":\"ping\"}".into()),
+            Message::Binary(Bytes::from_static(b"\x00\x01")),
+            Message::Ping(Bytes::from_static(b"p")),
+            Message::Pong(Bytes::new()),
+            close_msg(REASON_GAP),
+            Message::Close(None),
+        ];
+        for (n, msg) in msgs.into_iter().enumerate() {
+            let seq = n as u64 + 1;
+            let (got_seq, got) = decode(&encode(seq, msg.clone())).expect("decodes");
+            assert_eq!((got_seq, got), (seq, msg));
+        }
+        assert!(decode(&Bytes::from_static(b"\x00short")).is_none());
+        assert!(decode(&Bytes::from_static(b"\x09\0\0\0\0\0\0\0\x01")).is_none());
+    }
+}
