@@ -306,7 +306,11 @@ async fn start(bus: &Arc<Bus>, hub: &Arc<Hub>, open: Open) -> anyhow::Result<()>
     let (tx, rx) = mpsc::channel(64);
     let seq = Arc::new(AtomicU64::new(0));
     let sink = publisher(bus.clone(), down(&open.id), seq.clone());
-    let socket = OwnerEnd { rx, sink };
+    let socket = OwnerEnd {
+        rx,
+        sink,
+        broken: false,
+    };
     tokio::spawn(pump(
         bus.clone(),
         ups,
@@ -394,6 +398,22 @@ async fn pump(
 struct OwnerEnd {
     rx: mpsc::Receiver<Result<Message, axum::Error>>,
     sink: BoxSink,
+    /// A publish failed: every later write fails at once (the `unfold`
+    /// sink has no state left to write with after an error).
+    broken: bool,
+}
+
+impl OwnerEnd {
+    fn watch(&mut self, r: Poll<Result<(), axum::Error>>) -> Poll<Result<(), axum::Error>> {
+        if matches!(r, Poll::Ready(Err(_))) {
+            self.broken = true;
+        }
+        r
+    }
+
+    fn gone() -> axum::Error {
+        axum::Error::new("the tunnel is broken")
+    }
 }
 
 impl Stream for OwnerEnd {
@@ -406,16 +426,31 @@ impl Stream for OwnerEnd {
 impl Sink<Message> for OwnerEnd {
     type Error = axum::Error;
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.sink.as_mut().poll_ready(cx)
+        if self.broken {
+            return Poll::Ready(Err(Self::gone()));
+        }
+        let r = self.sink.as_mut().poll_ready(cx);
+        self.watch(r)
     }
     fn start_send(mut self: Pin<&mut Self>, item: Message) -> Result<(), Self::Error> {
+        if self.broken {
+            return Err(Self::gone());
+        }
         self.sink.as_mut().start_send(item)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.sink.as_mut().poll_flush(cx)
+        if self.broken {
+            return Poll::Ready(Err(Self::gone()));
+        }
+        let r = self.sink.as_mut().poll_flush(cx);
+        self.watch(r)
     }
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.sink.as_mut().poll_close(cx)
+        if self.broken {
+            return Poll::Ready(Ok(()));
+        }
+        let r = self.sink.as_mut().poll_close(cx);
+        self.watch(r)
     }
 }
 
@@ -440,5 +475,22 @@ mod tests {
         }
         assert!(decode(&Bytes::from_static(b"\x00short")).is_none());
         assert!(decode(&Bytes::from_static(b"\x09\0\0\0\0\0\0\0\x01")).is_none());
+    }
+    /// A session writes again after a failed write (a refusal's close
+    /// after its error frame): that fails too, and must not panic.
+    #[tokio::test]
+    async fn a_write_after_a_failed_one_fails_too() {
+        use futures_util::SinkExt;
+        let failing: BoxSink = Box::pin(futures_util::sink::unfold((), |(), _m: Message| async {
+            Err::<(), _>(axum::Error::new("the bus is gone"))
+        }));
+        let (_tx, rx) = mpsc::channel(1);
+        let mut end = OwnerEnd {
+            rx,
+            sink: failing,
+            broken: false,
+        };
+        assert!(end.send(Message::Text("a".into())).await.is_err());
+        assert!(end.send(close_msg(REASON_GAP)).await.is_err());
     }
 }
