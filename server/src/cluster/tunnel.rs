@@ -286,6 +286,8 @@ pub fn accept(bus: Arc<Bus>, hub: Arc<Hub>, epoch: i64) -> tokio::task::JoinHand
                 continue;
             };
             let answer: Bytes = match serde_json::from_slice::<Open>(&msg.payload) {
+                // The id becomes part of two subjects: no wildcards, no dots.
+                Ok(o) if !valid_id(&o.id) => Bytes::from_static(b"malformed"),
                 Ok(o) if o.epoch != epoch => Bytes::from_static(b"another epoch"),
                 Ok(_) if *hub.shutdown.borrow() => Bytes::from_static(b"shutting down"),
                 Ok(o) => match start(&bus, &hub, o).await {
@@ -297,6 +299,12 @@ pub fn accept(bus: Arc<Bus>, hub: Arc<Hub>, epoch: i64) -> tokio::task::JoinHand
             let _ = bus.client.publish(reply, answer).await;
         }
     })
+}
+
+/// A tunnel id as the device's node makes them (a UUID's 32 hex digits),
+/// or anything else short of letters and digits.
+fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Subscribes the tunnel's up subject and starts its session.
@@ -476,6 +484,14 @@ mod tests {
         assert!(decode(&Bytes::from_static(b"\x00short")).is_none());
         assert!(decode(&Bytes::from_static(b"\x09\0\0\0\0\0\0\0\x01")).is_none());
     }
+    #[test]
+    fn a_tunnel_id_cannot_widen_a_subject() {
+        assert!(valid_id(&uuid::Uuid::new_v4().simple().to_string()));
+        for bad in ["", "*", ">", "a.b", "a b", &"x".repeat(65)] {
+            assert!(!valid_id(bad), "{bad:?}");
+        }
+    }
+
     /// A session writes again after a failed write (a refusal's close
     /// after its error frame): that fails too, and must not panic.
     #[tokio::test]
