@@ -13,7 +13,8 @@ use wardpage_tests::client::login;
 use wardpage_tests::nats::NatsServer;
 use wardpage_tests::nodes::*;
 use wardpage_tests::pg::on_fresh_postgres;
-use wardpage_tests::DEMO_PASSWORD;
+use wardpage_tests::story::{cannula_w7, raise_ok};
+use wardpage_tests::{Client, DEMO_PASSWORD};
 
 const SITE: &str = "wardpage.site.default";
 
@@ -186,6 +187,49 @@ async fn forwarded_logins_are_limited_per_device_address() -> anyhow::Result<()>
             200,
             "another device"
         );
+        b.terminate().await?;
+        a.terminate().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// At the device's node: a message down the tunnel out of its numbering
+/// (as when NATS lost the one before it) closes the device's socket with
+/// 1012 `cluster tunnel lost frames: reconnect`, and the device resumes.
+#[tokio::test]
+async fn a_gap_down_the_tunnel_closes_the_device_which_resumes() -> anyhow::Result<()> {
+    on_fresh_postgres("a_gap_down_the_tunnel", |url| async move {
+        let server = NatsServer::start().await?;
+        let dir = tempfile::tempdir()?;
+        let a = start_nats_node(&url, dir.path(), "a", &server.url(), "").await?;
+        until_owns(&a, "node a owns").await?;
+        let b = start_nats_node(&url, dir.path(), "b", &server.url(), "").await?;
+        until_forwards(&b, "a", "node b forwards to a").await?;
+        // Overhears the opening (the owner answers it) to learn the id.
+        let nats = async_nats::connect(server.url()).await?;
+        let mut openings = nats.subscribe(format!("{SITE}.tunnel")).await?;
+        nats.flush().await?;
+        let mut nurse = Client::login_connect(&b.base(), "nurse.okafor").await?;
+        let open = tokio::time::timeout(Duration::from_secs(10), openings.next())
+            .await
+            .context("no opening seen")?
+            .context("subscription ended")?;
+        let open: serde_json::Value = serde_json::from_slice(&open.payload)?;
+        let id = open["id"].as_str().context("an id")?.to_owned();
+        // A ping numbered far past what came down so far.
+        nats.publish(
+            format!("{SITE}.tunnel.{id}.down"),
+            frame(2, 1_000, b"").into(),
+        )
+        .await?;
+        let (code, reason) = nurse.closed().await?;
+        assert_eq!(
+            (code, reason.as_str()),
+            (1012, "cluster tunnel lost frames: reconnect")
+        );
+        let mut nurse = nurse.reconnect().await?;
+        raise_ok(&mut nurse, cannula_w7()).await?;
         b.terminate().await?;
         a.terminate().await?;
         Ok(())
