@@ -37,6 +37,13 @@ if ! ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1; then
 fi
 ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null
 export WARDPAGE_TEST_FAKETIME=required
+# Debian's nats-server for the cluster suites that carry traffic over NATS
+# (each test starts its own on a free port, to restart or cut it).
+if ! [ -x /usr/sbin/nats-server ] && ! command -v nats-server >/dev/null 2>&1; then
+  echo "== installing nats-server"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
+fi
 
 echo "== building the hub"
 cargo build --workspace --bins

@@ -148,11 +148,11 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// Whether a browser page from `origin` may open the socket: the hub's own
 /// host, or one of the configured origins. Native clients send no Origin.
-fn origin_allowed(hub: &Hub, headers: &HeaderMap) -> bool {
+pub(crate) fn origin_allowed(config: &crate::config::Config, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return true;
     };
-    if hub.config.allowed_origins.iter().any(|o| o == origin) {
+    if config.allowed_origins.iter().any(|o| o == origin) {
         return true;
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
@@ -164,12 +164,27 @@ fn origin_allowed(hub: &Hub, headers: &HeaderMap) -> bool {
 
 static CONN_IDS: AtomicU64 = AtomicU64::new(1);
 
+/// A new connection's id, for its log span (a tunnel's too).
+pub(crate) fn next_conn_id() -> u64 {
+    CONN_IDS.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The upgrade with the hub's limits on messages and buffers.
+pub(crate) fn limited(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.max_message_size(WS_MAX_MESSAGE)
+        .max_frame_size(WS_MAX_MESSAGE)
+        // Small buffers: idle phones are the common case; tungstenite's
+        // defaults cost over 128 KiB per connection.
+        .read_buffer_size(1024)
+        .write_buffer_size(0)
+}
+
 async fn websocket(
     State(hub): State<Arc<Hub>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin_allowed(&hub, &headers) {
+    if !origin_allowed(&hub.config, &headers) {
         warn!(origin = ?headers.get(header::ORIGIN), "WebSocket refused: origin not allowed");
         return api_error(
             StatusCode::FORBIDDEN,
@@ -184,18 +199,12 @@ async fn websocket(
             "the hub is shutting down",
         );
     }
-    let id = CONN_IDS.fetch_add(1, Ordering::Relaxed);
-    ws.max_message_size(WS_MAX_MESSAGE)
-        .max_frame_size(WS_MAX_MESSAGE)
-        // Small buffers: idle phones are the common case; tungstenite's
-        // defaults cost over 128 KiB per connection.
-        .read_buffer_size(1024)
-        .write_buffer_size(0)
-        .on_upgrade(move |socket| {
-            // Tracked, so that shutdown waits for the connection's goodbye.
-            let tracker = hub.connections.clone();
-            tracker.track_future(connection::serve(hub, socket, id))
-        })
+    let id = next_conn_id();
+    limited(ws).on_upgrade(move |socket| {
+        // Tracked, so that shutdown waits for the connection's goodbye.
+        let tracker = hub.connections.clone();
+        tracker.track_future(connection::serve(hub, socket, id))
+    })
 }
 
 /// `GET /healthz`.

@@ -24,6 +24,11 @@ pub struct ReasonLabels {
     pub reason: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub connections_open: Gauge,
@@ -42,6 +47,13 @@ pub struct Metrics {
     pub cluster_epoch: Gauge,
     /// Times this node took ownership of the database.
     pub cluster_takeovers: Counter,
+    /// What a node forwarded to the owner over NATS: `http` requests,
+    /// `tunnel` openings and device `frame`s (commands among them).
+    pub cluster_forwarded: Family<KindLabels, Counter>,
+    /// Tunnels open on this node (at either end).
+    pub cluster_tunnels_open: Gauge,
+    /// Age of the owner's last heartbeat heard on the bus (-1: none yet).
+    pub cluster_owner_beat_age_ms: Gauge,
 }
 
 impl Metrics {
@@ -65,6 +77,9 @@ impl Metrics {
             cluster_owner: Gauge::default(),
             cluster_epoch: Gauge::default(),
             cluster_takeovers: Counter::default(),
+            cluster_forwarded: Family::default(),
+            cluster_tunnels_open: Gauge::default(),
+            cluster_owner_beat_age_ms: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -123,6 +138,21 @@ impl Metrics {
             "cluster_takeovers",
             "Times this node took ownership of the database",
             m.cluster_takeovers.clone(),
+        );
+        registry.register(
+            "cluster_forwarded",
+            "Requests, tunnels and device frames forwarded to the owner over NATS, by kind",
+            m.cluster_forwarded.clone(),
+        );
+        registry.register(
+            "cluster_tunnels_open",
+            "Device tunnels over NATS open on this node, at either end",
+            m.cluster_tunnels_open.clone(),
+        );
+        registry.register(
+            "cluster_owner_heartbeat_age_ms",
+            "Age of the owner's last heartbeat heard over NATS (-1: none)",
+            m.cluster_owner_beat_age_ms.clone(),
         );
         Metrics { registry, ..m }
     }

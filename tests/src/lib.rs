@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod hub;
+pub mod nats;
 pub mod nodes;
 pub mod pg;
 pub mod pg_instance;

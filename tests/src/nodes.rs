@@ -119,6 +119,38 @@ pub async fn serving_base(bases: &[String]) -> anyhow::Result<Option<String>> {
     Ok(None)
 }
 
+/// A node as [`start_node`] (with [`TTL_MS`] and `extra` config tables),
+/// carrying traffic over the NATS server at `nats_url` (`[cluster] nats_url`).
+pub async fn start_nats_node(
+    url: &str,
+    dir: &Path,
+    name: &str,
+    nats_url: &str,
+    extra: &str,
+) -> anyhow::Result<HubProcess> {
+    let config = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "{extra}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {TTL_MS}\nnats_url = \"{nats_url}\"\n"
+        ),
+    )?;
+    let env = [("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];
+    HubProcess::start(Path::new(url), "127.0.0.1:0".parse()?, &env).await
+}
+
+/// Waits until `node` (not the owner) forwards to `owner` over NATS:
+/// `/readyz` 200 with `forwarding: true`.
+pub async fn until_forwards(node: &HubProcess, owner: &str, what: &str) -> anyhow::Result<Value> {
+    eventually(what, || async {
+        Ok(match readyz(node).await? {
+            Some((200, body)) if body["forwarding"] == true && body["owner"] == owner => Some(body),
+            _ => None,
+        })
+    })
+    .await
+}
+
 /// `GET /readyz`: the status code and the JSON body; `None` if the node
 /// does not answer (killed, frozen).
 pub async fn readyz(node: &HubProcess) -> anyhow::Result<Option<(u16, Value)>> {

@@ -5,16 +5,23 @@
 //! and WebSocket upgrades included, so that a load balancer with
 //! `proxy_next_upstream http_503` passes the request on to the owner.
 //!
+//! With `[cluster] nats_url`, a node that does not own serves devices
+//! instead: `/ws` is tunnelled to the owner and every other request
+//! forwarded to it over NATS (`tunnel`, `forward`); only when no owner is
+//! heard on the bus does it give the standby answers.
+//!
 //! The switch is per request: a keep-alive connection from the load
 //! balancer that was answered by the hub gets the standby answers on its
 //! next request once the node has stood down.
 
+use super::bus::Bus;
 use super::Status;
 use crate::config::Config;
 use crate::conn_limits::client_ip;
 use crate::http::openapi::{ApiError, ApiErrorCode};
 use crate::metrics::Metrics;
 use axum::body::Body;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +30,7 @@ use axum::{Json, Router};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use tower::ServiceExt;
 
 /// The answer of a standing-by node to anything but health and metrics.
@@ -36,8 +44,16 @@ pub(super) struct Front {
 }
 
 impl Front {
-    pub(super) fn new(config: &Config, status: Arc<Status>, metrics: Arc<Metrics>) -> Front {
-        let standby = standby_router(config.clone(), metrics);
+    pub(super) fn new(
+        config: &Config,
+        status: Arc<Status>,
+        metrics: Arc<Metrics>,
+        bus: Option<Arc<Bus>>,
+    ) -> Front {
+        let standby = match bus {
+            Some(bus) => forwarding_router(config.clone(), metrics, bus),
+            None => standby_router(config.clone(), metrics),
+        };
         Front {
             status,
             current: RwLock::new(standby.clone()),
@@ -103,27 +119,100 @@ fn readyz(status: &Status) -> Response {
     (code, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 
+fn standby_answer() -> Response {
+    crate::http::retry_later(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ApiErrorCode::Unavailable,
+        STANDBY_MESSAGE,
+        1,
+    )
+}
+
 fn standby_router(config: Config, metrics: Arc<Metrics>) -> Router {
     let config = Arc::new(config);
-    Router::new()
+    with_metrics(Router::new(), config, metrics)
         .route("/healthz", get(|| async { "ok (standing by)\n" }))
+        .fallback(|| async { standby_answer() })
+}
+
+/// A node that does not own, with NATS: its own health and metrics, `/ws`
+/// tunnelled and the rest forwarded to the owner; the standby answers
+/// while no owner is heard.
+fn forwarding_router(config: Config, metrics: Arc<Metrics>, bus: Arc<Bus>) -> Router {
+    let config = Arc::new(config);
+    let timeout = Duration::from_secs(u64::from(config.limits.request_timeout_secs) + 2);
+    let (ws_config, ws_bus) = (config.clone(), bus.clone());
+    let fwd_config = config.clone();
+    with_metrics(Router::new(), config, metrics)
         .route(
-            "/metrics",
-            get(
-                move |ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap| {
-                    let (config, metrics) = (config.clone(), metrics.clone());
-                    async move { standby_metrics(&config, &metrics, peer, &headers) }
-                },
-            ),
+            "/healthz",
+            get(|| async { "ok (forwarding to the owner)\n" }),
         )
-        .fallback(|| async {
-            crate::http::retry_later(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ApiErrorCode::Unavailable,
-                STANDBY_MESSAGE,
-                1,
-            )
+        .route(
+            "/ws",
+            get(move |headers: HeaderMap, ws: WebSocketUpgrade| {
+                let (config, bus) = (ws_config.clone(), ws_bus.clone());
+                async move { tunnel_upgrade(&config, bus, &headers, ws) }
+            }),
+        )
+        .fallback(move |req: Request<Body>| {
+            let (config, bus) = (fwd_config.clone(), bus.clone());
+            async move {
+                if bus.owner().is_none() {
+                    return standby_answer();
+                }
+                let trusted = &config.limits.trusted_proxies;
+                match super::forward::forward(&bus, req, trusted, timeout).await {
+                    Some(res) => res,
+                    None => standby_answer(),
+                }
+            }
         })
+}
+
+/// `/ws` on a node that does not own: the same Host and Origin checks as
+/// the hub's, then a tunnel to the owner.
+fn tunnel_upgrade(
+    config: &Config,
+    bus: Arc<Bus>,
+    headers: &HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if !host.is_some_and(|h| crate::http::guard::host_allowed(config, h)) {
+        return ApiError::answer(
+            StatusCode::MISDIRECTED_REQUEST,
+            ApiErrorCode::Forbidden,
+            "this hub does not answer to that Host; see allowed_hosts",
+        );
+    }
+    if !crate::http::origin_allowed(config, headers) {
+        return ApiError::answer(
+            StatusCode::FORBIDDEN,
+            ApiErrorCode::Forbidden,
+            "origin not allowed",
+        );
+    }
+    let Some(owner) = bus.owner() else {
+        return standby_answer();
+    };
+    crate::http::limited(ws).on_upgrade(move |socket| {
+        // Tracked, so that a stopping node waits for the device's goodbye.
+        let tracker = bus.tunnels.clone();
+        tracker.track_future(super::tunnel::relay(bus, socket, owner))
+    })
+}
+
+fn with_metrics(router: Router, config: Arc<Config>, metrics: Arc<Metrics>) -> Router {
+    router.route(
+        "/metrics",
+        get(
+            move |ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap| {
+                let (config, metrics) = (config.clone(), metrics.clone());
+                async move { standby_metrics(&config, &metrics, peer, &headers) }
+            },
+        ),
+    )
 }
 
 /// `/metrics` of a standing-by node, open to the same readers as the hub's.

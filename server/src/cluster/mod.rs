@@ -13,11 +13,18 @@
 //! and stops serving if it could not renew for 2/3 of the ttl, before the
 //! lease could lapse, then stands by again (`keeper`).
 //!
+//! With `nats_url`, every node serves devices: one that does not own
+//! forwards HTTP requests and tunnels WebSockets to the owner over NATS
+//! (`bus`, `forward`, `tunnel`); without it a standby answers 503.
+//!
 //! One listener serves the node's whole life; `front` switches what is
 //! behind it between the standby answers and the hub of the moment.
 
+mod bus;
+mod forward;
 mod front;
 mod keeper;
+pub mod tunnel;
 
 use crate::metrics::Metrics;
 use crate::store::postgres::{Claimed, Lease, PgStore};
@@ -43,6 +50,10 @@ pub struct ClusterConfig {
     pub node: String,
     /// How long a lease lasts unless renewed (every third of it).
     pub lease_ttl_ms: u64,
+    /// The NATS server that carries requests and device tunnels between
+    /// nodes (`nats://host:4222`). Without it, a node that does not own
+    /// answers 503 and a load balancer moves devices to the owner.
+    pub nats_url: Option<String>,
 }
 
 impl Default for ClusterConfig {
@@ -51,6 +62,7 @@ impl Default for ClusterConfig {
             enabled: false,
             node: String::new(),
             lease_ttl_ms: 15_000,
+            nats_url: None,
         }
     }
 }
@@ -73,6 +85,13 @@ impl ClusterConfig {
                 "cluster.lease_ttl_ms must be between 300 and 600000".into(),
             ));
         }
+        if let Some(url) = &self.nats_url {
+            if url.trim().is_empty() {
+                return Err(ConfigError::Invalid(
+                    "cluster.nats_url must name a NATS server (nats://host:4222)".into(),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -85,6 +104,7 @@ impl ClusterConfig {
 pub struct Status {
     pub node: String,
     state: Mutex<State>,
+    bus: Option<Arc<bus::Bus>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -98,9 +118,10 @@ struct State {
 }
 
 impl Status {
-    fn new(node: &str) -> Status {
+    fn new(node: &str, bus: Option<Arc<bus::Bus>>) -> Status {
         Status {
             node: node.to_owned(),
+            bus,
             state: Mutex::new(State {
                 reason: "starting".into(),
                 ..State::default()
@@ -120,14 +141,37 @@ impl Status {
     }
 
     /// The `/readyz` answer: whether this node serves, and its body.
+    /// With NATS, a node that does not own is ready while it hears the
+    /// owner on the bus (it forwards); the body says whether NATS is up.
     pub fn readiness(&self) -> (bool, serde_json::Value) {
         let s = self.get();
+        let nats = self.bus.as_ref().map(|b| b.connected());
         if s.owns {
-            let body = serde_json::json!({
+            let mut body = serde_json::json!({
                 "node": self.node, "owns": true, "epoch": s.epoch,
                 "clock_offset_ms": s.clock_offset_ms,
             });
+            if let Some(up) = nats {
+                body["nats"] = up.into();
+            }
             (true, body)
+        } else if let Some(owner) = self.bus.as_ref().and_then(|b| b.owner()) {
+            let body = serde_json::json!({
+                "node": self.node, "owns": false, "owner": owner.node, "epoch": owner.epoch,
+                "forwarding": true, "nats": true, "clock_offset_ms": s.clock_offset_ms,
+            });
+            (true, body)
+        } else if let Some(up) = nats {
+            let reason = if up {
+                s.reason
+            } else {
+                "NATS is unreachable".to_owned()
+            };
+            let body = serde_json::json!({
+                "node": self.node, "owns": false, "owner": s.owner, "reason": reason,
+                "forwarding": false, "nats": up, "clock_offset_ms": s.clock_offset_ms,
+            });
+            (false, body)
         } else {
             let body = serde_json::json!({
                 "node": self.node, "owns": false, "owner": s.owner, "reason": s.reason,
@@ -171,9 +215,18 @@ pub async fn run(
     // rather than waiting on it for ever (the lease is lost by then).
     store.bound_commits(config.cluster.ttl());
     let node = config.cluster.node.clone();
-    let status = Arc::new(Status::new(&node));
     let metrics = Arc::new(Metrics::new());
-    let front = Arc::new(front::Front::new(&config, status.clone(), metrics.clone()));
+    let bus = match &config.cluster.nats_url {
+        Some(url) => Some(bus::Bus::connect(url, &node, metrics.clone()).await?),
+        None => None,
+    };
+    let status = Arc::new(Status::new(&node, bus.clone()));
+    let front = Arc::new(front::Front::new(
+        &config,
+        status.clone(),
+        metrics.clone(),
+        bus.clone(),
+    ));
     let serving = crate::serving_for(&config, front.clone().router())?;
     let (stopping_tx, mut stopping) = watch::channel(false);
     tokio::spawn(async move {
@@ -194,10 +247,15 @@ pub async fn run(
                 _ = stopping.wait_for(|s| *s) => break,
             };
             note_clock(&status, lease.clock_offset_ms());
-            let stop = own(
-                &config, &store, &front, &metrics, &prepare, lease, &stopping,
-            )
-            .await;
+            let ctx = Owning {
+                config: &config,
+                store: &store,
+                front: &front,
+                metrics: &metrics,
+                bus: bus.as_ref(),
+                prepare: &prepare,
+            };
+            let stop = own(ctx, lease, &stopping).await;
             if stop {
                 break;
             }
@@ -212,6 +270,9 @@ pub async fn run(
     .instrument(span)
     .await;
     info!("shutting down: closing connections");
+    if let Some(bus) = &bus {
+        bus.stop().await;
+    }
     let _ = http_stop.send(());
     http.await??;
     info!("stopped");
@@ -264,17 +325,27 @@ async fn wait_for_claim(store: &PgStore, status: &Status, config: &Config) -> Le
     }
 }
 
+/// What a node owns with.
+struct Owning<'a> {
+    config: &'a Config,
+    store: &'a Arc<PgStore>,
+    front: &'a front::Front,
+    metrics: &'a Arc<Metrics>,
+    bus: Option<&'a Arc<bus::Bus>>,
+    prepare: &'a Prepare,
+}
+
 /// Owns the database from a claim until this node stops serving: loads the
 /// hospital, serves it, and winds it down. Whether the node is to stop.
-async fn own(
-    config: &Config,
-    store: &Arc<PgStore>,
-    front: &front::Front,
-    metrics: &Arc<Metrics>,
-    prepare: &Prepare,
-    lease: Lease,
-    stopping: &watch::Receiver<bool>,
-) -> bool {
+async fn own(ctx: Owning<'_>, lease: Lease, stopping: &watch::Receiver<bool>) -> bool {
+    let Owning {
+        config,
+        store,
+        front,
+        metrics,
+        bus,
+        prepare,
+    } = ctx;
     let epoch = lease.epoch();
     metrics.cluster_takeovers.inc();
     metrics.cluster_epoch.set(epoch);
@@ -301,7 +372,18 @@ async fn own(
             return *stopping.borrow();
         }
     };
-    front.serve(crate::http::router(started.hub.clone()), epoch);
+    let app = crate::http::router(started.hub.clone());
+    front.serve(app.clone(), epoch);
+    // On the bus: the heartbeat that tells the other nodes who owns, and
+    // the answers to what they forward.
+    let on_bus: Vec<tokio::task::JoinHandle<()>> = match bus {
+        Some(bus) => vec![
+            bus.beat_owner(epoch),
+            forward::serve(bus.clone(), app),
+            tunnel::accept(bus.clone(), started.hub.clone(), epoch),
+        ],
+        None => Vec::new(),
+    };
     metrics.cluster_owner.set(1);
     info!(epoch, "serving");
     let mut stopping = stopping.clone();
@@ -323,6 +405,11 @@ async fn own(
     // New requests get the standby answers from here on; sockets close
     // with the standing-down reason and reconnect to whoever serves next.
     front.stand_by();
+    // No more heartbeats, forwarded requests or new tunnels; open tunnels
+    // close with the hub's goodbye below.
+    for task in on_bus {
+        task.abort();
+    }
     metrics.cluster_owner.set(0);
     started
         .hub
@@ -387,4 +474,25 @@ pub async fn status_command(config: &Config) -> anyhow::Result<()> {
         row.clock_offset_ms
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    #[test]
+    fn nats_url_is_optional_and_must_name_a_server() {
+        let node = "[cluster]\nenabled = true\nnode = \"a\"\n";
+        let plain = Config::parse(node).expect("parse");
+        assert_eq!(plain.cluster.nats_url, None);
+        let with =
+            Config::parse(&format!("{node}nats_url = \"nats://127.0.0.1:4222\"")).expect("parse");
+        with.validate().expect("valid");
+        assert_eq!(
+            with.cluster.nats_url.as_deref(),
+            Some("nats://127.0.0.1:4222")
+        );
+        let empty = Config::parse(&format!("{node}nats_url = \" \"")).expect("parse");
+        assert!(empty.validate().is_err(), "an empty nats_url");
+    }
 }

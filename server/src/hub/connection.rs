@@ -19,7 +19,7 @@ use super::registry::Registration;
 use super::writer::error_frame;
 use super::Hub;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::SinkExt;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{info, info_span, Instrument};
@@ -43,8 +43,33 @@ const WRITE_BURST: usize = 64;
 
 const POLICY: u16 = 1008;
 
-/// Runs one connection to its end.
-pub async fn serve(hub: Arc<Hub>, mut ws: WebSocket, conn_id: u64) {
+/// What a connection runs over: anything that reads and writes WebSocket
+/// messages. A device's own socket, or (in a cluster) a tunnel from the
+/// node the device is connected to (`cluster::tunnel`).
+pub trait Transport:
+    Stream<Item = Result<Message, axum::Error>> + Sink<Message, Error = axum::Error> + Send + Unpin
+{
+}
+
+impl<T> Transport for T where
+    T: Stream<Item = Result<Message, axum::Error>>
+        + Sink<Message, Error = axum::Error>
+        + Send
+        + Unpin
+{
+}
+
+/// The connection's socket, boxed so that one session code serves both
+/// kinds (a virtual call per frame is nothing beside its JSON).
+pub type Socket = Box<dyn Transport>;
+
+/// Runs one connection on a device's own WebSocket to its end.
+pub async fn serve(hub: Arc<Hub>, ws: WebSocket, conn_id: u64) {
+    serve_on(hub, Box::new(ws), conn_id).await;
+}
+
+/// Runs one connection on any [`Transport`] to its end.
+pub async fn serve_on(hub: Arc<Hub>, mut ws: Socket, conn_id: u64) {
     hub.metrics.connections_total.inc();
     hub.metrics.connections_open.inc();
     let span = info_span!("conn", id = conn_id, staff = tracing::field::Empty);
@@ -90,7 +115,7 @@ struct Session {
 /// Sends a close frame and waits briefly for the peer's, discarding what it
 /// still sends: dropping a socket with unread input resets the TCP
 /// connection, and the peer would never see our reason.
-async fn close(ws: &mut WebSocket, code: u16, reason: &'static str) {
+async fn close(ws: &mut Socket, code: u16, reason: &'static str) {
     let _ = ws
         .send(Message::Close(Some(CloseFrame {
             code,
@@ -98,7 +123,7 @@ async fn close(ws: &mut WebSocket, code: u16, reason: &'static str) {
         })))
         .await;
     let drain = async {
-        while let Some(Ok(m)) = ws.recv().await {
+        while let Some(Ok(m)) = ws.next().await {
             if matches!(m, Message::Close(_)) {
                 break;
             }
@@ -109,18 +134,18 @@ async fn close(ws: &mut WebSocket, code: u16, reason: &'static str) {
 
 /// Sends an `error` frame, then closes: the close is sent even if the
 /// frame could not be, so a refusal always ends the socket.
-async fn refuse(ws: &mut WebSocket, error: String, code: u16, reason: &'static str) {
+async fn refuse(ws: &mut Socket, error: String, code: u16, reason: &'static str) {
     send_text(ws, error).await;
     close(ws, code, reason).await;
 }
 
-async fn send_text(ws: &mut WebSocket, text: String) -> bool {
+async fn send_text(ws: &mut Socket, text: String) -> bool {
     ws.send(Message::Text(text.into())).await.is_ok()
 }
 
 /// Writes a burst of frames and flushes once: under load a raiser's `ok`
 /// and the events for it leave in one write instead of one each.
-async fn send_all(ws: &mut WebSocket, frames: Vec<String>) -> bool {
+async fn send_all(ws: &mut Socket, frames: Vec<String>) -> bool {
     for text in frames {
         if ws.feed(Message::Text(text.into())).await.is_err() {
             return false;

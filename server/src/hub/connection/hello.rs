@@ -6,13 +6,15 @@
 //! reason (or a shorter word for the log) is what the connection is
 //! counted under in the disconnect metric.
 
+use super::Socket;
 use super::{close, refuse, send_text, Session, HEARTBEAT, HELLO_TIMEOUT, POLICY, REPLAY_PAGE};
 use crate::auth::token_hash;
 use crate::clock::now_ms;
 use crate::hub::registry::{event_frame, Registration};
 use crate::hub::writer::error_frame;
 use crate::hub::Hub;
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::Message;
+use futures_util::StreamExt;
 use std::sync::Arc;
 use tracing::{debug, warn};
 use wardpage_proto::{ClientFrame, ErrorCode, ServerFrame, StaffId, StaffView, PROTOCOL_VERSION};
@@ -28,7 +30,7 @@ struct Hello {
 }
 
 /// Waits for the hello, checks it, registers, welcomes and replays.
-pub(super) async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session, Refused> {
+pub(super) async fn hello(hub: &Arc<Hub>, ws: &mut Socket) -> Result<Session, Refused> {
     let hello = read_hello(ws).await?;
     let hash = token_hash(&hello.token);
     // A key is never a session (keys are stored apart, so it finds none);
@@ -56,8 +58,8 @@ pub(super) async fn hello(hub: &Arc<Hub>, ws: &mut WebSocket) -> Result<Session,
 
 /// Reads the first frame within [`HELLO_TIMEOUT`] and checks that it is a
 /// hello in this hub's protocol version.
-async fn read_hello(ws: &mut WebSocket) -> Result<Hello, Refused> {
-    let first = match tokio::time::timeout(HELLO_TIMEOUT, ws.recv()).await {
+async fn read_hello(ws: &mut Socket) -> Result<Hello, Refused> {
+    let first = match tokio::time::timeout(HELLO_TIMEOUT, ws.next()).await {
         Err(_) => {
             close(ws, POLICY, "no hello").await;
             return Err("no hello");
@@ -115,7 +117,7 @@ fn parse_hello(first: Message) -> Result<Hello, (ErrorCode, String)> {
 /// the session expires.
 async fn authenticate(
     hub: &Arc<Hub>,
-    ws: &mut WebSocket,
+    ws: &mut Socket,
     hash: &str,
     key: bool,
 ) -> Result<(StaffId, i64), Refused> {
@@ -149,7 +151,7 @@ async fn authenticate(
 /// Registers for live events, within the account's cap on open sockets.
 async fn register(
     hub: &Arc<Hub>,
-    ws: &mut WebSocket,
+    ws: &mut Socket,
     staff: StaffId,
     hash: &str,
 ) -> Result<Registration, Refused> {
@@ -174,7 +176,7 @@ async fn register(
 /// an account disabled since the token was issued is refused.
 async fn account(
     hub: &Arc<Hub>,
-    ws: &mut WebSocket,
+    ws: &mut Socket,
     staff: StaffId,
 ) -> Result<(StaffView, u64), Refused> {
     match hub.writer.whois(staff).await {
@@ -196,7 +198,7 @@ async fn account(
 /// from `top` instead of replaying from its cursor.
 async fn welcome(
     hub: &Arc<Hub>,
-    ws: &mut WebSocket,
+    ws: &mut Socket,
     staff: StaffId,
     mut me: StaffView,
     top: u64,
@@ -228,7 +230,7 @@ async fn welcome(
 }
 
 /// Replays everything committed after `session.last_sent`, page by page.
-async fn replay(hub: &Arc<Hub>, ws: &mut WebSocket, session: &mut Session) -> Result<(), Refused> {
+async fn replay(hub: &Arc<Hub>, ws: &mut Socket, session: &mut Session) -> Result<(), Refused> {
     loop {
         let page = match hub
             .store

@@ -6,6 +6,7 @@
 //! loop and the other sources: command replies, queued events, the
 //! heartbeat, the session's expiry and re-check, kicks and shutdown.
 
+use super::Socket;
 use super::{
     close, refuse, reply_text, send_all, send_text, Session, HEARTBEAT, MAX_IN_FLIGHT, POLICY,
     RATE_BURST, WRITE_BURST,
@@ -14,10 +15,10 @@ use crate::clock::now_ms;
 use crate::hub::registry::{event_frame, Kick, Outbound};
 use crate::hub::writer::error_frame;
 use crate::hub::Hub;
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::Message;
 use futures_util::future::Map;
 use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -37,7 +38,7 @@ pub(super) type Step = Result<(), &'static str>;
 /// An authenticated connection while its loop runs.
 pub(super) struct Live<'a> {
     pub(super) hub: &'a Arc<Hub>,
-    pub(super) ws: &'a mut WebSocket,
+    pub(super) ws: &'a mut Socket,
     pub(super) session: Session,
     /// Commands submitted and not yet answered, at most [`MAX_IN_FLIGHT`].
     pub(super) pending: FuturesUnordered<Reply>,
@@ -50,7 +51,7 @@ pub(super) struct Live<'a> {
 
 impl Session {
     /// Serves the connection until it ends; returns the reason.
-    pub(super) async fn run(self, hub: &Arc<Hub>, ws: &mut WebSocket) -> &'static str {
+    pub(super) async fn run(self, hub: &Arc<Hub>, ws: &mut Socket) -> &'static str {
         let mut shutdown = hub.shutdown.clone();
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
         let entry = self.reg.entry.clone();
@@ -70,7 +71,7 @@ impl Session {
         };
         loop {
             let step = tokio::select! {
-                incoming = live.ws.recv(), if live.pending.len() < MAX_IN_FLIGHT => {
+                incoming = live.ws.next(), if live.pending.len() < MAX_IN_FLIGHT => {
                     live.incoming(incoming).await
                 }
                 Some(reply) = live.pending.next(), if !live.pending.is_empty() => {
