@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use wardpage_proto::TaskId;
 use wardpage_tests::hub::HubProcess;
+use wardpage_tests::nodes::{open_tasks, raise_until_refused};
 use wardpage_tests::pg::on_fresh_postgres;
 use wardpage_tests::story::*;
 use wardpage_tests::Client;
@@ -41,40 +42,6 @@ async fn until_only_us(admin: &mut sqlx::PgConnection, what: &str) -> anyhow::Re
         // The pace of looking: only the database can say they are gone.
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-}
-
-/// Open tasks as the hub at `base` holds them (a coordinator sees all).
-async fn open_tasks(base: &str) -> anyhow::Result<Vec<TaskId>> {
-    let mut coord = Client::login_connect(base, "coord.hale").await?;
-    let (_, tasks) = snapshot(&mut coord).await?;
-    // Not the demo patients' reviews, which the hub raised itself.
-    Ok(tasks
-        .into_iter()
-        .filter(|t| !t.raised_by.id.0.is_nil())
-        .map(|t| t.id)
-        .collect())
-}
-
-/// Raises tasks on `nurse` one after another, 100 a second (under the
-/// per-connection rate limit), recording every one the hub acknowledged,
-/// until the hub refuses one or goes.
-fn raise_until_refused(
-    mut nurse: Client,
-    acked: Arc<watch::Sender<Vec<TaskId>>>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut pace = tokio::time::interval(Duration::from_millis(10));
-        loop {
-            pace.tick().await;
-            match nurse.command(cannula_w7()).await {
-                Ok(Ok(result)) => {
-                    let id = task_of(&result).id;
-                    acked.send_modify(|a| a.push(id));
-                }
-                _ => return,
-            }
-        }
-    })
 }
 
 /// The claim's connection is cut (a network fault on that one connection)
