@@ -7,7 +7,9 @@
 //! server, an operator setting the date) is logged and absorbed slowly, at
 //! most [`SLEW`] of elapsed time. So a clock set back an hour neither delays
 //! every escalation by an hour, nor does a clock set forward fire an hour's
-//! escalations at once. A restarted hub starts from the wall clock.
+//! escalations at once. A restarted hub starts from the wall clock; a
+//! cluster node starts from (and keeps following) the database's clock
+//! ([`follow`]).
 //!
 //! The writer (and its escalation timer) read the time through a [`Clock`]
 //! handed to them, [`Clock::Hub`] in production. Tests that are about
@@ -52,28 +54,74 @@ struct HubClock {
     state: Mutex<State>,
     /// Added to the system clock: lets a test step the wall clock.
     wall_offset: AtomicI64,
+    /// Added to the system clock on a cluster node: the database's clock
+    /// minus this machine's, as last measured ([`follow`]).
+    correction: AtomicI64,
 }
 
 static CLOCK: LazyLock<HubClock> = LazyLock::new(|| HubClock {
     state: Mutex::new(State {
-        base: system_ms(),
+        base: raw_system_ms(),
         at: Instant::now(),
         stepped: false,
     }),
     wall_offset: AtomicI64::new(0),
+    correction: AtomicI64::new(0),
 });
 
-fn system_ms() -> Millis {
+fn raw_system_ms() -> Millis {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as Millis)
         .unwrap_or(0)
 }
 
+/// This machine's wall clock (as a test may have stepped it), without the
+/// correction a cluster node follows: what it is measured by against
+/// another clock.
+pub fn system_ms() -> Millis {
+    raw_system_ms() + CLOCK.wall_offset.load(Ordering::Relaxed)
+}
+
+/// The wall clock as the hub reads it: the system's, corrected.
+fn wall_ms(clock: &HubClock) -> Millis {
+    raw_system_ms()
+        + clock.wall_offset.load(Ordering::Relaxed)
+        + clock.correction.load(Ordering::Relaxed)
+}
+
+/// The correction [`follow`] applies now: ms added to the system clock.
+pub fn correction() -> Millis {
+    CLOCK.correction.load(Ordering::Relaxed)
+}
+
+/// Makes the hub keep another clock's time: the system clock plus
+/// `correction` ms. A cluster node follows the database's clock, so that
+/// every node stamps and schedules by one time: an escalation deadline set
+/// by one owner fires on time on the next, whatever this machine's clock
+/// says (leases are judged by the database's clock anyway).
+///
+/// `at_once` takes even a large step at once: only for a node that has not
+/// served yet, so that nothing it stamped or scheduled is moved. Otherwise
+/// the change is a wall-clock step like any other (taken at once within
+/// [`ADOPT_WITHIN`], else absorbed at [`SLEW`]).
+pub fn follow(correction: Millis, at_once: bool) {
+    let clock = &*CLOCK;
+    clock.correction.store(correction, Ordering::Relaxed);
+    if !at_once {
+        return;
+    }
+    if let Ok(mut st) = clock.state.lock() {
+        st.base = wall_ms(clock);
+        st.at = Instant::now();
+        st.stepped = false;
+    }
+}
+
 /// The hub's time: milliseconds since the Unix epoch, never decreasing.
 pub fn now_ms() -> Millis {
     let clock = &*CLOCK;
-    let wall = system_ms() + clock.wall_offset.load(Ordering::Relaxed);
+    let wall = wall_ms(clock);
     let mono = Instant::now();
     let Ok(mut st) = clock.state.lock() else {
         return wall;

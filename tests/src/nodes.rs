@@ -19,6 +19,16 @@ use wardpage_proto::TaskId;
 /// seconds.
 pub const TTL_MS: u64 = 1500;
 
+/// Held by a suite's test for its whole run so that the suite's tests run
+/// one at a time. Their leases are short (1.5 s, renewed within 1 s), so
+/// two of them starting and restarting PostgreSQL servers and node
+/// processes together on two cores starve each other's renewals: a node
+/// then loses its lease for a reason that is not the one under test.
+pub async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
 /// A node named `name` on `url`, with a lease of `ttl_ms` and `extra`
 /// config tables.
 pub async fn start_node(

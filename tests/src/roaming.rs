@@ -145,6 +145,14 @@ impl Roaming {
         }
     }
 
+    /// Gives up on the node it is connected to, keeping its cursor, as the
+    /// app does when a frozen node stops answering its heartbeats (the
+    /// socket of a stopped process stays open); the next call resumes on
+    /// the node that serves.
+    pub fn abandon(&mut self, why: &str) -> anyhow::Result<()> {
+        self.lost(anyhow::anyhow!("{why}"))
+    }
+
     /// The node it is connected to now, if any.
     pub fn base(&self) -> Option<&str> {
         self.client.as_ref().map(|c| c.base.as_str())

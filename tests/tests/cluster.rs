@@ -2,7 +2,7 @@
 //! owns and serves, the others stand by and take over when it is killed,
 //! frozen past its lease, or stopped. Real processes on a fresh database
 //! each; short leases (1.5 s) so that the lapsed-lease paths run in
-//! seconds. Needs `WARDPAGE_TEST_POSTGRES` (a run without it says loudly
+//! seconds, one test at a time. Needs `WARDPAGE_TEST_POSTGRES` (a run without it says loudly
 //! that it skipped).
 
 use anyhow::Context;
@@ -25,6 +25,7 @@ use wardpage_tests::{eventually, Client};
 /// on any gap in `seq`) and every raise in its stream.
 #[tokio::test]
 async fn a_killed_owner_is_taken_over_with_nothing_acknowledged_lost() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_killed_owner_is_taken_over", |url| async move {
         let dir = tempfile::tempdir()?;
         let a = start_node(&url, dir.path(), "a", TTL_MS, "").await?;
@@ -90,6 +91,7 @@ async fn a_killed_owner_is_taken_over_with_nothing_acknowledged_lost() -> anyhow
 /// devices are closed, and it stands by.
 #[tokio::test]
 async fn a_frozen_owner_is_fenced_out_and_stands_by_when_it_wakes() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_frozen_owner_is_fenced_out", |url| async move {
         let dir = tempfile::tempdir()?;
         let a = start_node(&url, dir.path(), "a", TTL_MS, "").await?;
@@ -136,6 +138,7 @@ async fn a_frozen_owner_is_fenced_out_and_stands_by_when_it_wakes() -> anyhow::R
 /// owns, the other names it.
 #[tokio::test]
 async fn two_nodes_started_at_once_make_exactly_one_owner() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("two_nodes_started_at_once", |url| async move {
         let dir = tempfile::tempdir()?;
         let (a, b) = tokio::join!(
@@ -199,6 +202,7 @@ async fn two_nodes_started_at_once_make_exactly_one_owner() -> anyhow::Result<()
 /// its claim; its devices are closed with the standing-down reason.
 #[tokio::test]
 async fn a_clean_stop_hands_over_without_waiting_for_the_lease() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_clean_stop_hands_over", |url| async move {
         let dir = tempfile::tempdir()?;
         let long = 600_000;
@@ -247,6 +251,7 @@ complete = { steps = [{ action = "coordinator", after_secs = 600 }] }
 /// within a second of due: the owner is killed 0.8 s into a 3 s countdown.
 #[tokio::test]
 async fn an_escalation_due_across_a_takeover_fires_once() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("an_escalation_due_across_a_takeover", |url| async move {
         let dir = tempfile::tempdir()?;
         let a = start_node(&url, dir.path(), "a", TTL_MS, SHORT_POLICY).await?;
@@ -355,6 +360,7 @@ fn nginx_config(dir: &Path, port: u16, nodes: &[&HubProcess]) -> anyhow::Result<
 /// device reconnects to the same URL and resumes on the new owner.
 #[tokio::test]
 async fn through_nginx_a_device_resumes_on_the_new_owner() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     let Ok(nginx) = which_nginx() else {
         // The README's test command installs nginx and sets this: there,
         // a missing nginx fails rather than passing untested.

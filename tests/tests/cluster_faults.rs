@@ -5,7 +5,7 @@
 //! escalation deadlines across a takeover. Real `wardpage` processes, a
 //! real PostgreSQL (a server of the test's own where the test restarts
 //! it), devices that follow the owner from their cursors. Short leases
-//! (1.5 s). Needs `WARDPAGE_TEST_POSTGRES`, and for the clock test
+//! (1.5 s), so the suite's tests run one at a time. Needs `WARDPAGE_TEST_POSTGRES`, and for the clock test
 //! Debian's `faketime` (each says loudly when it skipped).
 
 use anyhow::Context;
@@ -16,6 +16,7 @@ use wardpage_tests::nodes::*;
 use wardpage_tests::pg::on_fresh_postgres;
 use wardpage_tests::pg_instance::{PgInstance, StopMode};
 use wardpage_tests::relay::Relay;
+use wardpage_tests::roaming::Roaming;
 use wardpage_tests::story::*;
 use wardpage_tests::ward_load::{verify, Load};
 use wardpage_tests::{eventually, Client};
@@ -28,6 +29,7 @@ use wardpage_tests::{eventually, Client};
 /// resumed from its cursor with no gap and nothing twice.
 #[tokio::test]
 async fn a_restarted_database_leaves_one_owner_and_loses_nothing() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     let test = "a_restarted_database_leaves_one_owner_and_loses_nothing";
     let Some(pg) = PgInstance::start(test).await? else {
         return Ok(());
@@ -114,6 +116,7 @@ async fn a_restarted_database_leaves_one_owner_and_loses_nothing() -> anyhow::Re
 /// after a restart).
 #[tokio::test]
 async fn after_a_database_restart_a_checked_store_commits_at_once() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     use wardpage_server::store::{postgres::PgStore, Batch, Store};
     let test = "after_a_database_restart_a_checked_store_commits_at_once";
     let Some(pg) = PgInstance::start(test).await? else {
@@ -215,6 +218,7 @@ async fn cut_off(url: String, how: Break) -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn a_node_cut_off_from_the_database_stands_down_and_is_taken_over() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_node_cut_off_from_the_database", |url| {
         cut_off(url, Break::Cut)
     })
@@ -225,6 +229,7 @@ async fn a_node_cut_off_from_the_database_stands_down_and_is_taken_over() -> any
 /// must not wait on them for ever, but stand by for the next takeover.
 #[tokio::test]
 async fn a_node_whose_database_connections_hang_for_good_stands_by_again() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_node_whose_database_connections_hang", |url| {
         cut_off(url, Break::Blackhole)
     })
@@ -233,6 +238,7 @@ async fn a_node_whose_database_connections_hang_for_good_stands_by_again() -> an
 
 #[tokio::test]
 async fn a_node_whose_database_stalls_stands_down_and_is_taken_over() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_node_whose_database_stalls", |url| {
         cut_off(url, Break::Stall)
     })
@@ -257,11 +263,14 @@ complete = { steps = [{ action = "coordinator", after_secs = 600 }] }
 /// One node's clock five minutes ahead (libfaketime): leases are judged
 /// by the database's clock alone, so neither node takes over early from
 /// the other (over three ttls each way), and takeover of a frozen owner
-/// works both ways. An escalation raised on the fast owner fires once,
-/// on time by that owner: 3 s after the raise by its own stamps and by
-/// the test's watch.
+/// works both ways. Both nodes keep the database's time (the fast one
+/// says in `/readyz` how far its machine is off), so an escalation raised
+/// on the fast owner fires once, 3 s after the raise by its stamps and by
+/// the test's watch, and a deadline set by either node fires on time on
+/// the other after a takeover.
 #[tokio::test]
 async fn a_node_minutes_off_keeps_leases_on_the_database_clock() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     let Some(lib) = libfaketime() else {
         assert!(
             std::env::var("WARDPAGE_TEST_FAKETIME").is_err(),
@@ -290,12 +299,14 @@ async fn a_node_minutes_off_keeps_leases_on_the_database_clock() -> anyhow::Resu
         let b = start_node(&url, dir.path(), "b", TTL_MS, REALERT_IN_3S).await?;
         until_stands_by(&b, "a", "node b stands by").await?;
         let mut nurse = Client::login_connect(&a.base(), "nurse.lee").await?;
+        // The fast node keeps the database's time, not its machine's...
         let skew = nurse.server_time - system_ms();
         assert!(
-            (290_000..310_000).contains(&skew),
-            "node a's clock is {skew} ms off, not five minutes"
+            skew.abs() < 1000,
+            "node a's time is {skew} ms off the database's"
         );
-        // Each node shows IT how far its clock is from the database's.
+        // Each node shows IT how far its machine's clock is from the
+        // database's.
         let offset = |r: Option<(u16, serde_json::Value)>| {
             r.and_then(|(_, body)| body["clock_offset_ms"].as_i64())
         };
@@ -337,15 +348,18 @@ async fn a_node_minutes_off_keeps_leases_on_the_database_clock() -> anyhow::Resu
             }
         }
 
-        // A frozen fast owner is taken over by the true clock's node...
-        a.signal("STOP")?;
-        until_owns(&b, "node b takes over the frozen fast node").await?;
+        // A deadline the fast node set fires on time on the true clock's
+        // node that takes the frozen fast node over...
+        let bases = [a.base(), b.base()];
+        let mut fy1 = Roaming::connect(&bases, "fy1.patel").await?;
+        deadline_moves_on_time(&mut nurse, &mut fy1, &a, &b, "b").await?;
         a.signal("CONT")?;
         until_stands_by(&a, "b", "node a stands by").await?;
         holds_for(&b, &a, "b", Duration::from_millis(3 * TTL_MS)).await?;
-        // ...and the fast node takes over a frozen true one.
-        b.signal("STOP")?;
-        until_owns(&a, "node a takes over the frozen node b").await?;
+        // ...and one the true node set fires on time (not at once) on the
+        // fast node that takes the frozen true one over.
+        let mut nurse = Client::login_connect(&b.base(), "nurse.lee").await?;
+        deadline_moves_on_time(&mut nurse, &mut fy1, &b, &a, "a").await?;
         b.signal("CONT")?;
         until_stands_by(&b, "a", "node b stands by again").await?;
         let mut nurse = Client::login_connect(&a.base(), "nurse.lee").await?;
@@ -355,6 +369,43 @@ async fn a_node_minutes_off_keeps_leases_on_the_database_clock() -> anyhow::Resu
         Ok(())
     })
     .await
+}
+
+/// Raises a task on `owner` (its first escalation due in 3 s), freezes
+/// `owner` at once, and checks that `next` (named `name`) takes over and
+/// fires the escalation by the database's time: never before it is due,
+/// and within 1 s of due or of the takeover if that came later. Before
+/// nodes kept the database's time, a node five minutes slow fired it five
+/// minutes late and a node five minutes fast at once.
+async fn deadline_moves_on_time(
+    nurse: &mut Client,
+    fy1: &mut Roaming,
+    owner: &HubProcess,
+    next: &HubProcess,
+    name: &str,
+) -> anyhow::Result<()> {
+    let task = raise_ok(nurse, needs_role("w8", Role::Fy1)).await?;
+    owner.signal("STOP")?;
+    let due = task.next_escalation_at.context("a countdown is running")?;
+    until_owns(next, &format!("node {name} takes over the frozen owner")).await?;
+    let took_over = system_ms();
+    fy1.abandon("the frozen owner stopped answering")?;
+    let fired = loop {
+        match fy1.next_event_within(Duration::from_secs(20)).await? {
+            Some(Event::TaskEscalated {
+                task: t, level: 1, ..
+            }) if t.id == task.id => break t.updated_at,
+            Some(_) => {}
+            None => anyhow::bail!("the escalation did not fire on node {name} within 20 s"),
+        }
+    };
+    assert!(
+        fired >= due && fired - due.max(took_over) < 1000,
+        "node {name} fired {} ms after due (took over {} ms after due)",
+        fired - due,
+        took_over - due
+    );
+    Ok(())
 }
 
 /// Waits on `fy1` for the first escalation of `task`; its time by the hub.
@@ -381,6 +432,7 @@ async fn escalated(fy1: &mut Client, task: TaskId) -> anyhow::Result<i64> {
 /// nothing shown twice.
 #[tokio::test]
 async fn a_rolling_restart_of_three_nodes_under_load_loses_nothing() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_rolling_restart_of_three_nodes", |url| async move {
         let dir = tempfile::tempdir()?;
         let names = ["a", "b", "c"];
@@ -449,6 +501,7 @@ async fn a_rolling_restart_of_three_nodes_under_load_loses_nothing() -> anyhow::
 /// due or of the new owner serving, whichever is later.
 #[tokio::test]
 async fn several_escalations_due_across_a_takeover_each_fire_once_on_time() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres(
         "several_escalations_due_across_a_takeover",
         |url| async move {

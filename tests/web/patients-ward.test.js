@@ -210,7 +210,7 @@ describe('patients on a phone', () => {
         await alert.locator('button', { hasText: 'Accept' }).click();
         accepted = true;
       } else {
-        assert.match((await alert.locator('.alert-callback').textContent()) ?? '', /Call back: w7 bed 2/, 'the only other alert is the hub’s page for bed 2');
+        assert.match((await alert.locator('.alert-callback').textContent()) ?? '', /Call back: Ward 7 \(Medicine\) bed 2/, 'the only other alert is the hub’s page for bed 2, the ward as the hospital names it');
         await alert.locator('button', { hasText: 'Acknowledge' }).click();
       }
       await page.waitForFunction(() => {

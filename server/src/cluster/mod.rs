@@ -21,6 +21,7 @@
 //! behind it between the standby answers and the hub of the moment.
 
 mod bus;
+mod db_time;
 mod forward;
 mod front;
 mod keeper;
@@ -186,12 +187,6 @@ impl Status {
 /// writes the demo hospital then, as a single hub does after its claim).
 pub type Prepare = Box<dyn Fn(Arc<dyn Store>) -> BoxFuture<'static, anyhow::Result<()>> + Send>;
 
-/// A node's clock further than this from the database's is logged at its
-/// claim: leases do not care (the database's clock alone decides them),
-/// but escalation deadlines run on the owner's clock, so a takeover by a
-/// node whose clock differs moves the pending ones by the difference.
-const CLOCK_OFF_MS: i64 = 1_000;
-
 /// How often a standby tries to claim.
 const CLAIM_EVERY: Duration = Duration::from_secs(1);
 /// A claim attempt that takes longer (an unreachable database) is given up
@@ -246,7 +241,7 @@ pub async fn run(
                 l = wait_for_claim(&store, &status, &config) => l,
                 _ = stopping.wait_for(|s| *s) => break,
             };
-            note_clock(&status, lease.clock_offset_ms());
+            db_time::follow_database(&status, lease.clock_offset_ms());
             let ctx = Owning {
                 config: &config,
                 store: &store,
@@ -279,19 +274,6 @@ pub async fn run(
     Ok(())
 }
 
-/// Shows the node's clock offset in `/readyz`, and says so loudly at a
-/// claim if it is off by more than [`CLOCK_OFF_MS`].
-fn note_clock(status: &Status, offset: i64) {
-    status.set(|s| s.clock_offset_ms = Some(offset));
-    if offset.abs() > CLOCK_OFF_MS {
-        error!(
-            offset_ms = offset,
-            "this node's clock is off the database's: escalations run on the owner's clock, \
-             so deadlines set by a node with another time fire early or late here; fix its time (NTP)"
-        );
-    }
-}
-
 /// Tries to claim every [`CLAIM_EVERY`] until it has.
 async fn wait_for_claim(store: &PgStore, status: &Status, config: &Config) -> Lease {
     let node = &config.cluster.node;
@@ -303,7 +285,7 @@ async fn wait_for_claim(store: &PgStore, status: &Status, config: &Config) -> Le
         let why = match tokio::time::timeout(CLAIM_TIMEOUT, store.claim_lease(node, ttl_ms)).await {
             Ok(Ok(Claimed::Got(lease))) => return lease,
             Ok(Ok(Claimed::Held(row))) => {
-                status.set(|s| s.clock_offset_ms = Some(row.clock_offset_ms));
+                db_time::follow_database(status, row.clock_offset_ms);
                 let reason = if row.owned() {
                     "another node owns the database".to_owned()
                 } else {

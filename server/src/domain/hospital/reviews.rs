@@ -236,7 +236,9 @@ impl Hospital {
                 .map(|r| r.summary.as_str())
                 .unwrap_or("")
         );
-        let callback = format!("{ward} bed {bed}");
+        // As the hospital names the ward: a night doctor does not know
+        // ward ids.
+        let callback = format!("{} bed {bed}", self.ward_name(&ward));
         for role in review.roles.roles() {
             let mut to = self.roster.on_shift_in(&[role], Some(&ward), now);
             if to.is_empty() {

@@ -69,7 +69,7 @@ pub struct Lease {
 /// reading lies within.
 fn offset_from(sent: tokio::time::Instant, db_now_ms: i64) -> i64 {
     let half_trip = i64::try_from(sent.elapsed().as_millis() / 2).unwrap_or(0);
-    crate::clock::now_ms() - half_trip - db_now_ms
+    crate::clock::system_ms() - half_trip - db_now_ms
 }
 
 /// `pg_locks` rows of the claim's advisory lock in this database
