@@ -1,6 +1,6 @@
 // Every handheld screen read at arm's length (issue 17): login, My work with
-// offers, the busy sheet and banner, Raised, the Raise form, Pages and
-// Patients, each with no visible text under 16 px and nothing axe objects
+// offers, the busy sheet and banner, Raised, the Raise form, Pages,
+// Patients, a patient's observation entry and chart, each with no visible text under 16 px and nothing axe objects
 // to (WCAG AA contrast among it); and the phone on its side (640x360), where
 // the header and tab bar used to take 43% of the height: the list keeps at
 // least 60% of it. The ward in the header is the hospital's name for it.
@@ -91,6 +91,23 @@ describe('handheld screens at arm’s length', () => {
     await page.click('a.tab[data-tab="patients"]');
     await page.locator('.pt-row').first().waitFor();
     await lookAt(page, 'scr-patients');
+  });
+
+  it('a patient’s observation entry and chart', async () => {
+    const { page } = ward;
+    const href = (await page.locator('.pt-row a.pt-open').first().getAttribute('href')) ?? '';
+    await page.evaluate((h) => {
+      location.hash = `${h}/obs`;
+    }, href.replace(/^#/, ''));
+    await page.locator('form.obs-form').waitFor();
+    await lookAt(page, 'scr-obs-entry');
+    await page.evaluate((h) => {
+      location.hash = `${h}/chart`;
+    }, href.replace(/^#/, ''));
+    await page.locator('.chart svg').first().waitFor();
+    // The chart's own labels (hours, ranges, values in the cells) are drawn
+    // to its grid of hourly columns; they are the one exception.
+    await lookAt(page, 'scr-chart', ['.chart svg']);
   });
 
   it('on its side (640x360) keeps most of the height for the list', async () => {

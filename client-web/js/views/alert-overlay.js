@@ -320,7 +320,8 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
         // a phone on its side) stay in sight, whatever the length of the SBAR.
         h(
           'div',
-          { class: 'alert-info' },
+          // Focusable, so it can be scrolled from a keyboard when it overflows.
+          { class: 'alert-info', tabIndex: 0 },
           h('p', { class: 'alert-link', 'data-state': link.status }, h('span', { class: 'dot', 'aria-hidden': 'true' }), ` ${linkText(link)}`),
           h('p', { class: 'alert-kicker' }, h('span', { class: 'alert-prio', text: PRIORITY_LABEL[shownItem ? item.priority : (held?.priority ?? item.priority)] }), ` ${kicker}`),
           shownItem ? countLine(count, item) : null,
