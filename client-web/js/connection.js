@@ -190,8 +190,11 @@ export class Link extends LinkCore {
     }
     // Also after a socket (or the app) lost mid-snapshot: the events from
     // the cursor on do not bring back the parts not yet fetched.
-    if (this.store.needsSnapshot) this.request(snapshotCmd(null));
+    // The directory first: the hub answers in order, so the wards have
+    // their names ("Ward 7 (Medicine)", not `w7`) when the snapshot's
+    // offers ring.
     this.request({ op: 'directory' });
+    if (this.store.needsSnapshot) this.request(snapshotCmd(null));
     this.requestPatients();
     this.expireOld();
     for (const entry of this.outbox.entries()) this.write(cmdFrame(entry));

@@ -132,10 +132,27 @@ function startApp(session) {
     alerts.update(); // the overlay shows the link and what is queued
     busy.update(); // a queued set_busy or end_busy, sent or answered
   });
-  link.addEventListener('frame', (e) => {
-    const frame = /** @type {CustomEvent} */ (e).detail;
+  /**
+   * Events that came before the directory (a fresh login's replay): their
+   * notices wait for the wards' names, so none says `w7`.
+   * @type {import('./types.js').EventFrame[]}
+   */
+  let unnamed = [];
+  /** @param {import('./types.js').EventFrame} frame */
+  const notify = (frame) => {
     const text = routineNotice(frame, store.me?.id, ctx.wardName);
     if (text) toast(text);
+  };
+  store.addEventListener('change', () => {
+    if (!store.directory || !unnamed.length) return;
+    const waiting = unnamed;
+    unnamed = [];
+    waiting.forEach(notify);
+  });
+  link.addEventListener('frame', (e) => {
+    const frame = /** @type {CustomEvent} */ (e).detail;
+    if (store.directory) notify(frame);
+    else unnamed.push(frame);
     handover.onFrame(frame);
     const ev = frame.event;
     // The view does not carry why a task was handed back; its timeline does.

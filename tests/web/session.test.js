@@ -43,7 +43,8 @@ describe('session, logout and install', () => {
     await page.locator('.me-name', { hasText: 'Nurse Mei Lee' }).waitFor();
     await waitOnline(page);
     assert.equal(await page.locator('#login-user').count(), 0, 'no login form after reload');
-    assert.match((await page.textContent('.me-shift')) ?? '', /Nurse · W8 · until \d\d:\d\d/);
+    // The ward as the hospital writes it, not its id (issue 17).
+    await page.locator('.me-shift', { hasText: /^Nurse until \d\d:\d\d · Ward 8 \(Surgery\)$/ }).waitFor();
   });
 
   it('keeps the screen awake while on shift', async () => {

@@ -14,6 +14,7 @@ import { raiserHeadline } from '../alerts.js';
 import { queuedAnswers } from '../actions.js';
 import { offeredWords } from '../reach.js';
 import { PAGE_REPLIES, REPLY_LABEL, callLink } from '../page-words.js';
+import { alertSbar } from './alert-sbar.js';
 
 /** @typedef {import('../alerts.js').AlertItem} AlertItem */
 /** @typedef {import('../actions.js').Actions} Actions */
@@ -95,6 +96,7 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
   /** @type {string | null} */
   let shownKey = null;
   let shownVersion = '';
+  const sbar = alertSbar();
 
   /** @param {import('../types.js').PageView} p @param {string | null} reason */
   function pageBody(p, reason) {
@@ -141,7 +143,7 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
         reviewLine(t),
         h('p', { class: 'alert-what', text: `${CATEGORY_LABEL[t.category]} · needs ${requirementLabel(t.requirement)}${t.patient_ref ? '' : ` · ${t.patient}`}` }),
         h('p', { class: 'alert-situation', text: t.sbar.situation }),
-        t.sbar.recommendation ? h('p', { class: 'alert-reco', text: `Asking: ${t.sbar.recommendation}` }) : null,
+        sbar(t),
         h('p', { class: 'alert-meta', text: `Raised ${clock(t.raised_at)} by ${t.raised_by.name}${target ? ` · ${target.text}` : ''}` }),
       ),
     ];
@@ -293,7 +295,8 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
     const pending = target === null ? [] : queuedAnswers(outbox, target);
     // A reason can arrive after the view (a hand-back's, read from the
     // timeline); the link, the queue and the count change without the view.
-    const version = `${viewVersion}|${'reason' in item ? item.reason : ''}|${link.status}|${pending.join(',')}|${count}|${shownItem ? '' : `${held?.version}`}`;
+    // The directory names the wards: it may come after the first alert.
+    const version = `${store.directory ? 'd' : ''}|${viewVersion}|${'reason' in item ? item.reason : ''}|${link.status}|${pending.join(',')}|${count}|${shownItem ? '' : `${held?.version}`}`;
     // Re-render only when the item changed, so a tap is not lost mid-render.
     if (shownKey === item.key && shownVersion === version && !el.hidden) return true;
     const firstShow = el.hidden || shownKey !== item.key;
@@ -313,12 +316,18 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
       h(
         'div',
         { class: 'alert-inner' },
-        h('p', { class: 'alert-link', 'data-state': link.status }, h('span', { class: 'dot', 'aria-hidden': 'true' }), ` ${linkText(link)}`),
-        h('p', { class: 'alert-kicker' }, h('span', { class: 'alert-prio', text: PRIORITY_LABEL[shownItem ? item.priority : (held?.priority ?? item.priority)] }), ` ${kicker}`),
-        shownItem ? countLine(count, item) : null,
-        body,
-        queued,
-        h('div', { class: 'alert-actions' }, buttons),
+        // What to read scrolls on its own; the answers below (beside it on
+        // a phone on its side) stay in sight, whatever the length of the SBAR.
+        h(
+          'div',
+          // Focusable, so it can be scrolled from a keyboard when it overflows.
+          { class: 'alert-info', tabIndex: 0 },
+          h('p', { class: 'alert-link', 'data-state': link.status }, h('span', { class: 'dot', 'aria-hidden': 'true' }), ` ${linkText(link)}`),
+          h('p', { class: 'alert-kicker' }, h('span', { class: 'alert-prio', text: PRIORITY_LABEL[shownItem ? item.priority : (held?.priority ?? item.priority)] }), ` ${kicker}`),
+          shownItem ? countLine(count, item) : null,
+          body,
+        ),
+        h('div', { class: 'alert-actions' }, queued, buttons),
       ),
     );
     el.hidden = false;

@@ -4,6 +4,7 @@
 
 import { h } from '../dom.js';
 import { ROLE_LABEL, clock } from '../format.js';
+import { wardNamer } from './context.js';
 
 /** @typedef {import('../store.js').Store} Store */
 
@@ -62,8 +63,11 @@ export function createShell({ onLogout, onTab }) {
     if (!me) return;
     name.textContent = me.name;
     const s = me.shift;
+    // Wards as the hospital writes them ("Ward 7 (Medicine)"), never their
+    // ids; they come last, as the line may be cut short on a small screen.
+    const wardName = wardNamer(store);
     shift.textContent = s
-      ? `${ROLE_LABEL[s.role]} · ${s.wards.map((w) => w.toUpperCase()).join(', ')} · until ${clock(s.ends_at)}`
+      ? `${ROLE_LABEL[s.role]} until ${clock(s.ends_at)} · ${s.wards.map(wardName).join(', ')}`
       : `${ROLE_LABEL[me.role]} · not on shift`;
   }
 
