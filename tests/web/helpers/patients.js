@@ -4,9 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 
-export const SHOTS = process.env.WARDPAGE_SHOTS ?? '/tmp/wardpage-patients-shots';
+export const SHOTS = process.env.WARDPAGE_SHOTS ?? path.join(os.tmpdir(), 'wardpage-patients-shots');
 
 /**
  * A valid fictional NHS number (999 range) from a seed.
