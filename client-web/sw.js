@@ -25,6 +25,7 @@ const SHELL = [
   '/js/connection.js',
   '/js/device.js',
   '/js/dom.js',
+  '/js/escalation-words.js',
   '/js/format.js',
   '/js/link-core.js',
   '/js/main.js',

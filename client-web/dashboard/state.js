@@ -10,7 +10,7 @@
 // only the coordinator's screen shows (the feed, who acted last, notices).
 
 import { reduceEvent, reduceResult } from '../js/reduce.js';
-import { escalationWords } from './escalation-text.js';
+import { escalationWords } from '../js/escalation-words.js';
 
 /** @typedef {import('../js/types.js').TaskView} TaskView */
 /** @typedef {import('../js/types.js').PageView} PageView */

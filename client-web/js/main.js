@@ -140,7 +140,7 @@ function startApp(session) {
   let unnamed = [];
   /** @param {import('./types.js').EventFrame} frame */
   const notify = (frame) => {
-    const text = routineNotice(frame, store.me?.id, ctx.wardName);
+    const text = routineNotice(frame, store.me?.id, ctx.wardName, (id) => store.roleOf(id));
     if (text) toast(text);
   };
   store.addEventListener('change', () => {

@@ -5,6 +5,7 @@
 // no toast on top.
 
 import { REPLY_LABEL } from './page-words.js';
+import { escalationWords } from './escalation-words.js';
 
 /** @typedef {import('./types.js').EventFrame} EventFrame */
 
@@ -18,19 +19,20 @@ const LOUD = new Set(['emergency', 'urgent']);
  * @param {EventFrame} frame
  * @param {string | undefined} me
  * @param {(id: string) => string} [wardName] the ward as the hospital writes it
+ * @param {(staff: string) => import('./types.js').Role | undefined} [roleOf] each person's role tonight, if known
  * @returns {string | null}
  */
-export function routineNotice(frame, me, wardName = (id) => id) {
+export function routineNotice(frame, me, wardName = (id) => id, roleOf = () => undefined) {
   const ev = frame.event;
   if (!me || Date.now() - frame.at > FRESH_MS) return null;
   if ((ev.kind === 'task' || ev.kind === 'task_escalated') && ev.task.raised_by.id === me && LOUD.has(ev.task.priority)) {
     if (ev.kind === 'task_escalated' || ev.change === 'no_one_accepted' || ev.change === 'handed_back') return null;
   }
   if (ev.kind === 'task_escalated' && ev.task.raised_by.id === me && !ev.alerted.some((s) => s.id === me)) {
-    return `${wardName(ev.task.ward)} bed ${ev.task.bed} escalated: ${ev.reason}`;
+    return `${wardName(ev.task.ward)} bed ${ev.task.bed} escalated. ${escalationWords(ev, frame.at, roleOf)}`;
   }
   if (ev.kind === 'page_escalated' && ev.page.from.id === me && !ev.alerted.some((s) => s.id === me)) {
-    return `Your page was escalated: ${ev.reason}`;
+    return `Your page was escalated. ${escalationWords(ev, frame.at, roleOf)}`;
   }
   if (ev.kind !== 'task' && ev.kind !== 'page') return null;
   if (ev.by?.id === me) return null;

@@ -8,6 +8,7 @@
 
 import { reduceEvent, reduceResult } from './reduce.js';
 import { PRIORITIES as PRIORITY_ORDER } from './format.js';
+import { escalationWords } from './escalation-words.js';
 
 /** @typedef {import('./types.js').TaskView} TaskView */
 /** @typedef {import('./types.js').PageView} PageView */
@@ -229,6 +230,17 @@ export class Store extends EventTarget {
   }
 
   /**
+   * Someone's role tonight (their shift's, else their grade), if the
+   * directory knows them.
+   * @param {string} id
+   * @returns {import('./types.js').Role | undefined}
+   */
+  roleOf(id) {
+    const s = this.directory?.staff.find((p) => p.id === id);
+    return s?.shift?.role ?? s?.role;
+  }
+
+  /**
    * The raiser's and sender's lists say why it escalated; an alert rings
    * for me if I am among those alerted.
    * @param {import('./reduce.js').Escalated} ev @param {number} at
@@ -236,11 +248,13 @@ export class Store extends EventTarget {
   escalated(ev, at) {
     const about = ev.kind === 'task_escalated' ? 'task' : 'page';
     const view = ev.kind === 'task_escalated' ? ev.task : ev.page;
-    this.escalations.set(view.id, { level: ev.level, reason: ev.reason, alerted: ev.alerted.map((s) => s.name), at });
+    // In the words a tired nurse reads, not the ladder's account of its steps.
+    const reason = escalationWords(ev, at, (id) => this.roleOf(id));
+    this.escalations.set(view.id, { level: ev.level, reason, alerted: ev.alerted.map((s) => s.name), at });
     if (ev.alerted.some((s) => s.id === this.me?.id)) {
-      this.notices.push({ key: `escalated:${view.id}:${ev.level}`, kind: 'escalated', about, id: view.id, level: ev.level, reason: ev.reason, state: view.state });
+      this.notices.push({ key: `escalated:${view.id}:${ev.level}`, kind: 'escalated', about, id: view.id, level: ev.level, reason, state: view.state });
     } else if (ev.kind === 'task_escalated') {
-      this.forRaiser(ev.task, 'escalated', null, ev.reason);
+      this.forRaiser(ev.task, 'escalated', null, reason);
     }
   }
 

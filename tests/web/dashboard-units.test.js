@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { percentile, perHour, timeTo, totals, toCsv, csvCell, CSV_COLUMNS } from '../../client-web/dashboard/metrics.js';
 import { targetText, whoText, comparator, ago } from '../../client-web/dashboard/task-text.js';
 import { nextTime } from '../../client-web/dashboard/staff.js';
-import { escalationWords, listWords } from '../../client-web/dashboard/escalation-text.js';
+import { escalationWords, listWords } from '../../client-web/js/escalation-words.js';
 import { meetsRequirement, workloadWords } from '../../client-web/dashboard/task-text.js';
 import { acceptJudged, declinesByReason, escalationsByStep, news2Compliance, sharesBy } from '../../client-web/dashboard/response.js';
 

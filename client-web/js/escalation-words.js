@@ -2,13 +2,17 @@
 // happen, for how long, and who the hub turned to ("Nobody accepted it in
 // 2 min. Offered to Dr Omar Khan (SHO) and Dr Claire Evans (Registrar)."),
 // rather than the ladder's own account of its steps, which stays available
-// as the line's tooltip. Pure (no DOM), so the unit tests read it directly.
+// as the dashboard line's tooltip. The raiser's phone says it the same way
+// (her alert and the Raised card). Pure (no DOM), so the unit tests read it
+// directly.
 
-import { duration } from '../js/format.js';
-import { roleLabel } from './task-text.js';
+import { ROLE_LABEL, duration } from './format.js';
 
-/** @typedef {import('../js/types.js').Role} Role */
-/** @typedef {import('../js/reduce.js').Escalated} Escalated */
+/** @typedef {import('./types.js').Role} Role */
+/** @typedef {import('./reduce.js').Escalated} Escalated */
+
+/** @param {Role} r */
+const roleLabel = (r) => /** @type {Record<string, string | undefined>} */ (ROLE_LABEL)[r] ?? r;
 
 /** "A", "A and B", "A, B and C". @param {string[]} names */
 export function listWords(names) {
