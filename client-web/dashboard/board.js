@@ -235,6 +235,7 @@ export function createBoard({ state, now, onOpen }) {
     }
     // With the clock: an assignment shows how long it has waited.
     put(row, 3, statusText(t, at));
+    if (row.cells[3].title !== row.shown[3]) row.cells[3].title = row.shown[3];
     put(row, 5, `${clock(t.raised_at)}\n${ago(t.raised_at, at)}`);
     const target = targetText(t, at);
     put(row, 6, target.text);

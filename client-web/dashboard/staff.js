@@ -115,6 +115,7 @@ export function createStaff({ state, link, canCommand }) {
       });
       row.cells[3].className = s.connected ? 'conn on' : 'conn off';
       row.cells[4].className = busyWords(s, now) === '—' ? '' : 'busy-state';
+      row.cells[5].className = l.waiting.length ? 'awaiting-ack' : '';
       row.button.textContent = s.shift ? 'Shift…' : 'Start shift…';
       (s.shift ? on : off).push(row.tr);
     }

@@ -58,7 +58,7 @@ export function isWaiting(t) {
  */
 export function awaitingWords(t, now) {
   const since = t.assigned_at ?? t.updated_at;
-  const wait = now - since < 60000 ? 'less than a minute' : duration(now - since);
+  const wait = now - since < 60000 ? 'under 1 min' : duration(now - since);
   return `Assigned — waiting for ${t.assignee?.name ?? 'the assignee'} to acknowledge (${wait})`;
 }
 
