@@ -88,7 +88,11 @@ async fn an_assignment_waits_for_acknowledgement_across_a_restart_and_escalates_
 
     advance_to(&hub, due - 1)?;
     let (t, actions) = as_it_stands(&hub, &mut coord, &task).await?;
-    assert_eq!((t.escalation_level, actions.len()), (0, 2), "not before due");
+    assert_eq!(
+        (t.escalation_level, actions.len()),
+        (0, 2),
+        "not before due"
+    );
     advance_to(&hub, due)?;
     let e = coord
         .wait_for(|e| matches!(e, Event::TaskEscalated { task: t, .. } if t.id == task.id))
@@ -106,7 +110,10 @@ async fn an_assignment_waits_for_acknowledgement_across_a_restart_and_escalates_
         "{reason}"
     );
     let alerted: Vec<String> = alerted.into_iter().map(|a| a.name).collect();
-    assert!(alerted.contains(&"Sister Jo Hale".to_string()), "{alerted:?}");
+    assert!(
+        alerted.contains(&"Sister Jo Hale".to_string()),
+        "{alerted:?}"
+    );
     assert!(alerted.contains(&"Dr Omar Khan".to_string()), "{alerted:?}");
 
     // Once: a minute on (short of the ladder's repeat), still one.
@@ -148,11 +155,13 @@ async fn declining_an_assignment_hands_it_back_with_the_reason() -> anyhow::Resu
     assert!(t.assignee.is_none() && t.assigned_by.is_none());
     // Offered again to the FY1; the raiser hears it was handed back.
     let offered = task_event(&mut fy1, task.id, TaskChange::HandedBack).await?;
-    assert!(offered
-        .offers
-        .iter()
-        .any(|o| o.staff.name == "Dr Asha Patel"
-            && o.state == wardpage_proto::OfferState::Offered));
+    assert!(
+        offered
+            .offers
+            .iter()
+            .any(|o| o.staff.name == "Dr Asha Patel"
+                && o.state == wardpage_proto::OfferState::Offered)
+    );
     task_event(&mut nurse, task.id, TaskChange::HandedBack).await?;
     let audit = hub.store.audit_for(&task.id.to_string()).await?;
     let last = audit.last().context("audited")?;

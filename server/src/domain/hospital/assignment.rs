@@ -11,7 +11,7 @@
 use super::{Effects, Hospital};
 use crate::domain::escalation::{Action, Ladder, Step, TaskPolicy};
 use crate::domain::DomainError;
-use wardpage_proto::{Millis, StaffId, TaskChange, TaskId};
+use wardpage_proto::{Millis, Offer, OfferState, StaffId, TaskChange, TaskId};
 
 impl Hospital {
     /// The assignee says yes to an `assigned` task.
@@ -58,6 +58,14 @@ impl Hospital {
                 .map(|c| roster.staff_ref(c))
                 .collect();
             t.offer_to(candidates);
+            // Their refusal stands beside the new offers, with its reason,
+            // as a declined offer's does (the raiser and the board show it).
+            t.view.offers.push(Offer {
+                staff: roster.staff_ref(actor),
+                state: OfferState::Declined,
+                reason: Some(reason.to_owned()),
+                unconnected: None,
+            });
             Ok((TaskChange::HandedBack, reason.to_owned()))
         })?;
         Ok(self.escalate_at_once(fx, task, now))

@@ -354,8 +354,7 @@ fn holds(t: &Task, staff: StaffId) -> bool {
     matches!(
         t.state(),
         TaskState::Assigned | TaskState::Accepted | TaskState::Started
-    )
-        && t.view.assignee.as_ref().is_some_and(|a| a.id == staff)
+    ) && t.view.assignee.as_ref().is_some_and(|a| a.id == staff)
 }
 
 fn pages_only_move_forward(before: &Hospital, after: &Hospital) -> Result<(), String> {
