@@ -2,15 +2,15 @@
 // to Dr Khan from the dashboard; the board and his workload say "Assigned —
 // waiting for Dr Omar Khan to acknowledge" with the wait, and the
 // time-to-accept chart does not count it; his phone rings as for an offer,
-// and his tap on Acknowledge makes it accepted (audited as an
-// acknowledgement), which the chart then counts.
+// it waits in his list if he puts it off, and his tap on Acknowledge makes
+// it accepted (audited as an acknowledgement), which the chart then counts.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHub } from './helpers/hub.js';
 import { launchBrowser } from './helpers/browser.js';
 import { connectAs } from './helpers/protocol.js';
-import { openPhone, logIn, expectAccessible, screenshot } from './helpers/app.js';
+import { openPhone, logIn, goTab, expectAccessible, screenshot } from './helpers/app.js';
 import { openDashboard, logInDashboard, waitLive, taskCmd } from './dashboard-helpers/dashboard.js';
 
 describe('an assignment waits for the assignee to acknowledge it', () => {
@@ -91,10 +91,18 @@ describe('an assignment waits for the assignee to acknowledge it', () => {
     assert.match((await overlay.textContent()) ?? '', /Bed 14/);
     await expectAccessible(phone.page, 'phone: assignment alert');
     await screenshot(phone.page, 'assign-03-phone-alert');
-    await overlay.locator('button', { hasText: /^Acknowledge$/ }).click();
-    // Nothing else rings: the overlay goes, as for an accepted offer.
+    // Put off, it waits in My work, to be acknowledged there (the overlay's
+    // own Acknowledge is the reconnect suite's).
+    await overlay.locator('button', { hasText: /^Later$/ }).click();
     await phone.page.locator('section.alert').waitFor({ state: 'hidden' });
-    await phone.page.locator(`article[data-task="${taskId}"] .state`, { hasText: 'Accepted' }).waitFor();
+    await goTab(phone.page, 'work');
+    const card = phone.page.locator(`article[data-task="${taskId}"]`);
+    await card.locator('.state', { hasText: 'Assigned, not acknowledged' }).waitFor();
+    await expectAccessible(phone.page, 'phone: my work with an assignment');
+    await screenshot(phone.page, 'assign-03b-phone-my-work');
+    await card.locator('button', { hasText: /^Acknowledge$/ }).click();
+    await card.locator('.state', { hasText: 'Accepted' }).waitFor();
+    await card.locator('button', { hasText: /^Start$/ }).waitFor();
 
     const { page } = dash;
     const row = page.locator(`.board [data-id="${taskId}"]`);
