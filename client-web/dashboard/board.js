@@ -41,6 +41,7 @@ const STATUS_FILTERS = [
   ['waiting', 'Waiting for someone'],
   ['held', 'Held (accepted or started)'],
   ['no_one_accepted', 'No one accepted'],
+  ['assigned', 'Assigned, not acknowledged'],
   ['overdue', 'Overdue'],
   ['escalated', 'Escalated'],
 ];
@@ -224,7 +225,6 @@ export function createBoard({ state, now, onOpen }) {
       // A hub-raised review leads with its score: that is what decides who goes first.
       put(row, 2, `${t.review ? reviewShort(t.review) : categoryLabel(t.category)}\n${needsLabel(t.requirement)}`);
       row.cells[2].className = t.review ? `review-band ${bandClass(t.review.band, t.review.red_flag)}` : '';
-      put(row, 3, statusText(t));
       put(row, 4, whoText(t));
       // The cells are cut to one line; the whole text shows on hover.
       row.cells[1].title = row.shown[1];
@@ -233,10 +233,13 @@ export function createBoard({ state, now, onOpen }) {
       const next = t.next_escalation_at !== null ? `next ${clock(t.next_escalation_at)}` : '';
       put(row, 7, t.escalation_level > 0 ? `ESCALATED ×${t.escalation_level}${next ? `\n${next}` : ''}` : next || '—');
     }
+    // With the clock: an assignment shows how long it has waited.
+    put(row, 3, statusText(t, at));
+    if (row.cells[3].title !== row.shown[3]) row.cells[3].title = row.shown[3];
     put(row, 5, `${clock(t.raised_at)}\n${ago(t.raised_at, at)}`);
     const target = targetText(t, at);
     put(row, 6, target.text);
-    const cls = `board-row${target.overdue ? ' overdue' : ''}${t.escalation_level > 0 ? ' escalated' : ''}${t.state === 'no_one_accepted' ? ' unassigned' : ''}`;
+    const cls = `board-row${target.overdue ? ' overdue' : ''}${t.escalation_level > 0 ? ' escalated' : ''}${t.state === 'no_one_accepted' ? ' unassigned' : ''}${t.state === 'assigned' ? ' awaiting-ack' : ''}`;
     if (cls !== row.cls) {
       row.cls = cls;
       row.tr.className = cls;

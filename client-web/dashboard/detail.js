@@ -66,9 +66,12 @@ export function createDetail({ state, link, canCommand }) {
         : []),
       ['Bed', `${state.wardName(t.ward)} bed ${t.bed}`],
       ...(t.review ? /** @type {[string, string][]} */ ([['Review', reviewText(t.review)], ['Trend', TREND[t.review.trend].text]]) : []),
-      ['Status', closed ? `${statusText(t)}${t.closing_note ? `: ${t.closing_note}` : ''}` : statusText(t)],
+      ['Status', closed ? `${statusText(t)}${t.closing_note ? `: ${t.closing_note}` : ''}` : statusText(t, now)],
       ['Needs', needsText(t).replace(/^needs /, '')],
       ['Held by', `${t.assignee?.name ?? 'nobody'}${t.handover ? `, handing over to ${t.handover.to.name} (not accepted yet)` : ''}`],
+      ...(t.assigned_at !== undefined
+        ? /** @type {[string, string][]} */ ([['Assigned', `${clock(t.assigned_at)} by ${t.assigned_by?.name ?? 'a coordinator'}${t.state === 'assigned' ? ', not acknowledged yet' : t.accepted_at ? `, acknowledged ${clock(t.accepted_at)}` : ''}`]])
+        : []),
       // The patient's handover note from the last shift: the plan and "what if".
       ...handoverNoteRows(ref ? state.patients.get(ref.id)?.handover_note : undefined),
       ['Raised', `${clock(t.raised_at)} by ${t.raised_by.name}`],
@@ -132,7 +135,7 @@ export function createDetail({ state, link, canCommand }) {
     staffSel.append(
       h('option', { value: '', text: 'Choose a person…' }),
       ...onShift.map((s) => {
-        const l = load.get(s.id) ?? { offered: 0, accepted: 0, started: 0 };
+        const l = load.get(s.id) ?? { offered: 0, assigned: 0, accepted: 0, started: 0, waiting: [] };
         const covers = s.shift?.wards.includes(t.ward) ? 'covers this ward' : 'other wards';
         const role = s.shift ? roleLabel(s.shift.role) : roleLabel(s.role);
         const fit = meetsRequirement(s, t.requirement) ? `has ${needs}` : `not ${needs}`;
@@ -155,7 +158,7 @@ export function createDetail({ state, link, canCommand }) {
           outcome.busy(`Assigning to ${name}…`);
           const answer = await link.command({ op: 'assign', task: t.id, staff });
           if (answer.ok) state.applyResult(answer.result);
-          outcome.show(answer, `Assigned to ${name}.`);
+          outcome.show(answer, `Assigned to ${name}: waiting for them to acknowledge.`);
         },
       },
       field('Assign or reassign to', staffSel),

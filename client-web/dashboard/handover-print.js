@@ -29,6 +29,7 @@ function table(title, heads, rows, none) {
 
 /** @param {TaskView} t */
 function owner(t) {
+  if (t.assignee && t.state === 'assigned') return `${t.assignee.name} (assigned, not acknowledged)`;
   if (t.assignee) return t.handover ? `${t.assignee.name} (handing over to ${t.handover.to.name})` : t.assignee.name;
   const offered = t.offers.filter((o) => o.state === 'offered').length;
   return t.state === 'offering' && offered ? `offered to ${offered}` : 'nobody (coordinator told)';

@@ -214,6 +214,8 @@ export function reviewState(t) {
     }
     case 'no_one_accepted':
       return { text: 'No one accepted', alarm: true };
+    case 'assigned':
+      return { text: `Assigned to ${t.assignee?.name ?? 'someone'}, not acknowledged`, alarm: false };
     case 'accepted':
       return { text: `Accepted by ${t.assignee?.name ?? 'someone'}`, alarm: false };
     case 'started':

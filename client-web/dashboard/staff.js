@@ -6,7 +6,7 @@
 
 import { h } from '../js/dom.js';
 import { clock } from '../js/format.js';
-import { ago, roleLabel, roleOptions, workloadWords } from './task-text.js';
+import { ago, awaitingWords, roleLabel, roleOptions, workloadWords } from './task-text.js';
 import { field, outcomeLine, uid } from './ui.js';
 
 /** @typedef {import('../js/types.js').StaffView} StaffView */
@@ -93,15 +93,17 @@ export function createStaff({ state, link, canCommand }) {
         row = makeRow(s);
         rows.set(s.id, row);
       }
-      const l = load.get(s.id) ?? { offered: 0, accepted: 0, started: 0 };
+      const l = load.get(s.id) ?? { offered: 0, assigned: 0, accepted: 0, started: 0, waiting: [] };
       const last = state.lastAction.get(s.id);
+      // The oldest assignment they have not acknowledged, with its wait.
+      const waiting = l.waiting.length ? `\n${awaitingWords(l.waiting[0], now)}${l.waiting.length > 1 ? ` (+${l.waiting.length - 1})` : ''}` : '';
       const texts = [
         s.name,
         s.shift ? roleLabel(s.shift.role) : roleLabel(s.role),
         s.shift ? wardsWords(s.shift.wards) : '—',
         s.connected ? 'Connected' : s.last_seen_at ? `Not connected, last seen ${clock(s.last_seen_at)}` : 'Never connected',
         busyWords(s, now),
-        workloadWords(l),
+        `${workloadWords(l)}${waiting}`,
         last ? ago(last, now) : '—',
         s.shift ? clock(s.shift.ends_at) : '—',
       ];
@@ -113,6 +115,7 @@ export function createStaff({ state, link, canCommand }) {
       });
       row.cells[3].className = s.connected ? 'conn on' : 'conn off';
       row.cells[4].className = busyWords(s, now) === '—' ? '' : 'busy-state';
+      row.cells[5].className = l.waiting.length ? 'awaiting-ack' : '';
       row.button.textContent = s.shift ? 'Shift…' : 'Start shift…';
       (s.shift ? on : off).push(row.tr);
     }

@@ -20,7 +20,7 @@ import { escalationWords } from '../js/escalation-words.js';
 /** @typedef {import('../js/types.js').CommandResult} CommandResult */
 /** @typedef {import('./link.js').PresenceFrame} PresenceFrame */
 /** @typedef {import('../types/PatientView').PatientView} PatientView */
-/** @typedef {{offered: number, accepted: number, started: number}} Workload open offers waiting on a person, and the tasks they hold */
+/** @typedef {{offered: number, assigned: number, accepted: number, started: number, waiting: TaskView[]}} Workload open offers waiting on a person, the assignments they have not acknowledged (`waiting`, oldest first), and the tasks they hold */
 
 /**
  * One line of the escalations feed.
@@ -41,7 +41,7 @@ import { escalationWords } from '../js/escalation-words.js';
  */
 
 const FEED_MAX = 200;
-const OPEN_TASK = new Set(['offering', 'no_one_accepted', 'accepted', 'started']);
+const OPEN_TASK = new Set(['offering', 'no_one_accepted', 'assigned', 'accepted', 'started']);
 
 /** @param {TaskView} t */
 export function isOpenTask(t) {
@@ -283,7 +283,7 @@ export class DashState extends EventTarget {
     /** @type {Map<string, Workload>} */
     const load = new Map();
     const of = (/** @type {string} */ id) => {
-      const l = load.get(id) ?? { offered: 0, accepted: 0, started: 0 };
+      const l = load.get(id) ?? { offered: 0, assigned: 0, accepted: 0, started: 0, waiting: [] };
       load.set(id, l);
       return l;
     };
@@ -297,7 +297,13 @@ export class DashState extends EventTarget {
       if (!t.assignee) continue;
       if (t.state === 'started') of(t.assignee.id).started += 1;
       else if (t.state === 'accepted') of(t.assignee.id).accepted += 1;
+      else if (t.state === 'assigned') {
+        const l = of(t.assignee.id);
+        l.assigned += 1;
+        l.waiting.push(t);
+      }
     }
+    for (const l of load.values()) l.waiting.sort((a, b) => (a.assigned_at ?? 0) - (b.assigned_at ?? 0));
     return load;
   }
 

@@ -46,9 +46,20 @@ export function needsLabel(req) {
   return requirementLabel(req);
 }
 
-/** @param {TaskView} t */
+/** Nobody has said yes: offered, unassigned, or assigned but not acknowledged. @param {TaskView} t */
 export function isWaiting(t) {
-  return t.state === 'offering' || t.state === 'no_one_accepted';
+  return t.state === 'offering' || t.state === 'no_one_accepted' || t.state === 'assigned';
+}
+
+/**
+ * "Assigned — waiting for Dr Omar Khan to acknowledge (4 min)": an
+ * assignment is not an accept until its assignee says yes.
+ * @param {TaskView} t @param {number} now
+ */
+export function awaitingWords(t, now) {
+  const since = t.assigned_at ?? t.updated_at;
+  const wait = now - since < 60000 ? 'under 1 min' : duration(now - since);
+  return `Assigned — waiting for ${t.assignee?.name ?? 'the assignee'} to acknowledge (${wait})`;
 }
 
 /** The target that counts now: accept-by until someone holds it, then complete-by. @param {TaskView} t */
@@ -77,8 +88,9 @@ export function targetText(t, now) {
   return { text: `${what} by ${clock(due)} (${duration(due - now)} left)`, overdue: false };
 }
 
-/** @param {TaskView} t */
-export function statusText(t) {
+/** @param {TaskView} t @param {number} [now] hub time: an assignment shows how long it has waited */
+export function statusText(t, now) {
+  if (t.state === 'assigned') return now === undefined ? STATE_LABEL[t.state] : awaitingWords(t, now);
   if (t.state === 'no_one_accepted') {
     return t.unassigned_reason === 'all_declined' ? 'No one accepted: all declined' : 'No one accepted: no candidates';
   }
@@ -87,6 +99,7 @@ export function statusText(t) {
 
 /** Who holds the task, or who it is offered to. @param {TaskView} t */
 export function whoText(t) {
+  if (t.assignee && t.state === 'assigned') return `${t.assignee.name} (not acknowledged)`;
   if (t.assignee) return t.assignee.name;
   const open = t.offers.filter((o) => o.state === 'offered').map((o) => o.staff.name);
   const declined = t.offers.filter((o) => o.state === 'declined').length;
@@ -115,7 +128,7 @@ export function ago(ms, now) {
 }
 
 /** @type {Record<TaskState, number>} */
-const STATE_RANK = { no_one_accepted: 0, offering: 1, accepted: 2, started: 3, completed: 4, cancelled: 5 };
+const STATE_RANK = { no_one_accepted: 0, offering: 1, assigned: 2, accepted: 3, started: 4, completed: 5, cancelled: 6 };
 
 /**
  * Sort orders; each key is independent of the clock, so a row's place only
@@ -144,9 +157,14 @@ export function comparator(key, descending) {
   return (a, b) => sign * cmp(a, b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-/** "2 offered, 1 started": the counts that are not nought, or "none". @param {{offered: number, accepted: number, started: number}} l */
+/**
+ * "2 offered, 1 assigned, 1 started": the counts that are not nought, or "none".
+ * @param {{offered: number, assigned?: number, accepted: number, started: number}} l
+ */
 export function workloadWords(l) {
-  const parts = [[l.offered, 'offered'], [l.accepted, 'accepted'], [l.started, 'started']].filter(([n]) => n).map(([n, w]) => `${n} ${w}`);
+  const parts = [[l.offered, 'offered'], [l.assigned ?? 0, 'assigned (not acknowledged)'], [l.accepted, 'accepted'], [l.started, 'started']]
+    .filter(([n]) => n)
+    .map(([n, w]) => `${n} ${w}`);
   return parts.length ? parts.join(', ') : 'none';
 }
 

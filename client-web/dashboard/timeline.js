@@ -19,6 +19,8 @@ export const ACTION_LABEL = {
   hand_back: 'Handed back',
   cancel: 'Cancelled',
   assign: 'Assigned',
+  acknowledge: 'Acknowledged (assignment)',
+  decline_assignment: 'Declined the assignment',
   set_priority: 'Priority changed',
   escalate: 'Escalated',
   delivered: 'Delivered',

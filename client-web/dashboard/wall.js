@@ -42,7 +42,7 @@ export function createWall({ state, now, urgent }) {
       h('span', { class: `chip prio-${t.priority}`, text: PRIORITY_LABEL[t.priority] }),
       h('span', { class: 'wall-where', text: `${state.wardName(t.ward)} bed\u00a0${t.bed}` }),
       h('span', { class: 'wall-what', text: categoryLabel(t.category) }),
-      h('span', { class: 'wall-state', text: `${statusText(t)}${t.escalation_level > 0 ? `, escalated ×${t.escalation_level}` : ''}` }),
+      h('span', { class: 'wall-state', text: `${statusText(t, at)}${t.escalation_level > 0 ? `, escalated ×${t.escalation_level}` : ''}` }),
       h('span', { class: 'wall-who', text: whoText(t) }),
       h('span', { class: `wall-target${target.overdue ? ' alarm-text' : ''}`, text: target.text }),
     );

@@ -1,7 +1,9 @@
 // Which things must take over the screen, and the controller that rings for
 // them. An alert is derived from state (an offer still open to me, a page to me
 // not yet acknowledged, an assignment I have not seen) rather than from single
-// events, so a replay after a reconnect, a snapshot after a resync or a reload
+// events (an assignment rings until it is acknowledged or declined, as an
+// offer rings until it is answered), so a replay after a reconnect, a
+// snapshot after a resync or a reload
 // all ring for exactly what is still outstanding, and an alert stops by itself
 // when someone else takes the task. An escalation to me is one more kind,
 // shown by the same overlay with the hub's reason; it stands in for the plain
@@ -48,6 +50,8 @@ export function wantedAlerts(store) {
   if (!me) return [];
   /** @param {TaskView} t */
   const offeredToMe = (t) => t.state === 'offering' && t.offers.some((o) => o.staff.id === me && o.state === 'offered');
+  /** An assignment to me I have not acknowledged. @param {TaskView} t */
+  const awaitsMe = (t) => t.state === 'assigned' && t.assignee?.id === me;
   /** @param {PageView} p */
   const awaitsMyAck = (p) => p.state === 'open' && p.recipients.some((r) => r.staff.id === me && r.acked_at === null);
   /** @type {AlertItem[]} */
@@ -62,7 +66,7 @@ export function wantedAlerts(store) {
       // Nothing has moved since the hub escalated: it still needs someone.
       if (!task || task.state !== notice.state) continue;
       escalated.add(task.id);
-      items.push({ key: notice.key, kind: 'task-escalated', priority: task.priority, since: task.updated_at, task, level: notice.level, reason: notice.reason, offered: offeredToMe(task) });
+      items.push({ key: notice.key, kind: 'task-escalated', priority: task.priority, since: task.updated_at, task, level: notice.level, reason: notice.reason, offered: offeredToMe(task) || awaitsMe(task) });
     } else {
       const page = store.pages.get(notice.id);
       if (!page || page.state !== 'open') continue;
@@ -87,13 +91,13 @@ export function wantedAlerts(store) {
     const reason = notice.why === 'handed_back' && back ? back.reason : notice.reason;
     items.push({ key: notice.key, kind: 'raiser', priority: task.priority, since: task.updated_at, task, why: notice.why, by: notice.by, reason });
   }
-  for (const notice of store.notices) {
-    if (notice.kind !== 'assigned') continue;
-    const task = store.tasks.get(notice.task);
-    // Started since: she has seen it (on this device or another).
-    const mine = task && task.assignee?.id === me && task.state === 'accepted';
-    if (task && mine && !store.quiet.has(notice.key)) {
-      items.push({ key: notice.key, kind: 'assigned', priority: task.priority, since: task.updated_at, task, by: notice.by });
+  // An assignment rings, as an offer does, until she acknowledges or
+  // declines it (on this device or another): the hub counts it as hers
+  // only once she says yes.
+  for (const task of store.tasks.values()) {
+    const key = store.assignedKey(task.id);
+    if (key && awaitsMe(task) && !escalated.has(task.id) && !store.quiet.has(key)) {
+      items.push({ key, kind: 'assigned', priority: task.priority, since: task.assigned_at ?? task.updated_at, task, by: task.assigned_by?.name ?? 'a coordinator' });
     }
   }
   for (const page of store.pages.values()) {
@@ -147,7 +151,7 @@ export function describe(item, wardName = (id) => id) {
     case 'raiser':
       return { title: `${raiserHeadline(item)}: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.reason || item.task.sbar.situation };
     case 'assigned':
-      return { title: `Assigned to you by ${item.by}: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.task.sbar.situation };
+      return { title: `Assigned to you by ${item.by}: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: `${item.task.sbar.situation} — acknowledge it or decline` };
     case 'obs-overdue':
       return {
         title: `Observations overdue: ${item.patients.length === 1 ? `${wardName(item.patients[0].ward)} bed ${item.patients[0].bed}` : `${item.patients.length} patients`}`,

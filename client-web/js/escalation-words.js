@@ -43,10 +43,13 @@ export function escalationWords(ev, at, roleOf) {
   if (ev.kind === 'task_escalated') {
     const t = ev.task;
     const holder = t.assignee && (t.state === 'accepted' || t.state === 'started') ? t.assignee : null;
+    const assignee = t.assignee && t.state === 'assigned' ? t.assignee : null;
     const first = holder
       ? `Not completed ${duration(at - (t.accepted_at ?? t.raised_at))} after ${holder.name} accepted it.`
-      : `Nobody accepted it in ${duration(at - t.raised_at)}.`;
-    if (offered.length) then.push(`${holder ? 'Alerted' : 'Offered to'} ${listWords(offered)}`);
+      : assignee
+        ? `${assignee.name} has not acknowledged it ${duration(at - (t.assigned_at ?? t.raised_at))} after ${t.assigned_by?.name ?? 'a coordinator'} assigned it.`
+        : `Nobody accepted it in ${duration(at - t.raised_at)}.`;
+    if (offered.length) then.push(`${holder || assignee ? 'Alerted' : 'Offered to'} ${listWords(offered)}`);
     if (told.length) then.push(`${listWords(told)} told`);
     if (!then.length) return `${first} Nobody else is on shift to alert.`;
     return `${first} ${then.join('; ')}.`;

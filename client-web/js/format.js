@@ -72,6 +72,7 @@ export const SKILL_LABEL = {
 export const STATE_LABEL = {
   offering: 'Offering',
   no_one_accepted: 'No one accepted',
+  assigned: 'Assigned, not acknowledged',
   accepted: 'Accepted',
   started: 'Started',
   completed: 'Completed',
@@ -107,7 +108,8 @@ export function duration(ms) {
  * @returns {{text: string, overdue: boolean} | null}
  */
 export function targetStatus(task, now) {
-  const waiting = task.state === 'offering' || task.state === 'no_one_accepted';
+  // An assignment nobody has acknowledged is not accepted yet.
+  const waiting = task.state === 'offering' || task.state === 'no_one_accepted' || task.state === 'assigned';
   const working = task.state === 'accepted' || task.state === 'started';
   if (!waiting && !working) return null;
   const due = waiting ? task.accept_by : task.complete_by;

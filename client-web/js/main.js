@@ -163,7 +163,7 @@ function startApp(session) {
     try {
       const result = await link.read({ op: 'timeline', task });
       if (result.kind !== 'timeline') return;
-      const last = [...result.entries].reverse().find((x) => x.action === 'hand_back');
+      const last = [...result.entries].reverse().find((x) => x.action === 'hand_back' || x.action === 'decline_assignment');
       if (last) store.putHandBack(task, { by: last.actor?.name ?? 'someone', reason: last.detail, at: last.at });
     } catch (err) {
       // Offline again: the card and alert say "handed back" without the reason.

@@ -40,8 +40,10 @@ export function routineNotice(frame, me, wardName = (id) => id, roleOf = () => u
     const where = `${wardName(ev.task.ward)} bed ${ev.task.bed}`;
     switch (ev.change) {
       case 'accepted':
-      case 'assigned':
+      case 'acknowledged':
         return `${where}: accepted by ${ev.task.assignee?.name ?? 'someone'}`;
+      case 'assigned':
+        return `${where}: assigned to ${ev.task.assignee?.name ?? 'someone'}, not acknowledged yet`;
       case 'declined':
         return `${where}: declined by ${ev.by?.name ?? 'someone'}`;
       case 'no_one_accepted':

@@ -209,9 +209,6 @@ export class Store extends EventTarget {
       // A re-offer must ring again even if the first offer was silenced.
       if (ev.change === 'handed_back' || ev.change === 'raised') this.quiet.delete(`offer:${ev.task.id}`);
       const me = this.me?.id;
-      if (ev.change === 'assigned' && ev.task.assignee?.id === me && ev.by?.id !== me) {
-        this.notices.push({ key: `assigned:${ev.task.id}:${ev.task.version}`, kind: 'assigned', task: ev.task.id, by: ev.by?.name ?? 'the hub' });
-      }
       if ((ev.change === 'no_one_accepted' || ev.change === 'handed_back') && ev.by?.id !== me) {
         this.forRaiser(ev.task, ev.change, ev.by?.name ?? null, '');
       }
@@ -353,6 +350,8 @@ export class Store extends EventTarget {
   silenceAbout(id) {
     this.quiet.add(`offer:${id}`);
     this.quiet.add(`page:${id}`);
+    const assigned = this.assignedKey(id);
+    if (assigned) this.quiet.add(assigned);
     for (const n of this.notices) {
       if ((n.kind === 'escalated' && n.id === id) || ((n.kind === 'assigned' || n.kind === 'raiser') && n.task === id)) this.quiet.add(n.key);
     }
@@ -368,8 +367,20 @@ export class Store extends EventTarget {
   unsilenceAbout(id) {
     this.quiet.delete(`offer:${id}`);
     this.quiet.delete(`page:${id}`);
+    const assigned = this.assignedKey(id);
+    if (assigned) this.quiet.delete(assigned);
     this.changed();
     this.save();
+  }
+
+  /**
+   * The alert key of a task's assignment waiting for acknowledgement (one
+   * per assignment: a new one rings afresh), or null.
+   * @param {string} id
+   */
+  assignedKey(id) {
+    const t = this.tasks.get(id);
+    return t && t.state === 'assigned' ? `assigned:${id}:${t.assigned_at ?? t.version}` : null;
   }
 
   /** @param {string} key */
@@ -391,13 +402,13 @@ export class Store extends EventTarget {
 
   // Queries the views share.
 
-  /** Tasks offered to me (still open to me), accepted or started by me. */
+  /** Tasks offered to me (still open to me), assigned to me, accepted or started by me. */
   myWork() {
     const me = this.me?.id;
     return [...this.tasks.values()].filter(
       (t) =>
         (t.state === 'offering' && t.offers.some((o) => o.staff.id === me && o.state === 'offered')) ||
-        ((t.state === 'accepted' || t.state === 'started') && t.assignee?.id === me),
+        ((t.state === 'assigned' || t.state === 'accepted' || t.state === 'started') && t.assignee?.id === me),
     );
   }
 

@@ -3,4 +3,4 @@
 /**
  * What happened to a task.
  */
-export type TaskChange = "raised" | "declined" | "no_one_accepted" | "accepted" | "assigned" | "started" | "completed" | "cancelled" | "handed_back" | "priority_changed" | "handover_offered" | "handover_accepted" | "handover_declined" | "returned_at_shift_end" | "moved" | "rescored";
+export type TaskChange = "raised" | "declined" | "no_one_accepted" | "accepted" | "assigned" | "acknowledged" | "started" | "completed" | "cancelled" | "handed_back" | "priority_changed" | "handover_offered" | "handover_accepted" | "handover_declined" | "returned_at_shift_end" | "moved" | "rescored";

@@ -3,4 +3,4 @@
 /**
  * A task's place in its lifecycle. `completed` and `cancelled` are terminal.
  */
-export type TaskState = "offering" | "no_one_accepted" | "accepted" | "started" | "completed" | "cancelled";
+export type TaskState = "offering" | "no_one_accepted" | "assigned" | "accepted" | "started" | "completed" | "cancelled";

@@ -39,7 +39,22 @@ accept_by: number,
 /**
  * Complete-by target.
  */
-complete_by: number, accepted_at: number | null, started_at: number | null, closed_at: number | null, 
+complete_by: number, 
+/**
+ * When the assignee said yes: their `accept` of an offer, or their
+ * acknowledgement of an assignment (`null` while `assigned`).
+ */
+accepted_at: number | null, 
+/**
+ * Who gave the task to its assignee (`assign`), while the assignee
+ * holds it by that assignment (absent: they took it from an offer, or
+ * nobody holds it).
+ */
+assigned_by?: StaffRef, 
+/**
+ * When that assignment was made (absent with `assigned_by`).
+ */
+assigned_at?: number, started_at: number | null, closed_at: number | null, 
 /**
  * The completion outcome or the cancel reason.
  */

@@ -18,8 +18,12 @@ pub enum TaskChange {
     /// Every candidate declined, or there was none: a coordinator must act.
     NoOneAccepted,
     Accepted,
-    /// A coordinator gave the task to someone (first time or again).
+    /// A coordinator gave the task to someone (first time or again): it is
+    /// `assigned` until they acknowledge it.
     Assigned,
+    /// The assignee acknowledged an assignment (`accept` of an `assigned`
+    /// task): it is `accepted` now.
+    Acknowledged,
     Started,
     Completed,
     Cancelled,

@@ -252,6 +252,11 @@ pub enum TaskState {
     /// Nobody can take it (every candidate declined, or there was no
     /// candidate): it waits for a coordinator.
     NoOneAccepted,
+    /// A coordinator gave it to someone (`assignee`, with `assigned_by` and
+    /// `assigned_at`) who has not yet acknowledged it: it is theirs, but
+    /// nobody has said yes. Their `accept` acknowledges it (`accepted`),
+    /// their `decline` hands it back.
+    Assigned,
     Accepted,
     Started,
     Completed,
@@ -270,6 +275,7 @@ impl TaskState {
         match self {
             TaskState::Offering => "offering",
             TaskState::NoOneAccepted => "no_one_accepted",
+            TaskState::Assigned => "assigned",
             TaskState::Accepted => "accepted",
             TaskState::Started => "started",
             TaskState::Completed => "completed",
@@ -362,8 +368,20 @@ pub struct TaskView {
     /// Complete-by target.
     #[ts(type = "number")]
     pub complete_by: Millis,
+    /// When the assignee said yes: their `accept` of an offer, or their
+    /// acknowledgement of an assignment (`null` while `assigned`).
     #[ts(type = "number | null")]
     pub accepted_at: Option<Millis>,
+    /// Who gave the task to its assignee (`assign`), while the assignee
+    /// holds it by that assignment (absent: they took it from an offer, or
+    /// nobody holds it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub assigned_by: Option<StaffRef>,
+    /// When that assignment was made (absent with `assigned_by`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub assigned_at: Option<Millis>,
     #[ts(type = "number | null")]
     pub started_at: Option<Millis>,
     #[ts(type = "number | null")]

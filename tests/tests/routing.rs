@@ -153,7 +153,7 @@ async fn all_decline_goes_to_the_coordinator() -> anyhow::Result<()> {
             staff: khan_id,
         })
         .await?;
-    assert_eq!(task_of(&r).state, TaskState::Accepted);
+    assert_eq!(task_of(&r).state, TaskState::Assigned);
     let t = task_event(&mut candidates[1], task.id, TaskChange::Assigned).await?;
     assert_eq!(t.assignee.map(|a| a.id), Some(khan_id));
     hub.stop().await

@@ -130,11 +130,16 @@ describe('coordinator dashboard: what needs the coordinator now', () => {
     await page.locator('.stat-escalated dd', { hasText: /^1$/ }).waitFor();
     await page.locator(`.board [data-id="${a.result.task.id}"] [role=cell]`, { hasText: 'ESCALATED ×1' }).waitFor();
 
-    // A task taken is no longer an open escalation.
+    // A task taken is no longer an open escalation: assigned, it still
+    // waits for its assignee; once he acknowledges it, it is taken.
     const khan = await connectAs(hub.url, 'sho.khan');
     try {
       const assigned = await coord.command({ op: 'assign', task: b.result.task.id, staff: khan.welcome.me.id });
       assert.equal(assigned.type, 'ok', JSON.stringify(assigned));
+      await page.locator(`.board [data-id="${b.result.task.id}"] [role=cell]`, { hasText: 'Assigned — waiting for Dr Omar Khan' }).waitFor();
+      assert.equal(await page.locator('.stat-escalated dd').textContent(), '1', 'not taken until acknowledged');
+      const acked = await khan.command({ op: 'accept', task: b.result.task.id });
+      assert.equal(acked.type, 'ok', JSON.stringify(acked));
       await page.locator('.stat-escalated dd', { hasText: /^0$/ }).waitFor();
       await itemB.waitFor({ state: 'detached' });
     } finally {

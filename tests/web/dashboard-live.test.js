@@ -1,6 +1,7 @@
 // The coordinator's night on the dashboard, against a real hub: a nurse's
 // client raises a task and it appears without a reload; the coordinator
-// reassigns it and the new owner's client receives it; a decline, an
+// reassigns it and the new owner's client receives it (assigned until he
+// acknowledges it); a decline, an
 // escalation, the start and the completion all show on the task's timeline;
 // pages and escalations arrive in the side column; the roster changes reach
 // the person concerned; the shift's tasks download as CSV.
@@ -100,7 +101,7 @@ describe('coordinator dashboard: live board and actions', () => {
     assert.match(first, /has Cannulation, covers this ward, connected/, 'who could take it, on a connected phone, comes first');
     await select.selectOption(khanId);
     await dialog.locator('button', { hasText: /^Assign$/ }).click();
-    await dialog.locator('.outcome.ok', { hasText: 'Assigned to Dr Omar Khan.' }).waitFor();
+    await dialog.locator('.outcome.ok', { hasText: 'Assigned to Dr Omar Khan: waiting for them to acknowledge.' }).waitFor();
     await khan.until(
       (evs) => evs.some((e) => e.event.kind === 'task' && e.event.change === 'assigned' && e.event.task.id === taskId && e.event.task.assignee?.id === khanId),
       5000,
@@ -115,7 +116,11 @@ describe('coordinator dashboard: live board and actions', () => {
     await page.setViewportSize(DESKTOP);
     await page.keyboard.press('Escape');
     const row = page.locator(`.board [data-id="${taskId}"]`);
-    await row.locator('[role=cell]', { hasText: 'Accepted' }).waitFor();
+    // Assigned is not accepted: it waits for him to say yes.
+    await row.locator('[role=cell]', { hasText: 'Assigned — waiting for Dr Omar Khan to acknowledge' }).waitFor();
+    const acked = await khan.command({ op: 'accept', task: taskId });
+    assert.equal(acked.type, 'ok', JSON.stringify(acked));
+    await row.locator('[role=cell]', { hasText: /^Accepted$/ }).waitFor();
     assert.match((await row.textContent()) ?? '', /Dr Omar Khan/);
   });
 
@@ -131,7 +136,7 @@ describe('coordinator dashboard: live board and actions', () => {
     assert.equal(done.type, 'ok', JSON.stringify(done));
     await dialog.locator('.timeline li[data-action="complete"]').waitFor();
     const steps = await dialog.locator('.timeline li').evaluateAll((lis) => lis.map((li) => /** @type {HTMLElement} */ (li).dataset.action));
-    assert.deepEqual(steps, ['raise', 'decline', 'escalate', 'assign', 'start', 'complete']);
+    assert.deepEqual(steps, ['raise', 'decline', 'escalate', 'assign', 'acknowledge', 'start', 'complete']);
     const text = (await dialog.locator('.timeline').textContent()) ?? '';
     assert.match(text, /Raised.*by Nurse Sam Okafor.*offered to .*Dr Asha Patel/);
     assert.match(text, /Declined.*by Dr Asha Patel.*In resus with a peri-arrest/);

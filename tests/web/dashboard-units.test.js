@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { percentile, perHour, timeTo, totals, toCsv, csvCell, CSV_COLUMNS } from '../../client-web/dashboard/metrics.js';
-import { targetText, whoText, comparator, ago } from '../../client-web/dashboard/task-text.js';
+import { targetText, whoText, comparator, ago, statusText } from '../../client-web/dashboard/task-text.js';
 import { nextTime } from '../../client-web/dashboard/staff.js';
 import { escalationWords, listWords } from '../../client-web/js/escalation-words.js';
 import { meetsRequirement, workloadWords } from '../../client-web/dashboard/task-text.js';
@@ -77,6 +77,19 @@ describe('dashboard metrics', () => {
 });
 
 describe('dashboard task wording', () => {
+  it('shows an assignment as waiting for its assignee, never as an accept', () => {
+    const khan = { id: 'k', name: 'Dr Omar Khan' };
+    const waiting = task({ state: 'assigned', assignee: khan, assigned_by: { id: 'c', name: 'Sister Jo Hale' }, assigned_at: T0 + 2 * MIN });
+    assert.equal(statusText(waiting, T0 + 6 * MIN), 'Assigned — waiting for Dr Omar Khan to acknowledge (4 min)');
+    assert.equal(whoText(waiting), 'Dr Omar Khan (not acknowledged)');
+    assert.match(targetText(waiting, T0 + 6 * MIN).text, /^Accept by /, 'the accept target still counts');
+    const acked = { ...waiting, state: /** @type {const} */ ('accepted'), accepted_at: T0 + 7 * MIN };
+    const urgent = (/** @type {any[]} */ ts) => timeTo(ts, 'accept').find((s) => s.priority === 'urgent');
+    assert.equal(urgent([waiting])?.n, 0, 'an assignment is not an accept');
+    assert.equal(urgent([acked])?.median, 7 * MIN, 'the acknowledgement is');
+    assert.equal(workloadWords({ offered: 1, assigned: 1, accepted: 0, started: 0 }), '1 offered, 1 assigned (not acknowledged)');
+  });
+
   it('says overdue in words, against accept-by then complete-by', () => {
     assert.deepEqual(targetText(task(), T0 + 5 * MIN).overdue, false);
     assert.match(targetText(task(), T0 + 5 * MIN).text, /^Accept by \d\d:\d\d \(10 min left\)$/);

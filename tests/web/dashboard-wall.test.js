@@ -38,6 +38,8 @@ describe('coordinator dashboard: wall board', () => {
       await raise('escalated', { bed: '3', priority: 'soon' });
       await raise('emergency', { bed: '2', priority: 'emergency' });
       assert.equal((await coord.command({ op: 'assign', task: ids.accepted, staff: khan.welcome.me.id })).type, 'ok');
+      // Accepted: assigned, and acknowledged by him.
+      assert.equal((await khan.command({ op: 'accept', task: ids.accepted })).type, 'ok');
       assert.equal((await coord.command({ op: 'escalate_now', task: ids.escalated })).type, 'ok');
     } finally {
       for (const c of [nurse, coord, khan]) c.close();

@@ -75,7 +75,8 @@ describe('the hub restarts', () => {
     const { page } = doctor;
     await page.locator('section.alert:not([hidden])', { hasText: 'Assigned to you by Sister Jo Hale' }).waitFor();
     await inspect(page, '41-alert-assigned');
-    await page.click('section.alert button:text-is("Seen")');
+    // An assignment is hers once she acknowledges it.
+    await page.click('section.alert button:text-is("Acknowledge")');
     await page.locator('section.alert').waitFor({ state: 'hidden' });
     await page.locator(`article[data-task="${raised.result.task.id}"] .state`, { hasText: 'Accepted' }).waitFor();
   });

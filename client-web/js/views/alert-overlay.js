@@ -174,8 +174,9 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
   /** @param {AlertItem} item @param {HTMLElement | null} later */
   function offerButtons(item, later) {
     const t = /** @type {{task: import('../types.js').TaskView}} */ (/** @type {unknown} */ (item)).task;
+    // Her accept of an assignment is its acknowledgement.
     return [
-      primary('Accept', () => accept(t, item.key)),
+      primary(t.state === 'assigned' ? 'Acknowledge' : 'Accept', () => accept(t, item.key)),
       h('div', { class: 'row' }, h('button', { type: 'button', class: 'btn secondary', text: 'Decline…', onclick: () => void actions.decline(t) }), later),
     ];
   }
@@ -229,7 +230,7 @@ export function alertOverlay({ actions, store, link, outbox, wardName }) {
       case 'raiser':
         return { kicker: raiserHeadline(item), body: taskBody(item.task, raiserWhy(item)), buttons: seen() };
       case 'assigned':
-        return { kicker: `Assigned to you by ${item.by}`, body: taskBody(item.task, null), buttons: seen() };
+        return { kicker: `Assigned to you by ${item.by}: acknowledge it`, body: taskBody(item.task, null), buttons: offerButtons(item, later) };
     }
   }
 

@@ -24,7 +24,7 @@ export const NOTE_PARTS = [
   ['what_if', 'What if'],
 ];
 const MAX = 1000;
-const OPEN = new Set(['offering', 'no_one_accepted', 'accepted', 'started']);
+const OPEN = new Set(['offering', 'no_one_accepted', 'assigned', 'accepted', 'started']);
 
 /** The open tasks about this patient, most urgent first. @param {Iterable<TaskView>} tasks @param {string} id */
 export function openTasksFor(tasks, id) {

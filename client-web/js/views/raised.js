@@ -13,7 +13,7 @@ import { offeredWords } from '../reach.js';
 /** @typedef {import('../types.js').TaskView} TaskView */
 /** @typedef {import('./context.js').ViewContext} ViewContext */
 
-const OPEN = new Set(['offering', 'no_one_accepted', 'accepted', 'started']);
+const OPEN = new Set(['offering', 'no_one_accepted', 'assigned', 'accepted', 'started']);
 
 /**
  * @param {TaskView} t
@@ -31,6 +31,9 @@ function progress(t, esc, back) {
   }
   for (const o of t.offers.filter((x) => x.state === 'declined')) {
     lines.push(h('p', { class: 'who declined', text: `Declined by ${o.staff.name}${o.reason ? `: “${o.reason}”` : ''}` }));
+  }
+  if (t.assignee && t.state === 'assigned') {
+    lines.push(h('p', { class: 'who', text: `Assigned to ${t.assignee.name}${t.assigned_by ? ` by ${t.assigned_by.name}` : ''}: not acknowledged yet` }));
   }
   if (t.assignee && (t.state === 'accepted' || t.state === 'started' || t.state === 'completed')) {
     const at = t.accepted_at !== null ? ` at ${clock(t.accepted_at)}` : '';

@@ -68,6 +68,9 @@ export function workView(ctx) {
         let buttons;
         if (t.state === 'offering') {
           buttons = [button('Accept', () => actions.accept(t), 'primary', busy), button('Decline', () => void actions.decline(t), 'secondary', busy)];
+        } else if (t.state === 'assigned') {
+          // Her accept acknowledges the coordinator's assignment.
+          buttons = [button('Acknowledge', () => actions.accept(t), 'primary', busy), button('Decline', () => void actions.decline(t), 'secondary', busy)];
         } else {
           buttons = [
             t.state === 'accepted' ? button('Start', () => actions.start(t), 'primary', busy) : null,

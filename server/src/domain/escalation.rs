@@ -545,6 +545,9 @@ pub struct EscalationState {
 pub enum Phase {
     #[default]
     Accept,
+    /// Assigned, waiting for the assignee to acknowledge (see
+    /// `hospital::assignment::acknowledge_ladder`).
+    Acknowledge,
     Complete,
     /// Closed, or a page that was acknowledged: nothing pending.
     Done,

@@ -134,6 +134,8 @@ pub struct AuditRecord {
 }
 
 #[cfg(test)]
+mod assignment_tests;
+#[cfg(test)]
 mod busy_tests;
 #[cfg(test)]
 mod handover_tests;

@@ -43,7 +43,8 @@ impl Task {
         }
     }
 
-    /// Whether `who` holds the task (accepted or started, not closed).
+    /// Whether `who` holds the task (assigned to them, accepted or started;
+    /// not closed).
     pub fn held_by(&self, who: StaffId) -> bool {
         !self.view.state.is_terminal() && self.view.assignee.as_ref().is_some_and(|a| a.id == who)
     }
@@ -103,6 +104,12 @@ impl Task {
     pub fn accept(&mut self, who: StaffRef, now: Millis) -> Result<(), DomainError> {
         self.ensure_open()?;
         if let Some(owner) = &self.view.assignee {
+            if self.view.state == TaskState::Assigned && owner.id != who.id {
+                return Err(DomainError::AlreadyTaken(format!(
+                    "task already assigned to {}",
+                    owner.name
+                )));
+            }
             return Err(if owner.id == who.id {
                 DomainError::InvalidState("you already hold this task".into())
             } else {
@@ -162,6 +169,49 @@ impl Task {
         Ok(none_left)
     }
 
+    /// The assignee of an `assigned` task says yes: it is `accepted` now,
+    /// and `accepted_at` is this moment, not the assignment's.
+    pub fn acknowledge(&mut self, who: StaffId, now: Millis) -> Result<(), DomainError> {
+        self.ensure_awaiting(who)?;
+        self.view.state = TaskState::Accepted;
+        self.view.accepted_at = Some(now);
+        self.touch(now);
+        Ok(())
+    }
+
+    /// The assignee of an `assigned` task refuses it: nobody holds it now,
+    /// and the caller offers it again (as a hand-back would).
+    pub fn decline_assignment(&mut self, who: StaffId, now: Millis) -> Result<(), DomainError> {
+        self.ensure_awaiting(who)?;
+        self.view.assignee = None;
+        self.clear_assignment();
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Whether the task waits for `who` to acknowledge an assignment.
+    pub fn awaits_acknowledgement(&self, who: StaffId) -> bool {
+        self.view.state == TaskState::Assigned && self.held_by(who)
+    }
+
+    fn ensure_awaiting(&self, who: StaffId) -> Result<(), DomainError> {
+        self.ensure_holder(who)?;
+        if self.view.state != TaskState::Assigned {
+            return Err(DomainError::InvalidState(format!(
+                "task is {}, not assigned",
+                self.view.state.as_str()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The assignment no longer stands (the task left its assignee, or
+    /// they took it some other way).
+    pub(crate) fn clear_assignment(&mut self) {
+        self.view.assigned_by = None;
+        self.view.assigned_at = None;
+    }
+
     fn ensure_holder(&self, who: StaffId) -> Result<(), DomainError> {
         self.ensure_open()?;
         match &self.view.assignee {
@@ -172,6 +222,11 @@ impl Task {
 
     pub fn start(&mut self, who: StaffId, now: Millis) -> Result<(), DomainError> {
         self.ensure_holder(who)?;
+        if self.view.state == TaskState::Assigned {
+            return Err(DomainError::InvalidState(
+                "task is assigned to you: acknowledge it (accept) first".into(),
+            ));
+        }
         if self.view.state != TaskState::Accepted {
             return Err(DomainError::InvalidState(format!(
                 "task is {}, not accepted",
@@ -202,6 +257,7 @@ impl Task {
     pub fn hand_back(&mut self, who: StaffId, now: Millis) -> Result<(), DomainError> {
         self.ensure_holder(who)?;
         self.view.assignee = None;
+        self.clear_assignment();
         self.view.accepted_at = None;
         self.view.started_at = None;
         self.touch(now);
@@ -218,8 +274,10 @@ impl Task {
         Ok(())
     }
 
-    /// A coordinator gives the task to `to`, from any open state.
-    pub fn assign(&mut self, to: StaffRef, now: Millis) -> Result<(), DomainError> {
+    /// A coordinator (`by`) gives the task to `to`, from any open state. It
+    /// is `assigned`, not accepted: `to` has not said yes until they
+    /// acknowledge it ([`Task::acknowledge`]), so `accepted_at` is unset.
+    pub fn assign(&mut self, to: StaffRef, by: StaffRef, now: Millis) -> Result<(), DomainError> {
         self.ensure_open()?;
         if self.view.assignee.as_ref().is_some_and(|a| a.id == to.id) {
             return Err(DomainError::InvalidState(format!(
@@ -229,10 +287,12 @@ impl Task {
         }
         self.withdraw_offers(None);
         self.involved.insert(to.id);
-        self.view.state = TaskState::Accepted;
+        self.view.state = TaskState::Assigned;
         self.view.unassigned_reason = None;
         self.view.assignee = Some(to);
-        self.view.accepted_at = Some(now);
+        self.view.assigned_by = Some(by);
+        self.view.assigned_at = Some(now);
+        self.view.accepted_at = None;
         self.view.started_at = None;
         self.touch(now);
         Ok(())

@@ -264,8 +264,9 @@ proptest! {
             for t in n.h.tasks.values() {
                 let v = &t.view;
                 match v.state {
-                    TaskState::Accepted | TaskState::Started => {
+                    TaskState::Assigned | TaskState::Accepted | TaskState::Started => {
                         prop_assert!(v.assignee.is_some(), "held tasks have one owner");
+                        prop_assert_eq!(v.state == TaskState::Assigned, v.accepted_at.is_none(), "an assignment is not an accept");
                         let open = v.offers.iter().filter(|o| o.state == wardpage_proto::OfferState::Offered).count();
                         prop_assert!(open <= 1, "no open offers beside the owner's");
                     }

@@ -20,7 +20,8 @@ use wardpage_proto::{Requirement, TaskState, TaskView, UnassignedReason};
 /// FHIR's Task.status of ours.
 pub fn status(s: TaskState) -> &'static str {
     match s {
-        TaskState::Offering | TaskState::NoOneAccepted => "requested",
+        // Assigned but not acknowledged: nobody has said yes yet.
+        TaskState::Offering | TaskState::NoOneAccepted | TaskState::Assigned => "requested",
         TaskState::Accepted => "accepted",
         TaskState::Started => "in-progress",
         TaskState::Completed => "completed",
@@ -39,6 +40,13 @@ fn business(t: &TaskView) -> Value {
         (TaskState::NoOneAccepted, _) => (
             "no-one-accepted",
             "No one accepted: no candidate on shift".to_owned(),
+        ),
+        (TaskState::Assigned, _) => (
+            "assigned",
+            match &t.assignee {
+                Some(a) => format!("Assigned, waiting for {} to acknowledge", a.name),
+                None => "Assigned, waiting for acknowledgement".to_owned(),
+            },
         ),
         (s, _) => (s.as_str(), s.as_str().replace('_', " ")),
     };

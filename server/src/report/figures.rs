@@ -263,6 +263,8 @@ mod tests {
                 accept_by: 30 * MIN,
                 complete_by: 120 * MIN,
                 accepted_at: accepted,
+                assigned_by: None,
+                assigned_at: None,
                 started_at: None,
                 closed_at: closed,
                 closing_note: None,

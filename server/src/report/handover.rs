@@ -147,6 +147,9 @@ fn priority_rank(t: &TaskView) -> u8 {
 /// Who the task is with: its holder, or whom it waits for.
 pub fn owner(t: &TaskView) -> String {
     if let Some(a) = &t.assignee {
+        if t.state == wardpage_proto::TaskState::Assigned {
+            return format!("{} (assigned, not acknowledged)", a.name);
+        }
         return a.name.clone();
     }
     let offered = t

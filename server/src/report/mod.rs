@@ -137,7 +137,10 @@ pub async fn gather(store: &dyn Store, w: &Window) -> Result<Vec<TaskFacts>, Rep
         let Some((last, _)) = page.last() else { break };
         after = last.id;
         for (row, _) in page {
-            if row.entity != "task" || row.action != "decline" {
+            // A declined assignment is a decline with its reason too.
+            if row.entity != "task"
+                || !matches!(row.action.as_str(), "decline" | "decline_assignment")
+            {
                 continue;
             }
             if let Some(&i) = index.get(&row.entity_id) {

@@ -266,6 +266,8 @@ mod tests {
             accept_by: 0,
             complete_by: 0,
             accepted_at: None,
+            assigned_by: None,
+            assigned_at: None,
             started_at: None,
             closed_at: None,
             closing_note: None,

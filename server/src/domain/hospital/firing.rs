@@ -26,7 +26,7 @@ impl Hospital {
         if !(due || force) || t.state().is_terminal() {
             return None;
         }
-        let ladder = self.task_ladder(t)?.clone();
+        let ladder = self.task_ladder(t)?;
         let mut task = t.clone();
         let step = task.escalation.step;
         let fired = escalation::fire(
@@ -162,6 +162,17 @@ impl Hospital {
             }
         };
         let base = match (t.escalation.phase, &t.view.assignee) {
+            (Phase::Acknowledge, Some(a)) => format!(
+                "not acknowledged {} after {} assigned it to {} ({}, {ward}, bed {})",
+                since(t.view.assigned_at.unwrap_or(t.view.updated_at)),
+                t.view
+                    .assigned_by
+                    .as_ref()
+                    .map_or("a coordinator", |b| b.name.as_str()),
+                a.name,
+                t.view.priority.as_str(),
+                t.view.bed
+            ),
             (Phase::Complete, Some(a)) => format!(
                 "not completed {} after {} accepted it ({}, {ward}, bed {})",
                 since(t.view.accepted_at.unwrap_or(t.view.raised_at)),

@@ -84,6 +84,11 @@ impl Hospital {
             if !t.held_by(actor) {
                 return Err(DomainError::Forbidden("you do not hold this task".into()));
             }
+            if t.awaits_acknowledgement(actor) {
+                return Err(DomainError::InvalidState(
+                    "task is assigned to you: acknowledge (accept) or decline it first".into(),
+                ));
+            }
             let fits = roster
                 .candidates(&t.view.ward, t.view.requirement, actor, now)
                 .contains(&to);
@@ -121,6 +126,7 @@ impl Hospital {
         self.change_task(actor, task, now, "accept_handover", |t, _| {
             let h = pending_for(t, actor)?;
             t.view.assignee = Some(me);
+            t.clear_assignment();
             t.view.handover = None;
             t.view.version += 1;
             t.view.updated_at = now;
@@ -205,6 +211,7 @@ impl Hospital {
             let from = before.state();
             let mut task = Task::clone(before);
             task.view.assignee = None;
+            task.clear_assignment();
             task.view.accepted_at = None;
             task.view.started_at = None;
             task.view.handover = None;

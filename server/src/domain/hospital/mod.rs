@@ -5,12 +5,14 @@
 //! This module holds the state, `apply` and its dispatch table, and the
 //! stream numbering every change goes through. One handler per command
 //! lives with its kind: `tasks` (raise and the task commands), `pages`,
-//! `shifts`, `handover` (handing held tasks over, and what a shift's end
+//! `shifts`, `assignment` (acknowledging or declining an assignment),
+//! `handover` (handing held tasks over, and what a shift's end
 //! returns to offering), `queries` (snapshot, history, timeline, directory),
 //! `scheduling` (when a task or page next escalates, and escalating now),
 //! `firing` (carrying out a due escalation step) and `transport` (the
 //! transport acks that mark pages delivered).
 
+mod assignment;
 mod busy;
 mod firing;
 mod fresh;

@@ -82,6 +82,7 @@ impl Hospital {
                 me.name
             );
             t.withdraw_offers(None);
+            t.clear_assignment();
             t.view.assignee = Some(me);
             t.view.state = TaskState::Completed;
             t.view.closed_at = Some(now);

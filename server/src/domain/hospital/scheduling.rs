@@ -95,15 +95,11 @@ impl Hospital {
         fx
     }
 
-    pub(super) fn task_ladder(&self, t: &Task) -> Option<&Ladder> {
+    pub(super) fn task_ladder(&self, t: &Task) -> Option<Ladder> {
         let policy = self
             .policies
             .for_task(t.view.priority, t.view.category, &t.view.ward)?;
-        match t.escalation.phase {
-            Phase::Accept => Some(&policy.accept),
-            Phase::Complete => Some(&policy.complete),
-            Phase::Done => None,
-        }
+        ladder_of(policy, t.escalation.phase)
     }
 
     /// A task part-way up its ladder whose priority changes moves to the
@@ -122,11 +118,7 @@ impl Hospital {
         let policy = self
             .policies
             .for_task(priority, t.view.category, &t.view.ward)?;
-        let ladder = match t.escalation.phase {
-            Phase::Accept => &policy.accept,
-            Phase::Complete => &policy.complete,
-            Phase::Done => return None,
-        };
+        let ladder = ladder_of(policy, t.escalation.phase)?;
         let step = t.escalation.step.min(ladder.steps.len());
         let gap = match ladder.steps.get(step) {
             Some(s) => s.after.unwrap_or(0),
@@ -140,6 +132,7 @@ impl Hospital {
     pub(super) fn schedule_task(&self, t: &mut Task, now: Millis) {
         let phase = match t.state() {
             TaskState::Offering | TaskState::NoOneAccepted => Phase::Accept,
+            TaskState::Assigned => Phase::Acknowledge,
             TaskState::Accepted | TaskState::Started => Phase::Complete,
             TaskState::Completed | TaskState::Cancelled => Phase::Done,
         };
@@ -152,14 +145,29 @@ impl Hospital {
         } else if t.escalation.step > 0 {
             return; // mid-ladder: the time set by the last firing stands
         }
-        let first = self.task_ladder(t).and_then(|l| l.steps.first());
+        let ladder = self.task_ladder(t);
+        let first = ladder.as_ref().and_then(|l| l.steps.first());
+        // An assignment has as long to be acknowledged as an offer at its
+        // priority has to be accepted, counted from the assignment.
+        let accept_within = self.targets.for_priority(t.view.priority).accept_within;
         t.view.next_escalation_at = match (phase, first) {
             (Phase::Done, _) | (_, None) => None,
             (_, Some(s)) => Some(match (s.after, phase) {
                 (Some(after), _) => t.escalation.started_at + after,
                 (None, Phase::Accept) => t.view.accept_by,
+                (None, Phase::Acknowledge) => t.escalation.started_at + accept_within,
                 (None, _) => t.view.complete_by,
             }),
         };
+    }
+}
+
+/// The ladder a task on `phase` climbs under `policy` (`None`: closed).
+fn ladder_of(policy: &escalation::TaskPolicy, phase: Phase) -> Option<Ladder> {
+    match phase {
+        Phase::Accept => Some(policy.accept.clone()),
+        Phase::Acknowledge => Some(super::assignment::acknowledge_ladder(policy)),
+        Phase::Complete => Some(policy.complete.clone()),
+        Phase::Done => None,
     }
 }

@@ -183,6 +183,8 @@ impl Hospital {
                 accept_by: now + target.accept_within,
                 complete_by: now + target.complete_within,
                 accepted_at: None,
+                assigned_by: None,
+                assigned_at: None,
                 started_at: None,
                 closed_at: None,
                 closing_note: None,
@@ -204,6 +206,13 @@ impl Hospital {
         task: TaskId,
         now: Millis,
     ) -> Result<Effects, DomainError> {
+        if self
+            .tasks
+            .get(&task)
+            .is_some_and(|t| t.awaits_acknowledgement(actor))
+        {
+            return self.acknowledge(actor, task, now);
+        }
         let who = self.roster.staff_ref(actor);
         self.change_task(actor, task, now, "accept", |t, _| {
             t.accept(who, now)
@@ -218,6 +227,13 @@ impl Hospital {
         reason: &str,
         now: Millis,
     ) -> Result<Effects, DomainError> {
+        if self
+            .tasks
+            .get(&task)
+            .is_some_and(|t| t.awaits_acknowledgement(actor))
+        {
+            return self.decline_assignment(actor, task, reason, now);
+        }
         let fx = self.change_task(actor, task, now, "decline", |t, _| {
             let none_left = t.decline(actor, reason, now)?;
             let change = if none_left {
@@ -314,8 +330,17 @@ impl Hospital {
             )));
         }
         let detail = format!("to {}", to.name);
+        let by = self.roster.staff_ref(actor);
         self.change_task(actor, task, now, "assign", |t, _| {
-            t.assign(to, now).map(|_| (TaskChange::Assigned, detail))
+            t.assign(to, by, now)?;
+            // Each assignment waits afresh for its own acknowledgement,
+            // even when it replaces one still waiting.
+            t.escalation = crate::domain::escalation::EscalationState {
+                phase: crate::domain::escalation::Phase::Acknowledge,
+                step: 0,
+                started_at: now,
+            };
+            Ok((TaskChange::Assigned, detail))
         })
     }
 

@@ -351,8 +351,10 @@ impl Promises {
 }
 
 fn holds(t: &Task, staff: StaffId) -> bool {
-    matches!(t.state(), TaskState::Accepted | TaskState::Started)
-        && t.view.assignee.as_ref().is_some_and(|a| a.id == staff)
+    matches!(
+        t.state(),
+        TaskState::Assigned | TaskState::Accepted | TaskState::Started
+    ) && t.view.assignee.as_ref().is_some_and(|a| a.id == staff)
 }
 
 fn pages_only_move_forward(before: &Hospital, after: &Hospital) -> Result<(), String> {
@@ -399,7 +401,10 @@ fn pages_only_move_forward(before: &Hospital, after: &Hospital) -> Result<(), St
 
 fn held_tasks_are_chased(h: &Hospital) -> Result<(), String> {
     for t in h.tasks.values() {
-        if matches!(t.state(), TaskState::Accepted | TaskState::Started) {
+        if matches!(
+            t.state(),
+            TaskState::Assigned | TaskState::Accepted | TaskState::Started
+        ) {
             ensure!(
                 t.view.next_escalation_at.is_some(),
                 "held task {} has no pending escalation",

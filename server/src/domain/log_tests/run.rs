@@ -146,7 +146,12 @@ impl Run {
             .h
             .tasks
             .values()
-            .filter(|t| matches!(t.state(), TaskState::Accepted | TaskState::Started))
+            .filter(|t| {
+                matches!(
+                    t.state(),
+                    TaskState::Assigned | TaskState::Accepted | TaskState::Started
+                )
+            })
             .filter_map(|t| t.view.assignee.as_ref().map(|a| a.id))
             .collect();
         nth(ids, i, staff_id(i))

@@ -19,6 +19,7 @@ impl Writer {
         for s in [
             TaskState::Offering,
             TaskState::NoOneAccepted,
+            TaskState::Assigned,
             TaskState::Accepted,
             TaskState::Started,
             TaskState::Completed,
