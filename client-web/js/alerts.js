@@ -230,8 +230,12 @@ export class AlertController {
       vibrate(top.priority);
     }
     const visible = document.visibilityState === 'visible';
+    // A notification cannot be reworded once shown: before the directory
+    // (a fresh login) it would say `W7`, so it waits for the wards' names,
+    // which the hub sends first (the phone rings and shows the alert meanwhile).
+    const named = this.store.directory !== null;
     for (const item of items) {
-      if (!visible && !this.notified.has(item.key)) {
+      if (!visible && named && !this.notified.has(item.key)) {
         this.notified.add(item.key);
         void notify({ key: item.key, priority: item.priority, ...describe(item, wardNamer(this.store)) });
       }
