@@ -2,7 +2,8 @@
 // with my tasks and pages. These never ring; sound is kept for alerts. What
 // rings for the raiser instead (her urgent or emergency task not accepted in
 // time, escalated or handed back: see the `raiser` notice in store.js) gets
-// no toast on top.
+// no toast on top. The answer to a page of mine is also a system
+// notification while the app is in the background.
 
 import { REPLY_LABEL } from './page-words.js';
 
@@ -59,4 +60,24 @@ export function routineNotice(frame, me, wardName = (id) => id) {
     return `${ev.by?.name ?? 'Someone'} acknowledged your page`;
   }
   return null;
+}
+
+/**
+ * The answer to my page, for a system notification while the app is in the
+ * background (a toast there is never seen): "Dr Omar Khan: On my way" over
+ * the page's message. The tag carries the reply, so a second reply ("5 min"
+ * after "On my way") is shown again.
+ * @param {EventFrame} frame
+ * @param {string | undefined} me
+ * @returns {{key: string, title: string, body: string, priority: import('./types.js').Priority} | null}
+ */
+export function replyNotification(frame, me) {
+  const ev = frame.event;
+  if (!me || Date.now() - frame.at > FRESH_MS) return null;
+  if (ev.kind !== 'page' || ev.page.from.id !== me || ev.by?.id === me) return null;
+  if (ev.change !== 'acknowledged' && ev.change !== 'replied') return null;
+  const title = routineNotice(frame, me);
+  if (!title) return null;
+  const reply = ev.page.recipients.find((r) => r.staff.id === ev.by?.id)?.reply ?? 'ack';
+  return { key: `reply:${ev.page.id}:${ev.by?.id ?? ''}:${reply}`, title, body: ev.page.message, priority: 'routine' };
 }
