@@ -2,7 +2,8 @@
 // callback that holds a number, the ward I am on and a message; pages to me
 // with a big "Call 4471" link, the sender's ward, and the acknowledge and
 // one-tap reply buttons ("5 min", "Call me", "On my way"); pages I sent with
-// each recipient's reply ("Dr Khan: On my way, 02:14") and three receipts
+// each recipient's reply ("Dr Khan: On my way, 02:14"), when the hub will
+// escalate it if nobody acknowledges (by its priority), and three receipts
 // (delivered, read, acknowledged), which are different facts and are shown
 // separately. Both lists are keyed by page and updated in place (see
 // `updateKeyed`), so focus stays put.
@@ -181,6 +182,11 @@ export function pagesView(ctx) {
       h('p', { class: 'meta', text: `Sent ${clock(p.sent_at)}` }),
       mine && p.escalation_level > 0
         ? h('p', { class: 'who escalated', text: `Escalated${p.escalation_level > 1 ? ` ${p.escalation_level} times` : ''}${store.escalations.has(p.id) ? `: ${store.escalations.get(p.id)?.reason}` : ''}` })
+        : null,
+      // When the hub chases it, at the pace of its priority (urgent after a
+      // minute, soon after five by default): she knows how long she waits.
+      mine && p.state === 'open' && p.next_escalation_at !== null
+        ? h('p', { class: 'meta next-escalation', text: `Escalates at ${clock(p.next_escalation_at)} unless acknowledged` })
         : null,
       mine ? h('ul', { class: 'recipients', 'aria-label': 'Receipts' }, p.recipients.map(receipts)) : null,
       !mine && receipt && answered
