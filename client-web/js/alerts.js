@@ -13,7 +13,7 @@
 // banner (`AlertController.held`). Since alerts are derived from state,
 // ending busy (or its time running out) rings for whatever is still waiting.
 
-import { priorityRank } from './format.js';
+import { priorityRank, taskPlace } from './format.js';
 import * as sound from './sound.js';
 import { vibrate, stopVibrating, notify } from './device.js';
 import { overdueKey } from './store.js';
@@ -141,13 +141,13 @@ export function describe(item, wardName = (id) => id) {
     case 'page-escalated':
       return { title: `Escalated page from ${item.page.from.name}`, body: `${item.reason} — call ${item.page.callback}` };
     case 'task-escalated':
-      return { title: `Escalated: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.reason };
+      return { title: `Escalated: ${taskPlace(item.task, wardName)}`, body: item.reason };
     case 'offer':
-      return { title: `New task: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.task.sbar.situation };
+      return { title: `New task: ${taskPlace(item.task, wardName)}`, body: item.task.sbar.situation };
     case 'raiser':
-      return { title: `${raiserHeadline(item)}: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.reason || item.task.sbar.situation };
+      return { title: `${raiserHeadline(item)}: ${taskPlace(item.task, wardName)}`, body: item.reason || item.task.sbar.situation };
     case 'assigned':
-      return { title: `Assigned to you by ${item.by}: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.task.sbar.situation };
+      return { title: `Assigned to you by ${item.by}: ${taskPlace(item.task, wardName)}`, body: item.task.sbar.situation };
     case 'obs-overdue':
       return {
         title: `Observations overdue: ${item.patients.length === 1 ? `${wardName(item.patients[0].ward)} bed ${item.patients[0].bed}` : `${item.patients.length} patients`}`,

@@ -6,6 +6,7 @@
 // notification while the app is in the background.
 
 import { REPLY_LABEL } from './page-words.js';
+import { taskPlace } from './format.js';
 
 /** @typedef {import('./types.js').EventFrame} EventFrame */
 
@@ -28,7 +29,7 @@ export function routineNotice(frame, me, wardName = (id) => id) {
     if (ev.kind === 'task_escalated' || ev.change === 'no_one_accepted' || ev.change === 'handed_back') return null;
   }
   if (ev.kind === 'task_escalated' && ev.task.raised_by.id === me && !ev.alerted.some((s) => s.id === me)) {
-    return `${wardName(ev.task.ward)} bed ${ev.task.bed} escalated: ${ev.reason}`;
+    return `${taskPlace(ev.task, wardName)} escalated: ${ev.reason}`;
   }
   if (ev.kind === 'page_escalated' && ev.page.from.id === me && !ev.alerted.some((s) => s.id === me)) {
     return `Your page was escalated: ${ev.reason}`;
@@ -36,7 +37,7 @@ export function routineNotice(frame, me, wardName = (id) => id) {
   if (ev.kind !== 'task' && ev.kind !== 'page') return null;
   if (ev.by?.id === me) return null;
   if (ev.kind === 'task' && ev.task.raised_by.id === me) {
-    const where = `${wardName(ev.task.ward)} bed ${ev.task.bed}`;
+    const where = taskPlace(ev.task, wardName);
     switch (ev.change) {
       case 'accepted':
       case 'assigned':
