@@ -14,6 +14,7 @@ const SHELL = [
   '/',
   '/index.html',
   '/app.css',
+  '/alert.css',
   '/landscape.css',
   '/manifest.webmanifest',
   '/icons/icon.svg',

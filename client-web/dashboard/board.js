@@ -11,13 +11,14 @@
 // `content-visibility: auto` are laid out on their own and off-screen rows
 // not at all.
 //
-// Every row names its patient (name and NHS number under the bed) when the
-// task carries one, so nobody acts on the wrong patient; a hub-raised review
-// shows its NEWS2 band in words and colour.
+// Every row names its ward as the hospital writes it ("Ward 7 (Medicine)
+// bed 12", never `W7`) and its patient (name and NHS number under the bed)
+// when the task carries one, so nobody acts on the wrong patient; a
+// hub-raised review shows its NEWS2 band in words and colour.
 
 import { h } from '../js/dom.js';
 import { PRIORITIES, PRIORITY_LABEL, clock } from '../js/format.js';
-import { comparator, targetText, statusText, whoText, wardCode, ago, isOverdue, isWaiting, categoryLabel, needsLabel, roleOptions } from './task-text.js';
+import { comparator, targetText, statusText, whoText, ago, isOverdue, isWaiting, categoryLabel, needsLabel, roleOptions } from './task-text.js';
 import { patientLine, reviewText, reviewShort, bandClass } from './patient-text.js';
 
 /** @typedef {import('../js/types.js').TaskView} TaskView */
@@ -221,7 +222,7 @@ export function createBoard({ state, now, onOpen }) {
       row.version = t.version;
       put(row, 0, PRIORITY_LABEL[t.priority]);
       row.cells[0].className = `chip prio-${t.priority}`;
-      put(row, 1, `${wardCode(t.ward)} bed ${t.bed}${t.patient_ref ? `\n${patientLine(t.patient_ref)}` : t.patient ? `\n${t.patient}` : ''}`);
+      put(row, 1, `${state.wardName(t.ward)} bed ${t.bed}${t.patient_ref ? `\n${patientLine(t.patient_ref)}` : t.patient ? `\n${t.patient}` : ''}`);
       // A hub-raised review leads with its score: that is what decides who goes first.
       put(row, 2, `${t.review ? reviewShort(t.review) : categoryLabel(t.category)}\n${needsLabel(t.requirement)}`);
       row.cells[2].className = t.review ? `review-band ${bandClass(t.review.band, t.review.red_flag)}` : '';
@@ -329,20 +330,28 @@ export function createBoard({ state, now, onOpen }) {
     empty.hidden = order.length > 0;
   }
 
+  /** @returns {boolean} whether the wards changed (the rows name them) */
   function updateWards() {
     const sel = /** @type {HTMLSelectElement} */ (wardSelect.querySelector('select'));
-    if (sel.options.length - 1 === state.wards.length) return;
+    if (sel.options.length - 1 === state.wards.length) return false;
     sel.replaceChildren(h('option', { value: '', text: 'All wards' }), ...state.wards.map((w) => h('option', { value: w.id, text: w.name })));
     sel.value = filters.ward;
+    return true;
+  }
+
+  /** The wards arrived after the tasks (or changed): write every row's place again by name. */
+  function renameWards() {
+    for (const row of rows.values()) row.version = -1;
+    rebuild();
   }
 
   return {
     el,
     /** @param {Changes} changes */
     update(changes) {
-      if (changes.staff) updateWards();
+      if (changes.staff && updateWards()) renameWards();
       // A role filter depends on who holds which shift.
-      if (changes.reset || changes.tasks.size > REBUILD_ABOVE || (changes.staff && filters.role)) rebuild();
+      else if (changes.reset || changes.tasks.size > REBUILD_ABOVE || (changes.staff && filters.role)) rebuild();
       else if (changes.tasks.size) patch(changes.tasks);
     },
     /** The clock moved: rewrite ages and targets (and re-filter "overdue"). */

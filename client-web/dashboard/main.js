@@ -338,12 +338,12 @@ function start(session) {
     const frame = /** @type {CustomEvent<import('../js/types.js').WelcomeFrame>} */ (e).detail;
     me = frame.me;
     heard();
-    if (frame.resync) {
-      state.reset();
-      void link.snapshot((part) => state.applyResult(part));
-    }
     // Presence frames are not replayed: the directory brings everyone's current state.
+    // It is asked first (the hub answers in order), so the board names the
+    // wards ("Ward 7 (Medicine)") from its first rows.
+    if (frame.resync) state.reset();
     void link.command({ op: 'directory' }).then((a) => a.ok && state.applyResult(a.result));
+    if (frame.resync) void link.snapshot((part) => state.applyResult(part));
     void readPatients();
   });
   /** Every admitted patient this person may see, merged as the parts come (events go on meanwhile). */

@@ -114,11 +114,6 @@ export function needsText(t) {
   return `needs ${needsLabel(t.requirement)}`;
 }
 
-/** "W7", "AMU": compact ward codes for the board; the full name is in the dialog. @param {string} ward */
-export function wardCode(ward) {
-  return ward.toUpperCase();
-}
-
 /** "just now", "4 min ago", "1h 05m ago": short enough for a narrow column. @param {number} ms @param {number} now */
 export function ago(ms, now) {
   const minutes = Math.floor(Math.max(0, now - ms) / 60000);

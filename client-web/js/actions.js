@@ -10,6 +10,7 @@
 import { askText } from './views/dialog.js';
 import { wardNamer } from './views/context.js';
 import { REPLY_LABEL } from './page-words.js';
+import { taskPlace } from './format.js';
 
 /** @typedef {import('./types.js').TaskView} TaskView */
 /** @typedef {import('./types.js').PageView} PageView */
@@ -30,8 +31,6 @@ export function queuedAnswers(outbox, id) {
   return outbox.pendingFor(id).filter((e) => ANSWERS.has(e.cmd.op)).map((e) => e.label);
 }
 
-/** @param {TaskView} t */
-const place = (t, /** @type {(id: string) => string} */ wardName) => `${wardName(t.ward)} bed ${t.bed}`;
 
 /** @param {{store: Store, link: Link}} deps */
 export function createActions({ store, link }) {
@@ -39,7 +38,7 @@ export function createActions({ store, link }) {
   // queued label and dialog title, never its id.
   const wardName = wardNamer(store);
   /** @param {TaskView} t */
-  const where = (t) => place(t, wardName);
+  const where = (t) => taskPlace(t, wardName);
   /** Queued answers by command id: the task or page to quieten when the hub says ok. @type {Map<string, string>} */
   const afterHub = new Map();
   link.addEventListener('result', (e) => {

@@ -15,7 +15,7 @@
 // banner (`AlertController.held`). Since alerts are derived from state,
 // ending busy (or its time running out) rings for whatever is still waiting.
 
-import { priorityRank } from './format.js';
+import { priorityRank, taskPlace } from './format.js';
 import * as sound from './sound.js';
 import { vibrate, stopVibrating, notify } from './device.js';
 import { overdueKey } from './store.js';
@@ -145,13 +145,13 @@ export function describe(item, wardName = (id) => id) {
     case 'page-escalated':
       return { title: `Escalated page from ${item.page.from.name}`, body: `${item.reason} — call ${item.page.callback}` };
     case 'task-escalated':
-      return { title: `Escalated: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.reason };
+      return { title: `Escalated: ${taskPlace(item.task, wardName)}`, body: item.reason };
     case 'offer':
-      return { title: `New task: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.task.sbar.situation };
+      return { title: `New task: ${taskPlace(item.task, wardName)}`, body: item.task.sbar.situation };
     case 'raiser':
-      return { title: `${raiserHeadline(item)}: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: item.reason || item.task.sbar.situation };
+      return { title: `${raiserHeadline(item)}: ${taskPlace(item.task, wardName)}`, body: item.reason || item.task.sbar.situation };
     case 'assigned':
-      return { title: `Assigned to you by ${item.by}: ${wardName(item.task.ward)} bed ${item.task.bed}`, body: `${item.task.sbar.situation} — acknowledge it or decline` };
+      return { title: `Assigned to you by ${item.by}: ${taskPlace(item.task, wardName)}`, body: `${item.task.sbar.situation} — acknowledge it or decline` };
     case 'obs-overdue':
       return {
         title: `Observations overdue: ${item.patients.length === 1 ? `${wardName(item.patients[0].ward)} bed ${item.patients[0].bed}` : `${item.patients.length} patients`}`,
@@ -234,8 +234,12 @@ export class AlertController {
       vibrate(top.priority);
     }
     const visible = document.visibilityState === 'visible';
+    // A notification cannot be reworded once shown: before the directory
+    // (a fresh login) it would say `W7`, so it waits for the wards' names,
+    // which the hub sends first (the phone rings and shows the alert meanwhile).
+    const named = this.store.directory !== null;
     for (const item of items) {
-      if (!visible && !this.notified.has(item.key)) {
+      if (!visible && named && !this.notified.has(item.key)) {
         this.notified.add(item.key);
         void notify({ key: item.key, priority: item.priority, ...describe(item, wardNamer(this.store)) });
       }

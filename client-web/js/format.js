@@ -117,3 +117,13 @@ export function targetStatus(task, now) {
   if (now > due) return { text: `${what} overdue by ${duration(now - due)}`, overdue: true };
   return { text: `${what} by ${clock(due)} (${duration(due - now)} left)`, overdue: false };
 }
+
+/**
+ * Where a task is and who it is for, as the hospital writes them: "Ward 7
+ * (Medicine) bed 12, Dana Pretendle" (the name when the hub knows the
+ * patient in that bed), never the ward's id.
+ * @param {TaskView} t @param {(id: string) => string} wardName
+ */
+export function taskPlace(t, wardName) {
+  return `${wardName(t.ward)} bed ${t.bed}${t.patient_ref ? `, ${t.patient_ref.name}` : ''}`;
+}

@@ -8,7 +8,7 @@ import { Outbox } from './outbox.js';
 import { Link } from './connection.js';
 import { createActions, queuedAnswers } from './actions.js';
 import { AlertController } from './alerts.js';
-import { keepAwake, isAwake } from './device.js';
+import { keepAwake, isAwake, notify as notifySystem } from './device.js';
 import * as sound from './sound.js';
 import { loginView } from './views/login.js';
 import { createShell, currentTab } from './views/shell.js';
@@ -25,7 +25,7 @@ import { wardNamer } from './views/context.js';
 import { toast } from './views/toast.js';
 import { unsentView } from './views/unsent.js';
 import { confirmDialog } from './views/dialog.js';
-import { routineNotice } from './notices.js';
+import { routineNotice, replyNotification } from './notices.js';
 import { watchOfflineConflicts } from './views/offline-conflict.js';
 
 /** @typedef {import('./types.js').Session} Session */
@@ -142,6 +142,8 @@ function startApp(session) {
   const notify = (frame) => {
     const text = routineNotice(frame, store.me?.id, ctx.wardName, (id) => store.roleOf(id));
     if (text) toast(text);
+    const reply = document.visibilityState === 'visible' ? null : replyNotification(frame, store.me?.id);
+    if (reply) void notifySystem(reply);
   };
   store.addEventListener('change', () => {
     if (!store.directory || !unnamed.length) return;

@@ -51,7 +51,8 @@ describe('coordinator dashboard: live board and actions', () => {
     const row = page.locator(`.board [data-id="${taskId}"]`);
     await row.waitFor({ timeout: 5000 });
     const text = (await row.textContent()) ?? '';
-    assert.match(text, /W7 bed 12/);
+    assert.match(text, /Ward 7 \(Medicine\) bed 12/, 'the ward as the hospital writes it');
+    assert.doesNotMatch(text, /\bW7\b/i, 'never the ward id');
     assert.match(text, /Urgent/);
     assert.match(text, /Offering/);
     assert.match(text, /Offered to .*Dr Asha Patel/);

@@ -123,7 +123,7 @@ describe('coordinator dashboard: deteriorating patients, overdue observations, N
     await card.waitFor();
     // The number is kept on one line with no-break spaces.
     const text = ((await card.textContent()) ?? '').replace(/\u00a0/g, ' ');
-    assert.match(text, new RegExp(`W7 bed ${medium.bed}`));
+    assert.match(text, new RegExp(`Ward 7 \\(Medicine\\) bed ${medium.bed}`));
     assert.match(text, /Winifred Testcase/);
     assert.match(text, new RegExp(spaced(medium.details.nhs_number)));
     assert.match(text, /NEWS2 5 Medium/);

@@ -119,7 +119,7 @@ describe('shift handover on the handheld and the dashboard', () => {
     await khan.page.locator('section.handover-incoming[hidden]').waitFor({ state: 'attached' });
     await goTab(khan.page, 'work');
     await khan.page.locator(`section.view article[data-task="${cannula}"]`).waitFor();
-    await patel.page.locator('.handover-outcome.accepted', { hasText: /bed 12: accepted by Dr Omar Khan at \d\d:\d\d/ }).waitFor();
+    await patel.page.locator('.handover-outcome.accepted', { hasText: /^Ward 7 \(Medicine\) bed 12: accepted by Dr Omar Khan at \d\d:\d\d$/ }).waitFor();
     await card.waitFor({ state: 'detached' });
     const held = ok(await fy1.command({ op: 'handover' }));
     assert.deepEqual(held.tasks.map((/** @type {any} */ t) => t.id), [bloods]);
@@ -128,7 +128,7 @@ describe('shift handover on the handheld and the dashboard', () => {
 
   it('offers again what is still held when the shift ends, and the coordinator is told', async () => {
     ok(await coord.command({ op: 'end_shift', staff: patelId }));
-    await patel.page.locator('.handover-outcome.returned', { hasText: 'bed 4: still held when your shift ended' }).waitFor();
+    await patel.page.locator('.handover-outcome.returned', { hasText: /^Ward 7 \(Medicine\) bed 4: still held when your shift ended/ }).waitFor();
     const line = desk.page.locator('#attention li[data-kind="shift_end"]', { hasText: 'Shift ended holding work: Dr Asha Patel' });
     await line.waitFor();
     assert.match((await line.textContent()) ?? '', /1 task\(s\), now offered again, and 1 page\(s\) unacknowledged/);

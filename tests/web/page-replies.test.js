@@ -5,7 +5,8 @@
 // toast that names the reply, and the reply on her pages list). A second
 // reply from the Pages list replaces the first; the coordinator's dashboard
 // shows the replies where it shows pages, and answers a page to her in one
-// tap too. A callback without a number is refused by the form before it is
+// tap too. With the nurse's phone in the background, a reply comes as a
+// system notification (a toast there is never seen). A callback without a number is refused by the form before it is
 // sent.
 
 import { describe, it, before, after } from 'node:test';
@@ -15,6 +16,7 @@ import { launchBrowser } from './helpers/browser.js';
 import { openPhone, logIn, inspect, goTab, screenshot } from './helpers/app.js';
 import { openDashboard, logInDashboard, waitLive } from './dashboard-helpers/dashboard.js';
 import { connectAs } from './helpers/protocol.js';
+import { until } from './helpers/faults.js';
 
 describe('pages: the ward, a number to call, one-tap replies', () => {
   /** @type {Awaited<ReturnType<typeof startHub>>} */ let hub;
@@ -113,6 +115,37 @@ describe('pages: the ward, a number to call, one-tap replies', () => {
     assert.match(text, /Nurse Sam Okafor · Ward 7 \(Medicine\) → Dr Asha Patel/);
     assert.match(text, /Dr Asha Patel: 5 min, \d\d:\d\d/);
     await screenshot(dash.page, '63-dashboard-answered-pages');
+  });
+
+  it('tells the nurse of a reply by a system notification while her phone is in the background', async () => {
+    const { page, context } = nurse;
+    await context.grantPermissions(['notifications'], { origin: hub.url });
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    // A headless tab cannot be sent to the background, so the page is told it is hidden.
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const card = doctor.page.locator(`#pages-in article.card[data-page="${pageId}"]`);
+    await card.locator('.page-reply-buttons button', { hasText: 'Call me' }).click();
+    /** @type {{title: string, body: string}[]} */
+    const notes = await until(
+      () =>
+        page.evaluate(async () => {
+          const reg = await navigator.serviceWorker.ready;
+          const list = (await reg.getNotifications()).map((n) => ({ title: n.title, body: n.body }));
+          return list.some((n) => n.title.includes('Call me')) ? list : null;
+        }),
+      'the reply notification',
+      10000,
+    );
+    const note = notes.find((n) => n.title.includes('Call me'));
+    assert.equal(note?.title, 'Dr Asha Patel: Call me');
+    assert.equal(note?.body, 'Bed 12 NEWS 7, please come');
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
   });
 
   it('lets the coordinator answer a page to her in one tap', async () => {

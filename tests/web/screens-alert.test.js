@@ -3,7 +3,8 @@
 // their labels, a long part cut with the whole text a tap away, nothing for
 // a task without them; the ward as the hospital writes it ("Ward 7
 // (Medicine)", never `w7`) on the first alert after a fresh login and in
-// the toasts that login replays; text of 16 px and up, nothing for axe; and
+// the toasts that login replays, and in a system notification that rings
+// before the wards' names have come; text of 16 px and up, nothing for axe; and
 // on a phone on its side (640x360) the text keeps most of the height while
 // Accept stays in sight, as it does in portrait under a long SBAR.
 
@@ -16,6 +17,7 @@ import { connectAs } from './helpers/protocol.js';
 import { taskCmd } from './dashboard-helpers/dashboard.js';
 import { heightShare, fullyInSight } from './helpers/legibility.js';
 import { logInCovered, lookAt } from './helpers/screens.js';
+import { routeLink, until } from './helpers/faults.js';
 
 const BACKGROUND =
   'Admitted three days ago with community-acquired pneumonia. COPD on home oxygen 2 L, type 2 diabetes on insulin, CKD stage 3. ' +
@@ -104,6 +106,44 @@ describe('the offer alert a doctor can judge', () => {
     const toast = phone.page.locator('.toast', { hasText: 'bed 6 escalated' });
     await toast.waitFor();
     assert.match((await toast.textContent()) ?? '', /^Ward 7 \(Medicine\) bed 6 escalated/);
+    await phone.context.close();
+  });
+
+  it('names the ward in a system notification that rings before the wards are known', async () => {
+    const phone = await openPhone(browser, hub.url);
+    await phone.context.grantPermissions(['notifications'], { origin: hub.url });
+    // The hub's answer to the first `directory` is held back, so the open
+    // offer for bed 9 rings on a phone that does not know the wards' names yet.
+    /** @type {() => void} */ let release = () => undefined;
+    const held = new Promise((resolve) => (release = () => resolve(undefined)));
+    let holding = false;
+    await routeLink(phone.page, {
+      filter: (frame) => {
+        if (holding || frame.type !== 'ok' || frame.result?.kind !== 'directory') return undefined;
+        holding = true;
+        return held;
+      },
+    });
+    await phone.page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    // In the background (a headless tab cannot be sent there, so it is told).
+    await phone.page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await logInCovered(phone.page, 'fy1.patel');
+    await phone.page.locator('section.alert:not([hidden])', { hasText: 'Bed 9' }).waitFor();
+    assert.ok(holding, 'the directory was held back while the offer rang');
+    release();
+    const shown = () =>
+      phone.page.evaluate(async () => {
+        const reg = await navigator.serviceWorker.ready;
+        return (await reg.getNotifications()).map((n) => n.title);
+      });
+    const titles = await until(async () => ((await shown()).some((t) => /bed 9$/.test(t)) ? shown() : null), 'the notification for bed 9', 10000);
+    const bed9 = titles.filter((t) => /bed 9$/.test(t));
+    // (By now the hub may have escalated it: "Escalated: …" is as good.)
+    assert.equal(bed9.length, 1, JSON.stringify(titles));
+    assert.match(bed9[0], /^(New task|Escalated): Ward 7 \(Medicine\) bed 9$/);
     await phone.context.close();
   });
 });

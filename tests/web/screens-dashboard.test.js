@@ -60,6 +60,14 @@ describe('the dashboard at arm’s length', () => {
     await page.locator('.attention-list .item').nth(1).waitFor();
     await lookAt(page, 'scr-dash-board');
     assert.deepEqual(await brokenWords(page), [], 'no word split at 1280x720');
+    // Opened after the tasks were raised (they come in the snapshot): every
+    // row names its ward as the hospital does, never `W7` or `AMU`.
+    const places = await page.locator('.board-body [role=rowheader] button.task-link').allTextContents();
+    assert.ok(places.length >= 5, `${places.length} rows`);
+    for (const place of places) {
+      assert.match(place, /^(Ward \d+ \([A-Z][a-z ]+\)|Acute Medical Unit) bed \d/, place);
+      assert.doesNotMatch(place, /\b(W\d+|AMU)\b/i, place);
+    }
   });
 
   it('the board in the dark theme', async () => {

@@ -41,8 +41,8 @@ const KEEP_MS = 14 * 3600 * 1000;
 const HELD = new Set(['accepted', 'started']);
 const DECLINE_REASONS = ['With a sick patient', 'In resus / at an arrest', 'Not my ward or skill', 'Going off shift too'];
 
-/** @param {TaskView} t */
-const where = (t) => `${t.ward.toUpperCase()} bed ${t.bed}`;
+/** The place as the hospital writes it ("Ward 7 (Medicine) bed 12", never `W7`). @param {TaskView} t @param {(id: string) => string} wardName */
+const where = (t, wardName) => `${wardName(t.ward)} bed ${t.bed}`;
 
 /**
  * Who could take `task` over from me now, as the hub decides it (see
@@ -124,14 +124,14 @@ export function handoverView(ctx) {
    * @param {TaskView} task @param {string} by @param {number} at
    */
   async function declined(task, by, at) {
-    record({ task: task.id, where: where(task), kind: 'declined', by, reason: '', at });
+    record({ task: task.id, where: where(task, ctx.wardName), kind: 'declined', by, reason: '', at });
     try {
       const result = await link.read({ op: 'timeline', task: task.id });
       if (result.kind !== 'timeline') return;
       const last = [...result.entries].reverse().find((x) => x.action === 'decline_handover');
       // The hub writes "back to <giver>: <reason>".
       const reason = last ? last.detail.replace(/^back to [^:]*: /, '') : '';
-      if (reason) record({ task: task.id, where: where(task), kind: 'declined', by, reason, at });
+      if (reason) record({ task: task.id, where: where(task, ctx.wardName), kind: 'declined', by, reason, at });
     } catch (err) {
       console.warn('wardpage: no reason for the declined handover:', err);
     }
@@ -142,7 +142,7 @@ export function handoverView(ctx) {
     const me = store.me?.id;
     const ev = frame.event;
     if (ev.kind === 'held_at_shift_end' && ev.staff.id === me) {
-      for (const t of ev.tasks) record({ task: t.id, where: where(t), kind: 'returned', by: '', reason: ev.reason, at: frame.at });
+      for (const t of ev.tasks) record({ task: t.id, where: where(t, ctx.wardName), kind: 'returned', by: '', reason: ev.reason, at: frame.at });
       return;
     }
     if (ev.kind !== 'task') return;
@@ -151,7 +151,7 @@ export function handoverView(ctx) {
     if (ev.change === 'handover_declined' && t.assignee?.id === me && ev.by?.id !== me) void declined(t, ev.by?.name ?? 'someone', frame.at);
     if (ev.change === 'handover_accepted' && ev.by?.id !== me && (given.has(t.id) || outcomes.has(t.id))) {
       given.delete(t.id);
-      record({ task: t.id, where: where(t), kind: 'accepted', by: ev.by?.name ?? 'someone', reason: '', at: frame.at });
+      record({ task: t.id, where: where(t, ctx.wardName), kind: 'accepted', by: ev.by?.name ?? 'someone', reason: '', at: frame.at });
     }
   }
 
@@ -190,7 +190,7 @@ export function handoverView(ctx) {
         document.getElementById(id)?.focus();
         return;
       }
-      link.send({ op: 'hand_over', task: t.id, to }, `Hand over ${where(t)} to ${person.name}`);
+      link.send({ op: 'hand_over', task: t.id, to }, `Hand over ${where(t, ctx.wardName)} to ${person.name}`);
     };
     // A line, not a second card: the task's card is in "My work" below.
     const patient = t.patient_ref ? `${t.patient_ref.name} · ` : '';
@@ -278,7 +278,7 @@ function answerIncoming(ctx, t) {
     extra: [h('p', { class: 'who handover-from', text: `${from} is handing this over to you (since ${clock(t.handover?.at ?? t.updated_at)}). It stays with them until you accept.` })],
     pending: ctx.outbox.pendingFor(t.id).map((e) => e.label),
     actions: [
-      button('Accept handover', () => void link.send({ op: 'accept_handover', task: t.id }, `Accept handover of ${where(t)}`), 'primary', busy),
+      button('Accept handover', () => void link.send({ op: 'accept_handover', task: t.id }, `Accept handover of ${where(t, ctx.wardName)}`), 'primary', busy),
       button('Decline', () => void declineIncoming(ctx, t), 'secondary', busy),
     ],
   });
@@ -286,9 +286,9 @@ function answerIncoming(ctx, t) {
 
 /** @param {ViewContext} ctx @param {TaskView} t */
 async function declineIncoming(ctx, t) {
-  const reason = await askText({ title: `Decline handover of ${where(t)}`, label: `Reason (${t.handover?.from.name ?? 'the giver'} sees it)`, submit: 'Decline', required: true, max: 500, suggestions: DECLINE_REASONS });
+  const reason = await askText({ title: `Decline handover of ${where(t, ctx.wardName)}`, label: `Reason (${t.handover?.from.name ?? 'the giver'} sees it)`, submit: 'Decline', required: true, max: 500, suggestions: DECLINE_REASONS });
   if (reason === null) return;
-  ctx.link.send({ op: 'decline_handover', task: t.id, reason }, `Decline handover of ${where(t)}`);
+  ctx.link.send({ op: 'decline_handover', task: t.id, reason }, `Decline handover of ${where(t, ctx.wardName)}`);
 }
 
 /** A page I have not acknowledged. @param {ViewContext} ctx @param {PageView} p */

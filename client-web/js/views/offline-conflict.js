@@ -9,7 +9,7 @@
 
 import { confirmDialog } from './dialog.js';
 import { toast } from './toast.js';
-import { clock } from '../format.js';
+import { clock, taskPlace } from '../format.js';
 import { issuedAt } from '../outbox.js';
 
 /** @typedef {import('../store.js').Store} Store */
@@ -62,7 +62,7 @@ export function watchOfflineConflicts({ link, store, wardName }) {
   /** @param {OutboxEntry} entry @param {TaskView | undefined} t */
   async function ask(entry, t) {
     const cmd = /** @type {any} */ (entry.cmd);
-    const where = t ? `${wardName(t.ward)} bed ${t.bed}` : 'A task';
+    const where = t ? taskPlace(t, wardName) : 'A task';
     const holder = t?.assignee && t.assignee.id !== me() ? t.assignee.name : null;
     const tell = await confirmDialog({
       title: `${where}: your completion was not recorded`,
@@ -84,10 +84,10 @@ export function watchOfflineConflicts({ link, store, wardName }) {
     const t = ev.task;
     // Her own completion: say so, and where it went.
     if (ev.change === 'completed' && ev.by?.id === me() && Date.now() - /** @type {CustomEvent} */ (e).detail.at < FRESH_MS) {
-      toast(`Completed: ${wardName(t.ward)} bed ${t.bed}. It is under "Done tonight" in My work.`, 'ok');
+      toast(`Completed: ${taskPlace(t, wardName)}. It is under "Done tonight" in My work.`, 'ok');
     }
     if (ev.change === 'completed' && held.has(t.id) && ev.by && ev.by.id !== me()) {
-      toast(`${wardName(t.ward)} bed ${t.bed} is done already: ${ev.by.name} completed it${/while offline/.test(t.closing_note ?? '') ? ' while offline' : ''}. Nothing for you to do.`, 'ok');
+      toast(`${taskPlace(t, wardName)} is done already: ${ev.by.name} completed it${/while offline/.test(t.closing_note ?? '') ? ' while offline' : ''}. Nothing for you to do.`, 'ok');
     }
     if (t.assignee?.id === me() && !['completed', 'cancelled'].includes(t.state)) held.add(t.id);
     else held.delete(t.id);

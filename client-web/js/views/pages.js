@@ -2,7 +2,8 @@
 // callback that holds a number, the ward I am on and a message; pages to me
 // with a big "Call 4471" link, the sender's ward, and the acknowledge and
 // one-tap reply buttons ("5 min", "Call me", "On my way"); pages I sent with
-// each recipient's reply ("Dr Khan: On my way, 02:14") and three receipts
+// each recipient's reply ("Dr Khan: On my way, 02:14"), when the hub will
+// escalate it if nobody acknowledges (by its priority), and three receipts
 // (delivered, read, acknowledged), which are different facts and are shown
 // separately. Both lists are keyed by page and updated in place (see
 // `updateKeyed`), so focus stays put.
@@ -46,7 +47,10 @@ export function pagesView(ctx) {
   const { store, link } = ctx;
   const kindPerson = h('input', { type: 'radio', name: 'target-kind', value: 'staff', id: 'page-kind-staff', checked: true });
   const kindRole = h('input', { type: 'radio', name: 'target-kind', value: 'role', id: 'page-kind-role' });
-  const person = h('select', { id: 'page-person', name: 'person' });
+  // Nobody is chosen for her: a page to whoever came first in the list is a
+  // page to the wrong person. Typing part of a name or role narrows the list.
+  const find = h('input', { id: 'page-find', type: 'search', autocomplete: 'off', placeholder: 'Part of a name or role' });
+  const person = h('select', { id: 'page-person', name: 'person', required: true });
   const role = h('select', { id: 'page-role', name: 'role', disabled: true }, PAGEABLE_ROLES.map((r) => h('option', { value: r, text: ROLE_LABEL[r] })));
   const priority = h('select', { id: 'page-priority', name: 'priority' }, PRIORITIES.map((p) => h('option', { value: p, text: PRIORITY_LABEL[p], selected: p === 'urgent' })));
   const callback = h('input', { id: 'page-callback', name: 'callback', required: true, maxLength: 64, autocomplete: 'off', inputMode: 'text', placeholder: 'A number: ext 4412, bleep 1234' });
@@ -67,8 +71,10 @@ export function pagesView(ctx) {
   let waiting = null;
   const syncKind = () => {
     person.disabled = !kindPerson.checked;
+    find.disabled = person.disabled;
     role.disabled = !kindRole.checked;
     // Only the picker in use is shown: one thumb, one choice.
+    findField.hidden = person.disabled;
     personField.hidden = person.disabled;
     roleField.hidden = role.disabled;
   };
@@ -77,6 +83,7 @@ export function pagesView(ctx) {
 
   /** @param {string} id @param {string} label @param {HTMLElement} control */
   const field = (id, label, control) => h('div', { class: 'field' }, h('label', { for: id, text: label }), control);
+  const findField = field(find.id, 'Find a person', find);
   const personField = field(person.id, 'Person on shift', person);
   const roleField = field(role.id, 'Everyone on shift as', role);
   roleField.hidden = true;
@@ -90,6 +97,7 @@ export function pagesView(ctx) {
       h('label', { for: kindPerson.id }, kindPerson, h('span', { text: 'A person' })),
       h('label', { for: kindRole.id }, kindRole, h('span', { text: 'A role' })),
     ),
+    findField,
     personField,
     roleField,
     field(priority.id, 'Priority', priority),
@@ -175,6 +183,11 @@ export function pagesView(ctx) {
       mine && p.escalation_level > 0
         ? h('p', { class: 'who escalated', text: `Escalated${p.escalation_level > 1 ? ` ${p.escalation_level} times` : ''}${store.escalations.has(p.id) ? `: ${store.escalations.get(p.id)?.reason}` : ''}` })
         : null,
+      // When the hub chases it, at the pace of its priority (urgent after a
+      // minute, soon after five by default): she knows how long she waits.
+      mine && p.state === 'open' && p.next_escalation_at !== null
+        ? h('p', { class: 'meta next-escalation', text: `Escalates at ${clock(p.next_escalation_at)} unless acknowledged` })
+        : null,
       mine ? h('ul', { class: 'recipients', 'aria-label': 'Receipts' }, p.recipients.map(receipts)) : null,
       !mine && receipt && answered
         ? h('p', { class: 'who done', text: `You acknowledged at ${clock(/** @type {number} */ (receipt.acked_at))}${receipt.reply ? ` · you replied “${REPLY_LABEL[receipt.reply]}”` : ''}` })
@@ -192,16 +205,30 @@ export function pagesView(ctx) {
     );
   }
 
+  /** The people on shift that match what she typed; the one she chose stays. @param {import('../types.js').StaffView[]} onShift */
+  function fillPeople(onShift) {
+    const keep = person.value;
+    const typed = find.value.trim().toLowerCase();
+    const label = (/** @type {import('../types.js').StaffView} */ s) => `${s.name} (${ROLE_LABEL[s.shift?.role ?? s.role]})`;
+    const shown = onShift.filter((s) => s.id === keep || !typed || label(s).toLowerCase().includes(typed));
+    replaceChildren(person, [
+      h('option', { value: '', text: shown.length ? 'Choose a person…' : 'Nobody on shift matches' }),
+      ...shown.map((s) => h('option', { value: s.id, text: label(s) })),
+    ]);
+    person.value = shown.some((s) => s.id === keep) ? keep : '';
+    // One match is the one meant, as a search box would have it.
+    if (!person.value && typed && shown.length === 1) person.value = shown[0].id;
+  }
+  find.addEventListener('input', () => update());
+
   function update() {
     const dir = store.directory;
     const me = store.me;
     const onShift = (dir?.staff ?? []).filter((s) => s.shift !== null && s.id !== me?.id).sort((a, b) => a.name.localeCompare(b.name));
-    const key = onShift.map((s) => `${s.id}:${s.shift?.role}`).join('|');
+    const key = `${onShift.map((s) => `${s.id}:${s.shift?.role}`).join('|')}/${find.value}`;
     if (person.dataset.key !== key) {
       person.dataset.key = key;
-      const keep = person.value;
-      replaceChildren(person, onShift.map((s) => h('option', { value: s.id, text: `${s.name} (${ROLE_LABEL[s.shift?.role ?? s.role]})` })));
-      if (keep) person.value = keep;
+      fillPeople(onShift);
     }
     // Where I am: the ward of my shift when it is one ward (covering
     // several, I could be on any: as the hub, guess none); I can change it.

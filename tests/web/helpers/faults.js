@@ -11,7 +11,8 @@
 
 /**
  * What to do with a frame from the hub: `'drop'` it, pass it (`undefined`),
- * or give the page another frame instead.
+ * give the page another frame instead, or hold it back until a promise
+ * settles (then that promise's verdict applies; later frames overtake it).
  * @typedef {(frame: any, wire: Wire, index: number) => 'drop' | any | undefined} Filter
  */
 
@@ -45,6 +46,14 @@ export async function routeLink(page, opts = {}) {
       server.onMessage((message) => {
         const frame = parse(message);
         const verdict = filter?.(frame, wire, index);
+        if (verdict instanceof Promise) {
+          void verdict.then((v) => deliver(message, frame, v));
+          return;
+        }
+        deliver(message, frame, verdict);
+      });
+      /** @param {string | Buffer} message @param {any} frame @param {any} verdict */
+      function deliver(message, frame, verdict) {
         if (verdict === 'drop') {
           wire.dropped.push(frame);
           return;
@@ -52,7 +61,7 @@ export async function routeLink(page, opts = {}) {
         const out = verdict === undefined ? frame : verdict;
         wire.received.push(out);
         ws.send(verdict === undefined ? message : JSON.stringify(out));
-      });
+      }
     },
   );
   return { wires, setFilter: (f) => (filter = f) };
