@@ -102,6 +102,9 @@ async fn cluster_commands(cmd: &Cmd, config: &Config) -> Option<anyhow::Result<(
     let pg = wardpage_server::uses_postgres(config);
     match cmd {
         Cmd::Cluster { .. } => Some(cluster::status_command(config).await),
+        Cmd::Serve { .. } if !pg && config.cluster.sites != ["default"] => Some(Err(anyhow::anyhow!(
+            "[cluster] sites need a PostgreSQL database: SQLite is single-node and single-site"
+        ))),
         Cmd::Serve { .. } if config.cluster.enabled && !pg => {
             tracing::warn!(
                 "[cluster] is enabled, but SQLite is single-node: serving as a single hub"

@@ -1,6 +1,6 @@
 //! The cluster's message bus: one NATS connection per node
-//! (`[cluster] nats_url`), the subjects of a site, and the heartbeats that
-//! tell every node who owns the site now.
+//! (`[cluster] nats_url`), shared by its sites; per site, its subjects and
+//! the heartbeats that tell every node who owns the site now.
 //!
 //! NATS only carries: the store remembers. A heartbeat that stops, an
 //! owner with a new epoch, or a frame lost in transit (a gap in a
@@ -23,9 +23,6 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-/// The one site of a deployment for now; subjects are named per site so
-/// that several sites (each with its own owner) can share one bus later.
-pub const SITE: &str = "default";
 /// How often the owner and every node say they are there.
 pub const BEAT_EVERY: Duration = Duration::from_millis(300);
 /// A heartbeat older than this means its sender is gone (or cut off).
@@ -58,6 +55,8 @@ struct Beat {
 pub struct Bus {
     pub client: async_nats::Client,
     pub node: String,
+    /// The site whose subjects this is about.
+    pub site: String,
     pub metrics: Arc<Metrics>,
     owner: watch::Sender<Option<OwnerBeat>>,
     /// The owner while it is heard (`node`, `epoch`), `None` while not:
@@ -76,16 +75,10 @@ pub struct Bus {
     pub tunnels: tokio_util::task::TaskTracker,
 }
 
-/// `wardpage.site.<site>.<leaf>`.
-pub fn subject(leaf: &str) -> String {
-    format!("wardpage.site.{SITE}.{leaf}")
-}
-
-impl Bus {
-    /// Connects to `url` (in the background: a node starts without NATS
-    /// and keeps trying) and starts the heartbeats.
-    pub async fn connect(url: &str, node: &str, metrics: Arc<Metrics>) -> anyhow::Result<Arc<Bus>> {
-        let client = async_nats::ConnectOptions::new()
+/// Connects to `url` (in the background: a node starts without NATS and
+/// keeps trying): the node's one connection, for all its sites.
+pub async fn connect(url: &str, node: &str) -> anyhow::Result<async_nats::Client> {
+    let client = async_nats::ConnectOptions::new()
             .name(format!("wardpage {node}"))
             .retry_on_initial_connect()
             .max_reconnects(None)
@@ -97,9 +90,21 @@ impl Bus {
             .event_callback(|event| async move { info!(%event, "NATS") })
             .connect(url)
             .await?;
+    Ok(client)
+}
+
+impl Bus {
+    /// `site`'s subjects on `client`; starts the heartbeats.
+    pub fn start(
+        client: async_nats::Client,
+        node: &str,
+        site: &str,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Bus> {
         let bus = Arc::new(Bus {
             client,
             node: node.to_owned(),
+            site: site.to_owned(),
             metrics,
             owner: watch::channel(None).0,
             live_owner: watch::channel(None).0,
@@ -111,7 +116,12 @@ impl Bus {
         tokio::spawn(listen_owner(bus.clone()));
         tokio::spawn(listen_nodes(bus.clone()));
         tokio::spawn(beat_node(bus.clone()));
-        Ok(bus)
+        bus
+    }
+
+    /// `wardpage.site.<site>.<leaf>`.
+    pub fn subject(&self, leaf: &str) -> String {
+        format!("wardpage.site.{}.{leaf}", self.site)
     }
 
     /// Whether the node's NATS connection is up now.
@@ -184,7 +194,7 @@ impl Bus {
                 if bus.connected() {
                     let _ = bus
                         .client
-                        .publish(subject("owner"), body.clone().into())
+                        .publish(bus.subject("owner"), body.clone().into())
                         .await;
                 }
             }
@@ -196,7 +206,7 @@ impl Bus {
 /// one held (an owner that was taken over and has not noticed yet) is
 /// ignored while the newer one is fresh.
 async fn listen_owner(bus: Arc<Bus>) {
-    let mut sub = match bus.client.subscribe(subject("owner")).await {
+    let mut sub = match bus.client.subscribe(bus.subject("owner")).await {
         Ok(s) => s,
         Err(e) => {
             warn!(error = %e, "cannot subscribe to the owner's heartbeat");
@@ -253,7 +263,7 @@ fn lose_stale_nodes(bus: &Bus) {
 }
 
 async fn listen_nodes(bus: Arc<Bus>) {
-    let mut sub = match bus.client.subscribe(subject("node")).await {
+    let mut sub = match bus.client.subscribe(bus.subject("node")).await {
         Ok(s) => s,
         Err(e) => {
             warn!(error = %e, "cannot subscribe to the nodes' heartbeats");
@@ -281,7 +291,7 @@ async fn beat_node(bus: Arc<Bus>) {
         if bus.connected() {
             let _ = bus
                 .client
-                .publish(subject("node"), body.clone().into())
+                .publish(bus.subject("node"), body.clone().into())
                 .await;
         }
     }
