@@ -1,0 +1,227 @@
+//! Several sites (hospitals) on one PostgreSQL database (`[cluster]
+//! sites`): each owned by one node at a time, spread over the nodes,
+//! taken over on its own, and kept apart (its own schema, its own
+//! accounts, tasks and tokens). Real processes: `wardpage` nodes on a fresh
+//! PostgreSQL database each and a `nats-server` of each test's own. Needs
+//! `WARDPAGE_TEST_POSTGRES` (a run without it says loudly that it skipped)
+//! and `nats-server`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use wardpage_tests::client::login;
+use wardpage_tests::hub::HubProcess;
+use wardpage_tests::nats::NatsServer;
+use wardpage_tests::nodes::*;
+use wardpage_tests::pg::on_fresh_postgres;
+use wardpage_tests::story::*;
+use wardpage_tests::{eventually, Client, DEMO_PASSWORD};
+
+const SITES: [&str; 2] = ["north", "south"];
+
+/// `node`'s URL prefix for `site`.
+fn at(node: &HubProcess, site: &str) -> String {
+    format!("{}/site/{site}", node.base())
+}
+
+/// Waits until both sites have an owner and the owners are two different
+/// nodes of `nodes`; site → (node, epoch).
+async fn spread_over(
+    nodes: &[(&str, &HubProcess)],
+    what: &str,
+) -> anyhow::Result<BTreeMap<String, (String, i64)>> {
+    eventually(what, || async {
+        let owners = site_owners(nodes).await?;
+        let both = owners.len() == SITES.len();
+        let apart = owners.get("north").map(|o| &o.0) != owners.get("south").map(|o| &o.0);
+        Ok((both && apart).then_some(owners))
+    })
+    .await
+}
+
+/// Waits until `node` serves every site (its `/readyz` 200); its body.
+async fn until_ready(node: &HubProcess) -> anyhow::Result<serde_json::Value> {
+    eventually("the node serves every site", || async {
+        Ok(match readyz(node).await? {
+            Some((200, body)) => Some(body),
+            _ => None,
+        })
+    })
+    .await
+}
+
+/// Two nodes started together on two sites: each owns one (not both on
+/// one node), every node's `/readyz` lists both sites with their owners
+/// and epochs and says which it owns, and `wardpage cluster status` prints
+/// the same from the database.
+#[tokio::test]
+async fn two_sites_spread_over_two_nodes_and_are_listed() -> anyhow::Result<()> {
+    on_fresh_postgres("two_sites_spread_over_two_nodes", |url| async move {
+        let nats = NatsServer::start().await?;
+        let nats_url = nats.url();
+        let bus = Some(nats_url.as_str());
+        let dir = tempfile::tempdir()?;
+        let (a, b) = tokio::try_join!(
+            start_site_node(&url, dir.path(), "a", &SITES, bus),
+            start_site_node(&url, dir.path(), "b", &SITES, bus),
+        )?;
+        let nodes = [("a", &a), ("b", &b)];
+        let owners = spread_over(&nodes, "each node owns one site").await?;
+        // With NATS each node serves both sites: it owns one and forwards
+        // to the other's owner, so both are ready.
+        for (name, node) in nodes {
+            let body = until_ready(node).await?;
+            assert_eq!(body["node"], name, "{body}");
+            let sites = body["sites"].as_array().cloned().unwrap_or_default();
+            let listed: Vec<&str> = sites.iter().filter_map(|s| s["site"].as_str()).collect();
+            assert_eq!(listed, SITES, "{body}");
+            for site in &sites {
+                let (owner, epoch) = &owners[site["site"].as_str().unwrap_or_default()];
+                assert_eq!(site["epoch"], *epoch, "{body}");
+                let named = if site["owns"] == true {
+                    &site["node"]
+                } else {
+                    &site["owner"]
+                };
+                assert_eq!(named, owner.as_str(), "{body}");
+            }
+            let mine: Vec<&str> = SITES
+                .into_iter()
+                .filter(|s| owners[*s].0 == name)
+                .collect();
+            assert_eq!(body["owned"], serde_json::json!(mine), "{body}");
+        }
+        // A site's own readiness answers under its prefix.
+        let (north_owner, north_epoch) = &owners["north"];
+        let site_ready = reqwest::get(format!("{}/readyz", at(&a, "north")))
+            .await?
+            .json::<serde_json::Value>()
+            .await?;
+        assert_eq!(site_ready["site"], "north", "{site_ready}");
+        assert_eq!(site_ready["epoch"], *north_epoch, "{site_ready}");
+        let config = dir.path().join("a.toml");
+        let status = wardpage_tests::hub::wardpage_cli(
+            Path::new(&url),
+            &["cluster", "status", "--config", config.to_str().unwrap_or_default()],
+            "",
+        )?;
+        for site in SITES {
+            let (owner, epoch) = &owners[site];
+            let block = format!("site:         {site}\nowner:        {owner}\nepoch:        {epoch}\n");
+            assert!(status.contains(&block), "{site} in\n{status}");
+        }
+        assert!(
+            status.contains(&format!("{north_owner} (north, epoch {north_epoch})")),
+            "{status}"
+        );
+        a.terminate().await?;
+        b.terminate().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Three nodes on two sites: two own one each, one stands by. SIGKILL the
+/// owner of north: the node that owned nothing takes north over (a new
+/// epoch), while south keeps its owner and its epoch throughout, and a
+/// device of north resumes on the new owner with its task there.
+#[tokio::test]
+async fn killing_one_sites_owner_moves_only_that_site() -> anyhow::Result<()> {
+    on_fresh_postgres("killing_one_sites_owner", |url| async move {
+        let nats = NatsServer::start().await?;
+        let nats_url = nats.url();
+        let bus = Some(nats_url.as_str());
+        let dir = tempfile::tempdir()?;
+        let (a, b, c) = tokio::try_join!(
+            start_site_node(&url, dir.path(), "a", &SITES, bus),
+            start_site_node(&url, dir.path(), "b", &SITES, bus),
+            start_site_node(&url, dir.path(), "c", &SITES, bus),
+        )?;
+        let mut nodes = vec![("a", a), ("b", b), ("c", c)];
+        let refs: Vec<(&str, &HubProcess)> = nodes.iter().map(|(n, p)| (*n, p)).collect();
+        let before = spread_over(&refs, "the sites spread over two nodes").await?;
+        let (north_owner, north_epoch) = before["north"].clone();
+        let south = before["south"].clone();
+        let idle = ["a", "b", "c"]
+            .into_iter()
+            .find(|n| *n != north_owner && *n != south.0)
+            .unwrap_or_default();
+        // A task on north, raised through its owner.
+        let i = nodes.iter().position(|(n, _)| *n == north_owner).unwrap_or(0);
+        let mut nurse = Client::login_connect(&at(&nodes[i].1, "north"), "nurse.okafor").await?;
+        let task = raise_ok(&mut nurse, cannula_w7()).await?;
+        drop(nurse);
+        let (_, killed) = nodes.remove(i);
+        killed.kill9().await?;
+        let refs: Vec<(&str, &HubProcess)> = nodes.iter().map(|(n, p)| (*n, p)).collect();
+        let after = eventually("north is taken over", || async {
+            let owners = site_owners(&refs).await?;
+            // South never moves, not for a moment.
+            anyhow::ensure!(
+                owners.get("south") == Some(&south),
+                "south changed: {owners:?} (was {south:?})"
+            );
+            Ok(owners
+                .get("north")
+                .is_some_and(|o| o.1 > north_epoch)
+                .then_some(owners))
+        })
+        .await?;
+        assert_eq!(after["north"].0, idle, "the node that owned nothing took north");
+        assert_eq!(after["south"], south);
+        let survivor = &nodes[0].1;
+        let open = open_tasks(&at(survivor, "north")).await?;
+        assert!(open.contains(&task.id), "north's task after the takeover");
+        for (_, n) in nodes {
+            n.terminate().await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// A task raised on north is not on south, whichever node a device is on;
+/// a login is a site's own (its token is refused by the other site), and
+/// a site the deployment does not have answers 404.
+#[tokio::test]
+async fn a_task_raised_on_one_site_is_invisible_on_the_other() -> anyhow::Result<()> {
+    on_fresh_postgres("a_task_on_one_site", |url| async move {
+        let nats = NatsServer::start().await?;
+        let nats_url = nats.url();
+        let bus = Some(nats_url.as_str());
+        let dir = tempfile::tempdir()?;
+        let (a, b) = tokio::try_join!(
+            start_site_node(&url, dir.path(), "a", &SITES, bus),
+            start_site_node(&url, dir.path(), "b", &SITES, bus),
+        )?;
+        let nodes = [("a", &a), ("b", &b)];
+        let owners = spread_over(&nodes, "each node owns one site").await?;
+        // The nurse is on the node that does not own north: served over NATS.
+        let forwarder = if owners["north"].0 == "a" { &b } else { &a };
+        until_ready(forwarder).await?;
+        let mut nurse = Client::login_connect(&at(forwarder, "north"), "nurse.okafor").await?;
+        let task = raise_ok(&mut nurse, cannula_w7()).await?;
+        let on_north = open_tasks(&at(&a, "north")).await?;
+        assert!(on_north.contains(&task.id), "north has its task");
+        for node in [&a, &b] {
+            let on_south = open_tasks(&at(node, "south")).await?;
+            assert!(!on_south.contains(&task.id), "south must not see north's task");
+            assert!(on_south.is_empty(), "south has no staff task: {on_south:?}");
+        }
+        // The plain URLs are the first site's (north).
+        assert!(open_tasks(&b.base()).await?.contains(&task.id));
+        // North's token means nothing on south.
+        let token = login(&at(&a, "north"), "coord.hale", DEMO_PASSWORD).await?;
+        let refused = Client::connect_fresh(&at(&a, "south"), &token).await;
+        let refused = match refused {
+            Ok(mut c) => snapshot(&mut c).await.is_err(),
+            Err(_) => true,
+        };
+        assert!(refused, "a north token must not open south");
+        let res = reqwest::get(format!("{}/site/west/healthz", a.base())).await?;
+        assert_eq!(res.status().as_u16(), 404);
+        a.terminate().await?;
+        b.terminate().await?;
+        Ok(())
+    })
+    .await
+}
