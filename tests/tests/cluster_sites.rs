@@ -84,10 +84,7 @@ async fn two_sites_spread_over_two_nodes_and_are_listed() -> anyhow::Result<()> 
                 };
                 assert_eq!(named, owner.as_str(), "{body}");
             }
-            let mine: Vec<&str> = SITES
-                .into_iter()
-                .filter(|s| owners[*s].0 == name)
-                .collect();
+            let mine: Vec<&str> = SITES.into_iter().filter(|s| owners[*s].0 == name).collect();
             assert_eq!(body["owned"], serde_json::json!(mine), "{body}");
         }
         // A site's own readiness answers under its prefix.
@@ -101,12 +98,18 @@ async fn two_sites_spread_over_two_nodes_and_are_listed() -> anyhow::Result<()> 
         let config = dir.path().join("a.toml");
         let status = wardpage_tests::hub::wardpage_cli(
             Path::new(&url),
-            &["cluster", "status", "--config", config.to_str().unwrap_or_default()],
+            &[
+                "cluster",
+                "status",
+                "--config",
+                config.to_str().unwrap_or_default(),
+            ],
             "",
         )?;
         for site in SITES {
             let (owner, epoch) = &owners[site];
-            let block = format!("site:         {site}\nowner:        {owner}\nepoch:        {epoch}\n");
+            let block =
+                format!("site:         {site}\nowner:        {owner}\nepoch:        {epoch}\n");
             assert!(status.contains(&block), "{site} in\n{status}");
         }
         assert!(
@@ -146,7 +149,10 @@ async fn killing_one_sites_owner_moves_only_that_site() -> anyhow::Result<()> {
             .find(|n| *n != north_owner && *n != south.0)
             .unwrap_or_default();
         // A task on north, raised through its owner.
-        let i = nodes.iter().position(|(n, _)| *n == north_owner).unwrap_or(0);
+        let i = nodes
+            .iter()
+            .position(|(n, _)| *n == north_owner)
+            .unwrap_or(0);
         let mut nurse = Client::login_connect(&at(&nodes[i].1, "north"), "nurse.okafor").await?;
         let task = raise_ok(&mut nurse, cannula_w7()).await?;
         drop(nurse);
@@ -166,7 +172,10 @@ async fn killing_one_sites_owner_moves_only_that_site() -> anyhow::Result<()> {
                 .then_some(owners))
         })
         .await?;
-        assert_eq!(after["north"].0, idle, "the node that owned nothing took north");
+        assert_eq!(
+            after["north"].0, idle,
+            "the node that owned nothing took north"
+        );
         assert_eq!(after["south"], south);
         let survivor = &nodes[0].1;
         let open = open_tasks(&at(survivor, "north")).await?;
@@ -204,7 +213,10 @@ async fn a_task_raised_on_one_site_is_invisible_on_the_other() -> anyhow::Result
         assert!(on_north.contains(&task.id), "north has its task");
         for node in [&a, &b] {
             let on_south = open_tasks(&at(node, "south")).await?;
-            assert!(!on_south.contains(&task.id), "south must not see north's task");
+            assert!(
+                !on_south.contains(&task.id),
+                "south must not see north's task"
+            );
             assert!(on_south.is_empty(), "south has no staff task: {on_south:?}");
         }
         // The plain URLs are the first site's (north).

@@ -79,17 +79,17 @@ pub struct Bus {
 /// keeps trying): the node's one connection, for all its sites.
 pub async fn connect(url: &str, node: &str) -> anyhow::Result<async_nats::Client> {
     let client = async_nats::ConnectOptions::new()
-            .name(format!("wardpage {node}"))
-            .retry_on_initial_connect()
-            .max_reconnects(None)
-            // Back within a fraction of a second of NATS returning: a
-            // node cut off serves no tunnel meanwhile.
-            .reconnect_delay_callback(|n| Duration::from_millis((n as u64 * 100).min(1000)))
-            .ping_interval(Duration::from_secs(5))
-            .connection_timeout(Duration::from_secs(2))
-            .event_callback(|event| async move { info!(%event, "NATS") })
-            .connect(url)
-            .await?;
+        .name(format!("wardpage {node}"))
+        .retry_on_initial_connect()
+        .max_reconnects(None)
+        // Back within a fraction of a second of NATS returning: a
+        // node cut off serves no tunnel meanwhile.
+        .reconnect_delay_callback(|n| Duration::from_millis((n as u64 * 100).min(1000)))
+        .ping_interval(Duration::from_secs(5))
+        .connection_timeout(Duration::from_secs(2))
+        .event_callback(|event| async move { info!(%event, "NATS") })
+        .connect(url)
+        .await?;
     Ok(client)
 }
 

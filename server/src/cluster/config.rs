@@ -136,12 +136,21 @@ mod tests {
         let two = Config::parse(&format!("{node}sites = [\"north\", \"south\"]")).expect("parse");
         two.validate().expect("valid");
         assert_eq!(two.cluster.sites, ["north", "south"]);
-        for bad in ["[]", "[\"North\"]", "[\"a-b\"]", "[\"a\", \"a\"]", "[\"x/y\"]"] {
+        for bad in [
+            "[]",
+            "[\"North\"]",
+            "[\"a-b\"]",
+            "[\"a\", \"a\"]",
+            "[\"x/y\"]",
+        ] {
             let c = Config::parse(&format!("{node}sites = {bad}")).expect("parse");
             assert!(c.validate().is_err(), "sites = {bad}");
         }
         // Sites are for cluster nodes only: a single hub serves one.
         let single = Config::parse("[cluster]\nsites = [\"north\"]\n").expect("parse");
-        assert!(single.validate().is_err(), "sites without [cluster] enabled");
+        assert!(
+            single.validate().is_err(),
+            "sites without [cluster] enabled"
+        );
     }
 }

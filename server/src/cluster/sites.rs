@@ -39,8 +39,8 @@ pub(super) fn router(node: &str, members: &[Arc<Member>]) -> Router {
         let (sites, home) = (sites.clone(), home.clone());
         async move {
             let res = match route(&sites, home, req) {
-                Ok((app, req)) => app.oneshot(req).await.into_response(),
-                Err(res) => res,
+                Some((app, req)) => app.oneshot(req).await.into_response(),
+                None => no_site(),
             };
             Ok::<Response, Infallible>(res)
         }
@@ -57,27 +57,30 @@ pub(super) fn router(node: &str, members: &[Arc<Member>]) -> Router {
         .fallback_service(dispatch)
 }
 
-/// The site's routes for `req`, and `req` as they are to see it.
+/// The site's routes for `req`, and `req` as they are to see it; `None`
+/// for a site the deployment does not have.
 fn route(
     sites: &HashMap<String, Router>,
     home: Option<Router>,
     req: Request<Body>,
-) -> Result<(Router, Request<Body>), Response> {
+) -> Option<(Router, Request<Body>)> {
     let Some(rest) = req.uri().path().strip_prefix(PREFIX) else {
-        return home.map(|h| (h, req)).ok_or_else(no_site);
+        return home.map(|h| (h, req));
     };
     let (name, tail) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let Some(app) = sites.get(name) else {
-        return Err(no_site());
-    };
-    let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
-    let uri: Uri = format!("{tail}{query}").parse().map_err(|_| no_site())?;
+    let app = sites.get(name)?.clone();
+    let query = req
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let uri: Uri = format!("{tail}{query}").parse().ok()?;
     let (mut parts, body) = req.into_parts();
     parts.uri = uri;
-    Ok((app.clone(), Request::from_parts(parts, body)))
+    Some((app, Request::from_parts(parts, body)))
 }
 
 fn no_site() -> Response {

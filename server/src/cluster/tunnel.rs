@@ -178,7 +178,10 @@ async fn open(bus: &Bus, id: &str, owner: &OwnerBeat) -> anyhow::Result<async_na
     let request = async_nats::Request::new()
         .payload(serde_json::to_vec(&req)?.into())
         .timeout(Some(OPEN_TIMEOUT));
-    let answer = bus.client.send_request(bus.subject("tunnel"), request).await?;
+    let answer = bus
+        .client
+        .send_request(bus.subject("tunnel"), request)
+        .await?;
     if answer.payload.as_ref() != b"ok" {
         anyhow::bail!("refused: {}", String::from_utf8_lossy(&answer.payload));
     }
@@ -309,11 +312,11 @@ fn valid_id(id: &str) -> bool {
 
 /// Subscribes the tunnel's up subject and starts its session.
 async fn start(bus: &Arc<Bus>, hub: &Arc<Hub>, open: Open) -> anyhow::Result<()> {
-    let ups = bus.client.subscribe(up(&bus, &open.id)).await?;
+    let ups = bus.client.subscribe(up(bus, &open.id)).await?;
     bus.heard_node(&open.node);
     let (tx, rx) = mpsc::channel(64);
     let seq = Arc::new(AtomicU64::new(0));
-    let sink = publisher(bus.clone(), down(&bus, &open.id), seq.clone());
+    let sink = publisher(bus.clone(), down(bus, &open.id), seq.clone());
     let socket = OwnerEnd {
         rx,
         sink,
@@ -336,7 +339,12 @@ async fn start(bus: &Arc<Bus>, hub: &Arc<Hub>, open: Open) -> anyhow::Result<()>
         // Whatever ended the session, the device's node ends the device's
         // socket: a last close, harmless if one was sent already.
         let n = seq.fetch_add(1, Ordering::SeqCst) + 1;
-        let _ = publish(&bus, &down(&bus, &id), encode(n, close_msg(REASON_OWNER_LOST))).await;
+        let _ = publish(
+            &bus,
+            &down(&bus, &id),
+            encode(n, close_msg(REASON_OWNER_LOST)),
+        )
+        .await;
     }
     .instrument(info_span!("tunnel", node = %open.node));
     // Tracked, so that a stopping owner waits for the session's goodbye.
