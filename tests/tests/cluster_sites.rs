@@ -190,8 +190,9 @@ async fn killing_one_sites_owner_moves_only_that_site() -> anyhow::Result<()> {
 }
 
 /// A task raised on north is not on south, whichever node a device is on;
-/// a login is a site's own (its token is refused by the other site), and
-/// a site the deployment does not have answers 404.
+/// a login is a site's own (its token is refused by the other site); a
+/// site the deployment does not have answers 404, and so does the web
+/// client under a site's prefix.
 #[tokio::test]
 async fn a_task_raised_on_one_site_is_invisible_on_the_other() -> anyhow::Result<()> {
     on_fresh_postgres("a_task_on_one_site", |url| async move {
@@ -235,8 +236,21 @@ async fn a_task_raised_on_one_site_is_invisible_on_the_other() -> anyhow::Result
         );
         // It still opens north.
         Client::connect_fresh(&at(&b, "north"), &token).await?;
-        let res = reqwest::get(format!("{}/site/west/healthz", a.base())).await?;
-        assert_eq!(res.status().as_u16(), 404);
+        let status =
+            |path: String| async move { anyhow::Ok(reqwest::get(path).await?.status().as_u16()) };
+        assert_eq!(
+            status(format!("{}/site/west/healthz", a.base())).await?,
+            404
+        );
+        assert_eq!(status(format!("{}/healthz", at(&a, "south"))).await?, 200);
+        // The web client calls the root's API: under a site's prefix it
+        // would log into the first site, so it is not served there.
+        assert_eq!(status(format!("{}/", at(&a, "south"))).await?, 404);
+        assert_eq!(
+            status(format!("{}/index.html", at(&b, "north"))).await?,
+            404
+        );
+        assert_eq!(status(format!("{}/", a.base())).await?, 200);
         a.terminate().await?;
         b.terminate().await?;
         Ok(())

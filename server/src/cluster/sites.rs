@@ -39,8 +39,8 @@ pub(super) fn router(node: &str, members: &[Arc<Member>]) -> Router {
         let (sites, home) = (sites.clone(), home.clone());
         async move {
             let res = match route(&sites, home, req) {
-                Some((app, req)) => app.oneshot(req).await.into_response(),
-                None => no_site(),
+                Ok((app, req)) => app.oneshot(req).await.into_response(),
+                Err(why) => not_here(why),
             };
             Ok::<Response, Infallible>(res)
         }
@@ -57,38 +57,52 @@ pub(super) fn router(node: &str, members: &[Arc<Member>]) -> Router {
         .fallback_service(dispatch)
 }
 
-/// The site's routes for `req`, and `req` as they are to see it; `None`
-/// for a site the deployment does not have.
+/// The site's routes for `req`, and `req` as they are to see it; or why
+/// there are none.
 fn route(
     sites: &HashMap<String, Router>,
     home: Option<Router>,
     req: Request<Body>,
-) -> Option<(Router, Request<Body>)> {
+) -> Result<(Router, Request<Body>), &'static str> {
     let Some(rest) = req.uri().path().strip_prefix(PREFIX) else {
-        return home.map(|h| (h, req));
+        return home.map(|h| (h, req)).ok_or(NO_SITE);
     };
     let (name, tail) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let app = sites.get(name)?.clone();
+    let app = sites.get(name).ok_or(NO_SITE)?.clone();
+    if !api_path(tail) {
+        return Err(NO_WEB_CLIENT);
+    }
     let query = req
         .uri()
         .query()
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
-    let uri: Uri = format!("{tail}{query}").parse().ok()?;
+    let uri: Uri = format!("{tail}{query}").parse().map_err(|_| NO_SITE)?;
     let (mut parts, body) = req.into_parts();
     parts.uri = uri;
-    Some((app, Request::from_parts(parts, body)))
+    Ok((app, Request::from_parts(parts, body)))
 }
 
-fn no_site() -> Response {
-    ApiError::answer(
-        StatusCode::NOT_FOUND,
-        ApiErrorCode::InvalidField,
-        "this deployment has no site of that name (see /site/<name>/ in the hub's documentation)",
-    )
+const NO_SITE: &str =
+    "this deployment has no site of that name (see /site/<name>/ in the hub's documentation)";
+const NO_WEB_CLIENT: &str = "under /site/<name>/ the hub serves its API only: the web client \
+     is at the plain URLs, for the first site";
+
+/// Whether `path` is one of the hub's API routes, which a site's prefix
+/// reaches. The web client is not among them: its pages call `/api/login`
+/// and `/ws` at the root, so one loaded under another site's prefix would
+/// log into the first site while looking like the other.
+fn api_path(path: &str) -> bool {
+    matches!(path, "/ws" | "/healthz" | "/readyz" | "/metrics" | "/fhir")
+        || path.starts_with("/api/")
+        || path.starts_with("/fhir/")
+}
+
+fn not_here(why: &str) -> Response {
+    ApiError::answer(StatusCode::NOT_FOUND, ApiErrorCode::InvalidField, why)
 }
 
 /// `GET /readyz` of the node: 200 while it serves every site.
