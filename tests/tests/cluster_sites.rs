@@ -257,3 +257,51 @@ async fn a_task_raised_on_one_site_is_invisible_on_the_other() -> anyhow::Result
     })
     .await
 }
+
+/// A node stopped cleanly hands over every site it owns at once (no lease
+/// to wait out): the other node, owning one already, takes the stopped
+/// node's site too, and its own site keeps its epoch. Without NATS: each
+/// site's plain standby answers meanwhile.
+#[tokio::test]
+async fn a_clean_stop_hands_over_its_sites_and_the_rest_stay() -> anyhow::Result<()> {
+    on_fresh_postgres("a_clean_stop_hands_over_its_sites", |url| async move {
+        let dir = tempfile::tempdir()?;
+        let (a, b) = tokio::try_join!(
+            start_site_node(&url, dir.path(), "a", &SITES, None),
+            start_site_node(&url, dir.path(), "b", &SITES, None),
+        )?;
+        let before = spread_over(&[("a", &a), ("b", &b)], "each node owns one site").await?;
+        // Node a stops; the site it owns moves to b, b's own stays.
+        let (gone, kept) = (a, b);
+        let moved = if before["north"].0 == "a" {
+            "north"
+        } else {
+            "south"
+        };
+        let stays = if moved == "north" { "south" } else { "north" };
+        // Without NATS, a node serves only the sites it owns: the other's
+        // routes under its prefix are the standby answers.
+        let standby = reqwest::get(format!("{}/api/openapi.json", at(&kept, moved))).await?;
+        assert_eq!(standby.status().as_u16(), 503);
+        let mut nurse = Client::login_connect(&at(&gone, moved), "nurse.okafor").await?;
+        let task = raise_ok(&mut nurse, cannula_w7()).await?;
+        assert!(gone.terminate().await?.success());
+        let (code, _) = nurse.closed().await?;
+        assert_eq!(code, 1012, "the device is told to reconnect");
+        let after = eventually("the other node owns both sites", || async {
+            let owners = site_owners(&[("b", &kept)]).await?;
+            Ok((owners.len() == 2).then_some(owners))
+        })
+        .await?;
+        assert_eq!(
+            after[moved].1,
+            before[moved].1 + 1,
+            "a new epoch for {moved}"
+        );
+        assert_eq!(after[stays], before[stays], "{stays} did not move");
+        assert!(open_tasks(&at(&kept, moved)).await?.contains(&task.id));
+        kept.terminate().await?;
+        Ok(())
+    })
+    .await
+}
