@@ -305,3 +305,38 @@ async fn a_clean_stop_hands_over_its_sites_and_the_rest_stay() -> anyhow::Result
     })
     .await
 }
+
+/// With NATS, sites spread again when a node joins later: node a, alone,
+/// owns both sites; once b is up, a hands one over (a new epoch for that
+/// site) and keeps the other (its epoch unchanged), and a device of the
+/// moved site resumes with its task there.
+#[tokio::test]
+async fn a_node_that_joins_later_is_handed_a_site() -> anyhow::Result<()> {
+    on_fresh_postgres("a_node_that_joins_later", |url| async move {
+        let nats = NatsServer::start().await?;
+        let nats_url = nats.url();
+        let dir = tempfile::tempdir()?;
+        let a = start_site_node(&url, dir.path(), "a", &SITES, Some(&nats_url)).await?;
+        let alone = eventually("a owns both sites", || async {
+            let owners = site_owners(&[("a", &a)]).await?;
+            Ok((owners.len() == 2).then_some(owners))
+        })
+        .await?;
+        let mut nurse = Client::login_connect(&at(&a, "south"), "nurse.okafor").await?;
+        let task = raise_ok(&mut nurse, cannula_w7()).await?;
+        let b = start_site_node(&url, dir.path(), "b", &SITES, Some(&nats_url)).await?;
+        let after = spread_over(&[("a", &a), ("b", &b)], "a hands a site to b").await?;
+        let moved = SITES
+            .into_iter()
+            .find(|s| after[*s].0 == "b")
+            .unwrap_or_default();
+        let stays = SITES.into_iter().find(|s| *s != moved).unwrap_or_default();
+        assert_eq!(after[moved].1, alone[moved].1 + 1, "{moved} was taken over");
+        assert_eq!(after[stays], alone[stays], "{stays} stayed as it was");
+        assert!(open_tasks(&at(&a, "south")).await?.contains(&task.id));
+        a.terminate().await?;
+        b.terminate().await?;
+        Ok(())
+    })
+    .await
+}

@@ -168,6 +168,17 @@ impl Bus {
         nodes.get(node).is_some_and(|at| at.elapsed() < BEAT_STALE)
     }
 
+    /// Every node whose heartbeat is fresh (this one included: NATS
+    /// echoes a node's own messages to it).
+    pub fn nodes_alive(&self) -> Vec<String> {
+        let nodes = self.nodes.lock().unwrap_or_else(|p| p.into_inner());
+        nodes
+            .iter()
+            .filter(|(_, at)| at.elapsed() < BEAT_STALE)
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
     /// Counts `node` as heard now (a tunnel just opened by it is alive
     /// even before its first heartbeat reaches a new owner).
     pub fn heard_node(&self, node: &str) {

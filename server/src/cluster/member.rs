@@ -54,6 +54,9 @@ pub(super) struct Member {
     pub front: Arc<front::Front>,
     pub metrics: Arc<Metrics>,
     pub bus: Option<Arc<bus::Bus>>,
+    /// Wakes the site's hub, if this node owns it, to hand it over
+    /// (`balance`); nothing while it does not.
+    pub hand_over: tokio::sync::Notify,
 }
 
 /// Runs `member` until the node stops: standing by, owning and serving,
@@ -253,6 +256,10 @@ async fn own(
         }
         _ = started.writer_stopped.notified() => {
             warn!("the writer stopped (a commit was refused, or the store failed): standing down");
+            false
+        }
+        _ = member.hand_over.notified() => {
+            info!("handing the site over to a node that owns fewer");
             false
         }
         _ = stopping.wait_for(|s| *s) => true,

@@ -25,6 +25,7 @@
 //! to its site); each site's `front` switches what is behind it between
 //! the standby answers and the site's hub of the moment.
 
+mod balance;
 mod bus;
 mod config;
 mod forward;
@@ -99,6 +100,7 @@ pub async fn run(
             front,
             metrics,
             bus,
+            hand_over: tokio::sync::Notify::new(),
         }));
     }
     let router = sites::router(&node, &members);
@@ -132,6 +134,12 @@ pub async fn run(
                 stopping.clone(),
             )
             .instrument(span),
+        ));
+    }
+    if members.len() > 1 {
+        running.push(tokio::spawn(
+            balance::run(node.clone(), members.clone(), stopping.clone())
+                .instrument(info_span!("node", node = %node)),
         ));
     }
     for r in running {
