@@ -7,7 +7,8 @@
 //! already owns `k` sites lets a site it could claim stay free for
 //! `k` × [`SPREAD_PER_SITE`] first, so that a node that owns fewer (one
 //! that owns none claims on its next round) gets it, and sites spread
-//! over the nodes at start and at every takeover.
+//! over the nodes at start and at every takeover. With NATS, `balance`
+//! also hands a site over while the nodes run (`Member::hand_over`).
 
 use super::{bus, forward, front, keeper, tunnel, Prepare, Status};
 use crate::metrics::Metrics;
