@@ -126,8 +126,8 @@ async fn two_sites_spread_over_two_nodes_and_are_listed() -> anyhow::Result<()> 
 
 /// Three nodes on two sites: two own one each, one stands by. SIGKILL the
 /// owner of north: the node that owned nothing takes north over (a new
-/// epoch), while south keeps its owner and its epoch throughout, and a
-/// device of north resumes on the new owner with its task there.
+/// epoch), while south keeps its owner and its epoch throughout, and
+/// north's task is there on its new owner.
 #[tokio::test]
 async fn killing_one_sites_owner_moves_only_that_site() -> anyhow::Result<()> {
     on_fresh_postgres("killing_one_sites_owner", |url| async move {
@@ -162,15 +162,14 @@ async fn killing_one_sites_owner_moves_only_that_site() -> anyhow::Result<()> {
         let refs: Vec<(&str, &HubProcess)> = nodes.iter().map(|(n, p)| (*n, p)).collect();
         let after = eventually("north is taken over", || async {
             let owners = site_owners(&refs).await?;
-            // South never moves, not for a moment.
+            // South never moves, not for a moment (whenever its owner
+            // answers: a slow answer leaves it out of this look).
             anyhow::ensure!(
-                owners.get("south") == Some(&south),
+                owners.get("south").is_none_or(|o| *o == south),
                 "south changed: {owners:?} (was {south:?})"
             );
-            Ok(owners
-                .get("north")
-                .is_some_and(|o| o.1 > north_epoch)
-                .then_some(owners))
+            let moved = owners.get("north").is_some_and(|o| o.1 > north_epoch);
+            Ok((moved && owners.contains_key("south")).then_some(owners))
         })
         .await?;
         assert_eq!(
