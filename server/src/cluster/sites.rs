@@ -115,3 +115,24 @@ fn readyz(node: &str, statuses: &[Arc<Status>]) -> Response {
     };
     (code, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::api_path;
+
+    #[test]
+    fn a_sites_prefix_reaches_the_api_and_not_the_web_client() {
+        for api in [
+            "/ws",
+            "/api/login",
+            "/api/openapi.json",
+            "/fhir",
+            "/fhir/Task/1",
+        ] {
+            assert!(api_path(api), "{api}");
+        }
+        for page in ["/", "/index.html", "/js/session.js", "/fhirish", "/wsx"] {
+            assert!(!api_path(page), "{page}");
+        }
+    }
+}
