@@ -14,6 +14,7 @@ use wardpage_tests::hub::HubProcess;
 use wardpage_tests::nats::NatsServer;
 use wardpage_tests::nodes::*;
 use wardpage_tests::pg::on_fresh_postgres;
+use wardpage_tests::relay::Relay;
 use wardpage_tests::story::*;
 use wardpage_tests::{eventually, Client, DEMO_PASSWORD};
 
@@ -333,6 +334,59 @@ async fn a_node_that_joins_later_is_handed_a_site() -> anyhow::Result<()> {
         assert_eq!(after[moved].1, alone[moved].1 + 1, "{moved} was taken over");
         assert_eq!(after[stays], alone[stays], "{stays} stayed as it was");
         assert!(open_tasks(&at(&a, "south")).await?.contains(&task.id));
+        a.terminate().await?;
+        b.terminate().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The epoch of `site` as `node` owns it now, if it does.
+async fn owned_epoch(node: &HubProcess, name: &str, site: &str) -> anyhow::Result<Option<i64>> {
+    Ok(site_owners(&[(name, node)]).await?.get(site).map(|o| o.1))
+}
+
+/// A node on the bus that cannot claim (cut off from the database) is
+/// handed a site that it never takes: the owner takes it back, and waits
+/// twice as long before it hands one over again, rather than closing that
+/// site's devices every few seconds.
+#[tokio::test]
+async fn a_site_nobody_takes_comes_back_and_the_next_try_waits_longer() -> anyhow::Result<()> {
+    on_fresh_postgres("a_site_nobody_takes", |url| async move {
+        let nats = NatsServer::start().await?;
+        let nats_url = nats.url();
+        let dir = tempfile::tempdir()?;
+        let a = start_site_node(&url, dir.path(), "a", &SITES, Some(&nats_url)).await?;
+        let relay = Relay::start(url_addr(&url)?).await?;
+        eventually("a owns both sites", || async {
+            Ok((site_owners(&[("a", &a)]).await?.len() == 2).then_some(()))
+        })
+        .await?;
+        let b_url = url_via(&url, relay.addr())?;
+        let b = start_site_node(&b_url, dir.path(), "b", &SITES, Some(&nats_url)).await?;
+        relay.cut();
+        // Each time a hands a site over and takes it back, its epoch rises.
+        let start = owned_epoch(&a, "a", "south").await?.unwrap_or_default();
+        let mut back = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+        let mut last = start;
+        while back.len() < 2 && std::time::Instant::now() < deadline {
+            if let Some(e) = owned_epoch(&a, "a", "south").await? {
+                if e > last {
+                    back.push(std::time::Instant::now());
+                    last = e;
+                }
+            }
+            // The pace of looking at a's readiness.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        anyhow::ensure!(back.len() == 2, "south came back {} times", back.len());
+        let gap = back[1] - back[0];
+        assert!(
+            gap >= std::time::Duration::from_secs(8),
+            "the second hand-over waited twice the first's 5 s: {gap:?}"
+        );
+        assert_eq!(site_owners(&[("b", &b)]).await?.len(), 0, "b owns nothing");
         a.terminate().await?;
         b.terminate().await?;
         Ok(())
