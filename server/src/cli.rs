@@ -18,6 +18,10 @@ pub struct Cli {
     /// Database file (overrides the config's `database`).
     #[arg(long, global = true)]
     pub db: Option<PathBuf>,
+    /// The site an admin command acts on, in a deployment of several
+    /// (`[cluster] sites`; default: the first).
+    #[arg(long, global = true)]
+    pub site: Option<String>,
     #[command(subcommand)]
     pub command: Cmd,
 }

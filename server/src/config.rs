@@ -446,6 +446,24 @@ mod tests {
         cfg.validate().expect("valid");
     }
 
+    /// The example's commented `[cluster]` block, uncommented, is a
+    /// valid node's config (with a name): what IT copies must load.
+    #[test]
+    fn the_example_cluster_block_is_valid() {
+        let example = include_str!("../../wardpage.example.toml");
+        let block: String = example
+            .lines()
+            .skip_while(|l| *l != "# [cluster]")
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| format!("{}\n", l.trim_start_matches('#')))
+            .collect();
+        let cfg = Config::parse(&block).expect("parse");
+        cfg.validate().expect("valid");
+        assert!(cfg.cluster.enabled);
+        assert_eq!(cfg.cluster.sites, ["default"]);
+        assert!(cfg.cluster.nats_url.is_some());
+    }
+
     #[test]
     fn bad_configs_are_refused_with_a_reason() {
         assert!(Config::parse("listen = 5").is_err());

@@ -47,10 +47,29 @@ use tracing::info;
 /// Opens the store named by `config`: a `postgres://` URL, or else a
 /// SQLite file path.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let first = config.cluster.sites.first().map(String::as_str);
+    open_site_store(config, first.unwrap_or(store::postgres::DEFAULT_SITE)).await
+}
+
+/// [`open_store`] for one of the deployment's sites (`[cluster] sites`):
+/// on PostgreSQL, that site's schema; SQLite has the default site only.
+pub async fn open_site_store(config: &Config, site: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if !config.cluster.sites.iter().any(|s| s == site) {
+        anyhow::bail!(
+            "this deployment has no site {site:?} (its sites: {})",
+            config.cluster.sites.join(", ")
+        );
+    }
     if uses_postgres(config) {
         let url = config.database.to_string_lossy();
-        return Ok(Arc::new(store::postgres::PgStore::open(&url).await?));
+        return Ok(Arc::new(
+            store::postgres::PgStore::open_site(&url, site).await?,
+        ));
     }
+    anyhow::ensure!(
+        site == store::postgres::DEFAULT_SITE,
+        "SQLite has one site, \"default\""
+    );
     Ok(Arc::new(SqliteStore::open(&config.database).await?))
 }
 

@@ -9,7 +9,7 @@ use wardpage_server::config::Config;
 use wardpage_server::domain::Staff;
 use wardpage_server::roster::{RosterFile, DEMO_PASSWORD, DEMO_ROSTER};
 use wardpage_server::store::audit_chain;
-use wardpage_server::{auth, census, clock, open_store, report, run_claimed};
+use wardpage_server::{auth, census, clock, open_site_store, report, run_claimed};
 
 mod cli;
 use cli::{AuditCmd, CensusCmd, Cli, Cmd, RosterCmd, UserCmd};
@@ -49,7 +49,11 @@ async fn main() -> anyhow::Result<()> {
     if let Some(done) = cluster_commands(&cli.command, &config).await {
         return done;
     }
-    let store = open_store(&config)
+    let site = match &cli.site {
+        Some(site) => site.clone(),
+        None => config.cluster.sites.first().cloned().unwrap_or_default(),
+    };
+    let store = open_site_store(&config, &site)
         .await
         .with_context(|| format!("opening {}", config.database.display()))?;
     match cli.command {
@@ -102,6 +106,11 @@ async fn cluster_commands(cmd: &Cmd, config: &Config) -> Option<anyhow::Result<(
     let pg = wardpage_server::uses_postgres(config);
     match cmd {
         Cmd::Cluster { .. } => Some(cluster::status_command(config).await),
+        Cmd::Serve { .. } if !pg && config.cluster.sites != ["default"] => {
+            Some(Err(anyhow::anyhow!(
+                "[cluster] sites need a PostgreSQL database: SQLite is single-node and single-site"
+            )))
+        }
         Cmd::Serve { .. } if config.cluster.enabled && !pg => {
             tracing::warn!(
                 "[cluster] is enabled, but SQLite is single-node: serving as a single hub"

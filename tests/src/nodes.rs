@@ -319,3 +319,49 @@ pub async fn holds_for(
     }
     Ok(())
 }
+
+/// A node as [`start_nats_node`], serving the sites `sites`
+/// (`[cluster] sites`), over NATS at `nats_url` if given.
+pub async fn start_site_node(
+    url: &str,
+    dir: &Path,
+    name: &str,
+    sites: &[&str],
+    nats_url: Option<&str>,
+) -> anyhow::Result<HubProcess> {
+    let config = dir.join(format!("{name}.toml"));
+    let nats = nats_url.map_or(String::new(), |u| format!("nats_url = \"{u}\"\n"));
+    std::fs::write(
+        &config,
+        format!(
+            "[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {TTL_MS}\n{nats}sites = {sites:?}\n"
+        ),
+    )?;
+    let env = [("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];
+    HubProcess::start(Path::new(url), "127.0.0.1:0".parse()?, &env).await
+}
+
+/// Who owns each site, as the nodes' own `/readyz` say (`sites`, each
+/// with `owns` and `epoch`): site → (node, epoch). A site two nodes both
+/// claim to own is an error.
+pub async fn site_owners(
+    nodes: &[(&str, &HubProcess)],
+) -> anyhow::Result<std::collections::BTreeMap<String, (String, i64)>> {
+    let mut owners = std::collections::BTreeMap::new();
+    for (name, node) in nodes {
+        let Some((_, body)) = readyz(node).await? else {
+            continue;
+        };
+        for site in body["sites"].as_array().into_iter().flatten() {
+            if site["owns"] != true {
+                continue;
+            }
+            let id = site["site"].as_str().context("a site's name")?.to_owned();
+            let epoch = site["epoch"].as_i64().context("an owner's epoch")?;
+            if let Some(other) = owners.insert(id.clone(), ((*name).to_owned(), epoch)) {
+                anyhow::bail!("two owners of {id}: {other:?} and {name}");
+            }
+        }
+    }
+    Ok(owners)
+}

@@ -1,6 +1,6 @@
 //! The cluster's message bus: one NATS connection per node
-//! (`[cluster] nats_url`), the subjects of a site, and the heartbeats that
-//! tell every node who owns the site now.
+//! (`[cluster] nats_url`), shared by its sites; per site, its subjects and
+//! the heartbeats that tell every node who owns the site now.
 //!
 //! NATS only carries: the store remembers. A heartbeat that stops, an
 //! owner with a new epoch, or a frame lost in transit (a gap in a
@@ -23,9 +23,6 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-/// The one site of a deployment for now; subjects are named per site so
-/// that several sites (each with its own owner) can share one bus later.
-pub const SITE: &str = "default";
 /// How often the owner and every node say they are there.
 pub const BEAT_EVERY: Duration = Duration::from_millis(300);
 /// A heartbeat older than this means its sender is gone (or cut off).
@@ -58,6 +55,8 @@ struct Beat {
 pub struct Bus {
     pub client: async_nats::Client,
     pub node: String,
+    /// The site whose subjects this is about.
+    pub site: String,
     pub metrics: Arc<Metrics>,
     owner: watch::Sender<Option<OwnerBeat>>,
     /// The owner while it is heard (`node`, `epoch`), `None` while not:
@@ -76,30 +75,36 @@ pub struct Bus {
     pub tunnels: tokio_util::task::TaskTracker,
 }
 
-/// `wardpage.site.<site>.<leaf>`.
-pub fn subject(leaf: &str) -> String {
-    format!("wardpage.site.{SITE}.{leaf}")
+/// Connects to `url` (in the background: a node starts without NATS and
+/// keeps trying): the node's one connection, for all its sites.
+pub async fn connect(url: &str, node: &str) -> anyhow::Result<async_nats::Client> {
+    let client = async_nats::ConnectOptions::new()
+        .name(format!("wardpage {node}"))
+        .retry_on_initial_connect()
+        .max_reconnects(None)
+        // Back within a fraction of a second of NATS returning: a
+        // node cut off serves no tunnel meanwhile.
+        .reconnect_delay_callback(|n| Duration::from_millis((n as u64 * 100).min(1000)))
+        .ping_interval(Duration::from_secs(5))
+        .connection_timeout(Duration::from_secs(2))
+        .event_callback(|event| async move { info!(%event, "NATS") })
+        .connect(url)
+        .await?;
+    Ok(client)
 }
 
 impl Bus {
-    /// Connects to `url` (in the background: a node starts without NATS
-    /// and keeps trying) and starts the heartbeats.
-    pub async fn connect(url: &str, node: &str, metrics: Arc<Metrics>) -> anyhow::Result<Arc<Bus>> {
-        let client = async_nats::ConnectOptions::new()
-            .name(format!("wardpage {node}"))
-            .retry_on_initial_connect()
-            .max_reconnects(None)
-            // Back within a fraction of a second of NATS returning: a
-            // node cut off serves no tunnel meanwhile.
-            .reconnect_delay_callback(|n| Duration::from_millis((n as u64 * 100).min(1000)))
-            .ping_interval(Duration::from_secs(5))
-            .connection_timeout(Duration::from_secs(2))
-            .event_callback(|event| async move { info!(%event, "NATS") })
-            .connect(url)
-            .await?;
+    /// `site`'s subjects on `client`; starts the heartbeats.
+    pub fn start(
+        client: async_nats::Client,
+        node: &str,
+        site: &str,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Bus> {
         let bus = Arc::new(Bus {
             client,
             node: node.to_owned(),
+            site: site.to_owned(),
             metrics,
             owner: watch::channel(None).0,
             live_owner: watch::channel(None).0,
@@ -111,7 +116,12 @@ impl Bus {
         tokio::spawn(listen_owner(bus.clone()));
         tokio::spawn(listen_nodes(bus.clone()));
         tokio::spawn(beat_node(bus.clone()));
-        Ok(bus)
+        bus
+    }
+
+    /// `wardpage.site.<site>.<leaf>`.
+    pub fn subject(&self, leaf: &str) -> String {
+        format!("wardpage.site.{}.{leaf}", self.site)
     }
 
     /// Whether the node's NATS connection is up now.
@@ -158,6 +168,17 @@ impl Bus {
         nodes.get(node).is_some_and(|at| at.elapsed() < BEAT_STALE)
     }
 
+    /// Every node whose heartbeat is fresh (this one included: NATS
+    /// echoes a node's own messages to it).
+    pub fn nodes_alive(&self) -> Vec<String> {
+        let nodes = self.nodes.lock().unwrap_or_else(|p| p.into_inner());
+        nodes
+            .iter()
+            .filter(|(_, at)| at.elapsed() < BEAT_STALE)
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
     /// Counts `node` as heard now (a tunnel just opened by it is alive
     /// even before its first heartbeat reaches a new owner).
     pub fn heard_node(&self, node: &str) {
@@ -184,7 +205,7 @@ impl Bus {
                 if bus.connected() {
                     let _ = bus
                         .client
-                        .publish(subject("owner"), body.clone().into())
+                        .publish(bus.subject("owner"), body.clone().into())
                         .await;
                 }
             }
@@ -196,7 +217,7 @@ impl Bus {
 /// one held (an owner that was taken over and has not noticed yet) is
 /// ignored while the newer one is fresh.
 async fn listen_owner(bus: Arc<Bus>) {
-    let mut sub = match bus.client.subscribe(subject("owner")).await {
+    let mut sub = match bus.client.subscribe(bus.subject("owner")).await {
         Ok(s) => s,
         Err(e) => {
             warn!(error = %e, "cannot subscribe to the owner's heartbeat");
@@ -253,7 +274,7 @@ fn lose_stale_nodes(bus: &Bus) {
 }
 
 async fn listen_nodes(bus: Arc<Bus>) {
-    let mut sub = match bus.client.subscribe(subject("node")).await {
+    let mut sub = match bus.client.subscribe(bus.subject("node")).await {
         Ok(s) => s,
         Err(e) => {
             warn!(error = %e, "cannot subscribe to the nodes' heartbeats");
@@ -281,7 +302,7 @@ async fn beat_node(bus: Arc<Bus>) {
         if bus.connected() {
             let _ = bus
                 .client
-                .publish(subject("node"), body.clone().into())
+                .publish(bus.subject("node"), body.clone().into())
                 .await;
         }
     }

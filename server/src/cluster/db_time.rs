@@ -21,13 +21,15 @@ const NOISE_MS: i64 = 100;
 
 /// Follows the database's clock given `offset`, this machine's clock minus
 /// the database's as a lease read found them, and shows it in `/readyz`.
-/// Taken at once: called before the node loads a hub (at a claim) or while
-/// it stands by, when the node has nothing of its own scheduled.
-pub(super) fn follow_database(status: &Status, offset: i64) {
+/// `at_once` when the node has nothing of its own scheduled (it owns no
+/// site, or is about to load the one it just claimed): even a large
+/// correction is taken at once. Otherwise it is absorbed as a stepped wall
+/// clock is (`crate::clock`'s doc), never moving a deadline at once.
+pub(super) fn follow_database(status: &Status, offset: i64, at_once: bool) {
     status.set(|s| s.clock_offset_ms = Some(offset));
     let correction = -offset;
     if (correction - crate::clock::correction()).abs() > NOISE_MS {
-        crate::clock::follow(correction, true);
+        crate::clock::follow(correction, at_once);
         if offset.abs() > CLOCK_OFF_MS {
             error!(
                 offset_ms = offset,

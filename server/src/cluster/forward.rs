@@ -12,7 +12,7 @@
 //! Wire format, both ways: a 4-byte big-endian length, that many bytes of
 //! JSON head, then the raw body.
 
-use super::bus::{subject, Bus};
+use super::bus::Bus;
 use crate::conn_limits::client_ip;
 use crate::metrics::KindLabels;
 use axum::body::{Body, Bytes};
@@ -132,7 +132,7 @@ pub async fn forward(
     let request = async_nats::Request::new()
         .payload(payload)
         .timeout(Some(timeout));
-    let answer = match bus.client.send_request(subject("http"), request).await {
+    let answer = match bus.client.send_request(bus.subject("http"), request).await {
         Ok(m) => m,
         Err(e) => {
             debug!(error = %e, uri = head.uri, "forwarding failed");
@@ -167,7 +167,7 @@ fn build_response(head: ResponseHead, body: Bytes) -> Response {
 /// On the owner: answers forwarded requests with `app` until aborted.
 pub fn serve(bus: Arc<Bus>, app: Router) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut sub = match bus.client.subscribe(subject("http")).await {
+        let mut sub = match bus.client.subscribe(bus.subject("http")).await {
             Ok(s) => s,
             Err(e) => {
                 warn!(error = %e, "cannot subscribe to forwarded requests");

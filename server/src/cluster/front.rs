@@ -15,7 +15,7 @@
 //! next request once the node has stood down.
 
 use super::bus::Bus;
-use super::Status;
+use super::status::Status;
 use crate::config::Config;
 use crate::conn_limits::client_ip;
 use crate::http::openapi::{ApiError, ApiErrorCode};

@@ -17,7 +17,7 @@
 //! is closed with 1012 and a reason, reconnects, and is replayed from the
 //! store from its cursor.
 
-use super::bus::{subject, Bus, OwnerBeat};
+use super::bus::{Bus, OwnerBeat};
 use crate::hub::connection::serve_on;
 use crate::hub::Hub;
 use crate::metrics::KindLabels;
@@ -57,12 +57,12 @@ struct Open {
     epoch: i64,
 }
 
-fn up(id: &str) -> String {
-    subject(&format!("tunnel.{id}.up"))
+fn up(bus: &Bus, id: &str) -> String {
+    bus.subject(&format!("tunnel.{id}.up"))
 }
 
-fn down(id: &str) -> String {
-    subject(&format!("tunnel.{id}.down"))
+fn down(bus: &Bus, id: &str) -> String {
+    bus.subject(&format!("tunnel.{id}.down"))
 }
 
 fn encode(seq: u64, msg: Message) -> Bytes {
@@ -157,7 +157,7 @@ pub async fn relay(bus: Arc<Bus>, mut ws: WebSocket, owner: OwnerBeat) {
                 info!(reason, "tunnel broken: closing the device");
                 let _ = ws.send(close_msg(reason)).await;
                 // The owner's session ends too (it may already have).
-                let _ = publish(&bus, &up(&id), encode(u64::MAX, close_msg(reason))).await;
+                let _ = publish(&bus, &up(&bus, &id), encode(u64::MAX, close_msg(reason))).await;
                 drain(&mut ws).await;
             }
             Ended::ClosedByOwner => drain(&mut ws).await,
@@ -169,7 +169,7 @@ pub async fn relay(bus: Arc<Bus>, mut ws: WebSocket, owner: OwnerBeat) {
 }
 
 async fn open(bus: &Bus, id: &str, owner: &OwnerBeat) -> anyhow::Result<async_nats::Subscriber> {
-    let downs = bus.client.subscribe(down(id)).await?;
+    let downs = bus.client.subscribe(down(bus, id)).await?;
     let req = Open {
         id: id.to_owned(),
         node: bus.node.clone(),
@@ -178,7 +178,10 @@ async fn open(bus: &Bus, id: &str, owner: &OwnerBeat) -> anyhow::Result<async_na
     let request = async_nats::Request::new()
         .payload(serde_json::to_vec(&req)?.into())
         .timeout(Some(OPEN_TIMEOUT));
-    let answer = bus.client.send_request(subject("tunnel"), request).await?;
+    let answer = bus
+        .client
+        .send_request(bus.subject("tunnel"), request)
+        .await?;
     if answer.payload.as_ref() != b"ok" {
         anyhow::bail!("refused: {}", String::from_utf8_lossy(&answer.payload));
     }
@@ -205,7 +208,7 @@ async fn carry(
     owner: &OwnerBeat,
     mut downs: async_nats::Subscriber,
 ) -> Ended {
-    let (up, mut up_seq, mut down_seq) = (up(id), 0u64, 0u64);
+    let (up, mut up_seq, mut down_seq) = (up(bus, id), 0u64, 0u64);
     let mut live = bus.watch_owner();
     live.mark_changed();
     loop {
@@ -274,7 +277,7 @@ async fn drain(ws: &mut WebSocket) {
 /// On the owner: accepts tunnels for `hub` at `epoch` until aborted.
 pub fn accept(bus: Arc<Bus>, hub: Arc<Hub>, epoch: i64) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut sub = match bus.client.subscribe(subject("tunnel")).await {
+        let mut sub = match bus.client.subscribe(bus.subject("tunnel")).await {
             Ok(s) => s,
             Err(e) => {
                 warn!(error = %e, "cannot subscribe to tunnel openings");
@@ -309,11 +312,11 @@ fn valid_id(id: &str) -> bool {
 
 /// Subscribes the tunnel's up subject and starts its session.
 async fn start(bus: &Arc<Bus>, hub: &Arc<Hub>, open: Open) -> anyhow::Result<()> {
-    let ups = bus.client.subscribe(up(&open.id)).await?;
+    let ups = bus.client.subscribe(up(bus, &open.id)).await?;
     bus.heard_node(&open.node);
     let (tx, rx) = mpsc::channel(64);
     let seq = Arc::new(AtomicU64::new(0));
-    let sink = publisher(bus.clone(), down(&open.id), seq.clone());
+    let sink = publisher(bus.clone(), down(bus, &open.id), seq.clone());
     let socket = OwnerEnd {
         rx,
         sink,
@@ -336,7 +339,12 @@ async fn start(bus: &Arc<Bus>, hub: &Arc<Hub>, open: Open) -> anyhow::Result<()>
         // Whatever ended the session, the device's node ends the device's
         // socket: a last close, harmless if one was sent already.
         let n = seq.fetch_add(1, Ordering::SeqCst) + 1;
-        let _ = publish(&bus, &down(&id), encode(n, close_msg(REASON_OWNER_LOST))).await;
+        let _ = publish(
+            &bus,
+            &down(&bus, &id),
+            encode(n, close_msg(REASON_OWNER_LOST)),
+        )
+        .await;
     }
     .instrument(info_span!("tunnel", node = %open.node));
     // Tracked, so that a stopping owner waits for the session's goodbye.
@@ -398,7 +406,7 @@ async fn pump(
     };
     info!(reason = why, tunnel = %id, "tunnel broken at the owner");
     let n = seq.fetch_add(1, Ordering::SeqCst) + 1;
-    let _ = publish(&bus, &down(&id), encode(n, close_msg(why))).await;
+    let _ = publish(&bus, &down(&bus, &id), encode(n, close_msg(why))).await;
     let _ = tx.send(Err(axum::Error::new(why))).await;
 }
 

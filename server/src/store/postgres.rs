@@ -24,7 +24,9 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 mod lease;
+mod site;
 pub use lease::{Claimed, Lease, LeaseRow};
+pub use site::{valid_site_name, DEFAULT_SITE};
 
 /// The hub's store on a PostgreSQL database.
 pub type PgStore = SqlStore<PgSide>;
@@ -32,6 +34,10 @@ pub type PgStore = SqlStore<PgSide>;
 /// What PostgreSQL adds to the shared SQL store.
 pub struct PgSide {
     opts: PgConnectOptions,
+    /// The site this store serves (`site`): its schema is on every
+    /// connection's `search_path`, its claim's advisory lock is this key.
+    site: String,
+    lock_key: i64,
     fence: Arc<Fence>,
     /// Set while a group commit runs; still set at the next one if that
     /// one failed (or was dropped), which then checks its connection.
@@ -73,6 +79,7 @@ impl Fence {
 struct PgClaim {
     conn: PgConnection,
     fence: Arc<Fence>,
+    lock_key: i64,
 }
 
 #[async_trait]
@@ -91,16 +98,17 @@ impl ClaimHold for PgClaim {
         // returns, so a claim made at once could still find it held.
         let mut conn = self.conn;
         let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(HUB_LOCK_KEY)
+            .bind(self.lock_key)
             .execute(&mut conn)
             .await;
         let _ = conn.close().await;
     }
 }
 
-/// The advisory lock a serving hub holds ("wardpage" in ASCII). Advisory
-/// locks are per database, so hubs on other databases of the same server
-/// do not meet.
+/// The advisory lock a serving hub holds ("wardpage" in ASCII) on the
+/// default site; every other site has its own (`site::lock_key`).
+/// Advisory locks are per database, so hubs on other databases of the
+/// same server do not meet.
 const HUB_LOCK_KEY: i64 = 0x7761_7264_7061_6765;
 
 /// Raising the epoch waits for a commit of the old hub that has read it;
@@ -117,9 +125,22 @@ const READ_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl SqlStore<PgSide> {
-    /// Connects to `url` and brings the schema up to date.
+    /// Connects to `url` and brings the schema up to date (the default
+    /// site's: the `public` schema).
     pub async fn open(url: &str) -> StoreResult<Self> {
-        let opts = PgConnectOptions::from_str(url)?.application_name("wardpage");
+        Self::open_site(url, DEFAULT_SITE).await
+    }
+
+    /// Connects to `site` in the database at `url` (its own schema, made
+    /// if need be; see `site`) and brings it up to date.
+    pub async fn open_site(url: &str, site: &str) -> StoreResult<Self> {
+        let mut opts = PgConnectOptions::from_str(url)?.application_name("wardpage");
+        if let Some(schema) = site::schema(site)? {
+            site::create_schema(&opts, &schema).await?;
+            // Only the site's schema: an unqualified name can never reach
+            // another site's tables (the catalog is searched regardless).
+            opts = opts.options([("search_path", schema)]);
+        }
         let mut writer = PgConnection::connect_with(&opts).await?;
         sqlx::migrate!("./migrations/postgres")
             .run(&mut writer)
@@ -138,6 +159,8 @@ impl SqlStore<PgSide> {
             turn: Mutex::new(()),
             side: PgSide {
                 opts,
+                site: site.to_owned(),
+                lock_key: site::lock_key(site),
                 fence: Arc::default(),
                 commit_open: AtomicBool::new(false),
                 commit_within_ms: AtomicU64::new(0),
@@ -145,6 +168,11 @@ impl SqlStore<PgSide> {
                 abandon: tokio::sync::Notify::new(),
             },
         })
+    }
+
+    /// The site this store serves.
+    pub fn site(&self) -> &str {
+        &self.side.site
     }
 
     /// Fails every group commit not answered within `within` (a cluster
@@ -290,7 +318,7 @@ impl Backend for PgSide {
         let opts = side.opts.clone().application_name("wardpage-claim");
         let mut conn = PgConnection::connect_with(&opts).await?;
         let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(HUB_LOCK_KEY)
+            .bind(side.lock_key)
             .fetch_one(&mut conn)
             .await?;
         if !got {
@@ -313,6 +341,7 @@ impl Backend for PgSide {
         Ok(HubClaim::new(PgClaim {
             conn,
             fence: side.fence.clone(),
+            lock_key: side.lock_key,
         }))
     }
 }

@@ -9,7 +9,7 @@
 //! owner's open commit, if any, with `pg_terminate_backend`, and claims.
 //! Raising the epoch fences whatever the old owner still tries to commit.
 
-use super::{Fence, PgStore, CLAIM_LOCK_TIMEOUT, HUB_LOCK_KEY};
+use super::{Fence, PgStore, CLAIM_LOCK_TIMEOUT};
 use crate::store::StoreResult;
 use sqlx::{Connection, PgConnection, Row};
 use std::sync::atomic::Ordering;
@@ -62,6 +62,8 @@ pub struct Lease {
     fence: Arc<Fence>,
     /// This node's clock minus the database's at the claim, in ms.
     clock_offset_ms: i64,
+    /// The site's advisory lock, which `conn` holds.
+    lock_key: i64,
 }
 
 /// This node's clock minus `db_now_ms`, read by a statement sent at
@@ -128,7 +130,7 @@ impl PgStore {
     /// standby's readiness answer).
     pub async fn lease_row(&self) -> StoreResult<LeaseRow> {
         let mut conn = self.readers.acquire().await?;
-        read_row(&mut conn).await
+        read_row(&mut conn, self.side.lock_key).await
     }
 
     /// Claims the database for `node` with a lease of `ttl_ms`, unless
@@ -136,18 +138,19 @@ impl PgStore {
     pub async fn claim_lease(&self, node: &str, ttl_ms: i64) -> StoreResult<Claimed> {
         let opts = self.side.opts.clone().application_name("wardpage-claim");
         let mut conn = PgConnection::connect_with(&opts).await?;
+        let key = self.side.lock_key;
         let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(HUB_LOCK_KEY)
+            .bind(key)
             .fetch_one(&mut conn)
             .await?;
         if !got {
-            let row = read_row(&mut conn).await?;
+            let row = read_row(&mut conn, key).await?;
             if row.owned() || row.seconds_left.is_none() {
                 let _ = conn.close().await;
                 return Ok(Claimed::Held(row));
             }
-            if !take_over_lapsed(&mut conn, &row).await? {
-                let row = read_row(&mut conn).await?;
+            if !take_over_lapsed(&mut conn, &row, key).await? {
+                let row = read_row(&mut conn, key).await?;
                 let _ = conn.close().await;
                 return Ok(Claimed::Held(row));
             }
@@ -165,7 +168,7 @@ impl PgStore {
         let fence = self.side.fence.clone();
         fence.tripped.store(false, Ordering::Release);
         fence.epoch.store(epoch, Ordering::Release);
-        tracing::info!(epoch, node, "claimed the database (lease)");
+        tracing::info!(epoch, node, site = %self.side.site, "claimed the site (lease)");
         Ok(Claimed::Got(Lease {
             conn,
             epoch,
@@ -173,15 +176,16 @@ impl PgStore {
             ttl_ms,
             fence,
             clock_offset_ms,
+            lock_key: key,
         }))
     }
 }
 
 /// Ends a lapsed owner's sessions and waits (briefly) for its lock;
 /// whether this connection holds the lock now.
-async fn take_over_lapsed(conn: &mut PgConnection, row: &LeaseRow) -> StoreResult<bool> {
+async fn take_over_lapsed(conn: &mut PgConnection, row: &LeaseRow, key: i64) -> StoreResult<bool> {
     let ended: Vec<bool> = sqlx::query_scalar(&end_lapsed_owner_sql())
-        .bind(HUB_LOCK_KEY)
+        .bind(key)
         .fetch_all(&mut *conn)
         .await?;
     tracing::warn!(
@@ -196,16 +200,16 @@ async fn take_over_lapsed(conn: &mut PgConnection, row: &LeaseRow) -> StoreResul
     // The ended backend lets go of the lock as it exits; a lock timeout
     // (or another standby first) leaves it for the next round.
     Ok(sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(HUB_LOCK_KEY)
+        .bind(key)
         .execute(&mut *conn)
         .await
         .is_ok())
 }
 
-async fn read_row(conn: &mut PgConnection) -> StoreResult<LeaseRow> {
+async fn read_row(conn: &mut PgConnection, key: i64) -> StoreResult<LeaseRow> {
     let sent = tokio::time::Instant::now();
     let row = sqlx::query(&lease_row_sql())
-        .bind(HUB_LOCK_KEY)
+        .bind(key)
         .fetch_one(&mut *conn)
         .await?;
     Ok(LeaseRow {
@@ -258,7 +262,7 @@ impl Lease {
             .await;
         // Unlock before closing (see `PgClaim::release`).
         let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(HUB_LOCK_KEY)
+            .bind(self.lock_key)
             .execute(&mut self.conn)
             .await;
         let _ = self.conn.close().await;
