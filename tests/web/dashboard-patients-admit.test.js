@@ -128,7 +128,7 @@ describe('coordinator dashboard: admit, transfer and discharge', () => {
     await page.evaluate(() => {
       location.hash = '#tasks';
     });
-    await page.locator(`.board [data-id="${reviewId}"] button.task-link`, { hasText: `W8 bed ${bed}` }).waitFor({ timeout: 5000 });
+    await page.locator(`.board [data-id="${reviewId}"] button.task-link`, { hasText: `Ward 8 (Surgery) bed ${bed}` }).waitFor({ timeout: 5000 });
     await page.evaluate(() => {
       location.hash = '#patients';
     });
