@@ -301,6 +301,7 @@ mod tests {
         assert_eq!(Whole::from_f64(1e300), Whole(1_000_000));
     }
 
+    #[test]
     fn implausible_values_name_the_field_and_the_range() {
         let set = ObservationSet {
             pulse: Some(Whole(400)),
