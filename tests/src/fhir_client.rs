@@ -111,7 +111,12 @@ pub fn scopes(s: &[&str]) -> Vec<String> {
 }
 
 /// A key for `name`, once the running hub has loaded its service account.
-pub async fn key(hub: &TestHub, name: &str, s: &[&str], days: Option<u32>) -> anyhow::Result<String> {
+pub async fn key(
+    hub: &TestHub,
+    name: &str,
+    s: &[&str],
+    days: Option<u32>,
+) -> anyhow::Result<String> {
     let key = apikeys::create(&*hub.store, name, &scopes(s), days).await?;
     if s.contains(&"fhir:read") {
         let fhir = Fhir::new(hub);

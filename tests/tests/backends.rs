@@ -6,17 +6,16 @@
 //! the recipient-list migration) are in `backends_events.rs`.
 
 use sqlx::Connection;
-use std::sync::Arc;
 use wardpage_proto::{Command, Event, PageTarget, Priority, Role, StaffId, TaskChange, TaskState};
 use wardpage_server::config::Config;
 use wardpage_server::domain::AuditRecord;
 use wardpage_server::store::audit_chain::{self, AuditChain};
 use wardpage_server::store::postgres::PgStore;
 use wardpage_server::store::sqlite::SqliteStore;
-use wardpage_server::store::{Batch, EventRow, Store, StoreError, StreamEvent};
+use wardpage_server::store::{Batch, Store, StoreError};
 use wardpage_tests::pg::on_fresh_postgres;
-use wardpage_tests::story::*;
 use wardpage_tests::store_rows::{event, seqs};
+use wardpage_tests::story::*;
 use wardpage_tests::{Client, TestHub};
 
 /// Raise, decline, accept, page, escalate, restart: all still there.

@@ -6,16 +6,11 @@
 
 use sqlx::Connection;
 use std::sync::Arc;
-use wardpage_proto::{Command, Event, PageTarget, Priority, Role, StaffId, TaskChange, TaskState};
-use wardpage_server::config::Config;
-use wardpage_server::domain::AuditRecord;
-use wardpage_server::store::audit_chain::{self, AuditChain};
+use wardpage_proto::StaffId;
 use wardpage_server::store::postgres::PgStore;
 use wardpage_server::store::sqlite::SqliteStore;
-use wardpage_server::store::{Batch, EventRow, Store, StoreError, StreamEvent};
+use wardpage_server::store::{Batch, Store, StreamEvent};
 use wardpage_tests::pg::on_fresh_postgres;
-use wardpage_tests::story::*;
-use wardpage_tests::{Client, TestHub};
 use wardpage_tests::store_rows::{event, seqs};
 
 /// The fixture of [`a_large_prune`]: 201,000 events, 200,000 of them below

@@ -8,17 +8,14 @@
 //! PostgreSQL. Searches, the CapabilityStatement, refused sets and
 //! transaction Bundles are in `fhir_resources.rs`.
 
-use serde_json::{json, Value};
-use wardpage_proto::{
-    Command, CommandResult, Event, PatientDetails, PatientView, Priority, Sex, TaskChange,
-};
+use serde_json::json;
+use wardpage_proto::{Event, Priority, TaskChange};
 use wardpage_server::apikeys;
 use wardpage_server::config::Config;
+use wardpage_tests::fhir_client::*;
 use wardpage_tests::hub::wardpage_cli;
 use wardpage_tests::pg::on_fresh_postgres;
-use wardpage_tests::story::*;
 use wardpage_tests::{eventually, Client, TestHub};
-use wardpage_tests::fhir_client::*;
 
 #[tokio::test]
 async fn an_observation_posted_over_fhir_with_news2_seven_gives_the_emergency_response(

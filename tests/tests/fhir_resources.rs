@@ -5,16 +5,9 @@
 //! recorded like a posted Observation.
 
 use serde_json::{json, Value};
-use wardpage_proto::{
-    Command, CommandResult, Event, PatientDetails, PatientView, Priority, Sex, TaskChange,
-};
-use wardpage_server::apikeys;
-use wardpage_server::config::Config;
-use wardpage_tests::hub::wardpage_cli;
-use wardpage_tests::pg::on_fresh_postgres;
-use wardpage_tests::story::*;
-use wardpage_tests::{eventually, Client, TestHub};
 use wardpage_tests::fhir_client::*;
+use wardpage_tests::story::*;
+use wardpage_tests::{Client, TestHub};
 
 #[tokio::test]
 async fn task_searches_page_with_count_and_next_links() -> anyhow::Result<()> {

@@ -9,16 +9,13 @@
 //! `patient_records.rs`.
 
 use wardpage_proto::{
-    Band, Category, Command, CommandResult, ErrorCode, Event, ObservationSet, PageChange,
-    PatientChange, PatientDetails, PatientId, PatientView, Priority, Requirement, Role, Sex,
-    StaffId, TaskChange, TaskState, TaskView, WardId, Whole,
+    Band, Category, Command, CommandResult, ErrorCode, Event, PageChange, PatientChange, Priority,
+    Requirement, Role, StaffId, TaskChange, TaskState,
 };
-use wardpage_server::config::Config;
 use wardpage_tests::hub::HubProcess;
-use wardpage_tests::pg::on_fresh_postgres;
+use wardpage_tests::patients::*;
 use wardpage_tests::story::*;
 use wardpage_tests::{Client, TestHub};
-use wardpage_tests::patients::*;
 
 #[tokio::test]
 async fn a_seven_offers_an_emergency_review_to_the_registrar_and_outreach_and_pages_both(
@@ -208,6 +205,33 @@ async fn overdue_observations_alert_the_ward_then_task_the_nurse_in_charge_acros
     nic.wait_for(|e| matches!(e, Event::Task { change: TaskChange::Cancelled, task: t, .. } if t.id == task.id))
         .await?;
     hub.kill9().await
+}
+
+async fn free_bed(c: &mut Client, ward: &str) -> anyhow::Result<String> {
+    let mut taken = Vec::new();
+    let mut after = None;
+    loop {
+        match c
+            .ok(Command::Patients {
+                ward: Some(ward.into()),
+                after: after.clone(),
+            })
+            .await?
+        {
+            CommandResult::Patients { patients, next } => {
+                taken.extend(patients.into_iter().map(|p| p.bed));
+                match next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
+            }
+            other => anyhow::bail!("patients answered {other:?}"),
+        }
+    }
+    (1..=24)
+        .map(|b| b.to_string())
+        .find(|b| !taken.contains(b))
+        .ok_or_else(|| anyhow::anyhow!("no free bed on {ward}"))
 }
 
 #[tokio::test]

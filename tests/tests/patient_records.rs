@@ -5,43 +5,14 @@
 //! has patients, some deteriorating and one overdue.
 
 use wardpage_proto::{
-    Band, Category, Command, CommandResult, ErrorCode, Event, ObservationSet, PageChange,
-    PatientChange, PatientDetails, PatientId, PatientView, Priority, Requirement, Role, Sex,
-    StaffId, TaskChange, TaskState, TaskView, WardId, Whole,
+    Band, Command, CommandResult, ErrorCode, Event, PatientChange, TaskChange, WardId, Whole,
 };
 use wardpage_server::config::Config;
 use wardpage_tests::hub::HubProcess;
+use wardpage_tests::patients::*;
 use wardpage_tests::pg::on_fresh_postgres;
 use wardpage_tests::story::*;
 use wardpage_tests::{Client, TestHub};
-use wardpage_tests::patients::*;
-
-async fn free_bed(c: &mut Client, ward: &str) -> anyhow::Result<String> {
-    let mut taken = Vec::new();
-    let mut after = None;
-    loop {
-        match c
-            .ok(Command::Patients {
-                ward: Some(ward.into()),
-                after: after.clone(),
-            })
-            .await?
-        {
-            CommandResult::Patients { patients, next } => {
-                taken.extend(patients.into_iter().map(|p| p.bed));
-                match next {
-                    Some(n) => after = Some(n),
-                    None => break,
-                }
-            }
-            other => anyhow::bail!("patients answered {other:?}"),
-        }
-    }
-    (1..=24)
-        .map(|b| b.to_string())
-        .find(|b| !taken.contains(b))
-        .ok_or_else(|| anyhow::anyhow!("no free bed on {ward}"))
-}
 
 #[tokio::test]
 async fn a_transfer_carries_the_patients_tasks_and_history_and_tells_the_holder(

@@ -4,15 +4,12 @@
 mod commands;
 mod handover;
 
-use super::ops::{details, priority, set, task_command, ward, Op};
-use super::{seeded, staff_id, NOW, ROSTER};
+use super::ops::Op;
+use super::{seeded, staff_id, NOW};
 use crate::domain::hospital::{Effects, Hospital, Subject};
 use crate::domain::{DomainError, Stamp};
 use std::collections::BTreeSet;
-use wardpage_proto::{
-    Category, Command, CommandId, Millis, PageId, PageReply, PageTarget, PatientId, Requirement,
-    Role, Sbar, Skill, StaffId, TaskId, TaskState,
-};
+use wardpage_proto::{Command, CommandId, Millis, PageId, PatientId, StaffId, TaskId, TaskState};
 
 const MIN: Millis = 60_000;
 

@@ -305,9 +305,7 @@ fn unacknowledged_pages_escalate_and_an_ack_clears_them() {
         .deliveries
         .iter()
         .find_map(|d| match &d.event {
-            Event::PageEscalated { alerted, .. } => {
-                Some(alerted.iter().map(|a| a.id).collect())
-            }
+            Event::PageEscalated { alerted, .. } => Some(alerted.iter().map(|a| a.id).collect()),
             _ => None,
         })
         .expect("escalated");

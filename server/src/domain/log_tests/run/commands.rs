@@ -4,9 +4,9 @@
 
 use super::Run;
 use crate::domain::log_tests::ops::{details, priority, set, task_command, ward, Op};
-use crate::domain::log_tests::staff_id;
+use crate::domain::log_tests::{staff_id, NOW, ROSTER};
 use wardpage_proto::{
-    Category, Command, PageReply, PageTarget, Requirement, Role, Sbar, Skill, StaffId, TaskState,
+    Category, Command, Millis, PageReply, PageTarget, Requirement, Role, Sbar, Skill, StaffId,
 };
 
 impl Run {
