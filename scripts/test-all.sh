@@ -28,7 +28,7 @@ fi
 export WARDPAGE_TEST_NGINX=required
 
 # Debian's faketime (libfaketime) for the test of a cluster node whose
-# clock is minutes off (tests/tests/cluster_faults.rs), preloaded into
+# clock is minutes off (tests/tests/cluster_clock.rs), preloaded into
 # that one node.
 if ! ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1; then
   echo "== installing faketime"

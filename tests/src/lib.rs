@@ -4,15 +4,18 @@
 //! The end-to-end suites, the simulator and the benchmarks all use it.
 
 pub mod client;
+pub mod fhir_client;
 pub mod hub;
 pub mod nats;
 pub mod nodes;
+pub mod patients;
 pub mod pg;
 pub mod pg_instance;
 pub mod relay;
 pub mod report_files;
 pub mod roaming;
 pub mod sources;
+pub mod store_rows;
 pub mod story;
 pub mod ward_load;
 

@@ -19,6 +19,21 @@ use wardpage_proto::TaskId;
 /// seconds.
 pub const TTL_MS: u64 = 1500;
 
+/// Not accepted within 3 s: re-alert, then the coordinator ten minutes
+/// on (so that only the first step falls within the test).
+pub const REALERT_IN_3S: &str = r#"
+[escalation]
+nobody_connected = "wait"
+
+[[escalation.task]]
+name = "test"
+accept = { steps = [
+  { action = "realert", after_secs = 3 },
+  { action = "coordinator", after_secs = 600 },
+], repeat_every_secs = 600 }
+complete = { steps = [{ action = "coordinator", after_secs = 600 }] }
+"#;
+
 /// Held by a suite's test for its whole run so that the suite's tests run
 /// one at a time. Their leases are short (1.5 s, renewed within 1 s), so
 /// two of them starting and restarting PostgreSQL servers and node
