@@ -34,6 +34,12 @@ import { escalationWords } from '../js/escalation-words.js';
  */
 
 /**
+ * A completion done offline on a task someone else held: `ahead` is how
+ * long before the hub heard it was done, in the hub's words ("14 min").
+ * @typedef {{key: string, at: number, task: TaskView, by: import('../js/types.js').StaffRef, holder: import('../js/types.js').StaffRef, ahead: string | null}} DoneOffline
+ */
+
+/**
  * What changed since the last announcement. `notice`: a line for screen
  * readers (a review rescored, a patient moved, observations overdue).
  * `patientsRead`: the last part of a `patients` read arrived.
@@ -86,6 +92,8 @@ export class DashState extends EventTarget {
     this.feed = [];
     /** Shifts that ended holding work (`held_at_shift_end`), newest first. @type {ShiftEnd[]} */
     this.shiftEnds = [];
+    /** Completions done offline by a former holder while someone else held the task, newest first. @type {DoneOffline[]} */
+    this.doneOffline = [];
     /** When each member of staff last did something the hub told us about. @type {Map<string, number>} */
     this.lastAction = new Map();
     /** @type {Changes} */
@@ -106,14 +114,17 @@ export class DashState extends EventTarget {
     this.patientsLoaded = false;
     this.feed = [];
     this.shiftEnds = [];
+    this.doneOffline = [];
     this.pending.reset = true;
     this.schedule();
   }
 
   /** @param {EventFrame} frame */
   applyEvent(frame) {
-    reduceEvent(this, frame);
     const ev = frame.event;
+    // Read before the reducer replaces the view: who held it until now.
+    if (ev.kind === 'task' && ev.change === 'completed') this.noteDoneOffline(ev, frame.at);
+    reduceEvent(this, frame);
     switch (ev.kind) {
       case 'task':
         if (ev.by) this.touch(ev.by.id, frame.at);
@@ -135,6 +146,25 @@ export class DashState extends EventTarget {
         this.schedule();
         break;
     }
+  }
+
+  /**
+   * A `completed` by someone other than the task's holder: a former holder
+   * telling the hub she did it offline (`complete_offline`) after it was
+   * given to someone else. The coordinator must hear it plainly, not only
+   * in the task's timeline: two people were sent to one job.
+   * @param {{task: TaskView, by?: import('../js/types.js').StaffRef | null}} ev @param {number} at
+   */
+  noteDoneOffline(ev, at) {
+    const holder = this.tasks.get(ev.task.id)?.assignee;
+    const by = ev.by ?? ev.task.assignee;
+    if (!holder || !by || holder.id === by.id) return;
+    // "... while offline, 14 min before the hub heard; ..." in the closing note.
+    const ahead = /while offline, (.+?) before the hub heard/.exec(ev.task.closing_note ?? '')?.[1] ?? null;
+    this.doneOffline.unshift({ key: `o:${ev.task.id}`, at, task: ev.task, by, holder, ahead });
+    if (this.doneOffline.length > FEED_MAX) this.doneOffline.length = FEED_MAX;
+    this.pending.feed = true;
+    this.schedule();
   }
 
   /** @param {CommandResult} result */
