@@ -94,7 +94,7 @@ export class DashState extends EventTarget {
     this.shiftEnds = [];
     /** Completions done offline by a former holder while someone else held the task, newest first. @type {DoneOffline[]} */
     this.doneOffline = [];
-    /** When each member of staff last did something the hub told us about. @type {Map<string, number>} */
+    /** When each member of staff last changed something: the hub's `last_action_at`, then the events' `by`. @type {Map<string, number>} */
     this.lastAction = new Map();
     /** @type {Changes} */
     this.pending = emptyChanges();
@@ -137,6 +137,8 @@ export class DashState extends EventTarget {
         }
         break;
       case 'page':
+      case 'shift':
+        // A shift event's `by`: the person who set busy, or the coordinator who changed the roster.
         if (ev.by) this.touch(ev.by.id, frame.at);
         break;
       case 'held_at_shift_end':
@@ -187,6 +189,10 @@ export class DashState extends EventTarget {
   putDirectory(wards, staff) {
     this.wards = wards;
     this.staff = new Map(staff.map((s) => [s.id, s]));
+    // The hub remembers everyone's last change (`last_action_at`), also
+    // those this screen did not see: a completion or a decline before a
+    // reload leaves no trace in the open tasks of a snapshot.
+    for (const s of staff) if (s.last_action_at !== null) this.touch(s.id, s.last_action_at);
     this.pending.staff = true;
     this.schedule();
   }
@@ -222,7 +228,10 @@ export class DashState extends EventTarget {
       this.closedViews.set(task.id, task);
       if (this.closedViews.size > 500) this.closedViews.delete(/** @type {string} */ (this.closedViews.keys().next().value));
     }
-    if (task.assignee) this.touch(task.assignee.id, task.started_at ?? task.accepted_at ?? 0);
+    // Only what the view says its person did: the raise. The assignee's
+    // times are not theirs to claim (an assignment is the coordinator's
+    // act, a handover keeps the first holder's accept); events name who
+    // acted (`by`) and the directory has the hub's own record.
     this.touch(task.raised_by.id, task.raised_at);
     this.pending.tasks.add(task.id);
     this.schedule();
