@@ -142,7 +142,7 @@ describe('the Staff view says what each person holds and when they last acted', 
   it('says the same after a reload, from what the hub remembers', async () => {
     const { page } = dash;
     await page.reload();
-    // The session survives the reload: no login, only a fresh directory and snapshot.
+    // Still logged in after the reload: no login form, only a fresh directory and snapshot.
     await waitLive(page);
     await page.click('a[data-view="staff"]');
     await expectCell('Dr Omar Khan', WORKLOAD, /1 assigned \(not acknowledged\)/);
