@@ -165,7 +165,8 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
   }
 
   /**
-   * Work done offline on a task given meanwhile to someone else: the former
+   * Work done offline on a task given meanwhile to someone else (or offered
+   * again after she handed it back or her shift ended): the former
    * holder's word completed it, and the new holder's phone was told. Rings
    * like an escalation: two people were sent to one job, and the
    * coordinator must know it is closed and by whom.
@@ -183,8 +184,8 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
         kind: 'done_offline',
         priority: t.priority,
         at: d.at,
-        title: `Completed offline after it was given to someone else: ${state.wardName(t.ward)} bed ${t.bed}${who}`,
-        detail: `${state.wardName(t.ward)} bed ${t.bed}: ${d.by.name} completed it${when} while offline; it had been given to ${d.holder.name}, who has been told.${outcome ? ` Outcome: ${outcome}` : ''}`,
+        title: `Completed offline after it was ${d.holder ? 'given to someone else' : 'offered again'}: ${state.wardName(t.ward)} bed ${t.bed}${who}`,
+        detail: `${state.wardName(t.ward)} bed ${t.bed}: ${d.by.name} completed it${when} while offline; ${d.holder ? `it had been given to ${d.holder.name}, who has been told.` : 'it was on offer again; the offer is withdrawn.'}${outcome ? ` Outcome: ${outcome}` : ''}`,
         task: t.id,
         page: null,
       };

@@ -34,9 +34,10 @@ import { escalationWords } from '../js/escalation-words.js';
  */
 
 /**
- * A completion done offline on a task someone else held: `ahead` is how
- * long before the hub heard it was done, in the hub's words ("14 min").
- * @typedef {{key: string, at: number, task: TaskView, by: import('../js/types.js').StaffRef, holder: import('../js/types.js').StaffRef, ahead: string | null}} DoneOffline
+ * A completion done offline on a task someone else held (`holder`; null:
+ * it was on offer again): `ahead` is how long before the hub heard it was
+ * done, in the hub's words ("14 min").
+ * @typedef {{key: string, at: number, task: TaskView, by: import('../js/types.js').StaffRef, holder: import('../js/types.js').StaffRef | null, ahead: string | null}} DoneOffline
  */
 
 /**
@@ -158,9 +159,11 @@ export class DashState extends EventTarget {
    * @param {{task: TaskView, by?: import('../js/types.js').StaffRef | null}} ev @param {number} at
    */
   noteDoneOffline(ev, at) {
-    const holder = this.tasks.get(ev.task.id)?.assignee;
+    const held = this.tasks.get(ev.task.id);
     const by = ev.by ?? ev.task.assignee;
-    if (!holder || !by || holder.id === by.id) return;
+    // Only a holder may `complete`; anyone else completing it did so offline.
+    if (!held || !by || held.assignee?.id === by.id) return;
+    const holder = held.assignee;
     // "... while offline, 14 min before the hub heard; ..." in the closing note.
     const ahead = /while offline, (.+?) before the hub heard/.exec(ev.task.closing_note ?? '')?.[1] ?? null;
     this.doneOffline.unshift({ key: `o:${ev.task.id}`, at, task: ev.task, by, holder, ahead });
