@@ -15,6 +15,9 @@
 // see that it is taken), which rings like an escalation; and a handover
 // waiting for its incoming person to accept, listed so the coordinator can
 // chase it, but silent (it is a colleague's question, not yet a gap).
+// A completion done offline by a former holder after the task was given to
+// someone else is a line too (`done_offline`): two people were sent to one
+// job, and the coordinator hears plainly who did it, when, and who was told.
 //
 // Acknowledgements live in this page only: they say "the coordinator has
 // seen it", which is the screen's business, not the hub's. A new escalation
@@ -41,8 +44,22 @@ const MAX_NOTIFY = 3;
 const RANK = { emergency: 0, urgent: 1, soon: 2, routine: 3 };
 
 /**
+ * When work reported done offline was done: the hub heard at `heard`, and
+ * says how long before in its words ("5 s", "14 min", "2 h 5 min"). To the
+ * second under a minute; else to the minute (`about`). Null if unsaid.
+ * @param {number} heard @param {string | null} ahead
+ * @returns {{at: number, about: boolean} | null}
+ */
+export function doneAt(heard, ahead) {
+  const m = /^(?:(\d+) h )?(\d+) (s|min)$/.exec(ahead ?? '');
+  if (!m) return null;
+  const ms = m[3] === 's' ? Number(m[2]) * 1000 : (Number(m[1] ?? 0) * 60 + Number(m[2])) * 60000;
+  return { at: heard - ms, about: m[3] !== 's' };
+}
+
+/**
  * One line of the queue.
- * @typedef {{key: string, kind: 'escalation' | 'emergency' | 'page' | 'shift_end' | 'handover' | 'unreached', priority: Priority, at: number, title: string, detail: string, task: string | null, page: string | null}} Item
+ * @typedef {{key: string, kind: 'escalation' | 'emergency' | 'page' | 'shift_end' | 'handover' | 'unreached' | 'done_offline', priority: Priority, at: number, title: string, detail: string, task: string | null, page: string | null}} Item
  */
 
 /**
@@ -117,7 +134,7 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
         items.push({ key: `e:${t.id}`, kind: 'emergency', priority: t.priority, at: t.raised_at, title: `Emergency not accepted: ${where}`, detail: t.sbar.situation, task: t.id, page: null });
       }
     }
-    items.push(...handoverItems());
+    items.push(...handoverItems(), ...doneOfflineItems());
     for (const p of state.pages.values()) {
       const mine = p.recipients.find((r) => r.staff.id === myId);
       if (mine && mine.acked_at === null) {
@@ -145,6 +162,34 @@ export function createAttention({ state, link, me, onOpenTask, onChange }) {
       items.push({ key: `h:${t.id}:${hv.at}`, kind: 'handover', priority: t.priority, at: hv.at, title: `Handover waiting: ${state.wardName(t.ward)} bed ${t.bed}, ${hv.from.name} to ${hv.to.name}`, detail: `${t.sbar.situation} · not accepted yet`, task: t.id, page: null });
     }
     return items;
+  }
+
+  /**
+   * Work done offline on a task given meanwhile to someone else (or offered
+   * again after she handed it back or her shift ended): the former
+   * holder's word completed it, and the new holder's phone was told. Rings
+   * like an escalation: two people were sent to one job, and the
+   * coordinator must know it is closed and by whom.
+   * @returns {Item[]}
+   */
+  function doneOfflineItems() {
+    return state.doneOffline.map((d) => {
+      const t = d.task;
+      const who = t.patient_ref ? `, ${t.patient_ref.name}` : '';
+      const done = doneAt(d.at, d.ahead);
+      const when = done === null ? '' : ` at ${done.about ? 'about ' : ''}${clock(done.at)}`;
+      const outcome = t.closing_note?.replace(/ ?\(done by .*\)$/, '') ?? '';
+      return {
+        key: d.key,
+        kind: 'done_offline',
+        priority: t.priority,
+        at: d.at,
+        title: `Completed offline after it was ${d.holder ? 'given to someone else' : 'offered again'}: ${state.wardName(t.ward)} bed ${t.bed}${who}`,
+        detail: `${state.wardName(t.ward)} bed ${t.bed}: ${d.by.name} completed it${when} while offline; ${d.holder ? `it had been given to ${d.holder.name}, who has been told.` : 'it was on offer again; the offer is withdrawn.'}${outcome ? ` Outcome: ${outcome}` : ''}`,
+        task: t.id,
+        page: null,
+      };
+    });
   }
 
   /**

@@ -34,6 +34,13 @@ import { escalationWords } from '../js/escalation-words.js';
  */
 
 /**
+ * A completion done offline on a task someone else held (`holder`; null:
+ * it was on offer again): `ahead` is how long before the hub heard it was
+ * done, in the hub's words ("14 min").
+ * @typedef {{key: string, at: number, task: TaskView, by: import('../js/types.js').StaffRef, holder: import('../js/types.js').StaffRef | null, ahead: string | null}} DoneOffline
+ */
+
+/**
  * What changed since the last announcement. `notice`: a line for screen
  * readers (a review rescored, a patient moved, observations overdue).
  * `patientsRead`: the last part of a `patients` read arrived.
@@ -86,7 +93,9 @@ export class DashState extends EventTarget {
     this.feed = [];
     /** Shifts that ended holding work (`held_at_shift_end`), newest first. @type {ShiftEnd[]} */
     this.shiftEnds = [];
-    /** When each member of staff last did something the hub told us about. @type {Map<string, number>} */
+    /** Completions done offline by a former holder while someone else held the task, newest first. @type {DoneOffline[]} */
+    this.doneOffline = [];
+    /** When each member of staff last changed something: the hub's `last_action_at`, then the events' `by`. @type {Map<string, number>} */
     this.lastAction = new Map();
     /** @type {Changes} */
     this.pending = emptyChanges();
@@ -106,14 +115,17 @@ export class DashState extends EventTarget {
     this.patientsLoaded = false;
     this.feed = [];
     this.shiftEnds = [];
+    this.doneOffline = [];
     this.pending.reset = true;
     this.schedule();
   }
 
   /** @param {EventFrame} frame */
   applyEvent(frame) {
-    reduceEvent(this, frame);
     const ev = frame.event;
+    // Read before the reducer replaces the view: who held it until now.
+    if (ev.kind === 'task' && ev.change === 'completed') this.noteDoneOffline(ev, frame.at);
+    reduceEvent(this, frame);
     switch (ev.kind) {
       case 'task':
         if (ev.by) this.touch(ev.by.id, frame.at);
@@ -126,6 +138,8 @@ export class DashState extends EventTarget {
         }
         break;
       case 'page':
+      case 'shift':
+        // A shift event's `by`: the person who set busy, or the coordinator who changed the roster.
         if (ev.by) this.touch(ev.by.id, frame.at);
         break;
       case 'held_at_shift_end':
@@ -135,6 +149,27 @@ export class DashState extends EventTarget {
         this.schedule();
         break;
     }
+  }
+
+  /**
+   * A `completed` by someone other than the task's holder: a former holder
+   * telling the hub she did it offline (`complete_offline`) after it was
+   * given to someone else. The coordinator must hear it plainly, not only
+   * in the task's timeline: two people were sent to one job.
+   * @param {{task: TaskView, by?: import('../js/types.js').StaffRef | null}} ev @param {number} at
+   */
+  noteDoneOffline(ev, at) {
+    const held = this.tasks.get(ev.task.id);
+    const by = ev.by ?? ev.task.assignee;
+    // Only a holder may `complete`; anyone else completing it did so offline.
+    if (!held || !by || held.assignee?.id === by.id) return;
+    const holder = held.assignee;
+    // "... while offline, 14 min before the hub heard; ..." in the closing note.
+    const ahead = /while offline, (.+?) before the hub heard/.exec(ev.task.closing_note ?? '')?.[1] ?? null;
+    this.doneOffline.unshift({ key: `o:${ev.task.id}`, at, task: ev.task, by, holder, ahead });
+    if (this.doneOffline.length > FEED_MAX) this.doneOffline.length = FEED_MAX;
+    this.pending.feed = true;
+    this.schedule();
   }
 
   /** @param {CommandResult} result */
@@ -157,6 +192,10 @@ export class DashState extends EventTarget {
   putDirectory(wards, staff) {
     this.wards = wards;
     this.staff = new Map(staff.map((s) => [s.id, s]));
+    // The hub remembers everyone's last change (`last_action_at`), also
+    // those this screen did not see: a completion or a decline before a
+    // reload leaves no trace in the open tasks of a snapshot.
+    for (const s of staff) if (s.last_action_at !== null) this.touch(s.id, s.last_action_at);
     this.pending.staff = true;
     this.schedule();
   }
@@ -192,7 +231,10 @@ export class DashState extends EventTarget {
       this.closedViews.set(task.id, task);
       if (this.closedViews.size > 500) this.closedViews.delete(/** @type {string} */ (this.closedViews.keys().next().value));
     }
-    if (task.assignee) this.touch(task.assignee.id, task.started_at ?? task.accepted_at ?? 0);
+    // Only what the view says its person did: the raise. The assignee's
+    // times are not theirs to claim (an assignment is the coordinator's
+    // act, a handover keeps the first holder's accept); events name who
+    // acted (`by`) and the directory has the hub's own record.
     this.touch(task.raised_by.id, task.raised_at);
     this.pending.tasks.add(task.id);
     this.schedule();

@@ -1,6 +1,7 @@
 // The dashboard's arithmetic without a browser: percentiles, tasks per hour,
 // time to accept/complete against targets, the CSV export (quoting and
-// formula neutralising), overdue wording, and the shift end time picker.
+// formula neutralising), overdue wording, the shift end time picker, and
+// when work reported done offline was done.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { targetText, whoText, comparator, ago, statusText } from '../../client-w
 import { nextTime } from '../../client-web/dashboard/staff.js';
 import { escalationWords, listWords } from '../../client-web/js/escalation-words.js';
 import { meetsRequirement, workloadWords } from '../../client-web/dashboard/task-text.js';
+import { doneAt } from '../../client-web/dashboard/attention.js';
 import { acceptJudged, declinesByReason, escalationsByStep, news2Compliance, sharesBy } from '../../client-web/dashboard/response.js';
 
 const MIN = 60000;
@@ -180,5 +182,15 @@ describe('dashboard task wording', () => {
       { threshold: 5, episodes: 3, judged: 2, met: 1 },
       { threshold: 7, episodes: 1, judged: 1, met: 1 },
     ]);
+  });
+});
+
+describe('when work reported done offline was done', () => {
+  it('reads the hub’s "before the hub heard" words back to a time', () => {
+    assert.deepEqual(doneAt(T0, '5 s'), { at: T0 - 5000, about: false });
+    assert.deepEqual(doneAt(T0, '14 min'), { at: T0 - 14 * MIN, about: true });
+    assert.deepEqual(doneAt(T0, '2 h 5 min'), { at: T0 - 125 * MIN, about: true });
+    assert.equal(doneAt(T0, null), null);
+    assert.equal(doneAt(T0, 'a while'), null);
   });
 });

@@ -4,23 +4,27 @@
 // toast, and Dr Khan had a task that was already done. Now her phone says
 // plainly what happened with the time she did it, and offers to tell the
 // hub; the hub records it (`complete_offline`) and Dr Khan's phone says the
-// job is done already.
+// job is done already. The coordinator's dashboard says so plainly in its
+// "Needs you now" queue (not only as a timeline row), until she acknowledges it.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHub } from './helpers/hub.js';
 import { launchBrowser } from './helpers/browser.js';
-import { openPhone, logIn, inspect, waitOnline } from './helpers/app.js';
+import { openPhone, logIn, inspect, waitOnline, expectAccessible, screenshot } from './helpers/app.js';
 import { connectAs } from './helpers/protocol.js';
+import { openDashboard, logInDashboard, waitLive } from './dashboard-helpers/dashboard.js';
 
 describe('a completion done offline on a task given to someone else meanwhile', () => {
   /** @type {Awaited<ReturnType<typeof startHub>>} */ let hub;
   /** @type {import('playwright-core').Browser} */ let browser;
   /** @type {Awaited<ReturnType<typeof openPhone>>} */ let doctor;
   /** @type {Awaited<ReturnType<typeof openPhone>>} */ let khan;
+  /** @type {Awaited<ReturnType<typeof openDashboard>>} */ let dash;
   /** @type {import('./helpers/protocol.js').ProtocolClient} */ let nurse;
   /** @type {import('./helpers/protocol.js').ProtocolClient} */ let coordinator;
   /** @type {string} */ let taskId;
+  /** The browser's clock (HH:MM) when she tapped Complete offline. */ let doneClock = '';
 
   before(async () => {
     hub = await startHub();
@@ -31,6 +35,9 @@ describe('a completion done offline on a task given to someone else meanwhile', 
     await logIn(doctor.page, 'fy1.patel');
     khan = await openPhone(browser, hub.url);
     await logIn(khan.page, 'sho.khan');
+    dash = await openDashboard(browser, hub.url);
+    await logInDashboard(dash.page, 'coord.hale');
+    await waitLive(dash.page);
     await waitOnline(doctor.page);
     await waitOnline(khan.page);
   });
@@ -58,6 +65,7 @@ describe('a completion done offline on a task given to someone else meanwhile', 
     await context.setOffline(true);
     await page.locator('#link-status[data-state="offline"]').waitFor({ timeout: 5000 });
     const card = page.locator(`article[data-task="${taskId}"]`);
+    doneClock = await page.evaluate(() => new Date().toTimeString().slice(0, 5));
     await card.locator('button', { hasText: 'Complete' }).click();
     await page.fill('dialog.ask textarea', 'K+ sent');
     await page.click('dialog.ask button[type=submit]');
@@ -94,10 +102,36 @@ describe('a completion done offline on a task given to someone else meanwhile', 
     await page.locator(`article[data-task="${taskId}"]`).waitFor({ state: 'detached', timeout: 5000 });
   });
 
+  it('tells the coordinator plainly, in "Needs you now", until she acknowledges it', async () => {
+    const { page } = dash;
+    const item = page.locator('#attention li[data-kind="done_offline"]');
+    await item.waitFor({ timeout: 10000 });
+    const text = (await item.textContent()) ?? '';
+    assert.match(text, /Completed offline after it was given to someone else: Ward 8 \(Surgery\) bed 3/);
+    assert.match(text, /Ward 8 \(Surgery\) bed 3: Dr Asha Patel completed it at \d\d:\d\d while offline; it had been given to Dr Omar Khan, who has been told\. Outcome: K\+ sent/);
+    // The time she did it, as her phone told the hub (within the minute).
+    const at = /completed it at (\d\d:\d\d)/.exec(text)?.[1];
+    assert.ok(at && [doneClock, nextMinute(doneClock)].includes(at), `${at} is when she completed it (${doneClock})`);
+    assert.match(await page.title(), /^\(1\) /, 'counted in the title bar');
+    await expectAccessible(page, 'dashboard told of work done offline');
+    await screenshot(page, '75-coordinator-told-done-offline');
+    await item.locator('button', { hasText: 'Acknowledge' }).click();
+    await item.waitFor({ state: 'detached' });
+    assert.doesNotMatch(await page.title(), /^\(\d+\) /);
+  });
+
   it('had no script errors', () => {
     assert.deepEqual(doctor.errors, []);
     assert.deepEqual(khan.errors, []);
+    assert.deepEqual(dash.errors, []);
   });
+
+  /** "03:12" → "03:13". @param {string} hhmm */
+  function nextMinute(hhmm) {
+    const [h, m] = hhmm.split(':').map(Number);
+    const t = (h * 60 + m + 1) % (24 * 60);
+    return `${String(Math.floor(t / 60)).padStart(2, '0')}:${String(t % 60).padStart(2, '0')}`;
+  }
 
   /** @param {string} login */
   async function staffId(login) {
