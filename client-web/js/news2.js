@@ -5,7 +5,7 @@
 // (tests/fixtures/news2-cases.json) by tests/web/news2-units.test.js.
 //
 // Values are first quantised exactly as the hub's wire parser does
-// (proto/src/clinical.rs): temperature to tenths of a degree, everything else
+// (proto/src/clinical/observation.rs): temperature to tenths of a degree, everything else
 // to whole numbers, halves up after a 1e-7 nudge that absorbs binary error
 // (35.05 is stored as 35.04999...). Scoring then compares integers with
 // cascading thresholds, so every value falls in exactly one band: 35.05 is
