@@ -23,26 +23,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wardpage_proto::{Command, CommandResult, PatientDetails, Priority, Sex};
 use wardpage_server::store::Batch;
+use wardpage_tests::patients::nhs;
 use wardpage_tests::story::*;
 use wardpage_tests::{Client, TestHub};
 
 const SECS: u64 = 10;
-
-fn nhs(n: u32) -> String {
-    (0..)
-        .map(|k: u32| {
-            let body = format!("999{:06}", (n * 97 + k) % 1_000_000);
-            let sum: u32 = body
-                .bytes()
-                .zip((2..=10).rev())
-                .map(|(b, w)| u32::from(b - b'0') * w)
-                .sum();
-            (body, 11 - sum % 11)
-        })
-        .find(|(_, c)| *c != 10)
-        .map(|(body, c)| format!("{body}{}", if c == 11 { 0 } else { c }))
-        .unwrap_or_default()
-}
 
 fn q(code: &str, value: f64, unit: &str) -> Value {
     json!({"code": {"coding": [{"system": "http://loinc.org", "code": code}]},
