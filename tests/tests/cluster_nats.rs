@@ -3,7 +3,8 @@
 //! over NATS. Real processes: `wardpage` nodes on a fresh PostgreSQL
 //! database each and a `nats-server` of each test's own (so a test can
 //! restart or cut it). Needs `WARDPAGE_TEST_POSTGRES` (a run without it
-//! says loudly that it skipped) and `nats-server`.
+//! says loudly that it skipped) and `nats-server`. Short leases (1.5 s),
+//! so the tests run one at a time.
 
 use anyhow::Context;
 use std::sync::Arc;
@@ -61,6 +62,7 @@ fn metric(text: &str, name: &str) -> Option<f64> {
 /// over NATS (the forwarding metrics count them).
 #[tokio::test]
 async fn a_device_on_a_forwarding_node_raises_and_hears_the_answer() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_device_on_a_forwarding_node", |url| async move {
         let nats = NatsServer::start().await?;
         let dir = tempfile::tempdir()?;
@@ -193,6 +195,7 @@ async fn until_all_raised(
 /// nothing twice.
 #[tokio::test]
 async fn a_killed_owner_closes_tunnels_and_devices_resume_on_their_node() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_killed_owner_closes_tunnels", |url| async move {
         let nats = NatsServer::start().await?;
         let dir = tempfile::tempdir()?;
@@ -234,6 +237,7 @@ async fn a_killed_owner_closes_tunnels_and_devices_resume_on_their_node() -> any
 /// reach the owner again.
 #[tokio::test]
 async fn a_nats_restart_closes_tunnels_and_devices_resume() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_nats_restart_closes_tunnels", |url| async move {
         let nats = NatsServer::start().await?;
         let dir = tempfile::tempdir()?;
@@ -264,6 +268,7 @@ async fn a_nats_restart_closes_tunnels_and_devices_resume() -> anyhow::Result<()
 /// devices go on; once the route is back the cut node's devices resume.
 #[tokio::test]
 async fn a_node_cut_off_from_nats_closes_its_devices_until_restored() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_node_cut_off_from_nats", |url| async move {
         let nats = NatsServer::start().await?;
         let relay = Relay::start(nats.addr).await?;

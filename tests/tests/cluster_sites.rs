@@ -4,7 +4,8 @@
 //! accounts, tasks and tokens). Real processes: `wardpage` nodes on a fresh
 //! PostgreSQL database each and a `nats-server` of each test's own. Needs
 //! `WARDPAGE_TEST_POSTGRES` (a run without it says loudly that it skipped)
-//! and `nats-server`.
+//! and `nats-server`. Short leases (1.5 s), so the tests run one at a
+//! time.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -57,6 +58,7 @@ async fn until_ready(node: &HubProcess) -> anyhow::Result<serde_json::Value> {
 /// the same from the database.
 #[tokio::test]
 async fn two_sites_spread_over_two_nodes_and_are_listed() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("two_sites_spread_over_two_nodes", |url| async move {
         let nats = NatsServer::start().await?;
         let nats_url = nats.url();
@@ -131,6 +133,7 @@ async fn two_sites_spread_over_two_nodes_and_are_listed() -> anyhow::Result<()> 
 /// north's task is there on its new owner.
 #[tokio::test]
 async fn killing_one_sites_owner_moves_only_that_site() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("killing_one_sites_owner", |url| async move {
         let nats = NatsServer::start().await?;
         let nats_url = nats.url();
@@ -195,6 +198,7 @@ async fn killing_one_sites_owner_moves_only_that_site() -> anyhow::Result<()> {
 /// client under a site's prefix.
 #[tokio::test]
 async fn a_task_raised_on_one_site_is_invisible_on_the_other() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_task_on_one_site", |url| async move {
         let nats = NatsServer::start().await?;
         let nats_url = nats.url();
@@ -264,6 +268,7 @@ async fn a_task_raised_on_one_site_is_invisible_on_the_other() -> anyhow::Result
 /// site's plain standby answers meanwhile.
 #[tokio::test]
 async fn a_clean_stop_hands_over_its_sites_and_the_rest_stay() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_clean_stop_hands_over_its_sites", |url| async move {
         let dir = tempfile::tempdir()?;
         let (a, b) = tokio::try_join!(
@@ -312,6 +317,7 @@ async fn a_clean_stop_hands_over_its_sites_and_the_rest_stay() -> anyhow::Result
 /// moved site resumes with its task there.
 #[tokio::test]
 async fn a_node_that_joins_later_is_handed_a_site() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_node_that_joins_later", |url| async move {
         let nats = NatsServer::start().await?;
         let nats_url = nats.url();
@@ -352,6 +358,7 @@ async fn owned_epoch(node: &HubProcess, name: &str, site: &str) -> anyhow::Resul
 /// site's devices every few seconds.
 #[tokio::test]
 async fn a_site_nobody_takes_comes_back_and_the_next_try_waits_longer() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_site_nobody_takes", |url| async move {
         let nats = NatsServer::start().await?;
         let nats_url = nats.url();
