@@ -220,7 +220,7 @@ pub(super) async fn device(
         }
         let (sh, at) = (h.sh.clone(), h.node);
         sh.on_node[at].fetch_add(1, Relaxed);
-        let ended = h.serve(ws, w.top, lost_at.take()).await;
+        let ended = h.serve(ws, w.top, &mut lost_at).await;
         sh.on_node[at].fetch_sub(1, Relaxed);
         match ended {
             Ended::Stopped(mut ws) => {
@@ -231,7 +231,13 @@ pub(super) async fn device(
             Ended::Unfinished => break,
             Ended::Lost => {
                 h.sh.live.reconnects.fetch_add(1, Relaxed);
-                lost_at = h.sh.loss_of(h.node);
+                lost_at = match (lost_at, h.sh.loss_of(h.node)) {
+                    // Lost again before it had resumed from the same kill:
+                    // still that kill's, and still of the node it was on
+                    // when the kill came.
+                    (Some((k, of_killed)), Some((now, _))) if k == now => Some((k, of_killed)),
+                    (_, now) => now,
+                };
                 h.node = h.sh.pick_after(h.node, &mut h.rng);
             }
         }
@@ -290,10 +296,15 @@ async fn connect_any(
 impl Handheld {
     /// Reads one connection until it is lost or the run stops. Once the
     /// cursor reaches `top` the device counts as caught up and, if the
-    /// socket was lost to kill `lost_at`, its resume time is noted.
-    async fn serve(&mut self, mut ws: link::Ws, top: u64, lost_at: Option<(usize, bool)>) -> Ended {
+    /// socket was lost to kill `lost_at`, its resume time is noted (and
+    /// `lost_at` cleared; left as it was if the socket is lost first).
+    async fn serve(
+        &mut self,
+        mut ws: link::Ws,
+        top: u64,
+        lost_at: &mut Option<(usize, bool)>,
+    ) -> Ended {
         let mut caught = false;
-        let mut lost_at = lost_at;
         loop {
             if !caught && self.st.cursor >= top {
                 caught = true;

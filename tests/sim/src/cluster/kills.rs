@@ -45,7 +45,7 @@ impl KillTarget {
         match self {
             KillTarget::Owner => owner,
             KillTarget::Other => other(),
-            KillTarget::Alternate if k % 2 == 0 => owner,
+            KillTarget::Alternate if k.is_multiple_of(2) => owner,
             KillTarget::Alternate => other(),
         }
     }
