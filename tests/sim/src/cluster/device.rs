@@ -312,7 +312,7 @@ impl Handheld {
                 self.permit = None;
                 if let Some((k, of_killed)) = lost_at.take() {
                     if let Some(at) = self.sh.kill_at(k) {
-                        self.out.resumes.push((k, at.elapsed(), of_killed));
+                        note_resume(&mut self.out.resumes, k, at.elapsed(), of_killed);
                     }
                 }
             }
@@ -364,6 +364,22 @@ impl Handheld {
                 }
             }
         }
+    }
+}
+
+/// Notes that the device resumed `after` kill `k`. A device that lost its
+/// socket again after resuming from the same kill (the new owner lost its
+/// lease and another took over, say) was back for good only now: one
+/// sample per device and kill, the last, and of the node it was first on.
+fn note_resume(
+    resumes: &mut Vec<(usize, Duration, bool)>,
+    k: usize,
+    after: Duration,
+    of_killed: bool,
+) {
+    match resumes.iter_mut().find(|r| r.0 == k) {
+        Some(r) => r.1 = after,
+        None => resumes.push((k, after, of_killed)),
     }
 }
 
@@ -438,4 +454,25 @@ pub(super) async fn raiser(
         }
     }
     acked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::note_resume;
+    use std::time::Duration;
+
+    #[test]
+    fn a_second_resume_after_the_same_kill_replaces_the_first() {
+        let mut r = Vec::new();
+        note_resume(&mut r, 0, Duration::from_secs(2), true);
+        note_resume(&mut r, 0, Duration::from_secs(9), false);
+        note_resume(&mut r, 1, Duration::from_secs(3), false);
+        assert_eq!(
+            r,
+            vec![
+                (0, Duration::from_secs(9), true),
+                (1, Duration::from_secs(3), false)
+            ]
+        );
+    }
 }
