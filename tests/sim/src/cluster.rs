@@ -3,16 +3,18 @@
 //! every node and move to the next one on a 503 or a closed socket (as the
 //! load balancer would), a night's trickle of raises and accepts, and every
 //! few seconds a SIGKILL of the current owner, restarted afterwards as a
-//! standby. Per kill it measures the time from the kill to each handheld
+//! standby (or, with `kill`, of a node that does not own, or the two in
+//! turn). Per kill it measures the time from the kill to each handheld
 //! resumed on the new owner (welcomed and replayed to the top of its
 //! stream as the welcome gave it) and checks the ledger's invariants over
 //! the whole run: nothing acknowledged lost, nothing shown twice, no gaps.
 //!
 //! [`nodes`] runs the node processes, [`device`](mod@device) the handhelds
-//! and raisers; this module drives the kills and folds the outcome into a
-//! report.
+//! and raisers, [`kills`] each kill and its figures; this module drives the
+//! run and folds the outcome into a report.
 
 mod device;
+mod kills;
 mod nodes;
 pub mod shard;
 
@@ -23,6 +25,8 @@ use super::report::RunReport;
 use super::stats::{self, Live, Samples};
 use anyhow::Context;
 use device::{device, raiser, Device, DeviceOut, Shared};
+pub use kills::KillTarget;
+use kills::{kill_once, Resumed};
 use nodes::Nodes;
 use serde::Serialize;
 use shard::{DeviceSpec, ShardSpec, Shards, ToShard};
@@ -41,6 +45,8 @@ pub struct ClusterParams {
     /// Pairs of logins (nurse and doctor per pair) sharing the devices.
     pub pairs: usize,
     pub kills: usize,
+    /// Which node each kill takes.
+    pub kill: KillTarget,
     /// Seconds between one kill's every device resumed and the next kill.
     pub every_secs: f64,
     pub lease_ttl_ms: u64,
@@ -134,7 +140,7 @@ async fn drive(
     let mut per_kill = Vec::new();
     for k in 0..p.kills {
         tokio::time::sleep(Duration::from_secs_f64(p.every_secs)).await;
-        per_kill.push(kill_once(k, nodes, &sh, &shards, p.devices, report).await?);
+        per_kill.push(kill_once(k, p.kill, nodes, &sh, &shards, p.devices, report).await?);
     }
     tokio::time::sleep(Duration::from_secs_f64(p.every_secs)).await;
     stop_raisers.send_replace(true);
@@ -151,11 +157,16 @@ async fn drive(
     }
     outs.extend(shards.stop().await?);
     let mut logs = Vec::new();
-    let mut resumes = vec![Samples::default(); p.kills];
+    let mut resumes = vec![Resumed::default(); p.kills];
     let (mut latency, mut latency_other) = (Samples::default(), Samples::default());
     for out in outs {
-        for (k, d) in out.resumes {
-            if let Some(s) = resumes.get_mut(k) {
+        for (k, d, of_killed) in out.resumes {
+            if let Some(r) = resumes.get_mut(k) {
+                let s = if of_killed {
+                    &mut r.of_killed
+                } else {
+                    &mut r.of_others
+                };
                 s.push(d);
             }
         }
@@ -182,58 +193,8 @@ async fn drive(
     );
     latency.extend(latency_other);
     report.delivery_latency_ms = latency.percentiles();
-    figures(report, p, resumes, &per_kill, live.errors.load(Relaxed));
+    kills::figures(report, nodes, resumes, &per_kill, live.errors.load(Relaxed));
     Ok(())
-}
-
-/// What one kill took, beside the per-device resume samples.
-struct KillTimes {
-    takeover: Duration,
-    all_resumed: Duration,
-}
-
-/// Waits until every device is caught up, SIGKILLs the owner, waits for a
-/// new owner, restarts the killed node (it stands by) and waits until
-/// every device has resumed.
-async fn kill_once(
-    k: usize,
-    nodes: &mut Nodes,
-    sh: &Shared,
-    shards: &Shards,
-    devices: usize,
-    report: &mut RunReport,
-) -> anyhow::Result<KillTimes> {
-    all_caught_up(sh, devices, RESUME_LIMIT).await;
-    let owner = nodes.wait_owner(None, Duration::from_secs(30)).await?;
-    // The shards first: their devices must know of the kill before any of
-    // them can lose a socket to it.
-    shards.kill(k).await?;
-    let at = Instant::now();
-    if let Ok(mut kills) = sh.kills.lock() {
-        kills.push(at);
-    }
-    nodes.kill9(owner).await?;
-    let next = nodes
-        .wait_owner(Some(owner), Duration::from_secs(60))
-        .await?;
-    let takeover = at.elapsed();
-    sh.owner.store(next, Relaxed);
-    shards.tell(&ToShard::Owner { node: next }).await?;
-    let startup = nodes.restart(owner).await?;
-    report.notes.push(format!(
-        "kill {}: node {} killed, node {} took over after {:.2} s; node {} back as a standby in {:.2} s",
-        k + 1,
-        nodes.name(owner),
-        nodes.name(next),
-        takeover.as_secs_f64(),
-        nodes.name(owner),
-        startup.as_secs_f64()
-    ));
-    all_caught_up(sh, devices, RESUME_LIMIT).await;
-    Ok(KillTimes {
-        takeover,
-        all_resumed: at.elapsed(),
-    })
 }
 
 /// Waits (up to `within`) until `n` devices are connected and caught up
@@ -394,46 +355,4 @@ fn spawn_raisers(
             ))
         })
         .collect()
-}
-
-/// Per-kill and overall resume figures.
-fn figures(
-    report: &mut RunReport,
-    p: &ClusterParams,
-    resumes: Vec<Samples>,
-    per_kill: &[KillTimes],
-    errors: u64,
-) {
-    let mut all = Samples::default();
-    let f = &mut report.figures;
-    for (k, (mut s, t)) in resumes.into_iter().zip(per_kill).enumerate() {
-        let n = k + 1;
-        f.insert(format!("kill {n}: takeover (s)"), t.takeover.as_secs_f64());
-        f.insert(format!("kill {n}: devices resumed"), s.us.len() as f64);
-        f.insert(
-            format!("kill {n}: all resumed after (s)"),
-            t.all_resumed.as_secs_f64(),
-        );
-        if let Some(r) = s.percentiles() {
-            f.insert(format!("kill {n}: resume p50 (s)"), r.p50 / 1000.0);
-            f.insert(format!("kill {n}: resume p99 (s)"), r.p99 / 1000.0);
-            f.insert(format!("kill {n}: resume max (s)"), r.max / 1000.0);
-        }
-        all.extend(s);
-    }
-    // Every device was on the owner, so each kill must resume all of them.
-    let expected = (p.devices * p.kills) as u64;
-    let short = expected.saturating_sub(all.us.len() as u64);
-    f.insert("resumes missing (of devices x kills)".into(), short as f64);
-    if short > 0 {
-        report.invariants.devices_not_resumed += short;
-        report.invariants.ok = false;
-    }
-    f.insert("connect attempts refused or failed".into(), errors as f64);
-    if let Some(r) = all.clone().percentiles() {
-        report.latency("kill to device resumed (all kills)", "ms", Some(r));
-    }
-    report.histogram = all.histogram();
-    report.histogram_title =
-        "Per-device time from the owner's SIGKILL to resumed on the new owner".into();
 }

@@ -130,6 +130,10 @@ struct ClusterArgs {
     pairs: usize,
     #[arg(long, default_value_t = 5)]
     kills: usize,
+    /// Which node each kill takes: the owner, a node that does not own
+    /// (with --nats it serves devices), or the two in turn.
+    #[arg(long, value_enum, default_value = "owner")]
+    kill: cluster::KillTarget,
     /// Seconds from every device resumed to the next kill.
     #[arg(long, default_value_t = 10.0)]
     every: f64,
@@ -162,6 +166,7 @@ impl ClusterArgs {
             devices: self.devices,
             pairs: self.pairs,
             kills: self.kills,
+            kill: self.kill,
             every_secs: self.every,
             lease_ttl_ms: self.lease_ttl_ms,
             raise_rate: self.raise_rate,

@@ -5,41 +5,20 @@
 //! did not reach a candidate's device, if a stream had a gap or showed an
 //! event twice, or if a device did not resume on the new owner after each
 //! kill. No timings are asserted. Needs `WARDPAGE_TEST_POSTGRES` and the
-//! built `wardpage` binary.
+//! built `wardpage` binary; the second test also `nats-server` (three
+//! nodes that all serve devices, the owner and then another node killed).
 
-use wardpage_sim::cluster::{self, ClusterParams};
+use wardpage_sim::cluster::{self, ClusterParams, KillTarget};
+use wardpage_sim::report::RunReport;
 use wardpage_sim::SIM_PASSWORD;
+use wardpage_tests::nats::NatsServer;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killing_the_owner_twice_loses_nothing_and_every_device_resumes() -> anyhow::Result<()> {
-    let Ok(pg) = std::env::var("WARDPAGE_TEST_POSTGRES") else {
-        eprintln!(
-            "SKIPPED killing_the_owner_twice_loses_nothing: set WARDPAGE_TEST_POSTGRES=postgres://user@host/db to run it"
-        );
-        return Ok(());
-    };
-    let p = ClusterParams {
-        nodes: 2,
-        devices: 50,
-        pairs: 5,
-        kills: 2,
-        every_secs: 2.0,
-        lease_ttl_ms: 3000,
-        raise_rate: 10.0,
-        accept_every: 3,
-        ramp_concurrency: 16,
-        seed: 7,
-        // Half the devices in a second simulator process, as a run of more
-        // devices than one process may open files for spreads them.
-        procs: 2,
-        nats: None,
-        shard_bin: Some(env!("CARGO_BIN_EXE_wardpage-sim").into()),
-    };
-    // A device that cannot fail over gives up after 90 s; the run then
-    // fails on it rather than hanging.
+/// Runs the scenario (a device that cannot fail over gives up after 90 s;
+/// the run then fails on it rather than hanging) and checks the ledger.
+async fn run_and_check(p: ClusterParams, pg: &str) -> anyhow::Result<RunReport> {
     let report = tokio::time::timeout(
         std::time::Duration::from_secs(600),
-        cluster::run(p, &pg, SIM_PASSWORD),
+        cluster::run(p, pg, SIM_PASSWORD),
     )
     .await??;
     println!("{}", report.table());
@@ -55,6 +34,36 @@ async fn killing_the_owner_twice_loses_nothing_and_every_device_resumes() -> any
     assert_eq!(inv.deliveries_missing, 0);
     assert_eq!((inv.gaps, inv.shown_twice), (0, 0));
     assert_eq!(inv.devices_not_resumed, 0);
+    Ok(report)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_owner_twice_loses_nothing_and_every_device_resumes() -> anyhow::Result<()> {
+    let Ok(pg) = std::env::var("WARDPAGE_TEST_POSTGRES") else {
+        eprintln!(
+            "SKIPPED killing_the_owner_twice_loses_nothing: set WARDPAGE_TEST_POSTGRES=postgres://user@host/db to run it"
+        );
+        return Ok(());
+    };
+    let p = ClusterParams {
+        nodes: 2,
+        devices: 50,
+        pairs: 5,
+        kills: 2,
+        kill: KillTarget::Owner,
+        every_secs: 2.0,
+        lease_ttl_ms: 3000,
+        raise_rate: 10.0,
+        accept_every: 3,
+        ramp_concurrency: 16,
+        seed: 7,
+        // Half the devices in a second simulator process, as a run of more
+        // devices than one process may open files for spreads them.
+        procs: 2,
+        nats: None,
+        shard_bin: Some(env!("CARGO_BIN_EXE_wardpage-sim").into()),
+    };
+    let report = run_and_check(p, &pg).await?;
     for k in 1..=2 {
         assert_eq!(
             report.figures.get(&format!("kill {k}: devices resumed")),
@@ -62,5 +71,56 @@ async fn killing_the_owner_twice_loses_nothing_and_every_device_resumes() -> any
             "every device resumed after kill {k}"
         );
     }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_owner_then_another_node_resumes_the_killed_nodes_devices() -> anyhow::Result<()>
+{
+    let Ok(pg) = std::env::var("WARDPAGE_TEST_POSTGRES") else {
+        eprintln!(
+            "SKIPPED killing_the_owner_then_another_node: set WARDPAGE_TEST_POSTGRES=postgres://user@host/db to run it"
+        );
+        return Ok(());
+    };
+    // A bus of this test's own: nodes on a shared one would hear another
+    // cluster's owner.
+    let nats = NatsServer::start().await?;
+    let p = ClusterParams {
+        nodes: 3,
+        devices: 60,
+        pairs: 5,
+        kills: 2,
+        kill: KillTarget::Alternate,
+        every_secs: 2.0,
+        lease_ttl_ms: 3000,
+        raise_rate: 10.0,
+        accept_every: 3,
+        ramp_concurrency: 16,
+        seed: 11,
+        procs: 2,
+        nats: Some(nats.url()),
+        shard_bin: Some(env!("CARGO_BIN_EXE_wardpage-sim").into()),
+    };
+    let report = run_and_check(p, &pg).await?;
+    let fig = |name: &str| report.figures.get(name).copied();
+    // The owner's death closes every tunnel to it: all 60 devices resume,
+    // those on the owner and those on the other nodes.
+    assert_eq!(fig("kill 1: owner killed"), Some(1.0));
+    assert_eq!(fig("kill 1: devices resumed"), Some(60.0));
+    let on_owner = fig("kill 1: devices on the killed node").unwrap_or(0.0);
+    assert!(
+        on_owner > 0.0 && on_owner < 60.0,
+        "devices spread over the nodes: {on_owner} on the owner"
+    );
+    assert_eq!(fig("kill 1: killed node's devices resumed"), Some(on_owner));
+    // A node that does not own: its own devices move, and they are all
+    // counted as its (the run fails on any of them missing).
+    assert_eq!(fig("kill 2: owner killed"), Some(0.0));
+    assert_eq!(fig("kill 2: takeover (s)"), None);
+    let on_other = fig("kill 2: devices on the killed node").unwrap_or(0.0);
+    assert!(on_other > 0.0, "the killed node served devices");
+    assert_eq!(fig("kill 2: killed node's devices resumed"), Some(on_other));
+    assert!(fig("kill 2: killed node's devices resume max (s)").is_some());
     Ok(())
 }

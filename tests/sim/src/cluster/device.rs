@@ -26,8 +26,11 @@ use wardpage_proto::{CommandId, StaffId, TaskId};
 pub(super) struct Shared {
     pub nodes: Vec<SocketAddr>,
     pub live: Arc<Live>,
-    /// When each kill was sent, in order.
-    pub kills: Mutex<Vec<Instant>>,
+    /// When each kill was sent and the node it killed, in order.
+    pub kills: Mutex<Vec<(Instant, usize)>>,
+    /// Devices welcomed and still connected, per node: how many a kill of
+    /// that node must see resume.
+    pub on_node: Vec<AtomicI64>,
     /// Devices connected and replayed to the top of their stream.
     pub caught_up: AtomicI64,
     /// Devices that gave up (they will never catch up: no use waiting).
@@ -43,6 +46,9 @@ pub(super) struct Shared {
     pub load: Mutex<Vec<u64>>,
 }
 
+/// How long after a kill a lost socket is still put down to it.
+const LOSS_WINDOW: Duration = Duration::from_secs(30);
+
 /// Connections one node may hold (the file limit is 20,000 a process,
 /// less the node's database and bus connections and its own files).
 const NODE_CAPACITY: u64 = 19_000;
@@ -50,6 +56,7 @@ const NODE_CAPACITY: u64 = 19_000;
 impl Shared {
     pub fn new(nodes: Vec<SocketAddr>, live: Arc<Live>) -> Shared {
         Shared {
+            on_node: nodes.iter().map(|_| AtomicI64::new(0)).collect(),
             nodes,
             live,
             kills: Mutex::new(Vec::new()),
@@ -97,13 +104,21 @@ impl Shared {
             .unwrap_or(0)
     }
 
-    /// The index of the latest kill, if any.
-    fn latest_kill(&self) -> Option<usize> {
-        self.kills.lock().ok().and_then(|k| k.len().checked_sub(1))
+    /// The kill a socket of node `was` lost just now is put down to: the
+    /// latest, if it was sent within [`LOSS_WINDOW`] (a loss long after
+    /// any kill is not a kill's), and whether it killed `was` itself.
+    fn loss_of(&self, was: usize) -> Option<(usize, bool)> {
+        let kills = self.kills.lock().ok()?;
+        let k = kills.len().checked_sub(1)?;
+        let (at, node) = kills[k];
+        (at.elapsed() < LOSS_WINDOW).then_some((k, node == was))
     }
 
     fn kill_at(&self, k: usize) -> Option<Instant> {
-        self.kills.lock().ok().and_then(|v| v.get(k).copied())
+        self.kills
+            .lock()
+            .ok()
+            .and_then(|v| v.get(k).map(|(at, _)| *at))
     }
 }
 
@@ -118,8 +133,10 @@ pub(super) struct Device {
 
 pub(super) struct DeviceOut {
     pub log: DeviceLog,
-    /// (kill index, kill to resumed on the new owner).
-    pub resumes: Vec<(usize, Duration)>,
+    /// After each kill this device lost its socket to: the kill's index,
+    /// the time from the kill to resumed, and whether the device was on the
+    /// killed node (else its node lost the owner: the owner was killed).
+    pub resumes: Vec<(usize, Duration, bool)>,
     /// Raise sent to this candidate's event, while caught up (live) on
     /// the node that owns the site.
     pub latency: Samples,
@@ -174,7 +191,7 @@ pub(super) async fn device(
         },
     };
     h.out.log.label = format!("device {}", h.d.src);
-    let mut lost_at: Option<usize> = None;
+    let mut lost_at: Option<(usize, bool)> = None;
     while !*h.stop.borrow() {
         let Some((ws, w)) = connect_any(
             &mut h.node,
@@ -201,7 +218,11 @@ pub(super) async fn device(
             h.st.gaps += 1;
             h.st.cursor = w.top;
         }
-        match h.serve(ws, w.top, lost_at.take()).await {
+        let (sh, at) = (h.sh.clone(), h.node);
+        sh.on_node[at].fetch_add(1, Relaxed);
+        let ended = h.serve(ws, w.top, &mut lost_at).await;
+        sh.on_node[at].fetch_sub(1, Relaxed);
+        match ended {
             Ended::Stopped(mut ws) => {
                 let _ = ws.as_mut().close(None).await;
                 h.out.log.resumed = true;
@@ -210,7 +231,13 @@ pub(super) async fn device(
             Ended::Unfinished => break,
             Ended::Lost => {
                 h.sh.live.reconnects.fetch_add(1, Relaxed);
-                lost_at = h.sh.latest_kill();
+                lost_at = match (lost_at, h.sh.loss_of(h.node)) {
+                    // Lost again before it had resumed from the same kill:
+                    // still that kill's, and still of the node it was on
+                    // when the kill came.
+                    (Some((k, of_killed)), Some((now, _))) if k == now => Some((k, of_killed)),
+                    (_, now) => now,
+                };
                 h.node = h.sh.pick_after(h.node, &mut h.rng);
             }
         }
@@ -269,18 +296,23 @@ async fn connect_any(
 impl Handheld {
     /// Reads one connection until it is lost or the run stops. Once the
     /// cursor reaches `top` the device counts as caught up and, if the
-    /// socket was lost to kill `lost_at`, its resume time is noted.
-    async fn serve(&mut self, mut ws: link::Ws, top: u64, lost_at: Option<usize>) -> Ended {
+    /// socket was lost to kill `lost_at`, its resume time is noted (and
+    /// `lost_at` cleared; left as it was if the socket is lost first).
+    async fn serve(
+        &mut self,
+        mut ws: link::Ws,
+        top: u64,
+        lost_at: &mut Option<(usize, bool)>,
+    ) -> Ended {
         let mut caught = false;
-        let mut lost_at = lost_at;
         loop {
             if !caught && self.st.cursor >= top {
                 caught = true;
                 self.sh.caught_up.fetch_add(1, Relaxed);
                 self.permit = None;
-                if let Some(k) = lost_at.take() {
+                if let Some((k, of_killed)) = lost_at.take() {
                     if let Some(at) = self.sh.kill_at(k) {
-                        self.out.resumes.push((k, at.elapsed()));
+                        note_resume(&mut self.out.resumes, k, at.elapsed(), of_killed);
                     }
                 }
             }
@@ -332,6 +364,22 @@ impl Handheld {
                 }
             }
         }
+    }
+}
+
+/// Notes that the device resumed `after` kill `k`. A device that lost its
+/// socket again after resuming from the same kill (the new owner lost its
+/// lease and another took over, say) was back for good only now: one
+/// sample per device and kill, the last, and of the node it was first on.
+fn note_resume(
+    resumes: &mut Vec<(usize, Duration, bool)>,
+    k: usize,
+    after: Duration,
+    of_killed: bool,
+) {
+    match resumes.iter_mut().find(|r| r.0 == k) {
+        Some(r) => r.1 = after,
+        None => resumes.push((k, after, of_killed)),
     }
 }
 
@@ -406,4 +454,25 @@ pub(super) async fn raiser(
         }
     }
     acked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::note_resume;
+    use std::time::Duration;
+
+    #[test]
+    fn a_second_resume_after_the_same_kill_replaces_the_first() {
+        let mut r = Vec::new();
+        note_resume(&mut r, 0, Duration::from_secs(2), true);
+        note_resume(&mut r, 0, Duration::from_secs(9), false);
+        note_resume(&mut r, 1, Duration::from_secs(3), false);
+        assert_eq!(
+            r,
+            vec![
+                (0, Duration::from_secs(9), true),
+                (1, Duration::from_secs(3), false)
+            ]
+        );
+    }
 }

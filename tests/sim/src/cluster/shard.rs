@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::Stdio;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -53,9 +53,11 @@ pub struct ShardSpec {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ToShard {
-    /// Kill `k` is about to be sent (acknowledged with `Killed`).
+    /// Kill `k`, of node `node`, is about to be sent (acknowledged with
+    /// `Killed`).
     Kill {
         k: usize,
+        node: usize,
     },
     /// Node `node` owns the site now.
     Owner {
@@ -79,6 +81,8 @@ pub enum FromShard {
         errors: u64,
         reconnects: u64,
         devices_of: Vec<(StaffId, u64)>,
+        /// Devices connected per node.
+        on_node: Vec<i64>,
     },
     Killed {
         k: usize,
@@ -92,7 +96,7 @@ pub enum FromShard {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct OutWire {
     pub log: DeviceLog,
-    pub resumes: Vec<(usize, u64)>,
+    pub resumes: Vec<(usize, u64, bool)>,
     pub on_owner: Vec<u64>,
     pub on_other: Vec<u64>,
 }
@@ -104,7 +108,7 @@ impl From<DeviceOut> for OutWire {
             resumes: o
                 .resumes
                 .into_iter()
-                .map(|(k, d)| (k, d.as_micros() as u64))
+                .map(|(k, d, of_killed)| (k, d.as_micros() as u64, of_killed))
                 .collect(),
             on_owner: o.latency.us,
             on_other: o.latency_other.us,
@@ -119,7 +123,7 @@ impl From<OutWire> for DeviceOut {
             resumes: w
                 .resumes
                 .into_iter()
-                .map(|(k, us)| (k, Duration::from_micros(us)))
+                .map(|(k, us, of_killed)| (k, Duration::from_micros(us), of_killed))
                 .collect(),
             latency: Samples { us: w.on_owner },
             latency_other: Samples { us: w.on_other },
@@ -176,9 +180,9 @@ pub async fn run_child() -> anyhow::Result<()> {
     let progress = tokio::spawn(report_progress(sh.clone(), out_tx.clone()));
     while let Some(l) = input.next_line().await? {
         match serde_json::from_str::<ToShard>(&l)? {
-            ToShard::Kill { k } => {
+            ToShard::Kill { k, node } => {
                 if let Ok(mut kills) = sh.kills.lock() {
-                    kills.push(Instant::now());
+                    kills.push((Instant::now(), node));
                 }
                 let _ = out_tx.send(line(&FromShard::Killed { k })?);
             }
@@ -219,6 +223,7 @@ async fn report_progress(sh: Arc<Shared>, out: mpsc::UnboundedSender<Vec<u8>>) {
             errors: sh.live.errors.load(Relaxed),
             reconnects: sh.live.reconnects.load(Relaxed),
             devices_of,
+            on_node: sh.on_node.iter().map(|n| n.load(Relaxed)).collect(),
         };
         let Ok(b) = line(&p) else { return };
         if out.send(b).is_err() {
@@ -248,6 +253,7 @@ struct Last {
     errors: u64,
     reconnects: u64,
     devices_of: HashMap<StaffId, u64>,
+    on_node: Vec<i64>,
 }
 
 impl Shards {
@@ -302,9 +308,10 @@ impl Shards {
         Ok(())
     }
 
-    /// Tells every child of kill `k` and waits until each has noted it.
-    pub(super) async fn kill(&self, k: usize) -> anyhow::Result<()> {
-        self.tell(&ToShard::Kill { k }).await?;
+    /// Tells every child of kill `k` (of node `node`) and waits until each
+    /// has noted it.
+    pub(super) async fn kill(&self, k: usize, node: usize) -> anyhow::Result<()> {
+        self.tell(&ToShard::Kill { k, node }).await?;
         for c in &self.children {
             let mut killed = c.killed.lock().await;
             let got = tokio::time::timeout(Duration::from_secs(10), killed.recv()).await;
@@ -357,6 +364,7 @@ async fn read_child(
                 errors,
                 reconnects,
                 devices_of,
+                on_node,
             }) => {
                 sh.caught_up.fetch_add(caught_up - last.caught_up, Relaxed);
                 sh.gone.fetch_add(gone - last.gone, Relaxed);
@@ -367,6 +375,7 @@ async fn read_child(
                 live.reconnects
                     .fetch_add(reconnects - last.reconnects, Relaxed);
                 fold_devices_of(&sh.devices_of, &mut last.devices_of, devices_of);
+                fold_on_node(&sh.on_node, &mut last.on_node, on_node);
                 (last.caught_up, last.gone) = (caught_up, gone);
                 (last.delivered, last.errors, last.reconnects) = (delivered, errors, reconnects);
             }
@@ -380,6 +389,17 @@ async fn read_child(
             Err(e) => eprintln!("shard: unreadable line: {e}"),
         }
     }
+}
+
+/// Adds what changed since the child's last report to the parent's counts.
+fn fold_on_node(into: &[AtomicI64], last: &mut Vec<i64>, now: Vec<i64>) {
+    last.resize(now.len(), 0);
+    for (i, (n, before)) in now.iter().zip(last.iter()).enumerate() {
+        if let Some(a) = into.get(i) {
+            a.fetch_add(n - before, Relaxed);
+        }
+    }
+    *last = now;
 }
 
 fn fold_devices_of(
