@@ -41,6 +41,38 @@ async fn spread_over(
     .await
 }
 
+/// Two nodes on both sites, started together, with a NATS server of the
+/// test's own, once the sites have spread over them (one each).
+struct TwoNodes {
+    nats: NatsServer,
+    dir: tempfile::TempDir,
+    a: HubProcess,
+    b: HubProcess,
+    /// site → (node, epoch)
+    owners: BTreeMap<String, (String, i64)>,
+}
+
+impl TwoNodes {
+    async fn spread(url: &str) -> anyhow::Result<TwoNodes> {
+        let nats = NatsServer::start().await?;
+        let nats_url = nats.url();
+        let bus = Some(nats_url.as_str());
+        let dir = tempfile::tempdir()?;
+        let (a, b) = tokio::try_join!(
+            start_site_node(url, dir.path(), "a", &SITES, bus),
+            start_site_node(url, dir.path(), "b", &SITES, bus),
+        )?;
+        let owners = spread_over(&[("a", &a), ("b", &b)], "each node owns one site").await?;
+        Ok(TwoNodes {
+            nats,
+            dir,
+            a,
+            b,
+            owners,
+        })
+    }
+}
+
 /// Waits until `node` serves every site (its `/readyz` 200); its body.
 async fn until_ready(node: &HubProcess) -> anyhow::Result<serde_json::Value> {
     eventually("the node serves every site", || async {
@@ -60,16 +92,14 @@ async fn until_ready(node: &HubProcess) -> anyhow::Result<serde_json::Value> {
 async fn two_sites_spread_over_two_nodes_and_are_listed() -> anyhow::Result<()> {
     let _turn = one_at_a_time().await;
     on_fresh_postgres("two_sites_spread_over_two_nodes", |url| async move {
-        let nats = NatsServer::start().await?;
-        let nats_url = nats.url();
-        let bus = Some(nats_url.as_str());
-        let dir = tempfile::tempdir()?;
-        let (a, b) = tokio::try_join!(
-            start_site_node(&url, dir.path(), "a", &SITES, bus),
-            start_site_node(&url, dir.path(), "b", &SITES, bus),
-        )?;
+        let TwoNodes {
+            nats: _nats,
+            dir,
+            a,
+            b,
+            owners,
+        } = TwoNodes::spread(&url).await?;
         let nodes = [("a", &a), ("b", &b)];
-        let owners = spread_over(&nodes, "each node owns one site").await?;
         // With NATS each node serves both sites: it owns one and forwards
         // to the other's owner, so both are ready.
         for (name, node) in nodes {
@@ -200,16 +230,13 @@ async fn killing_one_sites_owner_moves_only_that_site() -> anyhow::Result<()> {
 async fn a_task_raised_on_one_site_is_invisible_on_the_other() -> anyhow::Result<()> {
     let _turn = one_at_a_time().await;
     on_fresh_postgres("a_task_on_one_site", |url| async move {
-        let nats = NatsServer::start().await?;
-        let nats_url = nats.url();
-        let bus = Some(nats_url.as_str());
-        let dir = tempfile::tempdir()?;
-        let (a, b) = tokio::try_join!(
-            start_site_node(&url, dir.path(), "a", &SITES, bus),
-            start_site_node(&url, dir.path(), "b", &SITES, bus),
-        )?;
-        let nodes = [("a", &a), ("b", &b)];
-        let owners = spread_over(&nodes, "each node owns one site").await?;
+        let TwoNodes {
+            nats: _nats,
+            dir: _dir,
+            a,
+            b,
+            owners,
+        } = TwoNodes::spread(&url).await?;
         // The nurse is on the node that does not own north: served over NATS.
         let forwarder = if owners["north"].0 == "a" { &b } else { &a };
         until_ready(forwarder).await?;
