@@ -6,8 +6,19 @@
 //! sent, which the database's `valid_until` can only be later than: so the
 //! owner stops serving at least a third of the ttl before a standby could
 //! find its lease lapsed.
+//!
+//! Claims, renewals and releases run on a runtime of their own (one thread
+//! per node, [`LeaseThread`]), as the lease's connection is made there. On
+//! the shared runtime a renewal's wake-ups queued behind every connection
+//! task: in a reconnect storm of 25,000 handhelds a new owner could not
+//! renew within 2/3 of a 3 s ttl while it loaded, and ownership flapped
+//! between the nodes (BENCHMARKS.md). On its own thread the operating
+//! system gives the renewal its turn whatever the connections are doing.
 
-use crate::store::postgres::Lease;
+use crate::hub::own_thread::OwnThread;
+use crate::store::postgres::{Claimed, Lease, PgStore};
+use crate::store::StoreResult;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -18,20 +29,57 @@ use tracing::warn;
 /// otherwise waits for the lease to lapse), not worth a node that hangs.
 const RELEASE_WITHIN: Duration = Duration::from_secs(1);
 
+/// The node's thread for its leases: every site's claims and renewals.
+#[derive(Clone)]
+pub(super) struct LeaseThread(Arc<OwnThread>);
+
+impl LeaseThread {
+    pub(super) fn start() -> std::io::Result<LeaseThread> {
+        Ok(LeaseThread(Arc::new(OwnThread::start("wardpage-lease")?)))
+    }
+
+    /// `store.claim_lease`, on the lease thread (its connection is made
+    /// there, so that its renewals are woken there); `None` if it did not
+    /// answer within `within`.
+    pub(super) async fn claim(
+        &self,
+        store: &Arc<PgStore>,
+        node: &str,
+        ttl_ms: i64,
+        within: Duration,
+    ) -> Option<StoreResult<Claimed>> {
+        let (store, node) = (store.clone(), node.to_owned());
+        let claim = self.0.spawn(async move {
+            tokio::time::timeout(within, store.claim_lease(&node, ttl_ms))
+                .await
+                .ok()
+        });
+        // A panic in the claim counts as no answer.
+        claim.await.ok().flatten()
+    }
+}
+
 /// The lease, renewed in a task of its own while the node owns.
 pub(super) struct Keeper {
     task: JoinHandle<Lease>,
     cancel: watch::Sender<bool>,
     lost: watch::Receiver<Option<&'static str>>,
+    thread: LeaseThread,
 }
 
 impl Keeper {
-    /// Starts renewing `lease`, whose ttl is `ttl`.
-    pub(super) fn start(lease: Lease, ttl: Duration) -> Keeper {
+    /// Starts renewing `lease`, whose ttl is `ttl`, on `thread` (the one
+    /// that claimed it).
+    pub(super) fn start(lease: Lease, ttl: Duration, thread: &LeaseThread) -> Keeper {
         let (cancel, cancelled) = watch::channel(false);
         let (lost_tx, lost) = watch::channel(None);
-        let task = tokio::spawn(keep(lease, ttl, cancelled, lost_tx));
-        Keeper { task, cancel, lost }
+        let task = thread.0.spawn(keep(lease, ttl, cancelled, lost_tx));
+        Keeper {
+            task,
+            cancel,
+            lost,
+            thread: thread.clone(),
+        }
     }
 
     /// Resolves once the lease is lost, with why.
@@ -52,10 +100,10 @@ impl Keeper {
         let _ = self.cancel.send(true);
         match self.task.await {
             Ok(lease) => {
-                if tokio::time::timeout(RELEASE_WITHIN, lease.release())
-                    .await
-                    .is_err()
-                {
+                let release = self.thread.0.spawn(async move {
+                    tokio::time::timeout(RELEASE_WITHIN, lease.release()).await
+                });
+                if !matches!(release.await, Ok(Ok(()))) {
                     warn!("the lease's connection does not answer: leaving the lease to lapse");
                 }
             }

@@ -49,6 +49,8 @@ pub(super) struct Member {
     pub front: Arc<front::Front>,
     pub metrics: Arc<Metrics>,
     pub bus: Option<Arc<bus::Bus>>,
+    /// The node's thread for leases, shared by its members (`keeper`).
+    pub lease_thread: keeper::LeaseThread,
     /// Wakes the site's hub, if this node owns it, to hand it over
     /// (`balance`); nothing while it does not.
     pub hand_over: tokio::sync::Notify,
@@ -122,12 +124,13 @@ async fn wait_for_claim(member: &Member, config: &Config, spread: &Spread) -> Le
                 }
             }
         }
-        let why = match tokio::time::timeout(CLAIM_TIMEOUT, store.claim_lease(node, ttl_ms)).await {
-            Ok(Ok(Claimed::Got(lease))) => {
+        let claim = member.lease_thread.claim(store, node, ttl_ms, CLAIM_TIMEOUT);
+        let why = match claim.await {
+            Some(Ok(Claimed::Got(lease))) => {
                 spread.owned.fetch_add(1, Ordering::AcqRel);
                 return lease;
             }
-            Ok(Ok(Claimed::Held(row))) => {
+            Some(Ok(Claimed::Held(row))) => {
                 let alone = spread.owned.load(Ordering::Acquire) == 0;
                 db_time::follow_database(status, row.clock_offset_ms, alone);
                 let reason = if row.owned() {
@@ -137,8 +140,8 @@ async fn wait_for_claim(member: &Member, config: &Config, spread: &Spread) -> Le
                 };
                 (row.holder, reason)
             }
-            Ok(Err(e)) => (None, format!("cannot claim: {e}")),
-            Err(_) => (
+            Some(Err(e)) => (None, format!("cannot claim: {e}")),
+            None => (
                 None,
                 "cannot claim: the database does not answer".to_owned(),
             ),
@@ -195,7 +198,7 @@ async fn own(
     metrics.cluster_epoch.set(epoch);
     info!(epoch, "took ownership: loading the hospital");
     // Renewals start now: loading must not let the lease lapse.
-    let keeper = keeper::Keeper::start(lease, config.cluster.ttl());
+    let keeper = keeper::Keeper::start(lease, config.cluster.ttl(), &member.lease_thread);
     let dyn_store: Arc<dyn Store> = store.clone();
     let started = async {
         // The commit connection may be one the database ended (it

@@ -76,6 +76,7 @@ pub async fn run(
         Some(url) => Some(bus::connect(url, &node).await?),
         None => None,
     };
+    let lease_thread = keeper::LeaseThread::start()?;
     let mut members = Vec::new();
     for store in stores {
         // A commit unanswered for a whole ttl is on a connection that
@@ -101,6 +102,7 @@ pub async fn run(
             front,
             metrics,
             bus,
+            lease_thread: lease_thread.clone(),
             hand_over: tokio::sync::Notify::new(),
         }));
     }

@@ -4,7 +4,7 @@
 mod command_ids;
 pub mod connection;
 mod inbox;
-mod own_thread;
+pub(crate) mod own_thread;
 pub mod registry;
 pub mod writer;
 
