@@ -124,7 +124,9 @@ async fn wait_for_claim(member: &Member, config: &Config, spread: &Spread) -> Le
                 }
             }
         }
-        let claim = member.lease_thread.claim(store, node, ttl_ms, CLAIM_TIMEOUT);
+        let claim = member
+            .lease_thread
+            .claim(store, node, ttl_ms, CLAIM_TIMEOUT);
         let why = match claim.await {
             Some(Ok(Claimed::Got(lease))) => {
                 spread.owned.fetch_add(1, Ordering::AcqRel);

@@ -50,7 +50,7 @@ pub(super) async fn hello(hub: &Arc<Hub>, ws: &mut Socket) -> Result<Session, Re
         last_sent: if resync { top } else { hello.cursor },
         last_acked: 0,
     };
-    replay(hub, ws, &mut session).await?;
+    replay(hub, ws, &mut session, top).await?;
     let cursor = hello.cursor;
     debug!(cursor, top, resync, "welcomed");
     Ok(session)
@@ -206,15 +206,8 @@ async fn welcome(
 ) -> Result<bool, Refused> {
     me.connected = true;
     me.last_seen_at = Some(now_ms());
-    // History before the floor was pruned: the client must start afresh.
-    let floor = match hub.store.stream_floor(staff).await {
-        Ok(f) => f,
-        Err(e) => {
-            warn!(error = %e, "stream floor lookup failed");
-            0
-        }
-    };
-    let resync = hello.fresh || hello.cursor > top || hello.cursor < floor;
+    let resync =
+        hello.fresh || hello.cursor > top || hello.cursor < floor(hub, staff, hello, top).await;
     let welcome = ServerFrame::Welcome {
         version: PROTOCOL_VERSION,
         me,
@@ -229,8 +222,37 @@ async fn welcome(
     Ok(resync)
 }
 
-/// Replays everything committed after `session.last_sent`, page by page.
-async fn replay(hub: &Arc<Hub>, ws: &mut Socket, session: &mut Session) -> Result<(), Refused> {
+/// The stream's floor (history before it was pruned: a client behind it
+/// must start afresh), read only for a client behind `top`: one at the top
+/// misses nothing, whatever was pruned. Most hellos are at the top (a
+/// reconnect after a dropped socket), and in a reconnect storm every read
+/// saved is one the others do not queue behind on the store's pool.
+async fn floor(hub: &Arc<Hub>, staff: StaffId, hello: &Hello, top: u64) -> u64 {
+    if hello.fresh || hello.cursor >= top {
+        return 0;
+    }
+    match hub.store.stream_floor(staff).await {
+        Ok(f) => f,
+        Err(e) => {
+            warn!(error = %e, "stream floor lookup failed");
+            0
+        }
+    }
+}
+
+/// Replays everything committed after `session.last_sent` up to `top`,
+/// page by page; nothing to read when the client is at `top` already
+/// (what is committed after `top` comes live: the session registered
+/// before `top` was read).
+async fn replay(
+    hub: &Arc<Hub>,
+    ws: &mut Socket,
+    session: &mut Session,
+    top: u64,
+) -> Result<(), Refused> {
+    if session.last_sent >= top {
+        return Ok(());
+    }
     loop {
         let page = match hub
             .store
