@@ -239,7 +239,10 @@ async fn a_task_raised_on_one_site_is_invisible_on_the_other() -> anyhow::Result
         } = TwoNodes::spread(&url).await?;
         // The nurse is on the node that does not own north: served over NATS.
         let forwarder = if owners["north"].0 == "a" { &b } else { &a };
-        until_ready(forwarder).await?;
+        // Both nodes, not only the forwarder: south is read on each below,
+        // and a node that has not heard south's owner yet answers 503.
+        until_ready(&a).await?;
+        until_ready(&b).await?;
         let mut nurse = Client::login_connect(&at(forwarder, "north"), "nurse.okafor").await?;
         let task = raise_ok(&mut nurse, cannula_w7()).await?;
         let on_north = open_tasks(&at(&a, "north")).await?;
