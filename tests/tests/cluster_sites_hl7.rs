@@ -3,7 +3,7 @@
 //! admission sent to north's feed lands in north, one sent to south's in
 //! south, and a node that does not own a site refuses connections on that
 //! site's feed (the PAS's engine, or a load balancer's TCP check, moves on
-//! to the owner). Real `wardpage` nodes on a fresh PostgreSQL database;
+//! to the owner); after a takeover the new owner opens it. Real `wardpage` nodes on a fresh PostgreSQL database;
 //! needs `WARDPAGE_TEST_POSTGRES`.
 
 use std::collections::BTreeMap;
@@ -56,7 +56,8 @@ async fn admit_at(addr: SocketAddr, message: &str) -> anyhow::Result<(String, St
 
 /// Two nodes on two sites, each site's owner a different node: each
 /// site's feed at its owner admits into that site and no other; the
-/// same site's feed address on the other node refuses the connection.
+/// same site's feed address on the other node refuses the connection;
+/// once north's owner stops, the other node takes north and its feed.
 #[tokio::test]
 async fn each_sites_feed_admits_into_that_site_at_its_owner() -> anyhow::Result<()> {
     let _turn = one_at_a_time().await;
@@ -112,8 +113,26 @@ async fn each_sites_feed_admits_into_that_site_at_its_owner() -> anyhow::Result<
                 "{site} holds the other site's admission: {held:?}"
             );
         }
-        a.terminate().await?;
-        b.terminate().await?;
+        // North's owner stops cleanly: the other node takes north over and
+        // opens north's feed, which moves the patient there.
+        let north_owner = owners["north"].0.clone();
+        let (stopped, stays, stays_name) = if north_owner == "a" {
+            (a, b, "b")
+        } else {
+            (b, a, "a")
+        };
+        stopped.terminate().await?;
+        let message = adt("A02", "north-2", "9990000018", "N7^^4");
+        let (code, why) = admit_at(ports[&("north", stays_name)], &message).await?;
+        assert_eq!(code, "AA", "north after the takeover: {why}");
+        let north = patients(&stays, "north").await?;
+        assert!(
+            north
+                .iter()
+                .any(|p| p.details.nhs_number.as_deref() == Some("9990000018") && p.bed == "4"),
+            "north's new owner applied its feed: {north:?}"
+        );
+        stays.terminate().await?;
         Ok(())
     })
     .await
