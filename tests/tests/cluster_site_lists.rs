@@ -82,6 +82,12 @@ async fn a_node_with_another_site_list_is_named_by_the_others() -> anyhow::Resul
             }),
             "{on_b}"
         );
+        // And the nodes keep serving: both sites are owned meanwhile.
+        let nodes = [("a", &a), ("b", &b), ("c", &c)];
+        eventually("both sites owned while the lists differ", || async {
+            Ok((site_owners(&nodes).await?.len() == 2).then_some(()))
+        })
+        .await?;
         let printed = status(&url, dir.path(), "a")?;
         assert!(
             printed.contains("site lists:   DIFFER between live nodes: a [north, south]; b [north]; c [north, south]"),

@@ -141,8 +141,14 @@ pub(super) async fn run(
         }
     }
     if let Some(t) = table {
-        if let Err(e) = tokio::time::timeout(ROUND, t.forget(&lists.node)).await {
-            warn!(error = %e, "could not take this node's site list out");
+        // Not taken out, the row stops counting once it is not seen for
+        // `live_within`: a stop need not wait on the database for it.
+        match tokio::time::timeout(ROUND, t.forget(&lists.node)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => warn!(error = %e, "could not take this node's site list out"),
+            Err(_) => {
+                warn!("could not take this node's site list out: the database does not answer")
+            }
         }
     }
 }
