@@ -362,6 +362,8 @@ impl Config {
         self.escalation.to_policies()?;
         self.news2.to_policy()?;
         self.hl7.validate()?;
+        self.hl7
+            .validate_sites(self.cluster.enabled, &self.cluster.sites)?;
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return Err(ConfigError::Invalid(
                 "tls_cert and tls_key go together: give both or neither".into(),

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod fhir_client;
 pub mod hub;
+pub mod mllp;
 pub mod nats;
 pub mod nodes;
 pub mod patients;

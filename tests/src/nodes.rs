@@ -344,12 +344,24 @@ pub async fn start_site_node(
     sites: &[&str],
     nats_url: Option<&str>,
 ) -> anyhow::Result<HubProcess> {
+    start_site_node_with(url, dir, name, sites, nats_url, "").await
+}
+
+/// As [`start_site_node`], with `extra` config tables (`[hl7] ...`).
+pub async fn start_site_node_with(
+    url: &str,
+    dir: &Path,
+    name: &str,
+    sites: &[&str],
+    nats_url: Option<&str>,
+    extra: &str,
+) -> anyhow::Result<HubProcess> {
     let config = dir.join(format!("{name}.toml"));
     let nats = nats_url.map_or(String::new(), |u| format!("nats_url = \"{u}\"\n"));
     std::fs::write(
         &config,
         format!(
-            "[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {TTL_MS}\n{nats}sites = {sites:?}\n"
+            "{extra}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {TTL_MS}\n{nats}sites = {sites:?}\n"
         ),
     )?;
     let env = [("WARDPAGE_CONFIG", config.to_str().unwrap_or_default())];

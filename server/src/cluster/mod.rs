@@ -33,6 +33,7 @@ mod forward;
 mod front;
 mod keeper;
 mod member;
+mod site_lists;
 mod sites;
 mod status;
 pub mod tunnel;
@@ -106,9 +107,19 @@ pub async fn run(
             hand_over: tokio::sync::Notify::new(),
         }));
     }
-    let router = sites::router(&node, &members);
+    let lists = site_lists::SiteLists::new(&node, &config.cluster.sites);
+    let router = sites::router(&node, &members, lists.clone());
     let serving = crate::serving_for(&config, router)?;
     let (stopping_tx, stopping) = watch::channel(false);
+    let publishing = tokio::spawn(
+        site_lists::run(
+            lists,
+            config.database.to_string_lossy().into_owned(),
+            config.cluster.ttl(),
+            stopping.clone(),
+        )
+        .instrument(info_span!("node", node = %node)),
+    );
     tokio::spawn(async move {
         shutdown.await;
         let _ = stopping_tx.send(true);
@@ -123,10 +134,9 @@ pub async fn run(
     let mut running = Vec::new();
     for (i, member) in members.iter().enumerate() {
         let mut config = config.clone();
-        if i > 0 && config.hl7.listen.take().is_some() {
-            // One listener per address: the ADT feed is the first site's.
-            warn!(site = %member.site, "the HL7 listener serves the first site only");
-        }
+        // Each site's hub binds its own feed while it owns the site
+        // (`[hl7.sites.<name>]`; `[hl7] listen` is the first site's).
+        config.hl7 = config.hl7.for_site(&member.site, i == 0);
         let span = info_span!("node", node = %node, site = %member.site);
         running.push(tokio::spawn(
             member::run(
@@ -149,6 +159,9 @@ pub async fn run(
         if let Err(e) = r.await {
             warn!(error = %e, "a site's member failed");
         }
+    }
+    if let Err(e) = publishing.await {
+        warn!(error = %e, "publishing the site list failed");
     }
     info!("shutting down: closing connections");
     let _ = http_stop.send(());

@@ -4,9 +4,11 @@
 //! north's `/api/login` and `/site/north/ws` its WebSocket), and every
 //! other path is the first configured site's, so a deployment of one site
 //! keeps its URLs. `/readyz` is the node's: every site's readiness (each
-//! site's own is at `/site/<name>/readyz`).
+//! site's own is at `/site/<name>/readyz`), with `site_list_mismatch`
+//! while another live node was started with other sites (`site_lists`).
 
 use super::member::Member;
+use super::site_lists::SiteLists;
 use super::status::{node_readiness, Status};
 use crate::http::openapi::{ApiError, ApiErrorCode};
 use axum::body::Body;
@@ -25,7 +27,7 @@ const PREFIX: &str = "/site/";
 
 /// The node's router over `members` (at least one: the first is the
 /// site of the plain paths).
-pub(super) fn router(node: &str, members: &[Arc<Member>]) -> Router {
+pub(super) fn router(node: &str, members: &[Arc<Member>], lists: Arc<SiteLists>) -> Router {
     let statuses: Arc<Vec<Arc<Status>>> =
         Arc::new(members.iter().map(|m| m.status.clone()).collect());
     let sites: Arc<HashMap<String, Router>> = Arc::new(
@@ -50,8 +52,8 @@ pub(super) fn router(node: &str, members: &[Arc<Member>]) -> Router {
         .route(
             "/readyz",
             get(move || {
-                let (node, statuses) = (node.clone(), statuses.clone());
-                async move { readyz(&node, &statuses) }
+                let (node, statuses, lists) = (node.clone(), statuses.clone(), lists.clone());
+                async move { readyz(&node, &statuses, &lists) }
             }),
         )
         .fallback_service(dispatch)
@@ -105,9 +107,14 @@ fn not_here(why: &str) -> Response {
     ApiError::answer(StatusCode::NOT_FOUND, ApiErrorCode::InvalidField, why)
 }
 
-/// `GET /readyz` of the node: 200 while it serves every site.
-fn readyz(node: &str, statuses: &[Arc<Status>]) -> Response {
-    let (ready, body) = node_readiness(node, statuses);
+/// `GET /readyz` of the node: 200 while it serves every site. A site
+/// list that differs from another node's is named but does not make the
+/// node unready: see `site_lists`.
+fn readyz(node: &str, statuses: &[Arc<Status>], lists: &SiteLists) -> Response {
+    let (ready, mut body) = node_readiness(node, statuses);
+    if let Some(mismatch) = lists.mismatch() {
+        body["site_list_mismatch"] = mismatch;
+    }
     let code = if ready {
         StatusCode::OK
     } else {

@@ -4,7 +4,7 @@
 
 use super::bus::Bus;
 use crate::config::Config;
-use crate::store::postgres::PgStore;
+use crate::store::postgres::{NodeLists, PgStore};
 use std::sync::{Arc, Mutex};
 
 /// What this node is doing for one site, for `/readyz`.
@@ -162,6 +162,15 @@ pub async fn status_command(config: &Config) -> anyhow::Result<()> {
         println!("nodes:        none owns a site");
     } else {
         println!("nodes:        {}", owners.join(", "));
+    }
+    // Each node's `[cluster] sites`, as it published them at start.
+    match NodeLists::open_existing(&url).await? {
+        Some(lists) => {
+            for line in super::site_lists::status_lines(&lists.all().await?, config.cluster.ttl()) {
+                println!("{line}");
+            }
+        }
+        None => println!("site lists:   no node has published its list yet"),
     }
     Ok(())
 }

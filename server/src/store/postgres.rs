@@ -24,8 +24,10 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 mod lease;
+mod nodes;
 mod site;
 pub use lease::{Claimed, Lease, LeaseRow};
+pub use nodes::{NodeLists, NodeSites};
 pub use site::{valid_site_name, DEFAULT_SITE};
 
 /// The hub's store on a PostgreSQL database.
