@@ -56,6 +56,10 @@ describe('the patient by name in notifications and toasts', () => {
     assert.equal(raised.type, 'ok', JSON.stringify(raised));
     taskId = raised.result.task.id;
     assert.equal(raised.result.task.patient_ref?.name, 'Ada Fairweather', 'the hub knows who is in bed 14');
+    // The offer reached the phone first (its alert is drawn, hidden tab or
+    // not): on a busy machine that alone can take seconds, and the
+    // notification's own wait below is for what the phone does with it.
+    await doctor.page.locator('section.alert:not([hidden])', { hasText: 'Bed 14' }).waitFor({ timeout: 20000 });
     const titles = await until(
       () =>
         doctor.page.evaluate(async () => {

@@ -1,5 +1,7 @@
 //! `cluster`: several `wardpage` nodes on one fresh PostgreSQL database
-//! (`[cluster]`, a short lease), thousands of lean handhelds that each know
+//! (`[cluster]`, a short lease), one site or several (`sites`: each its
+//! own hospital, imported alike, with its own owner and handhelds at its
+//! own `/site/<name>/` URLs), thousands of lean handhelds that each know
 //! every node and move to the next one on a 503 or a closed socket (as the
 //! load balancer would), a night's trickle of raises and accepts, and every
 //! few seconds a SIGKILL of the current owner, restarted afterwards as a
@@ -10,13 +12,14 @@
 //! the whole run: nothing acknowledged lost, nothing shown twice, no gaps.
 //!
 //! [`nodes`] runs the node processes, [`device`](mod@device) the handhelds
-//! and raisers, [`kills`] each kill and its figures; this module drives the
+//! and raisers (with what they share in [`shared`]), [`kills`] each kill and its figures; this module drives the
 //! run and folds the outcome into a report.
 
 mod device;
 mod kills;
 mod nodes;
 pub mod shard;
+mod shared;
 
 use super::hubctl::{hub_binary, SimHub};
 use super::ledger::{self, AckedRaise};
@@ -41,6 +44,10 @@ use tokio::time::Instant;
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterParams {
     pub nodes: usize,
+    /// Sites of the deployment (1: the default site at the plain URLs;
+    /// more: `s1`, `s2`... each with the same hospital and its share of
+    /// the devices).
+    pub sites: usize,
     pub devices: usize,
     /// Pairs of logins (nurse and doctor per pair) sharing the devices.
     pub pairs: usize,
@@ -91,52 +98,90 @@ async fn on_database(p: ClusterParams, url: &str, password: &str) -> anyhow::Res
     }
     let bin = hub_binary()?;
     let hospital = super::hospital::Hospital::pairs(p.pairs);
-    hospital
-        .import_with_cli(&bin, Path::new(url), password)
-        .await?;
+    let names = site_names(p.sites);
+    if names.is_empty() {
+        hospital
+            .import_with_cli(&bin, Path::new(url), password)
+            .await?;
+    }
+    for name in &names {
+        hospital
+            .import_into_site(&bin, Path::new(url), password, Some((name, &names)))
+            .await?;
+    }
     let dir = tempfile::tempdir()?;
     let bus = p
         .nats
         .as_ref()
         .map(|u| format!("nats_url = \"{u}\"\n"))
         .unwrap_or_default();
-    let mut nodes = Nodes::start(&bin, url, p.nodes, p.lease_ttl_ms, &bus, dir.path()).await?;
-    let result = drive(&p, &mut nodes, password, &mut report).await;
+    let mut nodes =
+        Nodes::start(&bin, url, p.nodes, p.lease_ttl_ms, &names, &bus, dir.path()).await?;
+    let result = drive(&p, &names, &mut nodes, password, &mut report).await;
     nodes.stop().await?;
     result?;
     Ok(report)
 }
 
+/// The sites of a run of `n` (none named for one: the default site).
+fn site_names(n: usize) -> Vec<String> {
+    if n <= 1 {
+        return Vec::new();
+    }
+    (1..=n).map(|i| format!("s{i}")).collect()
+}
+
+/// Each site's path prefix: `""` for the default site alone.
+fn site_prefixes(names: &[String]) -> Vec<String> {
+    if names.is_empty() {
+        return vec![String::new()];
+    }
+    names.iter().map(|n| format!("/site/{n}")).collect()
+}
+
 /// Everything between the nodes starting and stopping.
 async fn drive(
     p: &ClusterParams,
+    names: &[String],
     nodes: &mut Nodes,
     password: &str,
     report: &mut RunReport,
 ) -> anyhow::Result<()> {
-    let owner = nodes.wait_owner(None, Duration::from_secs(60)).await?;
-    report
-        .notes
-        .push(format!("first owner: node {}", nodes.name(owner)));
-    let rig = Rig::log_in(SimHub::External(nodes.base(owner)), p.pairs, password).await?;
+    let owners = nodes.wait_all_owned(Duration::from_secs(60)).await?;
+    let prefixes = site_prefixes(names);
+    let mut rigs = Vec::new();
+    for (s, prefix) in prefixes.iter().enumerate() {
+        report.notes.push(format!(
+            "first owner of {}: node {}",
+            nodes.site_name(s),
+            nodes.name(owners[s])
+        ));
+        let base = format!("{}{prefix}", nodes.base(owners[s]));
+        rigs.push(Rig::log_in(SimHub::External(base), p.pairs, password).await?);
+    }
     let live = Arc::new(Live::default());
-    let sh = Arc::new(Shared::new(nodes.addrs(), live.clone()));
-    sh.owner.store(owner, Relaxed);
+    let sh = Arc::new(Shared::new(nodes.addrs(), prefixes.clone(), live.clone()));
+    sh.set_owners(&owners);
     let bar = stats::progress("cluster");
     let timeline =
         stats::Timeline::start(live.clone(), Duration::from_millis(250), Some(bar.clone()));
     let (stop_devices, devices_rx) = watch::channel(false);
     let (stop_raisers, raisers_rx) = watch::channel(false);
     let t0 = Instant::now();
-    let (devices, specs) = spawn_devices(&rig, p, &sh, devices_rx);
+    let (devices, specs) = spawn_devices(&rigs, p, &sh, devices_rx);
     let shards = Arc::new(Shards::spawn(p.shard_bin.clone(), specs, sh.clone()).await?);
-    shards.tell(&ToShard::Owner { node: owner }).await?;
-    let poller = tokio::spawn(poll_load(nodes.addrs(), sh.clone(), shards.clone()));
+    shards.tell(&ToShard::Owners { nodes: owners }).await?;
+    let names = if names.is_empty() {
+        vec!["default".to_owned()]
+    } else {
+        names.to_vec()
+    };
+    let poller = tokio::spawn(poll_load(sh.clone(), names, shards.clone()));
     let ramp = all_caught_up(&sh, p.devices, Duration::from_secs(300)).await;
     report
         .figures
         .insert("ramp up (s)".into(), ramp.as_secs_f64());
-    let raisers = spawn_raisers(&rig, p, &sh, raisers_rx);
+    let raisers = spawn_raisers(&rigs, p, &sh, raisers_rx);
     let mut per_kill = Vec::new();
     for k in 0..p.kills {
         tokio::time::sleep(Duration::from_secs_f64(p.every_secs)).await;
@@ -225,22 +270,23 @@ async fn all_delivered(sh: &Shared, acked: &[AckedRaise], within: Duration) {
     }
 }
 
-/// `p.devices` handhelds shared round-robin over the nurses and doctors,
-/// each from its own source address, a few connecting at a time. Device
-/// `j` runs in process `j % p.procs`: those of this process are spawned
-/// here, the others come back as one spec per child process.
+/// `p.devices` handhelds shared round-robin over the sites and, within
+/// each, over its nurses and doctors, each from its own source address, a
+/// few connecting at a time. Device `j` runs in process `j % p.procs`:
+/// those of this process are spawned here, the others come back as one
+/// spec per child process.
 fn spawn_devices(
-    rig: &Rig,
+    rigs: &[Rig],
     p: &ClusterParams,
     sh: &Arc<Shared>,
     stop: watch::Receiver<bool>,
 ) -> (Vec<JoinHandle<DeviceOut>>, Vec<ShardSpec>) {
-    let users = rig.pairs.len() * 2;
     let procs = p.procs.max(1);
     let ramp = Arc::new(tokio::sync::Semaphore::new(p.ramp_concurrency.max(1)));
     let mut specs: Vec<ShardSpec> = (1..procs)
         .map(|_| ShardSpec {
             nodes: sh.nodes.clone(),
+            sites: sh.sites.clone(),
             devices: Vec::new(),
             ramp: p.ramp_concurrency,
             seed: p.seed,
@@ -248,15 +294,19 @@ fn spawn_devices(
         .collect();
     let mut local = Vec::new();
     for j in 0..p.devices {
-        let user = j % users;
+        let (site, of_site) = (j % rigs.len(), j / rigs.len());
+        let rig = &rigs[site];
+        let users = rig.pairs.len() * 2;
+        let user = of_site % users;
         let (ntok, dtok, _) = &rig.pairs[user / 2];
         let doctor = user % 2 == 1;
         let spec = DeviceSpec {
             src: j,
+            site,
             token: if doctor { dtok.clone() } else { ntok.clone() },
             doctor,
             // The doctor's first device accepts.
-            accept_every: if doctor && j < users {
+            accept_every: if doctor && of_site < users {
                 p.accept_every
             } else {
                 0
@@ -266,6 +316,7 @@ fn spawn_devices(
             0 => {
                 let d = Device {
                     src: spec.src,
+                    site: spec.site,
                     token: Arc::from(spec.token.as_str()),
                     doctor: spec.doctor,
                     accept_every: spec.accept_every,
@@ -284,10 +335,12 @@ fn spawn_devices(
     (local, specs)
 }
 
-/// Reads each node's open connections from its metrics twice a second, for
-/// the devices' choice of a node after a loss (and tells the shards). A
-/// node that does not answer counts as full.
-async fn poll_load(addrs: Vec<std::net::SocketAddr>, sh: Arc<Shared>, shards: Arc<Shards>) {
+/// Reads each node's open connections (every site's, from each site's
+/// metrics) twice a second, for the devices' choice of a node after a
+/// loss, and who owns each site (a site handed over to spread the sites
+/// moves its owner between kills); tells the shards both. A node that does
+/// not answer counts as full.
+async fn poll_load(sh: Arc<Shared>, names: Vec<String>, shards: Arc<Shards>) {
     let Ok(http) = reqwest::Client::builder()
         .timeout(Duration::from_millis(400))
         .build()
@@ -298,21 +351,53 @@ async fn poll_load(addrs: Vec<std::net::SocketAddr>, sh: Arc<Shared>, shards: Ar
     loop {
         tick.tick().await;
         let mut open = Vec::new();
-        for a in &addrs {
-            open.push(node_open(&http, *a).await.unwrap_or(u64::MAX));
+        let mut owners = vec![usize::MAX; names.len()];
+        for (i, a) in sh.nodes.iter().enumerate() {
+            let mut sum = Some(0);
+            for prefix in &sh.sites {
+                let n = node_open(&http, *a, prefix).await;
+                sum = sum.zip(n).map(|(s, n)| s + n);
+            }
+            open.push(sum.unwrap_or(u64::MAX));
+            for s in node_owns(&http, *a, &names).await {
+                owners[s] = i;
+            }
         }
         if let Ok(mut l) = sh.load.lock() {
             *l = open.clone();
         }
-        if shards.tell(&ToShard::Load { open }).await.is_err() {
+        // A site between owners keeps the owner last known.
+        let known: Vec<usize> = owners
+            .iter()
+            .zip(&sh.owner)
+            .map(|(&o, was)| {
+                if o == usize::MAX {
+                    was.load(Relaxed)
+                } else {
+                    o
+                }
+            })
+            .collect();
+        sh.set_owners(&known);
+        let told = shards.tell(&ToShard::Load { open }).await;
+        if told.is_err()
+            || shards
+                .tell(&ToShard::Owners { nodes: known })
+                .await
+                .is_err()
+        {
             return;
         }
     }
 }
 
-async fn node_open(http: &reqwest::Client, addr: std::net::SocketAddr) -> Option<u64> {
+async fn node_open(
+    http: &reqwest::Client,
+    addr: std::net::SocketAddr,
+    prefix: &str,
+) -> Option<u64> {
     let text = http
-        .get(format!("http://{addr}/metrics"))
+        .get(format!("http://{addr}{prefix}/metrics"))
         .send()
         .await
         .ok()?
@@ -325,22 +410,46 @@ async fn node_open(http: &reqwest::Client, addr: std::net::SocketAddr) -> Option
         .map(|v| v as u64)
 }
 
-/// One raiser per pair's nurse, together at `p.raise_rate`.
+/// The sites (by index into `names`) the node at `addr` says it owns.
+async fn node_owns(
+    http: &reqwest::Client,
+    addr: std::net::SocketAddr,
+    names: &[String],
+) -> Vec<usize> {
+    let Ok(res) = http.get(format!("http://{addr}/readyz")).send().await else {
+        return Vec::new();
+    };
+    let body: serde_json::Value = res.json().await.unwrap_or_default();
+    body["owned"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str())
+        .filter_map(|s| names.iter().position(|n| n == s))
+        .collect()
+}
+
+/// One raiser per pair's nurse of every site, together at `p.raise_rate`.
 fn spawn_raisers(
-    rig: &Rig,
+    rigs: &[Rig],
     p: &ClusterParams,
     sh: &Arc<Shared>,
     stop: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<Vec<AckedRaise>>> {
-    let per = p.raise_rate.max(0.01) / rig.pairs.len() as f64;
+    let all: usize = rigs.iter().map(|r| r.pairs.len()).sum();
+    let per = p.raise_rate.max(0.01) / all.max(1) as f64;
     let every = Duration::from_secs_f64(1.0 / per);
-    rig.pairs
+    let nurses = rigs
         .iter()
         .enumerate()
-        .map(|(k, (ntok, _, ward))| {
+        .flat_map(|(site, rig)| rig.pairs.iter().map(move |pair| (site, pair)));
+    nurses
+        .enumerate()
+        .map(|(k, (site, (ntok, _, ward)))| {
             let d = Device {
                 // Source addresses after the devices'.
                 src: p.devices + k,
+                site,
                 token: Arc::from(ntok.as_str()),
                 doctor: false,
                 accept_every: 0,

@@ -247,9 +247,34 @@ impl Hospital {
         db: &Path,
         password: &str,
     ) -> anyhow::Result<()> {
+        self.import_into_site(bin, db, password, None).await
+    }
+
+    /// As [`import_with_cli`](Self::import_with_cli), into `site` of a
+    /// deployment of several (`(site, every site)`: the CLI takes
+    /// `--site` only for a site its config lists, so a config naming
+    /// them is written beside the roster).
+    pub async fn import_into_site(
+        &self,
+        bin: &Path,
+        db: &Path,
+        password: &str,
+        site: Option<(&str, &[String])>,
+    ) -> anyhow::Result<()> {
         let file = tempfile::Builder::new().suffix(".toml").tempfile()?;
         std::fs::write(file.path(), self.to_toml())?;
-        let mut child = tokio::process::Command::new(bin)
+        let config = tempfile::Builder::new().suffix(".toml").tempfile()?;
+        let mut cmd = tokio::process::Command::new(bin);
+        if let Some((name, all)) = site {
+            std::fs::write(
+                config.path(),
+                format!("[cluster]\nenabled = true\nnode = \"import\"\nsites = {all:?}\n"),
+            )?;
+            cmd.arg("--config")
+                .arg(config.path())
+                .args(["--site", name]);
+        }
+        let mut child = cmd
             .arg("--db")
             .arg(db)
             .args(["roster", "import"])

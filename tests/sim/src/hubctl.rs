@@ -335,9 +335,11 @@ impl SimHub {
 
     pub fn addr(&self) -> anyhow::Result<SocketAddr> {
         let base = self.base();
-        let hostport = base
+        let rest = base
             .strip_prefix("http://")
             .context("hub URL must be http://")?;
+        // A site's base (`http://host:port/site/<name>`) is on the same address.
+        let hostport = rest.split('/').next().unwrap_or(rest);
         use std::net::ToSocketAddrs;
         hostport
             .to_socket_addrs()?

@@ -37,6 +37,11 @@ fn ws_config() -> WebSocketConfig {
 
 /// Opens the TCP connection from `src` (if given) and upgrades it.
 pub async fn open(addr: SocketAddr, src: Option<IpAddr>) -> anyhow::Result<Ws> {
+    open_at(addr, src, "/ws").await
+}
+
+/// As [`open`], at `path` (a site's `/site/<name>/ws`).
+pub async fn open_at(addr: SocketAddr, src: Option<IpAddr>, path: &str) -> anyhow::Result<Ws> {
     let sock = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -49,7 +54,7 @@ pub async fn open(addr: SocketAddr, src: Option<IpAddr>) -> anyhow::Result<Ws> {
     let tcp = tokio::time::timeout(Duration::from_secs(20), sock.connect(addr))
         .await
         .context("TCP connect timed out")??;
-    let url = format!("ws://{addr}/ws");
+    let url = format!("ws://{addr}{path}");
     let (ws, _) = tokio::time::timeout(
         Duration::from_secs(20),
         tokio_tungstenite::client_async_with_config(url, tcp, Some(ws_config())),
@@ -268,7 +273,18 @@ pub async fn connect(
     token: &str,
     cursor: u64,
 ) -> anyhow::Result<(Ws, Welcome)> {
-    let mut ws = open(addr, src).await?;
+    connect_at(addr, src, "/ws", token, cursor).await
+}
+
+/// As [`connect`], at `path` (a site's `/site/<name>/ws`).
+pub async fn connect_at(
+    addr: SocketAddr,
+    src: Option<IpAddr>,
+    path: &str,
+    token: &str,
+    cursor: u64,
+) -> anyhow::Result<(Ws, Welcome)> {
+    let mut ws = open_at(addr, src, path).await?;
     let w = hello(&mut ws, token, cursor).await?;
     Ok((ws, w))
 }

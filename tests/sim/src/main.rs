@@ -124,6 +124,10 @@ struct ClusterArgs {
     pg: String,
     #[arg(long, default_value_t = 3)]
     nodes: usize,
+    /// Sites (hospitals) of the deployment, each with the same roster and
+    /// its share of the devices; more than one are `s1`, `s2`...
+    #[arg(long, default_value_t = 1)]
+    sites: usize,
     #[arg(long, default_value_t = 2000)]
     devices: usize,
     #[arg(long, default_value_t = 50)]
@@ -163,6 +167,7 @@ impl ClusterArgs {
     fn params(&self) -> ClusterParams {
         ClusterParams {
             nodes: self.nodes,
+            sites: self.sites,
             devices: self.devices,
             pairs: self.pairs,
             kills: self.kills,

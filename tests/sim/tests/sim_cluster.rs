@@ -47,6 +47,7 @@ async fn killing_the_owner_twice_loses_nothing_and_every_device_resumes() -> any
     };
     let p = ClusterParams {
         nodes: 2,
+        sites: 1,
         devices: 50,
         pairs: 5,
         kills: 2,
@@ -88,6 +89,7 @@ async fn killing_the_owner_then_another_node_resumes_the_killed_nodes_devices() 
     let nats = NatsServer::start().await?;
     let p = ClusterParams {
         nodes: 3,
+        sites: 1,
         devices: 60,
         pairs: 5,
         kills: 2,
@@ -122,5 +124,61 @@ async fn killing_the_owner_then_another_node_resumes_the_killed_nodes_devices() 
     assert!(on_other > 0.0, "the killed node served devices");
     assert_eq!(fig("kill 2: killed node's devices resumed"), Some(on_other));
     assert!(fig("kill 2: killed node's devices resume max (s)").is_some());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_sites_killing_an_owner_resumes_its_sites_devices_only() -> anyhow::Result<()> {
+    let Ok(pg) = std::env::var("WARDPAGE_TEST_POSTGRES") else {
+        eprintln!(
+            "SKIPPED of_two_sites_killing_an_owner: set WARDPAGE_TEST_POSTGRES=postgres://user@host/db to run it"
+        );
+        return Ok(());
+    };
+    let nats = NatsServer::start().await?;
+    let p = ClusterParams {
+        nodes: 3,
+        sites: 2,
+        devices: 60,
+        pairs: 4,
+        kills: 2,
+        kill: KillTarget::Alternate,
+        every_secs: 2.0,
+        lease_ttl_ms: 3000,
+        raise_rate: 10.0,
+        accept_every: 3,
+        ramp_concurrency: 16,
+        seed: 13,
+        procs: 2,
+        nats: Some(nats.url()),
+        shard_bin: Some(env!("CARGO_BIN_EXE_wardpage-sim").into()),
+    };
+    let report = run_and_check(p, &pg).await?;
+    let fig = |name: &str| report.figures.get(name).copied().unwrap_or(-1.0);
+    // Kill 1 takes a site's owner: the killed node's devices (of both
+    // sites) resume elsewhere, and so do its site's devices on the other
+    // nodes (their tunnels to it closed); exactly those, none more.
+    assert_eq!(fig("kill 1: owner killed"), 1.0);
+    let on_killed = fig("kill 1: devices on the killed node");
+    assert!(on_killed > 0.0, "the owner served devices");
+    assert_eq!(fig("kill 1: killed node's devices resumed"), on_killed);
+    let others = fig("kill 1: devices on other nodes to resume");
+    assert!(others > 0.0, "its site's devices on other nodes");
+    assert_eq!(fig("kill 1: other nodes' devices resumed"), others);
+    if fig("kill 1: sites the killed node owned") == 1.0 {
+        // The other site's devices on the surviving nodes kept their sockets.
+        assert!(
+            on_killed + others < 60.0,
+            "only the killed site's devices moved: {on_killed} + {others}"
+        );
+    }
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("first owner of s2")),
+        "{:?}",
+        report.notes
+    );
     Ok(())
 }

@@ -7,123 +7,24 @@
 use super::super::ledger::{AckedRaise, DeviceLog};
 use super::super::link::{self, Incoming, StreamState};
 use super::super::load::FRESH;
-use super::super::stats::{Live, Samples};
+use super::super::stats::Samples;
+pub(super) use super::shared::Shared;
 use futures_util::SinkExt;
 use futures_util::StreamExt;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
-use wardpage_proto::{CommandId, StaffId, TaskId};
-
-/// What the devices and raisers share with the scenario.
-pub(super) struct Shared {
-    pub nodes: Vec<SocketAddr>,
-    pub live: Arc<Live>,
-    /// When each kill was sent and the node it killed, in order.
-    pub kills: Mutex<Vec<(Instant, usize)>>,
-    /// Devices welcomed and still connected, per node: how many a kill of
-    /// that node must see resume.
-    pub on_node: Vec<AtomicI64>,
-    /// Devices connected and replayed to the top of their stream.
-    pub caught_up: AtomicI64,
-    /// Devices that gave up (they will never catch up: no use waiting).
-    pub gone: AtomicI64,
-    /// Devices per staff member (filled at each device's first welcome).
-    pub devices_of: Mutex<HashMap<StaffId, u64>>,
-    /// The node that owns the site now (`usize::MAX`: not known yet), so
-    /// that latency is told apart for devices on the owner and elsewhere.
-    pub owner: AtomicUsize,
-    /// Open connections per node, as the nodes' metrics last said: a
-    /// device that lost its node picks the next as a least-connections
-    /// load balancer would (empty: in turn).
-    pub load: Mutex<Vec<u64>>,
-}
-
-/// How long after a kill a lost socket is still put down to it.
-const LOSS_WINDOW: Duration = Duration::from_secs(30);
-
-/// Connections one node may hold (the file limit is 20,000 a process,
-/// less the node's database and bus connections and its own files).
-const NODE_CAPACITY: u64 = 19_000;
-
-impl Shared {
-    pub fn new(nodes: Vec<SocketAddr>, live: Arc<Live>) -> Shared {
-        Shared {
-            on_node: nodes.iter().map(|_| AtomicI64::new(0)).collect(),
-            nodes,
-            live,
-            kills: Mutex::new(Vec::new()),
-            caught_up: Default::default(),
-            gone: Default::default(),
-            devices_of: Mutex::new(Default::default()),
-            owner: AtomicUsize::new(usize::MAX),
-            load: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// The node a device that lost `lost` tries first: a random one of the
-    /// others, weighted by the room each has left (as a least-connections
-    /// balancer spreads a reconnect storm); the next in turn if no load is
-    /// known.
-    fn pick_after(&self, lost: usize, rng: &mut ChaCha8Rng) -> usize {
-        let n = self.nodes.len();
-        let load = self.load.lock().map(|l| l.clone()).unwrap_or_default();
-        let room: Vec<u64> = (0..n)
-            .map(|i| match load.get(i) {
-                Some(&open) if i != lost => NODE_CAPACITY.saturating_sub(open).max(1),
-                _ => 0,
-            })
-            .collect();
-        let total: u64 = room.iter().sum();
-        if total == 0 {
-            return (lost + 1) % n;
-        }
-        let mut x = rng.gen_range(0..total);
-        for (i, r) in room.iter().enumerate() {
-            if x < *r {
-                return i;
-            }
-            x -= r;
-        }
-        (lost + 1) % n
-    }
-
-    fn now_us(&self) -> u64 {
-        // The wall clock, not an `Instant`: a raise sent by this process
-        // may be heard by a device in another (a shard), on the same machine.
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_micros() as u64)
-            .unwrap_or(0)
-    }
-
-    /// The kill a socket of node `was` lost just now is put down to: the
-    /// latest, if it was sent within [`LOSS_WINDOW`] (a loss long after
-    /// any kill is not a kill's), and whether it killed `was` itself.
-    fn loss_of(&self, was: usize) -> Option<(usize, bool)> {
-        let kills = self.kills.lock().ok()?;
-        let k = kills.len().checked_sub(1)?;
-        let (at, node) = kills[k];
-        (at.elapsed() < LOSS_WINDOW).then_some((k, node == was))
-    }
-
-    fn kill_at(&self, k: usize) -> Option<Instant> {
-        self.kills
-            .lock()
-            .ok()
-            .and_then(|v| v.get(k).map(|(at, _)| *at))
-    }
-}
+use wardpage_proto::{CommandId, TaskId};
 
 pub(super) struct Device {
     pub src: usize,
+    /// The site it belongs to (an index into [`Shared::sites`]).
+    pub site: usize,
     pub token: Arc<str>,
     /// A doctor's device (the candidate of its pair's raises).
     pub doctor: bool,
@@ -218,7 +119,7 @@ pub(super) async fn device(
             h.st.gaps += 1;
             h.st.cursor = w.top;
         }
-        let (sh, at) = (h.sh.clone(), h.node);
+        let (sh, at) = (h.sh.clone(), h.sh.slot(h.node, h.d.site));
         sh.on_node[at].fetch_add(1, Relaxed);
         let ended = h.serve(ws, w.top, &mut lost_at).await;
         sh.on_node[at].fetch_sub(1, Relaxed);
@@ -269,9 +170,10 @@ async fn connect_any(
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut backoff = 100u64;
     let src = Some(link::source_ip(d.src));
+    let path = sh.ws_path(d.site);
     loop {
         for _ in 0..sh.nodes.len() {
-            match link::connect(sh.nodes[*node], src, &d.token, cursor).await {
+            match link::connect_at(sh.nodes[*node], src, &path, &d.token, cursor).await {
                 Ok(v) => return Some(v),
                 Err(e) => {
                     sh.live.errors.fetch_add(1, Relaxed);
@@ -352,7 +254,8 @@ impl Handheld {
                 self.sh.live.delivered.fetch_add(1, Relaxed);
                 if let (true, Some(sent)) = (caught, link::sent_us_of(&patient)) {
                     let us = self.sh.now_us().saturating_sub(sent);
-                    if self.sh.owner.load(Relaxed) == self.node {
+                    let owner = self.sh.owner.get(self.d.site).map(|o| o.load(Relaxed));
+                    if owner == Some(self.node) {
                         self.out.latency.us.push(us);
                     } else {
                         self.out.latency_other.us.push(us);

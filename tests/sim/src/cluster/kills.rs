@@ -1,8 +1,9 @@
-//! The kills of a `cluster` run: which node each kill takes (the owner, a
+//! The kills of a `cluster` run: which node each kill takes (an owner, a
 //! node that does not own, or the two in turn), how many devices it must
 //! see resume, and the per-kill figures: the devices of the killed node
-//! apart from those of the other nodes (which lose their socket too when
-//! the owner dies: every tunnel to it closes).
+//! apart from those of the other nodes (a site's devices on the other
+//! nodes lose their socket too when that site's owner dies: every tunnel
+//! to it closes).
 
 use super::super::report::RunReport;
 use super::super::stats::Samples;
@@ -11,7 +12,6 @@ use super::nodes::Nodes;
 use super::shard::{Shards, ToShard};
 use super::{all_caught_up, RESUME_LIMIT};
 use serde::Serialize;
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -19,27 +19,30 @@ use tokio::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum KillTarget {
-    /// Always the node that owns the site.
+    /// Always the node that owns the site (of several sites, the node
+    /// owning the most; of equals, the first site's owner).
     Owner,
     /// Always a node that does not own: the one with the most devices
     /// (with NATS every node serves devices; a node just restarted holds
-    /// none until devices move).
+    /// none until devices move). With several sites, if every node owns
+    /// one, the busiest node other than the one `Owner` would take.
     Other,
     /// The owner first, then a node that does not own, and so on.
     Alternate,
 }
 
 impl KillTarget {
-    /// The node kill `k` takes, `owner` owning now, `on_node` devices on
-    /// each node.
-    pub fn pick(self, k: usize, owner: usize, on_node: &[i64]) -> usize {
+    /// The node kill `k` takes: `owner` is the node owning the most sites,
+    /// `on_node` the devices on each node, `owning` the sites each owns.
+    pub fn pick(self, k: usize, owner: usize, on_node: &[i64], owning: &[usize]) -> usize {
         let n = on_node.len();
-        // The busiest other node; of equals, the first after the owner.
+        // The busiest other node, one owning nothing first; of equals, the
+        // first after the owner.
         let other = || {
             (1..n)
                 .map(|i| (owner + i) % n)
                 .rev()
-                .max_by_key(|&i| on_node[i])
+                .max_by_key(|&i| (owning.get(i) == Some(&0), on_node[i]))
                 .unwrap_or(owner)
         };
         match self {
@@ -54,20 +57,24 @@ impl KillTarget {
 /// What one kill took, beside the per-device resume samples.
 pub(super) struct KillTimes {
     pub node: usize,
+    /// Whether the killed node owned a site.
     pub owner: bool,
-    /// Kill to another node's `/readyz` saying it owns (owner kills only).
+    /// How many it owned.
+    pub sites: usize,
+    /// Kill to other nodes' `/readyz` saying they own every site the
+    /// killed node owned (owner kills only).
     pub takeover: Option<Duration>,
     pub all_resumed: Duration,
     /// Devices on the killed node when it was killed.
     pub on_killed: u64,
-    /// Devices on the other nodes that must resume too: all of them when
-    /// the owner is killed (their tunnels close), none otherwise.
+    /// Devices on the other nodes that must resume too: those of the
+    /// sites the killed node owned (their tunnels close).
     pub on_others: u64,
 }
 
 /// Waits until every device is caught up, SIGKILLs the node `target`
-/// picks, waits for a new owner if it owned, restarts the killed node (it
-/// stands by) and waits until every device has resumed.
+/// picks, waits for new owners of the sites it owned, restarts the killed
+/// node (it stands by) and waits until every device has resumed.
 pub(super) async fn kill_once(
     k: usize,
     target: KillTarget,
@@ -78,16 +85,22 @@ pub(super) async fn kill_once(
     report: &mut RunReport,
 ) -> anyhow::Result<KillTimes> {
     all_caught_up(sh, devices, RESUME_LIMIT).await;
-    let owner = nodes.wait_owner(None, Duration::from_secs(30)).await?;
-    let on: Vec<i64> = sh.on_node.iter().map(|n| n.load(Relaxed)).collect();
-    let node = target.pick(k, owner, &on);
-    let on_killed = sh.on_node[node].load(Relaxed).max(0) as u64;
-    let on_all: i64 = sh.on_node.iter().map(|n| n.load(Relaxed)).sum();
-    let on_others = if node == owner {
-        (on_all.max(0) as u64).saturating_sub(on_killed)
-    } else {
-        0
-    };
+    let owners = nodes.wait_all_owned(Duration::from_secs(30)).await?;
+    let n = sh.nodes.len();
+    let on: Vec<i64> = (0..n).map(|i| sh.on_all_sites(i)).collect();
+    let owning: Vec<usize> = (0..n)
+        .map(|i| owners.iter().filter(|&&o| o == i).count())
+        .collect();
+    let node = target.pick(k, main_owner(&owners, &owning), &on, &owning);
+    // The sites whose owner dies: their devices on every node lose their tunnel.
+    let theirs: Vec<usize> = (0..owners.len()).filter(|&s| owners[s] == node).collect();
+    let on_killed = on[node].max(0) as u64;
+    let on_others: i64 = (0..n)
+        .filter(|&i| i != node)
+        .flat_map(|i| theirs.iter().map(move |&s| (i, s)))
+        .map(|(i, s)| sh.on(i, s))
+        .sum();
+    let on_others = on_others.max(0) as u64;
     // The shards first: their devices must know of the kill before any of
     // them can lose a socket to it.
     shards.kill(k, node).await?;
@@ -96,28 +109,36 @@ pub(super) async fn kill_once(
         kills.push((at, node));
     }
     nodes.kill9(node).await?;
-    let takeover = if node == owner {
-        let next = nodes
-            .wait_owner(Some(owner), Duration::from_secs(60))
-            .await?;
-        let t = at.elapsed();
-        sh.owner.store(next, Relaxed);
-        shards.tell(&ToShard::Owner { node: next }).await?;
+    let takeover = if theirs.is_empty() {
         report.notes.push(format!(
-            "kill {}: owner {} killed ({on_killed} devices on it, {on_others} elsewhere), node {} took over after {:.2} s",
-            k + 1,
-            nodes.name(node),
-            nodes.name(next),
-            t.as_secs_f64()
-        ));
-        Some(t)
-    } else {
-        report.notes.push(format!(
-            "kill {}: node {} killed (not the owner; {on_killed} devices on it)",
+            "kill {}: node {} killed (owning no site; {on_killed} devices on it)",
             k + 1,
             nodes.name(node)
         ));
         None
+    } else {
+        let next = nodes
+            .wait_owners(Some(node), &theirs, Duration::from_secs(60))
+            .await?;
+        let t = at.elapsed();
+        sh.set_owners(&next);
+        shards
+            .tell(&ToShard::Owners {
+                nodes: next.clone(),
+            })
+            .await?;
+        let moved: Vec<String> = theirs
+            .iter()
+            .map(|&s| format!("{} to node {}", nodes.site_name(s), nodes.name(next[s])))
+            .collect();
+        report.notes.push(format!(
+            "kill {}: owner {} killed ({on_killed} devices on it, {on_others} of its sites elsewhere), {} after {:.2} s",
+            k + 1,
+            nodes.name(node),
+            moved.join(", "),
+            t.as_secs_f64()
+        ));
+        Some(t)
     };
     let startup = nodes.restart(node).await?;
     report.notes.push(format!(
@@ -129,12 +150,25 @@ pub(super) async fn kill_once(
     all_caught_up(sh, devices, RESUME_LIMIT).await;
     Ok(KillTimes {
         node,
-        owner: node == owner,
+        owner: !theirs.is_empty(),
+        sites: theirs.len(),
         takeover,
         all_resumed: at.elapsed(),
         on_killed,
         on_others,
     })
+}
+
+/// The node owning the most sites (of equals, the first site's owner);
+/// `usize::MAX`-free: 0 if no site is owned.
+fn main_owner(owners: &[usize], owning: &[usize]) -> usize {
+    let mut best: Option<usize> = None;
+    for &o in owners.iter().filter(|&&o| o < owning.len()) {
+        if best.is_none_or(|b| owning[o] > owning[b]) {
+            best = Some(o);
+        }
+    }
+    best.unwrap_or(0)
 }
 
 /// One kill's resume samples: the killed node's devices, the others'.
@@ -177,6 +211,14 @@ pub(super) fn figures(
         f.insert(
             format!("kill {n}: devices on the killed node"),
             t.on_killed as f64,
+        );
+        f.insert(
+            format!("kill {n}: devices on other nodes to resume"),
+            t.on_others as f64,
+        );
+        f.insert(
+            format!("kill {n}: sites the killed node owned"),
+            t.sites as f64,
         );
         f.insert(format!("kill {n}: devices resumed"), (a + b) as f64);
         f.insert(format!("kill {n}: killed node's devices resumed"), a as f64);
@@ -232,20 +274,39 @@ pub(super) fn figures(
 
 #[cfg(test)]
 mod tests {
-    use super::KillTarget;
+    use super::{main_owner, KillTarget};
 
     #[test]
     fn alternate_takes_the_owner_then_the_busiest_other_node() {
         let t = KillTarget::Alternate;
         let on = [10, 0, 30];
-        let picks: Vec<usize> = (0..4).map(|k| t.pick(k, 1, &on)).collect();
+        let one = |o: usize| {
+            let mut v = vec![0; 3];
+            v[o] = 1;
+            v
+        };
+        let picks: Vec<usize> = (0..4).map(|k| t.pick(k, 1, &on, &one(1))).collect();
         assert_eq!(picks, vec![1, 2, 1, 2]);
-        assert_eq!(KillTarget::Owner.pick(3, 2, &on), 2);
-        assert_eq!(KillTarget::Other.pick(0, 2, &on), 0);
+        assert_eq!(KillTarget::Owner.pick(3, 2, &on, &one(2)), 2);
+        assert_eq!(KillTarget::Other.pick(0, 2, &on, &one(2)), 0);
         // Of equals, the first after the owner.
-        assert_eq!(KillTarget::Other.pick(0, 1, &[5, 5, 5]), 2);
-        assert_eq!(KillTarget::Other.pick(0, 2, &[5, 5, 5]), 0);
+        assert_eq!(KillTarget::Other.pick(0, 1, &[5, 5, 5], &one(1)), 2);
+        assert_eq!(KillTarget::Other.pick(0, 2, &[5, 5, 5], &one(2)), 0);
         // One node: nothing else to kill.
-        assert_eq!(KillTarget::Other.pick(0, 0, &[7]), 0);
+        assert_eq!(KillTarget::Other.pick(0, 0, &[7], &[1]), 0);
+    }
+
+    #[test]
+    fn of_several_sites_other_prefers_a_node_owning_none() {
+        // Node 0 owns two sites, node 2 one, node 1 none (and fewer devices).
+        let owning = [2, 0, 1];
+        let on = [10, 3, 30];
+        assert_eq!(main_owner(&[0, 2, 0], &owning), 0);
+        assert_eq!(KillTarget::Other.pick(1, 0, &on, &owning), 1);
+        // Every node owns one: the busiest that is not the owner's pick.
+        assert_eq!(KillTarget::Other.pick(1, 0, &on, &[1, 1, 1]), 2);
+        // Of equals, the first site's owner; nothing owned: node 0.
+        assert_eq!(main_owner(&[2, 1], &[0, 1, 1]), 2);
+        assert_eq!(main_owner(&[usize::MAX], &[0, 0]), 0);
     }
 }

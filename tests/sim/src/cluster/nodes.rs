@@ -1,7 +1,7 @@
 //! The cluster under test: N `wardpage` child processes on one PostgreSQL
 //! database, each with its own `[cluster]` config and a fixed port (a node
 //! killed with SIGKILL comes back on the same address, as a systemd unit
-//! would restart it), and which of them owns the database by `/readyz`.
+//! would restart it), and which of them owns each site by `/readyz`.
 
 use super::super::hubctl::{HubProc, LOAD_LIMITS};
 use anyhow::{bail, Context};
@@ -24,25 +24,34 @@ pub(super) struct Nodes {
     bin: PathBuf,
     url: String,
     nodes: Vec<Node>,
+    /// The deployment's sites by name (`default` for a deployment of one).
+    sites: Vec<String>,
     http: reqwest::Client,
 }
 
 impl Nodes {
     /// Starts `n` nodes named a, b, c... on `url` with a lease of
-    /// `ttl_ms` and `extra` lines in `[cluster]`, config files in `dir`.
+    /// `ttl_ms`, serving `sites` (`[]`: the one default site) and `extra`
+    /// lines in `[cluster]`, config files in `dir`.
     pub async fn start(
         bin: &Path,
         url: &str,
         n: usize,
         ttl_ms: u64,
+        sites: &[String],
         extra: &str,
         dir: &Path,
     ) -> anyhow::Result<Nodes> {
+        let listed = if sites.is_empty() {
+            String::new()
+        } else {
+            format!("sites = {sites:?}\n")
+        };
         let mut nodes = Vec::new();
         for i in 0..n {
             let name = ((b'a' + (i % 26) as u8) as char).to_string();
             let config = format!(
-                "{LOAD_LIMITS}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {ttl_ms}\n{extra}"
+                "{LOAD_LIMITS}\n[cluster]\nenabled = true\nnode = \"{name}\"\nlease_ttl_ms = {ttl_ms}\n{listed}{extra}"
             );
             let config_path = dir.join(format!("{name}.toml"));
             let proc = HubProc::spawn_at(
@@ -66,6 +75,11 @@ impl Nodes {
             bin: bin.to_owned(),
             url: url.to_owned(),
             nodes,
+            sites: if sites.is_empty() {
+                vec!["default".into()]
+            } else {
+                sites.to_vec()
+            },
             http: reqwest::Client::builder()
                 .timeout(Duration::from_millis(500))
                 .build()?,
@@ -85,10 +99,15 @@ impl Nodes {
         &self.nodes[i].name
     }
 
-    /// Whether node `i` answers `/readyz` with 200 and `owns: true`.
-    async fn owns(&self, i: usize) -> bool {
+    pub fn site_name(&self, s: usize) -> &str {
+        self.sites.get(s).map_or("?", String::as_str)
+    }
+
+    /// The sites node `i` owns, by index into the sites, as its `/readyz`
+    /// says (none if it is down or does not answer).
+    async fn owned(&self, i: usize) -> Vec<usize> {
         if self.nodes[i].proc.is_none() {
-            return false;
+            return Vec::new();
         }
         let Ok(res) = self
             .http
@@ -96,30 +115,56 @@ impl Nodes {
             .send()
             .await
         else {
-            return false;
+            return Vec::new();
         };
-        if res.status().as_u16() != 200 {
-            return false;
-        }
         let body: serde_json::Value = res.json().await.unwrap_or_default();
-        body["owns"] == true
+        let owned = body["owned"].as_array().cloned().unwrap_or_default();
+        owned
+            .iter()
+            .filter_map(|s| s.as_str())
+            .filter_map(|s| self.sites.iter().position(|n| n == s))
+            .collect()
     }
 
-    /// Waits (up to `within`) until a node other than `not` owns the
-    /// database; its index.
-    pub async fn wait_owner(&self, not: Option<usize>, within: Duration) -> anyhow::Result<usize> {
+    /// The node that owns each site now (`usize::MAX`: none says so).
+    pub async fn owners(&self) -> Vec<usize> {
+        let mut owners = vec![usize::MAX; self.sites.len()];
+        for i in 0..self.nodes.len() {
+            for s in self.owned(i).await {
+                owners[s] = i;
+            }
+        }
+        owners
+    }
+
+    /// Waits (up to `within`) until every site of `sites` is owned by a
+    /// node other than `not`; each site's owner then.
+    pub async fn wait_owners(
+        &self,
+        not: Option<usize>,
+        sites: &[usize],
+        within: Duration,
+    ) -> anyhow::Result<Vec<usize>> {
         let deadline = Instant::now() + within;
         loop {
-            for i in 0..self.nodes.len() {
-                if Some(i) != not && self.owns(i).await {
-                    return Ok(i);
-                }
+            let owners = self.owners().await;
+            let done = sites
+                .iter()
+                .all(|&s| owners[s] != usize::MAX && Some(owners[s]) != not);
+            if done {
+                return Ok(owners);
             }
             if Instant::now() > deadline {
-                bail!("no node owned the database within {within:?}");
+                bail!("the sites {sites:?} had no owner (other than {not:?}) within {within:?}");
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Waits (up to `within`) until every site has an owner; each site's.
+    pub async fn wait_all_owned(&self, within: Duration) -> anyhow::Result<Vec<usize>> {
+        let all: Vec<usize> = (0..self.sites.len()).collect();
+        self.wait_owners(None, &all, within).await
     }
 
     /// SIGKILL of node `i`: no chance to flush, hand over or say goodbye.

@@ -35,6 +35,9 @@ use wardpage_proto::StaffId;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeviceSpec {
     pub src: usize,
+    /// Its site, an index into [`ShardSpec::sites`].
+    #[serde(default)]
+    pub site: usize,
     pub token: String,
     pub doctor: bool,
     pub accept_every: u64,
@@ -44,6 +47,9 @@ pub struct DeviceSpec {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ShardSpec {
     pub nodes: Vec<SocketAddr>,
+    /// Each site's path prefix (see [`Shared::sites`]).
+    #[serde(default)]
+    pub sites: Vec<String>,
     pub devices: Vec<DeviceSpec>,
     pub ramp: usize,
     pub seed: u64,
@@ -59,9 +65,9 @@ pub enum ToShard {
         k: usize,
         node: usize,
     },
-    /// Node `node` owns the site now.
-    Owner {
-        node: usize,
+    /// The node that owns each site now, by site (`usize::MAX`: none).
+    Owners {
+        nodes: Vec<usize>,
     },
     /// Open connections per node, as the nodes' metrics last said.
     Load {
@@ -81,7 +87,7 @@ pub enum FromShard {
         errors: u64,
         reconnects: u64,
         devices_of: Vec<(StaffId, u64)>,
-        /// Devices connected per node.
+        /// Devices connected per node and site (see [`Shared::slot`]).
         on_node: Vec<i64>,
     },
     Killed {
@@ -146,7 +152,11 @@ pub async fn run_child() -> anyhow::Result<()> {
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
         eprintln!("shard: open-file limit not raised: {e}");
     }
-    let sh = Arc::new(Shared::new(spec.nodes.clone(), Arc::new(Live::default())));
+    let sh = Arc::new(Shared::new(
+        spec.nodes.clone(),
+        spec.sites.clone(),
+        Arc::new(Live::default()),
+    ));
     let (stop_tx, stop_rx) = watch::channel(false);
     let ramp = Arc::new(Semaphore::new(spec.ramp.max(1)));
     let handles: Vec<_> = spec
@@ -155,6 +165,7 @@ pub async fn run_child() -> anyhow::Result<()> {
         .map(|d| {
             let d = Device {
                 src: d.src,
+                site: d.site,
                 token: Arc::from(d.token.as_str()),
                 doctor: d.doctor,
                 accept_every: d.accept_every,
@@ -186,7 +197,7 @@ pub async fn run_child() -> anyhow::Result<()> {
                 }
                 let _ = out_tx.send(line(&FromShard::Killed { k })?);
             }
-            ToShard::Owner { node } => sh.owner.store(node, Relaxed),
+            ToShard::Owners { nodes } => sh.set_owners(&nodes),
             ToShard::Load { open } => {
                 if let Ok(mut l) = sh.load.lock() {
                     *l = open;
