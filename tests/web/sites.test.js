@@ -1,12 +1,14 @@
 // Two hospitals ("sites") on one hub node and one PostgreSQL database: each
 // site's web client is served under /site/<name>/ and talks to that site
 // only. A phone at north's prefix logs in and raises a task at north; a
-// phone at south's logs in a south-only account; each sees only its own
-// site's tasks; one browser opened on both sites keeps two sessions (the
+// phone at south's logs in at south and is offered south's task; each sees
+// only its own site's tasks, and an account only south has is south's
+// alone; one browser opened on both sites keeps two sessions (the
 // localStorage keys of each site are its own) and two service workers,
 // each scoped to its site with its own shell cache; south's dashboard
 // logs in and connects to south's WebSocket; the plain URLs stay the
-// first site's client with the keys they always had. Needs
+// first site's client with the keys and cache they always had, and their
+// worker leaves a site's files to that site's. Needs
 // $WARDPAGE_TEST_POSTGRES (skipped, saying so, without it).
 
 import { describe, it, before, after } from 'node:test';
@@ -236,7 +238,15 @@ describe('the web client of each site under /site/<name>/', { skip: NO_POSTGRES 
       const reg = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
       assert.equal(reg, `${node.url}/`);
       assert.ok((await cachedPaths(page, 'wardpage-shell-v1')).includes('/js/base.js'));
-      assert.deepEqual(errors, []);
+      // South's client opened on this phone: the plain URLs' worker (scope
+      // `/`, which contains `/site/south/`) leaves its files to south's own.
+      const other = await openAt(root, south);
+      const southScope = await other.page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+      assert.equal(southScope, south);
+      assert.ok((await cachedPaths(other.page, 'wardpage-shell-v1 /site/south/')).includes('/site/south/js/main.js'));
+      const rootCached = await cachedPaths(page, 'wardpage-shell-v1');
+      assert.deepEqual(rootCached.filter((p) => p.startsWith('/site/')), [], 'no site’s file in the plain URLs’ cache');
+      assert.deepEqual([...errors, ...other.errors], []);
     } finally {
       await root.close();
     }
