@@ -45,6 +45,20 @@ if ! [ -x /usr/sbin/nats-server ] && ! command -v nats-server >/dev/null 2>&1; t
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
 fi
 
+# Debian's psql for the browser test of several sites (tests/web/sites.test.js),
+# which creates a PostgreSQL database of its own on the server that
+# WARDPAGE_TEST_POSTGRES names (as the Rust suites on PostgreSQL do; .ci/run
+# sets it). Without that variable those suites skip, saying so, and the
+# hazard log check below names the evidence that did not run.
+if [ -n "${WARDPAGE_TEST_POSTGRES:-}" ] && ! command -v psql >/dev/null 2>&1; then
+  echo "== installing psql"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
+fi
+if [ -z "${WARDPAGE_TEST_POSTGRES:-}" ]; then
+  echo "== WARDPAGE_TEST_POSTGRES is not set: the suites on PostgreSQL (several nodes, several sites) will skip"
+fi
+
 echo "== building the hub"
 cargo build --workspace --bins
 export WARDPAGE_BIN="$CARGO_TARGET_DIR/debug/wardpage"

@@ -3,8 +3,9 @@
 // night); the choice is remembered on this computer.
 
 import { h } from '../js/dom.js';
+import { storageKey } from '../js/base.js';
 
-const KEY = 'wardpage.dashboard.theme';
+const KEY = storageKey('wardpage.dashboard.theme');
 
 /** @returns {'light' | 'dark'} */
 function current() {

@@ -11,6 +11,7 @@
 import { newId, issuedAt } from './outbox.js';
 import { snapshotCmd, nextPart } from './snapshot.js';
 import { LinkCore, PROTOCOL_VERSION, RETRY_MS, backoffMs } from './link-core.js';
+import { storageKey } from './base.js';
 
 /** @typedef {import('./types.js').ClientFrame} ClientFrame */
 /** @typedef {import('./types.js').Command} Command */
@@ -26,7 +27,7 @@ import { LinkCore, PROTOCOL_VERSION, RETRY_MS, backoffMs } from './link-core.js'
 /** @typedef {import('./outbox.js').OutboxEntry} OutboxEntry */
 /** @typedef {import('./outbox.js').Unsent} Unsent */
 
-const OFFLINE_SINCE_KEY = 'wardpage.offlineSince';
+const OFFLINE_SINCE_KEY = storageKey('wardpage.offlineSince');
 
 /**
  * Events dispatched (CustomEvent detail):

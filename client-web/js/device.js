@@ -3,6 +3,8 @@
 // work while the tab is in the background) and the Screen Wake Lock while the
 // user is on shift.
 
+import { siteUrl } from './base.js';
+
 /** @typedef {import('./types.js').Priority} Priority */
 
 /** @type {Record<Priority, number[]>} */
@@ -52,8 +54,8 @@ export async function notify(alert) {
   const options = {
     body: alert.body,
     tag: alert.key,
-    icon: '/icons/icon-192.png',
-    badge: '/icons/icon-192.png',
+    icon: siteUrl('icons/icon-192.png').href,
+    badge: siteUrl('icons/icon-192.png').href,
     renotify: true,
     requireInteraction: alert.priority === 'emergency' || alert.priority === 'urgent',
   };

@@ -11,6 +11,8 @@
 // (connection.js); the dashboard keeps no state across reloads and answers
 // each command through a promise (dashboard/link.js).
 
+import { wsUrl } from './base.js';
+
 /** @typedef {import('./types.js').ServerFrame} ServerFrame */
 /** @typedef {import('./types.js').ClientFrame} ClientFrame */
 /** @typedef {import('./types.js').Command} Command */
@@ -74,7 +76,7 @@ export class LinkCore extends EventTarget {
     super();
     this.token = token;
     this.name = name;
-    this.url = url ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+    this.url = url ?? wsUrl();
     /** @type {LinkStatus} */
     this.status = 'offline';
     /** @type {WebSocket | null} */

@@ -27,6 +27,7 @@ import { unsentView } from './views/unsent.js';
 import { confirmDialog } from './views/dialog.js';
 import { routineNotice, replyNotification } from './notices.js';
 import { watchOfflineConflicts } from './views/offline-conflict.js';
+import { BASE, siteUrl } from './base.js';
 
 /** @typedef {import('./types.js').Session} Session */
 
@@ -220,7 +221,8 @@ function startApp(session) {
 
 function registerServiceWorker() {
   if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register('/sw.js').catch((err) => console.warn('wardpage: no service worker:', err));
+    // The site's own worker, scoped to its folder (`/` or `/site/<name>/`).
+    navigator.serviceWorker.register(siteUrl('sw.js'), { scope: BASE.pathname }).catch((err) => console.warn('wardpage: no service worker:', err));
   }
 }
 

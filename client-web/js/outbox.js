@@ -7,6 +7,8 @@
 // to the "not sent" list, kept until the user has seen it, because an action
 // the user believes was taken and silently was not is the worst outcome.
 
+import { storageKey } from './base.js';
+
 /** @typedef {import('./types.js').Command} Command */
 
 /**
@@ -66,8 +68,8 @@ function loadList(key) {
 export class Outbox {
   /** @param {string} owner login of the user the queue belongs to */
   constructor(owner) {
-    this.key = `wardpage.outbox.${owner}`;
-    this.unsentKey = `wardpage.unsent.${owner}`;
+    this.key = storageKey(`wardpage.outbox.${owner}`);
+    this.unsentKey = storageKey(`wardpage.unsent.${owner}`);
     /** @type {OutboxEntry[]} */
     this.list = loadList(this.key);
     /** Commands not carried out, oldest first, until dismissed. @type {Unsent[]} */

@@ -2,9 +2,11 @@
 // in localStorage so that reloading the page (or the phone killing the tab)
 // does not log a doctor out in the middle of a night.
 
+import { siteUrl, storageKey } from './base.js';
+
 /** @typedef {import('./types.js').Session} Session */
 
-const KEY = 'wardpage.session';
+const KEY = storageKey('wardpage.session');
 
 /** @returns {Session | null} the stored session, unless it has expired */
 export function loadSession() {
@@ -41,7 +43,7 @@ export class LoginRefused extends Error {}
  * @returns {Promise<Session>}
  */
 export async function login(username, password) {
-  const response = await fetch('/api/login', {
+  const response = await fetch(siteUrl('api/login'), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password }),
@@ -64,7 +66,7 @@ export async function login(username, password) {
 export async function logout(session) {
   let revoked = false;
   try {
-    const response = await fetch('/api/logout', {
+    const response = await fetch(siteUrl('api/logout'), {
       method: 'POST',
       headers: { authorization: `Bearer ${session.token}` },
     });

@@ -9,6 +9,7 @@
 import { reduceEvent, reduceResult } from './reduce.js';
 import { PRIORITIES as PRIORITY_ORDER } from './format.js';
 import { escalationWords } from './escalation-words.js';
+import { storageKey } from './base.js';
 
 /** @typedef {import('./types.js').TaskView} TaskView */
 /** @typedef {import('./types.js').PageView} PageView */
@@ -66,7 +67,7 @@ export class Store extends EventTarget {
   /** @param {string} owner login of the user this state belongs to */
   constructor(owner) {
     super();
-    this.key = `wardpage.state.${owner}`;
+    this.key = storageKey(`wardpage.state.${owner}`);
     this.cursor = 0;
     /** The hub's cursor at the last welcome: below it, a replay is catching up. */
     this.replayTo = 0;

@@ -282,9 +282,11 @@ async fn static_file(uri: Uri) -> Response {
     };
     let Some(file) = WebClient::get(&path) else {
         // `/dashboard` means the folder: send the browser to `/dashboard/`
-        // so the page's relative links resolve.
+        // so the page's relative links resolve. Relative (`dashboard/`), as
+        // a site's prefix (`/site/<name>/`) is off the path seen here.
         if WebClient::get(&format!("{path}/index.html")).is_some() {
-            return axum::response::Redirect::permanent(&format!("/{path}/")).into_response();
+            let last = path.rsplit('/').next().unwrap_or(&path);
+            return axum::response::Redirect::permanent(&format!("{last}/")).into_response();
         }
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     };

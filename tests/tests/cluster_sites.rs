@@ -73,6 +73,39 @@ impl TwoNodes {
     }
 }
 
+/// The web client's pages at `site` (a site's prefix): the handheld app
+/// at the folder and its `index.html`, the dashboard at `dashboard/`,
+/// each the client's HTML with its security headers; the folders without
+/// their slash redirect to them, under the prefix.
+async fn web_client_is_served(site: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    for (path, page, marker) in [
+        ("/", "/", r#"src="js/main.js""#),
+        ("/index.html", "/index.html", r#"src="js/main.js""#),
+        ("", "/", r#"src="js/main.js""#),
+        ("/dashboard/", "/dashboard/", r#"src="main.js""#),
+        ("/dashboard", "/dashboard/", r#"src="main.js""#),
+    ] {
+        let res = http.get(format!("{site}{path}")).send().await?;
+        let want = format!("{site}{page}");
+        assert_eq!(
+            (res.status().as_u16(), res.url().as_str()),
+            (200, want.as_str()),
+            "{site}{path}"
+        );
+        assert!(
+            res.headers().contains_key("content-security-policy"),
+            "{site}{path} has the client's headers"
+        );
+        let html = res.text().await?;
+        assert!(
+            html.contains(marker),
+            "{site}{path} is the client's page: {html}"
+        );
+    }
+    Ok(())
+}
+
 /// Waits until `node` serves every site (its `/readyz` 200); its body.
 async fn until_ready(node: &HubProcess) -> anyhow::Result<serde_json::Value> {
     eventually("the node serves every site", || async {
@@ -224,8 +257,8 @@ async fn killing_one_sites_owner_moves_only_that_site() -> anyhow::Result<()> {
 
 /// A task raised on north is not on south, whichever node a device is on;
 /// a login is a site's own (its token is refused by the other site); a
-/// site the deployment does not have answers 404, and so does the web
-/// client under a site's prefix.
+/// site the deployment does not have answers 404; each site's web client
+/// is served under its prefix, from either node.
 #[tokio::test]
 async fn a_task_raised_on_one_site_is_invisible_on_the_other() -> anyhow::Result<()> {
     let _turn = one_at_a_time().await;
@@ -277,13 +310,13 @@ async fn a_task_raised_on_one_site_is_invisible_on_the_other() -> anyhow::Result
             404
         );
         assert_eq!(status(format!("{}/healthz", at(&a, "south"))).await?, 200);
-        // The web client calls the root's API: under a site's prefix it
-        // would log into the first site, so it is not served there.
-        assert_eq!(status(format!("{}/", at(&a, "south"))).await?, 404);
-        assert_eq!(
-            status(format!("{}/index.html", at(&b, "north"))).await?,
-            404
-        );
+        // Each site's web client is served under its prefix (it calls
+        // every URL relative to its folder), with the client's headers; a
+        // folder without its slash is sent to it, under the prefix.
+        for (node, site) in [(&a, "south"), (&b, "north"), (&a, "north")] {
+            web_client_is_served(&at(node, site)).await?;
+        }
+        assert_eq!(status(format!("{}/site/west/", a.base())).await?, 404);
         assert_eq!(status(format!("{}/", a.base())).await?, 200);
         a.terminate().await?;
         b.terminate().await?;

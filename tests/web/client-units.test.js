@@ -22,6 +22,7 @@ const { Store } = await import('../../client-web/js/store.js');
 const { wantedAlerts } = await import('../../client-web/js/alerts.js');
 const { statusText } = await import('../../client-web/js/views/status.js');
 const { targetStatus, duration } = await import('../../client-web/js/format.js');
+const { siteOf, storageKey } = await import('../../client-web/js/base.js');
 
 const ME = { id: 'me-1', name: 'Dr Asha Patel' };
 const NURSE = { id: 'nurse-1', name: 'Nurse Sam Okafor' };
@@ -139,5 +140,25 @@ describe('words on screen', () => {
     assert.match(targetStatus(task({ state: 'started' }), t.raised_at)?.text ?? '', /^complete by/);
     assert.equal(targetStatus(task({ state: 'completed' }), 0), null);
     assert.equal(duration(65 * 60000), '1 h 05 min');
+  });
+});
+
+describe('the site a copy of the client belongs to', () => {
+  it('is named by the folder under /site/, and the plain URLs have none', () => {
+    assert.equal(siteOf(new URL('https://hub.example/site/north/')), 'north');
+    assert.equal(siteOf(new URL('http://10.0.0.5:8080/site/st-marys/')), 'st-marys');
+    // Behind a proxy that mounts the hub under a path of its own.
+    assert.equal(siteOf(new URL('https://intranet.example/wardpage/site/south/')), 'south');
+    assert.equal(siteOf(new URL('https://hub.example/')), null);
+    assert.equal(siteOf(new URL('https://hub.example/site/')), null);
+    assert.equal(siteOf(new URL('https://hub.example/site/north/js/')), null);
+    // A checkout on disk (these tests) is never a site.
+    assert.equal(siteOf(new URL('file:///srv/site/client-web/')), null);
+  });
+
+  it('keeps the plain URLs\' localStorage keys as they were', () => {
+    // Loaded from disk here: the plain URLs' copy.
+    assert.equal(storageKey('wardpage.session'), 'wardpage.session');
+    assert.equal(new Store('fy1.patel').key, 'wardpage.state.fy1.patel');
   });
 });

@@ -89,9 +89,12 @@ describe('session, logout and install', () => {
     const { page } = phone;
     const href = await page.getAttribute('link[rel=manifest]', 'href');
     assert.ok(href);
-    const manifest = await (await fetch(new URL(href, hub.url))).json();
+    const manifestUrl = new URL(href, hub.url);
+    const manifest = await (await fetch(manifestUrl)).json();
     assert.equal(manifest.display, 'standalone');
-    assert.equal(manifest.start_url, '/');
+    // Relative, so each site's copy starts at its own folder (the plain URLs' is the root, as before).
+    assert.equal(new URL(manifest.start_url, manifestUrl).href, `${hub.url}/`);
+    assert.equal(new URL(manifest.scope, manifestUrl).href, `${hub.url}/`);
     const sizes = manifest.icons.filter((/** @type {any} */ i) => i.type === 'image/png').map((/** @type {any} */ i) => i.sizes);
     assert.ok(sizes.includes('192x192') && sizes.includes('512x512'), `PNG icons: ${sizes}`);
     for (const icon of manifest.icons) {
@@ -107,7 +110,8 @@ describe('session, logout and install', () => {
     const client = path.join(REPO, 'client-web');
     const sw = await readFile(path.join(client, 'sw.js'), 'utf8');
     const files = (await readdir(path.join(client, 'js'), { recursive: true })).filter((f) => f.endsWith('.js')).map((f) => `/js/${f.split(path.sep).join('/')}`);
-    const missing = files.filter((f) => !sw.includes(`'${f}'`));
+    // SHELL names them relative to the worker's scope (`js/...`).
+    const missing = files.filter((f) => !sw.includes(`'${f.slice(1)}'`));
     assert.deepEqual(missing, [], 'modules missing from the service worker SHELL list');
     const cached = await phone.page.evaluate(async () => {
       const cache = await caches.open('wardpage-shell-v1');

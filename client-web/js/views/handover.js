@@ -83,7 +83,8 @@ export function heldByMe(store) {
 /** @param {ViewContext} ctx */
 export function handoverView(ctx) {
   const { store, link } = ctx;
-  const key = store.key.replace(/^wardpage\.state\./, 'wardpage.handover.');
+  // The store's key with the site's prefix, if any, kept.
+  const key = store.key.replace('wardpage.state.', 'wardpage.handover.');
   /** By task id. @type {Map<string, Outcome>} */
   const outcomes = new Map(load(key));
   /** Tasks I have seen pending a handover from me (an acceptance is news only for those). @type {Set<string>} */

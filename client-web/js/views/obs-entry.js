@@ -12,6 +12,7 @@ import { h, replaceChildren } from '../dom.js';
 import { clock } from '../format.js';
 import { score, quantise, RESPONSE } from '../news2.js';
 import { ACVPU_LABEL, ACVPU_LETTER, BAND_LABEL, DEVICE_LABEL, bandClass, parameterLabel, scaleLabel } from '../clinical.js';
+import { storageKey } from '../base.js';
 
 /** @typedef {import('../types.js').PatientView} PatientView */
 /** @typedef {import('../types.js').ObservationSet} ObservationSet */
@@ -53,7 +54,7 @@ const ACVPU = ['alert', 'new_confusion', 'voice', 'pain', 'unresponsive'];
  */
 
 /** @param {string} patient */
-const draftKey = (patient) => `wardpage.obsdraft.${patient}`;
+const draftKey = (patient) => storageKey(`wardpage.obsdraft.${patient}`);
 
 /** @param {number} v @param {boolean} tenths */
 const show = (v, tenths) => (tenths ? v.toFixed(1) : String(Math.round(v)));

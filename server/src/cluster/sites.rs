@@ -1,9 +1,11 @@
 //! Which site a request is for. A deployment's sites share each node's
 //! listener: `/site/<name>/...` is site `<name>`'s (the prefix is taken off
 //! before the site's routes see the request, so `/site/north/api/login` is
-//! north's `/api/login` and `/site/north/ws` its WebSocket), and every
-//! other path is the first configured site's, so a deployment of one site
-//! keeps its URLs. `/readyz` is the node's: every site's readiness (each
+//! north's `/api/login`, `/site/north/ws` its WebSocket and
+//! `/site/north/` its web client, which calls every URL relative to its
+//! folder; `/site/north` is sent to `/site/north/`), and every other path
+//! is the first configured site's, so a deployment of one site keeps its
+//! URLs. `/readyz` is the node's: every site's readiness (each
 //! site's own is at `/site/<name>/readyz`), with `site_list_mismatch`
 //! while another live node was started with other sites (`site_lists`).
 
@@ -14,7 +16,7 @@ use crate::http::openapi::{ApiError, ApiErrorCode};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use std::collections::HashMap;
@@ -41,7 +43,8 @@ pub(super) fn router(node: &str, members: &[Arc<Member>], lists: Arc<SiteLists>)
         let (sites, home) = (sites.clone(), home.clone());
         async move {
             let res = match route(&sites, home, req) {
-                Ok((app, req)) => app.oneshot(req).await.into_response(),
+                Ok(Routed::To(app, req)) => app.oneshot(req).await.into_response(),
+                Ok(Routed::Answer(res)) => res,
                 Err(why) => not_here(why),
             };
             Ok::<Response, Infallible>(res)
@@ -59,49 +62,70 @@ pub(super) fn router(node: &str, members: &[Arc<Member>], lists: Arc<SiteLists>)
         .fallback_service(dispatch)
 }
 
-/// The site's routes for `req`, and `req` as they are to see it; or why
-/// there are none.
+/// Where a request's path leads.
+#[derive(Debug, PartialEq)]
+enum Target<'a> {
+    /// The first site's plain paths.
+    Home,
+    /// Site `name`'s path `tail` (from its `/`).
+    Site { name: &'a str, tail: &'a str },
+    /// `/site/<name>` without its slash: the browser is sent to the folder,
+    /// so that the web client's relative URLs resolve under the prefix.
+    Folder(&'a str),
+}
+
+fn target(path: &str) -> Target<'_> {
+    let Some(rest) = path.strip_prefix(PREFIX) else {
+        return Target::Home;
+    };
+    match rest.find('/') {
+        Some(i) => Target::Site {
+            name: &rest[..i],
+            tail: &rest[i..],
+        },
+        None => Target::Folder(rest),
+    }
+}
+
+/// What serves `req`: a site's routes and `req` as they are to see it
+/// (prefix off), or an answer of its own (a redirect, or why not).
+enum Routed {
+    To(Router, Request<Body>),
+    Answer(Response),
+}
+
 fn route(
     sites: &HashMap<String, Router>,
     home: Option<Router>,
     req: Request<Body>,
-) -> Result<(Router, Request<Body>), &'static str> {
-    let Some(rest) = req.uri().path().strip_prefix(PREFIX) else {
-        return home.map(|h| (h, req)).ok_or(NO_SITE);
-    };
-    let (name, tail) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
+) -> Result<Routed, &'static str> {
+    let (name, tail) = match target(req.uri().path()) {
+        Target::Home => return home.map(|h| Routed::To(h, req)).ok_or(NO_SITE),
+        Target::Folder(name) => {
+            sites.get(name).ok_or(NO_SITE)?;
+            // Relative, so that it holds behind a proxy that mounts the hub
+            // under a path of its own.
+            let to = format!("{name}/{}", query_of(req.uri()));
+            return Ok(Routed::Answer(Redirect::permanent(&to).into_response()));
+        }
+        Target::Site { name, tail } => (name, tail),
     };
     let app = sites.get(name).ok_or(NO_SITE)?.clone();
-    if !api_path(tail) {
-        return Err(NO_WEB_CLIENT);
-    }
-    let query = req
-        .uri()
-        .query()
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
-    let uri: Uri = format!("{tail}{query}").parse().map_err(|_| NO_SITE)?;
+    let uri: Uri = format!("{tail}{}", query_of(req.uri()))
+        .parse()
+        .map_err(|_| NO_SITE)?;
     let (mut parts, body) = req.into_parts();
     parts.uri = uri;
-    Ok((app, Request::from_parts(parts, body)))
+    Ok(Routed::To(app, Request::from_parts(parts, body)))
+}
+
+/// `?query`, or nothing.
+fn query_of(uri: &Uri) -> String {
+    uri.query().map(|q| format!("?{q}")).unwrap_or_default()
 }
 
 const NO_SITE: &str =
     "this deployment has no site of that name (see /site/<name>/ in the hub's documentation)";
-const NO_WEB_CLIENT: &str = "under /site/<name>/ the hub serves its API only: the web client \
-     is at the plain URLs, for the first site";
-
-/// Whether `path` is one of the hub's API routes, which a site's prefix
-/// reaches. The web client is not among them: its pages call `/api/login`
-/// and `/ws` at the root, so one loaded under another site's prefix would
-/// log into the first site while looking like the other.
-fn api_path(path: &str) -> bool {
-    matches!(path, "/ws" | "/healthz" | "/readyz" | "/metrics" | "/fhir")
-        || path.starts_with("/api/")
-        || path.starts_with("/fhir/")
-}
 
 fn not_here(why: &str) -> Response {
     ApiError::answer(StatusCode::NOT_FOUND, ApiErrorCode::InvalidField, why)
@@ -125,21 +149,31 @@ fn readyz(node: &str, statuses: &[Arc<Status>], lists: &SiteLists) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::api_path;
+    use super::{target, Target};
 
     #[test]
-    fn a_sites_prefix_reaches_the_api_and_not_the_web_client() {
-        for api in [
-            "/ws",
-            "/api/login",
-            "/api/openapi.json",
-            "/fhir",
-            "/fhir/Task/1",
+    fn a_sites_prefix_reaches_all_of_its_paths_web_client_too() {
+        for (path, name, tail) in [
+            ("/site/north/", "north", "/"),
+            ("/site/north/index.html", "north", "/index.html"),
+            ("/site/south/dashboard/", "south", "/dashboard/"),
+            ("/site/south/js/session.js", "south", "/js/session.js"),
+            ("/site/north/api/login", "north", "/api/login"),
+            ("/site/north/ws", "north", "/ws"),
+            ("/site/north/fhir/Task/1", "north", "/fhir/Task/1"),
         ] {
-            assert!(api_path(api), "{api}");
+            assert_eq!(target(path), Target::Site { name, tail }, "{path}");
         }
-        for page in ["/", "/index.html", "/js/session.js", "/fhirish", "/wsx"] {
-            assert!(!api_path(page), "{page}");
+        assert_eq!(target("/site/north"), Target::Folder("north"));
+        assert_eq!(target("/site/"), Target::Folder(""));
+        for home in [
+            "/",
+            "/index.html",
+            "/api/login",
+            "/sites/north/",
+            "/dashboard/",
+        ] {
+            assert_eq!(target(home), Target::Home, "{home}");
         }
     }
 }

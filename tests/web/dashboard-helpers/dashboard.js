@@ -13,8 +13,9 @@ export const TABLET_PORTRAIT = { width: 820, height: 1180 };
  * A desktop browser with the dashboard open on its login form.
  * @param {import('playwright-core').Browser} browser
  * @param {string} baseURL
- * @param {{viewport?: {width: number, height: number}, colorScheme?: 'light' | 'dark', fakeClock?: boolean}} [opts]
- *   `fakeClock` installs the page clock before the app loads, so a test can move time on
+ * @param {{viewport?: {width: number, height: number}, colorScheme?: 'light' | 'dark', fakeClock?: boolean, url?: string}} [opts]
+ *   `fakeClock` installs the page clock before the app loads, so a test can move time on;
+ *   `url`: the dashboard's address (default `/dashboard/`; a site's is under its prefix)
  */
 export async function openDashboard(browser, baseURL, opts = {}) {
   const context = await browser.newContext({
@@ -32,7 +33,7 @@ export async function openDashboard(browser, baseURL, opts = {}) {
     if (msg.type() === 'error' && !/Failed to load resource|WebSocket connection/.test(msg.text())) errors.push(msg.text());
   });
   if (opts.fakeClock) await page.clock.install();
-  await page.goto('/dashboard/');
+  await page.goto(opts.url ?? '/dashboard/');
   await page.locator('#login-user').waitFor();
   return { context, page, errors };
 }

@@ -1,7 +1,7 @@
 // Starting a real wardpage hub for one test file: the binary from
 // $WARDPAGE_BIN (default: $CARGO_TARGET_DIR or <repo>/target, debug build),
 // the demo hospital (without its patients unless asked), a fresh database
-// in a temporary folder, port 0. The
+// in a temporary folder (or one a caller names: helpers/sites.js), port 0. The
 // listening URL is read from the line the hub prints on stdout.
 
 import { spawn } from 'node:child_process';
@@ -24,10 +24,11 @@ export function hubBinary() {
  */
 
 /**
- * @param {{dir?: string, listen?: string, config?: string, patients?: boolean}} [opts] reuse a
+ * @param {{dir?: string, listen?: string, config?: string, patients?: boolean, db?: string}} [opts] reuse a
  *   database folder and address to restart "the same" hub; `config` is TOML
  *   text for the hub's config file (e.g. fast escalation policies);
- *   `patients`: the demo's patients too (default: the wards and night team only)
+ *   `patients`: the demo's patients too (default: the wards and night team only);
+ *   `db`: a database URL (PostgreSQL) instead of the folder's SQLite file
  * @returns {Promise<Hub>}
  */
 export async function startHub(opts = {}) {
@@ -37,7 +38,7 @@ export async function startHub(opts = {}) {
   }
   const dir = opts.dir ?? (await mkdtemp(path.join(tmpdir(), 'wardpage-web-')));
   const listen = opts.listen ?? '127.0.0.1:0';
-  const args = ['serve', '--demo', '--listen', listen, '--db', path.join(dir, 'hub.db')];
+  const args = ['serve', '--demo', '--listen', listen, '--db', opts.db ?? path.join(dir, 'hub.db')];
   if (!opts.patients) args.push('--no-patients');
   if (opts.config !== undefined) {
     const file = path.join(dir, 'hub.toml');
