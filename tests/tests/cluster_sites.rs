@@ -415,6 +415,21 @@ async fn owned_epoch(node: &HubProcess, name: &str, site: &str) -> anyhow::Resul
     Ok(site_owners(&[(name, node)]).await?.get(site).map(|o| o.1))
 }
 
+/// The epoch of `site` if `node` owns it (`Some(None)`: it answered that
+/// it does not), or `None` if its `/readyz` did not answer.
+async fn said_epoch(node: &HubProcess, site: &str) -> anyhow::Result<Option<Option<i64>>> {
+    let Some((_, body)) = readyz(node).await? else {
+        return Ok(None);
+    };
+    let owned = body["sites"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["site"] == site && s["owns"] == true)
+        .and_then(|s| s["epoch"].as_i64());
+    Ok(Some(owned))
+}
+
 /// A node on the bus that cannot claim (cut off from the database) is
 /// handed a site that it never takes: the owner takes it back, and waits
 /// twice as long before it hands one over again, rather than closing that
@@ -435,23 +450,45 @@ async fn a_site_nobody_takes_comes_back_and_the_next_try_waits_longer() -> anyho
         let b_url = url_via(&url, relay.addr())?;
         let b = start_site_node(&b_url, dir.path(), "b", &SITES, Some(&nats_url)).await?;
         relay.cut();
-        // Each time a hands a site over and takes it back, its epoch rises.
+        // Each time a hands south over it stops owning it (the moment the
+        // cool-down is counted from), and each time it takes it back the
+        // epoch rises. The gap is taken between the hand-overs: between the
+        // returns it would also hold how long each take-back took, which
+        // varies by seconds on a busy machine.
         let start = owned_epoch(&a, "a", "south").await?.unwrap_or_default();
-        let mut back = Vec::new();
+        let (mut handed, mut back) = (Vec::new(), 0);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
-        let mut last = start;
-        while back.len() < 2 && std::time::Instant::now() < deadline {
-            if let Some(e) = owned_epoch(&a, "a", "south").await? {
-                if e > last {
-                    back.push(std::time::Instant::now());
-                    last = e;
+        let (mut last, mut owned) = (start, true);
+        while (handed.len() < 2 || back < 2) && std::time::Instant::now() < deadline {
+            // A readiness that did not answer says nothing (not "handed over").
+            let Some(now) = said_epoch(&a, "south").await? else {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            };
+            match now {
+                Some(e) => {
+                    if e > last {
+                        back += 1;
+                        last = e;
+                    }
+                    owned = true;
                 }
+                None if owned => {
+                    handed.push(std::time::Instant::now());
+                    owned = false;
+                }
+                None => {}
             }
             // The pace of looking at a's readiness.
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        anyhow::ensure!(back.len() == 2, "south came back {} times", back.len());
-        let gap = back[1] - back[0];
+        anyhow::ensure!(back >= 2, "south came back {back} times");
+        anyhow::ensure!(
+            handed.len() >= 2,
+            "south was handed over {} times",
+            handed.len()
+        );
+        let gap = handed[1] - handed[0];
         assert!(
             gap >= std::time::Duration::from_secs(8),
             "the second hand-over waited twice the first's 5 s: {gap:?}"

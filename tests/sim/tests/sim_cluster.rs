@@ -37,19 +37,16 @@ async fn run_and_check(p: ClusterParams, pg: &str) -> anyhow::Result<RunReport> 
     Ok(report)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killing_the_owner_twice_loses_nothing_and_every_device_resumes() -> anyhow::Result<()> {
-    let Ok(pg) = std::env::var("WARDPAGE_TEST_POSTGRES") else {
-        eprintln!(
-            "SKIPPED killing_the_owner_twice_loses_nothing: set WARDPAGE_TEST_POSTGRES=postgres://user@host/db to run it"
-        );
-        return Ok(());
-    };
-    let p = ClusterParams {
-        nodes: 2,
-        sites: 1,
-        devices: 50,
-        pairs: 5,
+/// A short run: `devices` handhelds over `nodes` nodes and `sites` sites,
+/// half of them in a second simulator process (as a run of more devices
+/// than one process may open files for spreads them), two kills 2 s
+/// apart, a trickle of 10 raises/s with one accept in three.
+fn short_run(nodes: usize, sites: usize, devices: usize, pairs: usize) -> ClusterParams {
+    ClusterParams {
+        nodes,
+        sites,
+        devices,
+        pairs,
         kills: 2,
         kill: KillTarget::Owner,
         every_secs: 2.0,
@@ -58,12 +55,21 @@ async fn killing_the_owner_twice_loses_nothing_and_every_device_resumes() -> any
         accept_every: 3,
         ramp_concurrency: 16,
         seed: 7,
-        // Half the devices in a second simulator process, as a run of more
-        // devices than one process may open files for spreads them.
         procs: 2,
         nats: None,
         shard_bin: Some(env!("CARGO_BIN_EXE_wardpage-sim").into()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_owner_twice_loses_nothing_and_every_device_resumes() -> anyhow::Result<()> {
+    let Ok(pg) = std::env::var("WARDPAGE_TEST_POSTGRES") else {
+        eprintln!(
+            "SKIPPED killing_the_owner_twice_loses_nothing: set WARDPAGE_TEST_POSTGRES=postgres://user@host/db to run it"
+        );
+        return Ok(());
     };
+    let p = short_run(2, 1, 50, 5);
     let report = run_and_check(p, &pg).await?;
     for k in 1..=2 {
         assert_eq!(
@@ -88,21 +94,10 @@ async fn killing_the_owner_then_another_node_resumes_the_killed_nodes_devices() 
     // cluster's owner.
     let nats = NatsServer::start().await?;
     let p = ClusterParams {
-        nodes: 3,
-        sites: 1,
-        devices: 60,
-        pairs: 5,
-        kills: 2,
         kill: KillTarget::Alternate,
-        every_secs: 2.0,
-        lease_ttl_ms: 3000,
-        raise_rate: 10.0,
-        accept_every: 3,
-        ramp_concurrency: 16,
         seed: 11,
-        procs: 2,
         nats: Some(nats.url()),
-        shard_bin: Some(env!("CARGO_BIN_EXE_wardpage-sim").into()),
+        ..short_run(3, 1, 60, 5)
     };
     let report = run_and_check(p, &pg).await?;
     let fig = |name: &str| report.figures.get(name).copied();
@@ -137,21 +132,10 @@ async fn of_two_sites_killing_an_owner_resumes_its_sites_devices_only() -> anyho
     };
     let nats = NatsServer::start().await?;
     let p = ClusterParams {
-        nodes: 3,
-        sites: 2,
-        devices: 60,
-        pairs: 4,
-        kills: 2,
         kill: KillTarget::Alternate,
-        every_secs: 2.0,
-        lease_ttl_ms: 3000,
-        raise_rate: 10.0,
-        accept_every: 3,
-        ramp_concurrency: 16,
         seed: 13,
-        procs: 2,
         nats: Some(nats.url()),
-        shard_bin: Some(env!("CARGO_BIN_EXE_wardpage-sim").into()),
+        ..short_run(3, 2, 60, 4)
     };
     let report = run_and_check(p, &pg).await?;
     let fig = |name: &str| report.figures.get(name).copied().unwrap_or(-1.0);

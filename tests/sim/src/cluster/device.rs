@@ -78,7 +78,7 @@ pub(super) async fn device(
     let mut h = Handheld {
         permit,
         rng: ChaCha8Rng::seed_from_u64(seed ^ d.src as u64),
-        node: d.src % sh.nodes.len(),
+        node: sh.first_node(d.src),
         d,
         sh,
         stop,
@@ -306,7 +306,7 @@ pub(super) async fn raiser(
     seed: u64,
 ) -> Vec<AckedRaise> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed ^ d.src as u64);
-    let mut node = d.src % sh.nodes.len();
+    let mut node = sh.first_node(d.src);
     let mut acked = Vec::new();
     let mut log = DeviceLog::default();
     // A first raise somewhere in the first interval, so raisers interleave.

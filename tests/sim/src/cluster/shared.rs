@@ -92,6 +92,15 @@ impl Shared {
         }
     }
 
+    /// The node device `src` starts on: `src mod nodes` for one site. Of
+    /// several, device `src` is of site `src mod sites` (see the
+    /// scenario's `spawn_devices`), so it starts on `(src / sites) mod
+    /// nodes`: each site's devices spread over every node, not all on the
+    /// node whose number is the site's.
+    pub(super) fn first_node(&self, src: usize) -> usize {
+        (src / self.sites.len().max(1)) % self.nodes.len().max(1)
+    }
+
     /// The ws path of `site`.
     pub(super) fn ws_path(&self, site: usize) -> String {
         format!("{}/ws", self.sites.get(site).map_or("", String::as_str))
