@@ -132,7 +132,7 @@ pub(super) async fn kill_once(
             .map(|&s| format!("{} to node {}", nodes.site_name(s), nodes.name(next[s])))
             .collect();
         report.notes.push(format!(
-            "kill {}: owner {} killed ({on_killed} devices on it, {on_others} of its sites elsewhere), {} after {:.2} s",
+            "kill {}: owner {} killed ({on_killed} devices on it, {on_others} devices of its sites on other nodes), {} after {:.2} s",
             k + 1,
             nodes.name(node),
             moved.join(", "),
@@ -160,7 +160,7 @@ pub(super) async fn kill_once(
 }
 
 /// The node owning the most sites (of equals, the first site's owner);
-/// `usize::MAX`-free: 0 if no site is owned.
+/// node 0 if no site is owned.
 fn main_owner(owners: &[usize], owning: &[usize]) -> usize {
     let mut best: Option<usize> = None;
     for &o in owners.iter().filter(|&&o| o < owning.len()) {
