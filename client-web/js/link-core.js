@@ -66,6 +66,22 @@ export function backoffMs(attempt, first = BACKOFF_FIRST_MS) {
   return Math.min(BACKOFF_MAX_MS, first * 2 ** attempt);
 }
 
+/** Close code of a hub too busy to take the connection now ("try again later"). */
+export const TRY_AGAIN_LATER = 1013;
+/** After that close the next wait is at least this retry's: 2 to 4 s, then doubling. */
+export const BUSY_ATTEMPT = 2;
+
+/**
+ * The backoff exponent after a socket closed with `code`: a hub that says
+ * it is busy (every device of a site saying hello at once after a node
+ * died, PROTOCOL.md section 3) is given longer before this device comes
+ * back, so that the phones spread out instead of returning together.
+ * @param {number} attempt @param {number} code
+ */
+export function attemptAfterClose(attempt, code) {
+  return code === TRY_AGAIN_LATER ? Math.max(attempt, BUSY_ATTEMPT) : attempt;
+}
+
 /**
  * The socket's life. Subclasses give the policy by overriding the hooks
  * marked "policy"; `status` events are dispatched here.
@@ -185,8 +201,9 @@ export class LinkCore extends EventTarget {
     this.welcomeTimer = setTimeout(() => this.drop('no welcome from the hub'), WELCOME_TIMEOUT_MS);
     ws.onopen = () => this.write(this.hello());
     ws.onmessage = (msg) => this.receive(msg.data);
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws) return;
+      this.attempt = attemptAfterClose(this.attempt, ev.code);
       this.detach();
       this.setStatus('offline');
       this.scheduleRetry();

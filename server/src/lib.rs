@@ -371,6 +371,7 @@ pub(crate) async fn start_hub(
     let limits = config.limits.clone();
     let (sessions_tx, sessions_rx) = watch::channel(0u64);
     let hub = Arc::new(Hub {
+        sessions: hub::session_lookups::SessionLookups::start(store.clone(), metrics.clone()),
         store,
         writer: writer.clone(),
         registry,

@@ -5,7 +5,7 @@ use prometheus_client::encoding::{text::encode, EncodeLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -39,6 +39,10 @@ pub struct Metrics {
     pub events_sent: Counter,
     pub commit_seconds: Histogram,
     pub batch_size: Histogram,
+    /// Session checks (hellos, re-checks) answered by each store query.
+    pub session_checks: Histogram,
+    /// Session checks waiting for their answer now.
+    pub session_checks_waiting: Gauge,
     pub escalations: Counter,
     pub escalation_lateness: Histogram,
     /// `[cluster]`: 1 while this node owns the database, 0 standing by.
@@ -70,6 +74,8 @@ impl Metrics {
                 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0,
             ]),
             batch_size: Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]),
+            session_checks: Histogram::new(exponential_buckets(1.0, 2.0, 11)),
+            session_checks_waiting: Gauge::default(),
             escalations: Counter::default(),
             escalation_lateness: Histogram::new([
                 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0,
@@ -117,6 +123,16 @@ impl Metrics {
             "commit_batch_commands",
             "Commands per group commit",
             m.batch_size.clone(),
+        );
+        registry.register(
+            "session_checks_per_query",
+            "Session checks of hellos and open sockets answered by each store query",
+            m.session_checks.clone(),
+        );
+        registry.register(
+            "session_checks_waiting",
+            "Session checks of hellos and open sockets waiting for their answer now",
+            m.session_checks_waiting.clone(),
         );
         registry.register("escalations", "Escalations fired", m.escalations.clone());
         registry.register(

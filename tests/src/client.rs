@@ -15,7 +15,7 @@ use wardpage_proto::{
     StaffView, TaskView, PROTOCOL_VERSION,
 };
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A command the hub refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,6 +6,7 @@ pub mod connection;
 mod inbox;
 pub(crate) mod own_thread;
 pub mod registry;
+pub mod session_lookups;
 pub mod writer;
 
 use crate::config::Config;
@@ -46,4 +47,6 @@ pub struct Hub {
     /// API key uses not yet counted in the store, and the keys' accounts
     /// the writer has loaded.
     pub api_keys: crate::apikeys::KeyState,
+    /// Session checks of hellos and open sockets, many to a query.
+    pub sessions: session_lookups::SessionLookups,
 }

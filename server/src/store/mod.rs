@@ -242,6 +242,14 @@ pub struct StreamEvent {
     pub body: String,
 }
 
+/// A live session, as [`Store::live_sessions`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSession {
+    pub token_hash: String,
+    pub staff: StaffId,
+    pub expires_at: Millis,
+}
+
 /// An account as login needs it.
 #[derive(Debug, Clone)]
 pub struct Account {
@@ -325,13 +333,15 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, token_hash: &str, now: Millis) -> StoreResult<Option<StaffId>>;
     /// Returns whether a session was removed.
     async fn delete_session(&self, token_hash: &str) -> StoreResult<bool>;
-    /// The session's member of staff and expiry, if it exists, has not
-    /// expired, and its account is active: what an open socket re-checks.
-    async fn live_session(
+    /// Of `token_hashes`, the sessions that exist, have not expired and
+    /// whose accounts are active, each with its member of staff and expiry:
+    /// what a hello and an open socket check, many in one query (see
+    /// `hub::session_lookups`). Hashes not live are left out.
+    async fn live_sessions(
         &self,
-        token_hash: &str,
+        token_hashes: &[String],
         now: Millis,
-    ) -> StoreResult<Option<(StaffId, Millis)>>;
+    ) -> StoreResult<Vec<LiveSession>>;
     /// Deletes every session of `login` (`None`: no such login) and bumps
     /// the roster version, so a running hub closes their sockets.
     async fn revoke_sessions(&self, login: &str) -> StoreResult<Option<u64>>;

@@ -17,6 +17,7 @@
 
 mod device;
 mod kills;
+mod node_metrics;
 mod nodes;
 pub mod shard;
 mod shared;
@@ -30,6 +31,7 @@ use anyhow::Context;
 use device::{device, raiser, Device, DeviceOut, Shared};
 pub use kills::KillTarget;
 use kills::{kill_once, Resumed};
+use node_metrics::{hello_figures, node_open};
 use nodes::Nodes;
 use serde::Serialize;
 use shard::{DeviceSpec, ShardSpec, Shards, ToShard};
@@ -239,6 +241,9 @@ async fn drive(
     latency.extend(latency_other);
     report.delivery_latency_ms = latency.percentiles();
     kills::figures(report, nodes, resumes, &per_kill, live.errors.load(Relaxed));
+    report
+        .figures
+        .extend(hello_figures(&sh.nodes, &sh.sites).await);
     Ok(())
 }
 
@@ -389,25 +394,6 @@ async fn poll_load(sh: Arc<Shared>, names: Vec<String>, shards: Arc<Shards>) {
             return;
         }
     }
-}
-
-async fn node_open(
-    http: &reqwest::Client,
-    addr: std::net::SocketAddr,
-    prefix: &str,
-) -> Option<u64> {
-    let text = http
-        .get(format!("http://{addr}{prefix}/metrics"))
-        .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("wardpage_connections_open "))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map(|v| v as u64)
 }
 
 /// The sites (by index into `names`) the node at `addr` says it owns.

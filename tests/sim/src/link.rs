@@ -237,6 +237,12 @@ pub struct Welcome {
     pub resync: bool,
 }
 
+/// A hello refused because the hub is busy (`unavailable`, then close
+/// 1013 "try again later"): the caller waits longer before the next try.
+#[derive(Debug, thiserror::Error)]
+#[error("the hub is busy: try again later")]
+pub struct Busy;
+
 /// Says hello with `token` from `cursor` and waits for the welcome.
 pub async fn hello(ws: &mut Ws, token: &str, cursor: u64) -> anyhow::Result<Welcome> {
     let hello = format!(r#"{{"type":"hello","version":1,"token":"{token}","cursor":{cursor}}}"#);
@@ -251,6 +257,9 @@ pub async fn hello(ws: &mut Ws, token: &str, cursor: u64) -> anyhow::Result<Welc
             Some(Err(e)) => bail!("socket error before welcome: {e}"),
             Some(Ok(Message::Text(t))) => {
                 let f: RawFrame = serde_json::from_str(t.as_str()).context("unreadable welcome")?;
+                if f.ty == "error" && f.code.as_deref() == Some("unavailable") {
+                    return Err(Busy.into());
+                }
                 if f.ty == "welcome" {
                     return Ok(Welcome {
                         me: f.me.context("welcome without me")?.id,

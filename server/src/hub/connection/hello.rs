@@ -11,6 +11,7 @@ use super::{close, refuse, send_text, Session, HEARTBEAT, HELLO_TIMEOUT, POLICY,
 use crate::auth::token_hash;
 use crate::clock::now_ms;
 use crate::hub::registry::{event_frame, Registration};
+use crate::hub::session_lookups::Looked;
 use crate::hub::writer::error_frame;
 use crate::hub::Hub;
 use axum::extract::ws::Message;
@@ -18,6 +19,13 @@ use futures_util::StreamExt;
 use std::sync::Arc;
 use tracing::{debug, warn};
 use wardpage_proto::{ClientFrame, ErrorCode, ServerFrame, StaffId, StaffView, PROTOCOL_VERSION};
+
+/// Close code of a hello refused because the hub is too busy to check
+/// its token in time: "try again later" (RFC 6455).
+pub const TRY_AGAIN_LATER: u16 = 1013;
+
+/// The message of that refusal's `unavailable` error frame.
+pub const BUSY_MESSAGE: &str = "the hub is busy; try again in a few seconds";
 
 /// Why a connection ended before it became a session.
 type Refused = &'static str;
@@ -121,9 +129,9 @@ async fn authenticate(
     hash: &str,
     key: bool,
 ) -> Result<(StaffId, i64), Refused> {
-    match hub.store.live_session(hash, now_ms()).await {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => {
+    match hub.sessions.check(hash).await {
+        Looked::Live(staff, expires) => Ok((staff, expires)),
+        Looked::NotLive => {
             let message = if key {
                 "an API key cannot open the WebSocket; log in as a person"
             } else {
@@ -133,8 +141,15 @@ async fn authenticate(
             refuse(ws, error, POLICY, "unauthorized").await;
             Err("unauthorized")
         }
-        Err(e) => {
-            warn!(error = %e, "session lookup failed");
+        Looked::Busy => {
+            // Told apart from a failure so that the device waits longer
+            // before it comes back: after a takeover every device of the
+            // site says hello at once (`session_lookups`).
+            let error = error_frame(None, ErrorCode::Unavailable, BUSY_MESSAGE);
+            refuse(ws, error, TRY_AGAIN_LATER, "busy").await;
+            Err("busy")
+        }
+        Looked::Failed => {
             let message = "could not check the token; retry";
             refuse(
                 ws,

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::clock::now_ms;
 use crate::hub::registry::{event_frame, Kick, Outbound};
+use crate::hub::session_lookups::Looked;
 use crate::hub::writer::error_frame;
 use crate::hub::Hub;
 use axum::extract::ws::Message;
@@ -171,21 +172,17 @@ impl Live<'_> {
     /// Some session changed (a logout, a revocation, an account disabled):
     /// is this one still live?
     async fn recheck_session(&mut self) -> Step {
-        match self
-            .hub
-            .store
-            .live_session(&self.session.hash, now_ms())
-            .await
-        {
-            Ok(Some(_)) => {}
-            Ok(None) => {
+        match self.hub.sessions.check(&self.session.hash).await {
+            Looked::Live(..) => {}
+            Looked::NotLive => {
                 let message = "the session was revoked or the account disabled; log in again";
                 let error = error_frame(None, ErrorCode::Unauthorized, message);
                 refuse(self.ws, error, POLICY, "session revoked").await;
                 return Err("session revoked");
             }
-            // The store is unreachable: keep serving; the next change re-checks.
-            Err(e) => warn!(error = %e, "session re-check failed"),
+            // The store is unreachable or slow: keep serving; the next
+            // change re-checks.
+            Looked::Failed | Looked::Busy => warn!("session re-check did not answer"),
         }
         Ok(())
     }

@@ -4,9 +4,12 @@
 use super::roster::bump_roster;
 use super::rows::{audit_row, parse_id};
 use super::{Backend, Conn, SqlStore};
-use crate::store::{Account, AuditRow, StoreResult};
+use crate::store::{Account, AuditRow, LiveSession, StoreResult};
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row, Type};
 use wardpage_proto::{Millis, StaffId};
+
+/// Token hashes looked up by one statement at most.
+const MAX_HASHES_PER_QUERY: usize = 500;
 
 impl<B: Backend> SqlStore<B>
 where
@@ -83,21 +86,35 @@ where
         Ok(B::rows_affected(&done) > 0)
     }
 
-    pub(super) async fn session_alive(
+    pub(super) async fn sessions_alive(
         &self,
-        token_hash: &str,
+        token_hashes: &[String],
         now: Millis,
-    ) -> StoreResult<Option<(StaffId, Millis)>> {
-        let row = sqlx::query(
-            "SELECT s.staff, s.expires_at FROM sessions s JOIN staff a ON a.id = s.staff \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.active <> 0",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.readers)
-        .await?;
-        row.map(|r| Ok((parse_id(r.try_get::<&str, _>(0)?)?, r.try_get(1)?)))
-            .transpose()
+    ) -> StoreResult<Vec<LiveSession>> {
+        let mut live = Vec::new();
+        // Bound parameters per statement stay well inside both databases'
+        // limits (SQLite's is 32,766, PostgreSQL's 65,535).
+        for chunk in token_hashes.chunks(MAX_HASHES_PER_QUERY) {
+            let marks: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "SELECT s.token_hash, s.staff, s.expires_at FROM sessions s \
+                 JOIN staff a ON a.id = s.staff \
+                 WHERE s.expires_at > $1 AND a.active <> 0 AND s.token_hash IN ({})",
+                marks.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(now);
+            for hash in chunk {
+                query = query.bind(hash.as_str());
+            }
+            for r in query.fetch_all(&self.readers).await? {
+                live.push(LiveSession {
+                    token_hash: r.try_get(0)?,
+                    staff: parse_id(r.try_get::<&str, _>(1)?)?,
+                    expires_at: r.try_get(2)?,
+                });
+            }
+        }
+        Ok(live)
     }
 
     pub(super) async fn end_sessions_of(&self, login: &str) -> StoreResult<Option<u64>> {

@@ -135,12 +135,12 @@ where
         self.end_session(token_hash).await
     }
 
-    async fn live_session(
+    async fn live_sessions(
         &self,
-        token_hash: &str,
+        token_hashes: &[String],
         now: Millis,
-    ) -> StoreResult<Option<(StaffId, Millis)>> {
-        self.session_alive(token_hash, now).await
+    ) -> StoreResult<Vec<LiveSession>> {
+        self.sessions_alive(token_hashes, now).await
     }
 
     async fn revoke_sessions(&self, login: &str) -> StoreResult<Option<u64>> {

@@ -155,9 +155,15 @@ pub(super) async fn device(
     h.out
 }
 
+/// The ceiling of the wait after a busy refusal: 2 to 4 s (the app's
+/// `BUSY_ATTEMPT`).
+const BUSY_BACKOFF_MS: u64 = 4000;
+
 /// Tries each node in turn from `node`, hello with `cursor`; after a full
-/// round of refusals, waits a jittered backoff (100 ms doubling to 1 s, as
-/// the handheld app does). Gives up after 90 s or when told to stop.
+/// round of refusals, waits a jittered backoff (100 ms doubling to 1 s).
+/// A hub that says it is busy (close 1013) is given 2 to 4 s instead, as
+/// the handheld app does, and the other nodes are not tried first: they
+/// reach the same owner. Gives up after 90 s or when told to stop.
 async fn connect_any(
     node: &mut usize,
     sh: &Shared,
@@ -182,6 +188,10 @@ async fn connect_any(
                         log.failure = Some(format!("could not reconnect: {e}"));
                         return None;
                     }
+                    if e.downcast_ref::<link::Busy>().is_some() {
+                        backoff = backoff.max(BUSY_BACKOFF_MS);
+                        break;
+                    }
                 }
             }
         }
@@ -189,9 +199,13 @@ async fn connect_any(
             log.failure = Some("stopped while reconnecting".into());
             return None;
         }
-        let jitter = rng.gen_range(0..=backoff);
+        let jitter = rng.gen_range(0..=backoff / 2);
         tokio::time::sleep(Duration::from_millis(backoff / 2 + jitter)).await;
-        backoff = (backoff * 2).min(1000);
+        backoff = if backoff >= BUSY_BACKOFF_MS {
+            backoff
+        } else {
+            (backoff * 2).min(1000)
+        };
     }
 }
 
