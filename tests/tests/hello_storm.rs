@@ -64,6 +64,20 @@ async fn metric(base: &str, name: &str) -> anyhow::Result<f64> {
         .ok_or_else(|| anyhow::anyhow!("no {name} in the metrics"))
 }
 
+/// Polls the hub's metrics until the sample `name` reaches `at_least`
+/// (a sample not there yet counts as 0), for at most [`PATIENCE`].
+async fn until_metric(base: &str, name: &str, at_least: f64) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while metric(base, name).await.unwrap_or(0.0) < at_least {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{name} never reached {at_least}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
 /// Holds PostgreSQL's strongest lock on the hub's sessions table until
 /// the returned connection commits: every session check waits meanwhile.
 async fn lock_sessions(url: &str) -> anyhow::Result<sqlx::PgConnection> {
@@ -102,15 +116,7 @@ async fn a_hello_the_store_cannot_check_in_time_is_told_to_try_again_later() -> 
             "one `unavailable` error before the close: {frames:?}"
         );
         // Counted once the connection's task has ended, just after the close.
-        let busy = r#"wardpage_disconnects_total{reason="busy"}"#;
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while metric(&base, busy).await.unwrap_or(0.0) < 1.0 {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "never counted as busy"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        until_metric(&base, r#"wardpage_disconnects_total{reason="busy"}"#, 1.0).await?;
 
         // Once the store answers again the same token is welcome: the
         // refusal changed nothing.
@@ -143,15 +149,7 @@ async fn hellos_that_arrive_together_are_checked_by_a_few_queries() -> anyhow::R
         send_hello(&mut patel, &token).await?;
         // Every check is waiting (the first inside its query, behind the
         // lock); then the store answers.
-        let waiting = "wardpage_session_checks_waiting";
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while metric(&base, waiting).await? < (CROWD + 1) as f64 {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the hellos never all waited"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        until_metric(&base, "wardpage_session_checks_waiting", (CROWD + 1) as f64).await?;
         lock.execute("COMMIT").await?;
 
         for ws in &mut crowd {
