@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use wardpage_proto::{Event, Role, TaskChange, TaskId};
-use wardpage_tests::hub::HubProcess;
+use wardpage_tests::nginx::{nginx_or_skip, Nginx};
 use wardpage_tests::nodes::*;
 use wardpage_tests::pg::on_fresh_postgres;
 use wardpage_tests::story::*;
@@ -315,45 +315,6 @@ async fn an_escalation_due_across_a_takeover_fires_once() -> anyhow::Result<()> 
     .await
 }
 
-/// The shipped nginx site (`deploy/nginx/wardpage.conf`), made to run
-/// unprivileged in `dir` on `port` in front of `nodes`: the same upstream
-/// options and `location`, no TLS and no port-80 redirect.
-fn nginx_config(dir: &Path, port: u16, nodes: &[&HubProcess]) -> anyhow::Result<String> {
-    let shipped = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/nginx/wardpage.conf"),
-    )?;
-    let site = shipped
-        .split("\nserver {\n    listen 80;")
-        .next()
-        .context("the site")?;
-    let mut servers = nodes.iter();
-    let mut out = Vec::new();
-    for line in site.lines() {
-        let t = line.trim_start();
-        if t.starts_with("server 10.0.0.") {
-            // `server 10.0.0.11:8080 max_fails=...;`: the address swapped.
-            let shipped_addr = t.split_whitespace().nth(1).unwrap_or_default();
-            if let Some(n) = servers.next() {
-                out.push(line.replacen(shipped_addr, &n.addr.to_string(), 1));
-            }
-        } else if t.starts_with("listen 443") {
-            out.push(format!("    listen 127.0.0.1:{port};"));
-        } else if !t.starts_with("ssl_certificate") {
-            out.push(line.to_owned());
-        }
-    }
-    let d = dir.display();
-    // One process (no master and workers), so that killing it ends it.
-    Ok(format!(
-        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
-         events {{ worker_connections 256; }}\nhttp {{\naccess_log off;\n\
-         client_body_temp_path {d}/body;\nproxy_temp_path {d}/proxy;\n\
-         fastcgi_temp_path {d}/fastcgi;\nuwsgi_temp_path {d}/uwsgi;\nscgi_temp_path {d}/scgi;\n\
-         {}\n}}\n",
-        out.join("\n")
-    ))
-}
-
 /// Debian's nginx with the shipped site in front of two nodes: a device
 /// logs in and connects through nginx (whichever node nginx tries first,
 /// a standby's 503 moves it on to the owner); the owner is killed; the
@@ -361,14 +322,7 @@ fn nginx_config(dir: &Path, port: u16, nodes: &[&HubProcess]) -> anyhow::Result<
 #[tokio::test]
 async fn through_nginx_a_device_resumes_on_the_new_owner() -> anyhow::Result<()> {
     let _turn = one_at_a_time().await;
-    let Ok(nginx) = which_nginx() else {
-        // The README's test command installs nginx and sets this: there,
-        // a missing nginx fails rather than passing untested.
-        anyhow::ensure!(
-            std::env::var_os("WARDPAGE_TEST_NGINX").is_none(),
-            "WARDPAGE_TEST_NGINX is set but no nginx is installed"
-        );
-        eprintln!("SKIPPED through_nginx_a_device_resumes_on_the_new_owner: no nginx (apt-get install nginx-light)");
+    let Some(nginx) = nginx_or_skip("through_nginx_a_device_resumes_on_the_new_owner")? else {
         return Ok(());
     };
     on_fresh_postgres("through_nginx", |url| async move {
@@ -377,26 +331,9 @@ async fn through_nginx_a_device_resumes_on_the_new_owner() -> anyhow::Result<()>
         until_owns(&a, "node a owns").await?;
         let b = start_node(&url, dir.path(), "b", TTL_MS, "").await?;
         until_stands_by(&b, "a", "node b stands by").await?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let conf = dir.path().join("nginx.conf");
         // b first: nginx's first try for each request meets the standby.
-        std::fs::write(&conf, nginx_config(dir.path(), port, &[&b, &a])?)?;
-        let mut proxy = tokio::process::Command::new(nginx)
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&conf)
-            .kill_on_drop(true)
-            .spawn()?;
-        let base = format!("http://127.0.0.1:{port}");
-        eventually("nginx listens", || async {
-            Ok(tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .ok())
-        })
-        .await?;
+        let proxy = Nginx::start(&nginx, dir.path(), &[&b, &a]).await?;
+        let base = proxy.base();
         let mut nurse = Client::login_connect(&base, "nurse.okafor").await?;
         let mut coord = Client::login_connect(&base, "coord.hale").await?;
         let first = raise_ok(&mut nurse, cannula_w7()).await?;
@@ -410,18 +347,9 @@ async fn through_nginx_a_device_resumes_on_the_new_owner() -> anyhow::Result<()>
         assert_eq!(coord.duplicates, 0, "nothing shown twice");
         let open = open_tasks(&base).await?;
         assert!(open.contains(&first.id) && open.contains(&second.id));
-        proxy.start_kill()?;
-        proxy.wait().await?;
+        proxy.stop().await?;
         b.terminate().await?;
         Ok(())
     })
     .await
-}
-
-fn which_nginx() -> anyhow::Result<std::path::PathBuf> {
-    ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .iter()
-        .map(std::path::PathBuf::from)
-        .find(|p| p.exists())
-        .context("no nginx")
 }
