@@ -73,6 +73,9 @@ pub struct Bus {
     stopping: watch::Sender<bool>,
     /// The device ends of this node's tunnels.
     pub tunnels: tokio_util::task::TaskTracker,
+    /// Wakes this node's claim of the site at once: the owner stopped
+    /// answering on the bus (see [`Bus::owner_unreachable`]).
+    pub owner_gone: tokio::sync::Notify,
 }
 
 /// Connects to `url` (in the background: a node starts without NATS and
@@ -112,6 +115,7 @@ impl Bus {
             nodes_lost: watch::channel(0).0,
             stopping: watch::channel(false).0,
             tunnels: tokio_util::task::TaskTracker::new(),
+            owner_gone: tokio::sync::Notify::new(),
         });
         tokio::spawn(listen_owner(bus.clone()));
         tokio::spawn(listen_nodes(bus.clone()));
@@ -141,6 +145,37 @@ impl Bus {
     /// Watches the owner while it is heard (see [`Bus::owner`]).
     pub fn watch_owner(&self) -> watch::Receiver<Option<(String, i64)>> {
         self.live_owner.subscribe()
+    }
+
+    /// The owner at `epoch` has nobody on its tunnel subject (NATS answered
+    /// a tunnel open "no responders": its connection ended, so it died or
+    /// was cut off). Forgets it now rather than when its heartbeat goes
+    /// stale 1.5 s later, so that this node's tunnels to it close and
+    /// their devices wait for the next owner, and wakes this node's claim.
+    /// A live owner's next heartbeat brings it back.
+    pub fn owner_unreachable(&self, epoch: i64) {
+        let forgot = self.owner.send_if_modified(|held| {
+            let it = held.as_ref().is_some_and(|h| h.epoch == epoch);
+            if it {
+                *held = None;
+            }
+            it
+        });
+        if forgot {
+            info!(epoch, "the owner does not answer on the bus: looking for the next");
+            self.refresh_live_owner();
+            self.owner_gone.notify_one();
+        }
+    }
+
+    /// Recomputes the owner as heard now (for [`Bus::watch_owner`]).
+    fn refresh_live_owner(&self) {
+        let live = self.owner().map(|b| (b.node, b.epoch));
+        self.live_owner.send_if_modified(|held| {
+            let changed = *held != live;
+            *held = live;
+            changed
+        });
     }
 
     /// Changes whenever some node's heartbeat has gone stale.
@@ -250,12 +285,7 @@ async fn listen_owner(bus: Arc<Bus>) {
                 lose_stale_nodes(&bus);
             }
         }
-        let live = bus.owner().map(|b| (b.node, b.epoch));
-        bus.live_owner.send_if_modified(|held| {
-            let changed = *held != live;
-            *held = live;
-            changed
-        });
+        bus.refresh_live_owner();
     }
 }
 

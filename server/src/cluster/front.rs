@@ -21,7 +21,10 @@ use crate::conn_limits::client_ip;
 use crate::http::openapi::{ApiError, ApiErrorCode};
 use crate::metrics::Metrics;
 use axum::body::Body;
+use super::tunnel_open::Held;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::FromRequestParts;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -39,9 +42,14 @@ pub const STANDBY_MESSAGE: &str =
 
 pub(super) struct Front {
     status: Arc<Status>,
-    current: RwLock<Router>,
+    current: Current,
     standby: Router,
 }
+
+/// The routes serving now: the hub's while this node owns, else the
+/// standby's (shared with the forwarding routes, which pass a held `/ws`
+/// on to the hub's when this node takes over meanwhile).
+type Current = Arc<RwLock<Router>>;
 
 impl Front {
     pub(super) fn new(
@@ -50,13 +58,21 @@ impl Front {
         metrics: Arc<Metrics>,
         bus: Option<Arc<Bus>>,
     ) -> Front {
+        let current: Current = Arc::new(RwLock::new(Router::new()));
         let standby = match bus {
-            Some(bus) => forwarding_router(config.clone(), metrics, bus),
+            Some(bus) => {
+                let here = Here {
+                    current: current.clone(),
+                    status: status.clone(),
+                };
+                forwarding_router(config.clone(), metrics, bus, here)
+            }
             None => standby_router(config.clone(), metrics),
         };
+        *current.write().unwrap_or_else(|p| p.into_inner()) = standby.clone();
         Front {
             status,
-            current: RwLock::new(standby.clone()),
+            current,
             standby,
         }
     }
@@ -138,7 +154,7 @@ fn standby_router(config: Config, metrics: Arc<Metrics>) -> Router {
 /// A node that does not own, with NATS: its own health and metrics, `/ws`
 /// tunnelled and the rest forwarded to the owner; the standby answers
 /// while no owner is heard.
-fn forwarding_router(config: Config, metrics: Arc<Metrics>, bus: Arc<Bus>) -> Router {
+fn forwarding_router(config: Config, metrics: Arc<Metrics>, bus: Arc<Bus>, here: Here) -> Router {
     let config = Arc::new(config);
     let timeout = Duration::from_secs(u64::from(config.limits.request_timeout_secs) + 2);
     let (ws_config, ws_bus) = (config.clone(), bus.clone());
@@ -150,9 +166,9 @@ fn forwarding_router(config: Config, metrics: Arc<Metrics>, bus: Arc<Bus>) -> Ro
         )
         .route(
             "/ws",
-            get(move |headers: HeaderMap, ws: WebSocketUpgrade| {
-                let (config, bus) = (ws_config.clone(), ws_bus.clone());
-                async move { tunnel_upgrade(&config, bus, &headers, ws) }
+            get(move |req: Request<Body>| {
+                let (config, bus, here) = (ws_config.clone(), ws_bus.clone(), here.clone());
+                async move { tunnel_upgrade(&config, bus, here, req).await }
             }),
         )
         .fallback(move |req: Request<Body>| {
@@ -170,14 +186,21 @@ fn forwarding_router(config: Config, metrics: Arc<Metrics>, bus: Arc<Bus>) -> Ro
         })
 }
 
-/// `/ws` on a node that does not own: the same Host and Origin checks as
-/// the hub's, then a tunnel to the owner.
-fn tunnel_upgrade(
-    config: &Config,
-    bus: Arc<Bus>,
-    headers: &HeaderMap,
-    ws: WebSocketUpgrade,
-) -> Response {
+/// This node's own routes, for a held `/ws` that finds this node the
+/// owner when it is let go.
+#[derive(Clone)]
+struct Here {
+    current: Current,
+    status: Arc<Status>,
+}
+
+/// `/ws` on a node that does not own: the same Host, Origin and upgrade
+/// checks as the hub's, then a tunnel to the owner, opened before the
+/// upgrade is answered (held while a takeover is under way:
+/// `tunnel_open`); the hub's own `/ws` if this node took over meanwhile;
+/// the standby answer if no owner accepts in time.
+async fn tunnel_upgrade(config: &Config, bus: Arc<Bus>, here: Here, req: Request<Body>) -> Response {
+    let headers = req.headers();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     if !host.is_some_and(|h| crate::http::guard::host_allowed(config, h)) {
         return ApiError::answer(
@@ -193,14 +216,59 @@ fn tunnel_upgrade(
             "origin not allowed",
         );
     }
-    let Some(owner) = bus.owner() else {
-        return standby_answer();
+    if let Err(refused) = check_upgrade(probe_of(&req)).await {
+        return refused;
+    }
+    let opened = match super::tunnel_open::open_held(&bus).await {
+        Held::Opened(o) => o,
+        // Set before this node's first heartbeat as owner is heard.
+        Held::OwnedHere if here.status.get().owns => {
+            let app = here.current.read().unwrap_or_else(|p| p.into_inner()).clone();
+            return app.oneshot(req).await.into_response();
+        }
+        Held::OwnedHere | Held::NoOwner => return standby_answer(),
     };
-    crate::http::limited(ws).on_upgrade(move |socket| {
-        // Tracked, so that a stopping node waits for the device's goodbye.
-        let tracker = bus.tunnels.clone();
-        tracker.track_future(super::tunnel::relay(bus, socket, owner))
-    })
+    let (mut parts, _) = req.into_parts();
+    let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(ws) => ws,
+        Err(refused) => {
+            tokio::spawn(super::tunnel::abandon(bus, opened.id));
+            return refused.into_response();
+        }
+    };
+    let (failed_bus, failed_id) = (bus.clone(), opened.id.clone());
+    crate::http::limited(ws)
+        .on_failed_upgrade(move |_| {
+            tokio::spawn(super::tunnel::abandon(failed_bus, failed_id));
+        })
+        .on_upgrade(move |socket| {
+            // Tracked, so that a stopping node waits for the device's goodbye.
+            let tracker = bus.tunnels.clone();
+            tracker.track_future(super::tunnel::relay(bus, socket, opened))
+        })
+}
+
+/// `req` without its body and extensions (the connection).
+fn probe_of(req: &Request<Body>) -> axum::http::request::Parts {
+    let mut probe = Request::new(());
+    *probe.method_mut() = req.method().clone();
+    *probe.uri_mut() = req.uri().clone();
+    *probe.version_mut() = req.version();
+    *probe.headers_mut() = req.headers().clone();
+    probe.into_parts().0
+}
+
+/// The upgrade extractor's own checks (method, headers, version), on a
+/// copy without the connection, so that `req` can still be passed on
+/// whole: a request that is no WebSocket upgrade is refused before it is
+/// held.
+async fn check_upgrade(mut parts: axum::http::request::Parts) -> Result<(), Response> {
+    match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        // The copy has no connection to take: the one check left for the
+        // real request.
+        Ok(_) | Err(WebSocketUpgradeRejection::ConnectionNotUpgradable(_)) => Ok(()),
+        Err(refused) => Err(refused.into_response()),
+    }
 }
 
 fn with_metrics(router: Router, config: Arc<Config>, metrics: Arc<Metrics>) -> Router {

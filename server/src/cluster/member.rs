@@ -93,8 +93,9 @@ pub(super) async fn run(
     }
 }
 
-/// Tries to claim every [`CLAIM_EVERY`] until it has (leaving a free site
-/// to nodes that own fewer for a while: see the module's doc).
+/// Tries to claim every [`CLAIM_EVERY`], and at once when a tunnel open
+/// finds the owner gone (`Bus::owner_unreachable`), until it has (leaving
+/// a free site to nodes that own fewer for a while: see the module's doc).
 async fn wait_for_claim(member: &Member, config: &Config, spread: &Spread) -> Lease {
     let (store, status) = (&member.store, &member.status);
     let node = &config.cluster.node;
@@ -103,7 +104,17 @@ async fn wait_for_claim(member: &Member, config: &Config, spread: &Spread) -> Le
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut free_since: Option<Instant> = None;
     loop {
-        every.tick().await;
+        match &member.bus {
+            // At once when the owner is seen gone on the bus, not only
+            // at the next round.
+            Some(bus) => tokio::select! {
+                _ = every.tick() => {}
+                _ = bus.owner_gone.notified() => {}
+            },
+            None => {
+                every.tick().await;
+            }
+        }
         let _turn = spread.turn.lock().await;
         let owned = spread.owned.load(Ordering::Acquire);
         if owned > 0 {

@@ -37,6 +37,7 @@ mod site_lists;
 mod sites;
 mod status;
 pub mod tunnel;
+mod tunnel_open;
 
 pub use config::ClusterConfig;
 pub use status::{status_command, Status};

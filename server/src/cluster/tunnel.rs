@@ -18,6 +18,7 @@
 //! store from its cursor.
 
 use super::bus::{Bus, OwnerBeat};
+use super::tunnel_open::Opened;
 use crate::hub::connection::serve_on;
 use crate::hub::Hub;
 use crate::metrics::KindLabels;
@@ -39,8 +40,6 @@ pub const REASON_GAP: &str = "cluster tunnel lost frames: reconnect";
 pub const REASON_OWNER_LOST: &str = "cluster owner lost: reconnect";
 /// Close code of both: "service restart", as for a node standing down.
 pub const CODE: u16 = 1012;
-/// How long the owner has to accept a tunnel.
-const OPEN_TIMEOUT: Duration = Duration::from_secs(2);
 /// A publish that does not go out within this means the bus is gone.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -50,18 +49,19 @@ const PING: u8 = 2;
 const PONG: u8 = 3;
 const CLOSE: u8 = 4;
 
+/// A tunnel open, device's node to owner (see the module's doc).
 #[derive(Serialize, Deserialize)]
-struct Open {
-    id: String,
-    node: String,
-    epoch: i64,
+pub(super) struct Open {
+    pub id: String,
+    pub node: String,
+    pub epoch: i64,
 }
 
-fn up(bus: &Bus, id: &str) -> String {
+pub(super) fn up(bus: &Bus, id: &str) -> String {
     bus.subject(&format!("tunnel.{id}.up"))
 }
 
-fn down(bus: &Bus, id: &str) -> String {
+pub(super) fn down(bus: &Bus, id: &str) -> String {
     bus.subject(&format!("tunnel.{id}.down"))
 }
 
@@ -138,21 +138,15 @@ impl Drop for OpenTunnel {
     }
 }
 
-/// On the device's node: carries `ws` to the owner `owner` and back until
-/// either end closes or the tunnel breaks.
-pub async fn relay(bus: Arc<Bus>, mut ws: WebSocket, owner: OwnerBeat) {
-    let id = uuid::Uuid::new_v4().simple().to_string();
+/// On the device's node: carries `ws` through the tunnel `opened`
+/// (`tunnel_open`) to the owner and back until either end closes or the
+/// tunnel breaks.
+pub async fn relay(bus: Arc<Bus>, mut ws: WebSocket, opened: Opened) {
+    let Opened { id, owner, downs } = opened;
     let span = info_span!("tunnel", id = %id, owner = %owner.node, epoch = owner.epoch);
     async {
         let _open = OpenTunnel::new(&bus);
-        let why = match open(&bus, &id, &owner).await {
-            Ok(downs) => carry(&bus, &mut ws, &id, &owner, downs).await,
-            Err(e) => {
-                info!(error = %e, "the owner did not accept the tunnel");
-                Ended::Broken(REASON_OWNER_LOST)
-            }
-        };
-        match why {
+        match carry(&bus, &mut ws, &id, &owner, downs).await {
             Ended::Broken(reason) => {
                 info!(reason, "tunnel broken: closing the device");
                 let _ = ws.send(close_msg(reason)).await;
@@ -168,28 +162,10 @@ pub async fn relay(bus: Arc<Bus>, mut ws: WebSocket, owner: OwnerBeat) {
     .await;
 }
 
-async fn open(bus: &Bus, id: &str, owner: &OwnerBeat) -> anyhow::Result<async_nats::Subscriber> {
-    let downs = bus.client.subscribe(down(bus, id)).await?;
-    let req = Open {
-        id: id.to_owned(),
-        node: bus.node.clone(),
-        epoch: owner.epoch,
-    };
-    let request = async_nats::Request::new()
-        .payload(serde_json::to_vec(&req)?.into())
-        .timeout(Some(OPEN_TIMEOUT));
-    let answer = bus
-        .client
-        .send_request(bus.subject("tunnel"), request)
-        .await?;
-    if answer.payload.as_ref() != b"ok" {
-        anyhow::bail!("refused: {}", String::from_utf8_lossy(&answer.payload));
-    }
-    bus.metrics
-        .cluster_forwarded
-        .get_or_create(&KindLabels { kind: "tunnel" })
-        .inc();
-    Ok(downs)
+/// Ends the owner's side of a tunnel whose device never arrived (its
+/// upgrade failed after the owner had accepted).
+pub async fn abandon(bus: Arc<Bus>, id: String) {
+    let _ = publish(&bus, &up(&bus, &id), encode(u64::MAX, Message::Close(None))).await;
 }
 
 enum Ended {
