@@ -162,7 +162,10 @@ impl Bus {
             it
         });
         if forgot {
-            info!(epoch, "the owner does not answer on the bus: looking for the next");
+            info!(
+                epoch,
+                "the owner does not answer on the bus: looking for the next"
+            );
             self.refresh_live_owner();
             self.owner_gone.notify_one();
         }

@@ -16,12 +16,12 @@
 
 use super::bus::Bus;
 use super::status::Status;
+use super::tunnel_open::Held;
 use crate::config::Config;
 use crate::conn_limits::client_ip;
 use crate::http::openapi::{ApiError, ApiErrorCode};
 use crate::metrics::Metrics;
 use axum::body::Body;
-use super::tunnel_open::Held;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::FromRequestParts;
@@ -199,7 +199,12 @@ struct Here {
 /// upgrade is answered (held while a takeover is under way:
 /// `tunnel_open`); the hub's own `/ws` if this node took over meanwhile;
 /// the standby answer if no owner accepts in time.
-async fn tunnel_upgrade(config: &Config, bus: Arc<Bus>, here: Here, req: Request<Body>) -> Response {
+async fn tunnel_upgrade(
+    config: &Config,
+    bus: Arc<Bus>,
+    here: Here,
+    req: Request<Body>,
+) -> Response {
     let headers = req.headers();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     if !host.is_some_and(|h| crate::http::guard::host_allowed(config, h)) {
@@ -223,7 +228,11 @@ async fn tunnel_upgrade(config: &Config, bus: Arc<Bus>, here: Here, req: Request
         Held::Opened(o) => o,
         // Set before this node's first heartbeat as owner is heard.
         Held::OwnedHere if here.status.get().owns => {
-            let app = here.current.read().unwrap_or_else(|p| p.into_inner()).clone();
+            let app = here
+                .current
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
             return app.oneshot(req).await.into_response();
         }
         Held::OwnedHere | Held::NoOwner => return standby_answer(),
