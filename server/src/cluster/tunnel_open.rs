@@ -39,14 +39,14 @@ pub enum Held {
     Opened(Opened),
     /// This node has become the owner meanwhile: its own routes serve.
     OwnedHere,
-    /// No owner accepted within [`HOLD`], the one heard did not answer
-    /// in time, or this node is cut off from NATS.
+    /// No owner accepted within [`HOLD`], or this node is cut off from
+    /// NATS.
     NoOwner,
 }
 
 /// A tunnel to the site's owner, trying each owner heard within [`HOLD`]
-/// once, until one accepts; given up at once if the owner heard does not
-/// answer in time (it is alive but overloaded).
+/// until one accepts (one that refuses, or has nobody listening, only
+/// once).
 pub async fn open_held(bus: &Arc<Bus>) -> Held {
     let deadline = Instant::now() + HOLD;
     let mut live = bus.watch_owner();
@@ -71,14 +71,12 @@ pub async fn open_held(bus: &Arc<Bus>) -> Held {
                         if nobody_answers(&e) {
                             bus.owner_unreachable(owner.epoch);
                         }
-                        // An owner too busy to answer in time is not asked
-                        // again at once: more opens would only bury it
-                        // deeper. The device is told to come back (503),
-                        // and backs off as before.
-                        if timed_out(&e) {
-                            return Held::NoOwner;
+                        // A busy owner (a crowd of opens after a takeover)
+                        // is asked again while the hold lasts; one that
+                        // refused is not, until another is heard.
+                        if !timed_out(&e) {
+                            tried = Some(this);
                         }
-                        tried = Some(this);
                     }
                 }
                 continue;
