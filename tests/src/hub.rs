@@ -219,7 +219,10 @@ impl HubProcess {
             .arg(listen.to_string())
             .arg("--db")
             .arg(db)
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("WARDPAGE_TEST_HUB_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);

@@ -40,6 +40,25 @@ fn beat_as(nats: async_nats::Client, node: &str) -> tokio::task::JoinHandle<()> 
     })
 }
 
+/// Waits for the owner's heartbeat at `epoch`, as a node does before it
+/// opens a tunnel: the owner beats only once NATS has its subscriptions
+/// (`/readyz` can say it owns before its NATS connection is up).
+async fn until_owner_beats(nats: &async_nats::Client, epoch: i64) -> anyhow::Result<()> {
+    let mut beats = nats.subscribe(format!("{SITE}.owner")).await?;
+    let heard = async {
+        while let Some(m) = beats.next().await {
+            let beat: serde_json::Value = serde_json::from_slice(&m.payload)?;
+            if beat["epoch"] == epoch {
+                return anyhow::Ok(());
+            }
+        }
+        anyhow::bail!("the subscription ended")
+    };
+    tokio::time::timeout(Duration::from_secs(10), heard)
+        .await
+        .context("no heartbeat from the owner")?
+}
+
 /// Opens a tunnel as `node` to the owner at `epoch`; its down subscription.
 async fn open_tunnel(
     nats: &async_nats::Client,
@@ -88,12 +107,14 @@ async fn close_down(down: &mut async_nats::Subscriber) -> anyhow::Result<(u16, S
 /// owner with 1012 `cluster owner lost: reconnect`.
 #[tokio::test]
 async fn the_owner_ends_a_tunnel_on_a_gap_or_a_silent_node() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("the_owner_ends_a_tunnel_on_a_gap", |url| async move {
         let server = NatsServer::start().await?;
         let dir = tempfile::tempdir()?;
         let a = start_nats_node(&url, dir.path(), "a", &server.url(), "").await?;
         let epoch = until_owns(&a, "node a owns").await?;
         let nats = async_nats::connect(server.url()).await?;
+        until_owner_beats(&nats, epoch).await?;
         let beat = beat_as(nats.clone(), "x");
         let token = login(&a.base(), "nurse.okafor", DEMO_PASSWORD).await?;
         let hello = serde_json::to_string(&ClientFrame::Hello {
@@ -143,6 +164,7 @@ async fn the_owner_ends_a_tunnel_on_a_gap_or_a_silent_node() -> anyhow::Result<(
 /// forwarding node, and not another device's behind the same node.
 #[tokio::test]
 async fn forwarded_logins_are_limited_per_device_address() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("forwarded_logins_are_limited", |url| async move {
         let server = NatsServer::start().await?;
         let dir = tempfile::tempdir()?;
@@ -199,6 +221,7 @@ async fn forwarded_logins_are_limited_per_device_address() -> anyhow::Result<()>
 /// 1012 `cluster tunnel lost frames: reconnect`, and the device resumes.
 #[tokio::test]
 async fn a_gap_down_the_tunnel_closes_the_device_which_resumes() -> anyhow::Result<()> {
+    let _turn = one_at_a_time().await;
     on_fresh_postgres("a_gap_down_the_tunnel", |url| async move {
         let server = NatsServer::start().await?;
         let dir = tempfile::tempdir()?;

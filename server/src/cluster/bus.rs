@@ -14,6 +14,7 @@
 //! - Either is stale after [`BEAT_STALE`].
 
 use crate::metrics::Metrics;
+use axum::body::Bytes;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -126,6 +127,24 @@ impl Bus {
     /// `wardpage.site.<site>.<leaf>`.
     pub fn subject(&self, leaf: &str) -> String {
         format!("wardpage.site.{}.{leaf}", self.site)
+    }
+
+    /// Waits (up to 2 s, and not while disconnected) until NATS has taken
+    /// every subscription this node made before the call: a message sent
+    /// to itself after them comes back only once the server has read them,
+    /// as it reads one connection in order. (The client's `flush` only
+    /// writes the socket.)
+    pub async fn settle(&self) {
+        if !self.connected() {
+            return;
+        }
+        let inbox = self.client.new_inbox();
+        let Ok(mut echo) = self.client.subscribe(inbox.clone()).await else {
+            return;
+        };
+        if self.client.publish(inbox, Bytes::new()).await.is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), echo.next()).await;
+        }
     }
 
     /// Whether the node's NATS connection is up now.

@@ -165,9 +165,11 @@ fn build_response(head: ResponseHead, body: Bytes) -> Response {
 }
 
 /// On the owner: answers forwarded requests with `app` until aborted.
-pub fn serve(bus: Arc<Bus>, app: Router) -> tokio::task::JoinHandle<()> {
+/// Subscribes before it returns (as `tunnel::accept`).
+pub async fn serve(bus: Arc<Bus>, app: Router) -> tokio::task::JoinHandle<()> {
+    let sub = bus.client.subscribe(bus.subject("http")).await;
     tokio::spawn(async move {
-        let mut sub = match bus.client.subscribe(bus.subject("http")).await {
+        let mut sub = match sub {
             Ok(s) => s,
             Err(e) => {
                 warn!(error = %e, "cannot subscribe to forwarded requests");

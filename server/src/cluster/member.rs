@@ -233,17 +233,19 @@ async fn own(
         }
     };
     let app = crate::http::router(started.hub.clone());
-    front.serve(app.clone(), epoch);
-    // On the bus: the heartbeat that tells the other nodes who owns, and
-    // the answers to what they forward.
+    // On the bus: the answers to what the other nodes forward, and then
+    // (once NATS has both subscriptions, so that no node hears of this
+    // owner before it listens) the heartbeat that tells them who owns.
     let on_bus: Vec<tokio::task::JoinHandle<()>> = match bus {
-        Some(bus) => vec![
-            bus.beat_owner(epoch),
-            forward::serve(bus.clone(), app),
-            tunnel::accept(bus.clone(), started.hub.clone(), epoch),
-        ],
+        Some(bus) => {
+            let forwarded = forward::serve(bus.clone(), app.clone()).await;
+            let tunnels = tunnel::accept(bus.clone(), started.hub.clone(), epoch).await;
+            bus.settle().await;
+            vec![forwarded, tunnels, bus.beat_owner(epoch)]
+        }
         None => Vec::new(),
     };
+    front.serve(app, epoch);
     metrics.cluster_owner.set(1);
     info!(epoch, "serving");
     let mut stopping = stopping.clone();

@@ -251,9 +251,13 @@ async fn drain(ws: &mut WebSocket) {
 }
 
 /// On the owner: accepts tunnels for `hub` at `epoch` until aborted.
-pub fn accept(bus: Arc<Bus>, hub: Arc<Hub>, epoch: i64) -> tokio::task::JoinHandle<()> {
+/// Subscribes before it returns, so that the node is not announced as the
+/// owner while an opening would still find nobody listening (which the
+/// opener takes for the owner's death).
+pub async fn accept(bus: Arc<Bus>, hub: Arc<Hub>, epoch: i64) -> tokio::task::JoinHandle<()> {
+    let sub = bus.client.subscribe(bus.subject("tunnel")).await;
     tokio::spawn(async move {
-        let mut sub = match bus.client.subscribe(bus.subject("tunnel")).await {
+        let mut sub = match sub {
             Ok(s) => s,
             Err(e) => {
                 warn!(error = %e, "cannot subscribe to tunnel openings");
