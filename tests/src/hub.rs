@@ -219,6 +219,8 @@ impl HubProcess {
             .arg(listen.to_string())
             .arg("--db")
             .arg(db)
+            // Warnings only, unless a run asks for more to find out why a
+            // test failed (WARDPAGE_TEST_HUB_LOG=info).
             .env(
                 "RUST_LOG",
                 std::env::var("WARDPAGE_TEST_HUB_LOG").unwrap_or_else(|_| "warn".into()),
