@@ -60,6 +60,16 @@ function storeTasks(page) {
   return page.evaluate(() => [.../** @type {any} */ (window).wardpage.store.tasks.keys()]);
 }
 
+/**
+ * Waits until the store's record is on disk: the app saves it after a
+ * snapshot is whole and before it acks events, so a task in memory may
+ * not be in localStorage yet.
+ * @param {Page} page @param {string} key
+ */
+function stateSaved(page, key) {
+  return page.waitForFunction((k) => localStorage.getItem(k) !== null, key, { timeout: 15000 });
+}
+
 /** Every localStorage key and its session's login, if it is a session. @param {Page} page */
 function storage(page) {
   return page.evaluate(() => Object.fromEntries(Object.keys(localStorage).map((k) => [k, k.endsWith('wardpage.session') ? JSON.parse(localStorage.getItem(k) ?? '{}') : true])));
@@ -117,6 +127,7 @@ describe('the web client of each site under /site/<name>/', { skip: NO_POSTGRES 
     northTask = tasks[0];
     await goTab(page, 'raised');
     await page.locator(`article[data-task="${northTask}"]`).waitFor();
+    await stateSaved(page, 'site:north:wardpage.state.nurse.okafor');
     const keys = await storage(page);
     assert.equal(keys['site:north:wardpage.session']?.staff?.login, 'nurse.okafor', JSON.stringify(keys));
     assert.ok(keys['site:north:wardpage.state.nurse.okafor'], 'the store is north’s');
@@ -169,6 +180,7 @@ describe('the web client of each site under /site/<name>/', { skip: NO_POSTGRES 
     await logIn(page, 'fy1.patel');
     // Attached, not visible: the offer's alert may cover the shell.
     await page.locator('.me-name', { hasText: 'Dr Asha Patel' }).waitFor({ state: 'attached' });
+    await stateSaved(page, 'site:south:wardpage.state.fy1.patel');
     const keys = await storage(page);
     const [n, s] = [keys['site:north:wardpage.session'], keys['site:south:wardpage.session']];
     assert.equal(n?.staff?.login, 'nurse.okafor', JSON.stringify(keys));
@@ -231,6 +243,7 @@ describe('the web client of each site under /site/<name>/', { skip: NO_POSTGRES 
       await logIn(page, 'nurse.okafor');
       assert.deepEqual(sockets, [`${node.url.replace(/^http/, 'ws')}/ws`]);
       await page.waitForFunction((id) => /** @type {any} */ (window).wardpage.store.tasks.has(id), northTask);
+      await stateSaved(page, 'wardpage.state.nurse.okafor');
       const keys = await storage(page);
       assert.equal(keys['wardpage.session']?.staff?.login, 'nurse.okafor', JSON.stringify(keys));
       assert.ok(keys['wardpage.state.nurse.okafor']);
